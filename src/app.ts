@@ -1,0 +1,41 @@
+import compress from '@fastify/compress';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
+import errors from './plugins/errors.js';
+import swagger from './plugins/swagger.js';
+import entityRoutes from './routes/entities.js';
+import healthRoutes from './routes/health.js';
+import { ErrorSchema } from './schemas/query.js';
+
+export interface AppOptions {
+  /** Largest `limit` a request may ask for (default 1,000,000). */
+  maxLimit?: number;
+  /** `limit` when none is given (default 1,000). */
+  defaultLimit?: number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const DEFAULT_MAX_LIMIT = 1_000_000;
+export const DEFAULT_LIMIT = 1000;
+
+/** Builds the service: plugins and routes, nothing else (no listen, no process state). */
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const maxLimit = options.maxLimit ?? DEFAULT_MAX_LIMIT;
+  const defaultLimit = Math.min(options.defaultLimit ?? DEFAULT_LIMIT, maxLimit);
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorSchema);
+  for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);
+
+  await app.register(errors);
+  await app.register(swagger);
+  await app.register(compress, { encodings: ['gzip', 'deflate'] });
+  await app.register(healthRoutes);
+  await app.register(entityRoutes, { maxLimit, defaultLimit });
+  return app;
+}

@@ -1,0 +1,21 @@
+/** What a format needs to know about the records it writes; nothing about the entity. */
+export interface FormatContext {
+  /** Keys to write, in order (CSV columns, the order of JSON keys is the record's own). */
+  readonly columns: readonly string[];
+  /** XML root element (plural) and record element (singular). */
+  readonly root: string;
+  readonly item: string;
+}
+
+/**
+ * A streaming writer: `open` once, `batch` for each batch of records (never called with an
+ * empty batch), `close` once. Each returns the text to send.
+ */
+export interface RecordFormat {
+  readonly name: 'json' | 'ndjson' | 'csv' | 'xml';
+  readonly contentType: string;
+  readonly extension: string;
+  open(context: FormatContext): string;
+  batch(records: readonly object[], context: FormatContext, first: boolean): string;
+  close(context: FormatContext, empty: boolean): string;
+}

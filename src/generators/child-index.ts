@@ -1,0 +1,107 @@
+import { EntityGenerator } from './entity.js';
+
+/**
+ * Index arithmetic for a child entity whose records are the children of a parent's records in
+ * parent order (order lines of orders, shipments of shipped orders, returns of delivered
+ * orders). Child k of parent p has a flat position; paging the child endpoint needs the inverse.
+ *
+ * It keeps one prefix sum per block of 1024 parents (8 bytes per 1024 parents), built once per
+ * world from a cheap `count(parent)`; locating a flat position scans at most one block.
+ */
+const BLOCK = 1024;
+
+export class ChildIndex {
+  private readonly prefix: Float64Array;
+  readonly total: number;
+
+  constructor(
+    readonly parents: number,
+    private readonly count: (parent: number) => number,
+  ) {
+    const blocks = Math.ceil(parents / BLOCK);
+    this.prefix = new Float64Array(blocks + 1);
+    let sum = 0;
+    for (let b = 0; b < blocks; b++) {
+      this.prefix[b] = sum;
+      const end = Math.min(parents, (b + 1) * BLOCK);
+      for (let p = b * BLOCK; p < end; p++) sum += count(p);
+    }
+    this.prefix[blocks] = sum;
+    this.total = sum;
+  }
+
+  /** The (parent, k) pairs of flat positions start..end-1, in order. */
+  *walk(start: number, end: number): Generator<readonly [parent: number, k: number]> {
+    const stop = Math.min(end, this.total);
+    if (start >= stop) return;
+    let [parent, k] = this.locate(start);
+    let n = this.count(parent);
+    for (let flat = start; flat < stop; flat++) {
+      while (k >= n) {
+        parent++;
+        k = 0;
+        n = this.count(parent);
+      }
+      yield [parent, k];
+      k++;
+    }
+  }
+
+  /** The parent and child number of flat position `flat` (0 <= flat < total). */
+  locate(flat: number): [parent: number, k: number] {
+    let lo = 0;
+    let hi = this.prefix.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.prefix[mid] as number) <= flat) lo = mid;
+      else hi = mid - 1;
+    }
+    let before = this.prefix[lo] as number;
+    for (let p = lo * BLOCK; p < this.parents; p++) {
+      const n = this.count(p);
+      if (flat < before + n) return [p, flat - before];
+      before += n;
+    }
+    throw new RangeError(`position ${flat} is beyond ${this.total} children`);
+  }
+}
+
+/**
+ * A generator whose records are children of another entity's records (see {@link ChildIndex}).
+ * Subclasses say how many children a parent has and build child k of parent p.
+ */
+export abstract class ChildGenerator<T extends object> extends EntityGenerator<T> {
+  private index?: ChildIndex;
+
+  /** Number of parent records. */
+  protected abstract readonly parents: number;
+  /** How many children parent p has; must be cheap (it is called for every parent once). */
+  protected abstract childCount(parent: number): number;
+  /** Child k of parent p, which sits at flat position i. */
+  protected abstract child(parent: number, k: number, i: number): T;
+
+  private get positions(): ChildIndex {
+    this.index ??= new ChildIndex(this.parents, (p) => this.childCount(p));
+    return this.index;
+  }
+
+  get population(): number {
+    return this.positions.total;
+  }
+
+  /** The parent and child number of record i. */
+  locate(i: number): [parent: number, k: number] {
+    if (i < 0 || i >= this.population) throw new RangeError(`${this.entity} ${i} does not exist`);
+    return this.positions.locate(i);
+  }
+
+  record(i: number): T {
+    const [parent, k] = this.locate(i);
+    return this.child(parent, k, i);
+  }
+
+  override *range(start: number, end: number): Generator<T> {
+    let i = start;
+    for (const [parent, k] of this.positions.walk(start, end)) yield this.child(parent, k, i++);
+  }
+}

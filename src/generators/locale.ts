@@ -1,0 +1,226 @@
+import { Faker, base, en, en_GB, en_US, type LocaleDefinition, type Randomizer } from '@faker-js/faker';
+import { WeightedChoice, type Rng } from './random.js';
+
+/** A place a customer, vendor or warehouse can be: city, region, postcode rule, sales tax. */
+export interface Place {
+  readonly city: string;
+  /** US state code, or the UK county/region. */
+  readonly state: string;
+  readonly postcode: (rng: Rng) => string;
+  /** Sales tax (US, combined state + local) or VAT (UK) applied to orders shipped here. */
+  readonly taxRate: number;
+}
+
+/** Everything locale-specific that generators draw from, built once per locale. */
+export interface LocaleProfile {
+  readonly code: LocaleCode;
+  readonly country: string;
+  readonly currency: string;
+  readonly places: WeightedChoice<Place>;
+  readonly firstNamesFemale: readonly string[];
+  readonly firstNamesMale: readonly string[];
+  readonly lastNames: readonly string[];
+  readonly streetSuffixes: readonly string[];
+  readonly emailDomains: readonly string[];
+  /** A phone number in the locale's national format. */
+  readonly phone: (rng: Rng) => string;
+  /** Faker's locale chain, for the rarer fields drawn through faker. */
+  readonly fakerLocales: LocaleDefinition[];
+}
+
+export const LOCALES = ['en_US', 'en_GB'] as const;
+export type LocaleCode = (typeof LOCALES)[number];
+
+/** Fills a faker-style pattern: `#` any digit, `!` a digit 2-9, `?` an upper-case letter. */
+export function fillPattern(rng: Rng, pattern: string, letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'): string {
+  let out = '';
+  for (let k = 0; k < pattern.length; k++) {
+    const ch = pattern[k];
+    if (ch === '#') out += String.fromCharCode(48 + rng.int(10));
+    else if (ch === '!') out += String.fromCharCode(50 + rng.int(8));
+    else if (ch === '?') out += letters[rng.int(letters.length)];
+    else out += ch;
+  }
+  return out;
+}
+
+// US: [city, state, first ZIP, last ZIP, combined sales tax, weight ~ population in millions]
+const US_PLACES: ReadonlyArray<readonly [string, string, number, number, number, number]> = [
+  ['New York', 'NY', 10001, 10292, 0.08875, 8.3],
+  ['Los Angeles', 'CA', 90001, 90089, 0.095, 3.9],
+  ['Chicago', 'IL', 60601, 60661, 0.1025, 2.7],
+  ['Houston', 'TX', 77001, 77099, 0.0825, 2.3],
+  ['Phoenix', 'AZ', 85001, 85055, 0.086, 1.6],
+  ['Philadelphia', 'PA', 19102, 19154, 0.08, 1.6],
+  ['San Antonio', 'TX', 78201, 78266, 0.0825, 1.5],
+  ['San Diego', 'CA', 92101, 92199, 0.0775, 1.4],
+  ['Dallas', 'TX', 75201, 75398, 0.0825, 1.3],
+  ['San Jose', 'CA', 95110, 95196, 0.09375, 1.0],
+  ['Austin', 'TX', 78701, 78759, 0.0825, 1.0],
+  ['Jacksonville', 'FL', 32099, 32277, 0.075, 0.95],
+  ['Columbus', 'OH', 43085, 43235, 0.08, 0.9],
+  ['Charlotte', 'NC', 28201, 28299, 0.0725, 0.9],
+  ['Indianapolis', 'IN', 46201, 46298, 0.07, 0.88],
+  ['San Francisco', 'CA', 94102, 94188, 0.08625, 0.87],
+  ['Seattle', 'WA', 98101, 98199, 0.1035, 0.75],
+  ['Denver', 'CO', 80201, 80299, 0.0881, 0.72],
+  ['Washington', 'DC', 20001, 20099, 0.06, 0.7],
+  ['Nashville', 'TN', 37201, 37250, 0.0925, 0.69],
+  ['Boston', 'MA', 2108, 2137, 0.0625, 0.68],
+  ['Portland', 'OR', 97201, 97299, 0, 0.65],
+  ['Las Vegas', 'NV', 89101, 89199, 0.08375, 0.64],
+  ['Detroit', 'MI', 48201, 48288, 0.06, 0.63],
+  ['Memphis', 'TN', 38101, 38197, 0.0975, 0.63],
+  ['Louisville', 'KY', 40201, 40299, 0.06, 0.62],
+  ['Baltimore', 'MD', 21201, 21298, 0.06, 0.58],
+  ['Milwaukee', 'WI', 53201, 53295, 0.055, 0.57],
+  ['Albuquerque', 'NM', 87101, 87199, 0.07875, 0.56],
+  ['Sacramento', 'CA', 94203, 94299, 0.0875, 0.52],
+  ['Atlanta', 'GA', 30301, 30399, 0.089, 0.5],
+  ['Kansas City', 'MO', 64101, 64199, 0.08985, 0.5],
+  ['Omaha', 'NE', 68101, 68198, 0.07, 0.48],
+  ['Raleigh', 'NC', 27601, 27699, 0.0725, 0.47],
+  ['Miami', 'FL', 33101, 33299, 0.07, 0.45],
+  ['Minneapolis', 'MN', 55401, 55488, 0.08025, 0.43],
+  ['Tampa', 'FL', 33601, 33694, 0.075, 0.4],
+  ['Cleveland', 'OH', 44101, 44199, 0.08, 0.37],
+  ['Pittsburgh', 'PA', 15201, 15295, 0.07, 0.3],
+  ['Salt Lake City', 'UT', 84101, 84199, 0.0775, 0.2],
+];
+
+// UK: [post town, county or region, postcode areas, first district, last district, weight]
+const UK_PLACES: ReadonlyArray<readonly [string, string, readonly string[], number, number, number]> = [
+  ['London', 'Greater London', ['E', 'N', 'NW', 'SE', 'SW', 'W'], 1, 11, 9.0],
+  ['Birmingham', 'West Midlands', ['B'], 1, 48, 1.1],
+  ['Leeds', 'West Yorkshire', ['LS'], 1, 29, 0.8],
+  ['Glasgow', 'Glasgow City', ['G'], 1, 84, 0.63],
+  ['Sheffield', 'South Yorkshire', ['S'], 1, 36, 0.58],
+  ['Manchester', 'Greater Manchester', ['M'], 1, 46, 0.55],
+  ['Bradford', 'West Yorkshire', ['BD'], 1, 24, 0.54],
+  ['Edinburgh', 'City of Edinburgh', ['EH'], 1, 55, 0.52],
+  ['Liverpool', 'Merseyside', ['L'], 1, 40, 0.5],
+  ['Bristol', 'Bristol', ['BS'], 1, 16, 0.47],
+  ['Coventry', 'West Midlands', ['CV'], 1, 8, 0.37],
+  ['Cardiff', 'Cardiff', ['CF'], 3, 24, 0.36],
+  ['Leicester', 'Leicestershire', ['LE'], 1, 19, 0.35],
+  ['Belfast', 'County Antrim', ['BT'], 1, 17, 0.34],
+  ['Nottingham', 'Nottinghamshire', ['NG'], 1, 22, 0.32],
+  ['Newcastle upon Tyne', 'Tyne and Wear', ['NE'], 1, 15, 0.3],
+  ['Brighton', 'East Sussex', ['BN'], 1, 3, 0.29],
+  ['Plymouth', 'Devon', ['PL'], 1, 9, 0.26],
+  ['Stoke-on-Trent', 'Staffordshire', ['ST'], 1, 12, 0.26],
+  ['Southampton', 'Hampshire', ['SO'], 14, 19, 0.25],
+  ['Derby', 'Derbyshire', ['DE'], 1, 24, 0.25],
+  ['Swansea', 'Swansea', ['SA'], 1, 9, 0.24],
+  ['Milton Keynes', 'Buckinghamshire', ['MK'], 1, 19, 0.23],
+  ['York', 'North Yorkshire', ['YO'], 1, 32, 0.2],
+  ['Aberdeen', 'Aberdeen City', ['AB'], 10, 25, 0.2],
+  ['Reading', 'Berkshire', ['RG'], 1, 6, 0.17],
+  ['Oxford', 'Oxfordshire', ['OX'], 1, 4, 0.15],
+  ['Cambridge', 'Cambridgeshire', ['CB'], 1, 5, 0.14],
+  ['Norwich', 'Norfolk', ['NR'], 1, 14, 0.14],
+  ['Exeter', 'Devon', ['EX'], 1, 6, 0.13],
+];
+
+// The inward code's two letters never use C, I, K, M, O or V (Royal Mail rule).
+const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
+
+function usPlaces(): WeightedChoice<Place> {
+  return new WeightedChoice(
+    US_PLACES.map(([city, state, first, last, taxRate, weight]) => {
+      const place: Place = {
+        city,
+        state,
+        taxRate,
+        postcode: (rng) => String(rng.between(first, last)).padStart(5, '0'),
+      };
+      return [place, weight] as const;
+    }),
+  );
+}
+
+function ukPlaces(): WeightedChoice<Place> {
+  return new WeightedChoice(
+    UK_PLACES.map(([city, county, areas, first, last, weight]) => {
+      const place: Place = {
+        city,
+        state: county,
+        taxRate: 0.2,
+        postcode: (rng) =>
+          `${rng.pick(areas)}${rng.between(first, last)} ${rng.int(10)}${fillPattern(rng, '??', INWARD_LETTERS)}`,
+      };
+      return [place, weight] as const;
+    }),
+  );
+}
+
+function namesOf(faker: Faker): Pick<LocaleProfile, 'firstNamesFemale' | 'firstNamesMale' | 'lastNames'> {
+  const person = faker.definitions.person;
+  const first = person.first_name;
+  const last = person.last_name;
+  return {
+    firstNamesFemale: first.female ?? first.generic ?? [],
+    firstNamesMale: first.male ?? first.generic ?? [],
+    lastNames: last.generic ?? [],
+  };
+}
+
+function build(code: LocaleCode): LocaleProfile {
+  if (code === 'en_GB') {
+    const fakerLocales = [en_GB, en, base];
+    const faker = new Faker({ locale: fakerLocales });
+    const formats = faker.definitions.phone_number.format;
+    const landline = formats.national ?? [];
+    return {
+      code,
+      country: 'GB',
+      currency: 'GBP',
+      places: ukPlaces(),
+      ...namesOf(faker),
+      streetSuffixes: faker.definitions.location.street_suffix,
+      emailDomains: [...faker.definitions.internet.free_email, 'btinternet.com', 'outlook.com'],
+      // Most UK customers give a mobile: 07xxx xxxxxx.
+      phone: (rng) =>
+        rng.chance(0.7) ? fillPattern(rng, '07### ######') : fillPattern(rng, rng.pick(landline)),
+      fakerLocales,
+    };
+  }
+  const fakerLocales = [en_US, en, base];
+  const faker = new Faker({ locale: fakerLocales });
+  return {
+    code,
+    country: 'US',
+    currency: 'USD',
+    places: usPlaces(),
+    ...namesOf(faker),
+    streetSuffixes: faker.definitions.location.street_suffix,
+    emailDomains: [...faker.definitions.internet.free_email, 'outlook.com', 'icloud.com'],
+    phone: (rng) => fillPattern(rng, '(!##) !##-####'),
+    fakerLocales,
+  };
+}
+
+const profiles = new Map<LocaleCode, LocaleProfile>();
+
+/** The profile for a locale, built on first use and shared afterwards. */
+export function localeProfile(code: LocaleCode): LocaleProfile {
+  let profile = profiles.get(code);
+  if (!profile) {
+    profile = build(code);
+    profiles.set(code, profile);
+  }
+  return profile;
+}
+
+/**
+ * A faker instance whose every draw comes from `rng`: position `rng` at a record's key, then
+ * call faker, and the value is a pure function of that key.
+ */
+export function seededFaker(profile: LocaleProfile, rng: Rng): Faker {
+  const randomizer: Randomizer = {
+    next: () => rng.next(),
+    // Keys are set per record through the Rng; faker.seed() is never used.
+    seed: () => undefined,
+  };
+  return new Faker({ locale: profile.fakerLocales, randomizer });
+}

@@ -1,0 +1,231 @@
+import type { Order, OrderLine } from '../schemas/order.js';
+import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
+import type { User } from '../schemas/user.js';
+import { EntityGenerator, RecordCache, cents, longTail, money } from './entity.js';
+import { Rng, WeightedChoice, tagOf, uuidOf } from './random.js';
+import { DAY, HOUR, MINUTE, busyMoment, iso, laterBy } from './time.js';
+import type { World } from './world.js';
+
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export type ShippingMethod = (typeof SHIPPING_METHODS)[number];
+
+/**
+ * The skeleton of an order: who, when, how many lines, and every lifecycle time, decided
+ * before (and without) its lines and money. Children (payments, shipments, returns) and their
+ * populations are derived from it, so it must stay cheap.
+ */
+export interface OrderPlan {
+  readonly user: number;
+  readonly createdAt: number;
+  readonly lines: number;
+  readonly method: ShippingMethod;
+  readonly status: OrderStatus;
+  /** When the payment was authorised, declined (failed) — null if still pending at the window end. */
+  readonly paymentAt: number | null;
+  readonly paymentStatus: 'pending' | 'completed' | 'failed' | 'refunded';
+  readonly cancelledAt: number | null;
+  readonly shippedAt: number | null;
+  readonly estimatedDeliveryAt: number;
+  readonly deliveredAt: number | null;
+  /** The returned line (0-based), or -1 when the order has no return. */
+  readonly returnLine: number;
+  readonly returnRequestedAt: number;
+  readonly updatedAt: number;
+}
+
+const SALT_PLAN = tagOf('plan');
+const ORDER_ITEMS_TAG = tagOf('order-items');
+
+// Baskets are mostly small: 45% single-line, a long thin tail up to 10 lines.
+const BASKET = new WeightedChoice([
+  [1, 45], [2, 25], [3, 13], [4, 7.5], [5, 4.5], [6, 2.2], [7, 1.3], [8, 0.7], [9, 0.5], [10, 0.3],
+] as const);
+const QUANTITY = new WeightedChoice([[1, 76], [2, 16], [3, 5], [4, 2], [5, 1]] as const);
+const METHOD = new WeightedChoice<ShippingMethod>([['standard', 70], ['express', 22], ['next_day', 8]]);
+const DISCOUNT_PERCENT = [5, 10, 10, 15, 20] as const;
+
+/** Delivery charge in cents by locale and method; standard is free above the threshold. */
+const SHIPPING_FEES = {
+  USD: { threshold: 5000, standard: 599, express: 1299, next_day: 2499 },
+  GBP: { threshold: 4000, standard: 399, express: 699, next_day: 999 },
+} as const;
+
+/** Working days a method promises, as [min, max]. */
+const PROMISE_DAYS: Record<ShippingMethod, readonly [number, number]> = {
+  standard: [3, 5],
+  express: [2, 2],
+  next_day: [1, 1],
+};
+
+/**
+ * Customer orders with nested lines. Status is the stage each order reached by the end of the
+ * window, so every timestamp in the world lies inside the window and statuses agree with them.
+ *
+ * @example
+ * const o = new OrderGenerator(world).record(0);
+ * o.total === o.subtotal - o.discount + o.tax + o.shipping_cost; // to the cent
+ */
+export class OrderGenerator extends EntityGenerator<Order> {
+  readonly population: number;
+  private readonly planRng = new Rng();
+  private readonly plans: RecordCache<OrderPlan>;
+  private readonly orders: RecordCache<{ order: Order; products: number[] }>;
+  private readonly users: RecordCache<User>;
+
+  constructor(world: World) {
+    super(world, 'orders');
+    this.population = world.sizes.orders;
+    this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 4096);
+    this.orders = new RecordCache((i) => this.build(i), this.population, 1024);
+    const users = world.generator('users');
+    this.users = new RecordCache((j) => users.record(j), users.population, 16_384);
+  }
+
+  record(i: number): Order {
+    return this.orders.get(i).order;
+  }
+
+  /** Product indexes of order i's lines, in line order. */
+  lineProducts(i: number): readonly number[] {
+    return this.orders.get(i).products;
+  }
+
+  plan(i: number): OrderPlan {
+    return this.plans.get(i);
+  }
+
+  /** The id of line k (0-based) of order i; the order-items endpoint serves the same id. */
+  lineId(i: number, k: number): string {
+    return uuidOf(this.world.seed, ORDER_ITEMS_TAG, i, k + 1);
+  }
+
+  private buildPlan(i: number): OrderPlan {
+    const { start, end } = this.world.window;
+    const rng = this.planRng.key(this.world.seed, this.tag, i, SALT_PLAN);
+    const users = this.world.sizes.users;
+    // Most customers order now and then; one draw in five goes to the loyal long tail.
+    const user = rng.chance(0.8) ? rng.int(users) : longTail(rng.next(), users);
+    const signedUp = this.world.generator('users').createdAt(user);
+    const createdAt = busyMoment(rng, Math.max(start, signedUp + MINUTE), end);
+    const lines = BASKET.draw(rng);
+    const method = METHOD.draw(rng);
+
+    const cancelled = rng.chance(0.06);
+    const declined = cancelled && rng.chance(0.4);
+    const paymentAt = declined
+      ? laterBy(rng, createdAt, 20_000, 5 * MINUTE)
+      : laterBy(rng, createdAt, 20_000, 45 * MINUTE);
+    const cancelAt = cancelled
+      ? declined
+        ? laterBy(rng, paymentAt, MINUTE, 30 * MINUTE)
+        : laterBy(rng, paymentAt, 10 * MINUTE, DAY)
+      : Infinity;
+    const shipAt = cancelled ? Infinity : laterBy(rng, paymentAt, 2 * HOUR, 3 * DAY);
+    const [minDays, maxDays] = PROMISE_DAYS[method];
+    const estimatedAt = (Number.isFinite(shipAt) ? shipAt : paymentAt) + rng.between(minDays, maxDays) * DAY;
+    const deliverAt = !Number.isFinite(shipAt)
+      ? Infinity
+      : rng.chance(0.86)
+        ? estimatedAt - laterBy(rng, 0, 0, Math.min(DAY, estimatedAt - shipAt - 2 * HOUR))
+        : estimatedAt + laterBy(rng, 0, 2 * HOUR, 3 * DAY);
+
+    const before = (t: number) => t < end;
+    let status: OrderStatus;
+    if (before(cancelAt)) status = 'cancelled';
+    else if (before(deliverAt)) status = 'delivered';
+    else if (before(shipAt)) status = 'shipped';
+    else if (before(paymentAt) && !declined) status = 'processing';
+    else status = 'pending';
+
+    let paymentStatus: OrderPlan['paymentStatus'] = 'pending';
+    if (before(paymentAt)) {
+      if (declined) paymentStatus = 'failed';
+      else paymentStatus = status === 'cancelled' ? 'refunded' : 'completed';
+    }
+
+    let returnLine = -1;
+    let returnRequestedAt = Infinity;
+    if (status === 'delivered' && rng.chance(0.08)) {
+      const requested = laterBy(rng, deliverAt, HOUR, 30 * DAY);
+      if (before(requested)) {
+        returnLine = rng.int(lines);
+        returnRequestedAt = requested;
+      }
+    }
+    const events = [createdAt, paymentAt, cancelAt, shipAt, deliverAt].filter(before);
+    return {
+      user,
+      createdAt,
+      lines,
+      method,
+      status,
+      paymentAt: before(paymentAt) ? paymentAt : null,
+      paymentStatus,
+      cancelledAt: before(cancelAt) ? cancelAt : null,
+      shippedAt: status === 'shipped' || status === 'delivered' ? shipAt : null,
+      estimatedDeliveryAt: estimatedAt,
+      deliveredAt: status === 'delivered' ? deliverAt : null,
+      returnLine,
+      returnRequestedAt,
+      updatedAt: Math.max(...events),
+    };
+  }
+
+  private build(i: number): { order: Order; products: number[] } {
+    const { profile } = this.world;
+    const plan = this.plan(i);
+    const rng = this.keyed(i);
+    const products = this.world.generator('products');
+    const user = this.users.get(plan.user);
+
+    const items: OrderLine[] = [];
+    const chosen: number[] = [];
+    let subtotal = 0;
+    for (let k = 0; k < plan.lines; k++) {
+      // A basket does not list the same product twice; redraw on a clash (bounded).
+      let p = products.popularIndex(rng.next());
+      for (let attempt = 0; chosen.includes(p) && attempt < 16; attempt++) p = rng.int(products.population);
+      while (chosen.includes(p)) p = (p + 1) % products.population;
+      chosen.push(p);
+      const quantity = QUANTITY.draw(rng);
+      const unit = cents(products.record(p).price);
+      subtotal += unit * quantity;
+      items.push({
+        order_item_id: this.lineId(i, k),
+        line_number: k + 1,
+        product_id: products.idOf(p),
+        quantity,
+        unit_price: money(unit),
+        total: money(unit * quantity),
+      });
+    }
+    const discount = rng.chance(0.18) ? Math.round((subtotal * rng.pick(DISCOUNT_PERCENT)) / 100) : 0;
+    const taxable = subtotal - discount;
+    const tax = Math.round(taxable * this.world.generator('users').place(plan.user).taxRate);
+    const fees = SHIPPING_FEES[profile.currency as keyof typeof SHIPPING_FEES];
+    const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
+    const order: Order = {
+      order_id: this.idOf(i),
+      order_number: `ORD-${String(i + 1).padStart(7, '0')}`,
+      user_id: user.user_id,
+      status: plan.status,
+      created_at: iso(plan.createdAt),
+      updated_at: iso(plan.updatedAt),
+      shipping_address: user.address,
+      shipping_city: user.city,
+      shipping_state: user.state,
+      shipping_postal_code: user.postal_code,
+      shipping_country: user.country,
+      shipping_method: plan.method,
+      item_count: plan.lines,
+      subtotal: money(subtotal),
+      discount: money(discount),
+      tax: money(tax),
+      shipping_cost: money(shipping),
+      total: money(taxable + tax + shipping),
+      currency: profile.currency as Order['currency'],
+      items,
+    };
+    return { order, products: chosen };
+  }
+}

@@ -1,0 +1,91 @@
+import type { Product } from '../schemas/product.js';
+import { CATEGORY_NODES, LEAF_CATEGORY_INDEXES, type CategoryNode } from './catalogue.js';
+import { EntityGenerator, RecordCache, longTail, money } from './entity.js';
+import { busyMoment, iso } from './time.js';
+import { CATALOGUE_HISTORY_MS } from './vendors.js';
+import type { World } from './world.js';
+
+const CLOSERS = [
+  'Free returns within 30 days.',
+  'Backed by a two-year warranty.',
+  'Ships in recyclable packaging.',
+  'One of our best sellers this season.',
+  'Designed to last, built for everyday use.',
+  'Rated highly by customers.',
+];
+const ADJECTIVES = ['Classic', 'Pro', 'Ultra', 'Essential', 'Premium', 'Eco', 'Compact', 'Deluxe', 'Smart', 'Original', 'Lite', 'Max'];
+
+/**
+ * Catalogue products. Price is log-uniform inside the subcategory's band with retail endings
+ * (.99, .49); cost is 35-75% of price; stock_quantity is the sum of the product's inventory.
+ *
+ * @example
+ * const p = new ProductGenerator(world).record(0); // p.cost < p.price
+ */
+export class ProductGenerator extends EntityGenerator<Product> {
+  readonly population: number;
+  private readonly cache: RecordCache<Product>;
+
+  constructor(world: World) {
+    super(world, 'products');
+    this.population = world.sizes.products;
+    this.cache = new RecordCache((i) => this.build(i), this.population);
+  }
+
+  /** Product i, memoised: order lines look up products far more often than they change. */
+  record(i: number): Product {
+    return this.cache.get(i);
+  }
+
+  /**
+   * The product index an order line buys: a long-tail draw, so a few products sell most.
+   * Popularity is by index, and indexes are unrelated to category, price or vendor.
+   */
+  popularIndex(u: number): number {
+    return longTail(u, this.population);
+  }
+
+  private build(i: number): Product {
+    const { profile, window } = this.world;
+    const rng = this.keyed(i);
+    const node = CATEGORY_NODES[rng.pick(LEAF_CATEGORY_INDEXES)] as CategoryNode;
+    const sub = node.subcategory;
+    if (!sub) throw new Error('products are filed under leaf categories');
+    const brand = rng.pick(node.department.brands);
+    const noun = rng.pick(sub.nouns);
+    const model = rng.chance(0.4) ? ` ${String.fromCharCode(65 + rng.int(26))}${rng.between(1, 9)}` : '';
+    const adjective = rng.pick(ADJECTIVES);
+    const name = `${brand} ${adjective} ${noun}${model}`;
+    // Log-uniform inside the band, then a retail ending.
+    const raw = Math.exp(rng.uniform(Math.log(sub.minPrice), Math.log(sub.maxPrice)));
+    const whole = Math.max(1, Math.round(raw));
+    const priceCents = whole * 100 - (rng.chance(0.8) ? 1 : 51);
+    const costCents = Math.min(priceCents - 1, Math.max(1, Math.round(priceCents * rng.uniform(0.35, 0.75))));
+    const weight = Math.round(rng.uniform(sub.minKg, sub.maxKg) * 100) / 100;
+    const l = Math.max(1, Math.round(10 * Math.cbrt(weight * 4) * rng.uniform(0.8, 1.6)));
+    const w = Math.max(1, Math.round(l * rng.uniform(0.3, 0.9)));
+    const h = Math.max(1, Math.round(l * rng.uniform(0.1, 0.6)));
+    const vendor = longTail(rng.next(), this.world.sizes.vendors);
+    const department = node.department.name.slice(0, 3).toUpperCase();
+    const subCode = sub.name.replace(/[^A-Za-z]/g, '').slice(0, 3).toUpperCase();
+    const created = busyMoment(rng, window.start - CATALOGUE_HISTORY_MS, window.start);
+    const description = `${adjective} ${noun.toLowerCase()} from ${brand}, part of our ${sub.name.toLowerCase()} range. ${rng.pick(CLOSERS)}`;
+    return {
+      product_id: this.idOf(i),
+      sku: `${department}-${subCode}-${String(i + 1).padStart(6, '0')}`,
+      name,
+      category_id: this.world.generator('categories').idOf(node.index),
+      vendor_id: this.world.generator('vendors').idOf(vendor),
+      brand,
+      price: money(priceCents),
+      cost: money(costCents),
+      currency: profile.currency as Product['currency'],
+      stock_quantity: this.world.generator('inventory').stockOf(i),
+      description,
+      weight,
+      dimensions: `${l} x ${w} x ${h} cm`,
+      created_at: iso(created),
+      is_active: rng.chance(0.93),
+    };
+  }
+}

@@ -1,0 +1,84 @@
+import { cumulative, drawIndex, type Rng } from './random.js';
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** The date window a world's timestamps fall in: [start, end), epoch milliseconds, UTC. */
+export interface DateWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+export const DEFAULT_START_DATE = '2025-01-01';
+export const DEFAULT_END_DATE = '2025-12-31';
+
+/**
+ * Parses `start_date`/`end_date`: a calendar date (`2025-03-01`, the whole day) or a full
+ * ISO 8601 date-time with zone. Returns undefined when the text is not a real date.
+ */
+export function parseDate(text: string, endOfDay: boolean): number | undefined {
+  const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (dateOnly) {
+    const [y, m, d] = [Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3])];
+    const ms = Date.UTC(y, m - 1, d);
+    const back = new Date(ms);
+    if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d) {
+      return undefined;
+    }
+    return endOfDay ? ms + DAY : ms;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    return undefined;
+  }
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** ISO 8601 in UTC with second precision: `2025-03-15T09:30:00Z`. */
+export function iso(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z';
+}
+
+/** ISO calendar date: `2025-03-15`. */
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+// Shop traffic by hour of day (UTC as the shop's local clock): quiet nights, a morning ramp,
+// a lunch peak and a larger evening peak.
+const HOURLY = cumulative([
+  1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.4, 3.6, 4.2, 4.6, 5.2, 6.4, 6.2, 5.0, 4.6, 4.6, 5.2, 6.2,
+  7.2, 7.6, 6.6, 4.4, 2.2,
+]);
+// Monday..Sunday: weekends a little busier for a consumer shop.
+const WEEKDAY = [1.0, 0.96, 0.98, 1.0, 1.06, 1.18, 1.12];
+
+/**
+ * Draws a moment in [from, to) that follows the shop's daily and weekly rhythm: a day weighted
+ * by weekday, then an hour of that day from the diurnal curve, then a uniform minute.
+ * Falls back to uniform when the span is shorter than a day.
+ */
+export function busyMoment(rng: Rng, from: number, to: number): number {
+  const span = to - from;
+  if (span <= DAY) return from + Math.floor(rng.next() * span);
+  const firstDay = Math.floor(from / DAY);
+  const days = Math.ceil(to / DAY) - firstDay;
+  // Rejection sampling against the weekday weight keeps the draw O(1) for long windows.
+  let day = firstDay;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    day = firstDay + rng.int(days);
+    const weekday = (day + 3) % 7; // 1970-01-01 was a Thursday: index 3 with Monday = 0
+    if (rng.next() * 1.18 < (WEEKDAY[weekday] as number)) break;
+  }
+  const hour = drawIndex(rng, HOURLY);
+  const t = day * DAY + hour * HOUR + Math.floor(rng.next() * HOUR);
+  if (t >= from && t < to) return t;
+  return from + Math.floor(rng.next() * span);
+}
+
+/** A moment after `from`, `minMs` to `maxMs` later, skewed towards the short end. */
+export function laterBy(rng: Rng, from: number, minMs: number, maxMs: number): number {
+  const u = rng.next();
+  return from + minMs + Math.floor(u * u * (maxMs - minMs));
+}

@@ -1,0 +1,91 @@
+import type { User } from '../schemas/user.js';
+import { EntityGenerator } from './entity.js';
+import { Rng, tagOf } from './random.js';
+import { DAY, busyMoment, iso, isoDate, laterBy } from './time.js';
+import type { Place } from './locale.js';
+import type { World } from './world.js';
+
+const SALT_SIGNUP = tagOf('signup');
+const SALT_PLACE = tagOf('place');
+
+const handles = new Map<string, string>();
+
+/** Lower-case ASCII letters only, for user names and e-mail local parts (memoised: names repeat). */
+function handle(name: string): string {
+  let h = handles.get(name);
+  if (h === undefined) {
+    h = name
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z]/g, '');
+    handles.set(name, h);
+  }
+  return h;
+}
+
+/**
+ * Customers. Sign-ups are skewed towards the start of the window (a shop with an existing
+ * base that keeps growing) and follow the daily traffic curve.
+ *
+ * @example
+ * new UserGenerator(world).record(0).email; // 'olivia.jones0@gmail.com'-like, unique per index
+ */
+export class UserGenerator extends EntityGenerator<User> {
+  readonly population: number;
+  private readonly signupRng = new Rng();
+  private readonly placeRng = new Rng();
+
+  constructor(world: World) {
+    super(world, 'users');
+    this.population = world.sizes.users;
+  }
+
+  /** Sign-up time of user i, without generating the rest of the record. */
+  createdAt(i: number): number {
+    const { start, end } = this.world.window;
+    const rng = this.signupRng.key(this.world.seed, this.tag, i, SALT_SIGNUP);
+    const t = start + Math.floor(Math.pow(rng.next(), 1.6) * (end - start));
+    const dayStart = Math.floor(t / DAY) * DAY;
+    const moment = busyMoment(rng, Math.max(start, dayStart), Math.min(end, dayStart + DAY));
+    return Math.min(end - 1, Math.max(start, moment));
+  }
+
+  /** Where user i lives (the place decides postcode and sales tax). */
+  place(i: number): Place {
+    return this.world.profile.places.draw(this.placeRng.key(this.world.seed, this.tag, i, SALT_PLACE));
+  }
+
+  record(i: number): User {
+    const { profile, window } = this.world;
+    const rng = this.keyed(i);
+    const female = rng.chance(0.5);
+    const first = rng.pick(female ? profile.firstNamesFemale : profile.firstNamesMale);
+    const last = rng.pick(profile.lastNames);
+    const username = `${handle(first)}.${handle(last)}${i}`;
+    const place = this.place(i);
+    const created = this.createdAt(i);
+    const years = rng.between(18, 80);
+    const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
+    const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);
+    const points = rng.chance(0.3) ? 0 : Math.round(Math.exp(rng.uniform(2, 8.5)));
+    return {
+      user_id: this.idOf(i),
+      email: `${username}@${rng.pick(profile.emailDomains)}`,
+      username,
+      first_name: first,
+      last_name: last,
+      date_of_birth: isoDate(birth),
+      phone_number: profile.phone(rng),
+      address: `${building} ${rng.pick(profile.lastNames)} ${rng.pick(profile.streetSuffixes)}`,
+      city: place.city,
+      state: place.state,
+      postal_code: place.postcode(rng),
+      country: profile.country,
+      created_at: iso(created),
+      updated_at: iso(laterBy(rng, created, 0, window.end - 1 - created)),
+      is_active: rng.chance(0.95),
+      marketing_opt_in: rng.chance(0.42),
+      loyalty_points: points,
+    };
+  }
+}

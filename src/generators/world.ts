@@ -1,0 +1,103 @@
+import type { EntityGenerator } from './entity.js';
+import { localeProfile, type LocaleCode, type LocaleProfile } from './locale.js';
+import { ENTITY_NAMES, entityDefinition, type EntityName, type GeneratorOf } from './registry.js';
+import type { DateWindow } from './time.js';
+
+/** Entities whose population a request can set directly (`?users=50000`). */
+export const SIZED_ENTITIES = ['users', 'vendors', 'warehouses', 'products', 'orders'] as const;
+export type SizedEntity = (typeof SIZED_ENTITIES)[number];
+export type Sizes = Record<SizedEntity, number>;
+
+/**
+ * Populations at scale 1. Users, products and orders grow linearly with `scale`; vendors and
+ * warehouses with its square root (a shop ten times larger does not have ten times the
+ * warehouses).
+ */
+export const BASE_SIZES: Sizes = { users: 1000, vendors: 50, warehouses: 10, products: 500, orders: 5000 };
+const SQRT_SCALED: ReadonlySet<SizedEntity> = new Set(['vendors', 'warehouses']);
+
+/** The largest population any entity may have (keeps ids and offsets exact). */
+export const MAX_POPULATION = 1_000_000_000;
+
+/** Resolves populations from a scale factor and explicit overrides. */
+export function resolveSizes(scale: number, overrides: Partial<Sizes>): Sizes {
+  const sizes = {} as Sizes;
+  for (const name of SIZED_ENTITIES) {
+    const factor = SQRT_SCALED.has(name) ? Math.sqrt(scale) : scale;
+    const scaled = Math.max(1, Math.round(BASE_SIZES[name] * factor));
+    sizes[name] = Math.min(MAX_POPULATION, overrides[name] ?? scaled);
+  }
+  return sizes;
+}
+
+export interface WorldSpec {
+  readonly seed: number;
+  readonly sizes: Sizes;
+  readonly locale: LocaleCode;
+  readonly window: DateWindow;
+}
+
+/**
+ * One seed, one world: the seed, the populations, the locale and the date window. Generators
+ * are created on first use and shared, so parent lookups and child indexes are built once.
+ *
+ * @example
+ * const world = World.of({ seed: 42, sizes: resolveSizes(1, {}), locale: 'en_GB', window });
+ * world.generator('orders').record(537); // the same order from every endpoint, page and format
+ */
+export class World implements WorldSpec {
+  readonly seed: number;
+  readonly sizes: Sizes;
+  readonly locale: LocaleCode;
+  readonly window: DateWindow;
+  readonly profile: LocaleProfile;
+  private readonly generators = new Map<EntityName, EntityGenerator>();
+
+  private constructor(spec: WorldSpec) {
+    this.seed = spec.seed >>> 0;
+    this.sizes = spec.sizes;
+    this.locale = spec.locale;
+    this.window = spec.window;
+    this.profile = localeProfile(spec.locale);
+  }
+
+  /** The generator of an entity in this world. */
+  generator<N extends EntityName>(name: N): GeneratorOf<N> {
+    let generator = this.generators.get(name);
+    if (!generator) {
+      generator = entityDefinition(name).create(this);
+      this.generators.set(name, generator);
+    }
+    return generator as GeneratorOf<N>;
+  }
+
+  /** Populations of every entity, in dependency order. */
+  populations(): Record<EntityName, number> {
+    const out = {} as Record<EntityName, number>;
+    for (const name of ENTITY_NAMES) out[name] = this.generator(name).population;
+    return out;
+  }
+
+  private static readonly cache = new Map<string, World>();
+  private static readonly CACHE_SIZE = 16;
+
+  /**
+   * The world for a spec, shared between requests (least recently used of 16 kept), so caches
+   * built for one page serve the next.
+   */
+  static of(spec: WorldSpec): World {
+    const key = JSON.stringify([spec.seed, spec.sizes, spec.locale, spec.window.start, spec.window.end]);
+    let world = World.cache.get(key);
+    if (world) {
+      World.cache.delete(key);
+    } else {
+      world = new World(spec);
+      if (World.cache.size >= World.CACHE_SIZE) {
+        const oldest = World.cache.keys().next().value as string;
+        World.cache.delete(oldest);
+      }
+    }
+    World.cache.set(key, world);
+    return world;
+  }
+}

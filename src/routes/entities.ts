@@ -1,0 +1,145 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatStream, type FormatName } from '../formats/index.js';
+import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
+import { World } from '../generators/world.js';
+import { ApiError, badParameter } from '../plugins/errors.js';
+import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
+import { worldSpecFrom } from './world-query.js';
+
+export interface EntityRoutesOptions {
+  maxLimit: number;
+  defaultLimit: number;
+}
+
+/** The format: `format=` wins, then the first supported type in Accept, then JSON. */
+export function chooseFormat(format: FormatName | undefined, accept: string | undefined): FormatName {
+  if (format) return format;
+  if (!accept) return 'json';
+  const ranked = accept
+    .split(',')
+    .map((part, order) => {
+      const [type = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { type: type.trim().toLowerCase(), q: q ? Number(q.slice(2)) : 1, order };
+    })
+    .filter((m) => m.q > 0)
+    .sort((a, b) => b.q - a.q || a.order - b.order);
+  for (const { type } of ranked) {
+    const match = MEDIA_TYPES[type];
+    if (match) return match;
+  }
+  return 'json';
+}
+
+/** Validates `fields` against the entity's properties; returns the columns to write. */
+function columnsFor(entity: EntityName, fields: string | undefined): { columns: string[]; projected: boolean } {
+  const all = Object.keys(ENTITIES[entity].schema.properties);
+  if (!fields) return { columns: all, projected: false };
+  const requested = [...new Set(fields.split(','))];
+  const unknown = requested.filter((f) => !all.includes(f));
+  if (unknown.length > 0) {
+    throw new ApiError(400, 'UNKNOWN_FIELD', `fields: ${entity} has no field ${unknown.map((f) => `'${f}'`).join(', ')}; valid fields: ${all.join(', ')}`);
+  }
+  return { columns: requested, projected: true };
+}
+
+function* project(records: Iterable<object>, columns: readonly string[]): Generator<object> {
+  for (const record of records) {
+    const row = record as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const c of columns) out[c] = row[c];
+    yield out;
+  }
+}
+
+/** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
+function linkHeader(request: FastifyRequest, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
+  const url = new URL(request.url, 'http://localhost');
+  url.searchParams.set('seed', String(seed));
+  const at = (start: number) => {
+    if (byPage) {
+      url.searchParams.delete('offset');
+      url.searchParams.set('page', String(Math.floor(start / limit) + 1));
+    } else {
+      url.searchParams.delete('page');
+      url.searchParams.set('offset', String(start));
+    }
+    return `<${url.pathname}${url.search}>`;
+  };
+  const lastStart = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
+  const links = [`${at(0)}; rel="first"`];
+  if (offset > 0) links.push(`${at(Math.max(0, offset - limit))}; rel="prev"`);
+  if (offset + limit < total) links.push(`${at(offset + limit)}; rel="next"`);
+  links.push(`${at(lastStart)}; rel="last"`);
+  return links.join(', ');
+}
+
+const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1/${entity}?seed=42&limit=5&format=csv'`;
+
+/** `GET /api/v1/<entity>` for every entity of the registry. */
+export default async function entityRoutes(app: FastifyInstance, options: EntityRoutesOptions): Promise<void> {
+  const querystring = listQuerySchema(options.maxLimit, options.defaultLimit);
+  const errorRef = Type.Ref(ErrorSchema);
+
+  for (const entity of ENTITY_NAMES) {
+    const definition = ENTITIES[entity];
+    const itemRef = Type.Ref(definition.schema);
+    app.get(
+      `/api/v1/${entity}`,
+      {
+        schema: {
+          tags: [definition.group],
+          summary: definition.summary,
+          description: `${definition.description}\n\nRecords stream in any format; record i is the same whatever the page, format or field selection. Example: \`${exampleValue(entity)}\``,
+          querystring,
+          response: {
+            200: {
+              description: `A page of ${entity}. Headers: X-Total-Count (population), X-Seed, Link (first/prev/next/last), Content-Disposition for csv/ndjson/xml.`,
+              headers: {
+                'X-Total-Count': { type: 'integer', description: `Population of ${entity} in this world` },
+                'X-Seed': { type: 'integer', description: 'The seed of this world (drawn when not given)' },
+                Link: { type: 'string', description: 'RFC 8288 links to the first, previous, next and last pages' },
+              },
+              content: {
+                'application/json': { schema: Type.Array(itemRef) },
+                'application/x-ndjson': { schema: Type.String({ description: 'One JSON record per line' }) },
+                'text/csv': { schema: Type.String({ description: 'RFC 4180 CSV with a header row' }) },
+                'application/xml': { schema: Type.String({ description: `<${definition.xml.root}><${definition.xml.item}>…` }) },
+              },
+            },
+            400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+          },
+        },
+      },
+      async (request: FastifyRequest<{ Querystring: ListQuery }>, reply: FastifyReply) => {
+        const query = request.query;
+        if (query.offset !== undefined && query.page !== undefined) {
+          throw badParameter('page', 'use either offset or page, not both');
+        }
+        const { columns, projected } = columnsFor(entity, query.fields);
+        const spec = worldSpecFrom(query);
+        const world = World.of(spec);
+        const generator = world.generator(entity);
+        const total = generator.population;
+        const limit = query.limit ?? options.defaultLimit;
+        const offset = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);
+        const format = FORMATS[chooseFormat(query.format, request.headers.accept)];
+
+        const records = generator.range(offset, Math.min(total, offset + limit));
+        reply
+          .header('X-Total-Count', total)
+          .header('X-Seed', world.seed)
+          .header('Link', linkHeader(request, world.seed, offset, limit, total, query.page !== undefined))
+          .type(format.contentType);
+        if (format.name !== 'json') {
+          reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
+        }
+        const context = { columns, root: definition.xml.root, item: definition.xml.item };
+        return reply.send(formatStream(format, context, projected ? project(records, columns) : records));
+      },
+    );
+  }
+}
+
+export { FORMAT_NAMES };

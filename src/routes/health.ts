@@ -1,0 +1,49 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ENTITY_NAMES } from '../generators/registry.js';
+
+/** `GET /health` for load balancers and the container HEALTHCHECK; `GET /` as an index. */
+export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['Service'],
+        summary: 'Liveness check',
+        description: 'Answers 200 while the process serves requests. Needs no external service.',
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            uptime_seconds: Type.Number({ examples: [12.3] }),
+          }),
+        },
+      },
+    },
+    async () => ({ status: 'ok' as const, uptime_seconds: Math.round(process.uptime() * 10) / 10 }),
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['Service'],
+        summary: 'Index of the API',
+        description: 'Where the docs are and the endpoint of every entity.',
+        response: {
+          200: Type.Object({
+            service: Type.String(),
+            docs: Type.String(),
+            openapi: Type.String(),
+            entities: Type.Record(Type.String(), Type.String()),
+          }),
+        },
+      },
+    },
+    async () => ({
+      service: 'ecomgen',
+      docs: '/docs',
+      openapi: '/docs/json',
+      entities: Object.fromEntries(ENTITY_NAMES.map((n) => [n, `/api/v1/${n}`])),
+    }),
+  );
+}

@@ -1,0 +1,87 @@
+import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
+import { FORMAT_NAMES } from '../formats/index.js';
+import { LOCALES } from '../generators/locale.js';
+import { DEFAULT_END_DATE, DEFAULT_START_DATE } from '../generators/time.js';
+import { BASE_SIZES, MAX_POPULATION, SIZED_ENTITIES } from '../generators/world.js';
+import { OneOf } from './common.js';
+
+export const MAX_SEED = 4294967295;
+export const MAX_SCALE = 10_000;
+
+/** The world a request reads from: seed, sizes, locale and date window. */
+export const WorldQueryFields = {
+  seed: Type.Integer({
+    minimum: 0,
+    maximum: MAX_SEED,
+    description: 'World seed. The same seed (and sizes, locale, window) gives the same records, byte for byte. Omitted: one is drawn and returned in `X-Seed`.',
+    examples: [42],
+  }),
+  scale: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: MAX_SCALE,
+    default: 1,
+    description: 'Scale factor for every population (users, products, orders linearly; vendors and warehouses by its square root).',
+    examples: [1],
+  }),
+  ...Object.fromEntries(
+    SIZED_ENTITIES.map((name) => [
+      name,
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_POPULATION,
+        description: `Population of ${name} in this world (overrides scale; default ${BASE_SIZES[name].toLocaleString('en-US')} x scale).`,
+      }),
+    ]),
+  ) as Record<(typeof SIZED_ENTITIES)[number], ReturnType<typeof Type.Integer>>,
+  locale: OneOf(LOCALES, 'Names, addresses, phone formats, postcodes, currency and tax: en_US (USD, state sales tax) or en_GB (GBP, 20% VAT, UK postcodes).'),
+  start_date: Type.String({
+    description: `First day of the date window (YYYY-MM-DD, or an ISO 8601 date-time). Default ${DEFAULT_START_DATE}.`,
+    examples: [DEFAULT_START_DATE],
+  }),
+  end_date: Type.String({
+    description: `Last day of the date window, inclusive (YYYY-MM-DD, or an exclusive ISO 8601 date-time). Default ${DEFAULT_END_DATE}.`,
+    examples: [DEFAULT_END_DATE],
+  }),
+};
+
+/** Query string of every `GET /api/v1/<entity>`. */
+export function listQuerySchema(maxLimit: number, defaultLimit: number) {
+  return Type.Object(
+    optional({
+      ...WorldQueryFields,
+      limit: Type.Integer({
+        minimum: 1,
+        maximum: maxLimit,
+        default: defaultLimit,
+        description: `Records to return (1-${maxLimit.toLocaleString('en-US')}).`,
+      }),
+      offset: Type.Integer({ minimum: 0, description: 'Index of the first record (not with `page`).', examples: [0] }),
+      page: Type.Integer({ minimum: 1, description: '1-based page of `limit` records (not with `offset`).' }),
+      format: OneOf(FORMAT_NAMES, 'Output format; overrides the Accept header. Default json.'),
+      fields: Type.String({
+        pattern: '^[a-z_]+(,[a-z_]+)*$',
+        description: 'Comma-separated subset of fields, in the order to output them (e.g. `user_id,email`).',
+      }),
+    }),
+    { additionalProperties: false },
+  );
+}
+
+/** Every parameter is optional: Type.Object would otherwise require them all. */
+function optional<T extends Record<string, TSchema>>(fields: T): { [K in keyof T]: TOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as {
+    [K in keyof T]: TOptional<T[K]>;
+  };
+}
+export type ListQuery = Static<ReturnType<typeof listQuerySchema>>;
+
+/** The body of every error response. */
+export const ErrorSchema = Type.Object(
+  {
+    statusCode: Type.Integer({ examples: [400] }),
+    error: Type.String({ examples: ['Bad Request'] }),
+    message: Type.String({ examples: ["limit: must be <= 1000000"] }),
+    code: Type.String({ description: 'Stable machine-readable code', examples: ['INVALID_PARAMETER'] }),
+  },
+  { $id: 'Error', description: 'Every error has this shape' },
+);
