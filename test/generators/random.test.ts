@@ -1,0 +1,79 @@
+import t from 'tap';
+import { ChildIndex } from '../../src/generators/child-index.js';
+import { longTail, scramble } from '../../src/generators/entity.js';
+import { Rng, WeightedChoice, tagOf, uuidOf } from '../../src/generators/random.js';
+
+t.test('a keyed stream is a pure function of its key', async (t) => {
+  const a = new Rng().key(42, tagOf('users'), 537);
+  const draws = Array.from({ length: 8 }, () => a.u32());
+  new Rng().key(1, tagOf('orders'), 3); // another instance, another key, in between
+  const b = new Rng().key(42, tagOf('users'), 537);
+  t.same(Array.from({ length: 8 }, () => b.u32()), draws);
+  const c = new Rng().key(42, tagOf('users'), 538);
+  t.not(c.u32(), draws[0], 'the neighbouring index differs');
+  const d = new Rng().key(42, tagOf('users'), 537, tagOf('signup'));
+  t.not(d.u32(), draws[0], 'a salt selects another stream');
+});
+
+t.test('draws are uniform enough for test data', async (t) => {
+  const rng = new Rng();
+  const buckets = new Array<number>(10).fill(0);
+  for (let i = 0; i < 100_000; i++) {
+    rng.key(7, 1, i);
+    const k = rng.int(10);
+    buckets[k] = (buckets[k] ?? 0) + 1;
+  }
+  for (const count of buckets) t.ok(count > 9_500 && count < 10_500, `bucket ${count} near 10,000`);
+});
+
+t.test('uuids are well-formed, unique and stable', async (t) => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 200_000; i++) seen.add(uuidOf(1, tagOf('orders'), i));
+  t.equal(seen.size, 200_000, 'no collisions in 200k ids');
+  const id = uuidOf(42, tagOf('users'), 0);
+  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.equal(id, uuidOf(42, tagOf('users'), 0));
+  t.not(uuidOf(42, tagOf('users'), 0), uuidOf(43, tagOf('users'), 0), 'seed changes ids');
+  t.not(uuidOf(42, tagOf('users'), 0), uuidOf(42, tagOf('orders'), 0), 'entity changes ids');
+  t.not(uuidOf(42, tagOf('x'), 1, 0), uuidOf(42, tagOf('x'), 1, 1), 'sub index changes ids');
+  t.not(uuidOf(0, 0, 2 ** 32), uuidOf(0, 0, 0), 'indexes beyond 32 bits stay distinct');
+});
+
+t.test('scramble is a bijection (distinct references and tracking numbers)', async (t) => {
+  const seen = new Set<number>();
+  for (let i = 0; i < 300_000; i++) seen.add(scramble(99, i));
+  t.equal(seen.size, 300_000);
+});
+
+t.test('long tail: a few indexes take most draws, none dominates', async (t) => {
+  const n = 500;
+  const counts = new Array<number>(n).fill(0);
+  const rng = new Rng().key(1, 2, 3);
+  for (let i = 0; i < 200_000; i++) {
+    const j = longTail(rng.next(), n);
+    counts[j] = (counts[j] ?? 0) + 1;
+  }
+  const top20 = counts.slice(0, n / 5).reduce((a, b) => a + b, 0) / 200_000;
+  t.ok(top20 > 0.5 && top20 < 0.75, `top 20% take ${top20}`);
+  t.ok((counts[0] ?? 0) / 200_000 < 0.05, 'the most popular index has under 5%');
+  t.ok(counts.every((c) => c > 0), 'every index is drawn');
+});
+
+t.test('weighted choice follows its weights', async (t) => {
+  const choice = new WeightedChoice([['a', 1], ['b', 3]] as const);
+  const rng = new Rng().key(5, 5, 5);
+  let b = 0;
+  for (let i = 0; i < 40_000; i++) if (choice.draw(rng) === 'b') b++;
+  t.ok(Math.abs(b / 40_000 - 0.75) < 0.02);
+});
+
+t.test('child index: locate and walk agree with a brute-force expansion', async (t) => {
+  const count = (p: number) => (p * 7919) % 5; // 0..4 children, some parents childless
+  const index = new ChildIndex(5000, count);
+  const expanded: [number, number][] = [];
+  for (let p = 0; p < 5000; p++) for (let k = 0; k < count(p); k++) expanded.push([p, k]);
+  t.equal(index.total, expanded.length);
+  for (const flat of [0, 1, 1023, 1024, 2047, 4999, expanded.length - 1]) t.same(index.locate(flat), expanded[flat], `locate ${flat}`);
+  t.same([...index.walk(3000, 3050)], expanded.slice(3000, 3050), 'walk from the middle');
+  t.same([...index.walk(expanded.length - 3, expanded.length + 10)], expanded.slice(-3), 'walk stops at the end');
+});
