@@ -5,6 +5,11 @@ export interface FormatContext {
   /** XML root element (plural) and record element (singular). */
   readonly root: string;
   readonly item: string;
+  /**
+   * The JSON Schema of a record, when known: writers may use property types to skip work
+   * (CSV does not escape uuids, dates or numbers). Never required for correctness.
+   */
+  readonly schema?: { readonly $id?: string; readonly properties?: Readonly<Record<string, unknown>> };
 }
 
 /**

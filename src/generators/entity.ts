@@ -1,4 +1,4 @@
-import { Rng, tagOf, uuidOf } from './random.js';
+import { IdSpace, Rng, tagOf } from './random.js';
 import type { World } from './world.js';
 
 /**
@@ -9,12 +9,14 @@ export abstract class EntityGenerator<T extends object = object> {
   readonly tag: number;
   /** The per-record stream; `keyed(i)` positions it at record i. */
   protected readonly rng = new Rng();
+  protected readonly ids: IdSpace;
 
   constructor(
     readonly world: World,
     readonly entity: string,
   ) {
     this.tag = tagOf(entity);
+    this.ids = new IdSpace(world.seed, this.tag);
   }
 
   /** How many records this entity has in the world. */
@@ -25,7 +27,7 @@ export abstract class EntityGenerator<T extends object = object> {
 
   /** The primary key of record i, computed without generating the record. */
   idOf(i: number): string {
-    return uuidOf(this.world.seed, this.tag, i);
+    return this.ids.uuid(i);
   }
 
   /** Records start..end-1 in order. */

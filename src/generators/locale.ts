@@ -181,7 +181,9 @@ function build(code: LocaleCode): LocaleProfile {
       emailDomains: [...faker.definitions.internet.free_email, 'btinternet.com', 'outlook.com'],
       // Most UK customers give a mobile: 07xxx xxxxxx.
       phone: (rng) =>
-        rng.chance(0.7) ? fillPattern(rng, '07### ######') : fillPattern(rng, rng.pick(landline)),
+        rng.chance(0.7)
+          ? `07${String(rng.int(1000)).padStart(3, '0')} ${String(rng.int(1_000_000)).padStart(6, '0')}`
+          : fillPattern(rng, rng.pick(landline)),
       fakerLocales,
     };
   }
@@ -195,7 +197,8 @@ function build(code: LocaleCode): LocaleProfile {
     ...namesOf(faker),
     streetSuffixes: faker.definitions.location.street_suffix,
     emailDomains: [...faker.definitions.internet.free_email, 'outlook.com', 'icloud.com'],
-    phone: (rng) => fillPattern(rng, '(!##) !##-####'),
+    // (NXX) NXX-XXXX: area code and exchange never start with 0 or 1.
+    phone: (rng) => `(${rng.between(200, 999)}) ${rng.between(200, 999)}-${String(rng.int(10_000)).padStart(4, '0')}`,
     fakerLocales,
   };
 }

@@ -2,7 +2,7 @@ import type { Order, OrderLine } from '../schemas/order.js';
 import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
 import type { User } from '../schemas/user.js';
 import { EntityGenerator, RecordCache, cents, longTail, money } from './entity.js';
-import { Rng, WeightedChoice, tagOf, uuidOf } from './random.js';
+import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
 import { DAY, HOUR, MINUTE, busyMoment, iso, laterBy } from './time.js';
 import type { World } from './world.js';
 
@@ -71,10 +71,12 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private readonly plans: RecordCache<OrderPlan>;
   private readonly orders: RecordCache<{ order: Order; products: number[] }>;
   private readonly users: RecordCache<User>;
+  private readonly lineIds: IdSpace;
 
   constructor(world: World) {
     super(world, 'orders');
     this.population = world.sizes.orders;
+    this.lineIds = new IdSpace(world.seed, ORDER_ITEMS_TAG);
     this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 4096);
     this.orders = new RecordCache((i) => this.build(i), this.population, 1024);
     const users = world.generator('users');
@@ -96,7 +98,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
 
   /** The id of line k (0-based) of order i; the order-items endpoint serves the same id. */
   lineId(i: number, k: number): string {
-    return uuidOf(this.world.seed, ORDER_ITEMS_TAG, i, k + 1);
+    return this.lineIds.uuid(i, k + 1);
   }
 
   private buildPlan(i: number): OrderPlan {

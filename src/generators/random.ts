@@ -29,15 +29,16 @@ export function tagOf(name: string): number {
 
 const TWO_32 = 4294967296;
 
-/** Hashes a key into one 32-bit word; `lane` selects independent words for the same key. */
-function keyWord(seed: number, tag: number, index: number, salt: number, lane: number): number {
+/** The part of a key that is fixed per (seed, entity): hashed once, reused for every index. */
+function prefixOf(seed: number, tag: number, lane: number): number {
+  return mix32(mix32(seed ^ Math.imul(lane + 1, 0x9e3779b9)) ^ tag);
+}
+
+/** Hashes (prefix, index, salt) into one 32-bit word; each lane has its own prefix. */
+function keyWord(prefix: number, index: number, salt: number): number {
   const lo = index % TWO_32;
   const hi = Math.floor(index / TWO_32);
-  let h = mix32(seed ^ Math.imul(lane + 1, 0x9e3779b9));
-  h = mix32(h ^ tag);
-  h = mix32((h + lo) >>> 0);
-  h = mix32(h ^ hi ^ Math.imul(lane, 0x85ebca6b));
-  return mix32(h ^ salt);
+  return mix32(mix32(mix32((prefix + lo) >>> 0) ^ hi) ^ salt);
 }
 
 /**
@@ -53,14 +54,28 @@ export class Rng {
   private b = 0;
   private c = 0;
   private d = 1;
+  // The (seed, tag) prefixes of the last key: a generator keys the same entity again and again.
+  private seed = -1;
+  private tag = -1;
+  private p0 = 0;
+  private p1 = 0;
+  private p2 = 0;
 
-  /** Positions the stream at the start of (seed, tag, index, salt). */
+  /** Positions the stream at the start of (seed, tag, index, salt): 96 key-derived state bits. */
   key(seed: number, tag: number, index: number, salt = 0): this {
-    this.a = keyWord(seed, tag, index, salt, 0);
-    this.b = keyWord(seed, tag, index, salt, 1);
-    this.c = keyWord(seed, tag, index, salt, 2);
+    if (seed !== this.seed || tag !== this.tag) {
+      this.seed = seed;
+      this.tag = tag;
+      this.p0 = prefixOf(seed, tag, 0);
+      this.p1 = prefixOf(seed, tag, 1);
+      this.p2 = prefixOf(seed, tag, 2);
+    }
+    this.a = keyWord(this.p0, index, salt);
+    this.b = keyWord(this.p1, index, salt);
+    this.c = keyWord(this.p2, index, salt);
     this.d = 1;
-    for (let k = 0; k < 8; k++) this.u32();
+    // The state words are already avalanche-mixed; a few rounds decorrelate the first outputs.
+    for (let k = 0; k < 4; k++) this.u32();
     return this;
   }
 
@@ -176,22 +191,35 @@ function hex32(w: number): string {
 const ID_SALT = tagOf('id');
 
 /**
- * The deterministic UUID of record `index` of the entity with tag `tag` (RFC 9562 layout,
- * version 4 bits and variant bits set: 122 key-derived bits). `sub` distinguishes records keyed
- * by a pair, such as line `sub` of order `index`.
+ * The id space of one entity in one world: deterministic UUIDs (RFC 9562 layout, version 4
+ * and variant bits set, 122 key-derived bits) of record `index`, or of sub-record `sub` of it
+ * (line `sub` of order `index`). The per-(seed, entity) part of the hash is computed once.
  *
  * @example
- * uuidOf(42, tagOf('users'), 0); // '5f0c…-…' — the same on every machine, for ever
+ * new IdSpace(42, tagOf('users')).uuid(0); // the same on every machine, for ever
  */
+export class IdSpace {
+  private readonly p0: number;
+  private readonly p1: number;
+  private readonly p2: number;
+  private readonly p3: number;
+
+  constructor(seed: number, tag: number) {
+    this.p0 = prefixOf(seed, tag, 0);
+    this.p1 = prefixOf(seed, tag, 1);
+    this.p2 = prefixOf(seed, tag, 2);
+    this.p3 = prefixOf(seed, tag, 3);
+  }
+
+  uuid(index: number, sub = 0): string {
+    const salt = (ID_SALT ^ Math.imul(sub + 1, 0x27d4eb2d)) >>> 0;
+    const b = hex32(((keyWord(this.p1, index, salt) & 0xffff0fff) | 0x00004000) >>> 0);
+    const c = hex32(((keyWord(this.p2, index, salt) & 0x3fffffff) | 0x80000000) >>> 0);
+    return `${hex32(keyWord(this.p0, index, salt))}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex32(keyWord(this.p3, index, salt))}`;
+  }
+}
+
+/** The UUID of record `index` of the entity with tag `tag` in world `seed` (see {@link IdSpace}). */
 export function uuidOf(seed: number, tag: number, index: number, sub = 0): string {
-  const salt = (ID_SALT ^ Math.imul(sub + 1, 0x27d4eb2d)) >>> 0;
-  const w0 = keyWord(seed, tag, index, salt, 0);
-  const w1 = keyWord(seed, tag, index, salt, 1);
-  const w2 = keyWord(seed, tag, index, salt, 2);
-  const w3 = keyWord(seed, tag, index, salt, 3);
-  const a = hex32(w0);
-  const b = hex32(((w1 & 0xffff0fff) | 0x00004000) >>> 0);
-  const c = hex32(((w2 & 0x3fffffff) | 0x80000000) >>> 0);
-  const d = hex32(w3);
-  return `${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
+  return new IdSpace(seed, tag).uuid(index, sub);
 }

@@ -1,12 +1,10 @@
 import type { User } from '../schemas/user.js';
 import { EntityGenerator } from './entity.js';
-import { Rng, tagOf } from './random.js';
-import { DAY, busyMoment, iso, isoDate, laterBy } from './time.js';
+import { Rng } from './random.js';
+import { DAY, MINUTE, busyMoment, iso, isoDate, laterBy } from './time.js';
 import type { Place } from './locale.js';
 import type { World } from './world.js';
 
-const SALT_SIGNUP = tagOf('signup');
-const SALT_PLACE = tagOf('place');
 
 const handles = new Map<string, string>();
 
@@ -32,38 +30,50 @@ function handle(name: string): string {
  */
 export class UserGenerator extends EntityGenerator<User> {
   readonly population: number;
-  private readonly signupRng = new Rng();
-  private readonly placeRng = new Rng();
+  /** A second cursor on the same per-user stream, for lookups from other generators. */
+  private readonly lookupRng = new Rng();
 
   constructor(world: World) {
     super(world, 'users');
     this.population = world.sizes.users;
   }
 
-  /** Sign-up time of user i, without generating the rest of the record. */
-  createdAt(i: number): number {
+  // A user's stream starts with where they live, then when they signed up: orders read those
+  // two draws (for tax and for time order) without generating the rest of the user.
+  private placeFrom(rng: Rng): Place {
+    return this.world.profile.places.draw(rng);
+  }
+
+  private signupFrom(rng: Rng): number {
     const { start, end } = this.world.window;
-    const rng = this.signupRng.key(this.world.seed, this.tag, i, SALT_SIGNUP);
-    const t = start + Math.floor(Math.pow(rng.next(), 1.6) * (end - start));
+    const last = end - 30 * MINUTE; // room for an order after the latest sign-up
+    const t = start + Math.floor(Math.pow(rng.next(), 1.6) * (last - start));
     const dayStart = Math.floor(t / DAY) * DAY;
-    const moment = busyMoment(rng, Math.max(start, dayStart), Math.min(end, dayStart + DAY));
-    return Math.min(end - 1, Math.max(start, moment));
+    const moment = busyMoment(rng, Math.max(start, dayStart), Math.min(last, dayStart + DAY));
+    return Math.min(last - 1, Math.max(start, moment));
   }
 
   /** Where user i lives (the place decides postcode and sales tax). */
   place(i: number): Place {
-    return this.world.profile.places.draw(this.placeRng.key(this.world.seed, this.tag, i, SALT_PLACE));
+    return this.placeFrom(this.lookupRng.key(this.world.seed, this.tag, i));
+  }
+
+  /** Sign-up time of user i (epoch ms), without generating the rest of the record. */
+  createdAt(i: number): number {
+    const rng = this.lookupRng.key(this.world.seed, this.tag, i);
+    this.placeFrom(rng);
+    return this.signupFrom(rng);
   }
 
   record(i: number): User {
     const { profile, window } = this.world;
     const rng = this.keyed(i);
+    const place = this.placeFrom(rng);
+    const created = this.signupFrom(rng);
     const female = rng.chance(0.5);
     const first = rng.pick(female ? profile.firstNamesFemale : profile.firstNamesMale);
     const last = rng.pick(profile.lastNames);
     const username = `${handle(first)}.${handle(last)}${i}`;
-    const place = this.place(i);
-    const created = this.createdAt(i);
     const years = rng.between(18, 80);
     const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
     const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);

@@ -135,7 +135,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (format.name !== 'json') {
           reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
         }
-        const context = { columns, root: definition.xml.root, item: definition.xml.item };
+        const context = { columns, root: definition.xml.root, item: definition.xml.item, schema: definition.schema };
         return reply.send(formatStream(format, context, projected ? project(records, columns) : records));
       },
     );
