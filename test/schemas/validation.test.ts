@@ -1,5 +1,5 @@
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
 import t from 'tap';
 import { ENTITIES, ENTITY_NAMES } from '../../src/generators/registry.js';
 import { World, resolveSizes } from '../../src/generators/world.js';
@@ -9,7 +9,7 @@ const window = { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) };
 
 t.test('every record of a world validates against its TypeBox schema', async (t) => {
   const ajv = new Ajv({ allErrors: true, strict: true });
-  addFormats(ajv);
+  formats.default(ajv);
   for (const locale of LOCALES) {
     const world = World.of({
       seed: 99,

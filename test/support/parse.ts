@@ -81,7 +81,7 @@ export function parseRecords(format: FormatName, body: string, schema: TObject, 
         attributeNamePrefix: '@_',
         parseTagValue: false,
         trimValues: false,
-        isArray: (name, jpath) => jpath.split('.').length === 2 && name === item,
+        isArray: (name, jpath) => String(jpath).split('.').length === 2 && name === item,
       });
       const doc = parser.parse(body) as Record<string, Record<string, unknown>>;
       const root = Object.keys(doc).find((k) => k !== '?xml') as string;
