@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace';
+import { availableParallelism } from 'node:os';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
@@ -17,10 +18,12 @@ const port = intFromEnv('PORT', 8000, 0, 65535);
 const host = process.env.HOST || 'localhost';
 const maxLimit = intFromEnv('MAX_LIMIT', DEFAULT_MAX_LIMIT, 1, 100_000_000);
 const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
+const renderThreads = intFromEnv('RENDER_THREADS', availableParallelism(), 0, 64);
 
 const app = await buildApp({
   maxLimit,
   defaultLimit,
+  renderThreads,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 

@@ -109,7 +109,8 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const user = rng.chance(0.8) ? rng.int(users) : longTail(rng.next(), users);
     const signedUp = this.world.generator('users').createdAt(user);
     const createdAt = busyMoment(rng, Math.max(start, signedUp + MINUTE), end);
-    const lines = BASKET.draw(rng);
+    // A basket never lists a product twice, so a tiny catalogue caps the basket.
+    const lines = Math.min(BASKET.draw(rng), this.world.sizes.products);
     const method = METHOD.draw(rng);
 
     const cancelled = rng.chance(0.06);
@@ -117,11 +118,8 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const paymentAt = declined
       ? laterBy(rng, createdAt, 20_000, 5 * MINUTE)
       : laterBy(rng, createdAt, 20_000, 45 * MINUTE);
-    const cancelAt = cancelled
-      ? declined
-        ? laterBy(rng, paymentAt, MINUTE, 30 * MINUTE)
-        : laterBy(rng, paymentAt, 10 * MINUTE, DAY)
-      : Infinity;
+    // A declined payment cancels the order at once; a customer cancels within a day of paying.
+    const cancelAt = cancelled ? (declined ? paymentAt : laterBy(rng, paymentAt, 10 * MINUTE, DAY)) : Infinity;
     const shipAt = cancelled ? Infinity : laterBy(rng, paymentAt, 2 * HOUR, 3 * DAY);
     const [minDays, maxDays] = PROMISE_DAYS[method];
     const estimatedAt = (Number.isFinite(shipAt) ? shipAt : paymentAt) + rng.between(minDays, maxDays) * DAY;

@@ -15,7 +15,7 @@ const CARRIERS: Record<'US' | 'GB', readonly Carrier[]> = {
     ['DHL', (n: string) => `JD01${n}`],
   ],
   GB: [
-    ['Royal Mail', (n: string) => `RM${n.slice(1)}GB`],
+    ['Royal Mail', (n: string) => `RM${n}GB`],
     ['DPD', (n: string) => `15${n}2`],
     ['Evri', (n: string) => `H0${n}1`],
     ['DHL', (n: string) => `JD01${n}`],

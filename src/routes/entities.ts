@@ -4,8 +4,13 @@ import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatStream, type FormatName } fro
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
 import { World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
+import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
+import { orderedStream } from '../render/pool.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { worldSpecFrom } from './world-query.js';
+
+/** Records per batch when rendering on worker threads (a few hundred KB of output). */
+const PARALLEL_BATCH = 2048;
 
 export interface EntityRoutesOptions {
   maxLimit: number;
@@ -42,15 +47,6 @@ function columnsFor(entity: EntityName, fields: string | undefined): { columns: 
     throw new ApiError(400, 'UNKNOWN_FIELD', `fields: ${entity} has no field ${unknown.map((f) => `'${f}'`).join(', ')}; valid fields: ${all.join(', ')}`);
   }
   return { columns: requested, projected: true };
-}
-
-function* project(records: Iterable<object>, columns: readonly string[]): Generator<object> {
-  for (const record of records) {
-    const row = record as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const c of columns) out[c] = row[c];
-    yield out;
-  }
 }
 
 /** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
@@ -120,13 +116,12 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         const { columns, projected } = columnsFor(entity, query.fields);
         const spec = worldSpecFrom(query);
         const world = World.of(spec);
-        const generator = world.generator(entity);
-        const total = generator.population;
+        const total = world.generator(entity).population;
         const limit = query.limit ?? options.defaultLimit;
         const offset = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);
         const format = FORMATS[chooseFormat(query.format, request.headers.accept)];
 
-        const records = generator.range(offset, Math.min(total, offset + limit));
+        const end = Math.min(total, offset + limit);
         reply
           .header('X-Total-Count', total)
           .header('X-Seed', world.seed)
@@ -135,8 +130,19 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (format.name !== 'json') {
           reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
         }
-        const context = { columns, root: definition.xml.root, item: definition.xml.item, schema: definition.schema };
-        return reply.send(formatStream(format, context, projected ? project(records, columns) : records));
+        const context = formatContext(entity, columns);
+        const pool = app.renderPool;
+        if (!pool || end - offset <= 2 * PARALLEL_BATCH) {
+          return reply.send(formatStream(format, context, recordsOf(world, entity, offset, end, projected ? columns : null)));
+        }
+        // Large responses: batches rendered on worker threads, streamed back in order.
+        function* tasks(): Generator<BatchTask> {
+          for (let start = offset; start < end; start += PARALLEL_BATCH) {
+            const stop = Math.min(end, start + PARALLEL_BATCH);
+            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset };
+          }
+        }
+        return reply.send(orderedStream(pool, format.open(context), tasks(), format.close(context, false), 2 * pool.size + 1));
       },
     );
   }

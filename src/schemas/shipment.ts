@@ -20,7 +20,7 @@ export const ShipmentSchema = Type.Object(
     tracking_number: Type.String({ description: 'Carrier tracking number, unique' }),
     status: OneOf(SHIPMENT_STATUSES, 'delivered once actual_delivery_at is inside the window'),
     shipped_at: Timestamp('Handed to the carrier, after payment'),
-    estimated_delivery_at: Timestamp('Promised delivery'),
+    estimated_delivery_at: Timestamp('Delivery promised when shipped; for parcels shipped in the last days it may lie after the window'),
     actual_delivery_at: Nullable(Timestamp('Delivery time; null while in transit')),
     package_weight: Type.Number({ minimum: 0, description: 'Parcel weight in kg' }),
   },

@@ -1501,7 +1501,7 @@ Object {
       "shipped_at": "2025-05-05T15:14:46Z",
       "shipping_method": "standard",
       "status": "delivered",
-      "tracking_number": "RM698267006GB",
+      "tracking_number": "RM1698267006GB",
       "warehouse_id": "6a6e035f-c44a-4070-80a7-8e09d0ff61ee",
     },
     Object {
@@ -1514,7 +1514,7 @@ Object {
       "shipped_at": "2025-10-11T15:24:25Z",
       "shipping_method": "standard",
       "status": "delivered",
-      "tracking_number": "RM307812044GB",
+      "tracking_number": "RM2307812044GB",
       "warehouse_id": "d8b45b5a-98ad-4376-8fed-e2d88871e4ef",
     },
   ],

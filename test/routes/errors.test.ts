@@ -64,3 +64,14 @@ t.test('an offset beyond the population is an empty page, not an error', async (
   const xml = await app.inject('/api/v1/warehouses?seed=1&offset=10000&format=xml');
   t.match(xml.body, /<warehouses[^>]*><\/warehouses>/, 'XML still well-formed');
 });
+
+t.test('tiny worlds are served, not hung: a one-product catalogue caps baskets at one line', async (t) => {
+  const app = await testApp(t);
+  const res = await app.inject('/api/v1/orders?seed=1&products=1&users=1&orders=50&limit=50');
+  t.equal(res.statusCode, 200);
+  const orders = res.json() as { items: unknown[] }[];
+  t.equal(orders.length, 50);
+  t.ok(orders.every((o) => o.items.length === 1));
+  const shipping = await app.inject('/api/v1/shipping?seed=1&products=3&orders=20');
+  t.equal(shipping.statusCode, 200);
+});

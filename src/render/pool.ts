@@ -1,0 +1,150 @@
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BatchTask } from './batch.js';
+
+interface Pending {
+  readonly task: BatchTask;
+  readonly resolve: (bytes: Uint8Array) => void;
+  readonly reject: (err: Error) => void;
+}
+
+// The worker is a sibling module: worker.js when built. Run from source (tests, `npm run dev`),
+// it is worker.ts, and the worker registers tsx itself: loader hooks of the parent's --import
+// do not reach a worker's entry module on Node 20.
+const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
+
+function startWorker(): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL);
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/**
+ * A fixed set of worker threads that render batches. Record i is a pure function of its world,
+ * so batches can be rendered anywhere in any order; {@link orderedStream} puts them back in
+ * order. Workers start on first use and stop with {@link close}.
+ */
+export class RenderPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly running = new Map<Worker, Pending>();
+  private closed = false;
+
+  constructor(readonly size: number) {}
+
+  run(task: BatchTask): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new Error('render pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ task, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private spawn(): Worker {
+    const worker = startWorker();
+    worker.unref();
+    worker.on('message', (message: { bytes?: Uint8Array; error?: string }) => {
+      const job = this.running.get(worker);
+      this.running.delete(worker);
+      this.idle.push(worker);
+      if (job) {
+        if (message.bytes) job.resolve(message.bytes);
+        else job.reject(new Error(message.error ?? 'render failed'));
+      }
+      this.dispatch();
+    });
+    worker.on('error', (err) => {
+      // A crashed worker fails its batch and is replaced on the next dispatch.
+      const job = this.running.get(worker);
+      this.running.delete(worker);
+      this.all.splice(this.all.indexOf(worker), 1);
+      job?.reject(err);
+      this.dispatch();
+    });
+    this.all.push(worker);
+    return worker;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      if (!worker && this.all.length < this.size && !this.closed) worker = this.spawn();
+      if (!worker) return;
+      const job = this.queue.shift() as Pending;
+      this.running.set(worker, job);
+      worker.postMessage({ id: 0, task: job.task });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
+    await Promise.all(this.all.splice(0).map((w) => w.terminate()));
+    this.idle.length = 0;
+  }
+}
+
+/**
+ * A byte stream of `head`, the rendered tasks in order, then `tail`. At most `ahead` tasks are
+ * in flight, so memory stays bounded however long the stream; a client that goes away stops
+ * further rendering.
+ */
+export function orderedStream(
+  pool: RenderPool,
+  head: string,
+  tasks: Iterator<BatchTask>,
+  tail: string,
+  ahead: number,
+): Readable {
+  const done = new Map<number, Uint8Array>();
+  let scheduled = 0;
+  let pushed = 0;
+  let exhausted = false;
+  let inFlight = 0;
+  let wanting = false;
+  let ended = false;
+
+  const stream = new Readable({
+    read() {
+      wanting = true;
+      pump();
+    },
+  });
+
+  function pump(): void {
+    if (stream.destroyed || ended) return;
+    while (!exhausted && inFlight + done.size < ahead) {
+      const next = tasks.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const index = scheduled++;
+      inFlight++;
+      pool.run(next.value).then(
+        (bytes) => {
+          inFlight--;
+          done.set(index, bytes);
+          pump();
+        },
+        (err: Error) => stream.destroy(err),
+      );
+    }
+    while (wanting && done.has(pushed)) {
+      const bytes = done.get(pushed) as Uint8Array;
+      done.delete(pushed++);
+      if (bytes.length > 0) wanting = stream.push(bytes);
+    }
+    if (exhausted && inFlight === 0 && done.size === 0 && wanting) {
+      ended = true;
+      if (tail) stream.push(tail);
+      stream.push(null);
+    }
+  }
+
+  if (head) stream.push(head);
+  return stream;
+}

@@ -1,0 +1,43 @@
+import { get } from 'node:http';
+import t from 'tap';
+import { FORMAT_NAMES } from '../../src/formats/index.js';
+import { testApp } from '../support/app.js';
+
+// Large responses are rendered on worker threads; the bytes must equal the main-thread path.
+t.test('worker-thread rendering gives the same bytes as the main thread', async (t) => {
+  const inline = await testApp(t, { renderThreads: 0 });
+  const pooled = await testApp(t, { renderThreads: 2 });
+  const cases = [
+    'users?seed=11&users=12000&limit=9000&offset=1500',
+    'orders?seed=11&orders=6000&limit=6000&locale=en_GB',
+    'order-items?seed=11&orders=4000&limit=8000&offset=5&fields=order_id,total,line_number',
+    'returns?seed=11&orders=90000&limit=5000',
+  ];
+  for (const query of cases) {
+    for (const format of FORMAT_NAMES) {
+      const url = `/api/v1/${query}&format=${format}`;
+      const [a, b] = [await inline.inject(url), await pooled.inject(url)];
+      t.equal(b.statusCode, 200, `${url}: status`);
+      t.ok(a.body.length > 100_000 || query.startsWith('returns'), `${url}: a large body`);
+      t.ok(a.body === b.body, `${url}: identical bytes (${a.body.length})`);
+    }
+  }
+});
+
+t.test('a client that disconnects mid-stream does not break the pool', async (t) => {
+  const app = await testApp(t, { renderThreads: 2 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  // Read the first bytes of a million-row stream, then hang up.
+  await new Promise<void>((resolve, reject) => {
+    const req = get(`${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
+  });
+  const after = await app.inject('/api/v1/users?seed=1&users=10000&limit=5000&format=ndjson');
+  t.equal(after.statusCode, 200);
+  t.equal(after.body.split('\n').filter(Boolean).length, 5000, 'the next large request is served in full');
+});
