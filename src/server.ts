@@ -1,5 +1,4 @@
 import closeWithGrace from 'close-with-grace';
-import { availableParallelism } from 'node:os';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
@@ -18,7 +17,7 @@ const port = intFromEnv('PORT', 8000, 0, 65535);
 const host = process.env.HOST || 'localhost';
 const maxLimit = intFromEnv('MAX_LIMIT', DEFAULT_MAX_LIMIT, 1, 100_000_000);
 const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
-const renderThreads = intFromEnv('RENDER_THREADS', availableParallelism(), 0, 64);
+const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 
 const app = await buildApp({
   maxLimit,

@@ -29,6 +29,9 @@ export interface LocaleProfile {
 }
 
 export const LOCALES = ['en_US', 'en_GB'] as const;
+
+/** Zero-padded numbers 0000-9999, built once (phone numbers and postcodes use them per record). */
+const PAD4: string[] = Array.from({ length: 10_000 }, (_, k) => String(k).padStart(4, '0'));
 export type LocaleCode = (typeof LOCALES)[number];
 
 /** Fills a faker-style pattern: `#` any digit, `!` a digit 2-9, `?` an upper-case letter. */
@@ -132,7 +135,7 @@ function usPlaces(): WeightedChoice<Place> {
         city,
         state,
         taxRate,
-        postcode: (rng) => String(rng.between(first, last)).padStart(5, '0'),
+        postcode: first >= 10_000 ? (rng) => String(rng.between(first, last)) : (rng) => String(rng.between(first, last)).padStart(5, '0'),
       };
       return [place, weight] as const;
     }),
@@ -198,7 +201,7 @@ function build(code: LocaleCode): LocaleProfile {
     streetSuffixes: faker.definitions.location.street_suffix,
     emailDomains: [...faker.definitions.internet.free_email, 'outlook.com', 'icloud.com'],
     // (NXX) NXX-XXXX: area code and exchange never start with 0 or 1.
-    phone: (rng) => `(${rng.between(200, 999)}) ${rng.between(200, 999)}-${String(rng.int(10_000)).padStart(4, '0')}`,
+    phone: (rng) => '(' + rng.between(200, 999) + ') ' + rng.between(200, 999) + '-' + PAD4[rng.int(10_000)],
     fakerLocales,
   };
 }

@@ -177,16 +177,9 @@ export class WeightedChoice<T> {
   }
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, k) => k.toString(16).padStart(2, '0'));
+// Four hex digits per entry (65,536 short strings, built once): a UUID is then eight lookups.
+const HEX4: string[] = Array.from({ length: 65536 }, (_, k) => k.toString(16).padStart(4, '0'));
 
-function hex32(w: number): string {
-  return (
-    (HEX[(w >>> 24) & 255] as string) +
-    (HEX[(w >>> 16) & 255] as string) +
-    (HEX[(w >>> 8) & 255] as string) +
-    (HEX[w & 255] as string)
-  );
-}
 
 const ID_SALT = tagOf('id');
 
@@ -213,9 +206,14 @@ export class IdSpace {
 
   uuid(index: number, sub = 0): string {
     const salt = (ID_SALT ^ Math.imul(sub + 1, 0x27d4eb2d)) >>> 0;
-    const b = hex32(((keyWord(this.p1, index, salt) & 0xffff0fff) | 0x00004000) >>> 0);
-    const c = hex32(((keyWord(this.p2, index, salt) & 0x3fffffff) | 0x80000000) >>> 0);
-    return `${hex32(keyWord(this.p0, index, salt))}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${hex32(keyWord(this.p3, index, salt))}`;
+    const a = keyWord(this.p0, index, salt);
+    const b = ((keyWord(this.p1, index, salt) & 0xffff0fff) | 0x00004000) >>> 0;
+    const c = ((keyWord(this.p2, index, salt) & 0x3fffffff) | 0x80000000) >>> 0;
+    const d = keyWord(this.p3, index, salt);
+    return (
+      (HEX4[a >>> 16] as string) + HEX4[a & 0xffff] + '-' + HEX4[b >>> 16] + '-' + HEX4[b & 0xffff] + '-' +
+      HEX4[c >>> 16] + '-' + HEX4[c & 0xffff] + HEX4[d >>> 16] + HEX4[d & 0xffff]
+    );
   }
 }
 

@@ -55,18 +55,28 @@ function civil(days: number): string {
   return `${y < 1000 ? String(y).padStart(4, '0') : y}-${PAD2[m]}-${PAD2[d]}`;
 }
 
+// Day strings from 1900 to 2199, formatted on first use: most timestamps share a few hundred days.
+const FIRST_CACHED_DAY = -25567; // 1900-01-01
+const dayCache: (string | undefined)[] = new Array(109574);
+
+function dayString(days: number): string {
+  const slot = days - FIRST_CACHED_DAY;
+  if (slot < 0 || slot >= dayCache.length) return civil(days);
+  return (dayCache[slot] ??= civil(days));
+}
+
 /** ISO 8601 in UTC with second precision: `2025-03-15T09:30:00Z` (years 0-9999). */
 export function iso(ms: number): string {
   const days = Math.floor(ms / DAY);
   const seconds = Math.floor((ms - days * DAY) / 1000);
   const h = Math.floor(seconds / 3600);
   const mi = Math.floor((seconds - h * 3600) / 60);
-  return `${civil(days)}T${PAD2[h]}:${PAD2[mi]}:${PAD2[seconds - h * 3600 - mi * 60]}Z`;
+  return dayString(days) + 'T' + PAD2[h] + ':' + PAD2[mi] + ':' + PAD2[seconds - h * 3600 - mi * 60] + 'Z';
 }
 
 /** ISO calendar date: `2025-03-15`. */
 export function isoDate(ms: number): string {
-  return civil(Math.floor(ms / DAY));
+  return dayString(Math.floor(ms / DAY));
 }
 
 // Shop traffic by hour of day (UTC as the shop's local clock): quiet nights, a morning ramp,

@@ -6,19 +6,16 @@ import type { Place } from './locale.js';
 import type { World } from './world.js';
 
 
-const handles = new Map<string, string>();
+const handleLists = new WeakMap<readonly string[], readonly string[]>();
 
-/** Lower-case ASCII letters only, for user names and e-mail local parts (memoised: names repeat). */
-function handle(name: string): string {
-  let h = handles.get(name);
-  if (h === undefined) {
-    h = name
-      .normalize('NFKD')
-      .toLowerCase()
-      .replace(/[^a-z]/g, '');
-    handles.set(name, h);
+/** Names as lower-case ASCII handles for user names and e-mail local parts, by list position. */
+function handlesOf(names: readonly string[]): readonly string[] {
+  let handles = handleLists.get(names);
+  if (!handles) {
+    handles = names.map((name) => name.normalize('NFKD').toLowerCase().replace(/[^a-z]/g, '') || 'user');
+    handleLists.set(names, handles);
   }
-  return h;
+  return handles;
 }
 
 /**
@@ -70,10 +67,12 @@ export class UserGenerator extends EntityGenerator<User> {
     const rng = this.keyed(i);
     const place = this.placeFrom(rng);
     const created = this.signupFrom(rng);
-    const female = rng.chance(0.5);
-    const first = rng.pick(female ? profile.firstNamesFemale : profile.firstNamesMale);
-    const last = rng.pick(profile.lastNames);
-    const username = `${handle(first)}.${handle(last)}${i}`;
+    const firstNames = rng.chance(0.5) ? profile.firstNamesFemale : profile.firstNamesMale;
+    const f = rng.int(firstNames.length);
+    const l = rng.int(profile.lastNames.length);
+    const first = firstNames[f] as string;
+    const last = profile.lastNames[l] as string;
+    const username = (handlesOf(firstNames)[f] as string) + '.' + handlesOf(profile.lastNames)[l] + i;
     const years = rng.between(18, 80);
     const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
     const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);
