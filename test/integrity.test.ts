@@ -465,14 +465,19 @@ const UNIQUE: readonly Rule[] = [
   holds: 'n = 1',
 }));
 
-/** Rules only the en_GB world obeys. */
-const EN_GB: readonly Rule[] = [
-  {
-    name: 'en_GB: every order, payment, product and return is in GBP',
+/** Every amount of a world is in its locale's currency. */
+function currencyRule(locale: string, currency: string): Rule {
+  return {
+    name: `${locale}: every order, payment, product and return is in ${currency}`,
     from: `(SELECT currency FROM orders UNION ALL SELECT currency FROM payments
             UNION ALL SELECT currency FROM products UNION ALL SELECT currency FROM returns) x`,
-    holds: `currency = 'GBP'`,
-  },
+    holds: `currency = '${currency}'`,
+  };
+}
+
+/** Rules only the en_GB world obeys. */
+const EN_GB: readonly Rule[] = [
+  currencyRule('en_GB', 'GBP'),
   {
     name: 'en_GB: tax is 20% VAT of (subtotal - discount), to the penny',
     from: 'orders',
@@ -494,12 +499,7 @@ const EN_GB: readonly Rule[] = [
 ];
 
 const EN_US: readonly Rule[] = [
-  {
-    name: 'en_US: every order, payment, product and return is in USD',
-    from: `(SELECT currency FROM orders UNION ALL SELECT currency FROM payments
-            UNION ALL SELECT currency FROM products UNION ALL SELECT currency FROM returns) x`,
-    holds: `currency = 'USD'`,
-  },
+  currencyRule('en_US', 'USD'),
   {
     name: 'en_US: sales tax between 0% and 10.35% of (subtotal - discount)',
     from: 'orders',
