@@ -17,6 +17,7 @@ import { buildApp } from '../src/app.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../src/generators/registry.js';
 import { columnsOf, createTablesSql, tableName } from '../src/schemas/columns.js';
 import { startPostgres, type PostgresServer } from './support/postgres.js';
+import { RULE_GROUPS, type Rule, type WindowSql } from './support/rules/index.js';
 
 /** A subtest, as tap hands it to a `t.test` callback. */
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -54,28 +55,13 @@ function worldQuery(world: WorldCase): Record<string, string> {
 }
 
 /** The window as a half-open SQL range: [start 00:00Z, the day after end 00:00Z). */
-function windowSql(window: WorldCase['window']) {
+function windowSql(window: WorldCase['window']): WindowSql {
   const start = `'${window.start}T00:00:00Z'::timestamptz`;
   const end = `('${window.end}T00:00:00Z'::timestamptz + interval '1 day')`;
   return { start, end, inWindow: (column: string) => `(${column} >= ${start} AND ${column} < ${end})` };
 }
 
 const UK_POSTCODE = '^[A-Z]{1,2}[0-9]{1,2} [0-9][A-Z]{2}$';
-
-/**
- * A business rule: the rows it applies to (`from`, a FROM clause, narrowed by `where`), and
- * `holds`, a boolean SQL expression every one of those rows must satisfy (NULL counts as a
- * violation). `show` lists the columns printed for violating rows.
- */
-interface Rule {
-  readonly name: string;
-  readonly from: string;
-  readonly where?: string;
-  readonly holds: string;
-  readonly show?: string;
-  /** Set when the rule's rows may legitimately be absent in a small world. */
-  readonly mayBeEmpty?: boolean;
-}
 
 let server: PostgresServer | undefined;
 let app: FastifyInstance | undefined;
@@ -552,6 +538,9 @@ for (const world of WORLDS) {
     t.test('status', (t) => checkAll(t, client, STATUS));
     t.test('uniqueness', (t) => checkAll(t, client, UNIQUE));
     t.test('locale', (t) => checkAll(t, client, [...(world.locale === 'en_GB' ? EN_GB : EN_US), ADDRESS]));
+    for (const group of RULE_GROUPS) {
+      t.test(group.name, (t) => checkAll(t, client, group.rules(windowSql(world.window), world.locale)));
+    }
 
     t.test('distributions', async (t) => {
       const singleLine = await scalar<number>(

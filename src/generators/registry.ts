@@ -1,4 +1,4 @@
-import type { TObject } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import { CategorySchema } from '../schemas/category.js';
 import { InventorySchema } from '../schemas/inventory.js';
 import { OrderItemSchema, OrderSchema } from '../schemas/order.js';
@@ -22,17 +22,28 @@ import { UserGenerator } from './users.js';
 import { VendorGenerator } from './vendors.js';
 import { WarehouseGenerator } from './warehouses.js';
 import type { World } from './world.js';
+// @imports-segments
+// @imports-engagement
+// @imports-supply
+// @imports-behaviour
+// @imports-performance
 
 /** What the rest of the service needs to know about an entity, in one place. */
 export interface EntityDefinition<G extends EntityGenerator = EntityGenerator> {
   readonly schema: TObject;
+  /**
+   * Query parameters of this entity only (e.g. `days` for performance-events), as TypeBox
+   * properties. Validated on its GET route and sink requests; their values reach the generator
+   * as `world.params`, and they are part of the world's identity.
+   */
+  readonly params?: Readonly<Record<string, TSchema>>;
   readonly primaryKey: string;
   /** Foreign-key columns and the entity each one references (by its primary key). */
   readonly foreignKeys: Readonly<Record<string, string>>;
   /** XML element names: the plural root and the singular record element. */
   readonly xml: { readonly root: string; readonly item: string };
   /** Swagger tag. */
-  readonly group: 'Customers' | 'Catalogue' | 'Orders';
+  readonly group: 'Customers' | 'Catalogue' | 'Orders' | 'Engagement' | 'Supply' | 'Behaviour' | 'Observability';
   readonly summary: string;
   readonly description: string;
   readonly create: (world: World) => G;
@@ -45,6 +56,7 @@ const define = <G extends EntityGenerator>(d: EntityDefinition<G>) => d;
  * The URL segment is the key: `GET /api/v1/<key>`.
  */
 export const ENTITIES = {
+  // @segments
   users: define({
     schema: UserSchema,
     primaryKey: 'user_id',
@@ -96,6 +108,8 @@ export const ENTITIES = {
       'Catalogue products filed under subcategories; prices cluster per category, cost < price, stock_quantity = sum of inventory. Population: 500 x scale (`products=` overrides).',
     create: (w) => new ProductGenerator(w),
   }),
+  // @supply-catalogue
+  // @promotions
   inventory: define({
     schema: InventorySchema,
     primaryKey: 'inventory_id',
@@ -157,6 +171,10 @@ export const ENTITIES = {
     description: 'Returns of a line of a delivered order, requested after delivery; refund never exceeds what was paid.',
     create: (w) => new ReturnGenerator(w),
   }),
+  // @engagement
+  // @supply
+  // @behaviour
+  // @performance
 } as const;
 
 export type EntityRegistry = typeof ENTITIES;

@@ -4,7 +4,7 @@ import { ENTITY_NAMES, entityDefinition, type EntityName, type GeneratorOf } fro
 import type { DateWindow } from './time.js';
 
 /** Entities whose population a request can set directly (`?users=50000`). */
-export const SIZED_ENTITIES = ['users', 'vendors', 'warehouses', 'products', 'orders'] as const;
+export const SIZED_ENTITIES = ['users', 'vendors', 'warehouses', 'products', 'orders', 'shops', 'suppliers', 'transactions'] as const;
 export type SizedEntity = (typeof SIZED_ENTITIES)[number];
 export type Sizes = Record<SizedEntity, number>;
 
@@ -13,8 +13,17 @@ export type Sizes = Record<SizedEntity, number>;
  * warehouses with its square root (a shop ten times larger does not have ten times the
  * warehouses).
  */
-export const BASE_SIZES: Sizes = { users: 1000, vendors: 50, warehouses: 10, products: 500, orders: 5000 };
-const SQRT_SCALED: ReadonlySet<SizedEntity> = new Set(['vendors', 'warehouses']);
+export const BASE_SIZES: Sizes = {
+  users: 1000,
+  vendors: 50,
+  warehouses: 10,
+  products: 500,
+  orders: 5000,
+  shops: 25,
+  suppliers: 40,
+  transactions: 10_000,
+};
+const SQRT_SCALED: ReadonlySet<SizedEntity> = new Set(['vendors', 'warehouses', 'shops', 'suppliers']);
 
 /** The largest population any entity may have (keeps ids and offsets exact). */
 export const MAX_POPULATION = 1_000_000_000;
@@ -30,11 +39,16 @@ export function resolveSizes(scale: number, overrides: Partial<Sizes>): Sizes {
   return sizes;
 }
 
+/** Entity-specific parameters (see EntityDefinition.params): plain JSON values. */
+export type WorldParams = Readonly<Record<string, number | string | boolean>>;
+
 export interface WorldSpec {
   readonly seed: number;
   readonly sizes: Sizes;
   readonly locale: LocaleCode;
   readonly window: DateWindow;
+  /** Parameters of the requested entity; absent or empty for most requests. */
+  readonly params?: WorldParams;
 }
 
 /**
@@ -50,6 +64,7 @@ export class World implements WorldSpec {
   readonly sizes: Sizes;
   readonly locale: LocaleCode;
   readonly window: DateWindow;
+  readonly params: WorldParams;
   readonly profile: LocaleProfile;
   private readonly generators = new Map<EntityName, EntityGenerator>();
 
@@ -58,6 +73,7 @@ export class World implements WorldSpec {
     this.sizes = spec.sizes;
     this.locale = spec.locale;
     this.window = spec.window;
+    this.params = spec.params ?? {};
     this.profile = localeProfile(spec.locale);
   }
 
@@ -86,7 +102,8 @@ export class World implements WorldSpec {
    * built for one page serve the next.
    */
   static of(spec: WorldSpec): World {
-    const key = JSON.stringify([spec.seed, spec.sizes, spec.locale, spec.window.start, spec.window.end]);
+    const params = Object.entries(spec.params ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = JSON.stringify([spec.seed, spec.sizes, spec.locale, spec.window.start, spec.window.end, params]);
     let world = World.cache.get(key);
     if (world) {
       World.cache.delete(key);

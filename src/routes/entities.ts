@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatStream, type FormatName } from '../formats/index.js';
-import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
+import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
@@ -75,11 +75,12 @@ const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1
 
 /** `GET /api/v1/<entity>` for every entity of the registry. */
 export default async function entityRoutes(app: FastifyInstance, options: EntityRoutesOptions): Promise<void> {
-  const querystring = listQuerySchema(options.maxLimit, options.defaultLimit);
   const errorRef = Type.Ref(ErrorSchema);
 
   for (const entity of ENTITY_NAMES) {
-    const definition = ENTITIES[entity];
+    const definition: EntityDefinition = ENTITIES[entity];
+    const paramNames = Object.keys(definition.params ?? {});
+    const querystring = listQuerySchema(options.maxLimit, options.defaultLimit, definition.params);
     const itemRef = Type.Ref(definition.schema);
     app.get(
       `/api/v1/${entity}`,
@@ -114,7 +115,13 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           throw badParameter('page', 'use either offset or page, not both');
         }
         const { columns, projected } = columnsFor(entity, query.fields);
-        const spec = worldSpecFrom(query);
+        const params = Object.fromEntries(
+          paramNames.flatMap((name) => {
+            const value = (query as Record<string, unknown>)[name];
+            return value === undefined ? [] : [[name, value as number | string | boolean]];
+          }),
+        );
+        const spec = { ...worldSpecFrom(query), params };
         const world = World.of(spec);
         const total = world.generator(entity).population;
         const limit = query.limit ?? options.defaultLimit;

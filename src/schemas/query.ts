@@ -45,10 +45,11 @@ export const WorldQueryFields = {
 };
 
 /** Query string of every `GET /api/v1/<entity>`. */
-export function listQuerySchema(maxLimit: number, defaultLimit: number) {
+export function listQuerySchema(maxLimit: number, defaultLimit: number, entityParams: Readonly<Record<string, TSchema>> = {}) {
   return Type.Object(
     optional({
       ...WorldQueryFields,
+      ...(entityParams as Record<string, TSchema>),
       limit: Type.Integer({
         minimum: 1,
         maximum: maxLimit,
@@ -73,7 +74,7 @@ function optional<T extends Record<string, TSchema>>(fields: T): { [K in keyof T
     [K in keyof T]: TOptional<T[K]>;
   };
 }
-export type ListQuery = Static<ReturnType<typeof listQuerySchema>>;
+export type ListQuery = Static<ReturnType<typeof listQuerySchema>> & Record<string, unknown>;
 
 /** The body of every error response. */
 export const ErrorSchema = Type.Object(
