@@ -92,6 +92,12 @@ export function longTail(u: number, n: number): number {
   return Math.min(n - 1, Math.max(0, j));
 }
 
+/** The probability that {@link longTail} draws index j of n. */
+export function longTailShare(j: number, n: number): number {
+  const c = Math.max(1, n / 50);
+  return (Math.log((j + 1 + c) / c) - Math.log((j + c) / c)) / Math.log((n + c) / c);
+}
+
 /** A bijection on [0, 2^32): distinct indexes give distinct (scrambled) numbers. */
 export function scramble(seed: number, i: number): number {
   let x = (i ^ Math.imul(seed, 0x9e3779b1)) >>> 0;

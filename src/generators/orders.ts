@@ -1,7 +1,7 @@
 import type { Order, OrderLine } from '../schemas/order.js';
 import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
 import type { User } from '../schemas/user.js';
-import { EntityGenerator, RecordCache, cents, longTail, money } from './entity.js';
+import { EntityGenerator, RecordCache, cents, longTail, longTailShare, money } from './entity.js';
 import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
 import { DAY, HOUR, MINUTE, busyMoment, iso, laterBy } from './time.js';
 import type { World } from './world.js';
@@ -34,6 +34,17 @@ export interface OrderPlan {
 }
 
 const SALT_PLAN = tagOf('plan');
+
+/** Most customers order now and then; this share of orders goes to the loyal long tail. */
+const LOYAL_SHARE = 0.2;
+
+/**
+ * How many orders user j can expect relative to the average customer (1 = average): the
+ * customer draw above, in closed form. Segments are assigned from it.
+ */
+export function expectedOrderRatio(j: number, users: number): number {
+  return 1 - LOYAL_SHARE + LOYAL_SHARE * users * longTailShare(j, users);
+}
 const ORDER_ITEMS_TAG = tagOf('order-items');
 
 // Baskets are mostly small: 45% single-line, a long thin tail up to 10 lines.
@@ -42,7 +53,6 @@ const BASKET = new WeightedChoice([
 ] as const);
 const QUANTITY = new WeightedChoice([[1, 76], [2, 16], [3, 5], [4, 2], [5, 1]] as const);
 const METHOD = new WeightedChoice<ShippingMethod>([['standard', 70], ['express', 22], ['next_day', 8]]);
-const DISCOUNT_PERCENT = [5, 10, 10, 15, 20] as const;
 
 /** Delivery charge in cents by locale and method; standard is free above the threshold. */
 const SHIPPING_FEES = {
@@ -105,8 +115,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const { start, end } = this.world.window;
     const rng = this.planRng.key(this.world.seed, this.tag, i, SALT_PLAN);
     const users = this.world.sizes.users;
-    // Most customers order now and then; one draw in five goes to the loyal long tail.
-    const user = rng.chance(0.8) ? rng.int(users) : longTail(rng.next(), users);
+    const user = rng.chance(1 - LOYAL_SHARE) ? rng.int(users) : longTail(rng.next(), users);
     const signedUp = this.world.generator('users').createdAt(user);
     const createdAt = busyMoment(rng, Math.max(start, signedUp + MINUTE), end);
     // A basket never lists a product twice, so a tiny catalogue caps the basket.
@@ -180,6 +189,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
 
     const items: OrderLine[] = [];
     const chosen: number[] = [];
+    const lines: { product: number; category: number; totalCents: number }[] = [];
     let subtotal = 0;
     for (let k = 0; k < plan.lines; k++) {
       // A basket does not list the same product twice; redraw on a clash (bounded).
@@ -190,6 +200,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       const quantity = QUANTITY.draw(rng);
       const unit = cents(products.record(p).price);
       subtotal += unit * quantity;
+      lines.push({ product: p, category: products.categoryIndex(p), totalCents: unit * quantity });
       items.push({
         order_item_id: this.lineId(i, k),
         line_number: k + 1,
@@ -199,7 +210,21 @@ export class OrderGenerator extends EntityGenerator<Order> {
         total: money(unit * quantity),
       });
     }
-    const discount = rng.chance(0.18) ? Math.round((subtotal * rng.pick(DISCOUNT_PERCENT)) / 100) : 0;
+    // About a third of shoppers try a code at checkout; it sticks when it applies to the basket.
+    const promotions = this.world.generator('promotions');
+    let promotion = -1;
+    let discount = 0;
+    if (rng.chance(0.35)) {
+      for (let attempt = 0; attempt < 3 && promotion < 0; attempt++) {
+        const j = rng.int(promotions.population);
+        const off = promotions.discountCents(promotions.termsOf(j), plan.createdAt, subtotal, lines);
+        if (off >= 0) {
+          promotion = j;
+          discount = off;
+        }
+      }
+    }
+    const promo = promotion >= 0 ? promotions.record(promotion) : null;
     const taxable = subtotal - discount;
     const tax = Math.round(taxable * this.world.generator('users').place(plan.user).taxRate);
     const fees = SHIPPING_FEES[profile.currency as keyof typeof SHIPPING_FEES];
@@ -220,6 +245,8 @@ export class OrderGenerator extends EntityGenerator<Order> {
       item_count: plan.lines,
       subtotal: money(subtotal),
       discount: money(discount),
+      promotion_id: promo ? promo.promotion_id : null,
+      promotion_code: promo ? promo.code : null,
       tax: money(tax),
       shipping_cost: money(shipping),
       total: money(taxable + tax + shipping),

@@ -1,6 +1,7 @@
 import type { Product } from '../schemas/product.js';
 import { CATEGORY_NODES, LEAF_CATEGORY_INDEXES, type CategoryNode } from './catalogue.js';
 import { EntityGenerator, RecordCache, longTail, money } from './entity.js';
+import { Rng } from './random.js';
 import { busyMoment, iso } from './time.js';
 import { CATALOGUE_HISTORY_MS } from './vendors.js';
 import type { World } from './world.js';
@@ -25,6 +26,7 @@ const ADJECTIVES = ['Classic', 'Pro', 'Ultra', 'Essential', 'Premium', 'Eco', 'C
 export class ProductGenerator extends EntityGenerator<Product> {
   readonly population: number;
   private readonly cache: RecordCache<Product>;
+  private readonly lookupRng = new Rng();
 
   constructor(world: World) {
     super(world, 'products');
@@ -35,6 +37,11 @@ export class ProductGenerator extends EntityGenerator<Product> {
   /** Product i, memoised: order lines look up products far more often than they change. */
   record(i: number): Product {
     return this.cache.get(i);
+  }
+
+  /** The leaf category index of product p: the first draw of its stream, without the record. */
+  categoryIndex(p: number): number {
+    return this.lookupRng.key(this.world.seed, this.tag, p).pick(LEAF_CATEGORY_INDEXES);
   }
 
   /**

@@ -22,6 +22,10 @@ import { UserGenerator } from './users.js';
 import { VendorGenerator } from './vendors.js';
 import { WarehouseGenerator } from './warehouses.js';
 import type { World } from './world.js';
+import { CustomerSegmentSchema } from '../schemas/customer-segment.js';
+import { CustomerSegmentGenerator } from './customer-segments.js';
+import { PromotionSchema } from '../schemas/promotion.js';
+import { PromotionGenerator } from './promotions.js';
 // @imports-segments
 // @imports-engagement
 // @imports-supply
@@ -56,11 +60,21 @@ const define = <G extends EntityGenerator>(d: EntityDefinition<G>) => d;
  * The URL segment is the key: `GET /api/v1/<key>`.
  */
 export const ENTITIES = {
+  'customer-segments': define({
+    schema: CustomerSegmentSchema,
+    primaryKey: 'segment_id',
+    foreignKeys: {},
+    xml: { root: 'customer_segments', item: 'customer_segment' },
+    group: 'Customers',
+    summary: 'Customer segments',
+    description: 'The six marketing segments (vip, loyal, new, regular, occasional, churned) with their assignment rules; every user carries one in segment_id. Fixed: only ids depend on the seed.',
+    create: (w) => new CustomerSegmentGenerator(w),
+  }),
   // @segments
   users: define({
     schema: UserSchema,
     primaryKey: 'user_id',
-    foreignKeys: {},
+    foreignKeys: { segment_id: 'customer-segments' },
     xml: { root: 'users', item: 'user' },
     group: 'Customers',
     summary: 'Customers',
@@ -109,6 +123,17 @@ export const ENTITIES = {
     create: (w) => new ProductGenerator(w),
   }),
   // @supply-catalogue
+  promotions: define({
+    schema: PromotionSchema,
+    primaryKey: 'promotion_id',
+    foreignKeys: { target_category_id: 'categories', target_product_id: 'products' },
+    xml: { root: 'promotions', item: 'promotion' },
+    group: 'Engagement',
+    summary: 'Promotion codes',
+    description:
+      'Codes with a percentage or fixed discount, a validity window and a target (the whole order, a category or a product). An order carrying a code got exactly its discount. Population: 30 x sqrt(orders / 5,000).',
+    create: (w) => new PromotionGenerator(w),
+  }),
   // @promotions
   inventory: define({
     schema: InventorySchema,
@@ -123,7 +148,7 @@ export const ENTITIES = {
   orders: define({
     schema: OrderSchema,
     primaryKey: 'order_id',
-    foreignKeys: { user_id: 'users' },
+    foreignKeys: { user_id: 'users', promotion_id: 'promotions' },
     xml: { root: 'orders', item: 'order' },
     group: 'Orders',
     summary: 'Orders with their lines',

@@ -3,6 +3,8 @@ import { EntityGenerator } from './entity.js';
 import { Rng } from './random.js';
 import { DAY, MINUTE, busyMoment, iso, isoDate, laterBy } from './time.js';
 import type { Place } from './locale.js';
+import type { CustomerSegmentGenerator } from './customer-segments.js';
+import { expectedOrderRatio } from './orders.js';
 import type { World } from './world.js';
 
 
@@ -30,9 +32,22 @@ export class UserGenerator extends EntityGenerator<User> {
   /** A second cursor on the same per-user stream, for lookups from other generators. */
   private readonly lookupRng = new Rng();
 
+  private readonly segments: CustomerSegmentGenerator;
+
   constructor(world: World) {
     super(world, 'users');
     this.population = world.sizes.users;
+    this.segments = world.generator('customer-segments');
+  }
+
+  /** The segment index of user i, by the rules listed in customer-segments.ts. */
+  private segmentOf(i: number, active: boolean, created: number, points: number): number {
+    if (!active) return this.segments.indexOf('churned');
+    const ratio = expectedOrderRatio(i, this.population);
+    if (ratio >= 3) return this.segments.indexOf('vip');
+    if (ratio >= 1.5) return this.segments.indexOf('loyal');
+    if (created >= this.world.window.end - 45 * DAY) return this.segments.indexOf('new');
+    return this.segments.indexOf(points >= 500 ? 'regular' : 'occasional');
   }
 
   // A user's stream starts with where they live, then when they signed up: orders read those
@@ -77,6 +92,7 @@ export class UserGenerator extends EntityGenerator<User> {
     const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
     const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);
     const points = rng.chance(0.3) ? 0 : Math.round(Math.exp(rng.uniform(2, 8.5)));
+    const active = rng.chance(0.95);
     return {
       user_id: this.idOf(i),
       email: `${username}@${rng.pick(profile.emailDomains)}`,
@@ -92,9 +108,10 @@ export class UserGenerator extends EntityGenerator<User> {
       country: profile.country,
       created_at: iso(created),
       updated_at: iso(laterBy(rng, created, 0, window.end - 1 - created)),
-      is_active: rng.chance(0.95),
+      is_active: active,
       marketing_opt_in: rng.chance(0.42),
       loyalty_points: points,
+      segment_id: this.segments.idOf(this.segmentOf(i, active, created, points)),
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Currency, Money, OneOf, Timestamp, Uuid } from './common.js';
+import { Currency, Money, Nullable, OneOf, Timestamp, Uuid } from './common.js';
 
 export const ORDER_STATUSES = ['pending', 'processing', 'shipped', 'delivered', 'cancelled'] as const;
 export const SHIPPING_METHODS = ['standard', 'express', 'next_day'] as const;
@@ -63,7 +63,9 @@ export const OrderSchema = Type.Object(
     shipping_method: OneOf(SHIPPING_METHODS, 'Delivery speed chosen at checkout'),
     item_count: Type.Integer({ minimum: 1, description: 'Number of lines' }),
     subtotal: Money('Sum of line totals'),
-    discount: Money('Discount on the subtotal'),
+    discount: Money('Discount from the promotion code, 0 without one'),
+    promotion_id: Nullable(Uuid('The promotion applied at checkout, if any')),
+    promotion_code: Nullable(Type.String({ description: "The promotion's code; the discount is exactly what it gives", examples: ['SPRING15-04'] })),
     tax: Money('Sales tax or VAT on (subtotal - discount)'),
     shipping_cost: Money('Delivery charge'),
     total: Money('subtotal - discount + tax + shipping_cost'),

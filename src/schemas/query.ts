@@ -44,6 +44,14 @@ export const WorldQueryFields = {
   }),
 };
 
+/** Just the world parameters, all optional (for routes that read a world but page nothing). */
+export const WorldQuery = Type.Object(
+  Object.fromEntries(Object.entries(WorldQueryFields).map(([k, v]) => [k, Type.Optional(v)])) as {
+    [K in keyof typeof WorldQueryFields]: TOptional<(typeof WorldQueryFields)[K]>;
+  },
+  { additionalProperties: false },
+);
+
 /** Query string of every `GET /api/v1/<entity>`. */
 export function listQuerySchema(maxLimit: number, defaultLimit: number, entityParams: Readonly<Record<string, TSchema>> = {}) {
   return Type.Object(

@@ -22,6 +22,7 @@ export const UserSchema = Type.Object(
     is_active: Type.Boolean({ description: 'False for closed accounts (about 5%)' }),
     marketing_opt_in: Type.Boolean({ description: 'Consented to marketing e-mail' }),
     loyalty_points: Type.Integer({ minimum: 0, description: 'Loyalty points balance', examples: [325] }),
+    segment_id: Uuid('Customer segment (see /customer-segments for the assignment rules)'),
   },
   { $id: 'User', additionalProperties: false, description: 'A registered customer' },
 );

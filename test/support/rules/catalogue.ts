@@ -1,4 +1,86 @@
 import type { RuleGroup } from './rule.js';
 
-/** Business rules of the catalogue entities (see rule.ts). */
-export const catalogueRules: RuleGroup[] = [];
+/** Business rules of customer segments and promotions (see rule.ts). */
+export const catalogueRules: RuleGroup[] = [
+  {
+    name: 'customer segments',
+    rules: (window) => [
+      {
+        name: 'every user is in exactly the churned segment iff the account is closed',
+        from: 'users u JOIN customer_segments s USING (segment_id)',
+        holds: "(s.code = 'churned') = (NOT u.is_active)",
+        show: 'u.user_id, u.is_active, s.code',
+      },
+      {
+        name: "'new' users signed up in the last 45 days of the window",
+        from: 'users u JOIN customer_segments s USING (segment_id)',
+        where: "s.code = 'new'",
+        holds: `u.created_at >= ${window.end} - interval '45 days'`,
+        show: 'u.user_id, u.created_at',
+      },
+      {
+        name: "'regular' users have at least 500 loyalty points, 'occasional' fewer",
+        from: 'users u JOIN customer_segments s USING (segment_id)',
+        where: "s.code IN ('regular', 'occasional')",
+        holds: "(s.code = 'regular') = (u.loyalty_points >= 500)",
+        show: 'u.user_id, u.loyalty_points, s.code',
+      },
+      {
+        name: 'vip and loyal customers place more orders than the average customer',
+        from: `(SELECT s.code, count(o.order_id)::float8 / count(DISTINCT u.user_id) AS per_user,
+                       (SELECT count(*)::float8 FROM orders) / (SELECT count(*) FROM users) AS average
+                FROM users u JOIN customer_segments s USING (segment_id) LEFT JOIN orders o USING (user_id)
+                WHERE s.code IN ('vip', 'loyal') GROUP BY s.code) x`,
+        holds: 'per_user > average',
+        show: 'code, per_user, average',
+      },
+    ],
+  },
+  {
+    name: 'promotions',
+    rules: (window) => [
+      {
+        name: 'promotions run inside the window, starts_at < ends_at',
+        from: 'promotions',
+        holds: `starts_at >= ${window.start} AND ends_at <= ${window.end} AND starts_at < ends_at`,
+        show: 'promotion_id, starts_at, ends_at',
+      },
+      {
+        name: 'a promotion targets exactly what its target_type says',
+        from: 'promotions',
+        holds: `(target_type = 'category') = (target_category_id IS NOT NULL)
+                AND (target_type = 'product') = (target_product_id IS NOT NULL)`,
+        show: 'promotion_id, target_type, target_category_id, target_product_id',
+      },
+      {
+        name: "an order's promotion_code is its promotion's code; no promotion, no discount",
+        from: 'orders o LEFT JOIN promotions p USING (promotion_id)',
+        holds: `(o.promotion_id IS NULL AND o.promotion_code IS NULL AND o.discount = 0)
+                OR (o.promotion_code = p.code)`,
+        show: 'o.order_id, o.promotion_code, p.code, o.discount',
+      },
+      {
+        name: 'an order with a code got exactly that discount (window, minimum, eligible lines, type)',
+        from: `(SELECT o.order_id, o.created_at, o.subtotal, o.discount, p.discount_type, p.discount_value,
+                       p.min_order_amount, p.starts_at, p.ends_at,
+                       sum(CASE WHEN p.target_type = 'order'
+                                  OR (p.target_type = 'category' AND pr.category_id = p.target_category_id)
+                                  OR (p.target_type = 'product' AND i.product_id = p.target_product_id)
+                                THEN i.total ELSE 0 END) AS eligible
+                FROM orders o JOIN promotions p USING (promotion_id)
+                JOIN order_items i ON i.order_id = o.order_id JOIN products pr ON pr.product_id = i.product_id
+                GROUP BY o.order_id, p.promotion_id) x`,
+        holds: `eligible > 0 AND created_at >= starts_at AND created_at < ends_at AND subtotal >= min_order_amount
+                AND abs(discount - CASE WHEN discount_type = 'percentage' THEN round(eligible * discount_value::numeric / 100, 2)
+                                        ELSE least(eligible, discount_value::numeric) END) < 0.005`,
+        show: 'order_id, created_at, subtotal, discount, discount_type, discount_value, eligible, starts_at, ends_at',
+      },
+      {
+        name: 'some orders use a code (between 10% and 40%)',
+        from: "(SELECT avg((promotion_id IS NOT NULL)::int)::float8 AS share FROM orders) x",
+        holds: 'share BETWEEN 0.10 AND 0.40',
+        show: 'share',
+      },
+    ],
+  },
+];
