@@ -1,6 +1,6 @@
 import type { Promotion } from '../schemas/promotion.js';
 import { CATEGORY_NODES, LEAF_CATEGORY_INDEXES } from './catalogue.js';
-import { EntityGenerator, RecordCache, cents, money } from './entity.js';
+import { EntityGenerator, RecordCache, money } from './entity.js';
 import { DAY, busyMoment, iso } from './time.js';
 import type { World } from './world.js';
 
