@@ -4,10 +4,12 @@
 // never asserted: a missed target is reported as MISS, and only a harness error exits non-zero.
 //
 // Environment:
-//   BENCH_QUICK=1    one tenth of the rows (a smoke run of the harness; figures not comparable)
+//   BENCH_QUICK=1    one tenth of the rows (a smoke run of the harness; figures not comparable);
+//                    performance-events streams one day instead of a week
 //   BENCH_PROFILE=1  after the figures, stream users CSV once more from a server started with
 //                    --cpu-prof and print its top self-time functions (profile kept in bench/results/)
 
+import { Buffer } from 'node:buffer';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,13 @@ const FAKER_ROWS = 200_000 / DIV;
 const INPROC_ROWS = 1_000_000 / DIV;
 const WINDOW = { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) };
 
+const PERF_DAYS = QUICK ? 1 : 7; // performance-events: a week at the defaults (~17.5M events)
+const PERF_INPROC_EVENTS = 5_000_000 / DIV;
+/** The server for the whole-week stream may return that many records in one response. */
+const PERF_MAX_LIMIT = 100_000_000;
+
 const TARGET_SPEEDUP = 6; // users CSV over HTTP rows/s ÷ faker rows/s, at least
+const TARGET_EVENTS_PER_SECOND = 300_000; // performance-events, in-process and over HTTP, at least
 const TARGET_RSS_RATIO = 1.2; // peak RSS (big page) ÷ peak RSS (10k page), at most
 
 const HEALTH_TIMEOUT_MS = 20_000;
@@ -110,12 +118,12 @@ function getSmall(port, path, timeoutMs = 2_000) {
   });
 }
 
-/** Starts `node [nodeArgs] dist/server.js` on a free port and waits until /health answers. */
-async function startServer(nodeArgs = []) {
+/** Starts `node [nodeArgs] dist/server.js` on a free port (extra `env`) and waits until /health answers. */
+async function startServer(nodeArgs = [], env = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, SERVER_ENTRY], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.add(child);
@@ -279,6 +287,23 @@ function streamOnce(port, path) {
   });
 }
 
+/** The X-Total-Count of a GET (the population of an entity in a world), read from a one-record page. */
+function totalCount(port, path) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 30_000 }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const total = Number(res.headers['x-total-count']);
+        if (res.statusCode !== 200 || !Number.isInteger(total)) reject(new Error(`GET ${path}: HTTP ${res.statusCode}, X-Total-Count ${res.headers['x-total-count']}`));
+        else resolve(total);
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
 function pathFor(scenario) {
   const params = new URLSearchParams({ seed: String(SEED), format: scenario.format, limit: String(scenario.rows), ...scenario.world });
   return `/api/v1/${scenario.entity}?${params}`;
@@ -286,9 +311,13 @@ function pathFor(scenario) {
 
 /** Row count of a response body: its lines, minus the header for CSV. Throws on a mismatch. */
 function checkRows(scenario, result) {
-  const rows = scenario.format === 'csv' ? result.newlines - 1 : result.newlines;
-  const idColumn = scenario.entity === 'users' ? 'user_id' : 'order_id';
-  const headOk = scenario.format === 'csv' ? result.head.startsWith(`${idColumn},`) : result.head.startsWith(`{"${idColumn}":`);
+  // bulk: an action line and a document line per record
+  const rows = scenario.format === 'csv' ? result.newlines - 1 : scenario.format === 'bulk' ? result.newlines / 2 : result.newlines;
+  const idColumn = scenario.idColumn ?? (scenario.entity === 'users' ? 'user_id' : 'order_id');
+  const headOk =
+    scenario.format === 'csv' ? result.head.startsWith(`${idColumn},`)
+    : scenario.format === 'bulk' ? result.head.startsWith('{"index":{"_index":')
+    : result.head.startsWith(`{"${idColumn}":`);
   if (!headOk) throw new Error(`${scenario.name}: body does not start as expected: ${JSON.stringify(result.head.slice(0, 80))}`);
   if (rows !== scenario.rows) {
     throw new Error(`${scenario.name}: asked for ${scenario.rows} rows, received ${rows} (${result.newlines} lines, ${result.bytes} bytes)`);
@@ -298,10 +327,16 @@ function checkRows(scenario, result) {
 
 /** One measured stream on its own fresh server, so VmHWM is this stream's peak. */
 async function measureHttp(scenario) {
-  const path = pathFor(scenario);
+  let path = scenario.rows === 'all' ? `/api/v1/${scenario.entity}?…` : pathFor(scenario);
   log(`${scenario.name}: fresh server, GET ${path}`);
-  const server = await startServer();
+  const server = await startServer([], scenario.env);
   try {
+    if (scenario.rows === 'all') {
+      // The whole population, however large: ask the server how many records there are.
+      scenario.rows = await totalCount(server.port, `/api/v1/${scenario.entity}?${new URLSearchParams({ seed: String(SEED), limit: '1', ...scenario.world })}`);
+      path = pathFor(scenario);
+      log(`${scenario.name}: ${fmtInt(scenario.rows)} records, GET ${path}`);
+    }
     const idle = readMemory(server.pid);
     const cpu0 = readCpuSeconds(server.pid);
     const sampler = sampleRss(server.pid);
@@ -421,6 +456,53 @@ async function ecomgenInProcess(rows) {
   };
 }
 
+/**
+ * performance-events in-process: the generator streaming a range of a default week and, in
+ * the second producer, the same records written as NDJSON by the service's own format and
+ * UTF-8 encoded (what the server does per response, minus the socket).
+ */
+async function performanceInProcess() {
+  const { World, resolveSizes } = await import('../dist/generators/world.js');
+  const { FORMATS } = await import('../dist/formats/index.js');
+  const { formatContext } = await import('../dist/render/batch.js');
+  const { ENTITIES } = await import('../dist/generators/registry.js');
+  const world = World.of({ seed: SEED, sizes: resolveSizes(1, {}), locale: 'en_US', window: WINDOW, params: { days: PERF_DAYS } });
+  const generator = world.generator('performance-events');
+  const columns = Object.keys(ENTITIES['performance-events'].schema.properties);
+  const context = formatContext('performance-events', columns);
+  const ndjson = FORMATS.ndjson;
+  // Start mid-morning of the first day: a realistic mix, incidents included.
+  const from = Math.floor(generator.population / 20);
+  const generate = (count) => {
+    let n = 0;
+    let latency = 0;
+    for (const event of generator.range(from, from + count)) {
+      latency += event.response_time_ms;
+      n++;
+    }
+    if (latency === 0) throw new Error('performance-events in-process: no latency');
+    return n;
+  };
+  const write = (count) => {
+    let n = 0;
+    let bytes = 0;
+    let batch = [];
+    for (const event of generator.range(from, from + count)) {
+      batch.push(event);
+      if (batch.length === 256) {
+        bytes += Buffer.byteLength(ndjson.batch(batch, context, n === 0));
+        n += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) bytes += Buffer.byteLength(ndjson.batch(batch, context, n === 0));
+    n += batch.length;
+    if (bytes === 0) throw new Error('performance-events in-process: no bytes');
+    return n;
+  };
+  return { generate, write };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Optional CPU profile of the server
 
@@ -505,6 +587,20 @@ function report(summary) {
     markdownTable(['scenario', 'rows', 'bytes', 'seconds', 'rows/s', 'MB/s', 'peak RSS MB', 'idle RSS MB', 'server CPU'], rows),
   );
   out.push('');
+  if (summary.analytics) {
+    const a = summary.analytics;
+    out.push(
+      markdownTable(
+        ['analytics (fresh server)', 'seconds'],
+        [
+          ['time to first response, analytics/products, scale 10', fmt(a.firstScale10Seconds, 2)],
+          ['then analytics/users, same world (cached aggregates), 1,000 rows', fmt(a.cachedScale10Seconds, 3)],
+          ['time to first response, analytics/users, scale 1', fmt(a.firstScale1Seconds, 2)],
+        ],
+      ),
+    );
+    out.push('');
+  }
   out.push(
     markdownTable(
       ['ratio', 'value', 'target', 'result'],
@@ -536,6 +632,31 @@ function report(summary) {
 // ---------------------------------------------------------------------------------------------
 // Main
 
+/**
+ * Analytics: time to first response for a scale-10 world on a fresh server (the aggregates are
+ * computed from every order, return, review, session and clickstream event of the world), then
+ * the same world's other analytics endpoint (served from the per-world cache).
+ */
+async function measureAnalytics() {
+  const server = await startServer();
+  try {
+    const timed = async (path) => {
+      const t0 = performance.now();
+      const { status } = await getSmall(server.port, path, STREAM_TIMEOUT_MS);
+      if (status !== 200) throw new Error(`${path}: HTTP ${status}`);
+      return (performance.now() - t0) / 1000;
+    };
+    const world = `seed=${SEED}&scale=10`;
+    const first = await timed(`/api/v1/analytics/products?${world}&limit=10`);
+    const cached = await timed(`/api/v1/analytics/users?${world}&limit=1000`);
+    const scaleOne = await timed(`/api/v1/analytics/users?seed=${SEED}&limit=10`);
+    log(`analytics: scale 10 first response ${fmt(first, 2)} s, cached ${fmt(cached, 3)} s, scale 1 first ${fmt(scaleOne, 2)} s`);
+    return { firstScale10Seconds: first, cachedScale10Seconds: cached, firstScale1Seconds: scaleOne };
+  } finally {
+    await stopServer(server);
+  }
+}
+
 async function main() {
   const cpus = os.cpus();
   const machine = {
@@ -558,6 +679,24 @@ async function main() {
     { name: 'orders NDJSON (HTTP)', entity: 'orders', format: 'ndjson', rows: ORDERS_ROWS, world: { orders: String(ORDERS_ROWS) } },
     // Same world as the big users page, only the page is small: the memory reference.
     { name: 'users CSV, small page (HTTP)', entity: 'users', format: 'csv', rows: SMALL_ROWS, world: { users: String(USERS_ROWS) } },
+    {
+      name: `performance-events NDJSON, ${PERF_DAYS === 7 ? 'a week' : `${PERF_DAYS} day`} at the defaults (HTTP)`,
+      entity: 'performance-events',
+      idColumn: 'event_id',
+      format: 'ndjson',
+      rows: 'all',
+      world: { days: String(PERF_DAYS) },
+      env: { MAX_LIMIT: String(PERF_MAX_LIMIT) },
+    },
+    {
+      name: 'performance-events OpenSearch bulk, a day at the defaults (HTTP)',
+      entity: 'performance-events',
+      idColumn: 'event_id',
+      format: 'bulk',
+      rows: 'all',
+      world: { days: '1' },
+      env: { MAX_LIMIT: String(PERF_MAX_LIMIT) },
+    },
   ];
 
   const results = [];
@@ -565,6 +704,8 @@ async function main() {
     results.push(await measureHttp(scenario));
     gc();
   }
+
+  const analytics = await measureAnalytics();
 
   const inProcess = await ecomgenInProcess(INPROC_ROWS);
   results.push(timeInProcess('users, ecomgen generator in-process (no HTTP, no CSV)', INPROC_ROWS, 20_000, inProcess));
@@ -575,9 +716,17 @@ async function main() {
     }),
   );
 
+  const perf = await performanceInProcess();
+  results.push(timeInProcess('performance-events, generator in-process (no HTTP, no NDJSON)', PERF_INPROC_EVENTS, 200_000, perf.generate));
+  results.push(timeInProcess('performance-events, generator + NDJSON writer in-process (no HTTP)', PERF_INPROC_EVENTS, 200_000, perf.write));
+
+  const byName = (prefix) => results.find((r) => r.scenario.startsWith(prefix));
   const [httpUsersCsv, , , , httpSmall] = results;
-  const inProc = results[5];
-  const fakerBase = results[6];
+  const inProc = byName('users, ecomgen generator in-process');
+  const fakerBase = byName('users, plain faker in-process');
+  const perfHttp = byName('performance-events NDJSON');
+  const perfBulk = byName('performance-events OpenSearch bulk');
+  const perfInProc = byName('performance-events, generator + NDJSON writer');
   const speedup = httpUsersCsv.rowsPerSecond / fakerBase.rowsPerSecond;
   const rssRatio = httpUsersCsv.peakRssMB / httpSmall.peakRssMB;
   const ratios = [
@@ -602,6 +751,18 @@ async function main() {
       comparison: '',
       pass: null,
     },
+    ...[
+      [`performance-events NDJSON over HTTP (${fmtInt(perfHttp.rows)} events) events/s ÷ ${fmtInt(TARGET_EVENTS_PER_SECOND)}`, perfHttp, true],
+      ['performance-events generator + NDJSON in-process events/s ÷ ' + fmtInt(TARGET_EVENTS_PER_SECOND), perfInProc, true],
+      // Bulk writes an action line per document too (~15% more bytes): reported, not targeted.
+      ['performance-events bulk over HTTP events/s ÷ ' + fmtInt(TARGET_EVENTS_PER_SECOND), perfBulk, false],
+    ].map(([name, scenario, targeted]) => ({
+      name,
+      value: scenario.rowsPerSecond / TARGET_EVENTS_PER_SECOND,
+      target: targeted ? 1 : null,
+      comparison: targeted ? '≥' : '',
+      pass: targeted ? scenario.rowsPerSecond >= TARGET_EVENTS_PER_SECOND : null,
+    })),
   ];
 
   let profile;
@@ -614,6 +775,7 @@ async function main() {
     machine,
     scenarios: results,
     ratios,
+    analytics,
     ...(profile ? { profile } : {}),
   };
   report(summary);

@@ -7,6 +7,7 @@ import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import entityRoutes from './routes/entities.js';
 import healthRoutes from './routes/health.js';
+import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
 import { ErrorSchema } from './schemas/query.js';
 
@@ -47,6 +48,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(healthRoutes);
   await app.register(entityRoutes, { maxLimit, defaultLimit });
+  await app.register(performanceRoutes);
   await app.register(manifestRoutes);
   return app;
 }

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { bulkFormat } from './bulk.js';
 import { csvFormat } from './csv.js';
 import { jsonFormat, ndjsonFormat } from './json.js';
 import type { FormatContext, RecordFormat } from './types.js';
@@ -6,9 +7,10 @@ import { xmlFormat } from './xml.js';
 
 export type { FormatContext, RecordFormat } from './types.js';
 
-export const FORMATS = { json: jsonFormat, ndjson: ndjsonFormat, csv: csvFormat, xml: xmlFormat } as const;
+export const FORMATS = { json: jsonFormat, ndjson: ndjsonFormat, csv: csvFormat, xml: xmlFormat, bulk: bulkFormat } as const;
 export type FormatName = keyof typeof FORMATS;
-export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+/** The formats of every entity; `bulk` only for entities whose registry definition has a `bulkIndex`. */
+export const FORMAT_NAMES: readonly FormatName[] = ['json', 'ndjson', 'csv', 'xml'];
 
 /** Media types a client may ask for in `Accept`, and the format each selects. */
 export const MEDIA_TYPES: Readonly<Record<string, FormatName>> = {

@@ -1,3 +1,4 @@
+import { jsonWriter } from './json-writer.js';
 import type { RecordFormat } from './types.js';
 
 /** A JSON array of records, streamed: `[`, records separated by `,`, `]`. */
@@ -6,9 +7,10 @@ export const jsonFormat: RecordFormat = {
   contentType: 'application/json; charset=utf-8',
   extension: 'json',
   open: () => '[',
-  batch: (records, _context, first) => {
+  batch: (records, context, first) => {
+    const write = jsonWriter(context, records[0]);
     let out = first ? '' : ',';
-    for (let k = 0; k < records.length; k++) out += (k > 0 ? ',' : '') + JSON.stringify(records[k]);
+    for (let k = 0; k < records.length; k++) out += (k > 0 ? ',' : '') + write(records[k] as object);
     return out;
   },
   close: () => ']\n',
@@ -20,9 +22,10 @@ export const ndjsonFormat: RecordFormat = {
   contentType: 'application/x-ndjson; charset=utf-8',
   extension: 'ndjson',
   open: () => '',
-  batch: (records) => {
+  batch: (records, context) => {
+    const write = jsonWriter(context, records[0]);
     let out = '';
-    for (const record of records) out += JSON.stringify(record) + '\n';
+    for (let k = 0; k < records.length; k++) out += write(records[k] as object) + '\n';
     return out;
   },
   close: () => '',

@@ -10,6 +10,8 @@ export interface FormatContext {
    * (CSV does not escape uuids, dates or numbers). Never required for correctness.
    */
   readonly schema?: { readonly $id?: string; readonly properties?: Readonly<Record<string, unknown>> };
+  /** For the bulk format only: the index to write to and the column that gives each `_id`. */
+  readonly bulk?: { readonly index: string; readonly idColumn: string };
 }
 
 /**
@@ -17,7 +19,7 @@ export interface FormatContext {
  * empty batch), `close` once. Each returns the text to send.
  */
 export interface RecordFormat {
-  readonly name: 'json' | 'ndjson' | 'csv' | 'xml';
+  readonly name: 'json' | 'ndjson' | 'csv' | 'xml' | 'bulk';
   readonly contentType: string;
   readonly extension: string;
   open(context: FormatContext): string;

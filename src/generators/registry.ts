@@ -26,10 +26,36 @@ import { CustomerSegmentSchema } from '../schemas/customer-segment.js';
 import { CustomerSegmentGenerator } from './customer-segments.js';
 import { PromotionSchema } from '../schemas/promotion.js';
 import { PromotionGenerator } from './promotions.js';
+import { ProductAnalyticsSchema, UserAnalyticsSchema } from '../schemas/analytics.js';
+import { ProductAnalyticsGenerator, UserAnalyticsGenerator } from './analytics.js';
 // @imports-segments
+import { ReviewSchema } from '../schemas/review.js';
+import { SupportTicketSchema } from '../schemas/support-ticket.js';
+import { WishlistItemSchema } from '../schemas/wishlist.js';
+import { NotificationSchema } from '../schemas/notification.js';
+import { ReviewGenerator } from './reviews.js';
+import { SupportTicketGenerator } from './support-tickets.js';
+import { WishlistGenerator } from './wishlists.js';
+import { NotificationGenerator } from './notifications.js';
 // @imports-engagement
+import { InventoryMovementSchema } from '../schemas/inventory-movement.js';
+import { ProductSupplierSchema, SupplierSchema } from '../schemas/supplier.js';
+import { InventoryMovementGenerator } from './inventory-movements.js';
+import { ProductSupplierGenerator } from './product-suppliers.js';
+import { SupplierGenerator } from './suppliers.js';
 // @imports-supply
+import { ClickstreamEventSchema } from '../schemas/clickstream.js';
+import { SessionSchema } from '../schemas/session.js';
+import { ShopSchema } from '../schemas/shop.js';
+import { TransactionSchema } from '../schemas/transaction.js';
+import { ClickstreamGenerator } from './clickstream.js';
+import type { LocaleCode } from './locale.js';
+import { SessionGenerator } from './sessions.js';
+import { ShopGenerator } from './shops.js';
+import { TransactionGenerator } from './transactions.js';
 // @imports-behaviour
+import { PerformanceEventSchema, PerformanceParams } from '../schemas/performance-event.js';
+import { PerformanceEventGenerator, performanceQueryProblem } from './performance-events.js';
 // @imports-performance
 
 /** What the rest of the service needs to know about an entity, in one place. */
@@ -41,13 +67,25 @@ export interface EntityDefinition<G extends EntityGenerator = EntityGenerator> {
    * as `world.params`, and they are part of the world's identity.
    */
   readonly params?: Readonly<Record<string, TSchema>>;
+  /** The locale served when the request names none (the world default is en_US). */
+  readonly defaultLocale?: LocaleCode;
+  /**
+   * Cross-parameter checks the query schema cannot express (run on the entity's routes):
+   * returns the offending parameter and why, or undefined when the query is fine.
+   */
+  readonly queryProblem?: (query: Readonly<Record<string, unknown>>) => { readonly parameter: string; readonly reason: string } | undefined;
+  /**
+   * Opts the entity in to `format=bulk` (OpenSearch `_bulk` NDJSON, `_id` = primary key):
+   * the default index name; `index=` overrides it per request.
+   */
+  readonly bulkIndex?: string;
   readonly primaryKey: string;
   /** Foreign-key columns and the entity each one references (by its primary key). */
   readonly foreignKeys: Readonly<Record<string, string>>;
   /** XML element names: the plural root and the singular record element. */
   readonly xml: { readonly root: string; readonly item: string };
   /** Swagger tag. */
-  readonly group: 'Customers' | 'Catalogue' | 'Orders' | 'Engagement' | 'Supply' | 'Behaviour' | 'Observability';
+  readonly group: 'Customers' | 'Catalogue' | 'Orders' | 'Engagement' | 'Supply' | 'Behaviour' | 'Observability' | 'Analytics';
   readonly summary: string;
   readonly description: string;
   readonly create: (world: World) => G;
@@ -121,6 +159,28 @@ export const ENTITIES = {
     description:
       'Catalogue products filed under subcategories; prices cluster per category, cost < price, stock_quantity = sum of inventory. Population: 500 x scale (`products=` overrides).',
     create: (w) => new ProductGenerator(w),
+  }),
+  suppliers: define({
+    schema: SupplierSchema,
+    primaryKey: 'supplier_id',
+    foreignKeys: {},
+    xml: { root: 'suppliers', item: 'supplier' },
+    group: 'Supply',
+    summary: 'Suppliers',
+    description:
+      'Companies the shop buys stock from, at home (about 40%) or abroad, each specialised in one department, with typical lead time, reliability, on-time rate and rating; onboarded before the window. Population: 40 x sqrt(scale) (`suppliers=` overrides).',
+    create: (w) => new SupplierGenerator(w),
+  }),
+  'product-suppliers': define({
+    schema: ProductSupplierSchema,
+    primaryKey: 'product_supplier_id',
+    foreignKeys: { product_id: 'products', supplier_id: 'suppliers' },
+    xml: { root: 'product_suppliers', item: 'product_supplier' },
+    group: 'Supply',
+    summary: 'Suppliers of each product',
+    description:
+      "1-3 distinct suppliers per product, in product order, exactly one preferred; unit cost around the product's cost and below its price, lead time around the supplier's.",
+    create: (w) => new ProductSupplierGenerator(w),
   }),
   // @supply-catalogue
   promotions: define({
@@ -196,10 +256,152 @@ export const ENTITIES = {
     description: 'Returns of a line of a delivered order, requested after delivery; refund never exceeds what was paid.',
     create: (w) => new ReturnGenerator(w),
   }),
+  reviews: define({
+    schema: ReviewSchema,
+    primaryKey: 'review_id',
+    foreignKeys: { product_id: 'products', user_id: 'users', order_id: 'orders', order_item_id: 'order-items' },
+    xml: { root: 'reviews', item: 'review' },
+    group: 'Engagement',
+    summary: 'Product reviews',
+    description:
+      'Verified reviews of delivered order lines by the customer who bought them, written after delivery (about 11% of delivered lines; more for late parcels and returned lines), then unverified reviews without an order (0.25 x users). Ratings 1-5 are J-shaped (mostly 5, a bump at 1) and drop with a bad experience; title and body agree with the rating.',
+    create: (w) => new ReviewGenerator(w),
+  }),
+  'support-tickets': define({
+    schema: SupportTicketSchema,
+    primaryKey: 'ticket_id',
+    foreignKeys: { user_id: 'users', order_id: 'orders' },
+    xml: { root: 'support_tickets', item: 'support_ticket' },
+    group: 'Engagement',
+    summary: 'Customer support tickets',
+    description:
+      "Tickets about an order (about 8-9% of orders, more when something went wrong: refund tickets after a return request, payment tickets after a declined payment, delivery tickets past the promised date), then tickets without an order (0.06 x users: account, technical, product questions). Status is where each stands at the window end; resolved_at only when resolved or closed.",
+    create: (w) => new SupportTicketGenerator(w),
+  }),
+  wishlists: define({
+    schema: WishlistItemSchema,
+    primaryKey: 'wishlist_item_id',
+    foreignKeys: { user_id: 'users', product_id: 'products' },
+    xml: { root: 'wishlists', item: 'wishlist_item' },
+    group: 'Engagement',
+    summary: 'Wishlist entries',
+    description:
+      'One row per (user, product) on a wishlist, grouped by user: about half of the customers keep one, with 1-25 distinct products (popular products more often), added after sign-up.',
+    create: (w) => new WishlistGenerator(w),
+  }),
+  notifications: define({
+    schema: NotificationSchema,
+    primaryKey: 'notification_id',
+    foreignKeys: { user_id: 'users', order_id: 'orders', product_id: 'products' },
+    xml: { root: 'notifications', item: 'notification' },
+    group: 'Engagement',
+    summary: 'Customer notifications',
+    description:
+      'E-mail, SMS, push and in-app messages: one per order lifecycle event, sent exactly at it (confirmation at checkout, payment failure, cancellation, shipping, delivery, return request, a review request 3 days after delivery), then per user a welcome at sign-up, sometimes a password reset and, only for marketing_opt_in users, the fortnightly promotions after sign-up and a back-in-stock alert for a wishlist product.',
+    create: (w) => new NotificationGenerator(w),
+  }),
   // @engagement
+  'inventory-movements': define({
+    schema: InventoryMovementSchema,
+    primaryKey: 'movement_id',
+    foreignKeys: {
+      product_id: 'products',
+      warehouse_id: 'warehouses',
+      order_item_id: 'order-items',
+      return_id: 'returns',
+      supplier_id: 'suppliers',
+    },
+    xml: { root: 'inventory_movements', item: 'inventory_movement' },
+    group: 'Supply',
+    summary: 'Stock movements',
+    description:
+      "Every change of stock per product and warehouse, in three segments: SALE (one per line of each shipped or delivered order: -quantity, the shipment's warehouse, at shipped_at), RETURN (one per approved or refunded return: +quantity into that warehouse, at resolved_at), then per inventory row 1-4 RESTOCK deliveries of its reorder_quantity from one of the product's suppliers (the last at last_restocked_at), and the odd DAMAGE (-) or ADJUSTMENT (+/-).",
+    create: (w) => new InventoryMovementGenerator(w),
+  }),
   // @supply
+  shops: define({
+    schema: ShopSchema,
+    primaryKey: 'shop_id',
+    foreignKeys: {},
+    xml: { root: 'shops', item: 'shop' },
+    group: 'Supply',
+    summary: 'Shops',
+    description:
+      "The store's shops: shop 0 is the flagship, then high-street stores, outlets, department-store concessions and online marketplace partners in the locale's cities, opened before the window; inactive shops sell nothing. Population: 25 x sqrt(scale) (`shops=` overrides).",
+    create: (w) => new ShopGenerator(w),
+  }),
+  sessions: define({
+    schema: SessionSchema,
+    primaryKey: 'session_id',
+    foreignKeys: { user_id: 'users', order_id: 'orders' },
+    xml: { root: 'sessions', item: 'session' },
+    group: 'Behaviour',
+    summary: 'Web and app sessions',
+    description:
+      "Visits to the web shop with device, browser, os, a matching user_agent, ip_address and geo. Sessions 0..orders-1 are the checkout sessions of orders 0..orders-1 (logged in as the order's customer, containing the order's created_at); the rest browse and never buy. About 60% are logged in, always after the user signed up. Population: 5 x orders (25,000 x scale).",
+    create: (w) => new SessionGenerator(w),
+  }),
+  clickstream: define({
+    schema: ClickstreamEventSchema,
+    primaryKey: 'event_id',
+    foreignKeys: { session_id: 'sessions', user_id: 'users', product_id: 'products', order_id: 'orders' },
+    xml: { root: 'clickstream', item: 'event' },
+    group: 'Behaviour',
+    summary: 'Clickstream events',
+    description:
+      "Events of the sessions, in session order: PAGE_VIEW, SEARCH, PRODUCT_VIEW, CART_ADD, CART_REMOVE, CHECKOUT, PURCHASE. Times never decrease along sequence_number and stay inside the session. A checkout session adds every product of its order to the cart and ends with a PURCHASE carrying the order_id at the order's created_at; browsing sessions never purchase. Population: the sum of sessions.event_count (about 6 per session, ~150,000 x scale).",
+    create: (w) => new ClickstreamGenerator(w),
+  }),
+  transactions: define({
+    schema: TransactionSchema,
+    primaryKey: 'transaction_id',
+    foreignKeys: { customer_id: 'users', product_id: 'products', shop_id: 'shops', session_id: 'sessions' },
+    xml: { root: 'transactions', item: 'transaction' },
+    group: 'Behaviour',
+    summary: 'UK store transactions',
+    description:
+      "The UK store's transaction feed: one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price, subtotal = quantity x unit_price, tax = VAT on the subtotal, total = subtotal + tax. **Defaults to locale en_GB** (GBP, 20% VAT) when the request names no locale; `locale=en_US` gives USD with the shop city's sales tax. Population: 10,000 x scale (`transactions=` overrides).",
+    defaultLocale: 'en_GB',
+    create: (w) => new TransactionGenerator(w),
+  }),
   // @behaviour
+  'performance-events': define({
+    schema: PerformanceEventSchema,
+    params: PerformanceParams,
+    queryProblem: performanceQueryProblem,
+    bulkIndex: 'ecommerce_performance_demo',
+    primaryKey: 'event_id',
+    foreignKeys: {},
+    xml: { root: 'performance_events', item: 'performance_event' },
+    group: 'Observability',
+    summary: 'Service telemetry with incidents',
+    description:
+      'One event per request to the shop platform (search, product, cart, checkout, payment, order, inventory, user and shipping services), in time order: a daily traffic schedule (~10 TPS at night, lunch and evening peaks to ~60 TPS at the defaults), 1-2% errors at 200-800 ms normally, and 2-3 incidents a day (payment gateway timeout, database connection pool exhaustion, memory pressure, circuit breaker activation, upstream service degradation) during which the affected services answer in 5-35 s and fail 25-40% of the time for 5-15 minutes, then recover over 5-10 minutes. The range is start_date + `days` (end_date does not apply; scale, sizes and locale do not change it). Population: the events of that schedule, ~16 million for a week at the defaults. `format=bulk` gives OpenSearch `_bulk` NDJSON for index `ecommerce_performance_demo` (`index=` overrides); the index mapping is at /api/v1/performance-events/mapping and the ground-truth incidents at /api/v1/performance-events/incidents.',
+    create: (w) => new PerformanceEventGenerator(w),
+  }),
   // @performance
+  'analytics/users': define({
+    schema: UserAnalyticsSchema,
+    primaryKey: 'user_id',
+    foreignKeys: { user_id: 'users' },
+    xml: { root: 'user_analytics', item: 'user' },
+    group: 'Analytics',
+    summary: 'Per-customer aggregates',
+    description:
+      'One row per user, computed from the records of the same world (orders, returns, reviews, sessions), never drawn: each row equals the aggregate of the raw endpoints. The first request for a world computes all rows in one pass (cached per world; see README for the cost).',
+    create: (w) => new UserAnalyticsGenerator(w),
+  }),
+  'analytics/products': define({
+    schema: ProductAnalyticsSchema,
+    primaryKey: 'product_id',
+    foreignKeys: { product_id: 'products' },
+    xml: { root: 'product_analytics', item: 'product' },
+    group: 'Analytics',
+    summary: 'Per-product aggregates',
+    description:
+      'One row per product: units sold, revenue, orders, returns and return rate, reviews and average rating, views, cart adds and conversion from the clickstream — all computed from the records of the same world.',
+    create: (w) => new ProductAnalyticsGenerator(w),
+  }),
 } as const;
 
 export type EntityRegistry = typeof ENTITIES;

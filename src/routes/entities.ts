@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BulkTarget } from '../formats/bulk.js';
 import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatStream, type FormatName } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { World } from '../generators/world.js';
@@ -49,6 +50,24 @@ function columnsFor(entity: EntityName, fields: string | undefined): { columns: 
   return { columns: requested, projected: true };
 }
 
+/**
+ * The index and id column of `format=bulk` (undefined for other formats): only for entities
+ * that opt in, and the primary key must be among the written fields, since it is the `_id`.
+ */
+function bulkTarget(definition: EntityDefinition, format: FormatName, index: unknown, columns: readonly string[]): BulkTarget | undefined {
+  if (format !== 'bulk') {
+    if (index !== undefined) throw badParameter('index', 'only applies with format=bulk');
+    return undefined;
+  }
+  if (!definition.bulkIndex) {
+    throw badParameter('format', 'bulk (OpenSearch _bulk NDJSON) is not offered by this entity; use json, ndjson, csv or xml');
+  }
+  if (!columns.includes(definition.primaryKey)) {
+    throw badParameter('fields', `format=bulk needs ${definition.primaryKey} among the fields: it is each document's _id`);
+  }
+  return { index: typeof index === 'string' ? index : definition.bulkIndex, idColumn: definition.primaryKey };
+}
+
 /** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
 function linkHeader(request: FastifyRequest, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
   const url = new URL(request.url, 'http://localhost');
@@ -80,7 +99,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
   for (const entity of ENTITY_NAMES) {
     const definition: EntityDefinition = ENTITIES[entity];
     const paramNames = Object.keys(definition.params ?? {});
-    const querystring = listQuerySchema(options.maxLimit, options.defaultLimit, definition.params);
+    const querystring = listQuerySchema(options.maxLimit, options.defaultLimit, definition.params, definition.bulkIndex);
     const itemRef = Type.Ref(definition.schema);
     app.get(
       `/api/v1/${entity}`,
@@ -100,7 +119,13 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
               },
               content: {
                 'application/json': { schema: Type.Array(itemRef) },
-                'application/x-ndjson': { schema: Type.String({ description: 'One JSON record per line' }) },
+                'application/x-ndjson': {
+                  schema: Type.String({
+                    description: definition.bulkIndex
+                      ? 'One JSON record per line; with format=bulk, OpenSearch _bulk NDJSON: an action line {"index":{"_index":…,"_id":…}} before each record'
+                      : 'One JSON record per line',
+                  }),
+                },
                 'text/csv': { schema: Type.String({ description: 'RFC 4180 CSV with a header row' }) },
                 'application/xml': { schema: Type.String({ description: `<${definition.xml.root}><${definition.xml.item}>…` }) },
               },
@@ -114,6 +139,8 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (query.offset !== undefined && query.page !== undefined) {
           throw badParameter('page', 'use either offset or page, not both');
         }
+        const problem = definition.queryProblem?.(query);
+        if (problem) throw badParameter(problem.parameter, problem.reason);
         const { columns, projected } = columnsFor(entity, query.fields);
         const params = Object.fromEntries(
           paramNames.flatMap((name) => {
@@ -121,12 +148,15 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
             return value === undefined ? [] : [[name, value as number | string | boolean]];
           }),
         );
-        const spec = { ...worldSpecFrom(query), params };
+        const base = worldSpecFrom(query);
+        // An entity may serve another locale by default (transactions: the UK store, en_GB).
+        const spec = { ...base, locale: query.locale ?? definition.defaultLocale ?? base.locale, params };
         const world = World.of(spec);
         const total = world.generator(entity).population;
         const limit = query.limit ?? options.defaultLimit;
         const offset = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);
         const format = FORMATS[chooseFormat(query.format, request.headers.accept)];
+        const bulk = bulkTarget(definition, format.name, query.index, columns);
 
         const end = Math.min(total, offset + limit);
         reply
@@ -137,9 +167,10 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (format.name !== 'json') {
           reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
         }
-        const context = formatContext(entity, columns);
+        const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
         const pool = app.renderPool;
-        if (!pool || end - offset <= 2 * PARALLEL_BATCH) {
+        // Bulk renders on this thread: a worker's batch context carries no index.
+        if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) {
           return reply.send(formatStream(format, context, recordsOf(world, entity, offset, end, projected ? columns : null)));
         }
         // Large responses: batches rendered on worker threads, streamed back in order.

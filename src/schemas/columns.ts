@@ -51,7 +51,7 @@ export function columnsOf(schema: TObject): Column[] {
 
 /** Table name of an entity: `order-items` -> `order_items`, with an optional prefix. */
 export function tableName(entity: EntityName, prefix = ''): string {
-  return `${prefix}${entity.replace(/-/g, '_')}`;
+  return `${prefix}${entity.replace(/[-/]/g, '_')}`;
 }
 
 const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;

@@ -1,5 +1,6 @@
 import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
-import { FORMAT_NAMES } from '../formats/index.js';
+import { INDEX_NAME_PATTERN } from '../formats/bulk.js';
+import { FORMAT_NAMES, type FormatName } from '../formats/index.js';
 import { LOCALES } from '../generators/locale.js';
 import { DEFAULT_END_DATE, DEFAULT_START_DATE } from '../generators/time.js';
 import { BASE_SIZES, MAX_POPULATION, SIZED_ENTITIES } from '../generators/world.js';
@@ -53,7 +54,12 @@ export const WorldQuery = Type.Object(
 );
 
 /** Query string of every `GET /api/v1/<entity>`. */
-export function listQuerySchema(maxLimit: number, defaultLimit: number, entityParams: Readonly<Record<string, TSchema>> = {}) {
+export function listQuerySchema(
+  maxLimit: number,
+  defaultLimit: number,
+  entityParams: Readonly<Record<string, TSchema>> = {},
+  bulkIndex?: string,
+) {
   return Type.Object(
     optional({
       ...WorldQueryFields,
@@ -66,15 +72,30 @@ export function listQuerySchema(maxLimit: number, defaultLimit: number, entityPa
       }),
       offset: Type.Integer({ minimum: 0, description: 'Index of the first record (not with `page`).', examples: [0] }),
       page: Type.Integer({ minimum: 1, description: '1-based page of `limit` records (not with `offset`).' }),
-      format: OneOf(FORMAT_NAMES, 'Output format; overrides the Accept header. Default json.'),
+      format: OneOf<FormatName>(
+        bulkIndex ? [...FORMAT_NAMES, 'bulk'] : FORMAT_NAMES,
+        bulkIndex
+          ? 'Output format; overrides the Accept header. Default json. `bulk`: OpenSearch `_bulk` NDJSON, an action line (`_index`, `_id` = primary key) before each record.'
+          : 'Output format; overrides the Accept header. Default json.',
+      ),
+      ...(bulkIndex ? { index: BulkIndexField(bulkIndex) } : {}),
       fields: Type.String({
-        pattern: '^[a-z_]+(,[a-z_]+)*$',
+        pattern: '^@?[a-z_]+(,@?[a-z_]+)*$',
         description: 'Comma-separated subset of fields, in the order to output them (e.g. `user_id,email`).',
       }),
     }),
     { additionalProperties: false },
   );
 }
+
+/** `index=`: the OpenSearch index named in the action lines of `format=bulk`. */
+const BulkIndexField = (defaultIndex: string) =>
+  Type.String({
+    pattern: INDEX_NAME_PATTERN,
+    maxLength: 255,
+    description: `Index named in the action lines of format=bulk (only with format=bulk). Default ${defaultIndex}. Lowercase letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'.`,
+    examples: [defaultIndex],
+  });
 
 /** Every parameter is optional: Type.Object would otherwise require them all. */
 function optional<T extends Record<string, TSchema>>(fields: T): { [K in keyof T]: TOptional<T[K]> } {

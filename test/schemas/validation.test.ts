@@ -16,6 +16,8 @@ t.test('every record of a world validates against its TypeBox schema', async (t)
       sizes: resolveSizes(1, { users: 400, products: 150, orders: 1500, vendors: 10, warehouses: 3 }),
       locale,
       window,
+      // One light day of telemetry: a default week is 17.5M events.
+      params: { days: 1, base_tps: 2 },
     });
     for (const entity of ENTITY_NAMES) {
       const validate = ajv.getSchema(ENTITIES[entity].schema.$id as string) ?? ajv.compile(ENTITIES[entity].schema);

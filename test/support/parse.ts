@@ -2,7 +2,7 @@ import type { TObject } from '@sinclair/typebox';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
 import type { FormatName } from '../../src/formats/index.js';
-import { singular } from '../../src/formats/xml.js';
+import { singular, xmlName } from '../../src/formats/xml.js';
 
 interface Node {
   type?: string;
@@ -34,7 +34,7 @@ function fromXmlValue(value: unknown, node: Node, key: string): unknown {
   if (value !== null && typeof value === 'object' && (value as Record<string, unknown>)['@_xsi:nil'] === 'true') return null;
   if (type === 'array') {
     const wrapper = (value ?? {}) as Record<string, unknown>;
-    const members = wrapper[singular(key)];
+    const members = wrapper[xmlName(singular(key))];
     const list = members === undefined ? [] : Array.isArray(members) ? members : [members];
     return list.map((m) => fromXmlRecord(m as Record<string, unknown>, main.items as Node));
   }
@@ -48,7 +48,8 @@ function fromXmlValue(value: unknown, node: Node, key: string): unknown {
 function fromXmlRecord(raw: Record<string, unknown>, schema: Node): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, node] of Object.entries(schema.properties ?? {})) {
-    if (key in raw) out[key] = fromXmlValue(raw[key], node, key);
+    const name = xmlName(key);
+    if (name in raw) out[key] = fromXmlValue(raw[name], node, key);
   }
   return out;
 }
@@ -62,6 +63,12 @@ export function parseRecords(format: FormatName, body: string, schema: TObject, 
   switch (format) {
     case 'json':
       return JSON.parse(body) as Record<string, unknown>[];
+    case 'bulk':
+      // Action and document lines alternate: the documents are the even-numbered lines.
+      return body
+        .split('\n')
+        .filter((line, k) => line.length > 0 && k % 2 === 1)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     case 'ndjson':
       return body
         .split('\n')

@@ -1,3 +1,4 @@
+import { analyticsRules } from './analytics.js';
 import { behaviourRules } from './behaviour.js';
 import { catalogueRules } from './catalogue.js';
 import { engagementRules } from './engagement.js';
@@ -14,4 +15,5 @@ export const RULE_GROUPS: readonly RuleGroup[] = [
   ...supplyRules,
   ...behaviourRules,
   ...performanceRules,
+  ...analyticsRules,
 ];

@@ -1,0 +1,55 @@
+import type { ClickstreamEvent } from '../schemas/clickstream.js';
+import { ChildGenerator } from './child-index.js';
+import type { SessionGenerator } from './sessions.js';
+import { iso } from './time.js';
+import type { World } from './world.js';
+
+/**
+ * Clickstream events, flat, in order of their sessions: landing page, category pages and
+ * searches, product views with cart adds, the cart page with removals, then CHECKOUT and (in
+ * a checkout session only) PURCHASE of its order at the order's created_at. A checkout
+ * session adds every product of its order to the cart; products added and removed again are
+ * never in the order. Times never decrease along the sequence and stay inside the session.
+ *
+ * @example
+ * const events = world.generator('clickstream');
+ * events.record(0).sequence_number; // 1: the landing page of session 0
+ */
+export class ClickstreamGenerator extends ChildGenerator<ClickstreamEvent> {
+  private readonly sessions: SessionGenerator;
+  protected readonly parents: number;
+
+  constructor(world: World) {
+    super(world, 'clickstream');
+    this.sessions = world.generator('sessions');
+    this.parents = this.sessions.population;
+  }
+
+  protected childCount(session: number): number {
+    return this.sessions.plan(session).events;
+  }
+
+  protected child(session: number, k: number): ClickstreamEvent {
+    const plan = this.sessions.plan(session);
+    const event = this.sessions.script(session)[k];
+    if (!event) throw new RangeError(`session ${session} has no event ${k}`);
+    return {
+      event_id: this.ids.uuid(session, k + 1),
+      session_id: this.sessions.idOf(session),
+      user_id: plan.user >= 0 ? this.world.generator('users').idOf(plan.user) : null,
+      event_type: event.type,
+      page_url: event.url,
+      product_id: event.product >= 0 ? this.world.generator('products').idOf(event.product) : null,
+      search_query: event.query,
+      order_id: event.type === 'PURCHASE' ? this.world.generator('orders').idOf(plan.order) : null,
+      sequence_number: k + 1,
+      occurred_at: iso(event.at),
+    };
+  }
+
+  /** Event ids are keyed by (session, position), like order lines. */
+  override idOf(i: number): string {
+    const [session, k] = this.locate(i);
+    return this.ids.uuid(session, k + 1);
+  }
+}

@@ -1,0 +1,375 @@
+import type { InventoryMovement } from '../schemas/inventory-movement.js';
+import type { Inventory } from '../schemas/inventory.js';
+import type { Return } from '../schemas/return.js';
+import type { Shipment } from '../schemas/shipment.js';
+import { ChildIndex } from './child-index.js';
+import { EntityGenerator } from './entity.js';
+import type { OrderGenerator } from './orders.js';
+import { Rng, WeightedChoice, tagOf } from './random.js';
+import { ReturnGenerator } from './returns.js';
+import { ShipmentGenerator } from './shipping.js';
+import { busyMoment, iso } from './time.js';
+import type { World } from './world.js';
+
+/**
+ * The shipping endpoint's records, addressed by (order, shipment index) directly: a SALE knows
+ * both, so it need not page through the shipments' child index. Same entity, same keys, so the
+ * very same records (warehouse, shipped_at) as GET /shipping.
+ */
+class ShipmentsByOrder extends ShipmentGenerator {
+  of(order: number, shipment: number): Shipment {
+    return this.child(order, 0, shipment);
+  }
+}
+
+/** The returns endpoint's records, addressed by (order, return index); see ShipmentsByOrder. */
+class ReturnsByOrder extends ReturnGenerator {
+  of(order: number, ret: number): Return {
+    return this.child(order, 0, ret);
+  }
+}
+
+/** A small direct-mapped memo keyed by an index (the record's own index in its entity). */
+class Memo<T> {
+  private readonly keys = new Float64Array(1024).fill(-1);
+  private readonly values = new Array<T | undefined>(1024);
+
+  get(key: number, produce: () => T): T {
+    const slot = key % 1024;
+    if (this.keys[slot] === key) return this.values[slot] as T;
+    const value = produce();
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    return value;
+  }
+}
+
+const BLOCK = 1024;
+
+/** The last block whose prefix is <= flat (prefixes never decrease). */
+function blockOf(prefix: Float64Array, flat: number): number {
+  let lo = 0;
+  let hi = prefix.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((prefix[mid] as number) <= flat) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Index arithmetic over the orders for the two order-driven segments: the SALE movements (one
+ * per line of a shipped or delivered order) and the RETURN movements (one per approved or
+ * refunded return). Per block of 1024 orders it keeps where each count stood (sales, shipments,
+ * returns, accepted returns), so a position is found by a binary search and a scan of at most
+ * one block, and the shipment and return indexes of an order come with it.
+ */
+class OrderLedger {
+  readonly sales: number;
+  readonly returns: number;
+  private readonly salePrefix: Float64Array;
+  private readonly shipPrefix: Float64Array;
+  private readonly returnPrefix: Float64Array;
+  private readonly acceptedPrefix: Float64Array;
+  private readonly count: number;
+
+  constructor(
+    private readonly orders: OrderGenerator,
+    /** Whether return `ret` (of order `order`) was accepted, i.e. approved or refunded. */
+    private readonly accepted: (order: number, ret: number) => boolean,
+  ) {
+    this.count = orders.population;
+    const blocks = Math.ceil(this.count / BLOCK);
+    this.salePrefix = new Float64Array(blocks + 1);
+    this.shipPrefix = new Float64Array(blocks + 1);
+    this.returnPrefix = new Float64Array(blocks + 1);
+    this.acceptedPrefix = new Float64Array(blocks + 1);
+    let sale = 0;
+    let ship = 0;
+    let ret = 0;
+    let acc = 0;
+    for (let b = 0; b <= blocks; b++) {
+      this.salePrefix[b] = sale;
+      this.shipPrefix[b] = ship;
+      this.returnPrefix[b] = ret;
+      this.acceptedPrefix[b] = acc;
+      const end = Math.min(this.count, (b + 1) * BLOCK);
+      for (let o = b * BLOCK; o < end; o++) {
+        const plan = orders.plan(o);
+        if (plan.shippedAt !== null) {
+          sale += plan.lines;
+          ship++;
+        }
+        if (plan.returnLine >= 0) {
+          if (accepted(o, ret)) acc++;
+          ret++;
+        }
+      }
+    }
+    this.sales = sale;
+    this.returns = acc;
+  }
+
+  /** (order, line, shipment index) of SALE positions start..end-1. */
+  *saleLines(start: number, end: number): Generator<readonly [order: number, line: number, shipment: number]> {
+    const stop = Math.min(end, this.sales);
+    if (start >= stop) return;
+    const b = blockOf(this.salePrefix, start);
+    let sale = this.salePrefix[b] as number;
+    let ship = this.shipPrefix[b] as number;
+    for (let o = b * BLOCK; o < this.count && sale < stop; o++) {
+      const plan = this.orders.plan(o);
+      if (plan.shippedAt === null) continue;
+      for (let k = Math.max(0, start - sale); k < plan.lines && sale + k < stop; k++) yield [o, k, ship];
+      sale += plan.lines;
+      ship++;
+    }
+  }
+
+  /** (order, return index, shipment index) of RETURN positions start..end-1. */
+  *acceptedReturns(start: number, end: number): Generator<readonly [order: number, ret: number, shipment: number]> {
+    const stop = Math.min(end, this.returns);
+    if (start >= stop) return;
+    const b = blockOf(this.acceptedPrefix, start);
+    let acc = this.acceptedPrefix[b] as number;
+    let ret = this.returnPrefix[b] as number;
+    let ship = this.shipPrefix[b] as number;
+    for (let o = b * BLOCK; o < this.count && acc < stop; o++) {
+      const plan = this.orders.plan(o);
+      if (plan.returnLine >= 0) {
+        if (this.accepted(o, ret)) {
+          if (acc >= start) yield [o, ret, ship];
+          acc++;
+        }
+        ret++;
+      }
+      if (plan.shippedAt !== null) ship++;
+    }
+  }
+}
+
+const SALT_STOCK = tagOf('stock-plan');
+const SALT_MOVE = tagOf('stock-move');
+const RESTOCKS = new WeightedChoice([[1, 20], [2, 35], [3, 30], [4, 15]] as const);
+const DAMAGE_NOTES = [
+  'Damaged in handling',
+  'Water damage in storage',
+  'Packaging crushed, unsellable',
+  'Broken during picking',
+  'Failed quality inspection',
+] as const;
+const FOUND_NOTES = ['Cycle count: stock found', 'Stocktake correction (surplus)', 'Mis-picked units put back'] as const;
+const LOST_NOTES = ['Cycle count: shrinkage', 'Stocktake correction (shortfall)', 'Units missing at picking'] as const;
+
+/** The warehouse's own movements of an inventory row: restocks, then write-offs, then corrections. */
+interface StockPlan {
+  readonly restocks: number;
+  readonly damages: number;
+  readonly adjustments: number;
+}
+
+interface StockRow {
+  readonly row: number;
+  readonly stock: Inventory;
+  readonly plan: StockPlan;
+  readonly lastRestock: number;
+}
+
+/**
+ * Stock movements of every product in every warehouse, in three segments one after the other:
+ *
+ * 1. SALE: one per line of every shipped or delivered order (in order of the orders), the line's
+ *    product and quantity (negative), leaving the warehouse of the order's shipment at shipped_at.
+ * 2. RETURN: one per approved or refunded return, its quantity back into that same warehouse at
+ *    the return's resolved_at.
+ * 3. The warehouse's own, per inventory row (product x warehouse, in inventory order): 1-4
+ *    RESTOCK deliveries of the row's reorder_quantity from one of the product's suppliers (the
+ *    preferred one mostly; less reliable suppliers sometimes deliver short), the last of them at
+ *    the row's last_restocked_at; now and then a DAMAGE write-off or an ADJUSTMENT.
+ *
+ * Ids are keyed by what a movement mirrors (the order line, the order's return, the inventory
+ * row and movement number), not by its position.
+ *
+ * @example
+ * const m = new InventoryMovementGenerator(world).record(0);
+ * m.movement_type; // 'SALE', with m.quantity === -(line quantity) and m.order_item_id set
+ */
+export class InventoryMovementGenerator extends EntityGenerator<InventoryMovement> {
+  private readonly orders: OrderGenerator;
+  private readonly shipments: ShipmentsByOrder;
+  private readonly returnsByOrder: ReturnsByOrder;
+  private readonly shipmentMemo = new Memo<Shipment>();
+  private readonly returnMemo = new Memo<Return>();
+  private readonly planRng = new Rng();
+  private readonly warehouses: number;
+  private ledgerCache?: OrderLedger;
+  private stockCache?: ChildIndex;
+  private lastRow?: StockRow;
+
+  constructor(world: World) {
+    super(world, 'inventory-movements');
+    this.orders = world.generator('orders');
+    this.shipments = new ShipmentsByOrder(world);
+    this.returnsByOrder = new ReturnsByOrder(world);
+    this.warehouses = world.sizes.warehouses;
+  }
+
+  private get ledger(): OrderLedger {
+    this.ledgerCache ??= new OrderLedger(this.orders, (order, ret) => {
+      const status = this.returnOf(order, ret).status;
+      return status === 'approved' || status === 'refunded';
+    });
+    return this.ledgerCache;
+  }
+
+  private get stock(): ChildIndex {
+    this.stockCache ??= new ChildIndex(this.world.generator('inventory').population, (row) => {
+      const plan = this.stockPlan(row);
+      return plan.restocks + plan.damages + plan.adjustments;
+    });
+    return this.stockCache;
+  }
+
+  get population(): number {
+    return this.ledger.sales + this.ledger.returns + this.stock.total;
+  }
+
+  record(i: number): InventoryMovement {
+    if (!Number.isInteger(i) || i < 0 || i >= this.population) throw new RangeError(`${this.entity} ${i} does not exist`);
+    const [only] = this.range(i, i + 1);
+    if (!only) throw new RangeError(`${this.entity} ${i} does not exist`);
+    return only;
+  }
+
+  override idOf(i: number): string {
+    return this.record(i).movement_id;
+  }
+
+  override *range(start: number, end: number): Generator<InventoryMovement> {
+    const sales = this.ledger.sales;
+    const returns = sales + this.ledger.returns;
+    const stop = Math.min(end, this.population);
+    for (const [order, line, shipment] of this.ledger.saleLines(start, Math.min(stop, sales))) yield this.sale(order, line, shipment);
+    if (stop > sales && start < returns) {
+      for (const [order, ret, shipment] of this.ledger.acceptedReturns(Math.max(start, sales) - sales, Math.min(stop, returns) - sales)) {
+        yield this.returned(order, ret, shipment);
+      }
+    }
+    if (stop > returns) {
+      for (const [row, k] of this.stock.walk(Math.max(start, returns) - returns, stop - returns)) yield this.stockMovement(row, k);
+    }
+  }
+
+  private shipmentOf(order: number, shipment: number): Shipment {
+    return this.shipmentMemo.get(shipment, () => this.shipments.of(order, shipment));
+  }
+
+  private returnOf(order: number, ret: number): Return {
+    return this.returnMemo.get(ret, () => this.returnsByOrder.of(order, ret));
+  }
+
+  private sale(order: number, line: number, shipment: number): InventoryMovement {
+    const parent = this.orders.record(order);
+    const item = parent.items[line];
+    if (!item) throw new RangeError(`order ${order} has no line ${line}`);
+    const shipped = this.shipmentOf(order, shipment);
+    return {
+      movement_id: this.ids.uuid(order, line + 1),
+      product_id: item.product_id,
+      warehouse_id: shipped.warehouse_id,
+      movement_type: 'SALE',
+      quantity: -item.quantity,
+      occurred_at: shipped.shipped_at,
+      order_item_id: item.order_item_id,
+      return_id: null,
+      supplier_id: null,
+      note: `Order ${parent.order_number}, line ${item.line_number}`,
+    };
+  }
+
+  private returned(order: number, ret: number, shipment: number): InventoryMovement {
+    const accepted = this.returnOf(order, ret);
+    const parent = this.orders.record(order);
+    const line = parent.items.findIndex((item) => item.order_item_id === accepted.order_item_id) + 1;
+    return {
+      movement_id: this.ids.uuid(order, 0),
+      product_id: accepted.product_id,
+      warehouse_id: this.shipmentOf(order, shipment).warehouse_id,
+      movement_type: 'RETURN',
+      quantity: accepted.quantity,
+      occurred_at: accepted.resolved_at as string,
+      order_item_id: null,
+      return_id: accepted.return_id,
+      supplier_id: null,
+      note: `Customer return, order ${parent.order_number} line ${line} (${accepted.reason.replace(/_/g, ' ')})`,
+    };
+  }
+
+  private stockPlan(row: number): StockPlan {
+    const rng = this.planRng.key(this.world.seed, this.tag, row, SALT_STOCK);
+    return {
+      restocks: RESTOCKS.draw(rng),
+      damages: rng.chance(0.3) ? (rng.chance(0.2) ? 2 : 1) : 0,
+      adjustments: rng.chance(0.35) ? 1 : 0,
+    };
+  }
+
+  /** The inventory row, its plan and its last restock time; consecutive movements share a row. */
+  private rowOf(row: number): StockRow {
+    if (this.lastRow?.row !== row) {
+      const stock = this.world.generator('inventory').record(row);
+      this.lastRow = { row, stock, plan: this.stockPlan(row), lastRestock: Date.parse(stock.last_restocked_at) };
+    }
+    return this.lastRow;
+  }
+
+  private stockMovement(row: number, k: number): InventoryMovement {
+    const { start, end } = this.world.window;
+    const { stock, plan, lastRestock } = this.rowOf(row);
+    const rng = this.keyed(row, (SALT_MOVE ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
+    const id = this.ids.uuid(row, 100 + k);
+    if (k < plan.restocks) {
+      const product = Math.floor(row / this.warehouses);
+      const offered = this.world.generator('product-suppliers').suppliersOf(product);
+      const preferred = offered.length === 1 || rng.chance(0.75);
+      const supplierIndex = preferred ? (offered[0] as number) : (offered[1 + rng.int(offered.length - 1)] as number);
+      const supplier = this.world.generator('suppliers').record(supplierIndex);
+      // The latest delivery is the one inventory reports; earlier ones spread over the window before it.
+      const at =
+        k === plan.restocks - 1
+          ? stock.last_restocked_at
+          : iso(start + Math.floor(((lastRestock - start) * (k + rng.uniform(0.15, 0.85))) / (plan.restocks - 1)));
+      const ordered = stock.reorder_quantity;
+      const short = rng.chance((1 - supplier.reliability_score) * 0.8);
+      const quantity = short ? Math.max(1, Math.round(ordered * rng.uniform(0.5, 0.95))) : ordered;
+      const po = `PO-${rng.digits(8)}`;
+      return {
+        movement_id: id,
+        product_id: stock.product_id,
+        warehouse_id: stock.warehouse_id,
+        movement_type: 'RESTOCK',
+        quantity,
+        occurred_at: at,
+        order_item_id: null,
+        return_id: null,
+        supplier_id: supplier.supplier_id,
+        note: short ? `${po} from ${supplier.name}: short delivery, ${quantity} of ${ordered}` : `${po} from ${supplier.name}`,
+      };
+    }
+    const damage = k < plan.restocks + plan.damages;
+    const found = !damage && rng.chance(0.4);
+    return {
+      movement_id: id,
+      product_id: stock.product_id,
+      warehouse_id: stock.warehouse_id,
+      movement_type: damage ? 'DAMAGE' : 'ADJUSTMENT',
+      quantity: damage ? -rng.between(1, 3) : found ? rng.between(1, 4) : -rng.between(1, 6),
+      occurred_at: iso(busyMoment(rng, start, end)),
+      order_item_id: null,
+      return_id: null,
+      supplier_id: null,
+      note: rng.pick(damage ? DAMAGE_NOTES : found ? FOUND_NOTES : LOST_NOTES),
+    };
+  }
+}

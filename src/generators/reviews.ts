@@ -1,0 +1,196 @@
+import type { Review } from '../schemas/review.js';
+import { ChildGenerator } from './child-index.js';
+import { capitalise, fill, nounOf } from './engagement-text.js';
+import type { OrderGenerator } from './orders.js';
+import { Rng, WeightedChoice, mix32, tagOf } from './random.js';
+import { DAY, HOUR, MINUTE, busyMoment, iso, laterBy } from './time.js';
+import type { World } from './world.js';
+
+type Stars = 1 | 2 | 3 | 4 | 5;
+const stars = (w5: number, w4: number, w3: number, w2: number, w1: number) =>
+  new WeightedChoice<Stars>([[5, w5], [4, w4], [3, w3], [2, w2], [1, w1]]);
+
+// The J-shape of online ratings (mostly 5, then 4, a dip at 2-3 and a bump at 1), bent by
+// what happened: a good product, a late parcel, a line that went back.
+const RATINGS = {
+  great: stars(72, 20, 4, 1, 3),
+  fine: stars(60, 21, 7, 4, 8),
+  poor: stars(30, 20, 15, 12, 23),
+  late: stars(35, 24, 14, 10, 17),
+  returned: stars(4, 7, 16, 26, 47),
+  unverified: stars(50, 15, 8, 7, 20),
+} as const;
+
+/** Chance that a delivered line gets a review: unhappy customers write more. */
+const REVIEW_CHANCE = { returned: 0.38, late: 0.17, normal: 0.11 } as const;
+/** Unverified reviews per user, at any scale. */
+const UNVERIFIED_PER_USER = 0.25;
+const MAX_LINES = 32;
+
+const TITLES: Record<Stars, readonly string[]> = {
+  5: ['Absolutely love it', 'Exceeded my expectations', 'Best {noun} I have owned', 'Five stars', 'Worth every penny', 'Perfect {noun}', 'Brilliant'],
+  4: ['Really good {noun}', 'Very happy overall', 'Great value', 'Does the job well', 'Solid {noun}, minor niggles', 'Nearly perfect'],
+  3: ['It is okay', 'Average {noun}', 'Mixed feelings', 'Decent but not great', 'Does what it says, nothing more'],
+  2: ['Disappointed', 'Not as described', 'Would not buy again', 'Below expectations', 'Poor quality {noun}'],
+  1: ['Avoid', 'Very poor', 'Waste of money', 'Terrible {noun}', 'Do not buy', 'Really disappointed'],
+};
+const OPENERS: Record<Stars, readonly string[]> = {
+  5: ['I love {this}.', 'Really impressed with {this}.', '{This} {is} exactly what I wanted.', 'Fantastic {noun}, I use {them} every day.', 'So glad I bought {this}.'],
+  4: ['Very good {noun} overall.', 'Happy with {this}.', 'A good {noun} for the money.', 'Pleased with {this}.'],
+  3: ['{This} {is} fine.', 'The {noun} does the job, nothing special.', 'An average {noun}.', 'Not bad, not great.'],
+  2: ['Not impressed with {this}.', 'The {noun} looked better in the photos.', 'I expected more from {this}.'],
+  1: ['Really disappointed with {this}.', 'Do not buy {this}.', 'Worst {noun} I have bought.'],
+};
+const DETAILS: Record<Stars, readonly string[]> = {
+  5: ['The quality is excellent and {it} {is} even better in person.', 'Great value for the price.', 'Well made and easy to use.', 'Would definitely recommend to friends and family.', 'Already thinking of buying another as a gift.'],
+  4: ['Not perfect, but close.', 'The finish could be a little better.', 'Slightly smaller than I expected, but {it} work{s} well.', 'Good quality, though the instructions could be clearer.'],
+  3: ['Quality is average for the price.', 'Some parts feel a bit cheap.', 'It is okay, but I expected more.', 'Fine for occasional use.'],
+  2: ['{It} stopped working properly after a few uses.', 'The quality is not what I expected for the price.', '{It} feel{s} flimsy.', 'Does not match the description.'],
+  1: ['{It} broke within days.', 'Nothing like the description.', 'Cheaply made and not fit for purpose.', 'Complete waste of money.'],
+};
+const LATE_HAPPY = ['Delivery was a few days late, but {it} {is} worth the wait.', 'Arrived later than promised, otherwise no complaints.'];
+const LATE_UNHAPPY = ['{It} also arrived later than promised.', 'Delivery was late too.', 'Took ages to arrive as well.'];
+const RETURNED_HAPPY = ['Had to send {them} back because of the size, but the quality is great.', 'Returned {them} as I changed my mind, nothing wrong with {them}.'];
+const RETURNED_UNHAPPY = ['Sent {them} back for a refund.', 'Returned {them} the same week.', 'Went straight back for a refund.'];
+
+const SALT_PICK = tagOf('reviewed-lines');
+const SALT_PRODUCT = tagOf('product-quality');
+
+interface Reviewed {
+  /** Number of reviewed lines. */
+  count: number;
+  /** Line numbers (0-based) of the reviewed lines, in line order, and when each review was written. */
+  readonly lines: Int32Array;
+  readonly times: Float64Array;
+}
+
+/**
+ * Product reviews. Verified reviews are children of delivered orders: each delivered line is
+ * reviewed by the order's customer with a small chance (higher for a returned line or a late
+ * parcel), between 2 hours and 45 days after delivery and inside the window, linked to the
+ * order and the line. After them come unverified reviews (0.25 per user, no order) by any
+ * customer after sign-up. Ratings follow the J-shape of real shops and drop with a bad
+ * experience; title and text agree with the rating.
+ *
+ * @example
+ * const r = new ReviewGenerator(world).record(0); // r.is_verified === (r.order_id !== null)
+ */
+export class ReviewGenerator extends ChildGenerator<Review> {
+  protected readonly parents: number;
+  private readonly orders: OrderGenerator;
+  private readonly orderCount: number;
+  private readonly lookupRng = new Rng();
+  private readonly scratch: Reviewed = { count: 0, lines: new Int32Array(MAX_LINES), times: new Float64Array(MAX_LINES) };
+
+  constructor(world: World) {
+    super(world, 'reviews');
+    this.orders = world.generator('orders');
+    this.orderCount = this.orders.population;
+    // Orders first (their verified reviews), then one parent slot per unverified review.
+    this.parents = this.orderCount + Math.round(world.sizes.users * UNVERIFIED_PER_USER);
+  }
+
+  protected childCount(parent: number): number {
+    return parent < this.orderCount ? this.reviewed(parent).count : 1;
+  }
+
+  protected child(parent: number, k: number, i: number): Review {
+    return parent < this.orderCount ? this.verified(parent, k, i) : this.unverified(i);
+  }
+
+  /** Which lines of order o were reviewed and when: a replayable keyed draw per line. */
+  private reviewed(order: number): Reviewed {
+    const out = this.scratch;
+    out.count = 0;
+    const plan = this.orders.plan(order);
+    if (plan.deliveredAt === null) return out;
+    const { end } = this.world.window;
+    const rng = this.lookupRng.key(this.world.seed, this.tag, order, SALT_PICK);
+    const late = plan.deliveredAt > plan.estimatedDeliveryAt;
+    for (let k = 0; k < plan.lines && k < MAX_LINES; k++) {
+      const p = k === plan.returnLine ? REVIEW_CHANCE.returned : late ? REVIEW_CHANCE.late : REVIEW_CHANCE.normal;
+      if (!rng.chance(p)) continue;
+      const at = laterBy(rng, plan.deliveredAt, 2 * HOUR, 45 * DAY);
+      if (at >= end) continue;
+      out.lines[out.count] = k;
+      out.times[out.count] = at;
+      out.count++;
+    }
+    return out;
+  }
+
+  /** A product's standing with its buyers: a few are loved, a few are duds. */
+  private quality(product: number): 'great' | 'fine' | 'poor' {
+    const h = mix32((this.world.seed ^ SALT_PRODUCT) + product) % 100;
+    return h < 20 ? 'great' : h < 88 ? 'fine' : 'poor';
+  }
+
+  private verified(order: number, k: number, i: number): Review {
+    const plan = this.orders.plan(order);
+    const reviewed = this.reviewed(order);
+    const line = reviewed.lines[k] as number;
+    const createdAt = reviewed.times[k] as number;
+    const products = this.world.generator('products');
+    const product = this.orders.lineProducts(order)[line] as number;
+    const rng = this.keyed(i);
+    const returned = line === plan.returnLine;
+    const late = (plan.deliveredAt as number) > plan.estimatedDeliveryAt;
+    const rating = RATINGS[returned ? 'returned' : late ? 'late' : this.quality(product)].draw(rng);
+    const noun = nounOf(products.record(product).name);
+    let body = this.text(rng, rating, noun);
+    const happy = rating >= 4;
+    if (returned) body += ' ' + fill(rng.pick(happy ? RETURNED_HAPPY : RETURNED_UNHAPPY), noun);
+    else if (late) body += ' ' + fill(rng.pick(happy ? LATE_HAPPY : LATE_UNHAPPY), noun);
+    return {
+      review_id: this.idOf(i),
+      product_id: products.idOf(product),
+      user_id: this.world.generator('users').idOf(plan.user),
+      order_id: this.orders.idOf(order),
+      order_item_id: this.orders.lineId(order, line),
+      rating,
+      title: capitalise(fill(rng.pick(TITLES[rating]), noun)),
+      body,
+      is_verified: true,
+      helpful_votes: this.votes(rng, rating, createdAt),
+      created_at: iso(createdAt),
+    };
+  }
+
+  private unverified(i: number): Review {
+    const { end } = this.world.window;
+    const rng = this.keyed(i);
+    const users = this.world.generator('users');
+    const products = this.world.generator('products');
+    const user = rng.int(users.population);
+    const product = products.popularIndex(rng.next());
+    const createdAt = busyMoment(rng, users.createdAt(user) + MINUTE, end);
+    const rating = (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng);
+    const noun = nounOf(products.record(product).name);
+    return {
+      review_id: this.idOf(i),
+      product_id: products.idOf(product),
+      user_id: users.idOf(user),
+      order_id: null,
+      order_item_id: null,
+      rating,
+      title: capitalise(fill(rng.pick(TITLES[rating]), noun)),
+      body: this.text(rng, rating, noun),
+      is_verified: false,
+      helpful_votes: this.votes(rng, rating, createdAt),
+      created_at: iso(createdAt),
+    };
+  }
+
+  private text(rng: Rng, rating: Stars, noun: string): string {
+    return capitalise(fill(rng.pick(OPENERS[rating]), noun)) + ' ' + capitalise(fill(rng.pick(DETAILS[rating]), noun));
+  }
+
+  /** Votes grow with the time a review has been visible; strong opinions collect more. */
+  private votes(rng: Rng, rating: Stars, createdAt: number): number {
+    const { end } = this.world.window;
+    if (rng.chance(0.45)) return 0;
+    const exposure = Math.min(1, (end - createdAt) / (90 * DAY));
+    const strong = rating === 1 || rating === 5 ? 1.6 : 1;
+    return Math.floor(Math.exp(rng.normal() * 1.1 + 0.8) * exposure * strong);
+  }
+}

@@ -1,0 +1,95 @@
+import type { Transaction } from '../schemas/transaction.js';
+import { TRANSACTION_PAYMENT_METHODS, TRANSACTION_STATUSES } from '../schemas/transaction.js';
+import { EntityGenerator, cents, longTail, money } from './entity.js';
+import type { ProductGenerator } from './products.js';
+import { WeightedChoice } from './random.js';
+import type { SessionGenerator } from './sessions.js';
+import type { ShopGenerator } from './shops.js';
+import { DAY, iso } from './time.js';
+import type { World } from './world.js';
+
+type PaymentMethod = (typeof TRANSACTION_PAYMENT_METHODS)[number];
+type Status = (typeof TRANSACTION_STATUSES)[number];
+
+const QUANTITY = new WeightedChoice([[1, 70], [2, 18], [3, 7], [4, 3], [5, 2]] as const);
+const PAYMENT = new WeightedChoice<PaymentMethod>([
+  ['debit_card', 42], ['credit_card', 24], ['paypal', 12], ['apple_pay', 11], ['google_pay', 5], ['klarna', 6],
+]);
+const STATUS = new WeightedChoice<Status>([['completed', 92], ['failed', 3], ['refunded', 3], ['pending', 2]]);
+
+/**
+ * The UK store's transaction feed: one product sold through an active shop, in a logged-in
+ * session of the customer (so user_agent and ip_address are the session's, and the timestamp
+ * lies inside it). unit_price is the product's price; subtotal = quantity x unit_price; tax is
+ * the VAT (or US sales tax) of the shop's city on the subtotal; total = subtotal + tax.
+ * The endpoint serves en_GB (GBP, 20% VAT) unless the request names a locale.
+ *
+ * @example
+ * const t = world.generator('transactions').record(0);
+ * t.total === t.subtotal + t.tax; // to the penny
+ */
+export class TransactionGenerator extends EntityGenerator<Transaction> {
+  readonly population: number;
+  private readonly sessions: SessionGenerator;
+  private readonly products: ProductGenerator;
+  private readonly shops: ShopGenerator;
+
+  constructor(world: World) {
+    super(world, 'transactions');
+    this.population = world.sizes.transactions;
+    this.sessions = world.generator('sessions');
+    this.products = world.generator('products');
+    this.shops = world.generator('shops');
+  }
+
+  record(i: number): Transaction {
+    const { window, profile } = this.world;
+    const rng = this.keyed(i);
+    // A logged-in session: a few draws over all sessions, else a checkout session (always logged in).
+    let session = rng.int(this.sessions.population);
+    for (let attempt = 0; this.sessions.plan(session).user < 0 && attempt < 8; attempt++) session = rng.int(this.sessions.population);
+    if (this.sessions.plan(session).user < 0) session = this.sessions.checkoutSessionOf(rng.int(this.world.sizes.orders));
+    const plan = this.sessions.plan(session);
+    const timestamp = plan.startedAt + 1000 * rng.int((plan.endedAt - plan.startedAt) / 1000 + 1);
+
+    // Shops sell in proportion to a long tail (the flagship first); closed shops sell nothing.
+    let shop = longTail(rng.next(), this.shops.population);
+    let basics = this.shops.basics(shop);
+    for (let attempt = 0; !basics.active && attempt < 8; attempt++) {
+      shop = rng.int(this.shops.population);
+      basics = this.shops.basics(shop);
+    }
+    if (!basics.active) {
+      shop = 0;
+      basics = this.shops.basics(0);
+    }
+
+    const product = this.products.popularIndex(rng.next());
+    const unit = cents(this.products.record(product).price);
+    const quantity = QUANTITY.draw(rng);
+    const subtotal = unit * quantity;
+    const tax = Math.round(subtotal * basics.place.taxRate);
+    const drawn = STATUS.draw(rng);
+    // Settlement takes up to a day: only the last day's transactions can still be pending.
+    const status = drawn === 'pending' && timestamp < window.end - DAY ? 'completed' : drawn;
+    const { client, ip } = this.sessions.client(session);
+    return {
+      transaction_id: this.idOf(i),
+      customer_id: this.world.generator('users').idOf(plan.user),
+      product_id: this.products.idOf(product),
+      shop_id: this.shops.idOf(shop),
+      quantity,
+      unit_price: money(unit),
+      subtotal: money(subtotal),
+      tax: money(tax),
+      total: money(subtotal + tax),
+      payment_method: PAYMENT.draw(rng),
+      status,
+      timestamp: iso(timestamp),
+      session_id: this.sessions.idOf(session),
+      user_agent: client.userAgent,
+      ip_address: ip,
+      currency: profile.currency as Transaction['currency'],
+    };
+  }
+}
