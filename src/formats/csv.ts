@@ -1,3 +1,4 @@
+import { compiledFor, shapeOf, type PropertyNode } from './compiled.js';
 import type { FormatContext, RecordFormat } from './types.js';
 
 const SPECIAL = /[",\r\n]/;
@@ -9,35 +10,11 @@ function text(value: unknown): string {
   return SPECIAL.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-interface PropertyNode {
-  type?: string;
-  format?: string;
-  enum?: unknown[];
-  anyOf?: PropertyNode[];
-}
-
-const SAFE_FORMATS = new Set(['uuid', 'date', 'date-time']);
-const SAFE_ENUM_VALUE = /^[A-Za-z0-9_.:+-]*$/;
-
-/**
- * Whether a property's values can be written as they are: numbers, booleans, uuids, dates and
- * plain enum strings never contain a quote, comma or line break. Null becomes an empty cell.
- */
-function plainKind(node: PropertyNode | undefined): 'plain' | 'nullable' | 'string' | 'text' {
-  if (!node) return 'text';
-  const variants = node.anyOf ?? [node];
-  const values = variants.filter((v) => v.type !== 'null');
-  const nullable = values.length !== variants.length;
-  const plain = values.every(
-    (v) =>
-      v.type === 'integer' ||
-      v.type === 'number' ||
-      v.type === 'boolean' ||
-      (v.type === 'string' && v.format !== undefined && SAFE_FORMATS.has(v.format)) ||
-      (v.type === 'string' && v.enum?.every((e) => typeof e === 'string' && SAFE_ENUM_VALUE.test(e))),
-  );
-  if (values.length > 0 && values.every((v) => v.type === 'string') && !plain) return 'string';
-  if (!plain || values.length === 0) return 'text';
+/** How a column is written: as it is, as it is or empty, a string checked for escaping, or generically. */
+function cellKind(node: PropertyNode | undefined): 'plain' | 'nullable' | 'string' | 'text' {
+  const { kind, nullable } = shapeOf(node);
+  if (kind === 'string') return 'string';
+  if (kind === 'other') return 'text';
   return nullable ? 'nullable' : 'plain';
 }
 
@@ -52,17 +29,15 @@ const writers = new Map<string, RowWriter>();
  * about twice as fast as a generic per-cell writer. Column names are JSON-quoted into the
  * source, so no input can inject code.
  */
-function rowWriter({ columns, schema }: FormatContext): RowWriter {
-  const key = `${schema?.$id ?? ''}|${columns.join(',')}`;
-  let writer = writers.get(key);
-  if (!writer) {
-    const properties = (schema?.properties ?? {}) as Record<string, PropertyNode>;
+function rowWriter(context: FormatContext): RowWriter {
+  const { columns } = context;
+  return compiledFor(writers, context, (properties) => {
     const strings: string[] = [];
     const fast: string[] = [];
     const slow: string[] = [];
     columns.forEach((column, k) => {
       const access = `r[${JSON.stringify(column)}]`;
-      switch (plainKind(properties[column])) {
+      switch (cellKind(properties[column])) {
         case 'plain':
           fast.push(access);
           slow.push(access);
@@ -88,10 +63,8 @@ function rowWriter({ columns, schema }: FormatContext): RowWriter {
       ${probe.length > 0 ? `if (special.test(${probe.join(" + '\\t' + ")})) return ${join(slow)};` : ''}
       return ${join(fast)};
     };`;
-    writer = new Function('text', 'special', body)(text, SPECIAL) as RowWriter;
-    writers.set(key, writer);
-  }
-  return writer;
+    return new Function('text', 'special', body)(text, SPECIAL) as RowWriter;
+  });
 }
 
 /**

@@ -1,18 +1,9 @@
+import { compiledFor, shapeOf, type PropertyNode } from './compiled.js';
 import type { FormatContext } from './types.js';
 
 /** Writes one record as JSON text. */
 export type JsonWriter = (record: object) => string;
 
-interface PropertyNode {
-  type?: string;
-  format?: string;
-  enum?: unknown[];
-  anyOf?: PropertyNode[];
-}
-
-const SAFE_FORMATS = new Set(['uuid', 'date', 'date-time']);
-/** Enum values that need no JSON escaping: JSON.stringify adds nothing but the quotes. */
-const plainText = (value: string) => JSON.stringify(value) === `"${value}"`;
 
 /** A piece of a compiled writer: constant text, or an expression of the record `r`. */
 type Piece = { readonly text: string } | { readonly code: string };
@@ -23,18 +14,13 @@ type Piece = { readonly text: string } | { readonly code: string };
  */
 function propertyPieces(node: PropertyNode | undefined, access: string, key: string): Piece[] {
   const stringified: Piece[] = [{ text: key }, { code: `JSON.stringify(${access})` }];
-  if (!node) return stringified;
-  const variants = node.anyOf ?? [node];
-  const values = variants.filter((v) => v.type !== 'null');
-  const nullable = values.length !== variants.length;
-  if (values.length !== 1) return stringified;
-  const v = values[0] as PropertyNode;
-  if (v.type === 'string' && ((v.format !== undefined && SAFE_FORMATS.has(v.format)) || v.enum?.every((e) => typeof e === 'string' && plainText(e)))) {
+  const { kind, nullable } = shapeOf(node);
+  if (kind === 'safe-string') {
     // The quotes join the constant text around the value: fewer pieces to concatenate.
     if (!nullable) return [{ text: `${key}"` }, { code: access }, { text: '"' }];
     return [{ text: key }, { code: `(${access} === null ? 'null' : '"' + ${access} + '"')` }];
   }
-  if (v.type === 'integer' || v.type === 'number') {
+  if (kind === 'number') {
     // x - x === 0 only for finite numbers; JSON writes anything else as null.
     const number = `(${access} - ${access} === 0 ? '' + ${access} : 'null')`;
     return [{ text: key }, { code: nullable ? `(${access} === null ? 'null' : ${number})` : number }];
@@ -75,19 +61,15 @@ const writers = new Map<string, JsonWriter>();
  * concatenation, and its cost grows with the number of pieces. Keys are JSON-quoted into the
  * source, so no input can inject code.
  */
-function compiled({ columns, schema }: FormatContext): JsonWriter {
-  const key = `${schema?.$id ?? ''}|${columns.join(',')}`;
-  let writer = writers.get(key);
-  if (!writer) {
-    const properties = (schema?.properties ?? {}) as Record<string, PropertyNode>;
+function compiled(context: FormatContext): JsonWriter {
+  const { columns } = context;
+  return compiledFor(writers, context, (properties) => {
     const pieces = columns.flatMap((column, k) =>
       propertyPieces(properties[column], `r[${JSON.stringify(column)}]`, `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`),
     );
     const body = columns.length === 0 ? `return function json() { return '{}'; };` : `return function json(r) { return ${concatenation([...pieces, { text: '}' }])}; };`;
-    writer = new Function(body)() as JsonWriter;
-    writers.set(key, writer);
-  }
-  return writer;
+    return new Function(body)() as JsonWriter;
+  });
 }
 
 const stringify: JsonWriter = (record) => JSON.stringify(record);
