@@ -32,22 +32,44 @@ export class UserGenerator extends EntityGenerator<User> {
   /** A second cursor on the same per-user stream, for lookups from other generators. */
   private readonly lookupRng = new Rng();
 
-  private readonly segments: CustomerSegmentGenerator;
+  /** Segment ids by index, and the index bounds of the vip and loyal segments (see segmentOf). */
+  private readonly segmentIds: readonly string[];
+  private readonly segment: Readonly<Record<'vip' | 'loyal' | 'new' | 'regular' | 'occasional' | 'churned', number>>;
+  private readonly vipBelow: number;
+  private readonly loyalBelow: number;
 
   constructor(world: World) {
     super(world, 'users');
     this.population = world.sizes.users;
-    this.segments = world.generator('customer-segments');
+    const segments: CustomerSegmentGenerator = world.generator('customer-segments');
+    this.segmentIds = Array.from({ length: segments.population }, (_, k) => segments.idOf(k));
+    const index = (code: string) => segments.indexOf(code);
+    this.segment = {
+      vip: index('vip'),
+      loyal: index('loyal'),
+      new: index('new'),
+      regular: index('regular'),
+      occasional: index('occasional'),
+      churned: index('churned'),
+    };
+    // Expected orders fall with the index (the loyal long tail favours low indexes), so each
+    // threshold is an index bound, found once.
+    const firstBelow = (ratio: number) => {
+      let j = 0;
+      while (j < this.population && expectedOrderRatio(j, this.population) >= ratio) j++;
+      return j;
+    };
+    this.vipBelow = firstBelow(3);
+    this.loyalBelow = firstBelow(1.5);
   }
 
   /** The segment index of user i, by the rules listed in customer-segments.ts. */
   private segmentOf(i: number, active: boolean, created: number, points: number): number {
-    if (!active) return this.segments.indexOf('churned');
-    const ratio = expectedOrderRatio(i, this.population);
-    if (ratio >= 3) return this.segments.indexOf('vip');
-    if (ratio >= 1.5) return this.segments.indexOf('loyal');
-    if (created >= this.world.window.end - 45 * DAY) return this.segments.indexOf('new');
-    return this.segments.indexOf(points >= 500 ? 'regular' : 'occasional');
+    if (!active) return this.segment.churned;
+    if (i < this.vipBelow) return this.segment.vip;
+    if (i < this.loyalBelow) return this.segment.loyal;
+    if (created >= this.world.window.end - 45 * DAY) return this.segment.new;
+    return points >= 500 ? this.segment.regular : this.segment.occasional;
   }
 
   // A user's stream starts with where they live, then when they signed up: orders read those
@@ -111,7 +133,7 @@ export class UserGenerator extends EntityGenerator<User> {
       is_active: active,
       marketing_opt_in: rng.chance(0.42),
       loyalty_points: points,
-      segment_id: this.segments.idOf(this.segmentOf(i, active, created, points)),
+      segment_id: this.segmentIds[this.segmentOf(i, active, created, points)] as string,
     };
   }
 }
