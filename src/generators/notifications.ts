@@ -152,6 +152,33 @@ export class NotificationGenerator extends ChildGenerator<Notification> {
     return at < this.world.window.end ? iso(at) : null;
   }
 
+  /** The record both kinds of notification share; read_at is the last draw of the record. */
+  private notification(
+    i: number,
+    rng: Rng,
+    userId: string,
+    orderId: string | null,
+    productIndex: number | null,
+    type: Type,
+    channel: Channel,
+    title: string,
+    message: string,
+    sentAt: number,
+  ): Notification {
+    return {
+      notification_id: this.idOf(i),
+      user_id: userId,
+      order_id: orderId,
+      product_id: productIndex === null ? null : this.world.generator('products').idOf(productIndex),
+      type,
+      channel,
+      title,
+      message,
+      sent_at: iso(sentAt),
+      read_at: this.readAt(rng, channel, type, sentAt),
+    };
+  }
+
   private orderNotification(order: number, k: number, i: number): Notification {
     const [type, sentAt] = this.orderSlots(order)[k] as Slot;
     const plan = this.orders.plan(order);
@@ -202,18 +229,7 @@ export class NotificationGenerator extends ChildGenerator<Notification> {
         message = `How are you getting on with your ${products.record(productIndex).name}? Leave a review of order ${num} and help other customers choose.`;
       }
     }
-    return {
-      notification_id: this.idOf(i),
-      user_id: record.user_id,
-      order_id: record.order_id,
-      product_id: productIndex === null ? null : products.idOf(productIndex),
-      type,
-      channel,
-      title,
-      message,
-      sent_at: iso(sentAt),
-      read_at: this.readAt(rng, channel, type, sentAt),
-    };
+    return this.notification(i, rng, record.user_id, record.order_id, productIndex, type, channel, title, message, sentAt);
   }
 
   private userNotification(user: number, k: number, i: number): Notification {
@@ -259,17 +275,6 @@ export class NotificationGenerator extends ChildGenerator<Notification> {
       message = `${theme}! Save up to ${percent}% on ${department} until ${spokenDate(at + 4 * DAY, this.world.profile.country)}. Shop now while stocks last.`;
     }
     const channel = CHANNELS[type].draw(rng);
-    return {
-      notification_id: this.idOf(i),
-      user_id: person.user_id,
-      order_id: null,
-      product_id: productIndex === null ? null : products.idOf(productIndex),
-      type,
-      channel,
-      title,
-      message,
-      sent_at: iso(sentAt),
-      read_at: this.readAt(rng, channel, type, sentAt),
-    };
+    return this.notification(i, rng, person.user_id, null, productIndex, type, channel, title, message, sentAt);
   }
 }
