@@ -9,6 +9,8 @@ import entityRoutes from './routes/entities.js';
 import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
+import sinkRoutes from './routes/sinks.js';
+import type { SinkConfig } from './config.js';
 import { ErrorSchema } from './schemas/query.js';
 
 export interface AppOptions {
@@ -24,6 +26,11 @@ export interface AppOptions {
    * they let one large download use several.
    */
   renderThreads?: number;
+  /**
+   * Where the sinks may send records, and the API key (see src/config.ts). Default: none
+   * configured; the server reads it from the environment with loadConfig().
+   */
+  sinks?: SinkConfig;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -50,5 +57,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(entityRoutes, { maxLimit, defaultLimit });
   await app.register(performanceRoutes);
   await app.register(manifestRoutes);
+  await app.register(sinkRoutes, { config: options.sinks ?? {} });
   return app;
 }

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
+import { ConfigError, loadConfig, type SinkConfig } from './config.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -19,7 +20,17 @@ const maxLimit = intFromEnv('MAX_LIMIT', DEFAULT_MAX_LIMIT, 1, 100_000_000);
 const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
 const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 
+let sinks: SinkConfig;
+try {
+  sinks = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`Invalid configuration: ${error.message}`);
+  process.exit(1);
+}
+
 const app = await buildApp({
+  sinks,
   maxLimit,
   defaultLimit,
   renderThreads,

@@ -411,6 +411,12 @@ export type GeneratorOf<N extends EntityName> = ReturnType<EntityRegistry[N]['cr
 /** Entity names in dependency order. */
 export const ENTITY_NAMES = Object.keys(ENTITIES) as EntityName[];
 
+/**
+ * The entities of "the whole world" when a request names none (manifest, sinks), in dependency
+ * order: all but performance-events, whose population is huge, so it is sent only when named.
+ */
+export const WORLD_ENTITIES: readonly EntityName[] = ENTITY_NAMES.filter((name) => name !== 'performance-events');
+
 export function isEntityName(name: string): name is EntityName {
   return Object.hasOwn(ENTITIES, name);
 }

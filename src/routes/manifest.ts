@@ -2,15 +2,12 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FORMATS } from '../formats/index.js';
-import { ENTITIES, ENTITY_NAMES, isEntityName, type EntityName } from '../generators/registry.js';
+import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
 import { World } from '../generators/world.js';
 import { ApiError } from '../plugins/errors.js';
 import { formatContext, renderBatch } from '../render/batch.js';
 import { ErrorSchema, WorldQuery } from '../schemas/query.js';
 import { worldSpecFrom } from './world-query.js';
-
-/** Entities left out of the manifest unless named, because their populations are huge. */
-const ON_REQUEST_ONLY: ReadonlySet<string> = new Set(['performance-events']);
 
 const EntityManifest = Type.Object({
   entity: Type.String({ examples: ['orders'] }),
@@ -139,7 +136,7 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
       const query = request.query;
       const names = query.entities
         ? [...new Set(query.entities.split(','))]
-        : ENTITY_NAMES.filter((name) => !ON_REQUEST_ONLY.has(name));
+        : WORLD_ENTITIES;
       const unknown = names.filter((name) => !isEntityName(name));
       if (unknown.length > 0) {
         throw new ApiError(400, 'UNKNOWN_ENTITY', `entities: no entity ${unknown.map((n) => `'${n}'`).join(', ')}; known: ${ENTITY_NAMES.join(', ')}`);

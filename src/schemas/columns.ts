@@ -54,7 +54,8 @@ export function tableName(entity: EntityName, prefix = ''): string {
   return `${prefix}${entity.replace(/[-/]/g, '_')}`;
 }
 
-const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+/** A quoted SQL identifier. */
+export const quoteIdentifier = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 
 /**
  * CREATE TABLE statements for the given entities (dependency order), with primary keys and,
@@ -65,20 +66,22 @@ const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
  */
 export function createTablesSql(
   entities: readonly EntityName[] = ENTITY_NAMES,
-  options: { schema?: string; prefix?: string; foreignKeys?: boolean } = {},
+  /** `foreignKeys`: all of them, or those whose referenced entity passes the predicate. */
+  options: { schema?: string; prefix?: string; foreignKeys?: boolean | ((parent: EntityName) => boolean) } = {},
 ): string[] {
   const qualify = (entity: EntityName) =>
-    (options.schema ? `${quote(options.schema)}.` : '') + quote(tableName(entity, options.prefix));
+    (options.schema ? `${quoteIdentifier(options.schema)}.` : '') + quoteIdentifier(tableName(entity, options.prefix));
   return entities.map((entity) => {
     const definition = ENTITIES[entity];
     const lines = columnsOf(definition.schema).map(
-      (c) => `  ${quote(c.name)} ${c.sqlType}${c.nullable ? '' : ' NOT NULL'}`,
+      (c) => `  ${quoteIdentifier(c.name)} ${c.sqlType}${c.nullable ? '' : ' NOT NULL'}`,
     );
-    lines.push(`  PRIMARY KEY (${quote(definition.primaryKey)})`);
+    lines.push(`  PRIMARY KEY (${quoteIdentifier(definition.primaryKey)})`);
     if (options.foreignKeys) {
       for (const [column, parent] of Object.entries(definition.foreignKeys)) {
+        if (typeof options.foreignKeys === 'function' && !options.foreignKeys(parent as EntityName)) continue;
         const target = ENTITIES[parent as EntityName];
-        lines.push(`  FOREIGN KEY (${quote(column)}) REFERENCES ${qualify(parent as EntityName)} (${quote(target.primaryKey)})`);
+        lines.push(`  FOREIGN KEY (${quoteIdentifier(column)}) REFERENCES ${qualify(parent as EntityName)} (${quoteIdentifier(target.primaryKey)})`);
       }
     }
     return `CREATE TABLE IF NOT EXISTS ${qualify(entity)} (\n${lines.join(',\n')}\n)`;

@@ -1,0 +1,182 @@
+/**
+ * Sink configuration: where records may be sent. It comes only from the server's environment,
+ * never from a request (a request names topics, tables or prefixes, not hosts), and it is
+ * validated once at boot: a malformed value stops the server with a message naming the
+ * variable, while an absent one simply leaves that sink unconfigured.
+ */
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface PostgresConfig {
+  /** `postgres://user:password@host:port/database` (DATABASE_URL). */
+  readonly connectionString: string;
+}
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean;
+  readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+}
+
+export interface GcsConfig {
+  readonly bucket: string;
+  readonly projectId?: string;
+  /** An emulator or private endpoint (GCS_API_ENDPOINT); credentials are not sent to it. */
+  readonly apiEndpoint?: string;
+}
+
+export interface WebhookConfig {
+  readonly endpoint: string;
+  readonly secret: string;
+  /** Largest `count` one request may ask for (STREAM_MAX_COUNT, default 1,000). */
+  readonly maxCount: number;
+  /** Per-attempt timeout (STREAM_TIMEOUT_MS, default 10,000). */
+  readonly timeoutMs: number;
+  /** Retries after the first attempt for 5xx, 429 and network errors (STREAM_RETRIES, default 5). */
+  readonly retries: number;
+  /** First retry delay, doubled per retry (STREAM_BACKOFF_MS, default 250). */
+  readonly backoffMs: number;
+}
+
+export interface OpenSearchConfig {
+  readonly node: string;
+  readonly auth?: { readonly username: string; readonly password: string };
+}
+
+export interface SinkConfig {
+  /** When set, every POST and DELETE must carry `Authorization: Bearer <API_KEY>`. */
+  readonly apiKey?: string;
+  readonly postgres?: PostgresConfig;
+  readonly kafka?: KafkaConfig;
+  readonly gcs?: GcsConfig;
+  readonly webhook?: WebhookConfig;
+  readonly opensearch?: OpenSearchConfig;
+}
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const value = (env: Env, name: string): string | undefined => {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+};
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: '${raw}' is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name}: expected a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, got '${parsed.protocol}'`);
+  }
+  return raw;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
+  return n;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name}: expected true or false, got '${raw}'`);
+}
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+function kafka(env: Env): KafkaConfig | undefined {
+  const raw = value(env, 'KAFKA_BROKERS');
+  if (raw === undefined) return undefined;
+  const brokers = raw.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  const bad = brokers.find((b) => !HOST_PORT.test(b) || Number(b.slice(b.lastIndexOf(':') + 1)) > 65535);
+  if (brokers.length === 0 || bad !== undefined) {
+    throw new ConfigError(`KAFKA_BROKERS: expected a comma-separated list of host:port${bad ? `, got '${bad}'` : ''}`);
+  }
+  const mechanism = value(env, 'KAFKA_SASL_MECHANISM')?.toLowerCase();
+  let sasl: KafkaConfig['sasl'];
+  if (mechanism !== undefined) {
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new ConfigError(`KAFKA_SASL_MECHANISM: expected plain, scram-sha-256 or scram-sha-512, got '${mechanism}'`);
+    }
+    const username = value(env, 'KAFKA_SASL_USERNAME');
+    const password = value(env, 'KAFKA_SASL_PASSWORD');
+    if (username === undefined) throw new ConfigError('KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM');
+    if (password === undefined) throw new ConfigError('KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
+    sasl = { mechanism, username, password };
+  }
+  return { brokers, clientId: value(env, 'KAFKA_CLIENT_ID') ?? 'ecomgen', ssl: flag(env, 'KAFKA_SSL'), ...(sasl ? { sasl } : {}) };
+}
+
+/** GCS bucket names: 3-63 characters (up to 222 with dots), lowercase letters, digits, -, _ and dots. */
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+
+function gcs(env: Env): GcsConfig | undefined {
+  const gcsBucket = value(env, 'GCS_BUCKET');
+  const batchBucket = value(env, 'BATCH_BUCKET');
+  if (gcsBucket && batchBucket && gcsBucket !== batchBucket) {
+    throw new ConfigError(`GCS_BUCKET ('${gcsBucket}') and BATCH_BUCKET ('${batchBucket}') disagree; set one of them`);
+  }
+  const bucket = gcsBucket ?? batchBucket;
+  if (bucket === undefined) return undefined;
+  const name = gcsBucket ? 'GCS_BUCKET' : 'BATCH_BUCKET';
+  if (!BUCKET.test(bucket)) throw new ConfigError(`${name}: '${bucket}' is not a valid bucket name`);
+  const projectId = value(env, 'GOOGLE_CLOUD_PROJECT');
+  const apiEndpoint = url(env, 'GCS_API_ENDPOINT', ['http:', 'https:']);
+  return { bucket, ...(projectId ? { projectId } : {}), ...(apiEndpoint ? { apiEndpoint } : {}) };
+}
+
+function webhook(env: Env): WebhookConfig | undefined {
+  const endpoint = url(env, 'STREAM_ENDPOINT', ['http:', 'https:']);
+  const secret = value(env, 'STREAM_SECRET');
+  if (endpoint === undefined) {
+    if (secret !== undefined) throw new ConfigError('STREAM_ENDPOINT: required with STREAM_SECRET');
+    return undefined;
+  }
+  if (secret === undefined) throw new ConfigError('STREAM_SECRET: required with STREAM_ENDPOINT (every request is signed with it)');
+  return {
+    endpoint,
+    secret,
+    maxCount: integer(env, 'STREAM_MAX_COUNT', 1000, 1, 10_000_000),
+    timeoutMs: integer(env, 'STREAM_TIMEOUT_MS', 10_000, 1, 600_000),
+    retries: integer(env, 'STREAM_RETRIES', 5, 0, 20),
+    backoffMs: integer(env, 'STREAM_BACKOFF_MS', 250, 0, 60_000),
+  };
+}
+
+function opensearch(env: Env): OpenSearchConfig | undefined {
+  const node = url(env, 'OPENSEARCH_URL', ['http:', 'https:']);
+  const username = value(env, 'OPENSEARCH_USERNAME');
+  const password = value(env, 'OPENSEARCH_PASSWORD');
+  if (node === undefined) return undefined;
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError(`${username === undefined ? 'OPENSEARCH_USERNAME' : 'OPENSEARCH_PASSWORD'}: required with ${username === undefined ? 'OPENSEARCH_PASSWORD' : 'OPENSEARCH_USERNAME'}`);
+  }
+  return { node, ...(username !== undefined && password !== undefined ? { auth: { username, password } } : {}) };
+}
+
+/** Reads and validates the sink configuration; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): SinkConfig {
+  const connectionString = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const apiKey = value(env, 'API_KEY');
+  const config: SinkConfig = {
+    ...(apiKey ? { apiKey } : {}),
+    ...(connectionString ? { postgres: { connectionString } } : {}),
+  };
+  const sections = { kafka: kafka(env), gcs: gcs(env), webhook: webhook(env), opensearch: opensearch(env) };
+  for (const [key, section] of Object.entries(sections)) {
+    if (section) Object.assign(config, { [key]: section });
+  }
+  return config;
+}

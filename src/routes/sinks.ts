@@ -1,0 +1,338 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SinkConfig } from '../config.js';
+import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
+import { MAX_POPULATION, World } from '../generators/world.js';
+import { ApiError, badParameter } from '../plugins/errors.js';
+import { recordsOf } from '../render/batch.js';
+import { OneOf } from '../schemas/common.js';
+import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { SINKS, type AnySink } from '../sinks/index.js';
+import { JobManager, type Job } from '../sinks/jobs.js';
+import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
+import { worldSpecFrom, type WorldParams } from './world-query.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobs: JobManager;
+  }
+}
+
+export interface SinkRoutesOptions {
+  config: SinkConfig;
+  /** How long `DELETE /jobs/{id}` waits for a job to stop before answering 202 (default 30 s). */
+  cancelWaitMs?: number;
+}
+
+/** Every entity parameter (e.g. performance-events' `days`), without defaults: they apply per entity. */
+const ENTITY_PARAMS: Record<string, { schema: TSchema; entities: EntityName[] }> = {};
+for (const entity of ENTITY_NAMES) {
+  for (const [name, schema] of Object.entries(ENTITIES[entity].params ?? {})) {
+    const known = ENTITY_PARAMS[name];
+    if (known) known.entities.push(entity);
+    else {
+      const { default: _default, ...rest } = schema as TSchema & { default?: unknown };
+      ENTITY_PARAMS[name] = { schema: { ...rest, description: `${entity}: ${String(rest.description ?? '')}` } as TSchema, entities: [entity] };
+    }
+  }
+}
+
+const EntityNameSchema = OneOf(ENTITY_NAMES, 'An entity, as in GET /api/v1/<entity>.');
+
+/** The body of `POST /sinks/<name>`: the world, what to send, and the sink's own options. */
+function bodySchema(sink: SinkDefinition) {
+  const properties: Record<string, TSchema> = {
+    ...WorldQueryFields,
+    entities: Type.Array(EntityNameSchema, {
+      minItems: 1,
+      uniqueItems: true,
+      description: `Entities to send, each whole, delivered in dependency order whatever the order given. Default: ${sink.defaultEntities.length === 1 ? sink.defaultEntities[0] : 'every entity except performance-events'}. Not with \`entity\`.`,
+    }),
+    entity: OneOf(ENTITY_NAMES, 'One entity to send, with `limit`/`offset` and its own parameters as on its GET endpoint. Not with `entities`.'),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_POPULATION, description: 'Records of `entity` to send (default: all from `offset`).' }),
+    offset: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Index of the first record of `entity` to send (default 0).' }),
+    ...Object.fromEntries(Object.entries(ENTITY_PARAMS).map(([name, p]) => [name, p.schema])),
+    ...sink.options,
+  };
+  return Type.Object(
+    Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, Type.Optional(v)])),
+    { additionalProperties: false },
+  );
+}
+
+const EntityProgressSchema = Type.Object(
+  {
+    entity: Type.String(),
+    state: OneOf(['pending', 'running', 'done', 'failed', 'cancelled'] as const, 'Where this entity stands'),
+    destination: Type.Union([Type.String(), Type.Null()], { description: 'Table, topic, object URI, index or endpoint' }),
+    planned: Type.Integer({ description: 'Records the job means to deliver' }),
+    records: Type.Integer({ description: 'Records delivered (acknowledged by the destination)' }),
+    bytes: Type.Integer({ description: 'Bytes of those records as sent' }),
+    failed: Type.Integer({ description: 'Records given up on' }),
+    inserted: Type.Optional(Type.Integer({ description: 'postgres: rows new to the table' })),
+    skipped: Type.Optional(Type.Integer({ description: 'postgres: rows already there (ON CONFLICT DO NOTHING)' })),
+    error: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: true, description: 'Live counters of one entity; sinks add their own facts (uri, crc32c, index, topic).' },
+);
+
+const JobSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    sink: OneOf(Object.keys(SINKS) as SinkName[], 'The sink'),
+    state: OneOf(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'succeeded: everything delivered; partial: ended with failed records; failed: the job stopped on an error; cancelled: stopped by DELETE'),
+    seed: Type.Integer(),
+    created_at: Type.String({ format: 'date-time' }),
+    started_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    records: Type.Integer({ description: 'Records delivered, all entities' }),
+    bytes: Type.Integer(),
+    failed: Type.Integer({ description: 'Records given up on, all entities' }),
+    entities: Type.Array(EntityProgressSchema),
+    errors: Type.Array(Type.String(), { description: 'Error messages (the first 50)' }),
+    error_count: Type.Integer(),
+    result: Type.Object({}, { additionalProperties: true, description: 'Sink-level facts, e.g. gcs: the gs:// URIs' }),
+    request: Type.Object({}, { additionalProperties: true, description: 'The request as validated, defaults applied' }),
+  },
+  { $id: 'Job', additionalProperties: false },
+);
+
+const SinkStatsSchema = Type.Object({
+  records: Type.Integer(),
+  bytes: Type.Integer(),
+  failed: Type.Integer(),
+  jobs: Type.Object({
+    total: Type.Integer(),
+    running: Type.Integer(),
+    succeeded: Type.Integer(),
+    partial: Type.Integer(),
+    failed: Type.Integer(),
+    cancelled: Type.Integer(),
+  }),
+  last_activity: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+const StatsSchema = Type.Object({
+  since: Type.String({ format: 'date-time' }),
+  sinks: Type.Object(Object.fromEntries(Object.keys(SINKS).map((name) => [name, SinkStatsSchema]))),
+});
+
+type Body = Record<string, unknown> & WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number };
+
+/** Validates what the schema cannot and cuts the request into per-entity slices. */
+function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
+  if (body.entity !== undefined && body.entities !== undefined) throw badParameter('entities', 'use either entity or entities, not both');
+  for (const name of ['limit', 'offset'] as const) {
+    if (body[name] !== undefined && body.entity === undefined) throw badParameter(name, 'applies to one `entity` (with `entities`, each is sent whole)');
+  }
+  const chosen = body.entity !== undefined ? [body.entity] : body.entities ?? sink.defaultEntities;
+  const entities = ENTITY_NAMES.filter((e) => chosen.includes(e));
+  for (const [name, param] of Object.entries(ENTITY_PARAMS)) {
+    if (body[name] !== undefined && !param.entities.some((e) => entities.includes(e))) {
+      throw badParameter(name, `is a parameter of ${param.entities.join(', ')}, which this request does not send`);
+    }
+  }
+  const options = Object.fromEntries(Object.keys(sink.options).flatMap((k) => (body[k] === undefined ? [] : [[k, body[k]]])));
+  const problem = sink.optionsProblem?.(options, entities, config as never);
+  if (problem) throw badParameter(problem.parameter, problem.reason);
+
+  const base = worldSpecFrom(body);
+  const limit = body.limit ?? sink.limitOf?.(options);
+  const slices = entities.map((entity): EntitySlice => {
+    const definition = ENTITIES[entity];
+    // The same world the entity's GET endpoint serves: its default locale, its parameters with their defaults.
+    const params = Object.fromEntries(
+      Object.entries(definition.params ?? {}).flatMap(([name, schema]) => {
+        const v = body[name] ?? (schema as { default?: unknown }).default;
+        return v === undefined ? [] : [[name, v as number | string | boolean]];
+      }),
+    );
+    const problemOf = definition.queryProblem?.(params);
+    if (problemOf) throw badParameter(problemOf.parameter, problemOf.reason);
+    const world = World.of({ ...base, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
+    const population = world.generator(entity).population;
+    const start = Math.min(body.offset ?? 0, population);
+    const end = limit === undefined ? population : Math.min(population, start + limit);
+    return { entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) };
+  });
+  return { seed: base.seed, slices, options };
+}
+
+const sameSecret = (given: string, expected: string) => {
+  // Compare digests so the comparison takes the same time whatever the lengths.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+};
+
+/**
+ * `POST /api/v1/sinks/<sink>` (start a job), `/api/v1/jobs` (list, inspect, cancel) and
+ * `/api/v1/stats`. With API_KEY set, every POST and DELETE of the service needs it as a bearer
+ * token.
+ */
+export default async function sinkRoutes(app: FastifyInstance, options: SinkRoutesOptions): Promise<void> {
+  const { config } = options;
+  const jobs = new JobManager(app.log);
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', async () => jobs.close());
+  app.addSchema(JobSchema);
+  const jobRef = Type.Ref(JobSchema);
+  const errorRef = Type.Ref(ErrorSchema);
+
+  if (config.apiKey) {
+    const apiKey = config.apiKey;
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.method !== 'POST' && request.method !== 'DELETE') return;
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer\s+(.+)$/i.exec(header);
+      if (!match || !sameSecret(match[1] as string, apiKey)) {
+        reply.header('WWW-Authenticate', 'Bearer realm="ecomgen"');
+        throw new ApiError(401, 'UNAUTHORIZED', header ? 'Authorization: the bearer token is not the API key' : 'Authorization: this server requires `Authorization: Bearer <API_KEY>` on POST and DELETE');
+      }
+    });
+  }
+  const security = config.apiKey ? [{ bearerAuth: [] }] : undefined;
+
+  const respondWithJob = async (job: Job, reply: FastifyReply, wait: boolean) => {
+    reply.header('Location', `/api/v1/jobs/${job.id}`);
+    if (!wait) return reply.status(202).send(job.toJSON());
+    await job.finished;
+    return reply.status(200).send(job.toJSON());
+  };
+
+  for (const sink of Object.values(SINKS) as AnySink[]) {
+    app.post(
+      `/api/v1/sinks/${sink.name}`,
+      {
+        schema: {
+          tags: ['Sinks'],
+          summary: sink.summary,
+          description: `${sink.description}\n\nNeeds ${sink.requires} in the server's environment (409 otherwise). Answers 202 with the job and \`Location: /api/v1/jobs/{id}\`; with \`?wait=true\`, 200 with the ended job (check \`state\`).`,
+          ...(security ? { security } : {}),
+          querystring: Type.Object(
+            { wait: Type.Optional(Type.Boolean({ default: false, description: 'Answer when the job has ended, with its result' })) },
+            { additionalProperties: false },
+          ),
+          body: bodySchema(sink),
+          response: {
+            200: { description: 'The ended job (with ?wait=true)', ...jobRef },
+            202: { description: 'The job, started; follow Location for progress', ...jobRef },
+            400: { description: 'A body field is invalid; the message names it', ...errorRef },
+            401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
+            409: { description: 'The sink is not configured; the message names the variable', ...errorRef },
+          },
+        },
+      },
+      async (request: FastifyRequest<{ Body: Body | undefined; Querystring: { wait?: boolean } }>, reply) => {
+        const section = config[sink.configKey as keyof SinkConfig];
+        if (!section) {
+          throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${sink.name} sink is not configured: set ${sink.requires} in the server's environment`);
+        }
+        const body = request.body ?? {};
+        const { seed, slices, options: sinkOptions } = plan(sink, body, section);
+        const job = jobs.start(sink, section, sinkOptions, seed, slices, { ...body, seed });
+        return respondWithJob(job, reply, request.query.wait === true);
+      },
+    );
+  }
+
+  const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Job id' }) });
+  const findJob = (id: string) => {
+    const job = jobs.get(id);
+    if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no job ${id} (jobs live in memory; the last ${500} finished are kept)`);
+    return job;
+  };
+
+  app.get(
+    '/api/v1/jobs',
+    {
+      schema: {
+        tags: ['Sinks'],
+        summary: 'Sink jobs, newest first',
+        description: 'Running jobs and the most recent finished ones, with live progress.',
+        querystring: Type.Object(
+          {
+            state: Type.Optional(OneOf(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'Only jobs in this state')),
+            sink: Type.Optional(OneOf(Object.keys(SINKS) as SinkName[], 'Only jobs of this sink')),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(jobRef) },
+      },
+    },
+    async (request: FastifyRequest<{ Querystring: { state?: string; sink?: string } }>) =>
+      jobs
+        .list()
+        .filter((j) => (request.query.state === undefined || j.state === request.query.state) && (request.query.sink === undefined || j.sink === request.query.sink))
+        .map((j) => j.toJSON()),
+  );
+
+  app.get(
+    '/api/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['Sinks'],
+        summary: 'One job: state, per-entity progress, errors, result',
+        params: idParams,
+        querystring: Type.Object(
+          { wait: Type.Optional(Type.Boolean({ default: false, description: 'Answer when the job has ended' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: jobRef, 404: { description: 'No such job', ...errorRef } },
+      },
+    },
+    async (request: FastifyRequest<{ Params: { id: string }; Querystring: { wait?: boolean } }>) => {
+      const job = findJob(request.params.id);
+      if (request.query.wait) await job.finished;
+      return job.toJSON();
+    },
+  );
+
+  app.delete(
+    '/api/v1/jobs/:id',
+    {
+      schema: {
+        tags: ['Sinks'],
+        summary: 'Cancel a job',
+        description: 'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
+        ...(security ? { security } : {}),
+        params: idParams,
+        response: { 200: jobRef, 202: jobRef, 401: errorRef, 404: { description: 'No such job', ...errorRef } },
+      },
+    },
+    async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const job = findJob(request.params.id);
+      await jobs.cancel(job, options.cancelWaitMs ?? 30_000);
+      return reply.status(job.ended ? 200 : 202).send(job.toJSON());
+    },
+  );
+
+  app.get(
+    '/api/v1/stats',
+    {
+      schema: {
+        tags: ['Sinks'],
+        summary: 'What each sink has sent',
+        description: 'Per sink: records and bytes delivered, records failed, jobs by outcome, last activity; since the server started or the last reset.',
+        response: { 200: StatsSchema },
+      },
+    },
+    async () => jobs.statsJson(),
+  );
+
+  app.delete(
+    '/api/v1/stats',
+    {
+      schema: {
+        tags: ['Sinks'],
+        summary: 'Reset the statistics',
+        ...(security ? { security } : {}),
+        response: { 200: StatsSchema, 401: errorRef },
+      },
+    },
+    async () => {
+      jobs.resetStats();
+      return jobs.statsJson();
+    },
+  );
+}

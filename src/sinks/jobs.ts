@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SinkConfig } from '../config.js';
+import type { EntityName } from '../generators/registry.js';
+import { EntityProgress, messageOf, type ProgressListener } from './progress.js';
+import { SINK_NAMES, type EntitySlice, type SinkDefinition, type SinkName } from './types.js';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+
+/** Jobs kept for `GET /jobs` once they have ended (the oldest finished ones are forgotten). */
+const FINISHED_JOBS_KEPT = 500;
+/** Error messages kept per job (counts stay exact; only the list of messages is bounded). */
+const ERRORS_KEPT = 50;
+
+const now = () => new Date().toISOString();
+
+/** What each sink has sent since the server started or the statistics were reset. */
+class SinkStats {
+  records = 0;
+  bytes = 0;
+  failed = 0;
+  readonly jobs = { total: 0, running: 0, succeeded: 0, partial: 0, failed: 0, cancelled: 0 };
+  lastActivity: string | null = null;
+
+  touch(): void {
+    this.lastActivity = now();
+  }
+
+  toJSON() {
+    return { records: this.records, bytes: this.bytes, failed: this.failed, jobs: { ...this.jobs }, last_activity: this.lastActivity };
+  }
+}
+
+/** One push of records to a sink: state, live per-entity progress, errors and result. */
+export class Job {
+  readonly id = randomUUID();
+  state: JobState = 'queued';
+  readonly createdAt = now();
+  startedAt: string | null = null;
+  finishedAt: string | null = null;
+  records = 0;
+  bytes = 0;
+  failed = 0;
+  readonly errors: string[] = [];
+  errorCount = 0;
+  readonly result: Record<string, unknown> = {};
+  readonly entities = new Map<EntityName, EntityProgress>();
+  readonly controller = new AbortController();
+  /** Settles when the job has ended, whatever the outcome. */
+  finished: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly sink: SinkName,
+    readonly seed: number,
+    /** The request as validated (defaults applied), for the record. */
+    readonly request: Readonly<Record<string, unknown>>,
+    /** The sink's current statistics (a reset replaces them while jobs run). */
+    private readonly stats: () => SinkStats,
+  ) {}
+
+  get ended(): boolean {
+    return this.finishedAt !== null;
+  }
+
+  /** Where the entities' counts add up: this job's totals and the sink's statistics. */
+  readonly listener: ProgressListener = {
+    delivered: (records, bytes) => {
+      this.records += records;
+      this.bytes += bytes;
+      const stats = this.stats();
+      stats.records += records;
+      stats.bytes += bytes;
+      stats.touch();
+    },
+    failed: (records, reason) => {
+      this.failed += records;
+      const stats = this.stats();
+      stats.failed += records;
+      stats.touch();
+      this.error(reason);
+    },
+  };
+
+  error(message: string): void {
+    this.errorCount++;
+    if (this.errors.length < ERRORS_KEPT) this.errors.push(message);
+  }
+
+  toJSON() {
+    return {
+      id: this.id,
+      sink: this.sink,
+      state: this.state,
+      seed: this.seed,
+      created_at: this.createdAt,
+      started_at: this.startedAt,
+      finished_at: this.finishedAt,
+      records: this.records,
+      bytes: this.bytes,
+      failed: this.failed,
+      entities: [...this.entities.values()].map((p) => p.toJSON()),
+      errors: this.errors,
+      error_count: this.errorCount,
+      result: this.result,
+      request: this.request,
+    };
+  }
+}
+
+/**
+ * Runs sink jobs in the background of the server process, keeps them for inspection, and
+ * accumulates per-sink statistics. Jobs live in memory: a restart forgets them (the data they
+ * delivered stays delivered, and re-running a world is safe).
+ */
+export class JobManager {
+  private readonly jobs = new Map<string, Job>();
+  private stats = new Map<SinkName, SinkStats>(SINK_NAMES.map((name) => [name, new SinkStats()]));
+  private statsSince = now();
+
+  constructor(private readonly log: FastifyBaseLogger) {}
+
+  /** Creates and starts a job; returns at once (the job runs on). */
+  start<K extends keyof SinkConfig, O>(
+    sink: SinkDefinition<K, O>,
+    config: NonNullable<SinkConfig[K]>,
+    options: O,
+    seed: number,
+    slices: readonly EntitySlice[],
+    request: Readonly<Record<string, unknown>>,
+  ): Job {
+    const stats = () => this.statsOf(sink.name);
+    const job = new Job(sink.name, seed, request, stats);
+    for (const slice of slices) job.entities.set(slice.entity, new EntityProgress(slice.entity, slice.end - slice.start, job.listener));
+    this.jobs.set(job.id, job);
+    this.forgetOldJobs();
+    stats().jobs.total++;
+    stats().jobs.running++;
+    stats().touch();
+    const log = this.log.child({ job: job.id, sink: sink.name });
+
+    job.finished = (async () => {
+      // Let the request that created the job answer before any generation starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      job.state = 'running';
+      job.startedAt = now();
+      let failure: unknown;
+      try {
+        if (job.controller.signal.aborted) throw job.controller.signal.reason;
+        await sink.run({
+          jobId: job.id,
+          config,
+          options,
+          seed,
+          slices,
+          signal: job.controller.signal,
+          progress: (entity) => {
+            const progress = job.entities.get(entity);
+            if (!progress) throw new Error(`entity ${entity} is not part of job ${job.id}`);
+            return progress;
+          },
+          result: job.result,
+          log,
+        });
+      } catch (error) {
+        failure = error;
+      }
+      const cancelled = job.controller.signal.aborted;
+      for (const progress of job.entities.values()) {
+        if (progress.state === 'running' || progress.state === 'pending') progress.state = cancelled ? 'cancelled' : failure ? 'failed' : 'done';
+      }
+      if (cancelled) {
+        job.state = 'cancelled';
+      } else if (failure !== undefined) {
+        job.state = 'failed';
+        job.error(messageOf(failure));
+        log.warn({ err: failure }, 'sink job failed');
+      } else {
+        const anyFailed = job.failed > 0 || [...job.entities.values()].some((p) => p.state === 'failed');
+        job.state = anyFailed ? 'partial' : 'succeeded';
+      }
+      job.finishedAt = now();
+      const ended = stats();
+      ended.jobs.running = Math.max(0, ended.jobs.running - 1);
+      ended.jobs[job.state as 'succeeded' | 'partial' | 'failed' | 'cancelled']++;
+      ended.touch();
+      log.info({ state: job.state, records: job.records, failed: job.failed }, 'sink job ended');
+    })();
+    return job;
+  }
+
+  get(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** Newest first. */
+  list(): Job[] {
+    return [...this.jobs.values()].reverse();
+  }
+
+  /** Asks a job to stop; resolves when it has (or at once if it already ended). */
+  async cancel(job: Job, timeoutMs: number): Promise<void> {
+    if (job.ended) return;
+    job.controller.abort(new Error('cancelled by request'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([job.finished, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  statsJson() {
+    return {
+      since: this.statsSince,
+      sinks: Object.fromEntries([...this.stats.entries()].map(([name, s]) => [name, s.toJSON()])),
+    };
+  }
+
+  /** Starts the statistics afresh (jobs still running count into the new ones). */
+  resetStats(): void {
+    const running = new Map([...this.stats.entries()].map(([name, s]) => [name, s.jobs.running]));
+    for (const name of SINK_NAMES) {
+      const fresh = new SinkStats();
+      fresh.jobs.running = running.get(name) ?? 0;
+      this.stats.set(name, fresh);
+    }
+    this.statsSince = now();
+  }
+
+  /** Cancels every running job and waits for them (server shutdown). */
+  async close(): Promise<void> {
+    const running = [...this.jobs.values()].filter((j) => !j.ended);
+    for (const job of running) job.controller.abort(new Error('server shutting down'));
+    await Promise.allSettled(running.map((j) => j.finished));
+  }
+
+  private statsOf(name: SinkName): SinkStats {
+    return this.stats.get(name) as SinkStats;
+  }
+
+  private forgetOldJobs(): void {
+    const finished = [...this.jobs.values()].filter((j) => j.ended);
+    for (const job of finished.slice(0, Math.max(0, finished.length - FINISHED_JOBS_KEPT))) this.jobs.delete(job.id);
+  }
+}

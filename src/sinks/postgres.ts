@@ -1,0 +1,179 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Type } from '@sinclair/typebox';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { PostgresConfig } from '../config.js';
+import { csvFormat } from '../formats/csv.js';
+import { ENTITIES, WORLD_ENTITIES, type EntityName } from '../generators/registry.js';
+import { formatContext } from '../render/batch.js';
+import { columnsOf, createTablesSql, quoteIdentifier, tableName } from '../schemas/columns.js';
+import type { EntityProgress } from './progress.js';
+import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
+
+export interface PostgresOptions {
+  schema?: string;
+  table_prefix?: string;
+  foreign_keys?: boolean;
+}
+
+/** Unquoted-safe identifiers only: what a request may name stays a plain name in SQL. */
+const IDENTIFIER = '^[a-z_][a-z0-9_]*$';
+/** PostgreSQL truncates identifiers at 63 bytes; the longest table name is 19 (`inventory_movements`... plus prefix). */
+const MAX_PREFIX = 40;
+
+/** Records rendered per CSV chunk written to COPY (small: see SUB_BATCH in render/batch.ts). */
+const CSV_BATCH = 256;
+
+const tableOf = (schema: string, entity: EntityName, prefix: string) =>
+  `${quoteIdentifier(schema)}.${quoteIdentifier(tableName(entity, prefix))}`;
+
+/** Serialises table creation across concurrent jobs (CREATE ... IF NOT EXISTS can race in the catalog). */
+const DDL_LOCK = 0x65636f6d; // 'ecom'
+
+/**
+ * Loads one entity in its own transaction: COPY the CSV into a temporary staging table, then
+ * `INSERT ... SELECT ... ON CONFLICT (pk) DO NOTHING` into the target, so a re-run inserts
+ * nothing twice and a failure (or a cancel) rolls the whole entity back.
+ */
+async function loadEntity(client: pg.Client, slice: EntitySlice, target: string, progress: EntityProgress, signal: AbortSignal): Promise<void> {
+  const definition = ENTITIES[slice.entity];
+  const columns = columnsOf(definition.schema);
+  const names = columns.map((c) => quoteIdentifier(c.name)).join(', ');
+  // The CSV writer leaves nulls and empty strings both as empty cells; a NOT NULL text column is never null.
+  const notNullText = columns.filter((c) => !c.nullable && c.sqlType === 'text').map((c) => quoteIdentifier(c.name));
+  const context = formatContext(slice.entity, columns.map((c) => c.name));
+  let staged = 0;
+  let bytes = 0;
+  progress.details.staged = 0;
+
+  function* csv(): Generator<string> {
+    let batch: object[] = [];
+    const flush = () => {
+      const text = csvFormat.batch(batch, context, false);
+      staged += batch.length;
+      bytes += Buffer.byteLength(text);
+      progress.details.staged = staged;
+      batch = [];
+      return text;
+    };
+    for (const record of slice.records()) {
+      batch.push(record);
+      if (batch.length === CSV_BATCH) {
+        if (signal.aborted) throw signal.reason;
+        yield flush();
+      }
+    }
+    if (batch.length > 0) yield flush();
+  }
+
+  await client.query('BEGIN');
+  try {
+    await client.query(`CREATE TEMPORARY TABLE ecomgen_staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
+    const options = ['FORMAT csv', ...(notNullText.length > 0 ? [`FORCE_NOT_NULL (${notNullText.join(', ')})`] : [])];
+    await pipeline(Readable.from(csv()), client.query(copyFrom(`COPY ecomgen_staging (${names}) FROM STDIN WITH (${options.join(', ')})`)));
+    if (signal.aborted) throw signal.reason;
+    const insert = await client.query(
+      `INSERT INTO ${target} (${names}) SELECT ${names} FROM ecomgen_staging ON CONFLICT (${quoteIdentifier(definition.primaryKey)}) DO NOTHING`,
+    );
+    if (signal.aborted) throw signal.reason;
+    await client.query('COMMIT');
+    progress.inserted = insert.rowCount ?? 0;
+    progress.skipped = staged - progress.inserted;
+    progress.delivered(staged, bytes);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * PostgreSQL: schema and tables from the entity schemas, then each entity loaded in its own
+ * transaction, in dependency order. A failed entity is rolled back and stops the job (the
+ * entities after it may reference it); the ones before it stay committed.
+ */
+export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
+  name: 'postgres',
+  configKey: 'postgres',
+  requires: 'DATABASE_URL',
+  summary: 'Load entities into PostgreSQL tables',
+  description: [
+    'Creates the schema and one table per entity (columns, types and primary key from the entity schema; foreign keys on request), then loads each entity with `COPY FROM STDIN` into a staging table and `INSERT ... ON CONFLICT DO NOTHING` into the table, one transaction per entity, in dependency order.',
+    'Re-running the same world inserts nothing new: each entity reports `inserted` and `skipped`. A failure rolls that entity back, stops the job and is reported; entities before it stay loaded.',
+    'Tables are named `<schema>.<table_prefix><entity>` with `-` and `/` as `_` (e.g. `bronze.raw_order_items`).',
+  ].join('\n\n'),
+  options: {
+    schema: Type.String({ pattern: IDENTIFIER, maxLength: 63, default: 'public', description: 'Schema to create and load (lowercase letters, digits, _). Default public.', examples: ['bronze'] }),
+    table_prefix: Type.String({ pattern: `^$|${IDENTIFIER}`, maxLength: MAX_PREFIX, default: '', description: 'Prefix of every table name (e.g. raw_ gives raw_users).', examples: ['raw_'] }),
+    foreign_keys: Type.Boolean({
+      default: false,
+      description: 'Create tables with foreign keys to the tables of the entities they reference (those sent in this job or already present in the schema).',
+    }),
+  },
+  defaultEntities: WORLD_ENTITIES,
+  async run(run: SinkRun<PostgresConfig, PostgresOptions>): Promise<void> {
+    const schema = run.options.schema ?? 'public';
+    const prefix = run.options.table_prefix ?? '';
+    const client = new pg.Client({ connectionString: run.config.connectionString, connectionTimeoutMillis: 10_000, application_name: 'ecomgen' });
+    client.on('error', (error) => run.log.warn({ err: error }, 'PostgreSQL connection error'));
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${messageText(error)}`);
+    }
+    try {
+      // Temporary tables past temp_buffers spill to disk; staging a large entity fits in memory instead.
+      await client.query(`SET temp_buffers = '256MB'`);
+      const entities = run.slices.map((s) => s.entity);
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+        let foreignKeys: boolean | ((parent: EntityName) => boolean) = false;
+        if (run.options.foreign_keys) {
+          const existing = await client.query<{ name: string }>(
+            `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1`,
+            [schema],
+          );
+          const present = new Set(existing.rows.map((r) => r.name));
+          foreignKeys = (parent) => entities.includes(parent) || present.has(tableName(parent, prefix));
+        }
+        for (const sql of createTablesSql(entities, { schema, prefix, foreignKeys })) await client.query(sql);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new Error(`creating schema ${schema} and its tables failed: ${messageText(error)}`);
+      }
+      run.result.schema = schema;
+      for (const slice of run.slices) {
+        if (run.signal.aborted) return;
+        const target = tableOf(schema, slice.entity, prefix);
+        const progress = run.progress(slice.entity);
+        progress.begin(`${schema}.${tableName(slice.entity, prefix)}`);
+        try {
+          await loadEntity(client, slice, target, progress, run.signal);
+          progress.done();
+        } catch (error) {
+          if (run.signal.aborted) {
+            progress.state = 'cancelled';
+            return;
+          }
+          progress.fail(`rolled back: ${messageText(error)}`);
+          throw new Error(`${slice.entity}: loading ${schema}.${tableName(slice.entity, prefix)} failed and was rolled back: ${messageText(error)}`);
+        }
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  },
+};
+
+/** PostgreSQL errors carry their detail (e.g. the violating key) apart from the message. */
+function messageText(error: unknown): string {
+  if (error instanceof Error) {
+    const { detail, code } = error as Error & { detail?: string; code?: string };
+    const base = error.message || (error instanceof AggregateError ? error.errors.map((e) => String((e as Error).message)).join('; ') : error.name);
+    return [base, detail, code && !base.includes(code) ? `(${code})` : undefined].filter(Boolean).join(' ');
+  }
+  return String(error);
+}
