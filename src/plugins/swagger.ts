@@ -9,7 +9,11 @@ const DESCRIPTION = `Realistic, reproducible e-commerce data: users, catalogue, 
 the same from every endpoint, page, format and field selection, on every machine. Every foreign key resolves to a record
 of the referenced endpoint under the same world. Without \`seed\` one is drawn and returned in \`X-Seed\`.
 
-**Formats.** \`format=json|ndjson|csv|xml\` or the Accept header. Responses stream; gzip when asked.`;
+**Formats.** \`format=json|ndjson|csv|xml\` or the Accept header. Responses stream; gzip when asked.
+
+**Sinks.** \`POST /api/v1/sinks/{postgres|kafka|gcs|webhook|opensearch}\` pushes the same records to a destination
+configured on the server, as a job with live progress (\`/api/v1/jobs\`) and statistics (\`/api/v1/stats\`). When the
+server sets \`API_KEY\`, every POST and DELETE needs \`Authorization: Bearer <API_KEY>\`.`;
 
 /** OpenAPI document (at /docs/json) and Swagger UI (at /docs). */
 export default fp(
@@ -27,8 +31,14 @@ export default fp(
           { name: 'Behaviour', description: 'Sessions, clickstream and UK store transactions' },
           { name: 'Observability', description: 'Service telemetry with incidents, for search and observability demos' },
           { name: 'Analytics', description: 'Aggregates computed from the records of the same world, and the ground-truth manifest' },
+          { name: 'Sinks', description: 'Push records to PostgreSQL, Kafka, Cloud Storage, a signed webhook or OpenSearch, as jobs' },
           { name: 'Service', description: 'Health and index' },
         ],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'The API_KEY of the server; required on POST and DELETE only when API_KEY is set.' },
+          },
+        },
       },
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

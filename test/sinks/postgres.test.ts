@@ -24,6 +24,7 @@ interface EntityProgressJson {
   inserted?: number;
   skipped?: number;
   staged?: number;
+  staging?: boolean;
   error: string | null;
 }
 interface JobJson {
@@ -110,7 +111,7 @@ t.test('a whole world lands in bronze.raw_*, equal to the GET output, and a re-r
   t.equal(again.status, 200);
   t.equal(again.job.state, 'succeeded');
   for (const e of again.job.entities) {
-    t.same([e.records, e.inserted, e.skipped], [e.planned, 0, e.planned], `${e.entity}: re-run skipped all ${e.planned}`);
+    t.same([e.records, e.inserted, e.skipped, e.staging], [e.planned, 0, e.planned, true], `${e.entity}: re-run staged and skipped all ${e.planned}`);
   }
   await assertTableEquals(t, 'bronze.raw_orders', await served(t, app, 'orders', WORLD_QUERY));
 
@@ -129,6 +130,14 @@ t.test('one entity with its own parameters and a slice: performance-events, offs
   t.same(job.entities.map((e) => [e.entity, e.records, e.inserted]), [['performance-events', 400, 400]]);
   const records = (await app.inject('/api/v1/performance-events?seed=7&days=1&base_tps=0.5&offset=100&limit=400')).json() as object[];
   await assertTableEquals(t, 'observability.performance_events', records);
+  // Overlapping a loaded range: the table has rows, so the load goes through staging.
+  const wider = await post(app, { seed: 7, entity: 'performance-events', days: 1, base_tps: 0.5, limit: 600, schema: 'observability' });
+  t.same(
+    wider.job.entities.map((e) => [e.records, e.inserted, e.skipped, e.staging]),
+    [[600, 200, 400, true]],
+    'records 0-99 and 500-599 inserted, 100-499 skipped',
+  );
+  await assertTableEquals(t, 'observability.performance_events', (await app.inject('/api/v1/performance-events?seed=7&days=1&base_tps=0.5&limit=600')).json() as object[]);
   const transactions = await post(app, { seed: 7, entity: 'transactions', limit: 50, schema: 'observability' });
   t.equal(transactions.job.state, 'succeeded');
   const gb = (await app.inject('/api/v1/transactions?seed=7&limit=50')).json() as object[];
@@ -139,6 +148,7 @@ t.test('a failure mid-load rolls the entity back and stops the job', async (t) =
   const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
   const first = await post(app, { seed: 11, entity: 'orders', users: 50, orders: 200, limit: 20, schema: 'rollback' });
   t.equal(first.job.state, 'succeeded');
+  t.equal(first.job.entities[0]?.staging, false, 'an empty table is loaded by COPY directly');
   const records = (await app.inject('/api/v1/orders?seed=11&users=50&orders=200&limit=200')).json() as { order_id: string }[];
   // A constraint only record 150 breaks: the COPY succeeds, the INSERT fails part-way.
   await client.query(`ALTER TABLE rollback.orders ADD CONSTRAINT not_150 CHECK (order_id <> '${records[150]?.order_id}')`);
