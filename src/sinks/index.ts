@@ -1,8 +1,5 @@
 import { postgresSink } from './postgres.js';
-// @imports-kafka
-// @imports-gcs
-// @imports-webhook
-// @imports-opensearch
+import { webhookSink } from './webhook.js';
 import type { SinkDefinition, SinkName } from './types.js';
 
 /** A sink of any configuration section and options, as the routes handle them. */
@@ -12,8 +9,5 @@ export type AnySink = SinkDefinition<any, any>;
 /** Every sink, by the name in its URL: `POST /api/v1/sinks/<name>`. */
 export const SINKS: Partial<Record<SinkName, AnySink>> = {
   postgres: postgresSink,
-  // @sink-kafka
-  // @sink-gcs
-  // @sink-webhook
-  // @sink-opensearch
+  webhook: webhookSink,
 };
