@@ -1,5 +1,6 @@
 import { postgresSink } from './postgres.js';
 import { webhookSink } from './webhook.js';
+import { opensearchSink } from './opensearch.js';
 import type { SinkDefinition, SinkName } from './types.js';
 
 /** A sink of any configuration section and options, as the routes handle them. */
@@ -10,4 +11,5 @@ export type AnySink = SinkDefinition<any, any>;
 export const SINKS: Partial<Record<SinkName, AnySink>> = {
   postgres: postgresSink,
   webhook: webhookSink,
+  opensearch: opensearchSink,
 };
