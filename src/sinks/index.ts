@@ -1,4 +1,5 @@
 import { postgresSink } from './postgres.js';
+import { gcsSink } from './gcs.js';
 import { webhookSink } from './webhook.js';
 import { opensearchSink } from './opensearch.js';
 import type { SinkDefinition, SinkName } from './types.js';
@@ -10,6 +11,7 @@ export type AnySink = SinkDefinition<any, any>;
 /** Every sink, by the name in its URL: `POST /api/v1/sinks/<name>`. */
 export const SINKS: Partial<Record<SinkName, AnySink>> = {
   postgres: postgresSink,
+  gcs: gcsSink,
   webhook: webhookSink,
   opensearch: opensearchSink,
 };
