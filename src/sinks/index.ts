@@ -1,4 +1,5 @@
 import { postgresSink } from './postgres.js';
+import { kafkaSink } from './kafka.js';
 import { gcsSink } from './gcs.js';
 import { webhookSink } from './webhook.js';
 import { opensearchSink } from './opensearch.js';
@@ -9,8 +10,9 @@ import type { SinkDefinition, SinkName } from './types.js';
 export type AnySink = SinkDefinition<any, any>;
 
 /** Every sink, by the name in its URL: `POST /api/v1/sinks/<name>`. */
-export const SINKS: Partial<Record<SinkName, AnySink>> = {
+export const SINKS: Readonly<Record<SinkName, AnySink>> = {
   postgres: postgresSink,
+  kafka: kafkaSink,
   gcs: gcsSink,
   webhook: webhookSink,
   opensearch: opensearchSink,
