@@ -11,6 +11,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
+# Sinks are configured from the environment at run time (DATABASE_URL, KAFKA_BROKERS, GCS_BUCKET,
+# STREAM_ENDPOINT/STREAM_SECRET, OPENSEARCH_URL, API_KEY, ...; see .env.example), never baked in:
+# `docker run --env-file .env ...`. Google credentials: mount a key and set
+# GOOGLE_APPLICATION_CREDENTIALS, or use the platform's workload identity.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000

@@ -6,6 +6,8 @@
 // Environment:
 //   BENCH_QUICK=1    one tenth of the rows (a smoke run of the harness; figures not comparable);
 //                    performance-events streams one day instead of a week
+//   The sink benches (bench/postgres.js, bench/kafka.js) start an embedded PostgreSQL and the
+//   Kafka test broker, so this runs with tsx's loader (`node --import tsx`).
 //   BENCH_PROFILE=1  after the figures, stream users CSV once more from a server started with
 //                    --cpu-prof and print its top self-time functions (profile kept in bench/results/)
 
@@ -21,6 +23,8 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timer
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URLSearchParams, fileURLToPath } from 'node:url';
 import { faker } from '@faker-js/faker';
+import { benchKafka } from './kafka.js';
+import { benchPostgres } from './postgres.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -34,6 +38,7 @@ const SEED = 42;
 const USERS_ROWS = 1_000_000 / DIV;
 const ORDERS_ROWS = 200_000 / DIV;
 const SMALL_ROWS = 10_000;
+const KAFKA_RECORDS = 200_000 / DIV;
 const FAKER_ROWS = 200_000 / DIV;
 const INPROC_ROWS = 1_000_000 / DIV;
 const WINDOW = { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) };
@@ -707,6 +712,10 @@ async function main() {
 
   const analytics = await measureAnalytics();
 
+  // Sinks: loads through the sink against the raw client on the same destination, same run.
+  const sinkBenches = [await benchPostgres({ rows: USERS_ROWS }), await benchKafka({ records: KAFKA_RECORDS })];
+  for (const bench of sinkBenches) results.push(...bench.scenarios);
+
   const inProcess = await ecomgenInProcess(INPROC_ROWS);
   results.push(timeInProcess('users, ecomgen generator in-process (no HTTP, no CSV)', INPROC_ROWS, 20_000, inProcess));
   results.push(
@@ -764,6 +773,8 @@ async function main() {
       pass: targeted ? scenario.rowsPerSecond >= TARGET_EVENTS_PER_SECOND : null,
     })),
   ];
+
+  ratios.push(...sinkBenches.map((bench) => bench.ratio));
 
   let profile;
   if (PROFILE) profile = await profileUsersCsv(usersCsv);
