@@ -8,6 +8,7 @@ import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { indexMappingOf, type IndexMapping } from '../schemas/mapping.js';
 import { messageOf, type EntityProgress } from './progress.js';
+import { backoffMs, retryAfterMs } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
 export interface OpenSearchOptions {
@@ -24,8 +25,6 @@ export const DEFAULT_RETRIES = 5;
 export const MAX_RETRIES = 10;
 /** First wait before a re-send, doubled each time. */
 const BACKOFF_MS = 200;
-/** Longest wait before a re-send, whatever the doubling or a Retry-After header ask for. */
-const MAX_BACKOFF_MS = 30_000;
 /**
  * The first request (GET /) has this long: a wrong or firewalled OPENSEARCH_URL fails the job
  * in seconds, not after a bulk request's timeout.
@@ -102,18 +101,13 @@ function describe(error: unknown): string {
   return messageOf(error);
 }
 
-/** Retry-After in delta-seconds or as an HTTP date, in milliseconds from now. */
+/** The Retry-After of a refused request, in milliseconds. */
 function retryAfterOf(error: unknown): number | undefined {
   if (!(error instanceof errors.ResponseError)) return undefined;
-  const header = (error.headers as Record<string, string | undefined> | null)?.['retry-after'];
-  if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - new Date().getTime());
+  return retryAfterMs((error.headers as Record<string, string | undefined> | null)?.['retry-after']);
 }
 
-const backoffOf = (retry: number, retryAfterMs = 0) => Math.min(MAX_BACKOFF_MS, Math.max(BACKOFF_MS * 2 ** retry, retryAfterMs));
+const backoffOf = (retry: number, askedMs = 0) => backoffMs(BACKOFF_MS, retry, askedMs);
 
 /** Waits before a re-send; false when the job was cancelled meanwhile. */
 async function pause(ms: number, signal: AbortSignal): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { WebhookConfig } from '../config.js';
 import { ENTITIES } from '../generators/registry.js';
 import { MAX_POPULATION } from '../generators/world.js';
 import { messageOf } from './progress.js';
+import { backoffMs, retryAfterMs } from './retry.js';
 import type { SinkDefinition } from './types.js';
 
 export interface WebhookOptions {
@@ -17,8 +18,6 @@ export interface WebhookOptions {
 /** Records sent when the body gives neither `count` nor `limit`. */
 export const DEFAULT_COUNT = 100;
 export const MAX_DELAY_MS = 2000;
-/** Longest wait before a retry, whatever the doubling or a Retry-After header ask for. */
-export const MAX_BACKOFF_MS = 30_000;
 /**
  * Records in a row that got no HTTP answer at all (refused, reset, timed out), each after all
  * its retries, before the job gives up on the endpoint. One is enough while the endpoint has
@@ -64,15 +63,6 @@ type Outcome =
   | { readonly kind: 'failed'; readonly reason: string; /** Whether any attempt got an HTTP answer. */ readonly answered: boolean }
   | { readonly kind: 'cancelled' };
 
-/** Retry-After in delta-seconds or as an HTTP date, in milliseconds from now. */
-function retryAfterOf(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - new Date().getTime());
-}
-
 async function attempt(endpoint: string, body: string, headers: Record<string, string>, timeoutMs: number, job: AbortSignal): Promise<Attempt> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
@@ -89,7 +79,7 @@ async function attempt(endpoint: string, body: string, headers: Record<string, s
     const text = await response.text().catch(() => '');
     const ok = response.status >= 200 && response.status < 300;
     const detail = ok ? '' : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${text.trim() ? `: ${text.trim().slice(0, REASON_BODY_CHARS)}` : ''}`;
-    return { status: response.status, detail, retryAfterMs: retryAfterOf(response.headers.get('retry-after')) };
+    return { status: response.status, detail, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
   } catch (error) {
     return { error, timedOut: timeout.aborted && !job.aborted };
   }
@@ -149,17 +139,16 @@ async function deliver(
     // Cancelled in flight: neither delivered nor failed (the receiver may have it; its
     // Idempotency-Key makes a re-run safe).
     if (signal.aborted) return { kind: 'cancelled' };
-    const backoff = Math.min(MAX_BACKOFF_MS, config.backoffMs * 2 ** n);
     if ('error' in result) {
       last = result.timedOut ? `no answer within ${config.timeoutMs} ms` : networkMessageOf(result.error);
-      wait = backoff;
+      wait = backoffMs(config.backoffMs, n);
       continue;
     }
     answered = true;
     if (result.status >= 200 && result.status < 300) return { kind: 'delivered' };
     last = result.detail;
     if (result.status === 429 || result.status >= 500) {
-      wait = Math.min(MAX_BACKOFF_MS, Math.max(backoff, result.retryAfterMs ?? 0));
+      wait = backoffMs(config.backoffMs, n, result.retryAfterMs);
       continue;
     }
     return { kind: 'failed', answered, reason: `${last} (not retried)` };

@@ -3,8 +3,6 @@
  * the JSON-API test endpoint (test/support/gcs-server.ts). What arrived in the bucket is
  * compared, byte for byte and parsed back, with what GET serves for the same world.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { Storage } from '@google-cloud/storage';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +13,7 @@ import { testApp } from '../support/app.js';
 import { crc32c, crc32cBase64 } from '../support/crc32c.js';
 import { CHUNK_GRANULARITY, startGcsServer, type GcsTestServer, type StoredObject } from '../support/gcs-server.js';
 import { parseRecords } from '../support/parse.js';
+import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 // Small chunks, so a 3,000-user CSV (~760 KiB) is a three-request resumable upload; one retry
 // per upload, 1 s after the error (the client's floor for the session request).
@@ -31,15 +30,7 @@ const WORLD_QUERY = 'seed=7&users=50&orders=100';
 const BIG = { seed: 11, users: 3000 };
 const BIG_QUERY = 'seed=11&users=3000';
 
-interface EntityJson {
-  entity: EntityName;
-  state: string;
-  destination: string | null;
-  planned: number;
-  records: number;
-  bytes: number;
-  failed: number;
-  error: string | null;
+interface EntityJson extends EntityProgressJson {
   uri?: string;
   crc32c?: string;
   generation?: string;
@@ -59,19 +50,7 @@ interface ObjectJson {
   content_type: string;
 }
 
-interface JobJson {
-  id: string;
-  state: string;
-  created_at: string;
-  finished_at: string | null;
-  records: number;
-  bytes: number;
-  failed: number;
-  errors: string[];
-  error_count: number;
-  entities: EntityJson[];
-  result: { bucket?: string; prefix?: string; format?: string; gzip?: boolean; timestamp?: string; objects?: ObjectJson[] };
-}
+type JobJson = SinkJobJson<EntityJson, { bucket?: string; prefix?: string; format?: string; gzip?: boolean; timestamp?: string; objects?: ObjectJson[] }>;
 
 async function setup(t: Test): Promise<{ app: FastifyInstance; server: GcsTestServer }> {
   const server = await startGcsServer(t, [BUCKET]);
@@ -111,13 +90,6 @@ const dateOf = (timestamp: string) => new Date(timestamp.replace(/^(\d{4})(\d{2}
 const stem = (entity: string) => entity.replaceAll('/', '-');
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 t.test('csv by default: one object per entity, named by prefix, entity, job time and seed, with the bytes GET serves', async (t) => {
   const { app, server } = await setup(t);

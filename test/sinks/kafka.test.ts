@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
@@ -8,33 +7,18 @@ import type { EntityName } from '../../src/generators/registry.js';
 import { keyFieldOf } from '../../src/sinks/kafka.js';
 import { testApp } from '../support/app.js';
 import { KafkaError, KafkaTestBroker, type StoredRecord } from '../support/kafka-broker.js';
+import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 const WORLD = { seed: 7, users: 50, orders: 100 };
 const WORLD_QUERY = 'seed=7&users=50&orders=100';
 
-interface EntityJson {
-  entity: string;
-  state: string;
-  destination: string | null;
-  planned: number;
-  records: number;
-  bytes: number;
-  failed: number;
-  error: string | null;
+interface EntityJson extends EntityProgressJson {
   topic?: string;
   partitions?: number;
   key?: string;
 }
 
-interface JobJson {
-  id: string;
-  state: string;
-  records: number;
-  bytes: number;
-  failed: number;
-  errors: string[];
-  entities: EntityJson[];
-}
+type JobJson = SinkJobJson<EntityJson>;
 
 type Tap = { teardown: (fn: () => unknown) => void };
 
@@ -78,14 +62,6 @@ const bytesOf = (records: readonly StoredRecord[]) =>
     0,
   );
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 t.test('several entities: one topic each, every record once, keys, values and headers as GET serves them', async (t) => {
   const { app, broker } = await setup(t);

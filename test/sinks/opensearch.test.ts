@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@opensearch-project/opensearch';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
@@ -8,20 +6,13 @@ import { indexMappingOf } from '../../src/schemas/mapping.js';
 import { defaultIndexOf } from '../../src/sinks/opensearch.js';
 import { testApp } from '../support/app.js';
 import { PEER_VERSION, startOpenSearchPeer, type OpenSearchPeer } from '../support/opensearch-server.js';
+import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 const SEED = 4242;
 const SMALL = { users: 50, orders: 100 };
 const AUTH = { username: 'ingest', password: 's3cret' };
 
-interface EntityJson {
-  entity: string;
-  state: string;
-  destination: string | null;
-  planned: number;
-  records: number;
-  bytes: number;
-  failed: number;
-  error: string | null;
+interface EntityJson extends EntityProgressJson {
   index?: string;
   created?: boolean;
   chunks?: number;
@@ -30,17 +21,7 @@ interface EntityJson {
   refreshed?: boolean;
 }
 
-interface JobJson {
-  id: string;
-  state: string;
-  records: number;
-  bytes: number;
-  failed: number;
-  entities: EntityJson[];
-  errors: string[];
-  error_count: number;
-  result: { cluster?: { url: string; name: string | null; version: string | null } };
-}
+type JobJson = SinkJobJson<EntityJson, { cluster?: { url: string; name: string | null; version: string | null } }>;
 
 // One peer and one app for the file (building the app is the slow part); each test starts
 // them afresh: no index, request, fault or statistic of another test is seen.
@@ -298,10 +279,7 @@ t.test('bad bodies get a 400 naming the field; an unconfigured sink a 409', asyn
 });
 
 t.test('an unreachable cluster or refused credentials fail the job with a clear error', async (t) => {
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const port = (closed.address() as AddressInfo).port;
-  await new Promise((resolve) => closed.close(resolve));
+  const port = await closedPort();
   const unreachable = await testApp(t, { sinks: { opensearch: { node: `http://127.0.0.1:${port}` } } });
   const job = await push({ seed: SEED, entity: 'performance-events', days: 1, limit: 10 }, unreachable);
   t.equal(job.state, 'failed');

@@ -10,33 +10,17 @@ import { WORLD_ENTITIES, type EntityName } from '../../src/generators/registry.j
 import { tableName } from '../../src/schemas/columns.js';
 import { testApp } from '../support/app.js';
 import { startPostgres } from '../support/postgres.js';
+import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 
-interface EntityProgressJson {
-  entity: EntityName;
-  state: string;
-  destination: string | null;
-  planned: number;
-  records: number;
-  bytes: number;
-  failed: number;
+interface PostgresEntityJson extends EntityProgressJson {
   inserted?: number;
   skipped?: number;
   staged?: number;
   staging?: boolean;
-  error: string | null;
 }
-interface JobJson {
-  id: string;
-  state: string;
-  seed: number;
-  records: number;
-  bytes: number;
-  failed: number;
-  entities: EntityProgressJson[];
-  errors: string[];
-}
+type JobJson = SinkJobJson<PostgresEntityJson>;
 
 const WORLD = { seed: 4242, users: 60, vendors: 5, warehouses: 3, products: 40, orders: 150, shops: 4, suppliers: 6, transactions: 120 };
 const WORLD_QUERY = Object.entries(WORLD).map(([k, v]) => `${k}=${v}`).join('&');
@@ -191,7 +175,7 @@ t.test('cancelling mid-COPY rolls the entity back', async (t) => {
 });
 
 t.test('an unreachable database fails the job with a clear error; the server keeps serving', async (t) => {
-  const app = await testApp(t, { sinks: { postgres: { connectionString: 'postgres://postgres:secret@127.0.0.1:1/postgres' } } });
+  const app = await testApp(t, { sinks: { postgres: { connectionString: `postgres://postgres:secret@127.0.0.1:${await closedPort()}/postgres` } } });
   const { job } = await post(app, { seed: 1, entity: 'users', limit: 10 });
   t.equal(job.state, 'failed');
   t.match(job.errors[0], /cannot connect to PostgreSQL \(DATABASE_URL\): .*ECONNREFUSED/);

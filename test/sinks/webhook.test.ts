@@ -3,35 +3,19 @@ import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import type { WebhookConfig } from '../../src/config.js';
 import { testApp } from '../support/app.js';
-import { always, closedPort, failFirst, scripts, webhookReceiver, type Delivery, type Script, type WebhookReceiver } from '../support/webhook-receiver.js';
+import { always, failFirst, scripts, webhookReceiver, type Delivery, type Script, type WebhookReceiver } from '../support/webhook-receiver.js';
+import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 const SECRET = 'whsec_test_0123456789';
 const WORLD = { seed: 7, users: 50, orders: 100, transactions: 300 };
 const WORLD_QUERY = 'seed=7&users=50&orders=100&transactions=300';
 
-interface EntityJson {
-  entity: string;
-  state: string;
-  destination: string | null;
-  planned: number;
-  records: number;
-  bytes: number;
-  failed: number;
+interface EntityJson extends EntityProgressJson {
   attempts: number;
   retries: number;
-  error: string | null;
 }
 
-interface JobJson {
-  id: string;
-  state: string;
-  records: number;
-  bytes: number;
-  failed: number;
-  errors: string[];
-  error_count: number;
-  entities: EntityJson[];
-}
+type JobJson = SinkJobJson<EntityJson>;
 
 const configFor = (endpoint: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({
   endpoint,

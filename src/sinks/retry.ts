@@ -1,0 +1,18 @@
+/** Retry timing shared by the sinks that retry requests themselves (webhook, OpenSearch). */
+
+/** Longest wait before a retry, whatever the doubling or a Retry-After header ask for. */
+export const MAX_BACKOFF_MS = 30_000;
+
+/** `Retry-After` in delta-seconds or as an HTTP date, in milliseconds from now. */
+export function retryAfterMs(header: string | null | undefined): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - new Date().getTime());
+}
+
+/** The wait before retry `retry` (0-based): `baseMs` doubled per retry, or longer if the server asks, capped. */
+export function backoffMs(baseMs: number, retry: number, askedMs = 0): number {
+  return Math.min(MAX_BACKOFF_MS, Math.max(baseMs * 2 ** retry, askedMs));
+}
