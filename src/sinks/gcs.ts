@@ -203,7 +203,8 @@ interface EntityUpload {
   readonly startedAt: Date;
 }
 
-interface ObjectReport {
+/** One stored object, as the job reports it (per entity, and in `result.objects`). */
+export interface ObjectReport {
   entity: EntityName;
   uri: string;
   records: number;

@@ -8,7 +8,7 @@ import { Storage } from '@google-cloud/storage';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { ENTITIES, type EntityName } from '../../src/generators/registry.js';
-import { GCS_UPLOAD, objectName, objectTimestamp } from '../../src/sinks/gcs.js';
+import { GCS_UPLOAD, objectName, objectTimestamp, type ObjectReport } from '../../src/sinks/gcs.js';
 import { testApp } from '../support/app.js';
 import { crc32c, crc32cBase64 } from '../support/crc32c.js';
 import { CHUNK_GRANULARITY, startGcsServer, type GcsTestServer, type StoredObject } from '../support/gcs-server.js';
@@ -39,16 +39,7 @@ interface EntityJson extends EntityProgressJson {
   uncompressed_bytes?: number;
 }
 
-interface ObjectJson {
-  entity: EntityName;
-  uri: string;
-  records: number;
-  bytes: number;
-  crc32c: string;
-  md5_hash: string | null;
-  generation: string;
-  content_type: string;
-}
+type ObjectJson = ObjectReport;
 
 type JobJson = SinkJobJson<EntityJson, { bucket?: string; prefix?: string; format?: string; gzip?: boolean; timestamp?: string; objects?: ObjectJson[] }>;
 
