@@ -28,13 +28,16 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         tags: ['Service'],
         summary: 'Index of the API',
-        description: 'Where the docs are and the endpoint of every entity.',
+        description: 'Where the docs are, the endpoint of every entity, and the sink, job and statistics endpoints.',
         response: {
           200: Type.Object({
             service: Type.String(),
             docs: Type.String(),
             openapi: Type.String(),
             entities: Type.Record(Type.String(), Type.String()),
+            sinks: Type.String({ description: 'The sinks, and which are configured' }),
+            jobs: Type.String(),
+            stats: Type.String(),
           }),
         },
       },
@@ -44,6 +47,9 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       docs: '/docs',
       openapi: '/docs/json',
       entities: Object.fromEntries(ENTITY_NAMES.map((n) => [n, `/api/v1/${n}`])),
+      sinks: '/api/v1/sinks',
+      jobs: '/api/v1/jobs',
+      stats: '/api/v1/stats',
     }),
   );
 }

@@ -237,6 +237,38 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
     );
   }
 
+  app.get(
+    '/api/v1/sinks',
+    {
+      schema: {
+        tags: ['Sinks'],
+        summary: 'The sinks and whether this server is configured for them',
+        description: 'Each sink with its endpoint, whether its destination is configured (and which variables it needs), its default entities and its body options.',
+        response: {
+          200: Type.Array(
+            Type.Object({
+              name: Type.String(),
+              endpoint: Type.String(),
+              configured: Type.Boolean(),
+              requires: Type.String({ description: 'Environment variables that configure it' }),
+              default_entities: Type.Array(Type.String()),
+              options: Type.Array(Type.String(), { description: "The sink's own body fields" }),
+            }),
+          ),
+        },
+      },
+    },
+    async () =>
+      (Object.values(SINKS) as AnySink[]).map((sink) => ({
+        name: sink.name,
+        endpoint: `/api/v1/sinks/${sink.name}`,
+        configured: config[sink.configKey as keyof SinkConfig] !== undefined,
+        requires: sink.requires,
+        default_entities: [...sink.defaultEntities],
+        options: Object.keys(sink.options),
+      })),
+  );
+
   const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Job id' }) });
   const findJob = (id: string) => {
     const job = jobs.get(id);

@@ -20,6 +20,19 @@ t.test('an unconfigured sink answers 409 naming the variable to set; everything 
   }
   t.equal((await app.inject('/api/v1/users?limit=1')).statusCode, 200);
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/sinks/ftp', payload: {} })).statusCode, 404);
+  const listed = (await app.inject('/api/v1/sinks')).json() as { name: string; configured: boolean }[];
+  t.same(listed.map((s) => [s.name, s.configured]), Object.keys(SINKS).map((name) => [name, false]), 'GET /sinks says none is configured');
+});
+
+t.test('GET /api/v1/sinks tells which sinks this server can use', async (t) => {
+  const app = await testApp(t, { sinks: UNREACHABLE });
+  const listed = (await app.inject('/api/v1/sinks')).json() as { name: string; endpoint: string; configured: boolean; requires: string; default_entities: string[]; options: string[] }[];
+  const postgres = listed.find((s) => s.name === 'postgres');
+  t.same(postgres, { name: 'postgres', endpoint: '/api/v1/sinks/postgres', configured: true, requires: 'DATABASE_URL', default_entities: postgres?.default_entities, options: ['schema', 'table_prefix', 'foreign_keys'] });
+  t.notOk(postgres?.default_entities.includes('performance-events'));
+  t.same(listed.find((s) => s.name === 'webhook')?.default_entities, ['transactions']);
+  t.same(listed.filter((s) => s.configured).map((s) => s.name), ['postgres']);
+  t.same((await app.inject('/')).json().sinks, '/api/v1/sinks');
 });
 
 t.test('bad bodies are 400s naming the field', async (t) => {
