@@ -166,7 +166,11 @@ export class JobManager {
       }
       const cancelled = job.controller.signal.aborted;
       for (const progress of job.entities.values()) {
-        if (progress.state === 'running' || progress.state === 'pending') progress.state = cancelled ? 'cancelled' : failure ? 'failed' : 'done';
+        if (progress.state !== 'running' && progress.state !== 'pending') continue;
+        if (failure !== undefined && !cancelled && progress.error === undefined) {
+          progress.error = progress.state === 'pending' ? 'not sent: the job failed before this entity' : messageOf(failure);
+        }
+        progress.state = cancelled ? 'cancelled' : failure !== undefined ? 'failed' : 'done';
       }
       if (cancelled) {
         job.state = 'cancelled';

@@ -83,6 +83,7 @@ t.test('jobs: 202 with Location, a drawn seed, live listing, 404 for unknown ids
   const ended = (await app.inject(`/api/v1/jobs/${job.id}?wait=true`)).json();
   t.equal(ended.state, 'failed');
   t.match(ended.errors[0], /cannot connect to PostgreSQL/);
+  t.same([ended.entities[0].state, ended.entities[0].error], ['failed', 'not sent: the job failed before this entity'], 'the entity says why it was not sent');
   t.ok(ended.started_at <= ended.finished_at);
   t.same((await app.inject('/api/v1/jobs?state=failed')).json().map((j: { id: string }) => j.id), [job.id]);
   t.same((await app.inject('/api/v1/jobs?state=succeeded')).json(), []);
