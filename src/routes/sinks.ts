@@ -9,7 +9,7 @@ import { recordsOf } from '../render/batch.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { SINKS, type AnySink } from '../sinks/index.js';
-import { JobManager, type Job } from '../sinks/jobs.js';
+import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
 
@@ -133,7 +133,7 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
     }
   }
   const options = Object.fromEntries(Object.keys(sink.options).flatMap((k) => (body[k] === undefined ? [] : [[k, body[k]]])));
-  const problem = sink.optionsProblem?.(options, entities, config as never);
+  const problem = sink.optionsProblem?.(options, entities, config as never, { limit: body.limit });
   if (problem) throw badParameter(problem.parameter, problem.reason);
 
   const base = worldSpecFrom(body);
@@ -272,7 +272,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
   const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Job id' }) });
   const findJob = (id: string) => {
     const job = jobs.get(id);
-    if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no job ${id} (jobs live in memory; the last ${500} finished are kept)`);
+    if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no job ${id} (jobs live in memory; the last ${FINISHED_JOBS_KEPT} finished are kept)`);
     return job;
   };
 

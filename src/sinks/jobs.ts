@@ -8,7 +8,7 @@ import { SINK_NAMES, type EntitySlice, type SinkDefinition, type SinkName } from
 export type JobState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 
 /** Jobs kept for `GET /jobs` once they have ended (the oldest finished ones are forgotten). */
-const FINISHED_JOBS_KEPT = 500;
+export const FINISHED_JOBS_KEPT = 500;
 /** Error messages kept per job (counts stay exact; only the list of messages is bounded). */
 const ERRORS_KEPT = 50;
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type logCreator, type Message, type Producer, type SASLOptions } from 'kafkajs';
@@ -7,6 +6,7 @@ import { jsonWriter, type JsonWriter } from '../formats/json-writer.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { messageOf, type EntityProgress } from './progress.js';
+import { pause } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
 export interface KafkaOptions {
@@ -151,13 +151,7 @@ class Pacer {
     if (this.eventsPerSecond !== undefined) {
       const due = this.startedAt + (this.sent / this.eventsPerSecond) * 1000;
       const wait = due - performance.now();
-      if (wait > 0) {
-        try {
-          await sleep(wait, undefined, { signal });
-        } catch {
-          return false;
-        }
-      }
+      if (wait > 0 && !(await pause(wait, signal))) return false;
     }
     this.sent += records;
     return !signal.aborted;

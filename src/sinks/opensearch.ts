@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { Type } from '@sinclair/typebox';
 import type { OpenSearchConfig } from '../config.js';
@@ -8,7 +7,7 @@ import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { indexMappingOf, type IndexMapping } from '../schemas/mapping.js';
 import { messageOf, type EntityProgress } from './progress.js';
-import { backoffMs, retryAfterMs } from './retry.js';
+import { backoffMs, pause, retryAfterMs } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
 export interface OpenSearchOptions {
@@ -108,16 +107,6 @@ function retryAfterOf(error: unknown): number | undefined {
 }
 
 const backoffOf = (retry: number, askedMs = 0) => backoffMs(BACKOFF_MS, retry, askedMs);
-
-/** Waits before a re-send; false when the job was cancelled meanwhile. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A request the cluster refused for good (a 4xx other than 429): the entity stops, the job goes on. */
 class RefusedError extends Error {}

@@ -8,7 +8,7 @@ import { csvFormat } from '../formats/csv.js';
 import { ENTITIES, WORLD_ENTITIES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { columnsOf, createTablesSql, quoteIdentifier, tableName } from '../schemas/columns.js';
-import type { EntityProgress } from './progress.js';
+import { messageOf, type EntityProgress } from './progress.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
 export interface PostgresOptions {
@@ -135,7 +135,7 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
     try {
       await client.connect();
     } catch (error) {
-      throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${messageText(error)}`);
+      throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${messageOf(error)}`);
     }
     try {
       // Temporary tables past temp_buffers spill to disk; staging a large entity fits in memory instead.
@@ -158,7 +158,7 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw new Error(`creating schema ${schema} and its tables failed: ${messageText(error)}`);
+        throw new Error(`creating schema ${schema} and its tables failed: ${messageOf(error)}`);
       }
       run.result.schema = schema;
       for (const slice of run.slices) {
@@ -174,8 +174,8 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
             progress.state = 'cancelled';
             return;
           }
-          progress.fail(`rolled back: ${messageText(error)}`);
-          throw new Error(`${slice.entity}: loading ${schema}.${tableName(slice.entity, prefix)} failed and was rolled back: ${messageText(error)}`);
+          progress.fail(`rolled back: ${messageOf(error)}`);
+          throw new Error(`${slice.entity}: loading ${schema}.${tableName(slice.entity, prefix)} failed and was rolled back: ${messageOf(error)}`);
         }
       }
     } finally {
@@ -184,12 +184,3 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
   },
 };
 
-/** PostgreSQL errors carry their detail (e.g. the violating key) apart from the message. */
-function messageText(error: unknown): string {
-  if (error instanceof Error) {
-    const { detail, code } = error as Error & { detail?: string; code?: string };
-    const base = error.message || (error instanceof AggregateError ? error.errors.map((e) => String((e as Error).message)).join('; ') : error.name);
-    return [base, detail, code && !base.includes(code) ? `(${code})` : undefined].filter(Boolean).join(' ');
-  }
-  return String(error);
-}

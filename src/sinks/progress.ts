@@ -78,15 +78,17 @@ export class EntityProgress {
   }
 }
 
-/** A readable message of anything thrown, including AggregateErrors of failed connections. */
+/** A readable message of anything thrown, including AggregateErrors of failed connections and PostgreSQL's detail. */
 export function messageOf(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) {
     const inner = [...new Set(error.errors.map((e) => messageOf(e)))].join('; ');
     return error.message ? `${error.message}: ${inner}` : inner;
   }
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error.message || error.name;
+    // PostgreSQL errors carry their detail (e.g. the violating key) apart from the message.
+    const { code, detail } = error as { code?: unknown; detail?: unknown };
+    let message = error.message || error.name;
+    if (typeof detail === 'string' && detail !== '' && !message.includes(detail)) message = `${message} ${detail}`;
     return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   }
   return String(error);

@@ -1,4 +1,15 @@
-/** Retry timing shared by the sinks that retry requests themselves (webhook, OpenSearch). */
+/** Waiting shared by the sinks: retry timing (webhook, OpenSearch) and cancellable pauses (all). */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Waits `ms`; false when the job was cancelled meanwhile (the wait ends at once then). */
+export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Longest wait before a retry, whatever the doubling or a Retry-After header ask for. */
 export const MAX_BACKOFF_MS = 30_000;

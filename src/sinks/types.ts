@@ -65,12 +65,14 @@ export interface SinkDefinition<K extends keyof SinkConfig = keyof SinkConfig, O
   readonly defaultEntities: readonly EntityName[];
   /**
    * Checks the schema cannot express (an option against the chosen entities, the configured
-   * maximum of a count, ...): the offending body field and why, or undefined.
+   * maximum of a count, ...): the offending body field and why, or undefined. `slice` is the
+   * body's own `limit`, for sinks that bound how many records one request may send.
    */
   readonly optionsProblem?: (
     options: Options,
     entities: readonly EntityName[],
     config: NonNullable<SinkConfig[K]>,
+    slice: { readonly limit?: number },
   ) => { readonly parameter: string; readonly reason: string } | undefined;
   /**
    * Records to deliver when the body gives no `limit` (default: the whole population from the

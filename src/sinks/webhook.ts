@@ -1,18 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import type { WebhookConfig } from '../config.js';
 import { ENTITIES } from '../generators/registry.js';
 import { MAX_POPULATION } from '../generators/world.js';
 import { messageOf } from './progress.js';
-import { backoffMs, retryAfterMs } from './retry.js';
+import { backoffMs, pause, retryAfterMs } from './retry.js';
 import type { SinkDefinition } from './types.js';
 
 export interface WebhookOptions {
   readonly count?: number;
   readonly delay_ms?: number;
-  /** The route's own `limit` (with `entity`), seen here so it can be held to STREAM_MAX_COUNT too. */
-  readonly limit?: number;
 }
 
 /** Records sent when the body gives neither `count` nor `limit`. */
@@ -125,13 +122,7 @@ async function deliver(
   let last = '';
   let attempts = 0;
   for (let n = 0; n <= config.retries; n++) {
-    if (n > 0) {
-      try {
-        await sleep(wait, undefined, { signal });
-      } catch {
-        return { kind: 'cancelled' };
-      }
-    }
+    if (n > 0 && !(await pause(wait, signal))) return { kind: 'cancelled' };
     if (signal.aborted) return { kind: 'cancelled' };
     const result = await attempt(endpoint, body, headers(n + 1), config.timeoutMs, signal);
     attempts++;
@@ -190,18 +181,12 @@ export const webhookSink: SinkDefinition<'webhook', WebhookOptions> = {
       examples: [100],
     }),
     delay_ms: Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, default: 0, description: `Pause between two requests, in milliseconds (0-${MAX_DELAY_MS}).`, examples: [0] }),
-    // The route's own `limit`, restated so optionsProblem sees it: otherwise `entity` + `limit`
-    // would slip past STREAM_MAX_COUNT.
-    limit: Type.Integer({
-      minimum: 1,
-      maximum: MAX_POPULATION,
-      description: 'With `entity`: records to send, as `count` (at most STREAM_MAX_COUNT). Not with `count`.',
-    }),
   },
   defaultEntities: ['transactions'],
-  optionsProblem: (options, _entities, config) => {
-    if (options.count !== undefined && options.limit !== undefined) return { parameter: 'count', reason: 'give count or limit, not both (they mean the same here)' };
-    const [parameter, value] = options.limit !== undefined ? ['limit', options.limit] : ['count', options.count];
+  // The body's `limit` (with one `entity`) stands for `count`, under the same maximum.
+  optionsProblem: (options, _entities, config, { limit }) => {
+    if (options.count !== undefined && limit !== undefined) return { parameter: 'count', reason: 'give count or limit, not both (they mean the same here)' };
+    const [parameter, value] = limit !== undefined ? ['limit', limit] : ['count', options.count];
     if (value !== undefined && value > config.maxCount) return { parameter, reason: `must be at most ${config.maxCount} (STREAM_MAX_COUNT), got ${value}` };
     if (value === undefined && DEFAULT_COUNT > config.maxCount) {
       return { parameter: 'count', reason: `required: the default ${DEFAULT_COUNT} is more than this server's STREAM_MAX_COUNT (${config.maxCount})` };
@@ -230,13 +215,7 @@ export const webhookSink: SinkDefinition<'webhook', WebhookOptions> = {
       const primaryKey = ENTITIES[slice.entity].primaryKey;
       let index = slice.start;
       for (const record of slice.records()) {
-        if (!first && delayMs > 0) {
-          try {
-            await sleep(delayMs, undefined, { signal });
-          } catch {
-            return;
-          }
-        }
+        if (!first && delayMs > 0 && !(await pause(delayMs, signal))) return;
         first = false;
         if (signal.aborted) return;
         const body = JSON.stringify(record);
