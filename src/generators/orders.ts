@@ -3,7 +3,8 @@ import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
 import type { User } from '../schemas/user.js';
 import { EntityGenerator, RecordCache, cents, longTail, longTailShare, money } from './entity.js';
 import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
-import { DAY, HOUR, MINUTE, busyMoment, iso, laterBy } from './time.js';
+import { DAY, HOUR, MINUTE, iso, laterBy } from './time.js';
+import { SHOP_UTC_OFFSET_HOURS, Timeline } from './timeline.js';
 import type { World } from './world.js';
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -15,6 +16,8 @@ export type ShippingMethod = (typeof SHIPPING_METHODS)[number];
  * populations are derived from it, so it must stay cheap.
  */
 export interface OrderPlan {
+  /** Where in its slot of the orders timeline the order fell (u ∈ [0, 1); sessions use it). */
+  readonly position: number;
   readonly user: number;
   readonly createdAt: number;
   readonly lines: number;
@@ -34,6 +37,13 @@ export interface OrderPlan {
 }
 
 const SALT_PLAN = tagOf('plan');
+
+/**
+ * Order volume follows the customer base: ORDER_BASE (the base the shop had before the window,
+ * as a share of its sign-ups during it) plus the share of the window's sign-ups so far. With
+ * the default growth the last month sees about 2.5 times the first month's orders.
+ */
+const ORDER_BASE = 0.6;
 
 /** Most customers order now and then; this share of orders goes to the loyal long tail. */
 const LOYAL_SHARE = 0.2;
@@ -68,7 +78,9 @@ const PROMISE_DAYS: Record<ShippingMethod, readonly [number, number]> = {
 };
 
 /**
- * Customer orders with nested lines. Status is the stage each order reached by the end of the
+ * Customer orders with nested lines, numbered in time order: order i+1 is never placed before
+ * order i (order numbers increase with time), and an order's customer signed up at least a
+ * minute before it. Status is the stage each order reached by the end of the
  * window, so every timestamp in the world lies inside the window and statuses agree with them.
  *
  * @example
@@ -82,10 +94,19 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private readonly orders: RecordCache<{ order: Order; products: number[] }>;
   private readonly users: RecordCache<User>;
   private readonly lineIds: IdSpace;
+  /** When orders are placed: the daily curve, week and season on top of the customer base. */
+  readonly timeline: Timeline;
+  /** The earliest moment an order can be placed: a minute after the first sign-up. */
+  private readonly firstOrderAt: number;
 
   constructor(world: World) {
     super(world, 'orders');
     this.population = world.sizes.orders;
+    const signups = world.generator('users');
+    this.timeline = new Timeline(world.window, SHOP_UTC_OFFSET_HOURS[world.profile.country] ?? 0, (from, to) =>
+      ORDER_BASE + signups.timeline.fractionBefore((from + to) / 2),
+    );
+    this.firstOrderAt = signups.createdAt(0) + MINUTE;
     this.lineIds = new IdSpace(world.seed, ORDER_ITEMS_TAG);
     this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 4096);
     this.orders = new RecordCache((i) => this.build(i), this.population, 1024);
@@ -102,6 +123,16 @@ export class OrderGenerator extends EntityGenerator<Order> {
     return this.orders.get(i).products;
   }
 
+  /**
+   * The moment at a position of the orders timeline: order i is placed at momentAt(i + u) for its
+   * own u ∈ [0, 1), so positions in [i, i + 1) are "around order i" (sessions use them).
+   * Never before the first order can be placed; non-decreasing in the position.
+   */
+  momentAt(position: number): number {
+    // Clamping a non-decreasing sequence from below keeps it non-decreasing.
+    return Math.max(this.firstOrderAt, this.timeline.timeAt(position / this.population));
+  }
+
   plan(i: number): OrderPlan {
     return this.plans.get(i);
   }
@@ -112,12 +143,14 @@ export class OrderGenerator extends EntityGenerator<Order> {
   }
 
   private buildPlan(i: number): OrderPlan {
-    const { start, end } = this.world.window;
+    const { end } = this.world.window;
     const rng = this.planRng.key(this.world.seed, this.tag, i, SALT_PLAN);
-    const users = this.world.sizes.users;
-    const user = rng.chance(1 - LOYAL_SHARE) ? rng.int(users) : longTail(rng.next(), users);
-    const signedUp = this.world.generator('users').createdAt(user);
-    const createdAt = busyMoment(rng, Math.max(start, signedUp + MINUTE), end);
+    const position = rng.next();
+    const createdAt = this.momentAt(i + position);
+    // The customer is one of those who had signed up a minute before: users are numbered in
+    // sign-up order, so that is a prefix 0..signedUp-1 (at least user 0).
+    const signedUp = Math.max(1, this.world.generator('users').signedUpBy(createdAt - MINUTE));
+    const user = rng.chance(1 - LOYAL_SHARE) ? rng.int(signedUp) : longTail(rng.next(), signedUp);
     // A basket never lists a product twice, so a tiny catalogue caps the basket.
     const lines = Math.min(BASKET.draw(rng), this.world.sizes.products);
     const method = METHOD.draw(rng);
@@ -163,6 +196,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
     }
     const events = [createdAt, paymentAt, cancelAt, shipAt, deliverAt].filter(before);
     return {
+      position,
       user,
       createdAt,
       lines,

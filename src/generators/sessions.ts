@@ -5,13 +5,15 @@ import { EntityGenerator, RecordCache, longTail } from './entity.js';
 import type { OrderGenerator } from './orders.js';
 import type { ProductGenerator } from './products.js';
 import { Rng, WeightedChoice, tagOf } from './random.js';
-import { busyMoment, iso } from './time.js';
+import { iso } from './time.js';
 import type { UserGenerator } from './users.js';
 import { drawClient, drawIp, homeIp, type Client } from './web.js';
 import type { World } from './world.js';
 
 /** Browsing sessions per order: sessions = 5 x orders, so one session in five converts. */
 export const BROWSING_SESSIONS_PER_ORDER = 4;
+/** Sessions per order: block o (sessions 5o..5o+4) holds order o's checkout session. */
+export const SESSIONS_PER_ORDER = 1 + BROWSING_SESSIONS_PER_ORDER;
 /** Share of browsing sessions that are logged in: with the checkout sessions, 60% overall. */
 const BROWSING_LOGGED_IN = 0.5;
 
@@ -140,15 +142,19 @@ function searchQuery(rng: Rng, product: Product): string {
 }
 
 /**
- * Website and app sessions. Sessions 0..orders-1 are the checkout sessions of orders
- * 0..orders-1: logged in as the order's customer, their PURCHASE at the order's created_at,
- * ending shortly after. Sessions orders..5 x orders-1 are browsing sessions, half of them
- * logged in (60% logged in overall); they never purchase. Every time is a whole second inside
- * the window, and a logged-in session starts after its user signed up.
+ * Website and app sessions, numbered in the order of their last event (for a checkout session,
+ * the purchase): session i+1 never ends its browsing before session i. Sessions come in blocks
+ * of five per order: block o (sessions 5o..5o+4) holds order o's checkout session (logged in
+ * as the order's customer, its PURCHASE at the order's created_at, ending shortly after) and
+ * four browsing sessions whose last events share order o's slot on the orders timeline, so
+ * traffic follows the orders' daily curve, week and season. The checkout session's place in
+ * its block follows where the order fell in its slot. Half the browsing sessions are logged in
+ * (60% overall), as a customer who had signed up before the session started; they never
+ * purchase. Every time is a whole second inside the window.
  *
  * @example
  * const s = world.generator('sessions');
- * s.record(0).order_id === world.generator('orders').idOf(0); // the checkout session of order 0
+ * s.record(s.checkoutSessionOf(0)).order_id === world.generator('orders').idOf(0);
  */
 export class SessionGenerator extends EntityGenerator<Session> {
   readonly population: number;
@@ -172,7 +178,7 @@ export class SessionGenerator extends EntityGenerator<Session> {
     this.orders = world.generator('orders');
     this.users = world.generator('users');
     this.products = world.generator('products');
-    this.population = this.orders.population * (1 + BROWSING_SESSIONS_PER_ORDER);
+    this.population = this.orders.population * SESSIONS_PER_ORDER;
     this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 8192);
     this.scripts = new RecordCache((i) => this.buildScript(i), this.population, 512);
     const categories = world.generator('categories');
@@ -194,7 +200,7 @@ export class SessionGenerator extends EntityGenerator<Session> {
 
   /** The index of the checkout session of order `order`. */
   checkoutSessionOf(order: number): number {
-    return order;
+    return order * SESSIONS_PER_ORDER + this.checkoutSlot(order);
   }
 
   /** Device, browser, User-Agent and IP address of session i, without the rest of the record. */
@@ -221,10 +227,11 @@ export class SessionGenerator extends EntityGenerator<Session> {
     const channel = CHANNEL.draw(rng);
     const landing = (CHANNELS[channel] as Channel).landing.draw(rng);
     const catalogue = this.world.sizes.products;
-    if (i < this.orders.population) return this.checkoutPlan(i, rng, channel, landing, catalogue);
+    const block = Math.floor(i / SESSIONS_PER_ORDER);
+    const slot = i - block * SESSIONS_PER_ORDER;
+    const checkoutSlot = this.checkoutSlot(block);
+    if (slot === checkoutSlot) return this.checkoutPlan(block, rng, channel, landing, catalogue);
 
-    const users = this.world.sizes.users;
-    const user = rng.chance(BROWSING_LOGGED_IN) ? (rng.chance(0.8) ? rng.int(users) : longTail(rng.next(), users)) : -1;
     let pages = 0;
     let searches = 0;
     let products = landing === 'product' ? 1 : 0;
@@ -243,19 +250,28 @@ export class SessionGenerator extends EntityGenerator<Session> {
     const views = products - extras;
     const events = eventCount(landing, pages, searches, 0, extras, removes, views, checkout, false);
     // Time on pages, then the session's end after a last look.
-    let offset = 1000 * Math.round((events - 1) * rng.uniform(15, 75) + (checkout ? rng.uniform(60, 300) : 0));
-    let length = offset + 1000 * rng.between(5, bounce ? 90 : 180);
-    const from = this.earliest(user);
-    const room = this.lastSecond - from;
-    if (length > room) {
-      length = Math.max(1000, room);
-      offset = Math.min(offset, length - 1000);
-    }
-    const startedAt = floorSec(busyMoment(rng, from, this.lastSecond - length + 1));
+    const offset = 1000 * Math.round((events - 1) * rng.uniform(15, 75) + (checkout ? rng.uniform(60, 300) : 0));
+    const length = offset + 1000 * rng.between(5, bounce ? 90 : 180);
+    // The last event falls in this session's share of its order's slot on the orders timeline,
+    // after the checkout session if its slot comes later (see the class comment).
+    const lastEventAt = Math.max(this.firstSecond, floorSec(this.orders.momentAt(block + (slot + rng.next()) / SESSIONS_PER_ORDER)));
+    let startedAt = Math.max(this.firstSecond, lastEventAt - offset);
+    const endedAt = Math.min(this.lastSecond, lastEventAt + (length - offset));
+    if (endedAt - startedAt < 1000) startedAt = Math.max(this.firstSecond, endedAt - 1000);
+
+    // Half the visitors are logged in, as one of the customers who had signed up by then.
+    const known = this.users.signedUpBy(startedAt - 1000);
+    const loggedIn = rng.chance(BROWSING_LOGGED_IN) && known > 0;
+    const user = loggedIn ? (rng.chance(0.8) ? rng.int(known) : longTail(rng.next(), known)) : -1;
     return {
-      order: -1, user, startedAt, lastEventAt: startedAt + offset, endedAt: startedAt + length, channel, landing,
+      order: -1, user, startedAt, lastEventAt, endedAt, channel, landing,
       pages, searches, lines: 0, extras, removes, views, checkout, events,
     };
+  }
+
+  /** Which of the five sessions of block `order` is that order's checkout session. */
+  private checkoutSlot(order: number): number {
+    return Math.min(SESSIONS_PER_ORDER - 1, Math.floor(this.orders.plan(order).position * SESSIONS_PER_ORDER));
   }
 
   private checkoutPlan(i: number, rng: Rng, channel: number, landing: Landing, catalogue: number): SessionPlan {

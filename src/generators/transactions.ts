@@ -18,9 +18,9 @@ const PAYMENT = new WeightedChoice<PaymentMethod>([
 const STATUS = new WeightedChoice<Status>([['completed', 92], ['failed', 3], ['refunded', 3], ['pending', 2]]);
 
 /**
- * The UK store's transaction feed: one product sold through an active shop, in a logged-in
- * session of the customer (so user_agent and ip_address are the session's, and the timestamp
- * lies inside it). unit_price is the product's price; subtotal = quantity x unit_price; tax is
+ * The UK store's transaction feed, numbered in time order: one product sold through an active
+ * shop at the last event of a logged-in session of the customer (so user_agent and ip_address
+ * are the session's, and the timestamp lies inside it). unit_price is the product's price; subtotal = quantity x unit_price; tax is
  * the VAT (or US sales tax) of the shop's city on the subtotal; total = subtotal + tax.
  * The endpoint serves en_GB (GBP, 20% VAT) unless the request names a locale.
  *
@@ -42,15 +42,29 @@ export class TransactionGenerator extends EntityGenerator<Transaction> {
     this.shops = world.generator('shops');
   }
 
+  /**
+   * The logged-in session of transaction i: spread evenly over the sessions (i's share of the
+   * session index range, jittered by u ∈ [0, 1)), then the first logged-in session from there.
+   * Non-decreasing in i: both steps are monotone. Every block of five sessions has a checkout
+   * session, which is always logged in, so the walk is short.
+   */
+  private sessionOf(i: number, u: number): number {
+    const sessions = this.sessions.population;
+    let s = Math.min(sessions - 1, Math.floor(((i + u) * sessions) / this.population));
+    while (s < sessions && this.sessions.plan(s).user < 0) s++;
+    if (s < sessions) return s;
+    s = sessions - 1;
+    while (s > 0 && this.sessions.plan(s).user < 0) s--;
+    return s;
+  }
+
   record(i: number): Transaction {
     const { window, profile } = this.world;
     const rng = this.keyed(i);
-    // A logged-in session: a few draws over all sessions, else a checkout session (always logged in).
-    let session = rng.int(this.sessions.population);
-    for (let attempt = 0; this.sessions.plan(session).user < 0 && attempt < 8; attempt++) session = rng.int(this.sessions.population);
-    if (this.sessions.plan(session).user < 0) session = this.sessions.checkoutSessionOf(rng.int(this.world.sizes.orders));
+    const session = this.sessionOf(i, rng.next());
     const plan = this.sessions.plan(session);
-    const timestamp = plan.startedAt + 1000 * rng.int((plan.endedAt - plan.startedAt) / 1000 + 1);
+    // The sale is the session's last event: sessions are numbered by it, so time runs with i.
+    const timestamp = plan.lastEventAt;
 
     // Shops sell in proportion to a long tail (the flagship first); closed shops sell nothing.
     let shop = longTail(rng.next(), this.shops.population);

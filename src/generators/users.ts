@@ -1,7 +1,8 @@
 import type { User } from '../schemas/user.js';
 import { EntityGenerator } from './entity.js';
 import { Rng } from './random.js';
-import { DAY, MINUTE, busyMoment, iso, isoDate, laterBy } from './time.js';
+import { DAY, MINUTE, iso, isoDate, laterBy } from './time.js';
+import { SHOP_UTC_OFFSET_HOURS, Timeline, countBy, placeOn } from './timeline.js';
 import type { Place } from './locale.js';
 import type { CustomerSegmentGenerator } from './customer-segments.js';
 import { expectedOrderRatio } from './orders.js';
@@ -20,9 +21,18 @@ function handlesOf(names: readonly string[]): readonly string[] {
   return handles;
 }
 
+/** Sign-ups happen until this long before the window ends (room for an order after the last). */
+const LAST_SIGNUP_BEFORE_END = 30 * MINUTE;
 /**
- * Customers. Sign-ups are skewed towards the start of the window (a shop with an existing
- * base that keeps growing) and follow the daily traffic curve.
+ * The customer base grows like x^GROWTH over the window (x = elapsed share): a shop with an
+ * existing base (many sign-ups in the first days) that keeps growing, more slowly over time.
+ */
+const GROWTH = 0.625;
+
+/**
+ * Customers, numbered in sign-up order: user i+1 never signed up before user i. Sign-ups are
+ * skewed towards the start of the window (a shop with an existing base that keeps growing) and
+ * follow the daily curve in the shop's local time, the week and the season (see timeline.ts).
  *
  * @example
  * new UserGenerator(world).record(0).email; // 'olivia.jones0@gmail.com'-like, unique per index
@@ -37,10 +47,19 @@ export class UserGenerator extends EntityGenerator<User> {
   private readonly segment: Readonly<Record<'vip' | 'loyal' | 'new' | 'regular' | 'occasional' | 'churned', number>>;
   private readonly vipBelow: number;
   private readonly loyalBelow: number;
+  /** When sign-ups happen: user i signs up at `timeline.timeAt((i + u) / population)`. */
+  readonly timeline: Timeline;
 
   constructor(world: World) {
     super(world, 'users');
     this.population = world.sizes.users;
+    const { start, end } = world.window;
+    const last = Math.max(start + MINUTE, end - LAST_SIGNUP_BEFORE_END);
+    const span = last - start;
+    const grown = (t: number) => Math.pow((t - start) / span, GROWTH);
+    this.timeline = new Timeline({ start, end: last }, SHOP_UTC_OFFSET_HOURS[world.profile.country] ?? 0, (from, to) =>
+      to > from ? (grown(to) - grown(from)) / ((to - from) / DAY) : 0,
+    );
     const segments: CustomerSegmentGenerator = world.generator('customer-segments');
     this.segmentIds = Array.from({ length: segments.population }, (_, k) => segments.idOf(k));
     const index = (code: string) => segments.indexOf(code);
@@ -78,13 +97,15 @@ export class UserGenerator extends EntityGenerator<User> {
     return this.world.profile.places.draw(rng);
   }
 
-  private signupFrom(rng: Rng): number {
-    const { start, end } = this.world.window;
-    const last = end - 30 * MINUTE; // room for an order after the latest sign-up
-    const t = start + Math.floor(Math.pow(rng.next(), 1.6) * (last - start));
-    const dayStart = Math.floor(t / DAY) * DAY;
-    const moment = busyMoment(rng, Math.max(start, dayStart), Math.min(last, dayStart + DAY));
-    return Math.min(last - 1, Math.max(start, moment));
+  private signupFrom(rng: Rng, i: number): number {
+    return placeOn(this.timeline, i, this.population, rng.next());
+  }
+
+  /** How many users (0..k-1) had signed up at or before moment t. */
+  signedUpBy(t: number): number {
+    let k = countBy(this.timeline, this.population, t);
+    while (k > 0 && this.createdAt(k - 1) > t) k--;
+    return k;
   }
 
   /** Where user i lives (the place decides postcode and sales tax). */
@@ -96,14 +117,14 @@ export class UserGenerator extends EntityGenerator<User> {
   createdAt(i: number): number {
     const rng = this.lookupRng.key(this.world.seed, this.tag, i);
     this.placeFrom(rng);
-    return this.signupFrom(rng);
+    return this.signupFrom(rng, i);
   }
 
   record(i: number): User {
     const { profile, window } = this.world;
     const rng = this.keyed(i);
     const place = this.placeFrom(rng);
-    const created = this.signupFrom(rng);
+    const created = this.signupFrom(rng, i);
     const firstNames = rng.chance(0.5) ? profile.firstNamesFemale : profile.firstNamesMale;
     const f = rng.int(firstNames.length);
     const l = rng.int(profile.lastNames.length);
