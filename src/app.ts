@@ -2,6 +2,7 @@ import compress from '@fastify/compress';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
+import { DATA_VERSION } from './generators/world.js';
 import errors from './plugins/errors.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
@@ -46,6 +47,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('X-Data-Version', String(DATA_VERSION));
+  });
   app.addSchema(ErrorSchema);
   for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);
 

@@ -317,6 +317,18 @@ function timeRules(window: WorldCase['window']): Rule[] {
     show: 'o.order_id, o.status, o.created_at, o.updated_at, p.processed_at, s.shipped_at, s.actual_delivery_at',
   },
   {
+    name: 'order numbers increase with time: no order is placed before the order numbered before it',
+    from: `(SELECT order_id, order_number, created_at, lag(created_at) OVER (ORDER BY order_number) AS previous FROM orders) o`,
+    holds: 'o.previous IS NULL OR o.previous <= o.created_at',
+    show: 'o.order_id, o.order_number, o.created_at, o.previous',
+  },
+  {
+    name: "an order's customer had signed up at least a minute before",
+    from: 'orders o JOIN users u USING (user_id)',
+    holds: "u.created_at <= o.created_at - interval '1 minute'",
+    show: 'o.order_id, o.created_at, u.created_at',
+  },
+  {
     name: 'order timestamps fall inside the date window',
     from: 'orders',
     holds: `${inWindow('created_at')} AND ${inWindow('updated_at')}`,

@@ -103,7 +103,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
     super(world, 'orders');
     this.population = world.sizes.orders;
     const signups = world.generator('users');
-    this.timeline = new Timeline(world.window, SHOP_UTC_OFFSET_HOURS[world.profile.country] ?? 0, (from, to) =>
+    this.timeline = new Timeline(world.window, SHOP_UTC_OFFSET_HOURS, (from, to) =>
       ORDER_BASE + signups.timeline.fractionBefore((from + to) / 2),
     );
     this.firstOrderAt = signups.createdAt(0) + MINUTE;

@@ -17,12 +17,12 @@ export const WEEKDAY_TRAFFIC: readonly number[] = [1.0, 0.96, 0.98, 1.0, 1.06, 1
 export const MONTH_TRAFFIC: readonly number[] = [0.88, 0.84, 0.93, 0.95, 0.98, 0.97, 1.0, 0.97, 0.94, 1.0, 1.22, 1.36];
 
 /**
- * The shop's clock: hours from UTC of its local (standard) time, by country. The daily curve
- * runs on this clock, so a US shop's evening peak falls at 00:00-02:00 UTC. Standard time all
- * year: a fixed offset keeps every minute of the world a pure function of the seed, with no
- * time-zone database involved.
+ * Hours from UTC of the shop's clock, on which the daily curve runs. One clock for every locale:
+ * a world's times do not depend on its locale, so an en_GB download (transactions' default) and
+ * an en_US one (every other entity's) of the same seed share sessions, sign-ups and orders, and
+ * their keys resolve across endpoints. UTC is the UK shop's local (winter) time.
  */
-export const SHOP_UTC_OFFSET_HOURS: Readonly<Record<string, number>> = { US: -5, GB: 0 };
+export const SHOP_UTC_OFFSET_HOURS = 0;
 
 /**
  * How busy a day is before the daily curve is applied: `from`..`to` is the part of the local day

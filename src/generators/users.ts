@@ -57,7 +57,7 @@ export class UserGenerator extends EntityGenerator<User> {
     const last = Math.max(start + MINUTE, end - LAST_SIGNUP_BEFORE_END);
     const span = last - start;
     const grown = (t: number) => Math.pow((t - start) / span, GROWTH);
-    this.timeline = new Timeline({ start, end: last }, SHOP_UTC_OFFSET_HOURS[world.profile.country] ?? 0, (from, to) =>
+    this.timeline = new Timeline({ start, end: last }, SHOP_UTC_OFFSET_HOURS, (from, to) =>
       to > from ? (grown(to) - grown(from)) / ((to - from) / DAY) : 0,
     );
     const segments: CustomerSegmentGenerator = world.generator('customer-segments');

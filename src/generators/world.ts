@@ -3,6 +3,13 @@ import { localeProfile, type LocaleCode, type LocaleProfile } from './locale.js'
 import { ENTITY_NAMES, entityDefinition, type EntityName, type GeneratorOf } from './registry.js';
 import type { DateWindow } from './time.js';
 
+/**
+ * The data version: raised with every deliberate change of the bytes a seeded world produces,
+ * so a seed written in a ticket names its version too. Served as `X-Data-Version` on every API
+ * response and as `data_version` in the manifest; the history is in CHANGELOG.md.
+ */
+export const DATA_VERSION = 2;
+
 /** Entities whose population a request can set directly (`?users=50000`). */
 export const SIZED_ENTITIES = ['users', 'vendors', 'warehouses', 'products', 'orders', 'shops', 'suppliers', 'transactions'] as const;
 export type SizedEntity = (typeof SIZED_ENTITIES)[number];

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FORMATS } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
-import { World } from '../generators/world.js';
+import { DATA_VERSION, World } from '../generators/world.js';
 import { ApiError } from '../plugins/errors.js';
 import { formatContext, renderBatch } from '../render/batch.js';
 import { ErrorSchema, WorldQuery } from '../schemas/query.js';
@@ -19,6 +19,7 @@ const EntityManifest = Type.Object({
 const ManifestSchema = Type.Object(
   {
     seed: Type.Integer(),
+    data_version: Type.Integer({ description: 'The generators\' data version (also the X-Data-Version header): it rises whenever the bytes of a seeded world change (see CHANGELOG.md).' }),
     locale: Type.String(),
     start_date: Type.String({ format: 'date-time' }),
     end_date: Type.String({ format: 'date-time', description: 'Exclusive end of the window' }),
@@ -149,6 +150,7 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
       if (cached) return cached;
       const manifest: Manifest = {
         seed: world.seed,
+        data_version: DATA_VERSION,
         locale: world.locale,
         start_date: new Date(world.window.start).toISOString(),
         end_date: new Date(world.window.end).toISOString(),
