@@ -16,14 +16,14 @@ import type { World } from './world.js';
  * both, so it need not page through the shipments' child index. Same entity, same keys, so the
  * very same records (warehouse, shipped_at) as GET /shipping.
  */
-class ShipmentsByOrder extends ShipmentGenerator {
+export class ShipmentsByOrder extends ShipmentGenerator {
   of(order: number, shipment: number): Shipment {
     return this.child(order, 0, shipment);
   }
 }
 
 /** The returns endpoint's records, addressed by (order, return index); see ShipmentsByOrder. */
-class ReturnsByOrder extends ReturnGenerator {
+export class ReturnsByOrder extends ReturnGenerator {
   of(order: number, ret: number): Return {
     return this.child(order, 0, ret);
   }
@@ -259,6 +259,30 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     if (stop > returns) {
       for (const [row, k] of this.stock.walk(Math.max(start, returns) - returns, stop - returns)) yield this.stockMovement(row, k);
     }
+  }
+
+  /**
+   * The SALE movement of line `line` of order `order`, whose shipment is shipment number
+   * `shipment` (its index in GET /shipping): the change feed builds the ledger by event.
+   */
+  saleMovement(order: number, line: number, shipment: number): InventoryMovement {
+    return this.sale(order, line, shipment);
+  }
+
+  /** The RETURN movement of return number `ret` (of order `order`, shipped as `shipment`). */
+  returnMovement(order: number, ret: number, shipment: number): InventoryMovement {
+    return this.returned(order, ret, shipment);
+  }
+
+  /** How many warehouse movements (RESTOCK, DAMAGE, ADJUSTMENT) inventory row `row` has. */
+  stockMovementCount(row: number): number {
+    const plan = this.stockPlan(row);
+    return plan.restocks + plan.damages + plan.adjustments;
+  }
+
+  /** Warehouse movement k of inventory row `row`. */
+  stockMovementOf(row: number, k: number): InventoryMovement {
+    return this.stockMovement(row, k);
   }
 
   private shipmentOf(order: number, shipment: number): Shipment {
