@@ -8,6 +8,21 @@ export interface EventTypeInfo {
   readonly description: string;
 }
 
+const INTERACTION = (what: string) =>
+  ({ entity: 'clickstream', op: 'insert', description: `A visitor ${what} (at occurred_at): the clickstream row, in its session.` }) as const;
+
+function interactions() {
+  return {
+    'interaction.page_view': INTERACTION('views a page (home, category, cart)'),
+    'interaction.search': INTERACTION('searches'),
+    'interaction.product_view': INTERACTION('views a product page'),
+    'interaction.cart_add': INTERACTION('adds a product to the cart'),
+    'interaction.cart_remove': INTERACTION('removes a product from the cart'),
+    'interaction.checkout': INTERACTION('starts the checkout'),
+    'interaction.purchase': INTERACTION('completes a purchase (its order is placed at the same moment)'),
+  };
+}
+
 /**
  * Every event type of the change feed, in the order the docs list them. `data` is always the
  * whole row of `entity` after the change, as GET /api/v1/<entity> serves it at that moment.
@@ -34,6 +49,7 @@ export const EVENT_TYPES = {
     description:
       'Stock of a product in a warehouse changes (at occurred_at): the ledger row, movement_type SALE (with the shipment), RETURN (with an accepted return), RESTOCK, DAMAGE or ADJUSTMENT.',
   },
+  ...interactions(),
 } as const satisfies Record<string, EventTypeInfo>;
 
 export type EventType = keyof typeof EVENT_TYPES;

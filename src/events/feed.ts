@@ -1,7 +1,10 @@
+import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
+import type { ClickstreamEventType } from '../generators/sessions.js';
 import { mix32, tagOf } from '../generators/random.js';
 import { iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
+import type { ClickstreamEvent } from '../schemas/clickstream.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
 import { applyChaos, chaosOf, type Delivery } from './chaos.js';
 import type { FeedEvent, FeedOptions, TimedSource } from './types.js';
@@ -45,6 +48,9 @@ const enum Kind {
   ReturnDecided,
   ReturnMovement,
   Stock,
+  /** A session begins: silent, it schedules the session's clickstream events. */
+  SessionStarted,
+  Interaction,
 }
 
 const KIND_TYPES: readonly EventType[] = [
@@ -66,10 +72,24 @@ const KIND_TYPES: readonly EventType[] = [
   'return.decided',
   'inventory.changed',
   'inventory.changed',
+  'interaction.page_view', // never emitted (SessionStarted is silent)
+  'interaction.page_view', // by the clickstream row's event_type, see stepType
 ];
+
+const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
+  PAGE_VIEW: 'interaction.page_view',
+  SEARCH: 'interaction.search',
+  PRODUCT_VIEW: 'interaction.product_view',
+  CART_ADD: 'interaction.cart_add',
+  CART_REMOVE: 'interaction.cart_remove',
+  CHECKOUT: 'interaction.checkout',
+  PURCHASE: 'interaction.purchase',
+};
+const INTERACTION_CODES = Object.keys(INTERACTION_TYPES) as ClickstreamEventType[];
 
 /** The event type of a step, without building its row. */
 export function stepType(step: Step): EventType {
+  if (step.kind === Kind.Interaction) return INTERACTION_TYPES[INTERACTION_CODES[step.ref] as ClickstreamEventType];
   return KIND_TYPES[step.kind] as EventType;
 }
 
@@ -135,11 +155,19 @@ interface StockSchedule {
   readonly ks: Int32Array;
 }
 
+/** The clickstream endpoint's records, addressed by (session, event number): the same rows as GET /clickstream. */
+class ClickstreamBySession extends ClickstreamGenerator {
+  of(session: number, k: number): ClickstreamEvent {
+    return this.child(session, k);
+  }
+}
+
 /** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
 class FeedWorld {
   readonly fingerprint: string;
   readonly shipments: ShipmentsByOrder;
   readonly returns: ReturnsByOrder;
+  readonly clicks: ClickstreamBySession;
   private schedule?: StockSchedule;
   private pending?: { rows: number; next: number; times: number[]; rowOf: number[]; kOf: number[] };
 
@@ -148,6 +176,7 @@ class FeedWorld {
     this.fingerprint = tagOf(JSON.stringify([seed, sizes, locale, window.start, window.end])).toString(16).padStart(8, '0');
     this.shipments = new ShipmentsByOrder(world);
     this.returns = new ReturnsByOrder(world);
+    this.clicks = new ClickstreamBySession(world);
   }
 
   /** Builds up to `rows` more inventory rows of the stock schedule; true when it is complete. */
@@ -222,6 +251,10 @@ export function sequenceOfId(fingerprint: string, id: string): number | undefine
   return Number(match[2]);
 }
 
+const sessions = (world: World): TimedSource => {
+  const generator = world.generator('sessions');
+  return { population: generator.population, createdAt: (i) => generator.plan(i).startedAt };
+};
 const users = (world: World): TimedSource => world.generator('users');
 const orders = (world: World): TimedSource => {
   const generator = world.generator('orders');
@@ -242,6 +275,8 @@ export class FeedMerge {
   private readonly heap = new StepHeap();
   private readonly userSource: TimedSource;
   private readonly orderSource: TimedSource;
+  private readonly sessionSource: TimedSource;
+  private nextSession = 0;
   private readonly stock: StockSchedule;
   private nextUser = 0;
   private nextOrder = 0;
@@ -254,7 +289,9 @@ export class FeedMerge {
   constructor(readonly feed: FeedWorld) {
     this.userSource = users(feed.world);
     this.orderSource = orders(feed.world);
+    this.sessionSource = sessions(feed.world);
     this.stock = feed.stock;
+    this.pushSession();
     this.pushUser();
     this.pushOrder();
     this.pushStock();
@@ -275,12 +312,27 @@ export class FeedMerge {
     if (k < this.stock.times.length) this.heap.push({ t: this.stock.times[k] as number, src: 2, idx: k, kind: Kind.Stock, aux: 0, ref: 0 });
   }
 
+  private pushSession(): void {
+    const i = this.nextSession++;
+    if (i < this.sessionSource.population) this.heap.push({ t: this.sessionSource.createdAt(i), src: 3, idx: i, kind: Kind.SessionStarted, aux: 0, ref: 0 });
+  }
+
   /** The next step of the feed, or undefined at its end. */
   next(): Step | undefined {
-    const step = this.heap.pop();
+    let step = this.heap.pop();
+    // A session's start is silent: it schedules its clickstream events.
+    while (step && step.kind === Kind.SessionStarted) {
+      this.pushSession();
+      const script = this.feed.world.generator('sessions').script(step.idx);
+      for (let k = 0; k < script.length; k++) {
+        const e = script[k] as { type: ClickstreamEventType; at: number };
+        this.heap.push({ t: e.at, src: 3, idx: step.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
+      }
+      step = this.heap.pop();
+    }
     if (!step) return undefined;
     this.sequence++;
-    const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.heap.push({ t, src: step.src, idx: step.idx, kind, aux, ref });
+    const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.follow(step, t, kind, aux, ref);
     switch (step.kind) {
       case Kind.UserSignedUp: {
         this.pushUser();
@@ -334,6 +386,10 @@ export class FeedMerge {
         break;
     }
     return step;
+  }
+
+  private follow(step: Step, t: number, kind: Kind, aux: number, ref: number): void {
+    this.heap.push({ t, src: step.src, idx: step.idx, kind, aux, ref });
   }
 
   /** The event a step stands for, with the row as it was right after it. */
@@ -401,6 +457,11 @@ export class FeedMerge {
         data = movement;
         key = movement.movement_id;
         break;
+      }
+      default: {
+        const click = this.feed.clicks.of(step.idx, step.aux);
+        data = click;
+        key = click.event_id;
       }
     }
     return {
