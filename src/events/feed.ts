@@ -156,7 +156,7 @@ interface StockSchedule {
 }
 
 /** The clickstream endpoint's records, addressed by (session, event number): the same rows as GET /clickstream. */
-class ClickstreamBySession extends ClickstreamGenerator {
+export class ClickstreamBySession extends ClickstreamGenerator {
   of(session: number, k: number): ClickstreamEvent {
     return this.child(session, k);
   }
@@ -554,7 +554,7 @@ export const BAD_VARIANTS = ['missing_field', 'wrong_type', 'negative_quantity',
 export type BadVariant = (typeof BAD_VARIANTS)[number];
 
 /** A malformed copy of an event: what a dead-letter queue should catch. */
-function corrupt(event: FeedEvent, variant: BadVariant, seed: number): FeedEvent {
+export function corrupt(event: FeedEvent, variant: BadVariant, seed: number): FeedEvent {
   const data = { ...event.data };
   const bad: FeedEvent = { ...event, data, defect: 'bad' };
   switch (variant) {
