@@ -49,6 +49,17 @@ export const EVENT_TYPES = {
     description:
       'Stock of a product in a warehouse changes (at occurred_at): the ledger row, movement_type SALE (with the shipment), RETURN (with an accepted return), RESTOCK, DAMAGE or ADJUSTMENT.',
   },
+  'inventory.opened': {
+    entity: 'inventory',
+    op: 'insert',
+    description: 'Opening stock of a product in a warehouse, at the window start: quantity_on_hand is the opening stock, quantity_reserved 0.',
+  },
+  'inventory.counted': {
+    entity: 'inventory',
+    op: 'update',
+    description:
+      "The period-close stock count at the window's last second (right after the row's closing ADJUSTMENT): the row as GET serves it. Opening stock + the quantities of the row's inventory.changed events = this quantity_on_hand.",
+  },
   ...interactions(),
 } as const satisfies Record<string, EventTypeInfo>;
 

@@ -51,6 +51,8 @@ const enum Kind {
   /** A session begins: silent, it schedules the session's clickstream events. */
   SessionStarted,
   Interaction,
+  InventoryOpened,
+  InventoryCounted,
 }
 
 const KIND_TYPES: readonly EventType[] = [
@@ -74,6 +76,8 @@ const KIND_TYPES: readonly EventType[] = [
   'inventory.changed',
   'interaction.page_view', // never emitted (SessionStarted is silent)
   'interaction.page_view', // by the clickstream row's event_type, see stepType
+  'inventory.opened',
+  'inventory.counted',
 ];
 
 const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
@@ -277,6 +281,9 @@ export class FeedMerge {
   private readonly orderSource: TimedSource;
   private readonly sessionSource: TimedSource;
   private nextSession = 0;
+  private nextOpened = 0;
+  private nextCounted = 0;
+  private readonly rows: number;
   private readonly stock: StockSchedule;
   private nextUser = 0;
   private nextOrder = 0;
@@ -291,6 +298,9 @@ export class FeedMerge {
     this.orderSource = orders(feed.world);
     this.sessionSource = sessions(feed.world);
     this.stock = feed.stock;
+    this.rows = feed.world.generator('inventory').population;
+    this.pushInventory(Kind.InventoryOpened);
+    this.pushInventory(Kind.InventoryCounted);
     this.pushSession();
     this.pushUser();
     this.pushOrder();
@@ -310,6 +320,13 @@ export class FeedMerge {
   private pushStock(): void {
     const k = this.nextStock++;
     if (k < this.stock.times.length) this.heap.push({ t: this.stock.times[k] as number, src: 2, idx: k, kind: Kind.Stock, aux: 0, ref: 0 });
+  }
+
+  /** Every inventory row opens at the window start and is counted at its last second. */
+  private pushInventory(kind: Kind.InventoryOpened | Kind.InventoryCounted): void {
+    const row = kind === Kind.InventoryOpened ? this.nextOpened++ : this.nextCounted++;
+    const { start, end } = this.feed.world.window;
+    if (row < this.rows) this.heap.push({ t: kind === Kind.InventoryOpened ? start : end - 1000, src: 4, idx: row, kind, aux: 0, ref: 0 });
   }
 
   private pushSession(): void {
@@ -381,6 +398,10 @@ export class FeedMerge {
       }
       case Kind.Stock:
         this.pushStock();
+        break;
+      case Kind.InventoryOpened:
+      case Kind.InventoryCounted:
+        this.pushInventory(step.kind);
         break;
       default:
         break;
@@ -456,6 +477,16 @@ export class FeedMerge {
               : movements.stockMovementOf(this.stock.rows[step.idx] as number, this.stock.ks[step.idx] as number);
         data = movement;
         key = movement.movement_id;
+        break;
+      }
+      case Kind.InventoryOpened:
+      case Kind.InventoryCounted: {
+        const row = world.generator('inventory').record(step.idx);
+        data =
+          step.kind === Kind.InventoryCounted
+            ? row
+            : { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, updated_at: time };
+        key = row.inventory_id;
         break;
       }
       default: {

@@ -88,6 +88,29 @@ for (const [n, world] of WORLDS.entries()) {
         END LOOP;
       END $$`);
 
+    // The ledger balances: opening stock (inventory.opened) + every movement = on hand at the end.
+    const ledger = await client.query<{ rows: string; off: string }>(
+      `WITH opening AS (SELECT data->>'product_id' AS product_id, data->>'warehouse_id' AS warehouse_id, (data->>'quantity_on_hand')::int AS qty
+                         FROM ${replay}.feed WHERE entity = 'inventory' AND op = 'insert'),
+            moved AS (SELECT product_id::text, warehouse_id::text, sum(quantity) AS qty FROM ${schema}.inventory_movements GROUP BY 1, 2)
+       SELECT count(*) AS rows,
+              count(*) FILTER (WHERE o.qty + coalesce(m.qty, 0) <> i.quantity_on_hand) AS off
+         FROM ${schema}.inventory i
+         JOIN opening o ON o.product_id = i.product_id::text AND o.warehouse_id = i.warehouse_id::text
+         LEFT JOIN moved m ON m.product_id = i.product_id::text AND m.warehouse_id = i.warehouse_id::text`,
+    );
+    t.ok(Number(ledger.rows[0]?.rows) > 0, `${ledger.rows[0]?.rows} inventory rows with an opening stock`);
+    t.equal(Number(ledger.rows[0]?.off), 0, 'opening stock + movements = quantity_on_hand, every product x warehouse');
+    // And stock never goes below zero along the feed.
+    const dips = await client.query<{ dips: string }>(
+      `WITH opening AS (SELECT data->>'product_id' AS p, data->>'warehouse_id' AS w, (data->>'quantity_on_hand')::int AS qty FROM ${replay}.feed WHERE entity = 'inventory' AND op = 'insert'),
+            walk AS (SELECT f.data->>'product_id' AS p, f.data->>'warehouse_id' AS w,
+                            sum((f.data->>'quantity')::int) OVER (PARTITION BY f.data->>'product_id', f.data->>'warehouse_id' ORDER BY f.seq) AS moved
+                       FROM ${replay}.feed f WHERE f.entity = 'inventory-movements')
+       SELECT count(*) AS dips FROM walk JOIN opening USING (p, w) WHERE opening.qty + walk.moved < 0`,
+    );
+    t.equal(Number(dips.rows[0]?.dips), 0, 'stock never below zero');
+
     for (const entity of FEED_ENTITIES) {
       const table = quoteIdentifier(tableName(entity));
       const { rows } = await client.query<{ missing: string; extra: string; total: string }>(

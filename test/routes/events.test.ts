@@ -55,7 +55,7 @@ t.test('pages by offset and by the Link cursor are windows onto the same bytes',
   const byCursor: FeedEvent[] = [];
   let url: string | undefined = `/api/v1/events?${WORLD}&format=ndjson&limit=250`;
   for (let pages = 0; url && pages < 4; pages++) {
-    const response = await app.inject(url);
+    const response: { body: string; headers: Record<string, unknown> } = await app.inject(url);
     byCursor.push(...ndjson(response.body));
     url = /<([^>]+)>; rel="next"/.exec(String(response.headers.link ?? ''))?.[1];
   }
