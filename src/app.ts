@@ -7,6 +7,7 @@ import errors from './plugins/errors.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import entityRoutes from './routes/entities.js';
+import eventRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
@@ -62,6 +63,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(entityRoutes, { maxLimit, defaultLimit });
   await app.register(performanceRoutes);
   await app.register(manifestRoutes);
+  await app.register(eventRoutes);
   await app.register(sinkRoutes, { config: options.sinks ?? {} });
   return app;
 }

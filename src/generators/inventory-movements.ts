@@ -16,14 +16,14 @@ import type { World } from './world.js';
  * both, so it need not page through the shipments' child index. Same entity, same keys, so the
  * very same records (warehouse, shipped_at) as GET /shipping.
  */
-class ShipmentsByOrder extends ShipmentGenerator {
+export class ShipmentsByOrder extends ShipmentGenerator {
   of(order: number, shipment: number): Shipment {
     return this.child(order, 0, shipment);
   }
 }
 
 /** The returns endpoint's records, addressed by (order, return index); see ShipmentsByOrder. */
-class ReturnsByOrder extends ReturnGenerator {
+export class ReturnsByOrder extends ReturnGenerator {
   of(order: number, ret: number): Return {
     return this.child(order, 0, ret);
   }
@@ -151,6 +151,7 @@ class OrderLedger {
 
 const SALT_STOCK = tagOf('stock-plan');
 const SALT_MOVE = tagOf('stock-move');
+const SALT_CLOSE = tagOf('stock-close');
 const RESTOCKS = new WeightedChoice([[1, 20], [2, 35], [3, 30], [4, 15]] as const);
 const DAMAGE_NOTES = [
   'Damaged in handling',
@@ -206,6 +207,7 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private ledgerCache?: OrderLedger;
   private stockCache?: ChildIndex;
   private lastRow?: StockRow;
+  private flowCache?: { sold: Int32Array; returned: Int32Array };
 
   constructor(world: World) {
     super(world, 'inventory-movements');
@@ -226,7 +228,7 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private get stock(): ChildIndex {
     this.stockCache ??= new ChildIndex(this.world.generator('inventory').population, (row) => {
       const plan = this.stockPlan(row);
-      return plan.restocks + plan.damages + plan.adjustments;
+      return plan.restocks + plan.damages + plan.adjustments + 1;
     });
     return this.stockCache;
   }
@@ -259,6 +261,83 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     if (stop > returns) {
       for (const [row, k] of this.stock.walk(Math.max(start, returns) - returns, stop - returns)) yield this.stockMovement(row, k);
     }
+  }
+
+  /**
+   * The SALE movement of line `line` of order `order`, whose shipment is shipment number
+   * `shipment` (its index in GET /shipping): the change feed builds the ledger by event.
+   */
+  saleMovement(order: number, line: number, shipment: number): InventoryMovement {
+    return this.sale(order, line, shipment);
+  }
+
+  /** The RETURN movement of return number `ret` (of order `order`, shipped as `shipment`). */
+  returnMovement(order: number, ret: number, shipment: number): InventoryMovement {
+    return this.returned(order, ret, shipment);
+  }
+
+  /** How many warehouse movements (RESTOCK, DAMAGE, ADJUSTMENT) inventory row `row` has. */
+  stockMovementCount(row: number): number {
+    const plan = this.stockPlan(row);
+    return plan.restocks + plan.damages + plan.adjustments + 1;
+  }
+
+  /**
+   * Units on hand in inventory row `row` at the start of the window: with every movement of
+   * the row added, exactly the row's quantity_on_hand at the window end (the ledger balances).
+   * It covers every outflow, so stock never goes below zero along the way.
+   */
+  openingStock(row: number): number {
+    return this.balanceOf(row).opening;
+  }
+
+  /** Units sold and returned per inventory row, from one pass over the orders (once per world). */
+  private get flows(): { sold: Int32Array; returned: Int32Array } {
+    if (!this.flowCache) {
+      const rows = this.world.generator('inventory').population;
+      const sold = new Int32Array(rows);
+      const returned = new Int32Array(rows);
+      const warehouses = this.world.generator('warehouses');
+      const warehouseIndex = new Map<string, number>();
+      for (let w = 0; w < this.warehouses; w++) warehouseIndex.set(warehouses.idOf(w), w);
+      const rowOf = (order: number, productIndex: number, shipment: number) =>
+        productIndex * this.warehouses + (warehouseIndex.get(this.shipmentOf(order, shipment).warehouse_id) as number);
+      for (const [order, line, shipment] of this.ledger.saleLines(0, this.ledger.sales)) {
+        const item = this.orders.record(order).items[line];
+        if (!item) continue;
+        const row = rowOf(order, this.orders.lineProducts(order)[line] as number, shipment);
+        sold[row] = (sold[row] as number) + item.quantity;
+      }
+      for (const [order, ret, shipment] of this.ledger.acceptedReturns(0, this.ledger.returns)) {
+        const accepted = this.returnOf(order, ret);
+        const line = this.orders.record(order).items.findIndex((item) => item.order_item_id === accepted.order_item_id);
+        const row = rowOf(order, this.orders.lineProducts(order)[line] as number, shipment);
+        returned[row] = (returned[row] as number) + accepted.quantity;
+      }
+      this.flowCache = { sold, returned };
+    }
+    return this.flowCache;
+  }
+
+  /** The opening stock of a row and its closing count (the last movement, at the window end). */
+  private balanceOf(row: number): { opening: number; closing: number } {
+    const plan = this.stockPlan(row);
+    let inflow = this.flows.returned[row] as number;
+    let outflow = this.flows.sold[row] as number;
+    for (let k = 0; k < plan.restocks + plan.damages + plan.adjustments; k++) {
+      const q = this.stockMovement(row, k).quantity;
+      if (q > 0) inflow += q;
+      else outflow -= q;
+    }
+    const onHand = this.world.generator('inventory').quantityOnHand(row);
+    const rng = this.planRng.key(this.world.seed, this.tag, row, SALT_CLOSE);
+    const opening = Math.max(outflow, onHand - inflow + outflow) + rng.between(1, 6);
+    return { opening, closing: onHand - opening - inflow + outflow };
+  }
+
+  /** Warehouse movement k of inventory row `row`. */
+  stockMovementOf(row: number, k: number): InventoryMovement {
+    return this.stockMovement(row, k);
   }
 
   private shipmentOf(order: number, shipment: number): Shipment {
@@ -327,8 +406,23 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private stockMovement(row: number, k: number): InventoryMovement {
     const { start, end } = this.world.window;
     const { stock, plan, lastRestock } = this.rowOf(row);
-    const rng = this.keyed(row, (SALT_MOVE ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
     const id = this.ids.uuid(row, 100 + k);
+    if (k === plan.restocks + plan.damages + plan.adjustments) {
+      // The period-close stock count: whatever the count finds missing, at the window's last second.
+      return {
+        movement_id: id,
+        product_id: stock.product_id,
+        warehouse_id: stock.warehouse_id,
+        movement_type: 'ADJUSTMENT',
+        quantity: this.balanceOf(row).closing,
+        occurred_at: iso(end - 1000),
+        order_item_id: null,
+        return_id: null,
+        supplier_id: null,
+        note: 'Period-close stock count',
+      };
+    }
+    const rng = this.keyed(row, (SALT_MOVE ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
     if (k < plan.restocks) {
       const product = Math.floor(row / this.warehouses);
       const offered = this.world.generator('product-suppliers').suppliersOf(product);
@@ -365,7 +459,8 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
       warehouse_id: stock.warehouse_id,
       movement_type: damage ? 'DAMAGE' : 'ADJUSTMENT',
       quantity: damage ? -rng.between(1, 3) : found ? rng.between(1, 4) : -rng.between(1, 6),
-      occurred_at: iso(busyMoment(rng, start, end)),
+      // Before the period-close count at the window's last second.
+      occurred_at: iso(busyMoment(rng, start, end - 1000)),
       order_item_id: null,
       return_id: null,
       supplier_id: null,

@@ -315,7 +315,7 @@ export const ENTITIES = {
     group: 'Supply',
     summary: 'Stock movements',
     description:
-      "Every change of stock per product and warehouse, in three segments: SALE (one per line of each shipped or delivered order: -quantity, the shipment's warehouse, at shipped_at), RETURN (one per approved or refunded return: +quantity into that warehouse, at resolved_at), then per inventory row 1-4 RESTOCK deliveries of its reorder_quantity from one of the product's suppliers (the last at last_restocked_at), and the odd DAMAGE (-) or ADJUSTMENT (+/-).",
+      "Every change of stock per product and warehouse, in three segments: SALE (one per line of each shipped or delivered order: -quantity, the shipment's warehouse, at shipped_at), RETURN (one per approved or refunded return: +quantity into that warehouse, at resolved_at), then per inventory row 1-4 RESTOCK deliveries of its reorder_quantity from one of the product's suppliers (the last at last_restocked_at), and the odd DAMAGE (-) or ADJUSTMENT (+/-), and last a period-close stock count (ADJUSTMENT at the window's last second). The ledger balances: the row's opening stock (see /api/v1/events, inventory.opened) + its movements = quantity_on_hand.",
     create: (w) => new InventoryMovementGenerator(w),
   }),
   // @supply

@@ -31,6 +31,7 @@ export default fp(
           { name: 'Behaviour', description: 'Sessions, clickstream and UK store transactions' },
           { name: 'Observability', description: 'Service telemetry with incidents, for search and observability demos' },
           { name: 'Analytics', description: 'Aggregates computed from the records of the same world, and the ground-truth manifest' },
+          { name: 'Events', description: "The world's change feed: every event in time order, replayable into its tables" },
           { name: 'Sinks', description: 'Push records to PostgreSQL, Kafka, Cloud Storage, a signed webhook or OpenSearch, as jobs' },
           { name: 'Service', description: 'Health and index' },
         ],

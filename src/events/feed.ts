@@ -1,0 +1,619 @@
+import { ClickstreamGenerator } from '../generators/clickstream.js';
+import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
+import type { ClickstreamEventType } from '../generators/sessions.js';
+import { mix32, tagOf } from '../generators/random.js';
+import { iso } from '../generators/time.js';
+import type { World } from '../generators/world.js';
+import type { ClickstreamEvent } from '../schemas/clickstream.js';
+import { EVENT_TYPES, type EventType } from './catalogue.js';
+import { applyChaos, chaosOf, type Delivery } from './chaos.js';
+import type { FeedEvent, FeedOptions, TimedSource } from './types.js';
+
+/**
+ * What happens, as a small plain value: the merge orders these and only the events a response
+ * delivers are turned into rows (skipping an offset, counting defects or seeking never builds a
+ * row). Ordered by (t, src, idx, kind, aux), a total order, so the feed is deterministic.
+ */
+export interface Step {
+  /** Event time, epoch ms. */
+  readonly t: number;
+  /** The source it came from: 0 users, 1 orders (and everything that follows an order), 2 warehouse stock. */
+  readonly src: number;
+  /** The source record: user, order, or position in the stock schedule. */
+  readonly idx: number;
+  readonly kind: Kind;
+  /** Kind-specific: the order line of a SALE, the return number of a return. */
+  readonly aux: number;
+  /** Kind-specific: the shipment number of the order (its index in GET /shipping). */
+  readonly ref: number;
+}
+
+// Kinds, in the order same-moment events of one record happen.
+const enum Kind {
+  UserSignedUp,
+  UserUpdated,
+  OrderPlaced,
+  PaymentAuthorised,
+  PaymentCaptured,
+  OrderPaid,
+  PaymentFailed,
+  OrderCancelled,
+  PaymentRefunded,
+  ShipmentDispatched,
+  OrderShipped,
+  Sale,
+  ShipmentDelivered,
+  OrderDelivered,
+  ReturnRequested,
+  ReturnDecided,
+  ReturnMovement,
+  Stock,
+  /** A session begins: silent, it schedules the session's clickstream events. */
+  SessionStarted,
+  Interaction,
+  InventoryOpened,
+  InventoryCounted,
+}
+
+const KIND_TYPES: readonly EventType[] = [
+  'user.signed_up',
+  'user.updated',
+  'order.placed',
+  'payment.authorised',
+  'payment.captured',
+  'order.paid',
+  'payment.failed',
+  'order.cancelled',
+  'payment.refunded',
+  'shipment.dispatched',
+  'order.shipped',
+  'inventory.changed',
+  'shipment.delivered',
+  'order.delivered',
+  'return.requested',
+  'return.decided',
+  'inventory.changed',
+  'inventory.changed',
+  'interaction.page_view', // never emitted (SessionStarted is silent)
+  'interaction.page_view', // by the clickstream row's event_type, see stepType
+  'inventory.opened',
+  'inventory.counted',
+];
+
+const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
+  PAGE_VIEW: 'interaction.page_view',
+  SEARCH: 'interaction.search',
+  PRODUCT_VIEW: 'interaction.product_view',
+  CART_ADD: 'interaction.cart_add',
+  CART_REMOVE: 'interaction.cart_remove',
+  CHECKOUT: 'interaction.checkout',
+  PURCHASE: 'interaction.purchase',
+};
+const INTERACTION_CODES = Object.keys(INTERACTION_TYPES) as ClickstreamEventType[];
+
+/** The event type of a step, without building its row. */
+export function stepType(step: Step): EventType {
+  if (step.kind === Kind.Interaction) return INTERACTION_TYPES[INTERACTION_CODES[step.ref] as ClickstreamEventType];
+  return KIND_TYPES[step.kind] as EventType;
+}
+
+function before(a: Step, b: Step): boolean {
+  if (a.t !== b.t) return a.t < b.t;
+  if (a.src !== b.src) return a.src < b.src;
+  if (a.idx !== b.idx) return a.idx < b.idx;
+  if (a.kind !== b.kind) return a.kind < b.kind;
+  return a.aux < b.aux;
+}
+
+/**
+ * A binary min-heap of steps. Hand-written: a few dozen lines, and the merge calls it for every
+ * event (a general-purpose queue package would add a comparator call through a closure and
+ * nothing else).
+ */
+class StepHeap {
+  private readonly items: Step[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(step: Step): void {
+    const items = this.items;
+    let k = items.length;
+    items.push(step);
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      const p = items[parent] as Step;
+      if (!before(step, p)) break;
+      items[k] = p;
+      k = parent;
+    }
+    items[k] = step;
+  }
+
+  pop(): Step | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let k = 0;
+    const n = items.length;
+    for (;;) {
+      const l = 2 * k + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && before(items[r] as Step, items[l] as Step) ? r : l;
+      if (!before(items[child] as Step, last)) break;
+      items[k] = items[child] as Step;
+      k = child;
+    }
+    items[k] = last;
+    return top;
+  }
+}
+
+/** The warehouse's own movements (RESTOCK, DAMAGE, ADJUSTMENT) of every inventory row, sorted by time. */
+interface StockSchedule {
+  readonly times: Float64Array;
+  readonly rows: Int32Array;
+  readonly ks: Int32Array;
+}
+
+/** The clickstream endpoint's records, addressed by (session, event number): the same rows as GET /clickstream. */
+export class ClickstreamBySession extends ClickstreamGenerator {
+  of(session: number, k: number): ClickstreamEvent {
+    return this.child(session, k);
+  }
+}
+
+/** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
+class FeedWorld {
+  readonly fingerprint: string;
+  readonly shipments: ShipmentsByOrder;
+  readonly returns: ReturnsByOrder;
+  readonly clicks: ClickstreamBySession;
+  private schedule?: StockSchedule;
+  private pending?: { rows: number; next: number; times: number[]; rowOf: number[]; kOf: number[] };
+
+  constructor(readonly world: World) {
+    const { seed, sizes, locale, window } = world;
+    this.fingerprint = tagOf(JSON.stringify([seed, sizes, locale, window.start, window.end])).toString(16).padStart(8, '0');
+    this.shipments = new ShipmentsByOrder(world);
+    this.returns = new ReturnsByOrder(world);
+    this.clicks = new ClickstreamBySession(world);
+  }
+
+  /** Builds up to `rows` more inventory rows of the stock schedule; true when it is complete. */
+  prepareSome(rows: number): boolean {
+    if (this.schedule) return true;
+    const movements = this.world.generator('inventory-movements');
+    const total = this.world.generator('inventory').population;
+    this.pending ??= { rows: total, next: 0, times: [], rowOf: [], kOf: [] };
+    const p = this.pending;
+    const stop = Math.min(total, p.next + rows);
+    for (let row = p.next; row < stop; row++) {
+      const n = movements.stockMovementCount(row);
+      for (let k = 0; k < n; k++) {
+        p.times.push(Date.parse(movements.stockMovementOf(row, k).occurred_at));
+        p.rowOf.push(row);
+        p.kOf.push(k);
+      }
+    }
+    p.next = stop;
+    if (stop < total) return false;
+    const order = Array.from({ length: p.times.length }, (_, k) => k);
+    order.sort((a, b) => (p.times[a] as number) - (p.times[b] as number) || a - b);
+    this.schedule = {
+      times: Float64Array.from(order, (k) => p.times[k] as number),
+      rows: Int32Array.from(order, (k) => p.rowOf[k] as number),
+      ks: Int32Array.from(order, (k) => p.kOf[k] as number),
+    };
+    this.pending = undefined;
+    return true;
+  }
+
+  get stock(): StockSchedule {
+    while (!this.prepareSome(1 << 30));
+    return this.schedule as StockSchedule;
+  }
+
+  private static readonly cache = new WeakMap<World, FeedWorld>();
+
+  static of(world: World): FeedWorld {
+    let feed = FeedWorld.cache.get(world);
+    if (!feed) {
+      feed = new FeedWorld(world);
+      FeedWorld.cache.set(world, feed);
+    }
+    return feed;
+  }
+}
+
+/**
+ * Builds what the feed of a world needs before its first event, in slices that yield to the
+ * event loop between them (the stock schedule walks every inventory row once per world).
+ */
+export async function prepareFeed(world: World): Promise<void> {
+  const feed = FeedWorld.of(world);
+  while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The fingerprint event ids of this world carry: a cursor from another world does not match. */
+export function worldFingerprint(world: World): string {
+  return FeedWorld.of(world).fingerprint;
+}
+
+/** `ev-<world fingerprint>-<sequence>`: deterministic, and a cursor. */
+export function eventId(fingerprint: string, sequence: number): string {
+  return `ev-${fingerprint}-${sequence}`;
+}
+
+/** The sequence an event id names, or undefined when it is not one of this world's ids. */
+export function sequenceOfId(fingerprint: string, id: string): number | undefined {
+  const match = /^ev-([0-9a-f]{8})-(\d{1,15})$/.exec(id);
+  if (!match || match[1] !== fingerprint) return undefined;
+  return Number(match[2]);
+}
+
+const sessions = (world: World): TimedSource => {
+  const generator = world.generator('sessions');
+  return { population: generator.population, createdAt: (i) => generator.plan(i).startedAt };
+};
+const users = (world: World): TimedSource => world.generator('users');
+const orders = (world: World): TimedSource => {
+  const generator = world.generator('orders');
+  return { population: generator.population, createdAt: (i) => generator.plan(i).createdAt };
+};
+
+/**
+ * The k-way merge of the world's time-ordered sources. Each source contributes its next
+ * record's creation; a record's later lifecycle (an order's payment, shipment, delivery,
+ * return) is pushed when its creation is taken, so the heap holds only the look-ahead: the
+ * pending futures of records created in the last few weeks, never the world.
+ *
+ * Assumes each source is numbered in time order (createdAt(i) non-decreasing); every update
+ * follows its insert whatever the sources do, since a record's futures enter the heap only
+ * after its creation left it.
+ */
+export class FeedMerge {
+  private readonly heap = new StepHeap();
+  private readonly userSource: TimedSource;
+  private readonly orderSource: TimedSource;
+  private readonly sessionSource: TimedSource;
+  private nextSession = 0;
+  private nextOpened = 0;
+  private nextCounted = 0;
+  private readonly rows: number;
+  private readonly stock: StockSchedule;
+  private nextUser = 0;
+  private nextOrder = 0;
+  private nextStock = 0;
+  private shipmentCount = 0;
+  private returnCount = 0;
+  /** Position in the feed of the next step. */
+  sequence = 0;
+
+  constructor(readonly feed: FeedWorld) {
+    this.userSource = users(feed.world);
+    this.orderSource = orders(feed.world);
+    this.sessionSource = sessions(feed.world);
+    this.stock = feed.stock;
+    this.rows = feed.world.generator('inventory').population;
+    this.pushInventory(Kind.InventoryOpened);
+    this.pushInventory(Kind.InventoryCounted);
+    this.pushSession();
+    this.pushUser();
+    this.pushOrder();
+    this.pushStock();
+  }
+
+  private pushUser(): void {
+    const i = this.nextUser++;
+    if (i < this.userSource.population) this.heap.push({ t: this.userSource.createdAt(i), src: 0, idx: i, kind: Kind.UserSignedUp, aux: 0, ref: 0 });
+  }
+
+  private pushOrder(): void {
+    const i = this.nextOrder++;
+    if (i < this.orderSource.population) this.heap.push({ t: this.orderSource.createdAt(i), src: 1, idx: i, kind: Kind.OrderPlaced, aux: 0, ref: 0 });
+  }
+
+  private pushStock(): void {
+    const k = this.nextStock++;
+    if (k < this.stock.times.length) this.heap.push({ t: this.stock.times[k] as number, src: 2, idx: k, kind: Kind.Stock, aux: 0, ref: 0 });
+  }
+
+  /** Every inventory row opens at the window start and is counted at its last second. */
+  private pushInventory(kind: Kind.InventoryOpened | Kind.InventoryCounted): void {
+    const row = kind === Kind.InventoryOpened ? this.nextOpened++ : this.nextCounted++;
+    const { start, end } = this.feed.world.window;
+    if (row < this.rows) this.heap.push({ t: kind === Kind.InventoryOpened ? start : end - 1000, src: 4, idx: row, kind, aux: 0, ref: 0 });
+  }
+
+  private pushSession(): void {
+    const i = this.nextSession++;
+    if (i < this.sessionSource.population) this.heap.push({ t: this.sessionSource.createdAt(i), src: 3, idx: i, kind: Kind.SessionStarted, aux: 0, ref: 0 });
+  }
+
+  /** The next step of the feed, or undefined at its end. */
+  next(): Step | undefined {
+    let step = this.heap.pop();
+    // A session's start is silent: it schedules its clickstream events.
+    while (step && step.kind === Kind.SessionStarted) {
+      this.pushSession();
+      const script = this.feed.world.generator('sessions').script(step.idx);
+      for (let k = 0; k < script.length; k++) {
+        const e = script[k] as { type: ClickstreamEventType; at: number };
+        this.heap.push({ t: e.at, src: 3, idx: step.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
+      }
+      step = this.heap.pop();
+    }
+    if (!step) return undefined;
+    this.sequence++;
+    const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.follow(step, t, kind, aux, ref);
+    switch (step.kind) {
+      case Kind.UserSignedUp: {
+        this.pushUser();
+        const user = this.feed.world.generator('users').record(step.idx);
+        if (user.updated_at !== user.created_at) push(Date.parse(user.updated_at), Kind.UserUpdated);
+        break;
+      }
+      case Kind.OrderPlaced: {
+        this.pushOrder();
+        const plan = this.feed.world.generator('orders').plan(step.idx);
+        const shipment = plan.shippedAt === null ? -1 : this.shipmentCount++;
+        const ret = plan.returnLine < 0 ? -1 : this.returnCount++;
+        push(step.t, Kind.PaymentAuthorised, ret, shipment);
+        if (plan.paymentAt !== null) {
+          if (plan.paymentStatus === 'failed') {
+            push(plan.paymentAt, Kind.PaymentFailed, ret, shipment);
+          } else {
+            push(plan.paymentAt, Kind.PaymentCaptured, ret, shipment);
+            push(plan.paymentAt, Kind.OrderPaid, ret, shipment);
+          }
+        }
+        if (plan.cancelledAt !== null) {
+          push(plan.cancelledAt, Kind.OrderCancelled, ret, shipment);
+          if (plan.paymentStatus === 'refunded') push(plan.cancelledAt, Kind.PaymentRefunded, ret, shipment);
+        }
+        if (plan.shippedAt !== null) {
+          push(plan.shippedAt, Kind.ShipmentDispatched, ret, shipment);
+          push(plan.shippedAt, Kind.OrderShipped, ret, shipment);
+          for (let line = 0; line < plan.lines; line++) push(plan.shippedAt, Kind.Sale, line, shipment);
+        }
+        if (plan.deliveredAt !== null) {
+          push(plan.deliveredAt, Kind.ShipmentDelivered, ret, shipment);
+          push(plan.deliveredAt, Kind.OrderDelivered, ret, shipment);
+        }
+        if (ret >= 0) push(plan.returnRequestedAt, Kind.ReturnRequested, ret, shipment);
+        break;
+      }
+      case Kind.ReturnRequested: {
+        const decided = this.feed.returns.of(step.idx, step.aux);
+        if (decided.resolved_at !== null) {
+          const t = Date.parse(decided.resolved_at);
+          push(t, Kind.ReturnDecided);
+          if (decided.status === 'approved' || decided.status === 'refunded') push(t, Kind.ReturnMovement);
+        }
+        break;
+      }
+      case Kind.Stock:
+        this.pushStock();
+        break;
+      case Kind.InventoryOpened:
+      case Kind.InventoryCounted:
+        this.pushInventory(step.kind);
+        break;
+      default:
+        break;
+    }
+    return step;
+  }
+
+  private follow(step: Step, t: number, kind: Kind, aux: number, ref: number): void {
+    this.heap.push({ t, src: step.src, idx: step.idx, kind, aux, ref });
+  }
+
+  /** The event a step stands for, with the row as it was right after it. */
+  event(step: Step, sequence: number): FeedEvent {
+    const world = this.feed.world;
+    const type = stepType(step);
+    const info = EVENT_TYPES[type];
+    const time = iso(step.t);
+    let data: Record<string, unknown>;
+    let key: string;
+    switch (step.kind) {
+      case Kind.UserSignedUp:
+      case Kind.UserUpdated: {
+        const user = world.generator('users').record(step.idx);
+        data = step.kind === Kind.UserSignedUp ? { ...user, updated_at: user.created_at } : user;
+        key = user.user_id;
+        break;
+      }
+      case Kind.OrderPlaced:
+      case Kind.OrderPaid:
+      case Kind.OrderCancelled:
+      case Kind.OrderShipped:
+      case Kind.OrderDelivered: {
+        const order = world.generator('orders').record(step.idx);
+        data = { ...order, status: ORDER_STATUS[step.kind] as string, updated_at: time };
+        key = order.order_id;
+        break;
+      }
+      case Kind.PaymentAuthorised:
+      case Kind.PaymentCaptured:
+      case Kind.PaymentFailed:
+      case Kind.PaymentRefunded: {
+        const payment = world.generator('payments').record(step.idx);
+        data =
+          step.kind === Kind.PaymentAuthorised
+            ? { ...payment, status: 'pending', processed_at: null }
+            : { ...payment, status: PAYMENT_STATUS[step.kind] as string };
+        key = payment.payment_id;
+        break;
+      }
+      case Kind.ShipmentDispatched:
+      case Kind.ShipmentDelivered: {
+        const shipment = this.feed.shipments.of(step.idx, step.ref);
+        data = step.kind === Kind.ShipmentDispatched ? { ...shipment, status: 'in_transit', actual_delivery_at: null } : shipment;
+        key = shipment.shipment_id;
+        break;
+      }
+      case Kind.ReturnRequested:
+      case Kind.ReturnDecided: {
+        const ret = this.feed.returns.of(step.idx, step.aux);
+        data = step.kind === Kind.ReturnRequested ? { ...ret, status: 'requested', refund_amount: 0, resolved_at: null } : ret;
+        key = ret.return_id;
+        break;
+      }
+      case Kind.Sale:
+      case Kind.ReturnMovement:
+      case Kind.Stock: {
+        const movements = world.generator('inventory-movements');
+        const movement =
+          step.kind === Kind.Sale
+            ? movements.saleMovement(step.idx, step.aux, step.ref)
+            : step.kind === Kind.ReturnMovement
+              ? movements.returnMovement(step.idx, step.aux, step.ref)
+              : movements.stockMovementOf(this.stock.rows[step.idx] as number, this.stock.ks[step.idx] as number);
+        data = movement;
+        key = movement.movement_id;
+        break;
+      }
+      case Kind.InventoryOpened:
+      case Kind.InventoryCounted: {
+        const row = world.generator('inventory').record(step.idx);
+        data =
+          step.kind === Kind.InventoryCounted
+            ? row
+            : { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, updated_at: time };
+        key = row.inventory_id;
+        break;
+      }
+      default: {
+        const click = this.feed.clicks.of(step.idx, step.aux);
+        data = click;
+        key = click.event_id;
+      }
+    }
+    return {
+      event_id: eventId(this.feed.fingerprint, sequence),
+      event_type: type,
+      event_time: time,
+      entity: info.entity,
+      key,
+      op: info.op,
+      sequence,
+      data,
+    };
+  }
+}
+
+const ORDER_STATUS: Partial<Record<Kind, string>> = {
+  [Kind.OrderPlaced]: 'pending',
+  [Kind.OrderPaid]: 'processing',
+  [Kind.OrderCancelled]: 'cancelled',
+  [Kind.OrderShipped]: 'shipped',
+  [Kind.OrderDelivered]: 'delivered',
+};
+const PAYMENT_STATUS: Partial<Record<Kind, string>> = {
+  [Kind.PaymentCaptured]: 'completed',
+  [Kind.PaymentFailed]: 'failed',
+  [Kind.PaymentRefunded]: 'refunded',
+};
+
+/** A step with its position in the whole feed. */
+export interface Placed {
+  readonly step: Step;
+  readonly sequence: number;
+}
+
+/**
+ * The steps of a world's feed inside the options' window and types, after `afterSequence`,
+ * in feed order, without building rows.
+ */
+export function* feedSteps(merge: FeedMerge, options: FeedOptions, afterSequence = -1): Generator<Placed> {
+  const types = options.types && options.types.length > 0 ? new Set(options.types) : undefined;
+  const start = options.start ?? -Infinity;
+  const end = options.end ?? Infinity;
+  for (;;) {
+    const sequence = merge.sequence;
+    const step = merge.next();
+    if (!step || step.t >= end) return;
+    if (step.t < start || sequence <= afterSequence) continue;
+    if (types && !types.has(stepType(step))) continue;
+    yield { step, sequence };
+  }
+}
+
+/** The deliveries of a feed (chaos applied, offset not), still without rows. */
+export function feedDeliveries(world: World, options: FeedOptions = {}, afterSequence = -1): { merge: FeedMerge; deliveries: Iterable<Delivery> } {
+  const merge = new FeedMerge(FeedWorld.of(world));
+  const chaos = chaosOf(world.seed, options);
+  const steps = feedSteps(merge, options, afterSequence);
+  return { merge, deliveries: chaos ? applyChaos(steps, chaos) : steps };
+}
+
+/**
+ * A bounded world's change feed in time order, streamed lazily: rows are built only for the
+ * events it yields, and memory holds the look-ahead heap, not the world.
+ *
+ * @example
+ * for (const event of feedEvents(world, { types: ['order.placed'] })) console.log(event.key);
+ */
+export function* feedEvents(world: World, options: FeedOptions = {}, afterSequence = -1): Generator<FeedEvent> {
+  const { merge, deliveries } = feedDeliveries(world, options, afterSequence);
+  let skip = options.offset ?? 0;
+  for (const delivery of deliveries) {
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    yield materialise(merge, delivery, world.seed);
+  }
+}
+
+/** The event of a delivery, with its chaos applied. */
+export function materialise(merge: FeedMerge, delivery: Delivery, seed: number): FeedEvent {
+  const event = merge.event(delivery.step, delivery.sequence);
+  if (!delivery.defect) return event;
+  if (delivery.defect !== 'bad') return { ...event, defect: delivery.defect };
+  return corrupt(event, delivery.variant ?? 'missing_field', seed);
+}
+
+/** The malformed variants a 'bad' event comes in. */
+export const BAD_VARIANTS = ['missing_field', 'wrong_type', 'negative_quantity', 'unknown_enum', 'truncated'] as const;
+export type BadVariant = (typeof BAD_VARIANTS)[number];
+
+/** A malformed copy of an event: what a dead-letter queue should catch. */
+export function corrupt(event: FeedEvent, variant: BadVariant, seed: number): FeedEvent {
+  const data = { ...event.data };
+  const bad: FeedEvent = { ...event, data, defect: 'bad' };
+  switch (variant) {
+    case 'missing_field':
+      // The row loses its primary key.
+      delete data[Object.keys(data)[0] as string];
+      break;
+    case 'wrong_type':
+      // A timestamp becomes a number.
+      (bad as unknown as Record<string, unknown>).event_time = Date.parse(event.event_time);
+      break;
+    case 'negative_quantity': {
+      const field = ['quantity', 'item_count', 'total', 'amount', 'loyalty_points', 'refund_amount'].find((f) => typeof data[f] === 'number');
+      if (field) data[field] = -Math.abs(data[field] as number) - 1;
+      else (bad as unknown as Record<string, unknown>).sequence = -1 - event.sequence;
+      break;
+    }
+    case 'unknown_enum':
+      if ('status' in data) data.status = 'unknown_status';
+      else if ('movement_type' in data) data.movement_type = 'TELEPORT';
+      else (bad as unknown as Record<string, unknown>).op = 'upsert';
+      break;
+    case 'truncated': {
+      const text = JSON.stringify(bad);
+      const cut = 8 + (mix32(seed ^ Math.imul(event.sequence + 1, 0x9e3779b1)) % Math.max(1, text.length - 16));
+      bad.raw = text.slice(0, cut);
+      break;
+    }
+  }
+  return bad;
+}

@@ -1,0 +1,280 @@
+import { Readable } from 'node:stream';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FORMATS, formatStream, type FormatContext } from '../formats/index.js';
+import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
+import type { Delivery } from '../events/chaos.js';
+import { feedDeliveries, materialise, prepareFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
+import { DefectSchema, EventSchemas, FeedEventSchema } from '../events/schemas.js';
+import type { FeedEvent, FeedOptions } from '../events/types.js';
+import { parseDate, iso } from '../generators/time.js';
+import { World } from '../generators/world.js';
+import { badParameter } from '../plugins/errors.js';
+import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { OneOf } from '../schemas/common.js';
+import { chooseFormat } from './entities.js';
+import { worldSpecFrom } from './world-query.js';
+
+const Ratio = (what: string) =>
+  Type.Number({ minimum: 0, maximum: 1, default: 0, description: `${what} (0-1, default 0). The late, duplicate and bad ratios together may not exceed 1.` });
+
+const FeedQueryFields = {
+  types: Type.String({
+    pattern: '^[a-z_]+\\.[a-z_]+(,[a-z_]+\\.[a-z_]+)*$',
+    description: `Comma-separated event types to keep (default all): ${EVENT_TYPE_NAMES.join(', ')}. The sequence numbers stay those of the whole feed.`,
+    examples: ['order.placed,payment.captured'],
+  }),
+  start: Type.String({ description: 'Only events at or after this time (ISO 8601 date-time or YYYY-MM-DD), inside the world window.', examples: ['2025-03-01'] }),
+  end: Type.String({ description: 'Only events before this time (exclusive; a date means the end of that day), inside the world window.', examples: ['2025-03-31'] }),
+  late_ratio: Ratio('Share of events delivered late: after later events, event_time unchanged, up to max_lateness, labelled defect=late'),
+  duplicate_ratio: Ratio('Share of events delivered twice (at-least-once redelivery, the same event_id), the copy labelled defect=duplicate'),
+  bad_ratio: Ratio('Share of events preceded by a malformed copy (missing field, wrong type, negative quantity, unknown enum value, truncated JSON line), labelled defect=bad'),
+  max_lateness: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'Longest delay of a late event, in seconds of event time (default 300).' }),
+};
+
+const EventsQuery = Type.Object(
+  {
+    ...optional(WorldQueryFields),
+    ...optional(FeedQueryFields),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1000, description: 'Events to return (1-10,000,000, default 1,000).' })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Delivered events to skip first (after types, window and chaos).', examples: [0] })),
+    after: Type.Optional(
+      Type.String({ maxLength: 64, description: 'Resume after this event_id (a cursor from the Link header or the last event received): events with a larger sequence.' }),
+    ),
+    format: Type.Optional(OneOf(['json', 'ndjson', 'csv', 'xml'] as const, 'Output format; overrides the Accept header. Default json.')),
+  },
+  { additionalProperties: false },
+);
+type EventsQueryType = Static<typeof EventsQuery>;
+
+const DefectsQuery = Type.Object({ ...optional(WorldQueryFields), ...optional(FeedQueryFields) }, { additionalProperties: false });
+type DefectsQueryType = Static<typeof DefectsQuery>;
+
+function optional<T extends Record<string, import('@sinclair/typebox').TSchema>>(fields: T) {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as {
+    [K in keyof T]: import('@sinclair/typebox').TOptional<T[K]>;
+  };
+}
+
+/** The world and the feed options of a request; every problem is a 400 naming its parameter. */
+function feedRequest(query: DefectsQueryType): { world: World; options: FeedOptions } {
+  const world = World.of(worldSpecFrom(query));
+  const { start: from, end: to } = world.window;
+  const window = `${iso(from)} .. ${iso(to)}`;
+  const time = (name: 'start' | 'end', text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseDate(text, name === 'end');
+    if (ms === undefined) throw badParameter(name, `'${text}' is not a date (YYYY-MM-DD or ISO 8601 date-time)`);
+    if (ms < from || ms > to) throw badParameter(name, `${iso(ms)} is outside the world window ${window}`);
+    return ms;
+  };
+  const start = time('start', query.start);
+  const end = time('end', query.end);
+  if (start !== undefined && end !== undefined && end <= start) throw badParameter('end', 'must be after start');
+  let types: string[] | undefined;
+  if (query.types !== undefined) {
+    types = [...new Set(query.types.split(','))];
+    const unknown = types.filter((t) => !isEventType(t));
+    if (unknown.length > 0) throw badParameter('types', `unknown event type ${unknown.map((t) => `'${t}'`).join(', ')}; known: ${EVENT_TYPE_NAMES.join(', ')}`);
+  }
+  const late = query.late_ratio ?? 0;
+  const duplicate = query.duplicate_ratio ?? 0;
+  const bad = query.bad_ratio ?? 0;
+  if (late + duplicate + bad > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
+  return {
+    world,
+    options: { types, start, end, late_ratio: late, duplicate_ratio: duplicate, bad_ratio: bad, max_lateness_ms: (query.max_lateness ?? 300) * 1000 },
+  };
+}
+
+const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Advances an iterator by n, yielding to the event loop every few thousand steps; what remains. */
+async function skip<T>(iterator: Iterator<T>, n: number): Promise<{ skipped: number; last: T | undefined }> {
+  let skipped = 0;
+  let last: T | undefined;
+  while (skipped < n) {
+    const slice = Math.min(n, skipped + 4096);
+    for (; skipped < slice; skipped++) {
+      const r = iterator.next();
+      if (r.done) return { skipped, last };
+      last = r.value;
+    }
+    await yieldToLoop();
+  }
+  return { skipped, last };
+}
+
+/** An event as a flat CSV/XML record: `data` as a JSON string cell (the raw text for a truncated line). */
+const FLAT_COLUMNS = ['event_id', 'event_type', 'event_time', 'entity', 'key', 'op', 'sequence', 'defect', 'data'] as const;
+function flat(event: FeedEvent): object {
+  return {
+    event_id: event.event_id,
+    event_type: event.event_type,
+    event_time: event.event_time,
+    entity: event.entity,
+    key: event.key,
+    op: event.op,
+    sequence: event.sequence,
+    defect: event.defect ?? null,
+    data: event.raw ?? JSON.stringify(event.data),
+  };
+}
+
+/** NDJSON of events: one per line, a truncated line's raw text verbatim. */
+function ndjsonStream(events: Iterable<FeedEvent>): Readable {
+  function* chunks(): Generator<string> {
+    let out = '';
+    let n = 0;
+    for (const event of events) {
+      out += (event.raw ?? JSON.stringify(event)) + '\n';
+      if (++n === 512) {
+        yield out;
+        out = '';
+        n = 0;
+      }
+    }
+    if (out) yield out;
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
+/** `GET /api/v1/events` and `GET /api/v1/events/defects`. */
+export default async function eventRoutes(app: FastifyInstance): Promise<void> {
+  for (const schema of EventSchemas) app.addSchema(schema);
+  app.addSchema(FeedEventSchema);
+  app.addSchema(DefectSchema);
+  const errorRef = Type.Ref(ErrorSchema);
+
+  app.get(
+    '/api/v1/events',
+    {
+      schema: {
+        tags: ['Events'],
+        summary: 'The change feed: every event of the world in time order',
+        description:
+          "The world's events in time order: users signing up, orders placed, paid, cancelled, shipped and delivered, payments, shipments, returns and every stock movement. Each event carries the whole row after the change, as GET serves it at that moment; replaying the feed onto empty tables (insert, then overwrite on update) gives exactly the tables GET serves. Pages, cursors, formats and `types` subsets are windows onto the same events. Optional deterministic chaos (late, duplicate, bad) is labelled in `defect` and listed by /api/v1/events/defects. Example: `curl 'http://localhost:8000/api/v1/events?seed=42&limit=5&format=ndjson'`",
+        querystring: EventsQuery,
+        response: {
+          200: {
+            description: 'A page of events. Headers: X-Seed, Link (next: a cursor after the last event of the page, when there are more), Content-Disposition for csv/ndjson/xml.',
+            headers: {
+              'X-Seed': { type: 'integer', description: 'The seed of this world (drawn when not given)' },
+              Link: { type: 'string', description: 'RFC 8288 link to the next page (rel="next"), when there is one' },
+            },
+            content: {
+              'application/json': { schema: Type.Array(Type.Ref(FeedEventSchema)) },
+              'application/x-ndjson': { schema: Type.String({ description: 'One event per line; a truncated-line defect is written as its broken text' }) },
+              'text/csv': { schema: Type.String({ description: `RFC 4180 CSV: ${FLAT_COLUMNS.join(', ')} (data as a JSON string)` }) },
+              'application/xml': { schema: Type.String({ description: '<events><event>… with data as a JSON string' }) },
+            },
+          },
+          400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
+      const query = request.query;
+      const { world, options } = feedRequest(query);
+      let afterSequence = -1;
+      if (query.after !== undefined) {
+        const sequence = sequenceOfId(worldFingerprint(world), query.after);
+        if (sequence === undefined) throw badParameter('after', `'${query.after}' is not an event id of this world (seed, sizes, locale and window must match)`);
+        afterSequence = sequence;
+      }
+      const limit = query.limit ?? 1000;
+      const offset = query.offset ?? 0;
+      const format = chooseFormat(query.format, request.headers.accept);
+      await prepareFeed(world);
+
+      // Where the page ends: walked ahead without building rows, for the Link header.
+      const probe = feedDeliveries(world, options, afterSequence).deliveries[Symbol.iterator]();
+      const ahead = await skip(probe, offset + limit);
+      const more = ahead.skipped === offset + limit && !probe.next().done;
+      reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
+      if (more) {
+        const url = new URL(request.url, 'http://localhost');
+        url.searchParams.set('seed', String(world.seed));
+        const chaos = (options.late_ratio ?? 0) + (options.duplicate_ratio ?? 0) + (options.bad_ratio ?? 0) > 0;
+        if (chaos || !ahead.last) {
+          url.searchParams.delete('after');
+          url.searchParams.set('offset', String(offset + limit));
+        } else {
+          url.searchParams.delete('offset');
+          url.searchParams.set('after', `ev-${worldFingerprint(world)}-${ahead.last.sequence}`);
+        }
+        reply.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
+      }
+      if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="events-seed${world.seed}.${FORMATS[format].extension}"`);
+
+      const { merge, deliveries } = feedDeliveries(world, options, afterSequence);
+      const iterator = deliveries[Symbol.iterator]();
+      await skip(iterator, offset);
+      const events = page(merge, iterator, limit, world.seed);
+      if (format === 'ndjson') return reply.send(ndjsonStream(events));
+      if (format === 'json') return reply.send(formatStream(FORMATS.json, { columns: [], root: 'events', item: 'event' }, events));
+      const context: FormatContext = { columns: FLAT_COLUMNS, root: 'events', item: 'event' };
+      return reply.send(formatStream(FORMATS[format], context, mapped(events, flat)));
+    },
+  );
+
+  app.get(
+    '/api/v1/events/defects',
+    {
+      schema: {
+        tags: ['Events'],
+        summary: 'Every chaos defect of a feed, with its kind',
+        description:
+          'With the same world, window, types and ratios as a GET /api/v1/events request, lists every late, duplicated and malformed delivery of that feed with its position in it (0-based, counting every delivery), so a test can assert that its dead-letter queue got exactly these.',
+        querystring: DefectsQuery,
+        response: {
+          200: { description: 'The defects, in delivery order', content: { 'application/json': { schema: Type.Array(Type.Ref(DefectSchema)) } } },
+          400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Querystring: DefectsQueryType }>, reply: FastifyReply) => {
+      const { world, options } = feedRequest(request.query);
+      await prepareFeed(world);
+      const fingerprint = worldFingerprint(world);
+      const iterator = feedDeliveries(world, options).deliveries[Symbol.iterator]();
+      const defects: object[] = [];
+      let position = 0;
+      for (;;) {
+        let r: IteratorResult<Delivery> | undefined;
+        for (let n = 0; n < 4096 && !(r = iterator.next()).done; n++, position++) {
+          const d = r.value;
+          if (d.defect) {
+            defects.push({
+              position,
+              event_id: `ev-${fingerprint}-${d.sequence}`,
+              sequence: d.sequence,
+              event_type: stepType(d.step),
+              event_time: iso(d.step.t),
+              defect: d.defect,
+              variant: d.variant ?? null,
+            });
+          }
+        }
+        if (!r || r.done) break;
+        await yieldToLoop();
+      }
+      reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length);
+      return defects;
+    },
+  );
+}
+
+function* page(merge: FeedMerge, deliveries: Iterator<Delivery>, limit: number, seed: number): Generator<FeedEvent> {
+  for (let n = 0; n < limit; n++) {
+    const r = deliveries.next();
+    if (r.done) return;
+    yield materialise(merge, r.value, seed);
+  }
+}
+
+function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const item of items) yield f(item);
+}
+
+export { EVENT_TYPES };

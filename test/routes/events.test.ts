@@ -1,0 +1,136 @@
+/**
+ * GET /api/v1/events: formats, pages, cursors and types subsets are windows onto the same
+ * events; every update follows its insert; chaos is deterministic, labelled, in proportion and
+ * listed exactly by /events/defects; bad input is a 400 naming the parameter.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { XMLParser } from 'fast-xml-parser';
+import t from 'tap';
+import type { FeedEvent } from '../../src/events/types.js';
+import { testApp } from '../support/app.js';
+
+const WORLD = 'seed=321&users=40&vendors=4&warehouses=2&products=25&orders=120&shops=2&suppliers=4&transactions=10';
+const app = await testApp(t);
+
+const get = (query: string) => app.inject(`/api/v1/events?${WORLD}&${query}`);
+const ndjson = (body: string) => body.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line) as FeedEvent);
+
+const all = ndjson((await get('format=ndjson&limit=10000000')).body);
+
+t.test('the whole feed: positions, keys, insert before update', async (t) => {
+  t.ok(all.length > 1500, `${all.length} events`);
+  t.same(all.map((e) => e.sequence), all.map((_, k) => k));
+  const seen = new Set<string>();
+  let problems = 0;
+  for (const e of all) {
+    const id = `${e.entity}/${e.key}`;
+    if (e.op === 'insert' ? seen.has(id) : !seen.has(id)) problems++;
+    seen.add(id);
+  }
+  t.equal(problems, 0, 'each key is inserted once, before its updates');
+  const json = (await get('limit=10000000')).json() as FeedEvent[];
+  t.equal(JSON.stringify(json), JSON.stringify(all), 'json = ndjson, event for event');
+});
+
+t.test('csv and xml carry the same events, data as a JSON string', async (t) => {
+  const csv = parseCsv((await get('format=csv&limit=500')).body, { columns: true }) as Record<string, string>[];
+  const xml = new XMLParser({ parseTagValue: false }).parse((await get('format=xml&limit=500')).body) as { events: { event: Record<string, unknown>[] } };
+  const head = all.slice(0, 500);
+  t.equal(csv.length, 500);
+  t.equal(xml.events.event.length, 500);
+  head.forEach((e, k) => {
+    const row = csv[k] as Record<string, string>;
+    const el = xml.events.event[k] as Record<string, string>;
+    if (row.event_id !== e.event_id || row.data !== JSON.stringify(e.data) || Number(row.sequence) !== e.sequence || row.op !== e.op) t.fail(`csv row ${k}`);
+    if (el.event_id !== e.event_id || el.data !== JSON.stringify(e.data) || el.key !== e.key) t.fail(`xml element ${k}`);
+  });
+  t.pass('500 rows compared');
+});
+
+t.test('pages by offset and by the Link cursor are windows onto the same bytes', async (t) => {
+  const byOffset: FeedEvent[] = [];
+  for (let offset = 0; offset < 900; offset += 300) byOffset.push(...ndjson((await get(`format=ndjson&limit=300&offset=${offset}`)).body));
+  t.equal(JSON.stringify(byOffset), JSON.stringify(all.slice(0, 900)));
+
+  const byCursor: FeedEvent[] = [];
+  let url: string | undefined = `/api/v1/events?${WORLD}&format=ndjson&limit=250`;
+  for (let pages = 0; url && pages < 4; pages++) {
+    const response: { body: string; headers: Record<string, unknown> } = await app.inject(url);
+    byCursor.push(...ndjson(response.body));
+    url = /<([^>]+)>; rel="next"/.exec(String(response.headers.link ?? ''))?.[1];
+  }
+  t.equal(JSON.stringify(byCursor), JSON.stringify(all.slice(0, 1000)), 'four cursor pages = the first 1,000 events');
+  t.ok(url?.includes('after=ev-'), 'the next link is an after cursor');
+});
+
+t.test('types and time windows select, keeping sequence numbers', async (t) => {
+  const types = ['order.placed', 'payment.captured', 'inventory.changed'];
+  const subset = ndjson((await get(`format=ndjson&limit=10000000&types=${types.join(',')}`)).body);
+  t.equal(JSON.stringify(subset), JSON.stringify(all.filter((e) => types.includes(e.event_type))));
+  const start = '2025-06-01T00:00:00Z';
+  const end = '2025-07-01T00:00:00Z';
+  const june = ndjson((await get(`format=ndjson&limit=10000000&start=${start}&end=${end}`)).body);
+  t.ok(june.length > 0);
+  t.ok(june.every((e) => e.event_time >= '2025-06-01T00:00:00Z' && e.event_time < '2025-07-01T00:00:00Z'), 'inside the window');
+  const last = (await get('format=ndjson&limit=1&after=' + all[99]?.event_id)).body;
+  t.equal(ndjson(last)[0]?.sequence, 100, 'after=<event 99> resumes at event 100');
+});
+
+t.test('chaos: labelled, in proportion, listed exactly by /events/defects', async (t) => {
+  const chaos = 'late_ratio=0.05&duplicate_ratio=0.04&bad_ratio=0.03&max_lateness=600';
+  const body = (await get(`format=ndjson&limit=10000000&${chaos}`)).body;
+  const again = (await get(`format=ndjson&limit=10000000&${chaos}`)).body;
+  t.equal(body, again, 'the same chaos every time');
+  const lines = body.trimEnd().split('\n');
+  const delivered = lines.map((line) => {
+    try {
+      return JSON.parse(line) as FeedEvent;
+    } catch {
+      return { defect: 'bad', truncated: true } as unknown as FeedEvent;
+    }
+  });
+  const counted = { late: 0, duplicate: 0, bad: 0 };
+  delivered.forEach((e) => e.defect && counted[e.defect]++);
+  const n = all.length;
+  const near = (count: number, ratio: number) => Math.abs(count - n * ratio) <= 4 * Math.sqrt(n * ratio) + 2;
+  t.ok(near(counted.late, 0.05), `late ${counted.late} of ${n}`);
+  t.ok(near(counted.duplicate, 0.04), `duplicate ${counted.duplicate}`);
+  t.ok(near(counted.bad, 0.03), `bad ${counted.bad}`);
+  t.equal(delivered.length, n + counted.duplicate + counted.bad, 'every real event once, plus the copies');
+
+  const defects = (await app.inject(`/api/v1/events/defects?${WORLD}&${chaos}`)).json() as { position: number; event_id: string; defect: string; variant: string | null }[];
+  t.equal(defects.length, counted.late + counted.duplicate + counted.bad, 'the list has every defect');
+  for (const d of defects) {
+    const at = delivered[d.position] as FeedEvent & { truncated?: boolean };
+    if (at.defect !== d.defect || (!at.truncated && at.event_id !== d.event_id && typeof at.event_id === 'string')) t.fail(`defect at ${d.position}`);
+    if ((d.variant === 'truncated') !== Boolean(at.truncated)) t.fail(`truncated at ${d.position}`);
+  }
+  const real = delivered.filter((e) => !e.defect);
+  const lateOnes = delivered.filter((e) => e.defect === 'late');
+  t.equal(real.length + lateOnes.length, n, 'late events are moved, not copied');
+  const times = real.map((e) => e.event_id);
+  t.same(times, all.filter((e) => !lateOnes.some((l) => l.event_id === e.event_id)).map((e) => e.event_id), 'the rest keeps feed order');
+});
+
+t.test('bad input is a 400 naming the parameter', async (t) => {
+  const cases: [string, string][] = [
+    ['types=order.placed,order.teleported', 'types'],
+    ['start=2024-01-01', 'start'],
+    ['end=2031-01-01', 'end'],
+    ['start=2025-05-01&end=2025-04-01', 'end'],
+    ['late_ratio=1.5', 'late_ratio'],
+    ['bad_ratio=-0.1', 'bad_ratio'],
+    ['late_ratio=0.6&duplicate_ratio=0.6', 'late_ratio'],
+    [`after=${all[5]?.event_id.replace(/^ev-[0-9a-f]{8}/, 'ev-00000000')}`, 'after'],
+    ['after=nonsense', 'after'],
+    ['start=yesterday', 'start'],
+  ];
+  for (const [query, parameter] of cases) {
+    const response = await get(query);
+    t.equal(response.statusCode, 400, query);
+    const body = response.json() as { message: string; code: string };
+    t.ok(body.message.startsWith(`${parameter}:`), `${query}: ${body.message}`);
+  }
+  const other = await app.inject(`/api/v1/events?seed=322&users=40&vendors=4&warehouses=2&products=25&orders=120&after=${all[5]?.event_id}`);
+  t.equal(other.statusCode, 400, 'a cursor from another world');
+});
