@@ -55,14 +55,14 @@ for (const [seed, scale, locale] of [[42, 1, 'en_US'], [90210, 3, 'en_GB']] as c
       placed.push(at);
       if (order.order_number !== `ORD-${String(i + 1).padStart(7, '0')}`) misnumbered++;
       if ((signups[orders.plan(i).user] as number) + 60_000 > at) early++;
-      byMonth[new Date(at).getUTCMonth()]++;
-      byHour[new Date(at).getUTCHours()]++;
+      byMonth[new Date(at).getUTCMonth()] = (byMonth[new Date(at).getUTCMonth()] as number) + 1;
+      byHour[new Date(at).getUTCHours()] = (byHour[new Date(at).getUTCHours()] as number) + 1;
     }
     t.equal(firstDecrease(placed), -1, `${orders.population} orders in time order (order numbers increase with time)`);
     t.equal(misnumbered, 0, 'order i is ORD-(i+1)');
     t.equal(early, 0, 'every customer signed up at least a minute before ordering');
     // Volume follows the customer base (a growing shop), not a 20x ramp; Q4 is the busy season.
-    const [jan, feb, oct, nov, dec] = [byMonth[0], byMonth[1], byMonth[9], byMonth[10], byMonth[11]] as number[];
+    const [jan, feb, oct, nov, dec] = [0, 1, 9, 10, 11].map((m) => byMonth[m] as number) as [number, number, number, number, number];
     t.ok(oct / feb > 1.4 && oct / feb < 4, `October ÷ February orders ${(oct / feb).toFixed(2)} is a believable growth`);
     t.ok(dec > nov && nov > oct, `the season peaks in November and December (${oct}, ${nov}, ${dec})`);
     t.ok(jan > 0 && jan < dec, 'January is quieter than December');
