@@ -31,6 +31,8 @@ export interface AppOptions {
    * configured; the server reads it from the environment with loadConfig().
    */
   sinks?: SinkConfig;
+  /** Sink jobs running at once; the others wait as `queued` (MAX_RUNNING_JOBS, default 4). */
+  maxRunningJobs?: number;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -57,6 +59,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(entityRoutes, { maxLimit, defaultLimit });
   await app.register(performanceRoutes);
   await app.register(manifestRoutes);
-  await app.register(sinkRoutes, { config: options.sinks ?? {} });
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
   return app;
 }
