@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
 import errors from './plugins/errors.js';
+import panel from './plugins/panel.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import entityRoutes from './routes/entities.js';
@@ -55,6 +56,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(swagger);
   await app.register(compress, { encodings: ['gzip', 'deflate'] });
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
+  await app.register(panel);
   await app.register(healthRoutes);
   await app.register(entityRoutes, { maxLimit, defaultLimit });
   await app.register(performanceRoutes);
