@@ -95,8 +95,9 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   await page.keyboard.press('Control+A');
   await page.keyboard.type('43');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(`document.querySelector('#preview tbody td')?.textContent !== ${JSON.stringify(seed42[0]?.order_id)}`);
   const seed43 = await api('seed=43&scale=0.01&limit=1');
+  await page.waitForFunction(`document.querySelector('#record-count')?.textContent?.includes('records 1–25')`);
+  await page.waitForFunction(`document.querySelector('#preview tbody td')?.textContent === ${JSON.stringify(seed43[0]?.order_id)}`);
   t.equal(await firstCell(), seed43[0]?.order_id, 'a new seed: different data, as the API serves it');
   t.not(seed43[0]?.order_id, seed42[0]?.order_id);
 
@@ -153,7 +154,7 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   await page.click('#webhook-send');
   const running = page.locator('#jobs li[data-state=running]', { hasText: 'webhook' }).first();
   await running.waitFor();
-  await page.screenshot({ path: join(SHOTS, 'panel-watch.png'), fullPage: false });
+  await page.locator('#watch').screenshot({ path: join(SHOTS, 'panel-watch.png') });
   await running.locator('button[data-cancel]').click();
   await page.locator('#jobs li[data-state=cancelled]').first().waitFor();
   const jobs = (await (await fetch(`${base}/api/v1/jobs?state=cancelled`)).json()) as { records: number }[];
@@ -175,8 +176,7 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   await page.waitForSelector('#preview tbody tr');
   t.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scrolling of the page at 390 px');
   await page.screenshot({ path: join(SHOTS, 'panel-phone.png'), fullPage: false });
-  await page.locator('#run').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: join(SHOTS, 'panel-phone-run.png'), fullPage: false });
+  await page.locator('section[data-sink=webhook]').screenshot({ path: join(SHOTS, 'panel-phone-run.png') });
 
   t.same(problems, [], 'no console error, page error or request off loopback');
 });

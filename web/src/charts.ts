@@ -10,7 +10,9 @@ import { worldParams } from './world.js';
 const MAX_ORDERS = 20_000;
 const MAX_PRODUCTS = 2_000;
 /** Events per second of the performance sample (the API's default is 20: a day is ~2.5 million). */
-const PERFORMANCE_TPS = 0.05;
+const PERFORMANCE_TPS = 0.2;
+/** At most this many sampled events (a day at PERFORMANCE_TPS is about 25,000). */
+const MAX_EVENTS = 40_000;
 const DAY = 86_400;
 
 interface OrderRow {
@@ -37,12 +39,12 @@ const colors = { blue: '#1f5fbf', green: '#1a7f37', orange: '#b35900', red: '#c6
 function figure(title: string, summary: string): { box: HTMLElement; width: number } {
   const box = h('figure', { class: 'chart', role: 'group', 'aria-label': title }, h('figcaption', {}, h('strong', {}, title), h('span', { class: 'hint' }, ` ${summary}`)));
   byId('charts').append(box);
-  return { box, width: Math.max(280, Math.min(600, box.clientWidth - 8)) };
+  return { box, width: Math.max(260, Math.min(600, box.clientWidth - 32)) };
 }
 
 function lineChart(title: string, summary: string, data: uPlot.AlignedData, series: uPlot.Series[], options: Partial<uPlot.Options> = {}): void {
   const { box, width } = figure(title, summary);
-  new uPlot({ width, height: 220, series: [{}, ...series], ...options }, data, box);
+  new uPlot({ width, height: 220, legend: { live: false }, series: [{}, ...series], ...options }, data, box);
 }
 
 const bars = uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined;
@@ -71,7 +73,7 @@ function ordersCharts(orders: OrderRow[], population: number): void {
       { label: 'orders', stroke: colors.blue, scale: 'n' },
       { label: 'revenue', stroke: colors.green, scale: 'money' },
     ],
-    { axes: [{}, { scale: 'n' }, { scale: 'money', side: 1, grid: { show: false } }] },
+    { axes: [{}, { scale: 'n' }, { scale: 'money', side: 1, size: 60, grid: { show: false } }] },
   );
   const hours = [...byHour.keys()];
   lineChart('Orders by hour of day (UTC)', `peak at ${byHour.indexOf(Math.max(...byHour))}:00.`, [hours, byHour], [{ label: 'orders', stroke: colors.blue, fill: 'rgba(31,95,191,0.35)', paths: bars }], { scales: { x: { time: false } } });
@@ -126,7 +128,7 @@ function performanceChart(events: EventRow[], incidents: Incidents['incidents'])
       { label: 'mean latency (ms)', stroke: colors.blue, scale: 'ms' },
       { label: 'error rate (%)', stroke: colors.red, scale: '%' },
     ],
-    { axes: [{}, { scale: 'ms' }, { scale: '%', side: 1, grid: { show: false } }], hooks: { drawClear: [shade] } },
+    { axes: [{}, { scale: 'ms', size: 60 }, { scale: '%', side: 1, grid: { show: false } }], hooks: { drawClear: [shade] } },
   );
 }
 
@@ -155,7 +157,7 @@ export async function drawCharts(): Promise<void> {
     const perf = new URLSearchParams({ seed: world.get('seed') ?? '42', days: '1', base_tps: String(PERFORMANCE_TPS) });
     const { body: incidents } = await getJson<Incidents>(`/api/v1/performance-events/incidents?${perf.toString()}`);
     perf.set('fields', '@timestamp,response_time_ms,status');
-    perf.set('limit', '20000');
+    perf.set('limit', String(MAX_EVENTS));
     perf.set('format', 'ndjson');
     performanceChart(await getNdjson<EventRow>(`/api/v1/performance-events?${perf.toString()}`), incidents.incidents);
   } catch (error) {

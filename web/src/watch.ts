@@ -55,39 +55,65 @@ const words: Record<string, string> = {
   cancelled: 'Cancelled',
 };
 
-function jobItem(job: JobJson): HTMLElement {
+/** What a job's line says now: bar, counts, rate, ETA or lag. */
+function factsOf(job: JobJson): { planned: number; facts: string; ended: boolean } {
   const planned = job.entities.reduce((sum, e) => sum + e.planned, 0);
   const seconds = job.started_at ? ((job.finished_at ? Date.parse(job.finished_at) : Date.now()) - Date.parse(job.started_at)) / 1000 : 0;
   const rate = seconds > 0 ? job.records / seconds : 0;
   const ended = ENDED.has(job.state);
   const eta = !ended && rate > 0 && planned > job.records ? `ETA ${duration((planned - job.records) / rate)}` : '';
   const lag = job.lag_ms !== undefined ? `lag ${duration(job.lag_ms / 1000)}` : '';
-  const label = `job-${job.id}-label`;
   const facts = [`${fmt(job.records)}/${fmt(planned)} records`, bytes(job.bytes), `${fmt(Math.round(rate))} records/s`, eta, lag, job.failed > 0 ? `${fmt(job.failed)} failed` : ''].filter(Boolean);
-  const cancel = ended
-    ? null
-    : h('button', {
-        type: 'button',
-        class: 'secondary',
-        'data-cancel': job.id,
-        'aria-label': `Cancel ${job.sink} job ${job.id.slice(0, 8)}`,
-        onclick: (event: Event) => void cancelJob(event.currentTarget as HTMLButtonElement, job.id),
-      }, 'Cancel');
+  return { planned, facts: facts.join(' · '), ended };
+}
+
+/** The line of one job, created once and then updated in place (so focus stays where it is). */
+const items = new Map<string, HTMLElement>();
+
+function jobItem(job: JobJson): HTMLElement {
+  const label = `job-${job.id}-label`;
+  let item = items.get(job.id);
+  if (!item) {
+    const cancel = h('button', { type: 'button', class: 'secondary', 'data-cancel': job.id, 'aria-label': `Cancel ${job.sink} job ${job.id.slice(0, 8)}` }, 'Cancel');
+    cancel.addEventListener('click', () => void cancelJob(cancel, job.id));
+    item = h(
+      'li',
+      { 'data-job': job.id },
+      h('div', { class: 'job-head' }, h('strong', { id: label }, `${job.sink} · ${job.entities.map((e) => e.entity).join(', ')}`), h('span', { class: 'badge' }), cancel),
+      h('progress', { 'aria-labelledby': label }),
+      h('p', { class: 'facts', 'data-progress': job.id }),
+      h('ul', { class: 'errors' }),
+    );
+    items.set(job.id, item);
+  }
+  const { planned, facts, ended } = factsOf(job);
+  item.className = `job ${job.state}`;
+  item.dataset.state = job.state;
+  const badge = item.querySelector('.badge') as HTMLElement;
+  badge.className = `badge ${job.state}`;
+  badge.textContent = words[job.state] ?? job.state;
+  const bar = item.querySelector('progress') as HTMLProgressElement;
+  bar.max = Math.max(planned, 1);
+  bar.value = job.records;
+  bar.setAttribute('aria-valuetext', `${job.records} of ${planned} records`);
+  (item.querySelector('.facts') as HTMLElement).textContent = facts;
+  if (ended) item.querySelector('button[data-cancel]')?.remove();
   const errors = job.errors.slice(0, 3).map((e) => h('li', {}, e));
   if (job.error_count > errors.length) errors.push(h('li', {}, `and ${fmt(job.error_count - errors.length)} more`));
-  return h(
-    'li',
-    { class: `job ${job.state}`, 'data-job': job.id, 'data-state': job.state },
-    h('div', { class: 'job-head' }, h('strong', { id: label }, `${job.sink} · ${job.entities.map((e) => e.entity).join(', ')}`), h('span', { class: `badge ${job.state}` }, words[job.state] ?? job.state), cancel),
-    h('progress', { max: Math.max(planned, 1), value: job.records, 'aria-labelledby': label, 'aria-valuetext': `${job.records} of ${planned} records` }),
-    h('p', { class: 'facts', 'data-progress': job.id }, facts.join(' · ')),
-    errors.length > 0 ? h('ul', { class: 'errors' }, ...errors) : null,
-  );
+  (item.querySelector('.errors') as HTMLElement).replaceChildren(...errors);
+  return item;
 }
 
 function renderJobs(): void {
-  const list = [...jobs.values()].sort((a, b) => Number(ENDED.has(a.state)) - Number(ENDED.has(b.state))).slice(0, SHOWN);
-  byId('jobs').replaceChildren(...(list.length > 0 ? list.map(jobItem) : [h('li', { class: 'hint' }, 'No jobs yet: start one under Run.')]));
+  const list = [...jobs.values()].reverse().sort((a, b) => Number(ENDED.has(a.state)) - Number(ENDED.has(b.state))).slice(0, SHOWN);
+  const element = byId('jobs');
+  const wanted = list.length > 0 ? list.map(jobItem) : [h('li', { class: 'hint' }, 'No jobs yet: start one under Run.')];
+  // Move only what changed place: replacing the children would drop the focus of a Cancel button.
+  wanted.forEach((child, i) => {
+    if (element.children[i] !== child) element.insertBefore(child, element.children[i] ?? null);
+  });
+  while (element.children.length > wanted.length) element.lastElementChild?.remove();
+  for (const id of items.keys()) if (!list.some((j) => j.id === id)) items.delete(id);
 }
 
 function renderStats(): void {
