@@ -32,14 +32,14 @@ async function panel(app: FastifyInstance, options: PanelOptions): Promise<void>
   });
 
   await app.register(async (scope) => {
+    scope.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 301));
     if (existsSync(`${root}/index.html`)) {
-      await scope.register(fastifyStatic, { root, prefix: '/ui/', decorateReply: false, redirect: true, index: 'index.html', cacheControl: true, maxAge: 0 });
+      await scope.register(fastifyStatic, { root, prefix: '/ui/', decorateReply: false, index: 'index.html', cacheControl: true, maxAge: 0 });
       return;
     }
     const unbuilt = async () => {
       throw new ApiError(503, 'PANEL_NOT_BUILT', 'the control panel is not built: run `npm run build` (npm start does)');
     };
-    scope.get('/ui', { schema: { hide: true } }, unbuilt);
     scope.get('/ui/*', { schema: { hide: true } }, unbuilt);
   });
 }

@@ -1,6 +1,8 @@
 import { fastifySSE } from '@fastify/sse';
+import accepts from 'accepts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../plugins/errors.js';
 import { ErrorSchema } from '../schemas/query.js';
 import type { Job, JobManager } from '../sinks/jobs.js';
 
@@ -72,6 +74,16 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
   const errorRef = Type.Ref(ErrorSchema);
   const open = new Set<Outbox>();
 
+  /**
+   * `manual` routes: the Accept check is ours, so a refusal is a 406 in the service's error shape
+   * (no Accept header, or a wildcard, as curl sends, is fine).
+   */
+  const checkAccept = (request: FastifyRequest) => {
+    if (accepts(request.raw).type(['text/event-stream']) === false) {
+      throw new ApiError(406, 'NOT_ACCEPTABLE', `Accept: this endpoint answers text/event-stream only, got '${String(request.headers.accept).slice(0, 100)}'`);
+    }
+  };
+
   /** Streams the outbox until it closes, and stops feeding it when the client leaves. */
   const stream = async (reply: FastifyReply, outbox: Outbox, stop: () => void) => {
     open.add(outbox);
@@ -92,7 +104,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
   app.get(
     '/api/v1/jobs/:id/events',
     {
-      sse: { kind: 'only' },
+      sse: { kind: 'manual' },
       schema: {
         tags: ['Sinks'],
         summary: 'Follow one job as server-sent events',
@@ -106,6 +118,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
       },
     },
     async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      checkAccept(request);
       const job = findJob(request.params.id);
       const outbox = new Outbox();
       const onJob = (changed: Job) => {
@@ -123,7 +136,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
   app.get(
     '/api/v1/jobs/events',
     {
-      sse: { kind: 'only' },
+      sse: { kind: 'manual' },
       schema: {
         tags: ['Sinks'],
         summary: 'Follow every job and the sink statistics as server-sent events',
@@ -134,7 +147,8 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      checkAccept(request);
       const outbox = new Outbox();
       let statsTimer: NodeJS.Timeout | undefined;
       const sendStats = () => {

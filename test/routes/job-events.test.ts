@@ -113,6 +113,10 @@ t.test('bad requests are JSON errors', async (t) => {
   t.equal(unknown.statusCode, 404);
   t.same(Object.keys(unknown.json()).sort(), ['code', 'error', 'message', 'statusCode']);
   t.match(unknown.json().message, /^id: no job/);
+  const refused = await app.inject({ url: '/api/v1/jobs/events', headers: { accept: 'application/json' } });
+  t.equal(refused.statusCode, 406, 'an Accept without text/event-stream');
+  t.same([refused.json().code, Object.keys(refused.json()).sort()], ['NOT_ACCEPTABLE', ['code', 'error', 'message', 'statusCode']]);
+  t.match(refused.json().message, /^Accept: /);
   const malformed = await app.inject({ url: '/api/v1/jobs/nope/events', headers: { accept: 'text/event-stream' } });
   t.equal(malformed.statusCode, 400);
   t.match(malformed.json().message, /id/);
