@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import t from 'tap';
 import { buildWeb } from '../../scripts/build-web.js';
 import { PANEL_DIR } from '../../src/plugins/panel.js';
+import type { AppOptions } from '../../src/app.js';
 import { testApp } from '../support/app.js';
 import { startGcsServer } from '../support/gcs-server.js';
 import { webhookReceiver } from '../support/webhook-receiver.js';
@@ -29,47 +30,85 @@ const isLoopback = (url: string) => {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 };
 
-t.test('the panel explores a world, runs the webhook and GCS sinks, watches, cancels and resets', async (t) => {
+/** The strict policy a deployment may put in front of the panel: the page must live with it. */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
+interface Panel {
+  page: Page;
+  base: string;
+  /** Console errors, page errors and requests off loopback: must stay empty. */
+  problems: string[];
+  /** Counts the failed request Chromium logs for a deliberate 4xx of `path` while `during` runs. */
+  expectRejection<T>(status: number, path: string, during: () => Promise<T>): Promise<{ result: T; rejections: number }>;
+}
+
+/** Starts the app with these options on a loopback port and opens a browser page on it. */
+async function openPanel(t: { teardown: (fn: () => unknown) => void }, options: AppOptions): Promise<Panel> {
   await buildWeb(PANEL_DIR);
+  const app = await testApp(t, options);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  await context.route('**/*', async (route) => {
+    const request = route.request();
+    const url = request.url();
+    if (!isLoopback(url)) {
+      problems.push(`request left loopback: ${url}`);
+      return route.abort();
+    }
+    if (!request.isNavigationRequest()) return route.continue();
+    // Pages get a strict Content-Security-Policy: an inline script or style would be refused and logged.
+    const response = await route.fetch({ maxRedirects: 0 });
+    return route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } });
+  });
+  const page: Page = await context.newPage();
+  let expected: { status: number; path: string } | undefined;
+  let rejections = 0;
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    if (expected && message.text().includes(`status of ${expected.status}`) && message.location().url.endsWith(expected.path)) rejections++;
+    else problems.push(`console error: ${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return {
+    page,
+    base,
+    problems,
+    async expectRejection(status, path, during) {
+      expected = { status, path };
+      rejections = 0;
+      try {
+        const result = await during();
+        return { result, rejections };
+      } finally {
+        expected = undefined;
+      }
+    },
+  };
+}
+
+t.test('the panel explores a world, runs the webhook and GCS sinks, watches, cancels and resets', async (t) => {
   await mkdir(SHOTS, { recursive: true });
   const receiver = await webhookReceiver(t, SECRET);
   const gcs = await startGcsServer(t, [BUCKET]);
-  const app = await testApp(t, {
+  const { page, base, problems, expectRejection } = await openPanel(t, {
     sinks: {
       webhook: { endpoint: receiver.url, secret: SECRET, maxCount: 1000, timeoutMs: 5000, retries: 1, backoffMs: 5 },
       gcs: { bucket: BUCKET, projectId: 'ecomgen-test', apiEndpoint: gcs.url },
     },
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (isLoopback(url)) return route.continue();
-    problems.push(`request left loopback: ${url}`);
-    return route.abort();
-  });
-  const page: Page = await context.newPage();
-  // The one deliberate 400 (an invalid count, below) is logged by Chromium as a failed resource: expected, and only that one.
-  let expectRejection = false;
-  let rejections = 0;
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    const rejected = expectRejection && message.text().includes('status of 400') && message.location().url.endsWith('/api/v1/sinks/webhook');
-    if (rejected) rejections++;
-    else problems.push(`console error: ${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
 
   // A browser asking for / gets the panel; an API client keeps the JSON index.
   const landing = await page.goto(`${base}/`);
   t.equal(new URL(page.url()).pathname, '/ui/', 'a browser at / lands on /ui/');
   t.equal(landing?.status(), 200);
   t.match((await fetch(`${base}/`)).headers.get('content-type'), /^application\/json/, 'fetch of / still gets JSON');
+  // Opened again as a navigation of /ui/ itself (the redirect above was followed inside the browser), so the strict CSP applies.
+  const document = await page.goto(`${base}/ui/`);
+  t.equal(document?.headers()['content-security-policy'], CSP, 'the page runs under the strict CSP (a violation would be a console error)');
   await page.waitForSelector('body[data-ready=true]');
 
   // Explore: orders of seed 42 at scale 0.01, as the API serves them.
@@ -87,7 +126,7 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   t.match(await page.locator('#truth').innerText(), new RegExp(`Population\\s+${total}`), 'the manifest ground truth');
 
   await page.click('#next-page');
-  await page.waitForFunction(`document.querySelector('#record-count')?.textContent?.includes('records 26–50')`);
+  await page.locator('#record-count', { hasText: 'records 26–50' }).waitFor();
   t.equal(await firstCell(), (await api('seed=42&scale=0.01&limit=25&offset=25'))[0]?.order_id, 'the next page');
 
   // Keyboard: type a new seed and press Enter.
@@ -96,13 +135,13 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   await page.keyboard.type('43');
   await page.keyboard.press('Enter');
   const seed43 = await api('seed=43&scale=0.01&limit=1');
-  await page.waitForFunction(`document.querySelector('#record-count')?.textContent?.includes('records 1–25')`);
-  await page.waitForFunction(`document.querySelector('#preview tbody td')?.textContent === ${JSON.stringify(seed43[0]?.order_id)}`);
+  await page.locator('#preview tbody tr:first-child td:first-child', { hasText: seed43[0]?.order_id ?? 'missing' }).waitFor();
   t.equal(await firstCell(), seed43[0]?.order_id, 'a new seed: different data, as the API serves it');
   t.not(seed43[0]?.order_id, seed42[0]?.order_id);
 
   await page.click('#draw-charts');
-  await page.waitForFunction(`document.querySelectorAll('#charts figure canvas').length >= 5 && document.querySelector('#charts-status')?.textContent === ''`, undefined, { timeout: 120_000 });
+  await page.locator('#charts figure canvas').nth(4).waitFor({ timeout: 120_000 });
+  await page.locator('#charts-status:empty').waitFor({ state: 'attached', timeout: 120_000 });
   t.equal(await page.locator('#charts figure').count(), 5, 'five charts');
 
   // Every control has a label.
@@ -131,12 +170,12 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
 
   // The API's validation, shown as it is.
   await page.fill('#webhook-count-number', '5000');
-  expectRejection = true;
-  await page.click('#webhook-send');
-  await page.waitForFunction(`document.querySelector('[data-sink=webhook] .status')?.textContent?.startsWith('count')`);
+  const { rejections } = await expectRejection(400, '/api/v1/sinks/webhook', async () => {
+    await page.click('#webhook-send');
+    await page.locator('section[data-sink=webhook] .status', { hasText: /^count/ }).waitFor();
+  });
   t.match(await page.locator('[data-sink=webhook] .status').innerText(), /^count: must be at most 1000/, "the API's 400 message");
   t.equal(receiver.deliveries.length, 20, 'nothing sent');
-  expectRejection = false;
   t.equal(rejections, 1, 'the 400 was the only failed request');
 
   // Products to the GCS peer.
@@ -165,7 +204,7 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   const webhookStats = page.locator('#stats tr[data-sink=webhook] td').first();
   t.not(await webhookStats.innerText(), '0', 'records counted before the reset');
   await page.click('#reset-stats');
-  await page.waitForFunction(`document.querySelector('#stats tr[data-sink=webhook] td')?.textContent === '0'`);
+  await page.locator('#stats tr[data-sink=webhook] td:first-of-type', { hasText: /^0$/ }).waitFor();
   const stats = (await (await fetch(`${base}/api/v1/stats`)).json()) as { sinks: { webhook: { records: number } } };
   t.equal(stats.sinks.webhook.records, 0, 'the API agrees');
 
@@ -178,5 +217,32 @@ t.test('the panel explores a world, runs the webhook and GCS sinks, watches, can
   await page.screenshot({ path: join(SHOTS, 'panel-phone.png'), fullPage: false });
   await page.locator('section[data-sink=webhook]').screenshot({ path: join(SHOTS, 'panel-phone-run.png') });
 
+  t.same(problems, [], 'no console error, page error or request off loopback');
+});
+
+t.test('with API_KEY set, the panel asks for the key once and sends it as the bearer token', async (t) => {
+  const receiver = await webhookReceiver(t, SECRET);
+  const { page, base, problems, expectRejection } = await openPanel(t, {
+    sinks: { apiKey: 'panel-test-key', webhook: { endpoint: receiver.url, secret: SECRET, maxCount: 1000, timeoutMs: 5000, retries: 1, backoffMs: 5 } },
+  });
+  await page.goto(`${base}/ui/`);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.fill('#webhook-count-number', '3');
+  await page.fill('#webhook-delay-number', '0');
+  const { rejections } = await expectRejection(401, '/api/v1/sinks/webhook', async () => {
+    await page.click('#webhook-send');
+    await page.locator('#key-dialog').waitFor({ state: 'visible' });
+  });
+  t.equal(rejections, 1, 'the first POST, without a key, was refused');
+  await page.fill('#key-dialog input[name=key]', 'panel-test-key');
+  await page.click('#key-dialog button[value=save]');
+  await page.locator('#jobs li[data-state=succeeded]', { hasText: 'webhook' }).first().waitFor({ timeout: 60_000 });
+  t.equal(receiver.accepted().length, 3, 'the job ran with the key');
+  t.equal(await page.evaluate(`sessionStorage.getItem('ecomgen.apiKey')`), 'panel-test-key', 'kept in session storage');
+
+  // The next request sends the key without asking again.
+  await page.click('#webhook-send');
+  await page.locator('#jobs li[data-state=succeeded]').nth(1).waitFor({ timeout: 60_000 });
+  t.equal(receiver.accepted().length, 6);
   t.same(problems, [], 'no console error, page error or request off loopback');
 });
