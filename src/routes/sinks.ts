@@ -285,7 +285,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       schema: {
         tags: ['Sinks'],
         summary: 'Sink jobs, newest first',
-        description: 'Running jobs and the most recent finished ones, with live progress.',
+        description: 'Queued and running jobs and the most recent finished ones, with live progress. At most MAX_RUNNING_JOBS (default 4) run at once; the others wait as `queued` and start in the order they were created. `GET /api/v1/jobs/events` pushes the changes.',
         querystring: Type.Object(
           {
             state: Type.Optional(OneOf(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'Only jobs in this state')),
@@ -330,7 +330,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       schema: {
         tags: ['Sinks'],
         summary: 'Cancel a job',
-        description: 'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
+        description: 'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). A queued job is cancelled before it sends anything. Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
         security,
         params: idParams,
         response: { 200: jobRef, 202: jobRef, 401: errorRef, 404: { description: 'No such job', ...errorRef } },

@@ -158,12 +158,13 @@ t.test('MAX_RUNNING_JOBS: the others wait as queued, start in order, and a queue
   const first = await post(app, { seed: 1, count: 3, delay_ms: 2000 });
   const second = await post(app, { seed: 2, count: 2 });
   const third = await post(app, { seed: 3, count: 2 });
+  const fourth = await post(app, { seed: 4, count: 2 });
   // Wait (by state, not by time) until the first job has delivered a record and is pausing.
   while ((await getJob(app, first.id)).records === 0) await sleep(20);
   t.equal((await getJob(app, first.id)).state, 'running');
   t.equal((await getJob(app, second.id)).state, 'queued');
   const listedQueued = (await app.inject('/api/v1/jobs?state=queued')).json() as JobJson[];
-  t.same(listedQueued.map((j) => j.id).sort(), [second.id, third.id].sort(), 'GET /jobs?state=queued lists the waiting jobs');
+  t.same(listedQueued.map((j) => j.id).sort(), [second.id, third.id, fourth.id].sort(), 'GET /jobs?state=queued lists the waiting jobs');
 
   const cancelled = await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${third.id}` });
   t.equal(cancelled.statusCode, 200);
@@ -174,9 +175,12 @@ t.test('MAX_RUNNING_JOBS: the others wait as queued, start in order, and a queue
   const secondDone = await getJob(app, second.id, true);
   t.equal(firstDone.state, 'succeeded');
   t.equal(secondDone.state, 'succeeded');
+  const fourthDone = await getJob(app, fourth.id, true);
+  t.equal(fourthDone.state, 'succeeded');
   t.ok((secondDone.started_at ?? '') >= (firstDone.finished_at ?? 'z'), 'the second started when the first had ended');
-  const jobsSeen = new Set(receiver.deliveries.map((d) => d.headers['x-ecomgen-job']));
-  t.same([...jobsSeen].sort(), [first.id, second.id].sort(), 'the cancelled job sent nothing');
+  t.ok((fourthDone.started_at ?? '') >= (secondDone.finished_at ?? 'z'), 'the fourth (the third was cancelled) started when the second had ended');
+  const jobsSeen = receiver.deliveries.map((d) => d.headers['x-ecomgen-job']);
+  t.same([...new Set(jobsSeen)], [first.id, second.id, fourth.id], 'one job after the other, in order; the cancelled job sent nothing');
   const stats = (await app.inject('/api/v1/stats')).json() as { sinks: { webhook: { jobs: Record<string, number> } } };
-  t.same(stats.sinks.webhook.jobs, { total: 3, running: 0, succeeded: 2, partial: 0, failed: 0, cancelled: 1 });
+  t.same(stats.sinks.webhook.jobs, { total: 4, running: 0, succeeded: 3, partial: 0, failed: 0, cancelled: 1 });
 });

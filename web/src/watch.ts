@@ -175,8 +175,17 @@ export async function setupWatch(): Promise<void> {
 
   const live = byId('live-status');
   const source = new EventSource('/api/v1/jobs/events');
-  source.addEventListener('open', () => (live.textContent = 'Live: jobs and statistics update as they change.'));
-  source.addEventListener('error', () => (live.textContent = 'Connection lost; reconnecting…'));
+  let lost = false;
+  source.addEventListener('open', () => {
+    live.textContent = 'Live: jobs and statistics update as they change.';
+    // Jobs that ended while the connection was down are not in the new stream's first events.
+    if (lost) void getJson<JobJson[]>('/api/v1/jobs').then(({ body }) => body.slice(0, SHOWN).reverse().forEach(update), () => undefined);
+    lost = false;
+  });
+  source.addEventListener('error', () => {
+    lost = true;
+    live.textContent = 'Connection lost; reconnecting…';
+  });
   source.addEventListener('job', (event) => update(JSON.parse((event as MessageEvent<string>).data) as JobJson));
   source.addEventListener('stats', (event) => {
     stats = JSON.parse((event as MessageEvent<string>).data) as Stats;
