@@ -23,9 +23,10 @@ export interface JobJson {
   records: number;
   bytes: number;
   failed: number;
-  entities: EntityJson[];
-  errors: string[];
-  error_count: number;
+  /** Sink jobs list their entities; a stream job may not (then the bar shows records only). */
+  entities?: EntityJson[];
+  errors?: string[];
+  error_count?: number;
   /** Streams: how far the stream is behind its clock, when the server tells. */
   lag_ms?: number;
 }
@@ -57,7 +58,7 @@ const words: Record<string, string> = {
 
 /** What a job's line says now: bar, counts, rate, ETA or lag. */
 function factsOf(job: JobJson): { planned: number; facts: string; ended: boolean } {
-  const planned = job.entities.reduce((sum, e) => sum + e.planned, 0);
+  const planned = (job.entities ?? []).reduce((sum, e) => sum + e.planned, 0) || job.records;
   const seconds = job.started_at ? ((job.finished_at ? Date.parse(job.finished_at) : Date.now()) - Date.parse(job.started_at)) / 1000 : 0;
   const rate = seconds > 0 ? job.records / seconds : 0;
   const ended = ENDED.has(job.state);
@@ -79,7 +80,7 @@ function jobItem(job: JobJson): HTMLElement {
     item = h(
       'li',
       { 'data-job': job.id },
-      h('div', { class: 'job-head' }, h('strong', { id: label }, `${job.sink} · ${job.entities.map((e) => e.entity).join(', ')}`), h('span', { class: 'badge' }), cancel),
+      h('div', { class: 'job-head' }, h('strong', { id: label }, `${job.sink} · ${(job.entities ?? []).map((e) => e.entity).join(', ') || 'stream'}`), h('span', { class: 'badge' }), cancel),
       h('progress', { 'aria-labelledby': label }),
       h('p', { class: 'facts', 'data-progress': job.id }),
       h('ul', { class: 'errors' }),
@@ -98,8 +99,9 @@ function jobItem(job: JobJson): HTMLElement {
   bar.setAttribute('aria-valuetext', `${job.records} of ${planned} records`);
   (item.querySelector('.facts') as HTMLElement).textContent = facts;
   if (ended) item.querySelector('button[data-cancel]')?.remove();
-  const errors = job.errors.slice(0, 3).map((e) => h('li', {}, e));
-  if (job.error_count > errors.length) errors.push(h('li', {}, `and ${fmt(job.error_count - errors.length)} more`));
+  const errors = (job.errors ?? []).slice(0, 3).map((e) => h('li', {}, e));
+  const errorCount = job.error_count ?? errors.length;
+  if (errorCount > errors.length) errors.push(h('li', {}, `and ${fmt(errorCount - errors.length)} more`));
   (item.querySelector('.errors') as HTMLElement).replaceChildren(...errors);
   return item;
 }
