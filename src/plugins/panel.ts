@@ -38,7 +38,7 @@ async function panel(app: FastifyInstance, options: PanelOptions): Promise<void>
       return;
     }
     const unbuilt = async () => {
-      throw new ApiError(503, 'PANEL_NOT_BUILT', 'the control panel is not built: run `npm run build` (npm start does)');
+      throw new ApiError(404, 'PANEL_NOT_BUILT', 'the control panel is not built: run `npm run build` (npm start does)');
     };
     scope.get('/ui/*', { schema: { hide: true } }, unbuilt);
   });
