@@ -8,6 +8,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import t from 'tap';
@@ -82,6 +83,8 @@ async function openPanel(t: { teardown: (fn: () => unknown) => void }, options: 
       rejections = 0;
       try {
         const result = await during();
+        // Chromium's log line may come a moment after the page has handled the answer: wait for it (bounded).
+        for (let i = 0; i < 100 && rejections === 0; i++) await sleep(20);
         return { result, rejections };
       } finally {
         expected = undefined;
