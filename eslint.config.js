@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**', 'test/**', 'scripts/**'],
+    files: ['bench/**', 'test/**', 'scripts/**', 'web/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

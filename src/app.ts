@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
 import { DATA_VERSION } from './generators/world.js';
 import errors from './plugins/errors.js';
+import panel from './plugins/panel.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import entityRoutes from './routes/entities.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
    * configured; the server reads it from the environment with loadConfig().
    */
   sinks?: SinkConfig;
+  /** Sink jobs running at once; the others wait as `queued` (MAX_RUNNING_JOBS, default 4). */
+  maxRunningJobs?: number;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -59,11 +62,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(swagger);
   await app.register(compress, { encodings: ['gzip', 'deflate'] });
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
+  await app.register(panel);
   await app.register(healthRoutes);
   await app.register(entityRoutes, { maxLimit, defaultLimit });
   await app.register(performanceRoutes);
   await app.register(manifestRoutes);
   await app.register(eventRoutes);
-  await app.register(sinkRoutes, { config: options.sinks ?? {} });
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
   return app;
 }

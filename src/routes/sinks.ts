@@ -11,6 +11,7 @@ import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
+import jobEventRoutes from './job-events.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
 
 declare module 'fastify' {
@@ -23,6 +24,8 @@ export interface SinkRoutesOptions {
   config: SinkConfig;
   /** How long `DELETE /jobs/{id}` waits for a job to stop before answering 202 (default 30 s). */
   cancelWaitMs?: number;
+  /** Jobs running at once; the rest wait as `queued` (default DEFAULT_MAX_RUNNING_JOBS). */
+  maxRunningJobs?: number;
 }
 
 /** Every entity parameter (e.g. performance-events' `days`), without defaults: they apply per entity. */
@@ -172,7 +175,7 @@ const sameSecret = (given: string, expected: string) => {
  */
 export default async function sinkRoutes(app: FastifyInstance, options: SinkRoutesOptions): Promise<void> {
   const { config } = options;
-  const jobs = new JobManager(app.log);
+  const jobs = new JobManager(app.log, options.maxRunningJobs);
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => jobs.close());
   app.addSchema(JobSchema);
@@ -282,7 +285,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       schema: {
         tags: ['Sinks'],
         summary: 'Sink jobs, newest first',
-        description: 'Running jobs and the most recent finished ones, with live progress.',
+        description: 'Queued and running jobs and the most recent finished ones, with live progress. At most MAX_RUNNING_JOBS (default 4) run at once; the others wait as `queued` and start in the order they were created. `GET /api/v1/jobs/events` pushes the changes.',
         querystring: Type.Object(
           {
             state: Type.Optional(OneOf(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'Only jobs in this state')),
@@ -327,7 +330,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       schema: {
         tags: ['Sinks'],
         summary: 'Cancel a job',
-        description: 'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
+        description: 'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). A queued job is cancelled before it sends anything. Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
         security,
         params: idParams,
         response: { 200: jobRef, 202: jobRef, 401: errorRef, 404: { description: 'No such job', ...errorRef } },
@@ -339,6 +342,8 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       return reply.status(job.ended ? 200 : 202).send(job.toJSON());
     },
   );
+
+  await app.register(jobEventRoutes, { jobs, findJob });
 
   app.get(
     '/api/v1/stats',

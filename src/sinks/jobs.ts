@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import type { EntityName } from '../generators/registry.js';
@@ -11,6 +12,10 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed'
 export const FINISHED_JOBS_KEPT = 500;
 /** Error messages kept per job (counts stay exact; only the list of messages is bounded). */
 const ERRORS_KEPT = 50;
+/** Jobs running at once when the server sets no MAX_RUNNING_JOBS; the rest wait as `queued`. */
+export const DEFAULT_MAX_RUNNING_JOBS = 4;
+/** Progress events of one job are sent at most this often (state changes go out at once). */
+export const PROGRESS_EVENT_INTERVAL_MS = 200;
 
 const now = () => new Date().toISOString();
 
@@ -48,6 +53,8 @@ export class Job {
   readonly controller = new AbortController();
   /** Settles when the job has ended, whatever the outcome. */
   finished: Promise<void> = Promise.resolve();
+  /** Called when the counts move (the manager throttles what it makes of it). */
+  onChange: () => void = () => {};
 
   constructor(
     readonly sink: SinkName,
@@ -71,6 +78,7 @@ export class Job {
       stats.records += records;
       stats.bytes += bytes;
       stats.touch();
+      this.onChange();
     },
     failed: (records, reason) => {
       this.failed += records;
@@ -78,6 +86,7 @@ export class Job {
       stats.failed += records;
       stats.touch();
       this.error(reason);
+      this.onChange();
     },
   };
 
@@ -107,19 +116,39 @@ export class Job {
   }
 }
 
+/** What `JobManager.events` emits: `job` with a job whose state or counts changed, `stats` after a reset. */
+export interface JobEvents {
+  job: [Job];
+  stats: [];
+}
+
 /**
  * Runs sink jobs in the background of the server process, keeps them for inspection, and
  * accumulates per-sink statistics. Jobs live in memory: a restart forgets them (the data they
- * delivered stays delivered, and re-running a world is safe).
+ * delivered stays delivered, and re-running a world is safe). At most `maxRunning` jobs run at
+ * once; the others wait as `queued` and start in the order they were created.
+ *
+ * `events` tells listeners (the server-sent-events routes) when a job changes: at once for a
+ * change of state, at most every PROGRESS_EVENT_INTERVAL_MS for moving counts.
  */
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private stats = new Map<SinkName, SinkStats>(SINK_NAMES.map((name) => [name, new SinkStats()]));
   private statsSince = now();
+  private running = 0;
+  /** Jobs waiting for a slot, oldest first, with what admits them (true) or drops them (false). */
+  private readonly waiting: { job: Job; admit: (admitted: boolean) => void }[] = [];
+  readonly events = new EventEmitter<JobEvents>();
 
-  constructor(private readonly log: FastifyBaseLogger) {}
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    readonly maxRunning = DEFAULT_MAX_RUNNING_JOBS,
+  ) {
+    // One listener per open event stream: as many as there are clients watching.
+    this.events.setMaxListeners(0);
+  }
 
-  /** Creates and starts a job; returns at once (the job runs on). */
+  /** Creates and starts a job, or queues it when `maxRunning` jobs run; returns at once (the job runs on). */
   start<K extends keyof SinkConfig, O>(
     sink: SinkDefinition<K, O>,
     config: NonNullable<SinkConfig[K]>,
@@ -133,36 +162,44 @@ export class JobManager {
     for (const slice of slices) job.entities.set(slice.entity, new EntityProgress(slice.entity, slice.end - slice.start, job.listener));
     this.jobs.set(job.id, job);
     this.forgetOldJobs();
+    job.onChange = this.throttled(job);
     stats().jobs.total++;
-    stats().jobs.running++;
     stats().touch();
     const log = this.log.child({ job: job.id, sink: sink.name });
+    this.events.emit('job', job);
 
     job.finished = (async () => {
       // Let the request that created the job answer before any generation starts.
       await new Promise((resolve) => setImmediate(resolve));
-      job.state = 'running';
-      job.startedAt = now();
+      const admitted = await this.slot(job);
       let failure: unknown;
-      try {
-        if (job.controller.signal.aborted) throw job.controller.signal.reason;
-        await sink.run({
-          jobId: job.id,
-          config,
-          options,
-          seed,
-          slices,
-          signal: job.controller.signal,
-          progress: (entity) => {
-            const progress = job.entities.get(entity);
-            if (!progress) throw new Error(`entity ${entity} is not part of job ${job.id}`);
-            return progress;
-          },
-          result: job.result,
-          log,
-        });
-      } catch (error) {
-        failure = error;
+      if (admitted) {
+        job.state = 'running';
+        job.startedAt = now();
+        stats().jobs.running++;
+        this.events.emit('job', job);
+        try {
+          if (job.controller.signal.aborted) throw job.controller.signal.reason;
+          await sink.run({
+            jobId: job.id,
+            config,
+            options,
+            seed,
+            slices,
+            signal: job.controller.signal,
+            progress: (entity) => {
+              const progress = job.entities.get(entity);
+              if (!progress) throw new Error(`entity ${entity} is not part of job ${job.id}`);
+              return progress;
+            },
+            result: job.result,
+            log,
+          });
+        } catch (error) {
+          failure = error;
+        } finally {
+          this.release();
+        }
       }
       const cancelled = job.controller.signal.aborted;
       for (const progress of job.entities.values()) {
@@ -184,9 +221,11 @@ export class JobManager {
       }
       job.finishedAt = now();
       const ended = stats();
-      ended.jobs.running = Math.max(0, ended.jobs.running - 1);
+      if (admitted) ended.jobs.running = Math.max(0, ended.jobs.running - 1);
       ended.jobs[job.state as 'succeeded' | 'partial' | 'failed' | 'cancelled']++;
       ended.touch();
+      job.onChange = () => {};
+      this.events.emit('job', job);
       log.info({ state: job.state, records: job.records, failed: job.failed }, 'sink job ended');
     })();
     return job;
@@ -201,7 +240,7 @@ export class JobManager {
     return [...this.jobs.values()].reverse();
   }
 
-  /** Asks a job to stop; resolves when it has (or at once if it already ended). */
+  /** Asks a job to stop (a queued job never starts); resolves when it has (or at once if it already ended). */
   async cancel(job: Job, timeoutMs: number): Promise<void> {
     if (job.ended) return;
     job.controller.abort(new Error('cancelled by request'));
@@ -226,17 +265,70 @@ export class JobManager {
       this.stats.set(name, fresh);
     }
     this.statsSince = now();
+    this.events.emit('stats');
   }
 
-  /** Cancels every running job and waits for them (server shutdown). */
+  /** Cancels every running and queued job and waits for them (server shutdown). */
   async close(): Promise<void> {
     const running = [...this.jobs.values()].filter((j) => !j.ended);
     for (const job of running) job.controller.abort(new Error('server shutting down'));
     await Promise.allSettled(running.map((j) => j.finished));
+    this.events.removeAllListeners();
   }
 
   private statsOf(name: SinkName): SinkStats {
     return this.stats.get(name) as SinkStats;
+  }
+
+  /** Resolves true when the job may run, false when it was cancelled while it waited. */
+  private slot(job: Job): Promise<boolean> {
+    if (job.controller.signal.aborted) return Promise.resolve(false);
+    if (this.running < this.maxRunning && this.waiting.length === 0) {
+      this.running++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const entry = {
+        job,
+        admit: (admitted: boolean) => {
+          job.controller.signal.removeEventListener('abort', drop);
+          resolve(admitted);
+        },
+      };
+      const drop = () => {
+        const at = this.waiting.indexOf(entry);
+        if (at >= 0) this.waiting.splice(at, 1);
+        entry.admit(false);
+      };
+      job.controller.signal.addEventListener('abort', drop, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  /** A running job ended: the oldest queued job takes its slot. */
+  private release(): void {
+    this.running--;
+    while (this.running < this.maxRunning && this.waiting.length > 0) {
+      this.running++;
+      (this.waiting.shift() as (typeof this.waiting)[number]).admit(true);
+    }
+  }
+
+  /** Emits the job's change at most every PROGRESS_EVENT_INTERVAL_MS, the last change always included. */
+  private throttled(job: Job): () => void {
+    let last = -Infinity;
+    let timer: NodeJS.Timeout | undefined;
+    const emit = () => {
+      timer = undefined;
+      last = performance.now();
+      if (!job.ended) this.events.emit('job', job);
+    };
+    return () => {
+      if (timer !== undefined) return;
+      const wait = last + PROGRESS_EVENT_INTERVAL_MS - performance.now();
+      if (wait <= 0) emit();
+      else timer = setTimeout(emit, wait).unref();
+    };
   }
 
   private forgetOldJobs(): void {
