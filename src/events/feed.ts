@@ -2,7 +2,7 @@ import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { ClickstreamEventType } from '../generators/sessions.js';
 import { mix32, tagOf } from '../generators/random.js';
-import { iso } from '../generators/time.js';
+import { DAY, iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
@@ -53,6 +53,11 @@ const enum Kind {
   Interaction,
   InventoryOpened,
   InventoryCounted,
+  ReviewPosted,
+  TicketOpened,
+  TicketAnswered,
+  TicketResolved,
+  TicketClosed,
 }
 
 const KIND_TYPES: readonly EventType[] = [
@@ -78,6 +83,11 @@ const KIND_TYPES: readonly EventType[] = [
   'interaction.page_view', // by the clickstream row's event_type, see stepType
   'inventory.opened',
   'inventory.counted',
+  'review.posted',
+  'support_ticket.opened',
+  'support_ticket.answered',
+  'support_ticket.resolved',
+  'support_ticket.closed',
 ];
 
 const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
@@ -166,6 +176,20 @@ export class ClickstreamBySession extends ClickstreamGenerator {
   }
 }
 
+/** Records of an entity sorted by a timestamp: times and record indexes. */
+interface RecordSchedule {
+  readonly times: Float64Array;
+  readonly index: Int32Array;
+}
+
+function scheduleOf<T>(records: Iterable<T>, time: (record: T) => string): RecordSchedule {
+  const times: number[] = [];
+  for (const record of records) times.push(Date.parse(time(record)));
+  const order = Array.from({ length: times.length }, (_, k) => k);
+  order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+  return { times: Float64Array.from(order, (k) => times[k] as number), index: Int32Array.from(order) };
+}
+
 /** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
 class FeedWorld {
   readonly fingerprint: string;
@@ -210,6 +234,21 @@ class FeedWorld {
     };
     this.pending = undefined;
     return true;
+  }
+
+  private reviewOrder?: RecordSchedule;
+  private ticketOrder?: RecordSchedule;
+
+  /** Reviews by created_at (they are numbered by order, then by user). */
+  get reviews(): RecordSchedule {
+    this.reviewOrder ??= scheduleOf(this.world.generator('reviews').range(0, Infinity), (r) => r.created_at);
+    return this.reviewOrder;
+  }
+
+  /** Support tickets by created_at. */
+  get tickets(): RecordSchedule {
+    this.ticketOrder ??= scheduleOf(this.world.generator('support-tickets').range(0, Infinity), (r) => r.created_at);
+    return this.ticketOrder;
   }
 
   get stock(): StockSchedule {
@@ -284,6 +323,10 @@ export class FeedMerge {
   private nextOpened = 0;
   private nextCounted = 0;
   private readonly rows: number;
+  private readonly reviews: RecordSchedule;
+  private readonly tickets: RecordSchedule;
+  private nextReview = 0;
+  private nextTicket = 0;
   private readonly stock: StockSchedule;
   private nextUser = 0;
   private nextOrder = 0;
@@ -299,6 +342,10 @@ export class FeedMerge {
     this.sessionSource = sessions(feed.world);
     this.stock = feed.stock;
     this.rows = feed.world.generator('inventory').population;
+    this.reviews = feed.reviews;
+    this.tickets = feed.tickets;
+    this.pushScheduled(Kind.ReviewPosted);
+    this.pushScheduled(Kind.TicketOpened);
     this.pushInventory(Kind.InventoryOpened);
     this.pushInventory(Kind.InventoryCounted);
     this.pushSession();
@@ -327,6 +374,15 @@ export class FeedMerge {
     const row = kind === Kind.InventoryOpened ? this.nextOpened++ : this.nextCounted++;
     const { start, end } = this.feed.world.window;
     if (row < this.rows) this.heap.push({ t: kind === Kind.InventoryOpened ? start : end - 1000, src: 4, idx: row, kind, aux: 0, ref: 0 });
+  }
+
+  /** The next review or ticket by time (idx is its record index). */
+  private pushScheduled(kind: Kind.ReviewPosted | Kind.TicketOpened): void {
+    const schedule = kind === Kind.ReviewPosted ? this.reviews : this.tickets;
+    const k = kind === Kind.ReviewPosted ? this.nextReview++ : this.nextTicket++;
+    if (k < schedule.times.length) {
+      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx: schedule.index[k] as number, kind, aux: 0, ref: 0 });
+    }
   }
 
   private pushSession(): void {
@@ -403,6 +459,20 @@ export class FeedMerge {
       case Kind.InventoryCounted:
         this.pushInventory(step.kind);
         break;
+      case Kind.ReviewPosted:
+        this.pushScheduled(Kind.ReviewPosted);
+        break;
+      case Kind.TicketOpened: {
+        this.pushScheduled(Kind.TicketOpened);
+        const ticket = this.feed.world.generator('support-tickets').record(step.idx);
+        if (ticket.first_response_at !== null) push(Date.parse(ticket.first_response_at), Kind.TicketAnswered);
+        if (ticket.resolved_at !== null) {
+          const resolved = Date.parse(ticket.resolved_at);
+          push(resolved, Kind.TicketResolved);
+          if (ticket.status === 'closed') push(resolved + 3 * DAY, Kind.TicketClosed);
+        }
+        break;
+      }
       default:
         break;
     }
@@ -487,6 +557,28 @@ export class FeedMerge {
             ? row
             : { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, updated_at: time };
         key = row.inventory_id;
+        break;
+      }
+      case Kind.ReviewPosted: {
+        const review = world.generator('reviews').record(step.idx);
+        data = review;
+        key = review.review_id;
+        break;
+      }
+      case Kind.TicketOpened:
+      case Kind.TicketAnswered:
+      case Kind.TicketResolved:
+      case Kind.TicketClosed: {
+        const ticket = world.generator('support-tickets').record(step.idx);
+        data =
+          step.kind === Kind.TicketOpened
+            ? { ...ticket, status: 'open', first_response_at: null, resolved_at: null, satisfaction_score: null }
+            : step.kind === Kind.TicketAnswered
+              ? { ...ticket, status: ticket.status === 'open' ? 'open' : 'pending', resolved_at: null, satisfaction_score: null }
+              : step.kind === Kind.TicketResolved
+                ? { ...ticket, status: 'resolved' }
+                : ticket;
+        key = ticket.ticket_id;
         break;
       }
       default: {
