@@ -141,6 +141,10 @@ class StepHeap {
     items[k] = step;
   }
 
+  peek(): Step | undefined {
+    return this.items[0];
+  }
+
   pop(): Step | undefined {
     const items = this.items;
     const top = items[0];
@@ -277,6 +281,17 @@ export async function prepareFeed(world: World): Promise<void> {
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * A merge of the world's feed positioned at the options' start (and after `afterSequence`),
+ * walked there in slices that yield to the event loop: only small step values, no rows.
+ */
+export async function seekFeed(world: World, options: FeedOptions, afterSequence = -1): Promise<FeedMerge> {
+  await prepareFeed(world);
+  const merge = new FeedMerge(FeedWorld.of(world));
+  while (!merge.advance(options.start ?? -Infinity, afterSequence, 8192)) await new Promise((resolve) => setImmediate(resolve));
+  return merge;
+}
+
 /** The fingerprint event ids of this world carry: a cursor from another world does not match. */
 export function worldFingerprint(world: World): string {
   return FeedWorld.of(world).fingerprint;
@@ -390,20 +405,40 @@ export class FeedMerge {
     if (i < this.sessionSource.population) this.heap.push({ t: this.sessionSource.createdAt(i), src: 3, idx: i, kind: Kind.SessionStarted, aux: 0, ref: 0 });
   }
 
-  /** The next step of the feed, or undefined at its end. */
-  next(): Step | undefined {
-    let step = this.heap.pop();
+  /** The next step to be emitted, after scheduling any session that starts before it. */
+  private settle(): Step | undefined {
+    let top = this.heap.peek();
     // A session's start is silent: it schedules its clickstream events.
-    while (step && step.kind === Kind.SessionStarted) {
+    while (top && top.kind === Kind.SessionStarted) {
+      this.heap.pop();
       this.pushSession();
-      const script = this.feed.world.generator('sessions').script(step.idx);
+      const script = this.feed.world.generator('sessions').script(top.idx);
       for (let k = 0; k < script.length; k++) {
         const e = script[k] as { type: ClickstreamEventType; at: number };
-        this.heap.push({ t: e.at, src: 3, idx: step.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
+        this.heap.push({ t: e.at, src: 3, idx: top.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
       }
-      step = this.heap.pop();
+      top = this.heap.peek();
     }
-    if (!step) return undefined;
+    return top;
+  }
+
+  /**
+   * Moves past the steps before `start` and those up to sequence `afterSequence`, at most
+   * `budget` of them (so a caller can yield to the event loop between calls); true when done.
+   */
+  advance(start: number, afterSequence: number, budget: number): boolean {
+    for (let n = 0; n < budget; n++) {
+      const top = this.settle();
+      if (!top || (top.t >= start && this.sequence > afterSequence)) return true;
+      this.next();
+    }
+    return false;
+  }
+
+  /** The next step of the feed, or undefined at its end. */
+  next(): Step | undefined {
+    if (!this.settle()) return undefined;
+    const step = this.heap.pop() as Step;
     this.sequence++;
     const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.follow(step, t, kind, aux, ref);
     switch (step.kind) {
@@ -638,8 +673,12 @@ export function* feedSteps(merge: FeedMerge, options: FeedOptions, afterSequence
 }
 
 /** The deliveries of a feed (chaos applied, offset not), still without rows. */
-export function feedDeliveries(world: World, options: FeedOptions = {}, afterSequence = -1): { merge: FeedMerge; deliveries: Iterable<Delivery> } {
-  const merge = new FeedMerge(FeedWorld.of(world));
+export function feedDeliveries(
+  world: World,
+  options: FeedOptions = {},
+  afterSequence = -1,
+  merge: FeedMerge = new FeedMerge(FeedWorld.of(world)),
+): { merge: FeedMerge; deliveries: Iterable<Delivery> } {
   const chaos = chaosOf(world.seed, options);
   const steps = feedSteps(merge, options, afterSequence);
   return { merge, deliveries: chaos ? applyChaos(steps, chaos) : steps };
