@@ -278,6 +278,8 @@ class FeedWorld {
  */
 export async function prepareFeed(world: World): Promise<void> {
   const feed = FeedWorld.of(world);
+  const movements = world.generator('inventory-movements');
+  while (!movements.prepareFlows(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
 }
 
