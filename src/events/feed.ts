@@ -311,9 +311,16 @@ export function sequenceOfId(fingerprint: string, id: string): number | undefine
   return Number(match[2]);
 }
 
+/**
+ * Sessions are numbered by their last event, and a session lasts well under this long: the
+ * merge schedules a session's clicks this much before its last event, so they enter the heap
+ * before any of them is due.
+ */
+const SESSION_LOOKAHEAD = 6 * 60 * 60_000;
+
 const sessions = (world: World): TimedSource => {
   const generator = world.generator('sessions');
-  return { population: generator.population, createdAt: (i) => generator.plan(i).startedAt };
+  return { population: generator.population, createdAt: (i) => generator.plan(i).lastEventAt - SESSION_LOOKAHEAD };
 };
 const users = (world: World): TimedSource => world.generator('users');
 const orders = (world: World): TimedSource => {
