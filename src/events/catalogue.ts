@@ -60,6 +60,19 @@ export const EVENT_TYPES = {
     description:
       "The period-close stock count at the window's last second (right after the row's closing ADJUSTMENT): the row as GET serves it. Opening stock + the quantities of the row's inventory.changed events = this quantity_on_hand.",
   },
+  'review.posted': { entity: 'reviews', op: 'insert', description: 'A review is written (at created_at); the review row.' },
+  'support_ticket.opened': {
+    entity: 'support-tickets',
+    op: 'insert',
+    description: 'A customer opens a ticket (at created_at): status open, first_response_at, resolved_at and satisfaction_score null.',
+  },
+  'support_ticket.answered': {
+    entity: 'support-tickets',
+    op: 'update',
+    description: 'An agent first replies (at first_response_at): status pending (waiting on the customer), or open when the ticket is still open at the window end.',
+  },
+  'support_ticket.resolved': { entity: 'support-tickets', op: 'update', description: 'The ticket is resolved (at resolved_at): status resolved, with the survey score.' },
+  'support_ticket.closed': { entity: 'support-tickets', op: 'update', description: 'A resolved ticket is closed, 3 days after its resolution: status closed.' },
   ...interactions(),
 } as const satisfies Record<string, EventTypeInfo>;
 

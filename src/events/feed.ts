@@ -2,7 +2,7 @@ import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { ClickstreamEventType } from '../generators/sessions.js';
 import { mix32, tagOf } from '../generators/random.js';
-import { iso } from '../generators/time.js';
+import { DAY, iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
@@ -53,6 +53,11 @@ const enum Kind {
   Interaction,
   InventoryOpened,
   InventoryCounted,
+  ReviewPosted,
+  TicketOpened,
+  TicketAnswered,
+  TicketResolved,
+  TicketClosed,
 }
 
 const KIND_TYPES: readonly EventType[] = [
@@ -78,6 +83,11 @@ const KIND_TYPES: readonly EventType[] = [
   'interaction.page_view', // by the clickstream row's event_type, see stepType
   'inventory.opened',
   'inventory.counted',
+  'review.posted',
+  'support_ticket.opened',
+  'support_ticket.answered',
+  'support_ticket.resolved',
+  'support_ticket.closed',
 ];
 
 const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
@@ -131,6 +141,10 @@ class StepHeap {
     items[k] = step;
   }
 
+  peek(): Step | undefined {
+    return this.items[0];
+  }
+
   pop(): Step | undefined {
     const items = this.items;
     const top = items[0];
@@ -164,6 +178,20 @@ export class ClickstreamBySession extends ClickstreamGenerator {
   of(session: number, k: number): ClickstreamEvent {
     return this.child(session, k);
   }
+}
+
+/** Records of an entity sorted by a timestamp: times and record indexes. */
+interface RecordSchedule {
+  readonly times: Float64Array;
+  readonly index: Int32Array;
+}
+
+function scheduleOf<T>(records: Iterable<T>, time: (record: T) => string): RecordSchedule {
+  const times: number[] = [];
+  for (const record of records) times.push(Date.parse(time(record)));
+  const order = Array.from({ length: times.length }, (_, k) => k);
+  order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+  return { times: Float64Array.from(order, (k) => times[k] as number), index: Int32Array.from(order) };
 }
 
 /** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
@@ -212,6 +240,21 @@ class FeedWorld {
     return true;
   }
 
+  private reviewOrder?: RecordSchedule;
+  private ticketOrder?: RecordSchedule;
+
+  /** Reviews by created_at (they are numbered by order, then by user). */
+  get reviews(): RecordSchedule {
+    this.reviewOrder ??= scheduleOf(this.world.generator('reviews').range(0, Infinity), (r) => r.created_at);
+    return this.reviewOrder;
+  }
+
+  /** Support tickets by created_at. */
+  get tickets(): RecordSchedule {
+    this.ticketOrder ??= scheduleOf(this.world.generator('support-tickets').range(0, Infinity), (r) => r.created_at);
+    return this.ticketOrder;
+  }
+
   get stock(): StockSchedule {
     while (!this.prepareSome(1 << 30));
     return this.schedule as StockSchedule;
@@ -235,7 +278,20 @@ class FeedWorld {
  */
 export async function prepareFeed(world: World): Promise<void> {
   const feed = FeedWorld.of(world);
+  const movements = world.generator('inventory-movements');
+  while (!movements.prepareFlows(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A merge of the world's feed positioned at the options' start (and after `afterSequence`),
+ * walked there in slices that yield to the event loop: only small step values, no rows.
+ */
+export async function seekFeed(world: World, options: FeedOptions, afterSequence = -1): Promise<FeedMerge> {
+  await prepareFeed(world);
+  const merge = new FeedMerge(FeedWorld.of(world));
+  while (!merge.advance(options.start ?? -Infinity, afterSequence, 8192)) await new Promise((resolve) => setImmediate(resolve));
+  return merge;
 }
 
 /** The fingerprint event ids of this world carry: a cursor from another world does not match. */
@@ -255,9 +311,16 @@ export function sequenceOfId(fingerprint: string, id: string): number | undefine
   return Number(match[2]);
 }
 
+/**
+ * Sessions are numbered by their last event, and a session lasts well under this long: the
+ * merge schedules a session's clicks this much before its last event, so they enter the heap
+ * before any of them is due.
+ */
+const SESSION_LOOKAHEAD = 6 * 60 * 60_000;
+
 const sessions = (world: World): TimedSource => {
   const generator = world.generator('sessions');
-  return { population: generator.population, createdAt: (i) => generator.plan(i).startedAt };
+  return { population: generator.population, createdAt: (i) => generator.plan(i).lastEventAt - SESSION_LOOKAHEAD };
 };
 const users = (world: World): TimedSource => world.generator('users');
 const orders = (world: World): TimedSource => {
@@ -284,6 +347,10 @@ export class FeedMerge {
   private nextOpened = 0;
   private nextCounted = 0;
   private readonly rows: number;
+  private readonly reviews: RecordSchedule;
+  private readonly tickets: RecordSchedule;
+  private nextReview = 0;
+  private nextTicket = 0;
   private readonly stock: StockSchedule;
   private nextUser = 0;
   private nextOrder = 0;
@@ -299,6 +366,10 @@ export class FeedMerge {
     this.sessionSource = sessions(feed.world);
     this.stock = feed.stock;
     this.rows = feed.world.generator('inventory').population;
+    this.reviews = feed.reviews;
+    this.tickets = feed.tickets;
+    this.pushScheduled(Kind.ReviewPosted);
+    this.pushScheduled(Kind.TicketOpened);
     this.pushInventory(Kind.InventoryOpened);
     this.pushInventory(Kind.InventoryCounted);
     this.pushSession();
@@ -329,25 +400,54 @@ export class FeedMerge {
     if (row < this.rows) this.heap.push({ t: kind === Kind.InventoryOpened ? start : end - 1000, src: 4, idx: row, kind, aux: 0, ref: 0 });
   }
 
+  /** The next review or ticket by time (idx is its record index). */
+  private pushScheduled(kind: Kind.ReviewPosted | Kind.TicketOpened): void {
+    const schedule = kind === Kind.ReviewPosted ? this.reviews : this.tickets;
+    const k = kind === Kind.ReviewPosted ? this.nextReview++ : this.nextTicket++;
+    if (k < schedule.times.length) {
+      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx: schedule.index[k] as number, kind, aux: 0, ref: 0 });
+    }
+  }
+
   private pushSession(): void {
     const i = this.nextSession++;
     if (i < this.sessionSource.population) this.heap.push({ t: this.sessionSource.createdAt(i), src: 3, idx: i, kind: Kind.SessionStarted, aux: 0, ref: 0 });
   }
 
-  /** The next step of the feed, or undefined at its end. */
-  next(): Step | undefined {
-    let step = this.heap.pop();
+  /** The next step to be emitted, after scheduling any session that starts before it. */
+  private settle(): Step | undefined {
+    let top = this.heap.peek();
     // A session's start is silent: it schedules its clickstream events.
-    while (step && step.kind === Kind.SessionStarted) {
+    while (top && top.kind === Kind.SessionStarted) {
+      this.heap.pop();
       this.pushSession();
-      const script = this.feed.world.generator('sessions').script(step.idx);
+      const script = this.feed.world.generator('sessions').script(top.idx);
       for (let k = 0; k < script.length; k++) {
         const e = script[k] as { type: ClickstreamEventType; at: number };
-        this.heap.push({ t: e.at, src: 3, idx: step.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
+        this.heap.push({ t: e.at, src: 3, idx: top.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
       }
-      step = this.heap.pop();
+      top = this.heap.peek();
     }
-    if (!step) return undefined;
+    return top;
+  }
+
+  /**
+   * Moves past the steps before `start` and those up to sequence `afterSequence`, at most
+   * `budget` of them (so a caller can yield to the event loop between calls); true when done.
+   */
+  advance(start: number, afterSequence: number, budget: number): boolean {
+    for (let n = 0; n < budget; n++) {
+      const top = this.settle();
+      if (!top || (top.t >= start && this.sequence > afterSequence)) return true;
+      this.next();
+    }
+    return false;
+  }
+
+  /** The next step of the feed, or undefined at its end. */
+  next(): Step | undefined {
+    if (!this.settle()) return undefined;
+    const step = this.heap.pop() as Step;
     this.sequence++;
     const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.follow(step, t, kind, aux, ref);
     switch (step.kind) {
@@ -403,6 +503,20 @@ export class FeedMerge {
       case Kind.InventoryCounted:
         this.pushInventory(step.kind);
         break;
+      case Kind.ReviewPosted:
+        this.pushScheduled(Kind.ReviewPosted);
+        break;
+      case Kind.TicketOpened: {
+        this.pushScheduled(Kind.TicketOpened);
+        const ticket = this.feed.world.generator('support-tickets').record(step.idx);
+        if (ticket.first_response_at !== null) push(Date.parse(ticket.first_response_at), Kind.TicketAnswered);
+        if (ticket.resolved_at !== null) {
+          const resolved = Date.parse(ticket.resolved_at);
+          push(resolved, Kind.TicketResolved);
+          if (ticket.status === 'closed') push(resolved + 3 * DAY, Kind.TicketClosed);
+        }
+        break;
+      }
       default:
         break;
     }
@@ -489,6 +603,28 @@ export class FeedMerge {
         key = row.inventory_id;
         break;
       }
+      case Kind.ReviewPosted: {
+        const review = world.generator('reviews').record(step.idx);
+        data = review;
+        key = review.review_id;
+        break;
+      }
+      case Kind.TicketOpened:
+      case Kind.TicketAnswered:
+      case Kind.TicketResolved:
+      case Kind.TicketClosed: {
+        const ticket = world.generator('support-tickets').record(step.idx);
+        data =
+          step.kind === Kind.TicketOpened
+            ? { ...ticket, status: 'open', first_response_at: null, resolved_at: null, satisfaction_score: null }
+            : step.kind === Kind.TicketAnswered
+              ? { ...ticket, status: ticket.status === 'open' ? 'open' : 'pending', resolved_at: null, satisfaction_score: null }
+              : step.kind === Kind.TicketResolved
+                ? { ...ticket, status: 'resolved' }
+                : ticket;
+        key = ticket.ticket_id;
+        break;
+      }
       default: {
         const click = this.feed.clicks.of(step.idx, step.aux);
         data = click;
@@ -546,8 +682,12 @@ export function* feedSteps(merge: FeedMerge, options: FeedOptions, afterSequence
 }
 
 /** The deliveries of a feed (chaos applied, offset not), still without rows. */
-export function feedDeliveries(world: World, options: FeedOptions = {}, afterSequence = -1): { merge: FeedMerge; deliveries: Iterable<Delivery> } {
-  const merge = new FeedMerge(FeedWorld.of(world));
+export function feedDeliveries(
+  world: World,
+  options: FeedOptions = {},
+  afterSequence = -1,
+  merge: FeedMerge = new FeedMerge(FeedWorld.of(world)),
+): { merge: FeedMerge; deliveries: Iterable<Delivery> } {
   const chaos = chaosOf(world.seed, options);
   const steps = feedSteps(merge, options, afterSequence);
   return { merge, deliveries: chaos ? applyChaos(steps, chaos) : steps };

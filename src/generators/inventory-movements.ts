@@ -208,6 +208,13 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private stockCache?: ChildIndex;
   private lastRow?: StockRow;
   private flowCache?: { sold: Int32Array; returned: Int32Array };
+  private flowBuild?: {
+    sold: Int32Array;
+    returned: Int32Array;
+    warehouseIndex: Map<string, number>;
+    sales: Iterator<readonly [number, number, number]>;
+    returns: Iterator<readonly [number, number, number]>;
+  };
 
   constructor(world: World) {
     super(world, 'inventory-movements');
@@ -293,30 +300,57 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
 
   /** Units sold and returned per inventory row, from one pass over the orders (once per world). */
   private get flows(): { sold: Int32Array; returned: Int32Array } {
-    if (!this.flowCache) {
+    while (!this.prepareFlows(1 << 30));
+    return this.flowCache as { sold: Int32Array; returned: Int32Array };
+  }
+
+  /**
+   * Walks up to `budget` more order lines and returns into the per-row sums behind the opening
+   * stock; true when they are complete. Callers that must not block (the change feed) call it
+   * in slices, yielding to the event loop between them.
+   */
+  prepareFlows(budget: number): boolean {
+    if (this.flowCache) return true;
+    if (!this.flowBuild) {
       const rows = this.world.generator('inventory').population;
-      const sold = new Int32Array(rows);
-      const returned = new Int32Array(rows);
       const warehouses = this.world.generator('warehouses');
       const warehouseIndex = new Map<string, number>();
       for (let w = 0; w < this.warehouses; w++) warehouseIndex.set(warehouses.idOf(w), w);
-      const rowOf = (order: number, productIndex: number, shipment: number) =>
-        productIndex * this.warehouses + (warehouseIndex.get(this.shipmentOf(order, shipment).warehouse_id) as number);
-      for (const [order, line, shipment] of this.ledger.saleLines(0, this.ledger.sales)) {
+      this.flowBuild = {
+        sold: new Int32Array(rows),
+        returned: new Int32Array(rows),
+        warehouseIndex,
+        sales: this.ledger.saleLines(0, this.ledger.sales),
+        returns: this.ledger.acceptedReturns(0, this.ledger.returns),
+      };
+    }
+    const build = this.flowBuild;
+    const rowOf = (order: number, line: number, shipment: number) =>
+      (this.orders.lineProducts(order)[line] as number) * this.warehouses +
+      (build.warehouseIndex.get(this.shipmentOf(order, shipment).warehouse_id) as number);
+    for (let n = 0; n < budget; n++) {
+      const sale = build.sales.next();
+      if (!sale.done) {
+        const [order, line, shipment] = sale.value;
         const item = this.orders.record(order).items[line];
         if (!item) continue;
-        const row = rowOf(order, this.orders.lineProducts(order)[line] as number, shipment);
-        sold[row] = (sold[row] as number) + item.quantity;
+        const row = rowOf(order, line, shipment);
+        build.sold[row] = (build.sold[row] as number) + item.quantity;
+        continue;
       }
-      for (const [order, ret, shipment] of this.ledger.acceptedReturns(0, this.ledger.returns)) {
-        const accepted = this.returnOf(order, ret);
-        const line = this.orders.record(order).items.findIndex((item) => item.order_item_id === accepted.order_item_id);
-        const row = rowOf(order, this.orders.lineProducts(order)[line] as number, shipment);
-        returned[row] = (returned[row] as number) + accepted.quantity;
+      const ret = build.returns.next();
+      if (ret.done) {
+        this.flowCache = { sold: build.sold, returned: build.returned };
+        this.flowBuild = undefined;
+        return true;
       }
-      this.flowCache = { sold, returned };
+      const [order, r, shipment] = ret.value;
+      const accepted = this.returnOf(order, r);
+      const line = this.orders.record(order).items.findIndex((item) => item.order_item_id === accepted.order_item_id);
+      const row = rowOf(order, line, shipment);
+      build.returned[row] = (build.returned[row] as number) + accepted.quantity;
     }
-    return this.flowCache;
+    return false;
   }
 
   /** The opening stock of a row and its closing count (the last movement, at the window end). */
