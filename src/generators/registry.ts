@@ -253,7 +253,8 @@ export const ENTITIES = {
     xml: { root: 'returns', item: 'return' },
     group: 'Orders',
     summary: 'Returns',
-    description: 'Returns of a line of a delivered order, requested after delivery; refund never exceeds what was paid.',
+    description:
+      "Returns of a line of a delivered order, requested after delivery. The refund of an approved or refunded return is what the customer paid for the returned units: the line's pro-rata share of subtotal - discount + tax (shipping is not refunded), rounded down to the cent, less a 10% restocking fee for change-of-mind returns; it never exceeds the payment.",
     create: (w) => new ReturnGenerator(w),
   }),
   reviews: define({
@@ -358,10 +359,9 @@ export const ENTITIES = {
     foreignKeys: { customer_id: 'users', product_id: 'products', shop_id: 'shops', session_id: 'sessions' },
     xml: { root: 'transactions', item: 'transaction' },
     group: 'Behaviour',
-    summary: 'UK store transactions',
+    summary: 'Store transactions (the UK simulator feed)',
     description:
-      "The UK store's transaction feed: one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price, subtotal = quantity x unit_price, tax = VAT on the subtotal, total = subtotal + tax. **Defaults to locale en_GB** (GBP, 20% VAT) when the request names no locale; `locale=en_US` gives USD with the shop city's sales tax. Population: 10,000 x scale (`transactions=` overrides).",
-    defaultLocale: 'en_GB',
+      "The store's transaction feed (the UK e-commerce simulator's): one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price in the same world, subtotal = quantity x unit_price, tax = the shop's VAT or state sales tax on the subtotal, total = subtotal + tax. Like every entity it follows the world's locale: `locale=en_GB` gives the UK shop (GBP, 20% VAT, UK shops) — pass it to products, shops and transactions alike for the simulator's workflow (see docs/uk-store.md). Population: 10,000 x scale (`transactions=` overrides).",
     create: (w) => new TransactionGenerator(w),
   }),
   // @behaviour

@@ -11,7 +11,7 @@ import { worldSpecFrom } from './world-query.js';
 
 const EntityManifest = Type.Object({
   entity: Type.String({ examples: ['orders'] }),
-  locale: Type.String({ description: "The locale the entity was hashed in: the request's, else the entity's default (transactions: en_GB)", examples: ['en_US'] }),
+  locale: Type.String({ description: "The locale the entity was hashed in: the request's, else the entity's default", examples: ['en_US'] }),
   population: Type.Integer({ description: 'X-Total-Count of the entity in this world' }),
   csv_bytes: Type.Integer({ description: 'Size of the canonical CSV of the whole population' }),
   csv_sha256: Type.String({ description: 'SHA-256 (hex) of the canonical CSV of the whole population' }),
@@ -26,7 +26,7 @@ const ManifestSchema = Type.Object(
     sizes: Type.Record(Type.String(), Type.Integer()),
     checksum: Type.String({
       description:
-        'How csv_sha256 is computed: the SHA-256 of exactly the bytes of GET /api/v1/<entity>?<same world>&format=csv&limit=<population> (uncompressed, all fields, header row, CRLF line ends), that is of the default download: without a locale in the request, an entity with its own default locale (transactions: en_GB) is hashed in it.',
+        'How csv_sha256 is computed: the SHA-256 of exactly the bytes of GET /api/v1/<entity>?<same world>&format=csv&limit=<population> (uncompressed, all fields, header row, CRLF line ends), that is of the default download (an entity with its own default locale is hashed in it unless the request names one).',
     }),
     totals: Type.Object(
       {
@@ -159,7 +159,7 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
         totals: totalsOf(world),
         entities: (names as EntityName[]).map((entity) => {
           // Hashed as its default download serves it: an entity with its own default locale
-          // (transactions: en_GB) keeps it unless the request names a locale.
+          // keeps it unless the request names a locale.
           const served = query.locale ? world : World.of({ ...spec, locale: ENTITIES[entity].defaultLocale ?? spec.locale });
           const { bytes, sha256 } = checksum(served, entity);
           return { entity, locale: served.locale, population: served.generator(entity).population, csv_bytes: bytes, csv_sha256: sha256 };
