@@ -80,7 +80,7 @@ export function listQuerySchema(
       ),
       ...(bulkIndex ? { index: BulkIndexField(bulkIndex) } : {}),
       fields: Type.String({
-        pattern: '^@?[a-z_]+(,@?[a-z_]+)*$',
+        pattern: '^@?[a-z_][a-z0-9_]*(,@?[a-z_][a-z0-9_]*)*$',
         description: 'Comma-separated subset of fields, in the order to output them (e.g. `user_id,email`).',
       }),
     }),
