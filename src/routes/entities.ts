@@ -165,7 +165,8 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           .header('Link', linkHeader(request, world.seed, offset, limit, total, query.page !== undefined))
           .type(format.contentType);
         if (format.name !== 'json') {
-          reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
+          // analytics/users -> analytics-users-seed1.csv: `curl -OJ` keeps only the last path segment.
+          reply.header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}.${format.extension}"`);
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
         const pool = app.renderPool;
