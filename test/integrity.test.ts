@@ -506,10 +506,24 @@ const EN_GB: readonly Rule[] = [
             UNION ALL SELECT country FROM vendors UNION ALL SELECT country FROM warehouses) x`,
     holds: `country = 'GB'`,
   },
+  {
+    name: 'en_GB: phone numbers are 11 digits with the leading 0, mobile (071-075, 077-079) or geographic (01, 02), never freephone or unallocated',
+    from: `(SELECT user_id::text AS id, phone_number FROM users UNION ALL SELECT vendor_id::text, phone_number FROM vendors) x`,
+    holds: `replace(phone_number, ' ', '') ~ '^0(7[1-57-9]|1|2[0389])[0-9]+$' AND length(replace(phone_number, ' ', '')) = 11`,
+    show: 'id, phone_number',
+  },
 ];
 
 const EN_US: readonly Rule[] = [
   currencyRule('en_US', 'USD'),
+  {
+    // Rounding to the cent moves the rate of a $100+ taxable amount by at most 0.005%.
+    name: 'en_US: sales tax is per state: one rate for every order shipped to a state',
+    from: `(SELECT shipping_state, min(tax / (subtotal - discount)) AS low, max(tax / (subtotal - discount)) AS high, count(*) AS n
+            FROM orders WHERE subtotal - discount >= 100 GROUP BY shipping_state) x`,
+    holds: 'high - low <= 0.0001',
+    show: 'shipping_state, low, high, n',
+  },
   {
     name: 'en_US: sales tax between 0% and 10.35% of (subtotal - discount)',
     from: 'orders',

@@ -135,6 +135,35 @@ const UK_PLACES: ReadonlyArray<readonly [string, string, readonly string[], numb
   ['Exeter', 'Devon', ['EX'], 1, 6, 0.13],
 ];
 
+/**
+ * UK mobile numbers are 07 then 1-5 or 7-9 (070 is personal numbering, 076 pagers): 11 digits,
+ * written 07xxx xxxxxx.
+ */
+const UK_MOBILE_THIRD_DIGITS = ['1', '2', '3', '4', '5', '7', '8', '9'] as const;
+
+/**
+ * Ofcom's ranges reserved for drama (never allocated to a subscriber), as fillPattern patterns:
+ * 11 digits with the leading 0, in the national written form.
+ */
+export const UK_DRAMA_LANDLINES = [
+  '020 7946 0###', // London
+  '0113 496 0###', // Leeds
+  '0114 496 0###', // Sheffield
+  '0115 496 0###', // Nottingham
+  '0116 496 0###', // Leicester
+  '0117 496 0###', // Bristol
+  '0118 496 0###', // Reading
+  '0121 496 0###', // Birmingham
+  '0131 496 0###', // Edinburgh
+  '0141 496 0###', // Glasgow
+  '0151 496 0###', // Liverpool
+  '0161 496 0###', // Manchester
+  '0191 498 0###', // Tyneside
+  '028 9649 6###', // Northern Ireland
+  '029 2018 0###', // Cardiff
+  '01632 960###', // no area
+] as const;
+
 // The inward code's two letters never use C, I, K, M, O or V (Royal Mail rule).
 const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
 
@@ -184,8 +213,6 @@ function build(code: LocaleCode): LocaleProfile {
   if (code === 'en_GB') {
     const fakerLocales = [en_GB, en, base];
     const faker = new Faker({ locale: fakerLocales });
-    const formats = faker.definitions.phone_number.format;
-    const landline = formats.national ?? [];
     return {
       code,
       country: 'GB',
@@ -194,11 +221,9 @@ function build(code: LocaleCode): LocaleProfile {
       ...namesOf(faker),
       streetSuffixes: faker.definitions.location.street_suffix,
       emailDomains: [...faker.definitions.internet.free_email, 'btinternet.com', 'outlook.com'],
-      // Most UK customers give a mobile: 07xxx xxxxxx.
-      phone: (rng) =>
-        rng.chance(0.7)
-          ? `07${String(rng.int(1000)).padStart(3, '0')} ${String(rng.int(1_000_000)).padStart(6, '0')}`
-          : fillPattern(rng, rng.pick(landline)),
+      // Most UK customers give a mobile: 07xxx xxxxxx in the mobile ranges; landlines are
+      // Ofcom's drama numbers, so no real household's number is printed.
+      phone: (rng) => (rng.chance(0.7) ? fillPattern(rng, `07${rng.pick(UK_MOBILE_THIRD_DIGITS)}## ######`) : fillPattern(rng, rng.pick(UK_DRAMA_LANDLINES))),
       fakerLocales,
     };
   }
