@@ -265,7 +265,7 @@ export const ENTITIES = {
     group: 'Engagement',
     summary: 'Product reviews',
     description:
-      'Verified reviews of delivered order lines by the customer who bought them, written after delivery (about 11% of delivered lines; more for late parcels and returned lines), then unverified reviews without an order (0.25 x users). Ratings 1-5 are J-shaped (mostly 5, a bump at 1) and drop with a bad experience; title and body agree with the rating.',
+      'Verified reviews of delivered order lines by the customer who bought them, written after delivery (about 11% of delivered lines; more for late parcels and returned lines), then unverified reviews without an order (up to 0.25 x users). One review per customer and product (a second purchase is not reviewed again), and a review is verified exactly when its author ordered the product before writing it: an unverified review is never about a product its author ordered. Ratings 1-5 are J-shaped (mostly 5, a bump at 1) and drop with a bad experience; title and body agree with the rating.',
     create: (w) => new ReviewGenerator(w),
   }),
   'support-tickets': define({
