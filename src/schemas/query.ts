@@ -68,7 +68,7 @@ export function listQuerySchema(
         minimum: 1,
         maximum: maxLimit,
         default: defaultLimit,
-        description: `Records to return (1-${maxLimit.toLocaleString('en-US')}).`,
+        description: `Records to return (1-${maxLimit.toLocaleString('en-US')}). Never more than the population (X-Total-Count) from offset: a world of scale 1 has 5,000 orders, so for 100,000 orders ask for scale=20.`,
       }),
       offset: Type.Integer({ minimum: 0, description: 'Index of the first record (not with `page`).', examples: [0] }),
       page: Type.Integer({ minimum: 1, description: '1-based page of `limit` records (not with `offset`).' }),
