@@ -55,7 +55,7 @@ import { ShopGenerator } from './shops.js';
 import { TransactionGenerator } from './transactions.js';
 // @imports-behaviour
 import { PerformanceEventSchema, PerformanceParams } from '../schemas/performance-event.js';
-import { PerformanceEventGenerator, performanceQueryProblem } from './performance-events.js';
+import { PerformanceEventGenerator, performanceQuery, performanceQueryProblem } from './performance-events.js';
 // @imports-performance
 
 /** What the rest of the service needs to know about an entity, in one place. */
@@ -74,6 +74,12 @@ export interface EntityDefinition<G extends EntityGenerator = EntityGenerator> {
    * returns the offending parameter and why, or undefined when the query is fine.
    */
   readonly queryProblem?: (query: Readonly<Record<string, unknown>>) => { readonly parameter: string; readonly reason: string } | undefined;
+  /**
+   * Rewrites the query into the world parameters it means, before the world is built (routes
+   * resolve relative dates first): performance-events turns `end_date` into the start_date of
+   * the `days` days up to it.
+   */
+  readonly resolveQuery?: <Q extends Readonly<Record<string, unknown>>>(query: Q) => Q;
   /**
    * Opts the entity in to `format=bulk` (OpenSearch `_bulk` NDJSON, `_id` = primary key):
    * the default index name; `index=` overrides it per request.
@@ -369,6 +375,7 @@ export const ENTITIES = {
     schema: PerformanceEventSchema,
     params: PerformanceParams,
     queryProblem: performanceQueryProblem,
+    resolveQuery: performanceQuery,
     bulkIndex: 'ecommerce_performance_demo',
     primaryKey: 'event_id',
     foreignKeys: {},
@@ -376,7 +383,7 @@ export const ENTITIES = {
     group: 'Observability',
     summary: 'Service telemetry with incidents',
     description:
-      'One event per request to the shop platform (search, product, cart, checkout, payment, order, inventory, user and shipping services), in time order: a daily traffic schedule (~10 TPS at night, lunch and evening peaks to ~60 TPS at the defaults), 1-2% errors at 200-800 ms normally, and 2-3 incidents a day (payment gateway timeout, database connection pool exhaustion, memory pressure, circuit breaker activation, upstream service degradation) during which the affected services answer in 5-35 s and fail 25-40% of the time for 5-15 minutes, then recover over 5-10 minutes. The range is start_date + `days` (end_date does not apply; scale, sizes and locale do not change it). Population: the events of that schedule, ~16 million for a week at the defaults. `format=bulk` gives OpenSearch `_bulk` NDJSON for index `ecommerce_performance_demo` (`index=` overrides); the index mapping is at /api/v1/performance-events/mapping and the ground-truth incidents at /api/v1/performance-events/incidents.',
+      'One event per request to the shop platform (search, product, cart, checkout, payment, order, inventory, user and shipping services), in time order: a daily traffic schedule (~10 TPS at night, lunch and evening peaks to ~60 TPS at the defaults), 1-2% errors at 200-800 ms normally, and 2-3 incidents a day (payment gateway timeout, database connection pool exhaustion, memory pressure, circuit breaker activation, upstream service degradation) during which the affected services answer in 5-35 s and fail 25-40% of the time for 5-15 minutes, then recover over 5-10 minutes. The range is start_date + `days`, or the `days` days up to end_date when end_date is given instead (`end_date=today` ends it today; the response reports the range in X-Date-Window); scale, sizes and locale do not change it. `scenario=demo` places exactly the three incidents of the reference demo on the last three days. Population: the events of that schedule, ~16 million for a week at the defaults. `format=bulk` gives OpenSearch `_bulk` NDJSON for index `ecommerce_performance_demo` (`index=` overrides); the index mapping is at /api/v1/performance-events/mapping and the ground-truth incidents at /api/v1/performance-events/incidents.',
     create: (w) => new PerformanceEventGenerator(w),
   }),
   // @performance

@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, FORMAT_NAMES, formatStream, type FormatName } from '../formats/index.js';
-import { isoMillis, performanceQueryProblem, type PerformanceEventGenerator } from '../generators/performance-events.js';
+import { isoMillis, performanceQuery, performanceQueryProblem, type PerformanceEventGenerator } from '../generators/performance-events.js';
 import { ENTITIES } from '../generators/registry.js';
 import { World } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
@@ -10,7 +10,7 @@ import { PerformanceIncidentSchema, PerformanceParams } from '../schemas/perform
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { chooseFormat } from './entities.js';
-import { worldSpecFrom, type WorldParams as WorldQuery } from './world-query.js';
+import { resolveRelativeDates, worldSpecFrom, type WorldParams as WorldQuery } from './world-query.js';
 
 const ENTITY = 'performance-events';
 const definition = ENTITIES[ENTITY];
@@ -115,9 +115,10 @@ export default async function performanceRoutes(app: FastifyInstance): Promise<v
       },
     },
     async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply: FastifyReply) => {
-      const query = request.query;
-      const problem = performanceQueryProblem(Object.fromEntries(Object.entries(query).filter(([name]) => !PAGING.has(name))));
+      const given = resolveRelativeDates(request.query);
+      const problem = performanceQueryProblem(Object.fromEntries(Object.entries(given).filter(([name]) => !PAGING.has(name))));
       if (problem) throw badParameter(problem.parameter, problem.reason);
+      const query = performanceQuery(given);
       const params = Object.fromEntries(
         Object.keys(PerformanceParams).flatMap((name) => {
           const value = query[name];

@@ -36,11 +36,11 @@ export const WorldQueryFields = {
   ) as Record<(typeof SIZED_ENTITIES)[number], ReturnType<typeof Type.Integer>>,
   locale: OneOf(LOCALES, 'Names, addresses, phone formats, postcodes, currency and tax: en_US (USD, state sales tax) or en_GB (GBP, 20% VAT, UK postcodes).'),
   start_date: Type.String({
-    description: `First day of the date window (YYYY-MM-DD, or an ISO 8601 date-time). Default ${DEFAULT_START_DATE}.`,
+    description: `First day of the date window (YYYY-MM-DD, an ISO 8601 date-time, or today, yesterday, today-<n>d: resolved by the server and reported in X-Date-Window). Default ${DEFAULT_START_DATE}.`,
     examples: [DEFAULT_START_DATE],
   }),
   end_date: Type.String({
-    description: `Last day of the date window, inclusive (YYYY-MM-DD, or an exclusive ISO 8601 date-time). Default ${DEFAULT_END_DATE}.`,
+    description: `Last day of the date window, inclusive (YYYY-MM-DD, an exclusive ISO 8601 date-time, or today, yesterday, today-<n>d: resolved by the server and reported in X-Date-Window). Default ${DEFAULT_END_DATE}.`,
     examples: [DEFAULT_END_DATE],
   }),
 };
