@@ -26,9 +26,21 @@ export interface GcsConfig {
   readonly apiEndpoint?: string;
 }
 
+/** Where the webhook secret lives in Google Secret Manager (SECRET_ID). */
+export interface SecretManagerConfig {
+  /** A secret id (in GOOGLE_CLOUD_PROJECT), `projects/<p>/secrets/<s>` or a full version name. */
+  readonly secretId: string;
+  readonly projectId?: string;
+  /** An emulator or private endpoint (SECRET_MANAGER_API_ENDPOINT); credentials are not sent to it. */
+  readonly apiEndpoint?: string;
+}
+
 export interface WebhookConfig {
   readonly endpoint: string;
-  readonly secret: string;
+  /** STREAM_SECRET; absent when SECRET_ID names it (then read it with webhookSecret()). */
+  readonly secret?: string;
+  /** SECRET_ID: the secret is read from Secret Manager on first use (STREAM_SECRET wins when both are set). */
+  readonly secretManager?: SecretManagerConfig;
   /** Largest `count` one request may ask for (STREAM_MAX_COUNT, default 1,000). */
   readonly maxCount: number;
   /** Per-attempt timeout (STREAM_TIMEOUT_MS, default 10,000). */
@@ -140,14 +152,30 @@ function gcs(env: Env): GcsConfig | undefined {
 function webhook(env: Env): WebhookConfig | undefined {
   const endpoint = url(env, 'STREAM_ENDPOINT', ['http:', 'https:']);
   const secret = value(env, 'STREAM_SECRET');
+  const secretId = value(env, 'SECRET_ID');
   if (endpoint === undefined) {
     if (secret !== undefined) throw new ConfigError('STREAM_ENDPOINT: required with STREAM_SECRET');
     return undefined;
   }
-  if (secret === undefined) throw new ConfigError('STREAM_SECRET: required with STREAM_ENDPOINT (every request is signed with it)');
+  if (secret === undefined && secretId === undefined) {
+    throw new ConfigError('STREAM_SECRET: required with STREAM_ENDPOINT (every request is signed with it), or SECRET_ID naming it in Secret Manager');
+  }
+  let secretManager: SecretManagerConfig | undefined;
+  if (secret === undefined && secretId !== undefined) {
+    const projectId = value(env, 'GOOGLE_CLOUD_PROJECT');
+    if (!/^projects\//.test(secretId) && projectId === undefined) {
+      throw new ConfigError(`GOOGLE_CLOUD_PROJECT: required with SECRET_ID '${secretId}' (or give SECRET_ID as projects/<project>/secrets/<secret>)`);
+    }
+    if (!/^(projects\/[^/]+\/secrets\/)?[A-Za-z0-9_-]{1,255}(\/versions\/(latest|[0-9]+))?$/.test(secretId)) {
+      throw new ConfigError(`SECRET_ID: '${secretId}' is not a secret id (letters, digits, _ and -) or projects/<project>/secrets/<secret>[/versions/<version>]`);
+    }
+    const apiEndpoint = url(env, 'SECRET_MANAGER_API_ENDPOINT', ['http:', 'https:']);
+    secretManager = { secretId, ...(projectId ? { projectId } : {}), ...(apiEndpoint ? { apiEndpoint } : {}) };
+  }
   return {
     endpoint,
-    secret,
+    ...(secret !== undefined ? { secret } : {}),
+    ...(secretManager ? { secretManager } : {}),
     maxCount: integer(env, 'STREAM_MAX_COUNT', 1000, 1, 10_000_000),
     timeoutMs: integer(env, 'STREAM_TIMEOUT_MS', 10_000, 1, 600_000),
     retries: integer(env, 'STREAM_RETRIES', 5, 0, 20),

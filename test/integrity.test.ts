@@ -218,10 +218,29 @@ const MONEY: readonly Rule[] = [
     show: 'p.payment_id, p.order_id, p.amount, o.total, p.currency, o.currency, p.user_id, o.user_id AS order_user',
   },
   {
-    name: 'refund_amount <= quantity x unit_price of the returned line, and return quantity <= line quantity',
+    name: 'return quantity <= line quantity, and a return is of its own order',
     from: 'returns r JOIN order_items i USING (order_item_id)',
-    holds: 'r.refund_amount <= r.quantity * i.unit_price AND r.quantity <= i.quantity',
+    holds: 'r.quantity <= i.quantity AND r.order_id = i.order_id AND r.product_id = i.product_id',
     show: 'r.return_id, r.quantity, i.quantity AS line_quantity, i.unit_price, r.refund_amount, r.status',
+  },
+  {
+    // What was paid for the returned units: the line's exact pro-rata share of the goods paid
+    // (subtotal - discount + tax), times returned / bought units. No rounding allowance.
+    name: 'refund <= what was paid for the returned units after the order discount (tax included, shipping not), and <= the payment',
+    from: `returns r JOIN order_items i USING (order_item_id) JOIN orders o ON o.order_id = r.order_id
+           JOIN payments p ON p.order_id = r.order_id`,
+    holds: `r.refund_amount <= i.total * r.quantity * (o.subtotal - o.discount + o.tax) / (o.subtotal * i.quantity)
+            AND r.refund_amount <= p.amount`,
+    show: `r.return_id, r.quantity, i.quantity AS line_quantity, i.total AS line_total, o.subtotal, o.discount, o.tax,
+           p.amount AS paid, r.refund_amount`,
+  },
+  {
+    name: 'a refunded change-of-mind return keeps a restocking fee; other accepted returns refund the units in full (to the cent)',
+    from: 'returns r JOIN order_items i USING (order_item_id) JOIN orders o ON o.order_id = r.order_id',
+    where: `r.status IN ('approved', 'refunded') AND o.subtotal > 0`,
+    holds: `r.refund_amount = round(floor(i.total * 100 * r.quantity * (o.subtotal - o.discount + o.tax) / (o.subtotal * i.quantity))
+              * CASE WHEN r.reason = 'changed_mind' THEN 0.9 ELSE 1 END) / 100`,
+    show: 'r.return_id, r.reason, r.quantity, i.quantity AS line_quantity, i.total AS line_total, o.subtotal, o.discount, o.tax, r.refund_amount',
   },
   {
     name: 'return currency = order currency',
@@ -499,10 +518,24 @@ const EN_GB: readonly Rule[] = [
             UNION ALL SELECT country FROM vendors UNION ALL SELECT country FROM warehouses) x`,
     holds: `country = 'GB'`,
   },
+  {
+    name: 'en_GB: phone numbers are 11 digits with the leading 0, mobile (071-075, 077-079) or geographic (01, 02), never freephone or unallocated',
+    from: `(SELECT user_id::text AS id, phone_number FROM users UNION ALL SELECT vendor_id::text, phone_number FROM vendors) x`,
+    holds: `replace(phone_number, ' ', '') ~ '^0(7[1-57-9]|1|2[0389])[0-9]+$' AND length(replace(phone_number, ' ', '')) = 11`,
+    show: 'id, phone_number',
+  },
 ];
 
 const EN_US: readonly Rule[] = [
   currencyRule('en_US', 'USD'),
+  {
+    // Rounding to the cent moves the rate of a $100+ taxable amount by at most 0.005%.
+    name: 'en_US: sales tax is per state: one rate for every order shipped to a state',
+    from: `(SELECT shipping_state, min(tax / (subtotal - discount)) AS low, max(tax / (subtotal - discount)) AS high, count(*) AS n
+            FROM orders WHERE subtotal - discount >= 100 GROUP BY shipping_state) x`,
+    holds: 'high - low <= 0.0001',
+    show: 'shipping_state, low, high, n',
+  },
   {
     name: 'en_US: sales tax between 0% and 10.35% of (subtotal - discount)',
     from: 'orders',

@@ -7,7 +7,7 @@ export interface Place {
   /** US state code, or the UK county/region. */
   readonly state: string;
   readonly postcode: (rng: Rng) => string;
-  /** Sales tax (US, combined state + local) or VAT (UK) applied to orders shipped here. */
+  /** Sales tax of the state (US, state + average local rate) or VAT (UK) applied to orders shipped here. */
   readonly taxRate: number;
 }
 
@@ -47,48 +47,58 @@ export function fillPattern(rng: Rng, pattern: string, letters = 'ABCDEFGHIJKLMN
   return out;
 }
 
-// US: [city, state, first ZIP, last ZIP, combined sales tax, weight ~ population in millions]
-const US_PLACES: ReadonlyArray<readonly [string, string, number, number, number, number]> = [
-  ['New York', 'NY', 10001, 10292, 0.08875, 8.3],
-  ['Los Angeles', 'CA', 90001, 90089, 0.095, 3.9],
-  ['Chicago', 'IL', 60601, 60661, 0.1025, 2.7],
-  ['Houston', 'TX', 77001, 77099, 0.0825, 2.3],
-  ['Phoenix', 'AZ', 85001, 85055, 0.086, 1.6],
-  ['Philadelphia', 'PA', 19102, 19154, 0.08, 1.6],
-  ['San Antonio', 'TX', 78201, 78266, 0.0825, 1.5],
-  ['San Diego', 'CA', 92101, 92199, 0.0775, 1.4],
-  ['Dallas', 'TX', 75201, 75398, 0.0825, 1.3],
-  ['San Jose', 'CA', 95110, 95196, 0.09375, 1.0],
-  ['Austin', 'TX', 78701, 78759, 0.0825, 1.0],
-  ['Jacksonville', 'FL', 32099, 32277, 0.075, 0.95],
-  ['Columbus', 'OH', 43085, 43235, 0.08, 0.9],
-  ['Charlotte', 'NC', 28201, 28299, 0.0725, 0.9],
-  ['Indianapolis', 'IN', 46201, 46298, 0.07, 0.88],
-  ['San Francisco', 'CA', 94102, 94188, 0.08625, 0.87],
-  ['Seattle', 'WA', 98101, 98199, 0.1035, 0.75],
-  ['Denver', 'CO', 80201, 80299, 0.0881, 0.72],
-  ['Washington', 'DC', 20001, 20099, 0.06, 0.7],
-  ['Nashville', 'TN', 37201, 37250, 0.0925, 0.69],
-  ['Boston', 'MA', 2108, 2137, 0.0625, 0.68],
-  ['Portland', 'OR', 97201, 97299, 0, 0.65],
-  ['Las Vegas', 'NV', 89101, 89199, 0.08375, 0.64],
-  ['Detroit', 'MI', 48201, 48288, 0.06, 0.63],
-  ['Memphis', 'TN', 38101, 38197, 0.0975, 0.63],
-  ['Louisville', 'KY', 40201, 40299, 0.06, 0.62],
-  ['Baltimore', 'MD', 21201, 21298, 0.06, 0.58],
-  ['Milwaukee', 'WI', 53201, 53295, 0.055, 0.57],
-  ['Albuquerque', 'NM', 87101, 87199, 0.07875, 0.56],
-  ['Sacramento', 'CA', 94203, 94299, 0.0875, 0.52],
-  ['Atlanta', 'GA', 30301, 30399, 0.089, 0.5],
-  ['Kansas City', 'MO', 64101, 64199, 0.08985, 0.5],
-  ['Omaha', 'NE', 68101, 68198, 0.07, 0.48],
-  ['Raleigh', 'NC', 27601, 27699, 0.0725, 0.47],
-  ['Miami', 'FL', 33101, 33299, 0.07, 0.45],
-  ['Minneapolis', 'MN', 55401, 55488, 0.08025, 0.43],
-  ['Tampa', 'FL', 33601, 33694, 0.075, 0.4],
-  ['Cleveland', 'OH', 44101, 44199, 0.08, 0.37],
-  ['Pittsburgh', 'PA', 15201, 15295, 0.07, 0.3],
-  ['Salt Lake City', 'UT', 84101, 84199, 0.0775, 0.2],
+/**
+ * Sales tax per state: the state rate plus the state's average local rate (one rate per state,
+ * so every address of a state pays the same; Oregon has none, DC is its own jurisdiction).
+ */
+export const US_STATE_SALES_TAX: Readonly<Record<string, number>> = {
+  AZ: 0.0852, CA: 0.0885, CO: 0.0781, DC: 0.06, FL: 0.07, GA: 0.0742, IL: 0.0886, IN: 0.07, KY: 0.06,
+  MA: 0.0625, MD: 0.06, MI: 0.06, MN: 0.0804, MO: 0.084, NC: 0.07, NE: 0.0697, NM: 0.0762, NV: 0.0824,
+  NY: 0.0853, OH: 0.0724, OR: 0, PA: 0.0634, TN: 0.0956, TX: 0.082, UT: 0.0725, WA: 0.0938, WI: 0.057,
+};
+
+// US: [city, state, first ZIP, last ZIP, weight ~ population in millions]
+const US_PLACES: ReadonlyArray<readonly [string, string, number, number, number]> = [
+  ['New York', 'NY', 10001, 10292, 8.3],
+  ['Los Angeles', 'CA', 90001, 90089, 3.9],
+  ['Chicago', 'IL', 60601, 60661, 2.7],
+  ['Houston', 'TX', 77001, 77099, 2.3],
+  ['Phoenix', 'AZ', 85001, 85055, 1.6],
+  ['Philadelphia', 'PA', 19102, 19154, 1.6],
+  ['San Antonio', 'TX', 78201, 78266, 1.5],
+  ['San Diego', 'CA', 92101, 92199, 1.4],
+  ['Dallas', 'TX', 75201, 75398, 1.3],
+  ['San Jose', 'CA', 95110, 95196, 1.0],
+  ['Austin', 'TX', 78701, 78759, 1.0],
+  ['Jacksonville', 'FL', 32099, 32277, 0.95],
+  ['Columbus', 'OH', 43085, 43235, 0.9],
+  ['Charlotte', 'NC', 28201, 28299, 0.9],
+  ['Indianapolis', 'IN', 46201, 46298, 0.88],
+  ['San Francisco', 'CA', 94102, 94188, 0.87],
+  ['Seattle', 'WA', 98101, 98199, 0.75],
+  ['Denver', 'CO', 80201, 80299, 0.72],
+  ['Washington', 'DC', 20001, 20099, 0.7],
+  ['Nashville', 'TN', 37201, 37250, 0.69],
+  ['Boston', 'MA', 2108, 2137, 0.68],
+  ['Portland', 'OR', 97201, 97299, 0.65],
+  ['Las Vegas', 'NV', 89101, 89199, 0.64],
+  ['Detroit', 'MI', 48201, 48288, 0.63],
+  ['Memphis', 'TN', 38101, 38197, 0.63],
+  ['Louisville', 'KY', 40201, 40299, 0.62],
+  ['Baltimore', 'MD', 21201, 21298, 0.58],
+  ['Milwaukee', 'WI', 53201, 53295, 0.57],
+  ['Albuquerque', 'NM', 87101, 87199, 0.56],
+  ['Sacramento', 'CA', 94203, 94299, 0.52],
+  ['Atlanta', 'GA', 30301, 30399, 0.5],
+  ['Kansas City', 'MO', 64101, 64199, 0.5],
+  ['Omaha', 'NE', 68101, 68198, 0.48],
+  ['Raleigh', 'NC', 27601, 27699, 0.47],
+  ['Miami', 'FL', 33101, 33299, 0.45],
+  ['Minneapolis', 'MN', 55401, 55488, 0.43],
+  ['Tampa', 'FL', 33601, 33694, 0.4],
+  ['Cleveland', 'OH', 44101, 44199, 0.37],
+  ['Pittsburgh', 'PA', 15201, 15295, 0.3],
+  ['Salt Lake City', 'UT', 84101, 84199, 0.2],
 ];
 
 // UK: [post town, county or region, postcode areas, first district, last district, weight]
@@ -125,12 +135,43 @@ const UK_PLACES: ReadonlyArray<readonly [string, string, readonly string[], numb
   ['Exeter', 'Devon', ['EX'], 1, 6, 0.13],
 ];
 
+/**
+ * UK mobile numbers are 07 then 1-5 or 7-9 (070 is personal numbering, 076 pagers): 11 digits,
+ * written 07xxx xxxxxx.
+ */
+const UK_MOBILE_THIRD_DIGITS = ['1', '2', '3', '4', '5', '7', '8', '9'] as const;
+
+/**
+ * Ofcom's ranges reserved for drama (never allocated to a subscriber), as fillPattern patterns:
+ * 11 digits with the leading 0, in the national written form.
+ */
+export const UK_DRAMA_LANDLINES = [
+  '020 7946 0###', // London
+  '0113 496 0###', // Leeds
+  '0114 496 0###', // Sheffield
+  '0115 496 0###', // Nottingham
+  '0116 496 0###', // Leicester
+  '0117 496 0###', // Bristol
+  '0118 496 0###', // Reading
+  '0121 496 0###', // Birmingham
+  '0131 496 0###', // Edinburgh
+  '0141 496 0###', // Glasgow
+  '0151 496 0###', // Liverpool
+  '0161 496 0###', // Manchester
+  '0191 498 0###', // Tyneside
+  '028 9649 6###', // Northern Ireland
+  '029 2018 0###', // Cardiff
+  '01632 960###', // no area
+] as const;
+
 // The inward code's two letters never use C, I, K, M, O or V (Royal Mail rule).
 const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
 
 function usPlaces(): WeightedChoice<Place> {
   return new WeightedChoice(
-    US_PLACES.map(([city, state, first, last, taxRate, weight]) => {
+    US_PLACES.map(([city, state, first, last, weight]) => {
+      const taxRate = US_STATE_SALES_TAX[state];
+      if (taxRate === undefined) throw new Error(`no sales tax for state ${state}`);
       const place: Place = {
         city,
         state,
@@ -172,8 +213,6 @@ function build(code: LocaleCode): LocaleProfile {
   if (code === 'en_GB') {
     const fakerLocales = [en_GB, en, base];
     const faker = new Faker({ locale: fakerLocales });
-    const formats = faker.definitions.phone_number.format;
-    const landline = formats.national ?? [];
     return {
       code,
       country: 'GB',
@@ -182,11 +221,9 @@ function build(code: LocaleCode): LocaleProfile {
       ...namesOf(faker),
       streetSuffixes: faker.definitions.location.street_suffix,
       emailDomains: [...faker.definitions.internet.free_email, 'btinternet.com', 'outlook.com'],
-      // Most UK customers give a mobile: 07xxx xxxxxx.
-      phone: (rng) =>
-        rng.chance(0.7)
-          ? `07${String(rng.int(1000)).padStart(3, '0')} ${String(rng.int(1_000_000)).padStart(6, '0')}`
-          : fillPattern(rng, rng.pick(landline)),
+      // Most UK customers give a mobile: 07xxx xxxxxx in the mobile ranges; landlines are
+      // Ofcom's drama numbers, so no real household's number is printed.
+      phone: (rng) => (rng.chance(0.7) ? fillPattern(rng, `07${rng.pick(UK_MOBILE_THIRD_DIGITS)}## ######`) : fillPattern(rng, rng.pick(UK_DRAMA_LANDLINES))),
       fakerLocales,
     };
   }

@@ -10,7 +10,7 @@ import {
 } from '../schemas/performance-event.js';
 import { EntityGenerator, scramble } from './entity.js';
 import { Rng, WeightedChoice, cumulative, drawIndex, tagOf } from './random.js';
-import { DAY, HOUR, MINUTE, iso, isoDate } from './time.js';
+import { DAY, HOUR, MINUTE, iso, isoDate, parseDate } from './time.js';
 import type { World } from './world.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -26,6 +26,8 @@ export interface PerformanceSettings {
   readonly errorRateNormal: number;
   /** Undefined: drawn from 0.25-0.40 per incident. */
   readonly errorRateIncident: number | undefined;
+  /** 'demo': the reference demo's three pinned incidents instead of drawn ones. */
+  readonly scenario: 'random' | 'demo';
 }
 
 export const PERFORMANCE_DEFAULTS = { days: 7, baseTps: 20, peakMultiplier: 2.5, errorRateNormal: 0.015 } as const;
@@ -47,7 +49,31 @@ export function performanceSettings(params: Readonly<Record<string, unknown>>): 
     peakMultiplier: numberParam(params, 'peak_multiplier') ?? PERFORMANCE_DEFAULTS.peakMultiplier,
     errorRateNormal: numberParam(params, 'error_rate_normal') ?? PERFORMANCE_DEFAULTS.errorRateNormal,
     errorRateIncident: numberParam(params, 'error_rate_incident'),
+    scenario: params.scenario === 'demo' ? 'demo' : 'random',
   };
+}
+
+/**
+ * The range of performance-events is start_date + days. With end_date (and no start_date) it
+ * is the `days` days up to end_date instead: the query with the start that gives it, for
+ * routes to build the world from, after performanceQueryProblem has checked the query as
+ * given. Relative dates (`today`) must be resolved before.
+ */
+export function performanceQuery<Q extends Readonly<Record<string, unknown>>>(query: Q): Q {
+  const end = query.end_date;
+  const days = numberParam(query, 'days') ?? PERFORMANCE_DEFAULTS.days;
+  if (typeof query.start_date === 'string' && end === undefined) {
+    // The world's window must end after its start, wherever start_date lies.
+    const startMs = parseDate(query.start_date, false);
+    return startMs === undefined ? query : { ...query, end_date: new Date(startMs + days * DAY).toISOString() };
+  }
+  if (typeof end !== 'string' || query.start_date !== undefined) return query;
+  const endMs = parseDate(end, true);
+  if (endMs === undefined) return query; // worldSpecFrom names the bad end_date
+  const startMs = endMs - days * DAY;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(end);
+  // end_date stays: the world's window must still end after its start.
+  return { ...query, start_date: dateOnly ? isoDate(startMs) : new Date(startMs).toISOString() };
 }
 
 /**
@@ -56,13 +82,15 @@ export function performanceSettings(params: Readonly<Record<string, unknown>>): 
  * may hold. Returns the offending parameter and why, or undefined.
  */
 export function performanceQueryProblem(query: Readonly<Record<string, unknown>>): { parameter: string; reason: string } | undefined {
-  if (query.end_date !== undefined) {
+  if (query.end_date !== undefined && query.start_date !== undefined) {
     return {
       parameter: 'end_date',
-      reason: 'does not apply to performance-events: the range starts at start_date and lasts `days` days (default 7); use days instead',
+      reason: 'give start_date or end_date, not both: the range is `days` days (default 7) from start_date, or up to end_date',
     };
   }
   const s = performanceSettings(query);
+  if (s.scenario === 'demo' && s.days < 3) return { parameter: 'days', reason: `scenario=demo places incidents on the last three days of the range: needs days >= 3, got ${s.days}` };
+  if (s.scenario === 'demo' && s.incidentsPerDay !== undefined) return { parameter: 'incidents_per_day', reason: 'does not apply with scenario=demo (exactly three pinned incidents)' };
   const upper = s.days * (DAY / 1000) * peakRate(s) * 1.25;
   if (upper > MAX_EVENTS) {
     return {
@@ -137,6 +165,9 @@ const KINDS: readonly TransactionKind[] = [
   { type: 'shipping_quote', service: 'shipping-service', method: 'POST', endpoint: '/api/v1/shipping/quote', okStatus: 200, median: 400, share: 4 },
 ];
 const KIND_CHOICE = new WeightedChoice(KINDS.map((kind, k) => [k, kind.share] as const));
+const KIND_SHARE_TOTAL = KINDS.reduce((sum, kind) => sum + kind.share, 0);
+/** The reference demo's evidence: about this many payment timeout errors in its first scenario. */
+export const DEMO_PAYMENT_TIMEOUTS = 65;
 const SERVICE_INDEX = new Map<ServiceName, number>(SERVICES.map((name, k) => [name, k]));
 const serviceIndex = (name: ServiceName) => SERVICE_INDEX.get(name) as number;
 const KIND_SERVICE = KINDS.map((kind) => serviceIndex(kind.service));
@@ -390,8 +421,51 @@ export class PerformanceEventGenerator extends EntityGenerator<PerformanceEvent>
     this.population = total;
 
     this.minuteIncident = new Int32Array(M).fill(-1);
-    for (let d = 0; d < s.days; d++) this.planDay(d, rng);
+    if (s.scenario === 'demo') this.planDemo();
+    else for (let d = 0; d < s.days; d++) this.planDay(d, rng);
     this.incidentPlans.forEach((incident, k) => this.minuteIncident.fill(k, incident.start, incident.recoveryEnd));
+  }
+
+  /**
+   * The reference demo's incidents, pinned on the last three days of the range (UTC): memory
+   * pressure two days before the last, 18:30-18:45, degrading gradually; database connection
+   * pool exhaustion the day before, 12:15-12:25 in the lunch peak; a payment gateway timeout on
+   * the last day, 14:25-14:35, whose error rate is set so that about 65 requests fail with the
+   * timeout, until the circuit breaker opens.
+   */
+  private planDemo(): void {
+    const last = (this.settings.days - 1) * 1440;
+    const kind = (type: IncidentType) => INCIDENT_KINDS.find((k) => k.type === type) as IncidentKind;
+    const pins = [
+      { day: last - 2 * 1440, at: 18 * 60 + 30, duration: 15, recovery: 10, kind: kind('memory_pressure'), culprit: 'checkout-service', detail: 3584, errors: 0 },
+      { day: last - 1440, at: 12 * 60 + 15, duration: 10, recovery: 8, kind: kind('database_connection_pool_exhaustion'), culprit: 'orders-db-primary', detail: 184, errors: 0 },
+      { day: last, at: 14 * 60 + 25, duration: 10, recovery: 7, kind: kind('payment_gateway_timeout'), culprit: 'adyen-gateway', detail: 25_000, errors: DEMO_PAYMENT_TIMEOUTS },
+    ];
+    for (const pin of pins) {
+      const start = pin.day + pin.at;
+      const end = start + pin.duration;
+      const affects = new Uint8Array(SERVICES.length);
+      for (const name of pin.kind.affected) affects[serviceIndex(name)] = 1;
+      // Expected requests of the affected services in the active phase: the error rate that makes `errors` of them fail.
+      const share = KINDS.reduce((sum, k, j) => sum + (affects[KIND_SERVICE[j] as number] === 1 ? k.share : 0), 0) / KIND_SHARE_TOTAL;
+      const exposed = ((this.prefix[end] as number) - (this.prefix[start] as number)) * share;
+      const errorRate = pin.errors > 0 && exposed > 0 ? Math.min(0.4, Math.round((pin.errors / exposed) * 1000) / 1000) : 0.32;
+      const rootCause =
+        pin.kind.type === 'payment_gateway_timeout'
+          ? `${pin.culprit} stopped answering at 14:25; about ${pin.errors} payment authorisations failed with the 25 s gateway timeout and the wait cascaded into checkout, until the circuit breaker on ${pin.culprit} opened at 14:35 and payments failed over to the backup gateway`
+          : pin.kind.rootCause(pin.culprit);
+      this.incidentPlans.push({
+        id: `INC-${isoDate(this.rangeStart + pin.day * MINUTE).replace(/-/g, '')}-01`,
+        kind: pin.kind,
+        start,
+        end,
+        recoveryEnd: end + pin.recovery,
+        errorRate,
+        message: pin.kind.message(pin.culprit, pin.detail),
+        rootCause,
+        affects,
+      });
+    }
   }
 
   /** Draws day d's incidents: count, types, non-overlapping times weighted by traffic. */

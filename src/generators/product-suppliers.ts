@@ -35,15 +35,11 @@ export class ProductSupplierGenerator extends ChildGenerator<ProductSupplier> {
   private readonly countRng = new Rng();
   private readonly planRng = new Rng();
   private readonly plans: RecordCache<readonly number[]>;
-  /** Department index of each category id (48 fixed categories). */
-  private readonly departmentOfCategory: ReadonlyMap<string, number>;
 
   constructor(world: World) {
     super(world, 'product-suppliers');
     this.parents = world.sizes.products;
     this.suppliers = world.generator('suppliers');
-    const categories = world.generator('categories');
-    this.departmentOfCategory = new Map(CATEGORY_NODES.map((node) => [categories.idOf(node.index), DEPARTMENTS.indexOf(node.department)]));
     this.plans = new RecordCache((p) => this.plan(p), this.parents, 16_384);
   }
 
@@ -60,8 +56,9 @@ export class ProductSupplierGenerator extends ChildGenerator<ProductSupplier> {
   private plan(product: number): readonly number[] {
     const count = this.childCount(product);
     const n = this.suppliers.population;
-    const category = this.world.generator('products').record(product).category_id;
-    const department = this.departmentOfCategory.get(category) ?? 0;
+    // From the category draw alone: the product record names its preferred supplier, so it cannot be read here.
+    const node = CATEGORY_NODES[this.world.generator('products').categoryIndex(product)];
+    const department = node ? DEPARTMENTS.indexOf(node.department) : 0;
     const stride = DEPARTMENTS.length;
     // Suppliers of the product's department are department, department + 8, …; too few of them
     // (a tiny world) and any supplier will do.

@@ -16,9 +16,30 @@ const CLOSERS = [
 ];
 const ADJECTIVES = ['Classic', 'Pro', 'Ultra', 'Essential', 'Premium', 'Eco', 'Compact', 'Deluxe', 'Smart', 'Original', 'Lite', 'Max'];
 
+/** Dollars to pounds at a believable retail rate (shops price per market, not at the day's rate). */
+export const GBP_PER_USD = 0.79;
+
 /**
- * Catalogue products. Price is log-uniform inside the subcategory's band with retail endings
- * (.99, .49); cost is 35-75% of price; stock_quantity is the sum of the product's inventory.
+ * A shelf price in cents for a catalogue price drawn in US dollars. USD: whole dollars less
+ * a cent (`usual`) or 51 cents ($31.99, $31.49). GBP: converted at {@link GBP_PER_USD}, then
+ * UK price points: under £100 £x.99 (`usual`) or £x.49; from £100 whole pounds, £x9 (`usual`,
+ * £149, £1,199) or a round £x5/£x0 (£145, £150).
+ *
+ * @example
+ * pricePoint('USD', 31.7, true); // 3199
+ * pricePoint('GBP', 31.7, true); // 2499 (31.7 x 0.79 = 25.04)
+ */
+export function pricePoint(currency: string, usd: number, usual: boolean): number {
+  if (currency !== 'GBP') return Math.max(1, Math.round(usd)) * 100 - (usual ? 1 : 51);
+  const pounds = usd * GBP_PER_USD;
+  if (pounds < 99.5) return Math.max(1, Math.round(pounds)) * 100 - (usual ? 1 : 51);
+  return (usual ? Math.max(10, Math.round(pounds / 10) * 10) - 1 : Math.round(pounds / 5) * 5) * 100;
+}
+
+/**
+ * Catalogue products. Price is log-uniform inside the subcategory's band with the currency's
+ * price points ({@link pricePoint}); cost is 35-75% of price; stock_quantity is the sum of the
+ * product's inventory.
  *
  * @example
  * const p = new ProductGenerator(world).record(0); // p.cost < p.price
@@ -63,10 +84,9 @@ export class ProductGenerator extends EntityGenerator<Product> {
     const model = rng.chance(0.4) ? ` ${String.fromCharCode(65 + rng.int(26))}${rng.between(1, 9)}` : '';
     const adjective = rng.pick(ADJECTIVES);
     const name = `${brand} ${adjective} ${noun}${model}`;
-    // Log-uniform inside the band, then a retail ending.
+    // Log-uniform inside the band (US dollars), then a retail price point of the currency.
     const raw = Math.exp(rng.uniform(Math.log(sub.minPrice), Math.log(sub.maxPrice)));
-    const whole = Math.max(1, Math.round(raw));
-    const priceCents = whole * 100 - (rng.chance(0.8) ? 1 : 51);
+    const priceCents = pricePoint(profile.currency, raw, rng.chance(0.8));
     const costCents = Math.min(priceCents - 1, Math.max(1, Math.round(priceCents * rng.uniform(0.35, 0.75))));
     const weight = Math.round(rng.uniform(sub.minKg, sub.maxKg) * 100) / 100;
     const l = Math.max(1, Math.round(10 * Math.cbrt(weight * 4) * rng.uniform(0.8, 1.6)));
@@ -82,7 +102,9 @@ export class ProductGenerator extends EntityGenerator<Product> {
       sku: `${department}-${subCode}-${String(i + 1).padStart(6, '0')}`,
       name,
       category_id: this.world.generator('categories').idOf(node.index),
+      category: node.name,
       vendor_id: this.world.generator('vendors').idOf(vendor),
+      supplier: this.world.generator('suppliers').record(this.world.generator('product-suppliers').suppliersOf(i)[0] as number).name,
       brand,
       price: money(priceCents),
       cost: money(costCents),

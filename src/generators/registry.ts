@@ -55,7 +55,7 @@ import { ShopGenerator } from './shops.js';
 import { TransactionGenerator } from './transactions.js';
 // @imports-behaviour
 import { PerformanceEventSchema, PerformanceParams } from '../schemas/performance-event.js';
-import { PerformanceEventGenerator, performanceQueryProblem } from './performance-events.js';
+import { PerformanceEventGenerator, performanceQuery, performanceQueryProblem } from './performance-events.js';
 // @imports-performance
 
 /** What the rest of the service needs to know about an entity, in one place. */
@@ -74,6 +74,12 @@ export interface EntityDefinition<G extends EntityGenerator = EntityGenerator> {
    * returns the offending parameter and why, or undefined when the query is fine.
    */
   readonly queryProblem?: (query: Readonly<Record<string, unknown>>) => { readonly parameter: string; readonly reason: string } | undefined;
+  /**
+   * Rewrites the query into the world parameters it means, before the world is built (routes
+   * resolve relative dates first): performance-events turns `end_date` into the start_date of
+   * the `days` days up to it.
+   */
+  readonly resolveQuery?: <Q extends Readonly<Record<string, unknown>>>(query: Q) => Q;
   /**
    * Opts the entity in to `format=bulk` (OpenSearch `_bulk` NDJSON, `_id` = primary key):
    * the default index name; `index=` overrides it per request.
@@ -253,7 +259,8 @@ export const ENTITIES = {
     xml: { root: 'returns', item: 'return' },
     group: 'Orders',
     summary: 'Returns',
-    description: 'Returns of a line of a delivered order, requested after delivery; refund never exceeds what was paid.',
+    description:
+      "Returns of a line of a delivered order, requested after delivery. The refund of an approved or refunded return is what the customer paid for the returned units: the line's pro-rata share of subtotal - discount + tax (shipping is not refunded), rounded down to the cent, less a 10% restocking fee for change-of-mind returns; it never exceeds the payment.",
     create: (w) => new ReturnGenerator(w),
   }),
   reviews: define({
@@ -264,7 +271,7 @@ export const ENTITIES = {
     group: 'Engagement',
     summary: 'Product reviews',
     description:
-      'Verified reviews of delivered order lines by the customer who bought them, written after delivery (about 11% of delivered lines; more for late parcels and returned lines), then unverified reviews without an order (0.25 x users). Ratings 1-5 are J-shaped (mostly 5, a bump at 1) and drop with a bad experience; title and body agree with the rating.',
+      'Verified reviews of delivered order lines by the customer who bought them, written after delivery (about 11% of delivered lines; more for late parcels and returned lines), then unverified reviews without an order (up to 0.25 x users). One review per customer and product (a second purchase is not reviewed again), and a review is verified exactly when its author ordered the product before writing it: an unverified review is never about a product its author ordered. Ratings 1-5 are J-shaped (mostly 5, a bump at 1) and drop with a bad experience; title and body agree with the rating.',
     create: (w) => new ReviewGenerator(w),
   }),
   'support-tickets': define({
@@ -358,10 +365,9 @@ export const ENTITIES = {
     foreignKeys: { customer_id: 'users', product_id: 'products', shop_id: 'shops', session_id: 'sessions' },
     xml: { root: 'transactions', item: 'transaction' },
     group: 'Behaviour',
-    summary: 'UK store transactions',
+    summary: 'Store transactions (the UK simulator feed)',
     description:
-      "The UK store's transaction feed: one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price, subtotal = quantity x unit_price, tax = VAT on the subtotal, total = subtotal + tax. **Defaults to locale en_GB** (GBP, 20% VAT) when the request names no locale; `locale=en_US` gives USD with the shop city's sales tax. Population: 10,000 x scale (`transactions=` overrides).",
-    defaultLocale: 'en_GB',
+      "The store's transaction feed (the UK e-commerce simulator's): one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price in the same world, subtotal = quantity x unit_price, tax = the shop's VAT or state sales tax on the subtotal, total = subtotal + tax. Like every entity it follows the world's locale: `locale=en_GB` gives the UK shop (GBP, 20% VAT, UK shops) — pass it to products, shops and transactions alike for the simulator's workflow (see docs/uk-store.md). Population: 10,000 x scale (`transactions=` overrides).",
     create: (w) => new TransactionGenerator(w),
   }),
   // @behaviour
@@ -369,6 +375,7 @@ export const ENTITIES = {
     schema: PerformanceEventSchema,
     params: PerformanceParams,
     queryProblem: performanceQueryProblem,
+    resolveQuery: performanceQuery,
     bulkIndex: 'ecommerce_performance_demo',
     primaryKey: 'event_id',
     foreignKeys: {},
@@ -376,7 +383,7 @@ export const ENTITIES = {
     group: 'Observability',
     summary: 'Service telemetry with incidents',
     description:
-      'One event per request to the shop platform (search, product, cart, checkout, payment, order, inventory, user and shipping services), in time order: a daily traffic schedule (~10 TPS at night, lunch and evening peaks to ~60 TPS at the defaults), 1-2% errors at 200-800 ms normally, and 2-3 incidents a day (payment gateway timeout, database connection pool exhaustion, memory pressure, circuit breaker activation, upstream service degradation) during which the affected services answer in 5-35 s and fail 25-40% of the time for 5-15 minutes, then recover over 5-10 minutes. The range is start_date + `days` (end_date does not apply; scale, sizes and locale do not change it). Population: the events of that schedule, ~16 million for a week at the defaults. `format=bulk` gives OpenSearch `_bulk` NDJSON for index `ecommerce_performance_demo` (`index=` overrides); the index mapping is at /api/v1/performance-events/mapping and the ground-truth incidents at /api/v1/performance-events/incidents.',
+      'One event per request to the shop platform (search, product, cart, checkout, payment, order, inventory, user and shipping services), in time order: a daily traffic schedule (~10 TPS at night, lunch and evening peaks to ~60 TPS at the defaults), 1-2% errors at 200-800 ms normally, and 2-3 incidents a day (payment gateway timeout, database connection pool exhaustion, memory pressure, circuit breaker activation, upstream service degradation) during which the affected services answer in 5-35 s and fail 25-40% of the time for 5-15 minutes, then recover over 5-10 minutes. The range is start_date + `days`, or the `days` days up to end_date when end_date is given instead (`end_date=today` ends it today; the response reports the range in X-Date-Window); scale, sizes and locale do not change it. `scenario=demo` places exactly the three incidents of the reference demo on the last three days. Population: the events of that schedule, ~16 million for a week at the defaults. `format=bulk` gives OpenSearch `_bulk` NDJSON for index `ecommerce_performance_demo` (`index=` overrides); the index mapping is at /api/v1/performance-events/mapping and the ground-truth incidents at /api/v1/performance-events/incidents.',
     create: (w) => new PerformanceEventGenerator(w),
   }),
   // @performance

@@ -14,11 +14,31 @@ const REASONS = new WeightedChoice<Reason>([
 const OUTCOMES = new WeightedChoice<'approved' | 'rejected' | 'refunded'>([['refunded', 76], ['approved', 12], ['rejected', 12]]);
 
 /**
- * Returns of one line of a delivered order, requested after delivery. Refunds never exceed
- * what was paid for the returned units (a 10% restocking fee applies to change-of-mind returns).
+ * What the customer paid, in cents, for `quantity` of the `lineQuantity` units of a line whose
+ * total is `lineCents`, on an order with `subtotal`, `discount` and `tax` (all cents): the line's
+ * pro-rata share of the goods paid for (subtotal - discount + tax; shipping is not refunded),
+ * i.e. the line after its share of the order discount plus the tax charged on that, rounded
+ * down to the cent. Rounding down (rather than a largest-remainder allocation, which can give
+ * a line one cent more than its exact share) keeps every refund at or below the exact share,
+ * however an auditor allocates the discount, and the refunds of all lines of an order never
+ * add up to more than its payment.
  *
  * @example
- * returns.record(0).refund_amount <= line.unit_price * returns.record(0).quantity;
+ * paidForUnits(2000, 2, 1, 5000, 500, 900); // 1 of 2 units of a 20.00 line: 10.80 (of 54.00 paid)
+ */
+export function paidForUnits(lineCents: number, lineQuantity: number, quantity: number, subtotal: number, discount: number, tax: number): number {
+  if (subtotal <= 0) return 0;
+  // Integers well below 2^53 (cents x units x cents), so the division is the only rounding.
+  return Math.floor((lineCents * quantity * (subtotal - discount + tax)) / (subtotal * lineQuantity));
+}
+
+/**
+ * Returns of one line of a delivered order, requested after delivery. The refund is what the
+ * customer paid for the returned units after the order's discount, tax included
+ * (`paidForUnits`); a 10% restocking fee applies to change-of-mind returns.
+ *
+ * @example
+ * returns.record(0).refund_amount <= paidForUnits(line, line.quantity, quantity, subtotal, discount, tax) / 100;
  */
 export class ReturnGenerator extends ChildGenerator<Return> {
   private readonly orders: OrderGenerator;
@@ -45,7 +65,7 @@ export class ReturnGenerator extends ChildGenerator<Return> {
     const quantity = line.quantity === 1 ? 1 : rng.between(1, line.quantity);
     const decidedAt = laterBy(rng, plan.returnRequestedAt, 6 * HOUR, 10 * DAY);
     const status = decidedAt < end ? OUTCOMES.draw(rng) : 'requested';
-    const paid = cents(line.unit_price) * quantity;
+    const paid = paidForUnits(cents(line.total), line.quantity, quantity, cents(parent.subtotal), cents(parent.discount), cents(parent.tax));
     const refund =
       status === 'refunded' || status === 'approved' ? (reason === 'changed_mind' ? Math.round(paid * 0.9) : paid) : 0;
     return {

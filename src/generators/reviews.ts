@@ -55,6 +55,18 @@ const RETURNED_UNHAPPY = ['Sent {them} back for a refund.', 'Returned {them} the
 
 const SALT_PICK = tagOf('reviewed-lines');
 const SALT_PRODUCT = tagOf('product-quality');
+const SALT_UNVERIFIED = tagOf('unverified-review');
+
+/**
+ * Which drawn reviews a real shop would not publish: a second review by one customer of one
+ * product, and an unverified review of a product the customer ordered.
+ */
+interface Suppressed {
+  /** Per order, a bit per reviewed line (by line number) whose product this customer already reviewed. */
+  readonly lines: Map<number, number>;
+  /** Unverified review slots whose (customer, product) is taken or was ordered. */
+  readonly slots: Set<number>;
+}
 
 interface Reviewed {
   /** Number of reviewed lines. */
@@ -91,15 +103,82 @@ export class ReviewGenerator extends ChildGenerator<Review> {
   }
 
   protected childCount(parent: number): number {
-    return parent < this.orderCount ? this.reviewed(parent).count : 1;
+    return parent < this.orderCount ? this.reviewed(parent).count : this.suppressed().slots.has(parent) ? 0 : 1;
+  }
+
+  private suppression: Suppressed | undefined;
+
+  /**
+   * One review per customer and product, and verified iff the customer ordered it: one pass
+   * over the orders (in index order, so the first reviewed purchase keeps its review) collects
+   * every (customer, product) ordered and every one reviewed, then the unverified slots are
+   * checked against both and against each other. The pass reads every order's lines, the cost
+   * of one full /orders read, once per world, when reviews are first asked for.
+   */
+  private suppressed(): Suppressed {
+    if (this.suppression) return this.suppression;
+    const products = this.world.sizes.products;
+    const key = (user: number, product: number) => user * products + product;
+    const ordered = new Set<number>();
+    const reviewedPairs = new Set<number>();
+    const lines = new Map<number, number>();
+    for (let o = 0; o < this.orderCount; o++) {
+      const user = this.orders.plan(o).user;
+      const bought = this.orders.lineProducts(o);
+      for (const product of bought) ordered.add(key(user, product));
+      const drawn = this.drawnLines(o);
+      let dropped = 0;
+      for (let k = 0; k < drawn.count; k++) {
+        const line = drawn.lines[k] as number;
+        const pair = key(user, bought[line] as number);
+        if (reviewedPairs.has(pair)) dropped |= 1 << line;
+        else reviewedPairs.add(pair);
+      }
+      if (dropped !== 0) lines.set(o, dropped);
+    }
+    const slots = new Set<number>();
+    for (let slot = this.orderCount; slot < this.parents; slot++) {
+      const { user, product } = this.unverifiedPair(slot);
+      const pair = key(user, product);
+      if (ordered.has(pair) || reviewedPairs.has(pair)) slots.add(slot);
+      else reviewedPairs.add(pair);
+    }
+    this.suppression = { lines, slots };
+    return this.suppression;
+  }
+
+  /** The customer and product of an unverified review slot: keyed by the slot, so known before the index. */
+  private unverifiedPair(slot: number): { user: number; product: number } {
+    const rng = this.lookupRng.key(this.world.seed, this.tag, slot, SALT_UNVERIFIED);
+    const user = rng.int(this.world.sizes.users);
+    const product = this.world.generator('products').popularIndex(rng.next());
+    return { user, product };
   }
 
   protected child(parent: number, k: number, i: number): Review {
     return parent < this.orderCount ? this.verified(parent, k, i) : this.unverified(i);
   }
 
-  /** Which lines of order o were reviewed and when: a replayable keyed draw per line. */
+  /** The reviewed lines of order o, without the ones suppressed as a second review of the product. */
   private reviewed(order: number): Reviewed {
+    // Suppression first: building it draws every order's lines into the same scratch.
+    const dropped = this.suppressed().lines.get(order);
+    const out = this.drawnLines(order);
+    if (dropped === undefined) return out;
+    let kept = 0;
+    for (let k = 0; k < out.count; k++) {
+      const line = out.lines[k] as number;
+      if ((dropped & (1 << line)) !== 0) continue;
+      out.lines[kept] = line;
+      out.times[kept] = out.times[k] as number;
+      kept++;
+    }
+    out.count = kept;
+    return out;
+  }
+
+  /** Which lines of order o the customer chose to review and when: a replayable keyed draw per line. */
+  private drawnLines(order: number): Reviewed {
     const out = this.scratch;
     out.count = 0;
     const plan = this.orders.plan(order);
@@ -161,8 +240,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     const rng = this.keyed(i);
     const users = this.world.generator('users');
     const products = this.world.generator('products');
-    const user = rng.int(users.population);
-    const product = products.popularIndex(rng.next());
+    const { user, product } = this.unverifiedPair(this.locate(i)[0]);
     const createdAt = busyMoment(rng, users.createdAt(user) + MINUTE, end);
     const rating = (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng);
     const noun = nounOf(products.record(product).name);

@@ -8,7 +8,7 @@ import { ApiError, badParameter } from '../plugins/errors.js';
 import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
 import { orderedStream } from '../render/pool.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
-import { worldSpecFrom } from './world-query.js';
+import { dateWindowHeader, resolveRelativeDates, worldSpecFrom } from './world-query.js';
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
 const PARALLEL_BATCH = 2048;
@@ -90,6 +90,14 @@ function linkHeader(request: FastifyRequest, seed: number, offset: number, limit
   return links.join(', ');
 }
 
+/** The dates a response covers (relative dates resolved): the world's window, or an entity's own range (performance-events). */
+function dateWindowOf(world: World, entity: EntityName): string {
+  const generator = world.generator(entity) as { rangeStart?: number; rangeEnd?: number };
+  return generator.rangeStart !== undefined && generator.rangeEnd !== undefined
+    ? dateWindowHeader(generator.rangeStart, generator.rangeEnd)
+    : dateWindowHeader(world.window.start, world.window.end);
+}
+
 const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1/${entity}?seed=42&limit=5&format=csv'`;
 
 /** `GET /api/v1/<entity>` for every entity of the registry. */
@@ -116,6 +124,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
                 'X-Total-Count': { type: 'integer', description: `Population of ${entity} in this world` },
                 'X-Seed': { type: 'integer', description: 'The seed of this world (drawn when not given)' },
                 Link: { type: 'string', description: 'RFC 8288 links to the first, previous, next and last pages' },
+                'X-Date-Window': { type: 'string', description: 'The dates the records cover, <start>/<end> (ISO 8601, end exclusive), relative dates such as end_date=today resolved: ask again with them for the same bytes' },
               },
               content: {
                 'application/json': { schema: Type.Array(itemRef) },
@@ -135,12 +144,13 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         },
       },
       async (request: FastifyRequest<{ Querystring: ListQuery }>, reply: FastifyReply) => {
-        const query = request.query;
-        if (query.offset !== undefined && query.page !== undefined) {
+        const given = resolveRelativeDates(request.query);
+        if (given.offset !== undefined && given.page !== undefined) {
           throw badParameter('page', 'use either offset or page, not both');
         }
-        const problem = definition.queryProblem?.(query);
+        const problem = definition.queryProblem?.(given);
         if (problem) throw badParameter(problem.parameter, problem.reason);
+        const query = definition.resolveQuery ? definition.resolveQuery(given) : given;
         const { columns, projected } = columnsFor(entity, query.fields);
         const params = Object.fromEntries(
           paramNames.flatMap((name) => {
@@ -162,10 +172,12 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         reply
           .header('X-Total-Count', total)
           .header('X-Seed', world.seed)
+          .header('X-Date-Window', dateWindowOf(world, entity))
           .header('Link', linkHeader(request, world.seed, offset, limit, total, query.page !== undefined))
           .type(format.contentType);
         if (format.name !== 'json') {
-          reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
+          // analytics/users -> analytics-users-seed1.csv: `curl -OJ` keeps only the last path segment.
+          reply.header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}.${format.extension}"`);
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
         const pool = app.renderPool;

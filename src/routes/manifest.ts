@@ -11,6 +11,7 @@ import { worldSpecFrom } from './world-query.js';
 
 const EntityManifest = Type.Object({
   entity: Type.String({ examples: ['orders'] }),
+  locale: Type.String({ description: "The locale the entity was hashed in: the request's, else the entity's default", examples: ['en_US'] }),
   population: Type.Integer({ description: 'X-Total-Count of the entity in this world' }),
   csv_bytes: Type.Integer({ description: 'Size of the canonical CSV of the whole population' }),
   csv_sha256: Type.String({ description: 'SHA-256 (hex) of the canonical CSV of the whole population' }),
@@ -26,7 +27,7 @@ const ManifestSchema = Type.Object(
     sizes: Type.Record(Type.String(), Type.Integer()),
     checksum: Type.String({
       description:
-        'How csv_sha256 is computed: the SHA-256 of exactly the bytes of GET /api/v1/<entity>?<same world>&format=csv&limit=<population> (uncompressed, all fields, header row, CRLF line ends).',
+        'How csv_sha256 is computed: the SHA-256 of exactly the bytes of GET /api/v1/<entity>?<same world>&format=csv&limit=<population> (uncompressed, all fields, header row, CRLF line ends), that is of the default download (an entity with its own default locale is hashed in it unless the request names one).',
     }),
     totals: Type.Object(
       {
@@ -142,7 +143,8 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
       if (unknown.length > 0) {
         throw new ApiError(400, 'UNKNOWN_ENTITY', `entities: no entity ${unknown.map((n) => `'${n}'`).join(', ')}; known: ${ENTITY_NAMES.join(', ')}`);
       }
-      const world = World.of(worldSpecFrom(query));
+      const spec = worldSpecFrom(query);
+      const world = World.of(spec);
       let perWorld = cache.get(world);
       if (!perWorld) cache.set(world, (perWorld = new Map()));
       const key = names.join(',');
@@ -158,8 +160,11 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
         checksum: ManifestSchema.properties.checksum.description as string,
         totals: totalsOf(world),
         entities: (names as EntityName[]).map((entity) => {
-          const { bytes, sha256 } = checksum(world, entity);
-          return { entity, population: world.generator(entity).population, csv_bytes: bytes, csv_sha256: sha256 };
+          // Hashed as its default download serves it: an entity with its own default locale
+          // keeps it unless the request names a locale.
+          const served = query.locale ? world : World.of({ ...spec, locale: ENTITIES[entity].defaultLocale ?? spec.locale });
+          const { bytes, sha256 } = checksum(served, entity);
+          return { entity, locale: served.locale, population: served.generator(entity).population, csv_bytes: bytes, csv_sha256: sha256 };
         }),
       };
       perWorld.set(key, manifest);

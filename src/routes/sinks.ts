@@ -12,7 +12,7 @@ import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
 import jobEventRoutes from './job-events.js';
-import { worldSpecFrom, type WorldParams } from './world-query.js';
+import { resolveRelativeDates, worldSpecFrom, type WorldParams } from './world-query.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -150,9 +150,13 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
         return v === undefined ? [] : [[name, v as number | string | boolean]];
       }),
     );
-    const problemOf = definition.queryProblem?.({ ...body, ...params });
+    // An entity may read the window its own way (performance-events: end_date = the end of `days` days).
+    const given = resolveRelativeDates({ ...body, ...params });
+    const problemOf = definition.queryProblem?.(given);
     if (problemOf) throw badParameter(problemOf.parameter, problemOf.reason);
-    const world = World.of({ ...base, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
+    const own = definition.resolveQuery?.(given);
+    const spec = own ? { ...worldSpecFrom(own), seed: base.seed } : base;
+    const world = World.of({ ...spec, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
     const population = world.generator(entity).population;
     const start = Math.min(body.offset ?? 0, population);
     const end = limit === undefined ? population : Math.min(population, start + limit);

@@ -13,15 +13,47 @@ export interface WorldParams extends Partial<Record<(typeof SIZED_ENTITIES)[numb
   end_date?: string;
 }
 
+const RELATIVE_DATE = /^(today|yesterday)(?:-([0-9]{1,5})d)?$/;
+
+/**
+ * `today`, `yesterday` and `today-<n>d` (UTC days) as `YYYY-MM-DD`, other text unchanged.
+ * The one place the wall clock is read: the response reports the dates it resolved to
+ * (X-Date-Window), so it can be fetched again with them and give the same bytes.
+ */
+export function resolveRelativeDate(text: string, now: number): string {
+  const match = RELATIVE_DATE.exec(text);
+  if (!match) return text;
+  const back = (match[1] === 'yesterday' ? 1 : 0) + Number(match[2] ?? 0);
+  return new Date(Math.floor(now / DAY) * DAY - back * DAY).toISOString().slice(0, 10);
+}
+
+/** The query with relative start_date/end_date resolved against the clock (a copy; absolute dates untouched). */
+export function resolveRelativeDates<Q extends { start_date?: string; end_date?: string }>(query: Q): Q {
+  if (!(query.start_date && RELATIVE_DATE.test(query.start_date)) && !(query.end_date && RELATIVE_DATE.test(query.end_date))) return query;
+  // eslint-disable-next-line no-restricted-properties -- route code, not generation: see resolveRelativeDate
+  const now = Date.now();
+  return {
+    ...query,
+    ...(query.start_date ? { start_date: resolveRelativeDate(query.start_date, now) } : {}),
+    ...(query.end_date ? { end_date: resolveRelativeDate(query.end_date, now) } : {}),
+  };
+}
+
+/** `X-Date-Window`: the window a response was generated for, `<start>/<end>` (ISO 8601, end exclusive). */
+export function dateWindowHeader(start: number, end: number): string {
+  return `${new Date(start).toISOString()}/${new Date(end).toISOString()}`;
+}
+
 /**
  * Builds the world a request reads from. Without a seed one is drawn from the OS (this is the
  * only randomness outside the seeded source, and it is returned to the client as X-Seed).
  */
-export function worldSpecFrom(params: WorldParams): WorldSpec {
+export function worldSpecFrom(query: WorldParams): WorldSpec {
+  const params = resolveRelativeDates(query);
   const start = parseDate(params.start_date ?? DEFAULT_START_DATE, false);
-  if (start === undefined) throw badParameter('start_date', `'${params.start_date}' is not a date (YYYY-MM-DD or ISO 8601 date-time)`);
+  if (start === undefined) throw badParameter('start_date', `'${params.start_date}' is not a date (YYYY-MM-DD, an ISO 8601 date-time, today, yesterday or today-<n>d)`);
   const end = parseDate(params.end_date ?? DEFAULT_END_DATE, true);
-  if (end === undefined) throw badParameter('end_date', `'${params.end_date}' is not a date (YYYY-MM-DD or ISO 8601 date-time)`);
+  if (end === undefined) throw badParameter('end_date', `'${params.end_date}' is not a date (YYYY-MM-DD, an ISO 8601 date-time, today, yesterday or today-<n>d)`);
   if (end - start < HOUR) {
     throw badParameter('end_date', `must be at least one hour after start_date (window ${new Date(start).toISOString()} .. ${new Date(end).toISOString()})`);
   }

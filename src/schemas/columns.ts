@@ -67,10 +67,16 @@ export const quoteIdentifier = (identifier: string) => `"${identifier.replace(/"
 export function createTablesSql(
   entities: readonly EntityName[] = ENTITY_NAMES,
   /** `foreignKeys`: all of them, or those whose referenced entity passes the predicate. */
-  options: { schema?: string; prefix?: string; foreignKeys?: boolean | ((parent: EntityName) => boolean) } = {},
+  options: {
+    schema?: string;
+    prefix?: string;
+    foreignKeys?: boolean | ((parent: EntityName) => boolean);
+    /** The table of an entity, when not `tableName(entity, prefix)` (e.g. a per-entity name map). */
+    tableOf?: (entity: EntityName) => string;
+  } = {},
 ): string[] {
-  const qualify = (entity: EntityName) =>
-    (options.schema ? `${quoteIdentifier(options.schema)}.` : '') + quoteIdentifier(tableName(entity, options.prefix));
+  const nameOf = options.tableOf ?? ((entity: EntityName) => tableName(entity, options.prefix));
+  const qualify = (entity: EntityName) => (options.schema ? `${quoteIdentifier(options.schema)}.` : '') + quoteIdentifier(nameOf(entity));
   return entities.map((entity) => {
     const definition = ENTITIES[entity];
     const lines = columnsOf(definition.schema).map(

@@ -158,7 +158,7 @@ export const PerformanceParams = {
     minimum: 1,
     maximum: 90,
     default: 7,
-    description: 'Days of telemetry, from start_date (end_date does not apply to this entity). Default 7 (about 16 million events at the defaults).',
+    description: 'Days of telemetry, from start_date, or up to end_date (its day included) when end_date is given instead, e.g. end_date=today. Default 7 (about 16 million events at the defaults).',
     examples: [7],
   }),
   incidents_per_day: Type.Integer({
@@ -188,6 +188,10 @@ export const PerformanceParams = {
     description: 'Error rate outside incidents, as a fraction; each minute varies by ±30% around it. Default 0.015 (1-2%).',
     examples: [0.015],
   }),
+  scenario: OneOf(
+    ['random', 'demo'] as const,
+    'random (default): 2-3 incidents a day, drawn by the seed. demo: exactly the three incidents of the reference demo, on the last three days of the range (end the range today with end_date=today): a payment gateway timeout on the last day 14:25-14:35 UTC (about 65 payment timeout errors, ended by the circuit breaker opening), a database connection pool exhaustion the day before, 12:15-12:25 at the lunch peak, and memory pressure two days before, 18:30-18:45, degrading gradually. Needs days >= 3; not with incidents_per_day.',
+  ),
   error_rate_incident: Type.Number({
     minimum: 0,
     maximum: 1,

@@ -14,7 +14,12 @@ export const ProductSchema = Type.Object(
     sku: Type.String({ description: 'Stock keeping unit, unique', examples: ['ELE-SMA-000042'] }),
     name: Type.String({ examples: ['Novatek Pro Smartphone X2'] }),
     category_id: Uuid('Leaf category (a subcategory)'),
+    category: Type.String({ description: 'Name of that category (the subcategory), as /categories names it', examples: ['Smartphones'] }),
     vendor_id: Uuid('Vendor supplying the product'),
+    supplier: Type.String({
+      description: "Name of the product's preferred supplier (the first of its /product-suppliers rows, as /suppliers names it)",
+      examples: ['Shenzhen Voltaro Electronics Co., Ltd.'],
+    }),
     brand: Type.String({ examples: ['Novatek'] }),
     price: Money('List price'),
     cost: Money('Unit cost to the shop, below price'),

@@ -36,11 +36,11 @@ export const WorldQueryFields = {
   ) as Record<(typeof SIZED_ENTITIES)[number], ReturnType<typeof Type.Integer>>,
   locale: OneOf(LOCALES, 'Names, addresses, phone formats, postcodes, currency and tax: en_US (USD, state sales tax) or en_GB (GBP, 20% VAT, UK postcodes).'),
   start_date: Type.String({
-    description: `First day of the date window (YYYY-MM-DD, or an ISO 8601 date-time). Default ${DEFAULT_START_DATE}.`,
+    description: `First day of the date window (YYYY-MM-DD, an ISO 8601 date-time, or today, yesterday, today-<n>d: resolved by the server and reported in X-Date-Window). Default ${DEFAULT_START_DATE}.`,
     examples: [DEFAULT_START_DATE],
   }),
   end_date: Type.String({
-    description: `Last day of the date window, inclusive (YYYY-MM-DD, or an exclusive ISO 8601 date-time). Default ${DEFAULT_END_DATE}.`,
+    description: `Last day of the date window, inclusive (YYYY-MM-DD, an exclusive ISO 8601 date-time, or today, yesterday, today-<n>d: resolved by the server and reported in X-Date-Window). Default ${DEFAULT_END_DATE}.`,
     examples: [DEFAULT_END_DATE],
   }),
 };
@@ -68,7 +68,7 @@ export function listQuerySchema(
         minimum: 1,
         maximum: maxLimit,
         default: defaultLimit,
-        description: `Records to return (1-${maxLimit.toLocaleString('en-US')}).`,
+        description: `Records to return (1-${maxLimit.toLocaleString('en-US')}). Never more than the population (X-Total-Count) from offset: a world of scale 1 has 5,000 orders, so for 100,000 orders ask for scale=20.`,
       }),
       offset: Type.Integer({ minimum: 0, description: 'Index of the first record (not with `page`).', examples: [0] }),
       page: Type.Integer({ minimum: 1, description: '1-based page of `limit` records (not with `offset`).' }),
@@ -80,7 +80,7 @@ export function listQuerySchema(
       ),
       ...(bulkIndex ? { index: BulkIndexField(bulkIndex) } : {}),
       fields: Type.String({
-        pattern: '^@?[a-z_]+(,@?[a-z_]+)*$',
+        pattern: '^@?[a-z_][a-z0-9_]*(,@?[a-z_][a-z0-9_]*)*$',
         description: 'Comma-separated subset of fields, in the order to output them (e.g. `user_id,email`).',
       }),
     }),

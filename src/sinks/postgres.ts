@@ -5,7 +5,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PostgresConfig } from '../config.js';
 import { csvFormat } from '../formats/csv.js';
-import { ENTITIES, WORLD_ENTITIES, type EntityName } from '../generators/registry.js';
+import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { columnsOf, createTablesSql, quoteIdentifier, tableName } from '../schemas/columns.js';
 import { messageOf, type EntityProgress } from './progress.js';
@@ -14,6 +14,8 @@ import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 export interface PostgresOptions {
   schema?: string;
   table_prefix?: string;
+  /** Table names per entity (`{"users": "customers"}`); the prefix still applies. */
+  tables?: Record<string, string>;
   foreign_keys?: boolean;
 }
 
@@ -25,8 +27,38 @@ const MAX_PREFIX = 40;
 /** Records rendered per CSV chunk written to COPY (small: see SUB_BATCH in render/batch.ts). */
 const CSV_BATCH = 256;
 
-const tableOf = (schema: string, entity: EntityName, prefix: string) =>
-  `${quoteIdentifier(schema)}.${quoteIdentifier(tableName(entity, prefix))}`;
+/** The table an entity loads into: the prefix, then its name from `tables` or the entity name (`-`, `/` as `_`). */
+const tableNameOf = (options: PostgresOptions) => (entity: EntityName) =>
+  `${options.table_prefix ?? ''}${options.tables?.[entity] ?? tableName(entity)}`;
+
+const MAX_IDENTIFIER = 63;
+const IDENTIFIER_RE = new RegExp(IDENTIFIER);
+
+/** `tables`: known entities, valid names that fit with the prefix, no two entities in one table. */
+function tablesProblem(options: PostgresOptions, entities: readonly EntityName[]): { parameter: string; reason: string } | undefined {
+  const tables = options.tables ?? {};
+  const prefix = options.table_prefix ?? '';
+  for (const [entity, name] of Object.entries(tables)) {
+    if (!isEntityName(entity)) return { parameter: `tables.${entity}`, reason: `no entity '${entity}'; known: ${ENTITY_NAMES.join(', ')}` };
+    if (typeof name !== 'string' || !IDENTIFIER_RE.test(name)) {
+      return { parameter: `tables.${entity}`, reason: `'${String(name)}' is not a table name: lowercase letters, digits and _, not starting with a digit` };
+    }
+    if (prefix.length + name.length > MAX_IDENTIFIER) {
+      return { parameter: `tables.${entity}`, reason: `'${prefix}${name}' is longer than PostgreSQL's ${MAX_IDENTIFIER} characters` };
+    }
+  }
+  const nameOf = tableNameOf(options);
+  const owner = new Map<string, EntityName>();
+  for (const entity of [...new Set([...entities, ...(Object.keys(tables) as EntityName[])])]) {
+    const other = owner.get(nameOf(entity));
+    if (other) {
+      const key = Object.hasOwn(tables, entity) ? entity : other;
+      return { parameter: `tables.${key}`, reason: `${entity} and ${other} would both load into table ${nameOf(entity)}` };
+    }
+    owner.set(nameOf(entity), entity);
+  }
+  return undefined;
+}
 
 /** Serialises table creation across concurrent jobs (CREATE ... IF NOT EXISTS can race in the catalog). */
 const DDL_LOCK = 0x65636f6d; // 'ecom'
@@ -116,20 +148,27 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
   description: [
     'Creates the schema and one table per entity (columns, types and primary key from the entity schema; foreign keys on request), then loads each entity with `COPY FROM STDIN` into a staging table and `INSERT ... ON CONFLICT DO NOTHING` into the table, one transaction per entity, in dependency order.',
     'Re-running the same world inserts nothing new: each entity reports `inserted` and `skipped`. A failure rolls that entity back, stops the job and is reported; entities before it stay loaded.',
-    'Tables are named `<schema>.<table_prefix><entity>` with `-` and `/` as `_` (e.g. `bronze.raw_order_items`).',
+    'Tables are named `<schema>.<table_prefix><entity>` with `-` and `/` as `_` (e.g. `bronze.raw_order_items`); `tables` renames an entity\'s table, and the prefix still applies: `{"schema": "bronze", "table_prefix": "raw_", "tables": {"users": "customers"}}` loads users into `bronze.raw_customers`.',
   ].join('\n\n'),
   options: {
     schema: Type.String({ pattern: IDENTIFIER, maxLength: 63, default: 'public', description: 'Schema to create and load (lowercase letters, digits, _). Default public.', examples: ['bronze'] }),
     table_prefix: Type.String({ pattern: `^$|${IDENTIFIER}`, maxLength: MAX_PREFIX, default: '', description: 'Prefix of every table name (e.g. raw_ gives raw_users).', examples: ['raw_'] }),
+    tables: Type.Record(Type.String(), Type.String(), {
+      maxProperties: ENTITY_NAMES.length,
+      description:
+        "Table name per entity, e.g. {\"users\": \"customers\"}; the table_prefix still applies and other entities keep their own name. Keys are entity names; names are lowercase letters, digits and _. An unknown entity, an invalid name or two entities in one table is a 400 naming tables.<entity>.",
+      examples: [{ users: 'customers' }],
+    }),
     foreign_keys: Type.Boolean({
       default: false,
       description: 'Create tables with foreign keys to the tables of the entities they reference (those sent in this job or already present in the schema).',
     }),
   },
   defaultEntities: WORLD_ENTITIES,
+  optionsProblem: (options, entities) => tablesProblem(options, entities),
   async run(run: SinkRun<PostgresConfig, PostgresOptions>): Promise<void> {
     const schema = run.options.schema ?? 'public';
-    const prefix = run.options.table_prefix ?? '';
+    const nameOf = tableNameOf(run.options);
     const client = new pg.Client({ connectionString: run.config.connectionString, connectionTimeoutMillis: 10_000, application_name: 'ecomgen' });
     client.on('error', (error) => run.log.warn({ err: error }, 'PostgreSQL connection error'));
     try {
@@ -152,9 +191,9 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
             [schema],
           );
           const present = new Set(existing.rows.map((r) => r.name));
-          foreignKeys = (parent) => entities.includes(parent) || present.has(tableName(parent, prefix));
+          foreignKeys = (parent) => entities.includes(parent) || present.has(nameOf(parent));
         }
-        for (const sql of createTablesSql(entities, { schema, prefix, foreignKeys })) await client.query(sql);
+        for (const sql of createTablesSql(entities, { schema, tableOf: nameOf, foreignKeys })) await client.query(sql);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -163,9 +202,9 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
       run.result.schema = schema;
       for (const slice of run.slices) {
         if (run.signal.aborted) return;
-        const target = tableOf(schema, slice.entity, prefix);
+        const target = `${quoteIdentifier(schema)}.${quoteIdentifier(nameOf(slice.entity))}`;
         const progress = run.progress(slice.entity);
-        progress.begin(`${schema}.${tableName(slice.entity, prefix)}`);
+        progress.begin(`${schema}.${nameOf(slice.entity)}`);
         try {
           await loadEntity(client, slice, target, progress, run.signal);
           progress.done();
@@ -175,7 +214,7 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
             return;
           }
           progress.fail(`rolled back: ${messageOf(error)}`);
-          throw new Error(`${slice.entity}: loading ${schema}.${tableName(slice.entity, prefix)} failed and was rolled back: ${messageOf(error)}`);
+          throw new Error(`${slice.entity}: loading ${schema}.${nameOf(slice.entity)} failed and was rolled back: ${messageOf(error)}`);
         }
       }
     } finally {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { WebhookConfig } from '../config.js';
+import { webhookSecret } from './secret-manager.js';
 import { ENTITIES } from '../generators/registry.js';
 import { MAX_POPULATION } from '../generators/world.js';
 import { messageOf } from './progress.js';
@@ -162,7 +163,7 @@ async function deliver(
 export const webhookSink: SinkDefinition<'webhook', WebhookOptions> = {
   name: 'webhook',
   configKey: 'webhook',
-  requires: 'STREAM_ENDPOINT and STREAM_SECRET',
+  requires: 'STREAM_ENDPOINT and STREAM_SECRET (or SECRET_ID, the secret in Google Secret Manager)',
   summary: 'Stream records to a signed webhook',
   description: [
     'POSTs each record (default entity `transactions`) as its own JSON request to the configured `STREAM_ENDPOINT`, one at a time, in record order. The body is the record exactly as `GET /api/v1/<entity>?format=ndjson` writes its line (without the newline).',
@@ -206,6 +207,7 @@ export const webhookSink: SinkDefinition<'webhook', WebhookOptions> = {
     let answeredEver = false;
     let unansweredInARow = 0;
     let first = true;
+    const secret = await webhookSecret(config);
 
     for (const slice of run.slices) {
       if (signal.aborted) return;
@@ -221,7 +223,7 @@ export const webhookSink: SinkDefinition<'webhook', WebhookOptions> = {
         const body = JSON.stringify(record);
         const id = (record as Record<string, unknown>)[primaryKey];
         const key = `${slice.entity}:${id === undefined ? `${run.seed}:${index}` : String(id)}`;
-        const signature = signatureOf(body, config.secret);
+        const signature = signatureOf(body, secret);
         const recordIndex = index;
         const headers = (attemptNumber: number): Record<string, string> => ({
           'Content-Type': 'application/json',

@@ -60,3 +60,24 @@ t.test('manifest input is validated', async (t) => {
   t.equal(all.statusCode, 200);
   t.notOk((all.json().entities as { entity: string }[]).some((e) => e.entity === 'performance-events'), 'performance-events only on request');
 });
+
+t.test('every entity: the manifest checksum is the SHA-256 of its default CSV download (no locale named)', async (t) => {
+  const app = await testApp(t);
+  const res = await app.inject(`/api/v1/manifest?${WORLD}`);
+  t.equal(res.statusCode, 200);
+  const entries = (res.json() as { entities: { entity: string; locale: string; population: number; csv_sha256: string }[] }).entities;
+  t.ok(entries.length >= 26, `all world entities (${entries.length})`);
+  t.equal(entries.find((e) => e.entity === 'transactions')?.locale, 'en_US', 'transactions follow the world locale');
+  t.equal(entries.find((e) => e.entity === 'users')?.locale, 'en_US');
+  for (const entry of entries) {
+    const csv = await app.inject(`/api/v1/${entry.entity}?${WORLD}&format=csv&limit=${Math.max(1, entry.population)}`);
+    t.equal(csv.statusCode, 200, `${entry.entity}: 200`);
+    t.equal(createHash('sha256').update(csv.rawPayload).digest('hex'), entry.csv_sha256, `${entry.entity}: sha256 of the default download`);
+  }
+  const gb = (await app.inject(`/api/v1/manifest?${WORLD}&locale=en_GB&entities=transactions,products`)).json() as {
+    entities: { entity: string; locale: string; csv_sha256: string }[];
+  };
+  const gbCsv = await app.inject(`/api/v1/products?${WORLD}&locale=en_GB&format=csv&limit=60`);
+  t.equal(gb.entities[1]?.locale, 'en_GB');
+  t.equal(createHash('sha256').update(gbCsv.rawPayload).digest('hex'), gb.entities[1]?.csv_sha256, 'a named locale applies to every entity');
+});

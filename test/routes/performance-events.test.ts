@@ -233,10 +233,25 @@ t.test('GET /performance-events, /incidents and /mapping agree', async (t) => {
   const incidentsRes = await app.inject(`${BASE}/incidents?${query}`);
   t.equal(incidentsRes.statusCode, 200);
   t.equal(incidentsRes.headers['x-seed'], '42');
-  const truth = incidentsRes.json() as { seed: number; start: string; end: string; days: number; events: number; incidents: PerformanceIncident[] };
+  const list = incidentsRes.json() as PerformanceIncident[];
+  t.ok(Array.isArray(list), 'an array, like every list endpoint');
+  const truth = { incidents: list, events: Number(incidentsRes.headers['x-events-count']) };
   t.same(truth.incidents, generatorOf(42, { days: 2 }).incidents(), 'the same incidents as the generator');
-  t.equal(truth.start, '2025-01-01T00:00:00.000Z');
-  t.equal(truth.end, '2025-01-03T00:00:00.000Z');
+  t.equal(Number(incidentsRes.headers['x-total-count']), list.length);
+  t.equal(incidentsRes.headers['x-date-window'], '2025-01-01T00:00:00.000Z/2025-01-03T00:00:00.000Z');
+  // limit/offset and the other formats, parsed back.
+  const page = (await app.inject(`${BASE}/incidents?${query}&offset=1&limit=2`)).json() as PerformanceIncident[];
+  t.same(page, list.slice(1, 3), 'limit and offset page the incidents');
+  const csv = await app.inject(`${BASE}/incidents?${query}&format=csv`);
+  t.equal(csv.headers['content-disposition'], 'attachment; filename="performance-incidents-seed42.csv"');
+  const rows = csv.body.trim().split('\r\n');
+  t.equal(rows.length, list.length + 1, 'CSV: header + one row per incident');
+  t.ok(rows[0]?.startsWith('incident_id,incident_type,started_at'), 'CSV header');
+  t.ok(rows.slice(1).every((row, k) => row.startsWith(`${list[k]?.incident_id},${list[k]?.incident_type},${list[k]?.started_at}`)), 'CSV rows');
+  const ndjson = (await app.inject(`${BASE}/incidents?${query}&format=ndjson`)).body.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+  t.same(ndjson, list, 'NDJSON parses back to the JSON');
+  const xml = (await app.inject(`${BASE}/incidents?${query}&format=xml`)).body;
+  t.equal(xml.match(/<incident>/g)?.length, list.length, 'XML: one <incident> each');
 
   const head = await app.inject(`${BASE}?${query}&limit=1`);
   t.equal(Number(head.headers['x-total-count']), truth.events, 'events = X-Total-Count of the same query');
@@ -342,8 +357,8 @@ t.test('bad parameters get a 400 naming them', async (t) => {
     [`${BASE}?peak_multiplier=0.5`, 'INVALID_PARAMETER', 'peak_multiplier'],
     [`${BASE}?error_rate_normal=0.5`, 'INVALID_PARAMETER', 'error_rate_normal'],
     [`${BASE}?error_rate_incident=1.5`, 'INVALID_PARAMETER', 'error_rate_incident'],
-    [`${BASE}?end_date=2025-01-08`, 'INVALID_PARAMETER', 'end_date'],
-    [`${BASE}?days=3&end_date=2025-01-08`, 'INVALID_PARAMETER', 'end_date'],
+    [`${BASE}?start_date=2025-01-01&end_date=2025-01-08`, 'INVALID_PARAMETER', 'end_date'],
+    [`${BASE}?days=3&start_date=2025-01-05&end_date=2025-01-08`, 'INVALID_PARAMETER', 'end_date'],
     [`${BASE}?days=90&base_tps=1000&peak_multiplier=10`, 'INVALID_PARAMETER', 'base_tps'],
     [`${BASE}?index=demo`, 'INVALID_PARAMETER', 'index'],
     [`${BASE}?format=bulk&index=_demo`, 'INVALID_PARAMETER', 'index'],
@@ -352,8 +367,10 @@ t.test('bad parameters get a 400 naming them', async (t) => {
     ['/api/v1/users?format=bulk', 'INVALID_PARAMETER', 'format'],
     ['/api/v1/users?days=3', 'UNKNOWN_PARAMETER', 'days'],
     [`${BASE}/incidents?days=0`, 'INVALID_PARAMETER', 'days'],
-    [`${BASE}/incidents?end_date=2025-01-08`, 'INVALID_PARAMETER', 'end_date'],
-    [`${BASE}/incidents?limit=5`, 'UNKNOWN_PARAMETER', 'limit'],
+    [`${BASE}/incidents?start_date=2025-01-01&end_date=2025-01-08`, 'INVALID_PARAMETER', 'end_date'],
+    [`${BASE}/incidents?limit=0`, 'INVALID_PARAMETER', 'limit'],
+    [`${BASE}/incidents?format=bulk`, 'INVALID_PARAMETER', 'format'],
+    [`${BASE}/incidents?page=2`, 'UNKNOWN_PARAMETER', 'page'],
     [`${BASE}/mapping?seed=5`, 'UNKNOWN_PARAMETER', 'seed'],
   ];
   for (const [url, code, name] of cases) {

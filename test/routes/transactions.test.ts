@@ -19,16 +19,16 @@ const FIRST_FIELDS = [
   'payment_method', 'status', 'timestamp', 'session_id', 'user_agent', 'ip_address',
 ];
 
-t.test('transactions default to en_GB (GBP, 20% VAT); an explicit locale wins', async (t) => {
+t.test("transactions follow the world's locale (en_US by default); locale=en_GB is the UK shop", async (t) => {
   const app = await testApp(t);
   const byDefault = (await app.inject('/api/v1/transactions?seed=11&limit=200')).json() as Row[];
   const gb = (await app.inject('/api/v1/transactions?seed=11&limit=200&locale=en_GB')).json() as Row[];
   const us = (await app.inject('/api/v1/transactions?seed=11&limit=200&locale=en_US')).json() as Row[];
-  t.same(byDefault, gb, 'no locale = locale=en_GB');
-  t.ok(byDefault.every((r) => r.currency === 'GBP'), 'GBP by default');
-  t.ok(byDefault.every((r) => Math.round(r.subtotal * 20) === Math.round(r.tax * 100)), 'tax is 20% of the subtotal');
-  t.ok(us.every((r) => r.currency === 'USD'), 'locale=en_US gives USD');
-  t.same(us.map((r) => r.session_id), gb.map((r) => r.session_id), 'the same sessions in both locales: only money text changes');
+  t.same(byDefault, us, 'no locale = locale=en_US, like every other entity');
+  t.ok(gb.every((r) => r.currency === 'GBP'), 'locale=en_GB gives GBP');
+  t.ok(gb.every((r) => Math.round(r.subtotal * 20) === Math.round(r.tax * 100)), 'tax is 20% of the subtotal');
+  t.ok(us.every((r) => r.currency === 'USD'), 'USD by default');
+  t.same(us.map((r) => r.session_id), gb.map((r) => r.session_id), 'the same sessions in both locales: only money and places change');
 
   const csv = (await app.inject('/api/v1/transactions?seed=11&limit=1&format=csv')).body;
   t.same((csv.split(/\r?\n/)[0] ?? '').split(',').slice(0, FIRST_FIELDS.length), FIRST_FIELDS, 'the feed fields come first, in order');
@@ -53,4 +53,22 @@ t.test("a transaction's session is the customer's, with the same user agent and 
     t.equal(s.ip_address, r.ip_address, 'ip copied');
     t.ok(r.timestamp >= (s.started_at as string) && r.timestamp <= (s.ended_at as string), 'timestamp inside the session');
   }
+});
+
+t.test('the UK simulator workflow: products, shops and transactions with locale=en_GB are one UK shop', async (t) => {
+  const app = await testApp(t);
+  const world = 'seed=23&products=80&shops=9&transactions=400&locale=en_GB';
+  const get = async <T>(entity: string, limit: number) => (await app.inject(`/api/v1/${entity}?${world}&limit=${limit}`)).json() as T[];
+  const products = await get<{ product_id: string; price: number; currency: string; category: string }>('products', 80);
+  const shops = await get<{ shop_id: string; city: string; postcode: string; country: string }>('shops', 9);
+  const transactions = await get<Row & { product_id: string; shop_id: string; unit_price: number }>('transactions', 400);
+  const price = new Map(products.map((p) => [p.product_id, p.price]));
+  const shopIds = new Set(shops.map((s) => s.shop_id));
+  t.ok(products.every((p) => p.currency === 'GBP'), 'products in GBP');
+  t.ok(shops.every((s) => /^[A-Z]{1,2}[0-9]{1,2} [0-9][A-Z]{2}$/.test(s.postcode)), 'shops at UK postcodes');
+  t.ok(transactions.every((r) => r.currency === 'GBP' && price.get(r.product_id) === r.unit_price), 'transactions sell those products at their GBP price');
+  t.ok(transactions.every((r) => shopIds.has(r.shop_id)), 'through those shops');
+  // Keys do not depend on the locale: the en_US world has the same ids.
+  const usProducts = (await app.inject('/api/v1/products?seed=23&products=80&limit=80')).json() as { product_id: string }[];
+  t.same(usProducts.map((p) => p.product_id), products.map((p) => p.product_id), 'the same product ids in both locales');
 });

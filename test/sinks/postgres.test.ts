@@ -198,3 +198,51 @@ t.test('bad options are 400s naming the field', async (t) => {
     t.match(response.json().message, pattern);
   }
 });
+
+t.test("tables names a table per entity: the bronze reference's seven tables, with schema and prefix", async (t) => {
+  const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
+  const entities: EntityName[] = ['users', 'products', 'orders', 'inventory', 'reviews', 'sessions', 'clickstream'];
+  const body = { ...WORLD, entities, schema: 'bronze_ref', table_prefix: 'raw_', tables: { users: 'customers' }, foreign_keys: true };
+  const { status, job } = await post(app, body);
+  t.equal(status, 200);
+  t.equal(job.state, 'succeeded', job.errors.join('; '));
+  const tables = await client.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'bronze_ref' ORDER BY table_name`,
+  );
+  t.same(
+    tables.rows.map((r) => r.name),
+    ['raw_clickstream', 'raw_customers', 'raw_inventory', 'raw_orders', 'raw_products', 'raw_reviews', 'raw_sessions'],
+    'bronze.raw_customers, raw_products, raw_orders, raw_inventory, raw_reviews, raw_sessions, raw_clickstream',
+  );
+  t.same(
+    job.entities.map((e) => e.destination),
+    ['raw_customers', 'raw_products', 'raw_inventory', 'raw_orders', 'raw_reviews', 'raw_sessions', 'raw_clickstream'].map((n) => `bronze_ref.${n}`),
+    'each entity reports its table, in dependency order',
+  );
+  await assertTableEquals(t, 'bronze_ref.raw_customers', await served(t, app, 'users', WORLD_QUERY));
+  await assertTableEquals(t, 'bronze_ref.raw_reviews', await served(t, app, 'reviews', WORLD_QUERY));
+  const fk = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM information_schema.table_constraints c JOIN information_schema.constraint_column_usage u USING (constraint_name)
+     WHERE c.table_schema = 'bronze_ref' AND c.table_name = 'raw_orders' AND c.constraint_type = 'FOREIGN KEY' AND u.table_name = 'raw_customers'`,
+  );
+  t.equal(fk.rows[0]?.n, 1, 'raw_orders.user_id references raw_customers');
+});
+
+t.test('tables is validated: 400 naming tables.<entity>', async (t) => {
+  const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
+  const cases: [object, string, RegExp][] = [
+    [{ tables: { unicorns: 'x' } }, 'tables.unicorns', /no entity 'unicorns'/],
+    [{ tables: { users: 'Raw Customers' } }, 'tables.users', /not a table name/],
+    [{ tables: { users: '1users' } }, 'tables.users', /not a table name/],
+    [{ tables: { users: 'x'.repeat(60) }, table_prefix: 'raw_' }, 'tables.users', /63/],
+    [{ tables: { users: 'orders' }, entities: ['users', 'orders'] }, 'tables.users', /both load into table orders/],
+    [{ tables: { users: 'items', orders: 'items' } }, 'tables.orders', /both load into table items/],
+  ];
+  for (const [extra, parameter, reason] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres', payload: { ...WORLD, ...extra } });
+    t.equal(res.statusCode, 400, `${JSON.stringify(extra)}: 400`);
+    const body = res.json() as { message: string; code: string };
+    t.ok(body.message.startsWith(`${parameter}: `), `names ${parameter} (${body.message})`);
+    t.match(body.message, reason);
+  }
+});

@@ -3,6 +3,24 @@ import type { RuleGroup } from './rule.js';
 /** Business rules of customer segments and promotions (see rule.ts). */
 export const catalogueRules: RuleGroup[] = [
   {
+    name: 'catalogue: product category and supplier names',
+    rules: () => [
+      {
+        name: "a product's category is the name of its category_id",
+        from: 'products p JOIN categories c USING (category_id)',
+        holds: 'p.category = c.name',
+        show: 'p.product_id, p.category, c.name',
+      },
+      {
+        name: "a product's supplier is the name of its preferred supplier",
+        from: `products p JOIN product_suppliers ps ON ps.product_id = p.product_id AND ps.is_preferred
+               JOIN suppliers s ON s.supplier_id = ps.supplier_id`,
+        holds: 'p.supplier = s.name',
+        show: 'p.product_id, p.supplier, s.name',
+      },
+    ],
+  },
+  {
     name: 'customer segments',
     rules: (window) => [
       {

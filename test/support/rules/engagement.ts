@@ -19,6 +19,20 @@ export const engagementRules: RuleGroup[] = [
         show: 'r.review_id, r.user_id, o.user_id AS order_user, r.product_id, i.product_id AS line_product, o.status, s.actual_delivery_at, r.created_at',
       },
       {
+        name: 'one review per customer and product',
+        from: `(SELECT user_id, product_id, count(*) AS n FROM reviews GROUP BY user_id, product_id) x`,
+        holds: 'n = 1',
+        show: 'user_id, product_id, n',
+      },
+      {
+        name: 'verified iff the customer ordered the product before the review (unverified: no order of it before the review)',
+        from: `reviews r LEFT JOIN LATERAL (
+                 SELECT count(*) AS n FROM orders o JOIN order_items i USING (order_id)
+                 WHERE o.user_id = r.user_id AND i.product_id = r.product_id AND o.created_at < r.created_at) b ON true`,
+        holds: 'r.is_verified = (b.n > 0)',
+        show: 'r.review_id, r.user_id, r.product_id, r.is_verified, b.n AS earlier_orders',
+      },
+      {
         name: 'is_verified iff the review names an order and a line; unverified reviews have no order',
         from: 'reviews',
         holds: `is_verified = (order_id IS NOT NULL) AND (order_id IS NULL) = (order_item_id IS NULL)`,
