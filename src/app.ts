@@ -5,6 +5,7 @@ import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
 import errors from './plugins/errors.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
+import { validationOptions } from './plugins/validation.js';
 import entityRoutes from './routes/entities.js';
 import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
@@ -43,7 +44,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const app = Fastify({
     logger: options.logger ?? false,
     // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Query strings are coerced and must be finite, bodies are not coerced (src/plugins/validation.ts).
+    ...validationOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorSchema);

@@ -70,8 +70,8 @@ export function listQuerySchema(
         default: defaultLimit,
         description: `Records to return (1-${maxLimit.toLocaleString('en-US')}).`,
       }),
-      offset: Type.Integer({ minimum: 0, description: 'Index of the first record (not with `page`).', examples: [0] }),
-      page: Type.Integer({ minimum: 1, description: '1-based page of `limit` records (not with `offset`).' }),
+      offset: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Index of the first record (not with `page`).' }),
+      page: Type.Integer({ minimum: 1, maximum: MAX_POPULATION, description: '1-based page of `limit` records (not with `offset`).' }),
       format: OneOf<FormatName>(
         bulkIndex ? [...FORMAT_NAMES, 'bulk'] : FORMAT_NAMES,
         bulkIndex
