@@ -2,7 +2,8 @@ import compress from '@fastify/compress';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
-import errors from './plugins/errors.js';
+import errors, { errorServerOptions } from './plugins/errors.js';
+import http, { requestIdServerOptions } from './plugins/http.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
@@ -32,6 +33,8 @@ export interface AppOptions {
    * configured; the server reads it from the environment with loadConfig().
    */
   sinks?: SinkConfig;
+  /** Origins allowed by CORS (default any: `['*']`); see src/plugins/http.ts. */
+  corsOrigins?: readonly string[];
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -46,12 +49,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
     // Query strings are coerced and must be finite, bodies are not coerced (src/plugins/validation.ts).
     ...validationOptions,
+    ...errorServerOptions,
+    ...requestIdServerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorSchema);
   for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);
 
   await app.register(errors);
+  await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'] });
   await app.register(swagger);
   await app.register(compress, { encodings: ['gzip', 'deflate'] });
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
-import { ConfigError, loadConfig, type SinkConfig } from './config.js';
+import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -21,8 +21,10 @@ const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
 const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 
 let sinks: SinkConfig;
+let corsOrigins: string[];
 try {
   sinks = loadConfig(process.env);
+  corsOrigins = loadCorsOrigins(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`Invalid configuration: ${error.message}`);
@@ -34,6 +36,7 @@ const app = await buildApp({
   maxLimit,
   defaultLimit,
   renderThreads,
+  corsOrigins,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 

@@ -112,6 +112,7 @@ export const ErrorSchema = Type.Object(
     error: Type.String({ examples: ['Bad Request'] }),
     message: Type.String({ examples: ["limit: must be <= 1000000"] }),
     code: Type.String({ description: 'Stable machine-readable code', examples: ['INVALID_PARAMETER'] }),
+    request_id: Type.Optional(Type.String({ description: 'On 5xx: the request id, as in X-Request-Id, under which the failure was logged' })),
   },
   { $id: 'Error', description: 'Every error has this shape' },
 );
