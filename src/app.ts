@@ -2,8 +2,10 @@ import compress from '@fastify/compress';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
+import caching from './plugins/caching.js';
 import errors, { errorServerOptions } from './plugins/errors.js';
 import http, { requestIdServerOptions } from './plugins/http.js';
+import metrics from './plugins/metrics.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
@@ -59,7 +61,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(errors);
   await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'] });
   await app.register(swagger);
-  await app.register(compress, { encodings: ['gzip', 'deflate'] });
+  await app.register(compress, { encodings: ['br', 'gzip', 'deflate'] });
+  // After compress, so its onSend sees the content coding (the ETag names it).
+  await app.register(caching);
+  await app.register(metrics);
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(healthRoutes);
   await app.register(entityRoutes, { maxLimit, defaultLimit });

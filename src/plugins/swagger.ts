@@ -61,6 +61,22 @@ function completeRoute(schema: FastifySchema & Json, method: string, url: string
     add('413', errorResponse('The body is larger than the server accepts'));
     add('415', errorResponse('The body is not application/json'));
   }
+  if (method === 'GET' && ok) {
+    add('406', errorResponse('Accept names no media type this endpoint offers (and no format= was given)'));
+    const seeded = (schema.querystring as { properties?: Json } | undefined)?.properties?.seed !== undefined;
+    if (seeded) {
+      add('304', { description: 'Not modified: If-None-Match holds the ETag of this seeded response, which never changes' });
+      response['200'] = {
+        ...ok,
+        headers: {
+          ...((ok.headers as Json | undefined) ?? {}),
+          ETag: { type: 'string', description: 'Strong ETag of a seeded request (absent without seed); send it in If-None-Match for a 304' },
+          'Cache-Control': { type: 'string', description: '`public, max-age=86400` with a seed, `no-store` without (a seed is drawn per request)' },
+          'X-Request-Id': { type: 'string', description: 'The request id (yours when sane, else a new UUID)' },
+        },
+      };
+    }
+  }
   add('500', errorResponse('A bug: the body carries the request id under which it was logged'));
   return {
     ...schema,
