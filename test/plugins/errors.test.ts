@@ -183,3 +183,22 @@ t.test('configuration errors never print credentials', async (t) => {
   t.same(loadCorsOrigins({ CORS_ORIGINS: 'https://a.example, http://localhost:3000' }), ['https://a.example', 'http://localhost:3000']);
   t.throws(() => loadCorsOrigins({ CORS_ORIGINS: 'https://a.example/path' }), { message: /^CORS_ORIGINS: / });
 });
+
+t.test('a 5xx hides internals and names the request id, as X-Request-Id does', async (t) => {
+  const { buildApp } = await import('../../src/app.js');
+  const app = await buildApp();
+  t.teardown(() => app.close());
+  app.get('/boom', async () => {
+    throw new Error('connection string postgres://admin:hunter2@db');
+  });
+  await app.ready();
+  const res = await app.inject({ url: '/boom', headers: { 'x-request-id': 'req-123' } });
+  t.equal(res.statusCode, 500);
+  const body = res.json() as ErrorBody;
+  t.equal(body.code, 'INTERNAL_ERROR');
+  t.equal(body.error, 'Internal Server Error');
+  t.equal(body.request_id, 'req-123');
+  t.equal(res.headers['x-request-id'], 'req-123');
+  t.match(body.message, 'req-123');
+  t.notMatch(body.message, 'hunter2', 'no internals');
+});
