@@ -18,7 +18,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Media types the route's 200 can be (set from its response schema). */
     offered?: string[];
-    /** The route reads a world from `seed` (and its answer is a pure function of the request when one is given). */
+    /** The route reads a world from `seed`, and its answer is a pure function of the request when one is given; set false to opt out of ETags. */
     seeded?: boolean;
   }
 }
@@ -87,7 +87,10 @@ export default fp(
       const offered = offeredTypes(route.schema?.response);
       if (!offered) return;
       const query = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
-      route.config = { ...(route.config as object), offered, seeded: query?.properties?.seed !== undefined };
+      // A route whose answer is not a pure function of a seeded request (a live feed) says
+      // `config: { seeded: false }` and gets no-store instead of an ETag.
+      const own = route.config as { seeded?: boolean } | undefined;
+      route.config = { ...(route.config as object), offered, seeded: own?.seeded !== false && query?.properties?.seed !== undefined };
       // A route-level hook, last: @fastify/compress sets Content-Encoding in its own route-level onSend.
       route.onSend = [...[route.onSend ?? []].flat(), finishEtag] as typeof route.onSend;
     });

@@ -136,3 +136,15 @@ t.test('/metrics: Prometheus text with requests, latency, rows, bytes, jobs and 
   t.ok(samples.has('nodejs_eventloop_lag_seconds'), 'event-loop lag');
   t.ok(samples.has('nodejs_eventloop_lag_p99_seconds'), 'and its p99');
 });
+
+t.test('a route can opt out of ETags with config.seeded = false', async (t) => {
+  const { buildApp } = await import('../../src/app.js');
+  const app = await buildApp();
+  t.teardown(() => app.close());
+  app.get('/live', { config: { seeded: false }, schema: { querystring: { type: 'object', properties: { seed: { type: 'integer' } } }, response: { 200: { type: 'object', properties: { at: { type: 'integer' } } } } } }, async () => ({ at: 1 }));
+  await app.ready();
+  const res = await app.inject('/live?seed=1');
+  t.equal(res.statusCode, 200);
+  t.notOk(res.headers.etag);
+  t.equal(res.headers['cache-control'], 'no-store');
+});
