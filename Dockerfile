@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: compile TypeScript with the dev toolchain, ship only production dependencies.
+# Node 22 LTS, pinned to one release so a rebuild gives the same runtime (Node 20 reached end of
+# life in April 2026; fastify's light-my-request (cookie 2) and @fastify/static's
+# content-disposition 3 declare Node >= 22). Bump deliberately, e.g. to a newer 22.x or 24.x.
+ARG NODE_IMAGE=node:22.20.0-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts are needed to compile (they only prepare test-time tools).
@@ -12,7 +16,7 @@ COPY scripts ./scripts
 COPY web ./web
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 # Sinks are configured from the environment at run time (DATABASE_URL, KAFKA_BROKERS, GCS_BUCKET,
 # STREAM_ENDPOINT/STREAM_SECRET, OPENSEARCH_URL, API_KEY, ...; see .env.example), never baked in:
 # `docker run --env-file .env ...`. Google credentials: mount a key and set

@@ -3,10 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
 import { DATA_VERSION } from './generators/world.js';
-import errors from './plugins/errors.js';
 import panel from './plugins/panel.js';
+import caching from './plugins/caching.js';
+import errors, { errorServerOptions } from './plugins/errors.js';
+import http, { requestIdServerOptions } from './plugins/http.js';
+import metrics from './plugins/metrics.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
+import { validationOptions } from './plugins/validation.js';
 import entityRoutes from './routes/entities.js';
 import eventRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
@@ -36,6 +40,8 @@ export interface AppOptions {
   sinks?: SinkConfig;
   /** Sink jobs running at once; the others wait as `queued` (MAX_RUNNING_JOBS, default 4). */
   maxRunningJobs?: number;
+  /** Origins allowed by CORS (default any: `['*']`); see src/plugins/http.ts. */
+  corsOrigins?: readonly string[];
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -48,7 +54,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const app = Fastify({
     logger: options.logger ?? false,
     // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Query strings are coerced and must be finite, bodies are not coerced (src/plugins/validation.ts).
+    ...validationOptions,
+    ...errorServerOptions,
+    ...requestIdServerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
@@ -59,8 +68,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);
 
   await app.register(errors);
+  await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'] });
   await app.register(swagger);
-  await app.register(compress, { encodings: ['gzip', 'deflate'] });
+  await app.register(compress, { encodings: ['br', 'gzip', 'deflate'] });
+  // After compress, so its onSend sees the content coding (the ETag names it).
+  await app.register(caching);
+  await app.register(metrics);
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(panel);
   await app.register(healthRoutes);

@@ -76,6 +76,16 @@ const value = (env: Env, name: string): string | undefined => {
   return raw === undefined || raw === '' ? undefined : raw;
 };
 
+/**
+ * A value as an error message may show it: the `user:password@` of a URL or broker address
+ * becomes `***@` (parsed or not: a malformed URL may still carry a password), and a long value
+ * is cut at 100 characters.
+ */
+export function redact(raw: string): string {
+  const hidden = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/?#\s]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+  return hidden.length > 100 ? `${hidden.slice(0, 100)}…` : hidden;
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
   const raw = value(env, name);
   if (raw === undefined) return undefined;
@@ -83,7 +93,7 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(`${name}: '${raw}' is not a URL`);
+    throw new ConfigError(`${name}: '${redact(raw)}' is not a URL`);
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(`${name}: expected a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, got '${parsed.protocol}'`);
@@ -95,7 +105,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = value(env, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: '${redact(raw)}' is not an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -103,7 +113,7 @@ function flag(env: Env, name: string): boolean {
   const raw = value(env, name)?.toLowerCase();
   if (raw === undefined || raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
-  throw new ConfigError(`${name}: expected true or false, got '${raw}'`);
+  throw new ConfigError(`${name}: expected true or false, got '${redact(raw)}'`);
 }
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
@@ -114,13 +124,13 @@ function kafka(env: Env): KafkaConfig | undefined {
   const brokers = raw.split(',').map((b) => b.trim()).filter((b) => b !== '');
   const bad = brokers.find((b) => !HOST_PORT.test(b) || Number(b.slice(b.lastIndexOf(':') + 1)) > 65535);
   if (brokers.length === 0 || bad !== undefined) {
-    throw new ConfigError(`KAFKA_BROKERS: expected a comma-separated list of host:port${bad ? `, got '${bad}'` : ''}`);
+    throw new ConfigError(`KAFKA_BROKERS: expected a comma-separated list of host:port${bad ? `, got '${redact(bad)}'` : ''}`);
   }
   const mechanism = value(env, 'KAFKA_SASL_MECHANISM')?.toLowerCase();
   let sasl: KafkaConfig['sasl'];
   if (mechanism !== undefined) {
     if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-      throw new ConfigError(`KAFKA_SASL_MECHANISM: expected plain, scram-sha-256 or scram-sha-512, got '${mechanism}'`);
+      throw new ConfigError(`KAFKA_SASL_MECHANISM: expected plain, scram-sha-256 or scram-sha-512, got '${redact(mechanism)}'`);
     }
     const username = value(env, 'KAFKA_SASL_USERNAME');
     const password = value(env, 'KAFKA_SASL_PASSWORD');
@@ -192,6 +202,27 @@ function opensearch(env: Env): OpenSearchConfig | undefined {
     throw new ConfigError(`${username === undefined ? 'OPENSEARCH_USERNAME' : 'OPENSEARCH_PASSWORD'}: required with ${username === undefined ? 'OPENSEARCH_PASSWORD' : 'OPENSEARCH_USERNAME'}`);
   }
   return { node, ...(username !== undefined && password !== undefined ? { auth: { username, password } } : {}) };
+}
+
+/**
+ * CORS_ORIGINS: a comma-separated list of origins (`https://app.example.com`) allowed to call the
+ * API from a browser, or `*` (the default) for any.
+ */
+export function loadCorsOrigins(env: Env = process.env): string[] {
+  const raw = value(env, 'CORS_ORIGINS');
+  if (raw === undefined) return ['*'];
+  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) throw new ConfigError(`CORS_ORIGINS: '${redact(origin)}' is not an origin (scheme://host[:port], no path)`);
+  }
+  return origins.length === 0 ? ['*'] : origins;
 }
 
 /** Reads and validates the sink configuration; throws a ConfigError naming the first bad variable. */

@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
-import { ConfigError, loadConfig, type SinkConfig } from './config.js';
 import { DEFAULT_MAX_RUNNING_JOBS } from './sinks/jobs.js';
+import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -23,8 +23,10 @@ const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
 
 let sinks: SinkConfig;
+let corsOrigins: string[];
 try {
   sinks = loadConfig(process.env);
+  corsOrigins = loadCorsOrigins(process.env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`Invalid configuration: ${error.message}`);
@@ -37,6 +39,7 @@ const app = await buildApp({
   defaultLimit,
   renderThreads,
   maxRunningJobs,
+  corsOrigins,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 

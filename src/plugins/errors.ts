@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** An error meant for the client: status, stable code, and a message naming what is wrong. */
 export class ApiError extends Error {
@@ -16,6 +17,39 @@ export class ApiError extends Error {
 export const badParameter = (name: string, reason: string) =>
   new ApiError(400, 'INVALID_PARAMETER', `${name}: ${reason}`);
 
+/** How much of a client's value an error message repeats. */
+export const MAX_ECHO = 100;
+/** The longest error message: a reason never needs more. */
+export const MAX_MESSAGE = 500;
+
+/** A client's value as an error message repeats it: the first {@link MAX_ECHO} characters, then '…'. */
+export const clip = (value: string, max = MAX_ECHO): string => (value.length > max ? `${value.slice(0, max)}…` : value);
+
+/** Shortens each quoted value in a message, then the message itself, so a 100 KB value is not echoed whole. */
+export function tidyMessage(message: string): string {
+  const short = message.replace(/'([^']{101,})'/g, (_m, value: string) => `'${clip(value)}'`);
+  return clip(short, MAX_MESSAGE);
+}
+
+/** The stable `code` of a status when nothing more precise is known: 413 → PAYLOAD_TOO_LARGE. */
+export const codeOfStatus = (statusCode: number): string =>
+  (STATUS_CODES[statusCode] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code: string;
+  request_id?: string;
+}
+
+export const errorBody = (statusCode: number, code: string, message: string): ErrorBody => ({
+  statusCode,
+  error: STATUS_CODES[statusCode] ?? 'Error',
+  message: tidyMessage(message),
+  code,
+});
+
 interface ValidationIssue {
   keyword: string;
   instancePath: string;
@@ -25,27 +59,83 @@ interface ValidationIssue {
 
 /** Turns Ajv's first complaint into `name: reason`, naming the parameter the client sent. */
 function describe(issue: ValidationIssue, context: string | undefined): { code: string; message: string } {
-  const where = context === 'body' ? 'body field' : 'query parameter';
+  const where = context === 'body' ? 'body field' : context === 'params' ? 'path parameter' : 'query parameter';
   if (issue.keyword === 'additionalProperties') {
-    const name = String(issue.params.additionalProperty);
+    const name = clip(String(issue.params.additionalProperty));
     return { code: 'UNKNOWN_PARAMETER', message: `${name}: unknown ${where}` };
   }
-  const name = issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(issue.params.missingProperty ?? context);
+  const name = clip(issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(issue.params.missingProperty ?? context));
   let reason = issue.message ?? 'is invalid';
   if (issue.keyword === 'enum') reason = `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}`;
   if (issue.keyword === 'pattern' && name === 'fields') reason = 'must be a comma-separated list of field names';
+  if (issue.keyword === 'type' && context === 'body') reason = `${reason} (JSON types are not converted)`;
   return { code: 'INVALID_PARAMETER', message: `${name}: ${reason}` };
 }
 
 /**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a header block over the
+ * limit, a method Node does not know, a malformed request line): answered in the same JSON
+ * shape, with a `code`, then the connection is closed as Node would.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let body: ErrorBody;
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    body = errorBody(431, 'HEADERS_TOO_LARGE', 'the request line and headers exceed the server limit; send a shorter query string or fewer headers');
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    body = errorBody(408, 'REQUEST_TIMEOUT', 'the request did not arrive in time');
+  } else if (err.code === 'HPE_INVALID_METHOD') {
+    body = errorBody(400, 'UNKNOWN_METHOD', 'the HTTP method is not one this server knows');
+  } else {
+    body = errorBody(400, 'BAD_REQUEST', 'the request is not well-formed HTTP/1.1');
+  }
+  if (socket.writable) {
+    const text = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Fastify's own routing errors (a bad percent-encoding, a path segment over the limit) in the same shape. */
+function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = clip(request.raw.url?.split('?')[0] ?? '');
+  const body =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? errorBody(414, 'URI_TOO_LONG', `${path}: a path segment is longer than the server accepts`)
+      : err.code === 'FST_ERR_BAD_URL'
+        ? errorBody(400, 'BAD_URL', `${path}: not a valid URL (bad percent-encoding?)`)
+        : errorBody(err.statusCode ?? 400, codeOfStatus(err.statusCode ?? 400), err.message);
+  reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/** The server options behind the error shape for what never reaches a route. */
+export const errorServerOptions: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'> = {
+  clientErrorHandler,
+  frameworkErrors,
+};
+
+/** Turns a route pattern (`/api/v1/jobs/:id`, `/docs/*`) into a matcher of concrete paths. */
+function patternOf(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`);
+}
+
+/**
  * The one error handler: every error body is `{ statusCode, error, message, code }`; 4xx
- * messages say which parameter is wrong and why; 5xx messages never leak internals.
+ * messages say which parameter is wrong and why; 5xx messages never leak internals and carry
+ * the request id. A known path asked with another method is a 405 with `Allow`.
  */
 export default fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
       let statusCode = err.statusCode ?? 500;
-      let code = err.code ?? 'INTERNAL_ERROR';
+      if (statusCode < 400 || statusCode > 599) statusCode = 500;
+      let code: string = err.code ?? codeOfStatus(statusCode);
       let message = err.message;
       const validation = (err as FastifyError).validation as ValidationIssue[] | undefined;
       if (validation && validation.length > 0) {
@@ -53,23 +143,40 @@ export default fp(
         ({ code, message } = describe(validation[0] as ValidationIssue, (err as FastifyError).validationContext));
       } else if (statusCode >= 500) {
         request.log.error({ err }, 'request failed');
-        code = 'INTERNAL_ERROR';
-        message = 'Internal error; the request was logged.';
-      } else if (code.startsWith('FST_')) {
-        code = code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+        const body = { ...errorBody(statusCode, 'INTERNAL_ERROR', `Internal error; the request was logged as ${request.id}.`), request_id: request.id };
+        return reply.status(statusCode).type('application/json; charset=utf-8').send(body);
+      } else if (!(err instanceof ApiError)) {
+        // Fastify's and Node's codes (FST_ERR_CTP_BODY_TOO_LARGE, ...) are not part of the contract.
+        code = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : codeOfStatus(statusCode);
       }
-      reply
-        .status(statusCode)
-        .type('application/json; charset=utf-8')
-        .send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code });
+      reply.status(statusCode).type('application/json; charset=utf-8').send(errorBody(statusCode, code, message));
+    });
+
+    // Every route's pattern and methods, for the 405 of a known path asked with another method.
+    const routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+    app.addHook('onRoute', (route) => {
+      // Catch-all routes (CORS preflight's `OPTIONS *`) say nothing about which paths exist.
+      if (route.url === '*' || route.url === '/*') return;
+      const entry = routes.get(route.url) ?? { pattern: patternOf(route.url), methods: new Set<string>() };
+      for (const method of [route.method].flat()) entry.methods.add(method);
+      routes.set(route.url, entry);
     });
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '';
+      const allowed = new Set<string>();
+      for (const { pattern, methods } of routes.values()) {
+        if (pattern.test(path)) for (const m of methods) allowed.add(m);
+      }
+      if (allowed.size > 0 && !allowed.has(request.method)) {
+        const allow = [...allowed].sort().join(', ');
+        reply.header('Allow', allow);
+        return reply.status(405).send(errorBody(405, 'METHOD_NOT_ALLOWED', `${request.method} ${clip(path)}: not allowed; this path answers ${allow}`));
+      }
       const message = path.startsWith('/api/v1/')
-        ? `${path}: no such endpoint; see /docs for the entities and their endpoints`
-        : `${request.method} ${path}: not found`;
-      reply.status(404).send({ statusCode: 404, error: 'Not Found', message, code: 'NOT_FOUND' });
+        ? `${clip(path)}: no such endpoint; see /docs for the entities and their endpoints`
+        : `${request.method} ${clip(path)}: not found`;
+      return reply.status(404).send(errorBody(404, 'NOT_FOUND', message));
     });
   },
   { name: 'errors' },

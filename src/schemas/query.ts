@@ -70,8 +70,8 @@ export function listQuerySchema(
         default: defaultLimit,
         description: `Records to return (1-${maxLimit.toLocaleString('en-US')}). Never more than the population (X-Total-Count) from offset: a world of scale 1 has 5,000 orders, so for 100,000 orders ask for scale=20.`,
       }),
-      offset: Type.Integer({ minimum: 0, description: 'Index of the first record (not with `page`).', examples: [0] }),
-      page: Type.Integer({ minimum: 1, description: '1-based page of `limit` records (not with `offset`).' }),
+      offset: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Index of the first record (not with `page`).' }),
+      page: Type.Integer({ minimum: 1, maximum: MAX_POPULATION, description: '1-based page of `limit` records (not with `offset`).' }),
       format: OneOf<FormatName>(
         bulkIndex ? [...FORMAT_NAMES, 'bulk'] : FORMAT_NAMES,
         bulkIndex
@@ -112,6 +112,7 @@ export const ErrorSchema = Type.Object(
     error: Type.String({ examples: ['Bad Request'] }),
     message: Type.String({ examples: ["limit: must be <= 1000000"] }),
     code: Type.String({ description: 'Stable machine-readable code', examples: ['INVALID_PARAMETER'] }),
+    request_id: Type.Optional(Type.String({ description: 'On 5xx: the request id, as in X-Request-Id, under which the failure was logged' })),
   },
   { $id: 'Error', description: 'Every error has this shape' },
 );

@@ -55,10 +55,24 @@ const SENDS_PER_SECOND = 10;
 const CONNECTION_TIMEOUT_MS = 3000;
 const CONNECT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 };
 /**
- * Sends ride out a leader election or a broker restart (8 retries, about 20 s) and then fail
- * the job, rather than retrying forever as kafkajs' idempotent default would.
+ * Sends ride out a leader election or a broker restart and then fail the job, rather than
+ * retrying forever as kafkajs' idempotent default would: 9 attempts, with waits between them
+ * starting at 100 ms and doubling (±20% jitter) up to 8 s, about 20 s of waiting in all. Each
+ * attempt may itself wait for kafkajs' request timeout (30 s) when a broker accepts the
+ * connection but never answers, so a frozen broker fails the batch after about 5 minutes.
  */
 const SEND_RETRY = { retries: 8, initialRetryTime: 100, maxRetryTime: 8000 };
+
+/**
+ * Names Kafka refuses or keeps for itself: `.` and `..` (they clash with paths on the broker's
+ * disk) and anything starting with `__` (internal topics such as `__consumer_offsets` and
+ * `__transaction_state`; producing into them corrupts the cluster's own state).
+ */
+export function reservedTopicProblem(name: string): string | undefined {
+  if (/^\.+$/.test(name)) return `'${name}' is not a valid topic name`;
+  if (name.startsWith('__')) return `'${name.slice(0, 100)}' starts with '__', which Kafka reserves for internal topics (e.g. __consumer_offsets)`;
+  return undefined;
+}
 
 /** The default topic of an entity: `orders.v1`, `shipments.v1`, `analytics.users.v1`. */
 export function defaultTopic(entity: EntityName): string {
@@ -343,7 +357,7 @@ export const kafkaSink: SinkDefinition<'kafka', KafkaOptions> = {
     "- **Key**: the primary key, except for an order's own records (order-items, payments, shipping, returns), keyed by `order_id` so they share the order's partition.",
     '- **Value**: the record as JSON, byte for byte its line in `GET /api/v1/<entity>?format=ndjson` for the same world.',
     '- **Headers**: `entity`, `seed`, `index` (the record\'s position in the entity), `schema-version`, `content-type: application/json`.',
-    '- **Delivery**: an idempotent producer with `acks=all` sends batches of `batch_size` in order, optionally paced to `events_per_second`. Records count as delivered once the brokers acknowledge them; bytes are key + value + header keys and values. A batch still refused after retries (about 20 s of them) is counted failed and fails the job.',
+    '- **Delivery**: an idempotent producer with `acks=all` sends batches of `batch_size` in order, optionally paced to `events_per_second`. Records count as delivered once the brokers acknowledge them; bytes are key + value + header keys and values. A batch still refused after 8 retries (about 20 s of back-off when the broker answers with errors; up to about 5 minutes when it accepts connections but never answers, each attempt waiting kafkajs\' 30 s request timeout) is counted failed and fails the job.',
     '',
     "Each entity's progress shows its `topic`, `partitions` and `key` field.",
   ].join('\n'),
@@ -354,8 +368,13 @@ export const kafkaSink: SinkDefinition<'kafka', KafkaOptions> = {
       if (entities.length !== 1) {
         return { parameter: 'topic', reason: `names one topic, so send exactly one entity (this request sends ${entities.length}: ${entities.join(', ')}); use topic_prefix to rename several` };
       }
-      if (options.topic === '.' || options.topic === '..') return { parameter: 'topic', reason: `'${options.topic}' is not a valid topic name` };
+      const reserved = reservedTopicProblem(options.topic);
+      if (reserved) return { parameter: 'topic', reason: reserved };
       if (options.topic_prefix !== undefined) return { parameter: 'topic_prefix', reason: 'applies to the default topic names; with topic, give the full name' };
+    }
+    if (options.topic_prefix !== undefined) {
+      const reserved = reservedTopicProblem(options.topic_prefix);
+      if (reserved) return { parameter: 'topic_prefix', reason: reserved };
     }
     const tooLong = entities.map((e) => topicOf(e, options)).find((t) => t.length > MAX_TOPIC_LENGTH);
     if (tooLong !== undefined) return { parameter: 'topic_prefix', reason: `makes topic '${tooLong}' longer than Kafka's ${MAX_TOPIC_LENGTH} characters` };
