@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
-import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatStream, type FormatName } from '../formats/index.js';
+import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
@@ -12,6 +12,14 @@ import { worldSpecFrom } from './world-query.js';
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
 const PARALLEL_BATCH = 2048;
+
+/**
+ * Pages of up to this many records (and up to the default `limit`, if larger, within 10,000)
+ * are written whole and sent with Content-Length: for small pages a stream's chunked encoding
+ * and extra writes cost more than the records.
+ */
+const WHOLE_PAGE = 1000;
+
 
 export interface EntityRoutesOptions {
   maxLimit: number;
@@ -101,6 +109,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
     const paramNames = Object.keys(definition.params ?? {});
     const querystring = listQuerySchema(options.maxLimit, options.defaultLimit, definition.params, definition.bulkIndex);
     const itemRef = Type.Ref(definition.schema);
+    const wholePage = Math.max(WHOLE_PAGE, Math.min(options.defaultLimit, 10 * WHOLE_PAGE));
     app.get(
       `/api/v1/${entity}`,
       {
@@ -168,11 +177,11 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           reply.header('Content-Disposition', `attachment; filename="${entity}-seed${world.seed}.${format.extension}"`);
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
+        const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
+        if (end - offset <= wholePage) return reply.send(await formatPage(format, context, records()));
         const pool = app.renderPool;
         // Bulk renders on this thread: a worker's batch context carries no index.
-        if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) {
-          return reply.send(formatStream(format, context, recordsOf(world, entity, offset, end, projected ? columns : null)));
-        }
+        if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) return reply.send(formatStream(format, context, records()));
         // Large responses: batches rendered on worker threads, streamed back in order.
         function* tasks(): Generator<BatchTask> {
           for (let start = offset; start < end; start += PARALLEL_BATCH) {
