@@ -1,4 +1,5 @@
 import { compiledFor, moneyText, shapeOf, type PropertyNode } from './compiled.js';
+import { csvJsonArrayCell } from './json-writer.js';
 import type { FormatContext, RecordFormat } from './types.js';
 
 const SPECIAL = /[",\r\n]/;
@@ -14,12 +15,19 @@ function text(value: unknown): string {
  * How a column is written: as it is, as it is or empty, a string checked for escaping, money
  * with two decimals, or generically.
  */
-function cellKind(node: PropertyNode | undefined): 'plain' | 'nullable' | 'string' | 'money' | 'text' {
+function cellKind(node: PropertyNode | undefined): 'plain' | 'nullable' | 'string' | 'money' | 'nested' | 'text' {
+  if (nestedMembers(node)) return 'nested';
   const { kind, nullable, money } = shapeOf(node);
   if (kind === 'string') return 'string';
   if (money) return 'money';
   if (kind === 'other') return 'text';
   return nullable ? 'nullable' : 'plain';
+}
+
+/** The member schema of an array-of-objects property (an order's items), else undefined. */
+function nestedMembers(node: PropertyNode | undefined): { required?: string[]; properties?: Record<string, PropertyNode> } | undefined {
+  const main = node as { type?: string; items?: { type?: string; required?: string[]; properties?: Record<string, PropertyNode> } } | undefined;
+  return main?.type === 'array' && main.items?.type === 'object' && main.items.properties ? main.items : undefined;
 }
 
 type RowWriter = (record: object) => string;
@@ -37,6 +45,7 @@ function rowWriter(context: FormatContext): RowWriter {
   const { columns } = context;
   return compiledFor(writers, context, (properties) => {
     const strings: string[] = [];
+    const cells: ((value: unknown) => string)[] = [];
     const fast: string[] = [];
     const slow: string[] = [];
     columns.forEach((column, k) => {
@@ -49,6 +58,12 @@ function rowWriter(context: FormatContext): RowWriter {
         case 'nullable':
           fast.push(`(${access} ?? '')`);
           slow.push(`(${access} ?? '')`);
+          break;
+        case 'nested':
+          // A JSON cell always holds quotes: written pre-escaped, no regex test or replace.
+          cells[k] = csvJsonArrayCell(nestedMembers(properties[column]) ?? {}, text);
+          fast.push(`cells[${k}](${access})`);
+          slow.push(`cells[${k}](${access})`);
           break;
         case 'money':
           fast.push(`money(${access})`);
@@ -71,7 +86,7 @@ function rowWriter(context: FormatContext): RowWriter {
       ${probe.length > 0 ? `if (special.test(${probe.join(" + '\\t' + ")})) return ${join(slow)};` : ''}
       return ${join(fast)};
     };`;
-    return new Function('text', 'special', 'money', body)(text, SPECIAL, moneyText) as RowWriter;
+    return new Function('text', 'special', 'money', 'cells', body)(text, SPECIAL, moneyText, cells) as RowWriter;
   });
 }
 
