@@ -26,6 +26,8 @@ const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1
 const ROUNDS = 3;
 const DIV = QUICK ? 10 : 1;
 const USERS = 1_000_000 / DIV;
+/** Rows of the gzip and per-format comparisons: fewer, to keep the whole run to a few minutes. */
+const SOME_USERS = 300_000 / DIV;
 const ORDERS = 200_000 / DIV;
 const PG_ROWS = 200_000 / DIV;
 const FAKER_ROWS = 20_000 / DIV;
@@ -143,7 +145,7 @@ async function main() {
   const ecomgen = await start(join(ROOT, 'dist', 'server.js'), [], { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) }, '/health');
   const ceilingCsv = await start(join(ROOT, 'bench', 'ceiling.js'), ['$PORT', 'users', 'csv'], {}, '/rows?rows=1');
   const base = `http://127.0.0.1:${ecomgen.port}/api/v1`;
-  const users = (format) => `${base}/users?seed=42&users=${USERS}&limit=${USERS}&format=${format}`;
+  const users = (format, rows = USERS) => `${base}/users?seed=42&users=${USERS}&limit=${rows}&format=${format}`;
   const get = (url, headers) => ({ run: () => download(url, headers) });
   // Warm both servers (module loading, world construction) outside the measurements.
   download(`${users('csv').replace(`limit=${USERS}`, 'limit=20000')}`);
@@ -159,16 +161,16 @@ async function main() {
   ratio('users CSV ÷ DuckDB 1 thread', csv['ecomgen users CSV'], csv['DuckDB generator, users shape, 1 thread'], 1.0);
   ratio('users CSV ÷ precomputed ceiling', csv['ecomgen users CSV'], csv['ceiling: precomputed rows, same stack']);
 
-  const gz = await interleave('users CSV with gzip vs the precomputed ceiling with gzip', USERS, [
-    { label: 'ecomgen users CSV, gzip', ...get(users('csv'), ['Accept-Encoding: gzip']) },
-    { label: 'ceiling, gzip', ...get(`http://127.0.0.1:${ceilingCsv.port}/rows?rows=${USERS}`, ['Accept-Encoding: gzip']) },
+  const gz = await interleave('users CSV with gzip vs the precomputed ceiling with gzip', SOME_USERS, [
+    { label: 'ecomgen users CSV, gzip', ...get(users('csv', SOME_USERS), ['Accept-Encoding: gzip']) },
+    { label: 'ceiling, gzip', ...get(`http://127.0.0.1:${ceilingCsv.port}/rows?rows=${SOME_USERS}`, ['Accept-Encoding: gzip']) },
   ]);
   ratio('users CSV gzip ÷ ceiling gzip', gz['ecomgen users CSV, gzip'], gz['ceiling, gzip'], 0.8);
 
-  const formats = await interleave('users in every format', USERS, [
-    { label: 'CSV', ...get(users('csv')) },
-    { label: 'NDJSON', ...get(users('ndjson')) },
-    { label: 'XML', ...get(users('xml')) },
+  const formats = await interleave('users in every format', SOME_USERS, [
+    { label: 'CSV', ...get(users('csv', SOME_USERS)) },
+    { label: 'NDJSON', ...get(users('ndjson', SOME_USERS)) },
+    { label: 'XML', ...get(users('xml', SOME_USERS)) },
   ]);
   ratio('NDJSON ÷ CSV rows/s', formats.NDJSON, formats.CSV, 0.8);
   ratio('XML ÷ CSV rows/s', formats.XML, formats.CSV, 0.5);
