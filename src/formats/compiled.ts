@@ -1,9 +1,11 @@
+import { isMoney } from '../schemas/common.js';
 import type { FormatContext } from './types.js';
 
 /** A JSON Schema property node as TypeBox builds it (the keys the writers read). */
 export interface PropertyNode {
   type?: string;
   format?: string;
+  description?: string;
   enum?: unknown[];
   anyOf?: PropertyNode[];
 }
@@ -15,11 +17,13 @@ const SAFE_ENUM_VALUE = /^[A-Za-z0-9_.:+-]*$/;
  * What a property's schema promises about its values, for compiled writers:
  * `safe-string` never needs escaping in CSV or JSON (uuids, dates, enums of plain words),
  * `string` may, `number` and `boolean` are what they say, `other` is anything else (nested
- * values, unions of types, unknown properties). `nullable` when null is allowed too.
+ * values, unions of types, unknown properties). `nullable` when null is allowed too; `money`
+ * when the number was declared as money (text formats write it with two decimals).
  */
 export function shapeOf(node: PropertyNode | undefined): {
   kind: 'safe-string' | 'string' | 'number' | 'boolean' | 'other';
   nullable: boolean;
+  money?: boolean;
 } {
   if (!node) return { kind: 'other', nullable: true };
   const variants = node.anyOf ?? [node];
@@ -33,7 +37,7 @@ export function shapeOf(node: PropertyNode | undefined): {
       v.enum?.every((e) => typeof e === 'string' && SAFE_ENUM_VALUE.test(e)) === true;
     return { kind: safe ? 'safe-string' : 'string', nullable };
   }
-  if (v.type === 'integer' || v.type === 'number') return { kind: 'number', nullable };
+  if (v.type === 'integer' || v.type === 'number') return { kind: 'number', nullable, money: isMoney(v) };
   if (v.type === 'boolean') return { kind: 'boolean', nullable };
   return { kind: 'other', nullable };
 }
@@ -50,4 +54,21 @@ export function compiledFor<W>(cache: Map<string, W>, context: FormatContext, bu
     cache.set(key, writer);
   }
   return writer;
+}
+
+/**
+ * A money amount as text with exactly two decimals (`59.6` -> `59.60`, `0` -> `0.00`). Amounts
+ * are generated rounded to cents, so the shortest number text is reused when it already has
+ * at most two decimals (cheaper than toFixed for every value); anything else goes through
+ * toFixed(2). A value that is not a number is written as its text.
+ */
+export function moneyText(value: unknown): string {
+  if (typeof value !== 'number') return value === null || value === undefined ? '' : String(value);
+  const s = '' + value;
+  const dot = s.indexOf('.');
+  if (dot === -1) return s.includes('e') || !Number.isFinite(value) ? value.toFixed(2) : s + '.00';
+  const decimals = s.length - dot - 1;
+  if (decimals === 2) return s;
+  if (decimals === 1) return s + '0';
+  return value.toFixed(2);
 }

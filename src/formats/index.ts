@@ -23,34 +23,124 @@ export const MEDIA_TYPES: Readonly<Record<string, FormatName>> = {
   'text/xml': 'xml',
 };
 
+/** Text produced between two yields to the event loop: large enough that per-write costs vanish. */
+const CHUNK_CHARS = 64 * 1024;
+
 /**
- * Serialises records lazily into a byte stream: a batch is generated and written only when the
- * consumer asks for more, so memory stays flat however many records stream.
+ * Records handed to a format at once. Small on purpose: records die young, in the scavenger's
+ * cheap nursery; holding thousands at once pushes them to the old generation.
+ */
+const SUB_BATCH = 256;
+
+/**
+ * Writes records as text a chunk at a time: `next()` returns the next ~64 KB (the format's
+ * head first, its tail last), or null when everything has been written. Each call does a
+ * bounded amount of work, so callers can yield to the event loop between chunks.
+ */
+export function formatChunks(
+  format: RecordFormat,
+  context: FormatContext,
+  records: Iterable<object>,
+  batchSize = SUB_BATCH,
+): { next(): string | null; stop(): void; readonly finished: boolean } {
+  const iterator = records[Symbol.iterator]();
+  let opened = false;
+  let done = false;
+  let first = true;
+  return {
+    next() {
+      if (done) return null;
+      let out = '';
+      if (!opened) {
+        opened = true;
+        out = format.open(context);
+      }
+      let batch: object[] = [];
+      while (out.length < CHUNK_CHARS) {
+        const step = iterator.next();
+        if (step.done) {
+          done = true;
+          break;
+        }
+        batch.push(step.value);
+        if (batch.length === batchSize) {
+          out += format.batch(batch, context, first);
+          first = false;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) {
+        out += format.batch(batch, context, first);
+        first = false;
+      }
+      if (done) out += format.close(context, first);
+      return out;
+    },
+    stop() {
+      done = true;
+      iterator.return?.();
+    },
+    get finished() {
+      return done;
+    },
+  };
+}
+
+/**
+ * Serialises records lazily into a byte stream: a chunk is generated and written only when the
+ * consumer asks for more, so memory stays flat however many records stream. Each chunk is
+ * produced in its own turn of the event loop (setImmediate): a client that reads as fast as
+ * the server writes would otherwise keep the stream refilling itself from process.nextTick
+ * (a write completed synchronously emits 'drain' there), and no other request would be served
+ * until its download ended.
  */
 export function formatStream(
   format: RecordFormat,
   context: FormatContext,
   records: Iterable<object>,
-  batchSize = 512,
+  batchSize = SUB_BATCH,
 ): Readable {
-  function* chunks(): Generator<string> {
-    const head = format.open(context);
-    let first = true;
-    let batch: object[] = [];
-    for (const record of records) {
-      batch.push(record);
-      if (batch.length === batchSize) {
-        yield (first ? head : '') + format.batch(batch, context, first);
-        first = false;
-        batch = [];
-      }
+  const chunks = formatChunks(format, context, records, batchSize);
+  let scheduled = false;
+  const stream = new Readable({
+    read() {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(produce);
+    },
+    destroy(err, callback) {
+      chunks.stop();
+      callback(err);
+    },
+  });
+  function produce(): void {
+    scheduled = false;
+    if (stream.destroyed) return;
+    let text: string | null;
+    try {
+      text = chunks.next();
+    } catch (err) {
+      stream.destroy(err as Error);
+      return;
     }
-    let tail = '';
-    if (batch.length > 0) tail = format.batch(batch, context, first);
-    else if (first) tail = head;
-    if (batch.length > 0 && first) tail = head + tail;
-    const empty = first && batch.length === 0;
-    yield tail + format.close(context, empty);
+    if (text === null) stream.push(null);
+    else if (text.length > 0) stream.push(text);
+    else produce();
   }
-  return Readable.from(chunks(), { objectMode: false });
+  return stream;
+}
+
+/**
+ * The whole text of a small page, for a response with Content-Length instead of a stream.
+ * Yields to the event loop between chunks, like {@link formatStream}; a page that fits one
+ * chunk is written without waiting.
+ */
+export async function formatPage(format: RecordFormat, context: FormatContext, records: Iterable<object>): Promise<string> {
+  const chunks = formatChunks(format, context, records);
+  let out = chunks.next() ?? '';
+  while (!chunks.finished) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    out += chunks.next() ?? '';
+  }
+  return out;
 }

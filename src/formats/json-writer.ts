@@ -5,8 +5,11 @@ import type { FormatContext } from './types.js';
 export type JsonWriter = (record: object) => string;
 
 
-/** A piece of a compiled writer: constant text, or an expression of the record `r`. */
-type Piece = { readonly text: string } | { readonly code: string };
+/**
+ * A piece of a compiled writer: constant text, or an expression of the record `r`; `plain`
+ * when the expression's text never holds a double quote (numbers, uuids, dates, plain enums).
+ */
+type Piece = { readonly text: string } | { readonly code: string; readonly plain?: boolean };
 
 /**
  * The pieces that write one property (its key included): by concatenation when its schema
@@ -17,28 +20,32 @@ function propertyPieces(node: PropertyNode | undefined, access: string, key: str
   const { kind, nullable } = shapeOf(node);
   if (kind === 'safe-string') {
     // The quotes join the constant text around the value: fewer pieces to concatenate.
-    if (!nullable) return [{ text: `${key}"` }, { code: access }, { text: '"' }];
+    if (!nullable) return [{ text: `${key}"` }, { code: access, plain: true }, { text: '"' }];
     return [{ text: key }, { code: `(${access} === null ? 'null' : '"' + ${access} + '"')` }];
   }
   if (kind === 'number') {
     // x - x === 0 only for finite numbers; JSON writes anything else as null.
     const number = `(${access} - ${access} === 0 ? '' + ${access} : 'null')`;
-    return [{ text: key }, { code: nullable ? `(${access} === null ? 'null' : ${number})` : number }];
+    return [{ text: key }, { code: nullable ? `(${access} === null ? 'null' : ${number})` : number, plain: true }];
   }
   return stringified;
 }
 
-/** One concatenation expression, adjacent constant texts merged into one literal. */
-function concatenation(pieces: readonly Piece[]): string {
+/**
+ * One concatenation expression, adjacent constant texts merged into one literal. With
+ * `doubleQuotes`, every `"` of the output is doubled (the text of a quoted CSV cell): in the
+ * constant text at compile time, in values only where they may hold one.
+ */
+function concatenation(pieces: readonly Piece[], doubleQuotes = false): string {
   const terms: string[] = [];
   let text = '';
   for (const piece of pieces) {
     if ('text' in piece) {
-      text += piece.text;
+      text += doubleQuotes ? piece.text.replace(/"/g, '""') : piece.text;
     } else {
       if (text) terms.push(JSON.stringify(text));
       text = '';
-      terms.push(piece.code);
+      terms.push(doubleQuotes && !piece.plain ? `dq(${piece.code})` : piece.code);
     }
   }
   if (text) terms.push(JSON.stringify(text));
@@ -73,6 +80,44 @@ function compiled(context: FormatContext): JsonWriter {
 }
 
 const stringify: JsonWriter = (record) => JSON.stringify(record);
+
+const doubleQuote = (s: string) => s.replace(/"/g, '""');
+
+/**
+ * A quoted CSV cell holding the JSON array of `members` (an order's items): the JSON written
+ * by a compiled member writer with its quotes already doubled, so the cell is not first built
+ * as JSON and then escaped by a regex over all of it. Byte for byte what `generic` (the CSV
+ * writer's JSON cell) gives, which also writes anything else: an empty array, a value that
+ * is not an array, a member whose keys are not the schema's properties in order.
+ */
+export function csvJsonArrayCell(
+  members: { required?: readonly string[]; properties?: Readonly<Record<string, PropertyNode>> },
+  generic: (value: unknown) => string,
+): (value: unknown) => string {
+  const properties = members.properties ?? {};
+  const columns = Object.keys(properties);
+  if (columns.length === 0 || (members.required ?? []).length !== columns.length) return generic;
+  const pieces = columns.flatMap((column, k) =>
+    propertyPieces(properties[column], `m[${JSON.stringify(column)}]`, `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`),
+  );
+  const member = new Function('dq', `return function member(m) { return ${concatenation([...pieces, { text: '}' }], true)}; };`)(doubleQuote) as (m: object) => string;
+  const fits = (m: unknown): boolean => {
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) return false;
+    let k = 0;
+    for (const key in m) if (key !== columns[k++]) return false;
+    return k === columns.length;
+  };
+  return (value) => {
+    if (!Array.isArray(value) || value.length === 0) return generic(value);
+    let out = '"[';
+    for (let k = 0; k < value.length; k++) {
+      const m: unknown = value[k];
+      if (!fits(m)) return generic(value);
+      out += (k > 0 ? ',' : '') + member(m as object);
+    }
+    return out + ']"';
+  };
+}
 
 /**
  * The writer for a batch whose first record is `sample`: the compiled one when the record's

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
-import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatStream, type FormatName } from '../formats/index.js';
+import { constants as zlibConstants } from 'node:zlib';
+import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
@@ -12,6 +13,25 @@ import { dateWindowHeader, resolveRelativeDates, worldSpecFrom } from './world-q
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
 const PARALLEL_BATCH = 2048;
+
+/**
+ * Pages of up to this many records (and up to the default `limit`, if larger, within 10,000)
+ * are written whole and sent with Content-Length: for small pages a stream's chunked encoding
+ * and extra writes cost more than the records.
+ */
+const WHOLE_PAGE = 1000;
+
+/**
+ * Compression of entity responses (merged over the app's @fastify/compress settings): gzip at
+ * level 1, about twice as fast as zlib's default 6 for ~8% more bytes on users/orders CSV;
+ * brotli (quality 4) and zstd (where Node has it) only when the client prefers them, since
+ * `gzip` is listed first and wins among equally acceptable encodings.
+ */
+const COMPRESSION = {
+  encodings: ['gzip', 'zstd', 'br', 'deflate'] as ('gzip' | 'zstd' | 'br' | 'deflate')[],
+  zlibOptions: { level: 1 },
+  brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
+};
 
 export interface EntityRoutesOptions {
   maxLimit: number;
@@ -109,9 +129,11 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
     const paramNames = Object.keys(definition.params ?? {});
     const querystring = listQuerySchema(options.maxLimit, options.defaultLimit, definition.params, definition.bulkIndex);
     const itemRef = Type.Ref(definition.schema);
+    const wholePage = Math.max(WHOLE_PAGE, Math.min(options.defaultLimit, 10 * WHOLE_PAGE));
     app.get(
       `/api/v1/${entity}`,
       {
+        compress: COMPRESSION,
         schema: {
           tags: [definition.group],
           summary: definition.summary,
@@ -180,11 +202,11 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           reply.header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}.${format.extension}"`);
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
+        const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
+        if (end - offset <= wholePage) return reply.send(await formatPage(format, context, records()));
         const pool = app.renderPool;
         // Bulk renders on this thread: a worker's batch context carries no index.
-        if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) {
-          return reply.send(formatStream(format, context, recordsOf(world, entity, offset, end, projected ? columns : null)));
-        }
+        if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) return reply.send(formatStream(format, context, records()));
         // Large responses: batches rendered on worker threads, streamed back in order.
         function* tasks(): Generator<BatchTask> {
           for (let start = offset; start < end; start += PARALLEL_BATCH) {

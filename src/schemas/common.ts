@@ -15,9 +15,20 @@ export const CalendarDate = (description: string) =>
 /** Marks money in descriptions; the SQL column map reads it to choose numeric(12,2). */
 export const MONEY_NOTE = '2 decimals';
 
+/** How {@link Money} ends a description: the marker that tells writers a number is money. */
+const MONEY_MARK = ` (${MONEY_NOTE})`;
+
 /** A monetary amount with two decimals, in the record's currency. */
 export const Money = (description: string) =>
-  Type.Number({ minimum: 0, description: `${description} (${MONEY_NOTE})`, examples: [49.99] });
+  Type.Number({ minimum: 0, description: `${description}${MONEY_MARK}`, examples: [49.99] });
+
+/**
+ * Whether a property schema was declared with {@link Money}: CSV and XML then write its value
+ * with exactly two decimals (`59.60`, `0.00`). Matches the end of the description, so a score
+ * described "0-1 with 2 decimals" is not money.
+ */
+export const isMoney = (node: { type?: unknown; description?: unknown } | undefined): boolean =>
+  node?.type === 'number' && typeof node.description === 'string' && node.description.endsWith(MONEY_MARK);
 
 /** An ISO 4217 currency code. */
 export const Currency = () =>

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { jsonWriter } from '../../src/formats/json-writer.js';
+import { csvJsonArrayCell, jsonWriter } from '../../src/formats/json-writer.js';
 import { ENTITIES, ENTITY_NAMES } from '../../src/generators/registry.js';
 import { World, resolveSizes } from '../../src/generators/world.js';
 import { formatContext, recordsOf } from '../../src/render/batch.js';
@@ -33,4 +33,25 @@ t.test('falls back to JSON.stringify when a record does not have the expected ke
   const special = { columns: ['s'], root: 'xs', item: 'x', schema: { $id: 'Y', required: ['s'], properties: { s: { type: 'string', enum: ['a"b', 'c'] } } } };
   const quoted = { s: 'a"b' };
   t.equal(jsonWriter(special, quoted)(quoted), JSON.stringify(quoted), 'enum values that need escaping are escaped');
+});
+
+t.test('the pre-escaped CSV cell of nested members equals the generic JSON cell', async (t) => {
+  const members = { required: ['id', 'name', 'price'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, price: { type: 'number' } } };
+  const generic = (value: unknown) => (value === null || value === undefined ? '' : `"${JSON.stringify(value).replace(/"/g, '""')}"`);
+  const cell = csvJsonArrayCell(members, generic);
+  const values: unknown[] = [
+    [{ id: '3f6c2a9e-8d1b-4c7a-9e2f-5b8d4a1c7e90', name: 'a "quoted", name', price: 59.6 }],
+    [{ id: '3f6c2a9e-8d1b-4c7a-9e2f-5b8d4a1c7e90', name: 'x', price: 1 }, { id: '3f6c2a9e-8d1b-4c7a-9e2f-5b8d4a1c7e91', name: 'line\nbreak', price: Number.NaN }],
+    [{ name: 'keys out of order', id: 'x', price: 2 }],
+    [{ id: 'x', name: 'extra key', price: 2, more: true }],
+    [],
+    null,
+  ];
+  for (const value of values) t.equal(cell(value), generic(value), JSON.stringify(value));
+
+  const world = World.of({ seed: 5, sizes: resolveSizes(1, {}), locale: 'en_GB', window });
+  const items = ENTITIES.orders.schema.properties.items as unknown as { items: typeof members };
+  const orderCell = csvJsonArrayCell(items.items, generic);
+  const orders = [...recordsOf(world, 'orders', 0, 500, null)] as { items: unknown }[];
+  t.equal(orders.filter((o) => orderCell(o.items) !== generic(o.items)).length, 0, '500 orders: the items cell is byte-identical');
 });

@@ -1,0 +1,279 @@
+// Interleaved comparisons: every measurement is taken against its anchor in the same run,
+// alternating A B A B … for ROUNDS rounds, and reported as the median with min–max and the
+// ratio of medians. The machine may be shared, so only ratios taken this way mean anything.
+// Speed is measured here, never asserted: a missed goal prints MISS, and only a harness error
+// exits non-zero. Run with `npm run bench` (builds first); `npm run bench -- --quick` takes a
+// tenth of the rows (a smoke run, about a minute).
+//
+// Anchors:
+//   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
+//   - the HTTP ceiling: bench/ceiling.js, the same Fastify stack streaming precomputed rows;
+//   - Python Faker writing users, when the faker module is installed (else a printed note);
+//   - `GET …format=csv | psql \copy` of the same rows, against the PostgreSQL sink (embedded
+//     PostgreSQL; psql when on the machine).
+// The HTTP client is curl (`-s -o /dev/null`), a separate process, as a user would download.
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const ROUNDS = 3;
+const DIV = QUICK ? 10 : 1;
+const USERS = 1_000_000 / DIV;
+/** Rows of the gzip and per-format comparisons: fewer, to keep the whole run to a few minutes. */
+const SOME_USERS = 300_000 / DIV;
+const ORDERS = 200_000 / DIV;
+const PG_ROWS = 200_000 / DIV;
+const FAKER_ROWS = 20_000 / DIV;
+
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+const log = (message) => console.error(`[bench] ${message}`);
+
+async function freePort() {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Spawns `node script args` with `env` and waits until `path` answers 200. */
+async function start(script, args, env, path) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script, ...args.map((a) => (a === '$PORT' ? String(port) : a))], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.add(child);
+  for (let k = 0; ; k++) {
+    if (child.exitCode !== null) throw new Error(`${script} exited during start-up`);
+    const probe = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+    if (probe.stdout === '200') break;
+    if (k > 300) throw new Error(`${script} did not answer ${path}`);
+    await sleep(100);
+  }
+  return { port, child };
+}
+
+/** Downloads a URL with curl; returns seconds and bytes (raw: no decompression). */
+function download(url, headers = []) {
+  const out = execFileSync('curl', ['-s', '-f', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', ...headers.flatMap((h) => ['-H', h]), url], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const [seconds, bytes] = out.split(' ').map(Number);
+  return { seconds, bytes };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (s) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
+
+/**
+ * Runs every variant once per round, in the same order each round (A B C A B C …); each
+ * `run` returns seconds (and optionally bytes). Prints and returns median, min, max per variant.
+ */
+async function interleave(title, rows, variants) {
+  const times = variants.map(() => []);
+  const bytes = variants.map(() => 0);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [k, variant] of variants.entries()) {
+      const result = await variant.run();
+      times[k].push(result.seconds);
+      bytes[k] = result.bytes ?? bytes[k];
+    }
+  }
+  console.log(`\n${title} (${rows.toLocaleString('en-US')} rows, ${ROUNDS} interleaved rounds)`);
+  const out = {};
+  for (const [k, variant] of variants.entries()) {
+    const m = median(times[k]);
+    out[variant.label] = { median: m, min: Math.min(...times[k]), max: Math.max(...times[k]), rowsPerSecond: rows / m, bytes: bytes[k] };
+    const size = bytes[k] ? `, ${(bytes[k] / 1e6).toFixed(1)} MB` : '';
+    console.log(`  ${variant.label.padEnd(44)} ${fmt(m)} s (${fmt(Math.min(...times[k]))}–${fmt(Math.max(...times[k]))})  ${Math.round(rows / m).toLocaleString('en-US')} rows/s${size}`);
+  }
+  return out;
+}
+
+const goals = [];
+/** A ratio of two medians' speeds (rows/s of a ÷ rows/s of b), against a goal. */
+function ratio(name, a, b, goal) {
+  const value = a.rowsPerSecond / b.rowsPerSecond;
+  const line = `${name}: ${value.toFixed(2)}x${goal === undefined ? '' : ` (goal ≥ ${goal}x: ${value >= goal ? 'PASS' : 'MISS'})`}`;
+  goals.push(line);
+  console.log(`  → ${line}`);
+}
+
+function pythonFaker() {
+  const probe = spawnSync('python3', ['-c', 'import faker'], { encoding: 'utf8' });
+  return probe.status === 0;
+}
+
+/** DuckDB's generator, one thread: the users shape (same columns and kinds) as CSV. */
+async function duckdbUsers(rows) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await db.connect();
+  const sql = `COPY (SELECT uuid() AS user_id, 'user' || i || '@example.com' AS email, 'user' || i AS username,
+    'First' || (i % 997) AS first_name, 'Last' || (i % 991) AS last_name, DATE '1960-01-01' + (i % 20000)::INT AS date_of_birth,
+    '(555) 555-' || lpad((i % 10000)::VARCHAR, 4, '0') AS phone_number, (i % 9999) || ' Main Street' AS address,
+    'City' || (i % 500) AS city, 'CA' AS state, lpad((i % 99999)::VARCHAR, 5, '0') AS postal_code, 'US' AS country,
+    strftime(TIMESTAMP '2025-01-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%SZ') AS created_at,
+    strftime(TIMESTAMP '2025-01-01' + to_seconds(i * 2), '%Y-%m-%dT%H:%M:%SZ') AS updated_at,
+    i % 10 <> 0 AS is_active, i % 3 = 0 AS marketing_opt_in, (i * 7) % 5000 AS loyalty_points,
+    'seg-' || ((i % 5) + 1) AS segment_id FROM range(${rows}) t(i)) TO '/dev/null' (FORMAT csv, HEADER)`;
+  return {
+    async run() {
+      const t0 = performance.now();
+      await connection.run(sql);
+      return { seconds: (performance.now() - t0) / 1000 };
+    },
+    close: () => connection.closeSync?.(),
+  };
+}
+
+async function main() {
+  const started = performance.now();
+  log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
+  const ecomgen = await start(join(ROOT, 'dist', 'server.js'), [], { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) }, '/health');
+  const ceilingCsv = await start(join(ROOT, 'bench', 'ceiling.js'), ['$PORT', 'users', 'csv'], {}, '/rows?rows=1');
+  const base = `http://127.0.0.1:${ecomgen.port}/api/v1`;
+  const users = (format, rows = USERS) => `${base}/users?seed=42&users=${USERS}&limit=${rows}&format=${format}`;
+  const get = (url, headers) => ({ run: () => download(url, headers) });
+  // Warm both servers (module loading, world construction) outside the measurements.
+  download(`${users('csv').replace(`limit=${USERS}`, 'limit=20000')}`);
+  download(`http://127.0.0.1:${ceilingCsv.port}/rows?rows=20000`);
+  for (const entity of ['orders', 'order-items']) download(`${base}/${entity}?seed=42&scale=100&limit=10&format=csv`);
+
+  const duck = await duckdbUsers(USERS);
+  const csv = await interleave('users CSV over HTTP vs DuckDB 1 thread vs the precomputed-rows ceiling', USERS, [
+    { label: 'ecomgen users CSV', ...get(users('csv')) },
+    { label: 'DuckDB generator, users shape, 1 thread', run: duck.run },
+    { label: 'ceiling: precomputed rows, same stack', ...get(`http://127.0.0.1:${ceilingCsv.port}/rows?rows=${USERS}`) },
+  ]);
+  ratio('users CSV ÷ DuckDB 1 thread', csv['ecomgen users CSV'], csv['DuckDB generator, users shape, 1 thread'], 1.0);
+  ratio('users CSV ÷ precomputed ceiling', csv['ecomgen users CSV'], csv['ceiling: precomputed rows, same stack']);
+
+  const gz = await interleave('users CSV with gzip vs the precomputed ceiling with gzip', SOME_USERS, [
+    { label: 'ecomgen users CSV, gzip', ...get(users('csv', SOME_USERS), ['Accept-Encoding: gzip']) },
+    { label: 'ceiling, gzip', ...get(`http://127.0.0.1:${ceilingCsv.port}/rows?rows=${SOME_USERS}`, ['Accept-Encoding: gzip']) },
+  ]);
+  ratio('users CSV gzip ÷ ceiling gzip', gz['ecomgen users CSV, gzip'], gz['ceiling, gzip'], 0.8);
+
+  const formats = await interleave('users in every format', SOME_USERS, [
+    { label: 'CSV', ...get(users('csv', SOME_USERS)) },
+    { label: 'NDJSON', ...get(users('ndjson', SOME_USERS)) },
+    { label: 'XML', ...get(users('xml', SOME_USERS)) },
+  ]);
+  ratio('NDJSON ÷ CSV rows/s', formats.NDJSON, formats.CSV, 0.8);
+  ratio('XML ÷ CSV rows/s', formats.XML, formats.CSV, 0.5);
+
+  const heavy = await interleave('orders and order-items at scale 100 vs users', ORDERS, [
+    { label: 'orders CSV, scale 100', ...get(`${base}/orders?seed=42&scale=100&limit=${ORDERS}&format=csv`) },
+    { label: 'order-items CSV, scale 100', ...get(`${base}/order-items?seed=42&scale=100&limit=${ORDERS}&format=csv`) },
+    { label: 'users CSV', ...get(`${base}/users?seed=42&users=${USERS}&limit=${ORDERS}&format=csv`) },
+  ]);
+  ratio('orders ÷ users rows/s', heavy['orders CSV, scale 100'], heavy['users CSV']);
+  const ordersPerSecond = heavy['orders CSV, scale 100'].rowsPerSecond;
+  goals.push(`orders CSV rows/s: ${Math.round(ordersPerSecond).toLocaleString('en-US')} (goal ≥ 150,000: ${ordersPerSecond >= 150_000 ? 'PASS' : 'MISS'})`);
+  const itemsPerSecond = heavy['order-items CSV, scale 100'].rowsPerSecond;
+  goals.push(`order-items CSV rows/s: ${Math.round(itemsPerSecond).toLocaleString('en-US')} (goal ≥ 300,000: ${itemsPerSecond >= 300_000 ? 'PASS' : 'MISS'})`);
+
+  if (pythonFaker()) {
+    const script = `import csv, sys\nfrom faker import Faker\nf = Faker('en_US'); Faker.seed(42)\nw = csv.writer(open('/dev/null', 'w'))\nfor i in range(${FAKER_ROWS}):\n    w.writerow([f.uuid4(), f.email(), f.user_name(), f.first_name(), f.last_name(), f.date_of_birth(), f.phone_number(), f.street_address(), f.city(), f.state_abbr(), f.zipcode(), 'US', f.iso8601(), f.iso8601(), True, False, 0, 'seg-1'])\n`;
+    const fk = await interleave('Python Faker users (the mock-data API stand-in) vs ecomgen', FAKER_ROWS, [
+      { label: 'ecomgen users CSV', ...get(`${base}/users?seed=42&users=${USERS}&limit=${FAKER_ROWS}&format=csv`) },
+      {
+        label: 'Python Faker, users shape',
+        run: () => {
+          const t0 = performance.now();
+          execFileSync('python3', ['-c', script]);
+          return { seconds: (performance.now() - t0) / 1000 };
+        },
+      },
+    ]);
+    ratio('ecomgen ÷ Python Faker rows/s', fk['ecomgen users CSV'], fk['Python Faker, users shape']);
+  } else {
+    console.log('\nPython Faker: not installed (python3 -c "import faker" failed), comparison skipped');
+  }
+
+  await benchPostgres(ecomgen);
+
+  console.log('\nGoals (ratios of medians in this run)');
+  for (const line of goals) console.log(`  ${line}`);
+  console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s`);
+  for (const child of children) child.kill('SIGTERM');
+}
+
+/** PostgreSQL sink vs `GET … | psql \copy` of the same rows into a fresh table, interleaved. */
+async function benchPostgres() {
+  const psql = spawnSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).stdout.trim();
+  if (!psql) {
+    console.log('\nPostgreSQL: psql is not on this machine, the sink vs psql \\copy comparison is skipped');
+    return;
+  }
+  const { startPostgres } = await import('../test/support/postgres.ts');
+  const { createTablesSql } = await import('../dist/schemas/columns.js');
+  const database = await startPostgres();
+  const server = await start(join(ROOT, 'dist', 'server.js'), [], { DATABASE_URL: database.connectionString }, '/health');
+  const client = new pg.Client({ connectionString: database.connectionString });
+  await client.connect();
+  const fresh = async (schema) => {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.query(`CREATE SCHEMA ${schema}`);
+    for (const sql of createTablesSql(['users'], { schema })) await client.query(sql);
+    await client.query('CHECKPOINT');
+  };
+  const count = async (table) => (await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
+  let round = 0;
+  try {
+    const result = await interleave('PostgreSQL sink vs GET | psql \\copy (users, empty table)', PG_ROWS, [
+      {
+        label: 'sink: POST /sinks/postgres?wait=true',
+        run: async () => {
+          const schema = `sink_${round}`;
+          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          await client.query('CHECKPOINT');
+          const t0 = performance.now();
+          const out = execFileSync('curl', ['-s', '-f', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({ seed: 42, entity: 'users', users: PG_ROWS, schema }), `http://127.0.0.1:${server.port}/api/v1/sinks/postgres?wait=true`], { encoding: 'utf8' });
+          const seconds = (performance.now() - t0) / 1000;
+          const job = JSON.parse(out);
+          if (job.state !== 'succeeded' || (await count(`${schema}.users`)) !== PG_ROWS) throw new Error(`sink job ${job.state}`);
+          return { seconds };
+        },
+      },
+      {
+        label: 'curl GET format=csv | psql \\copy',
+        run: async () => {
+          const schema = `psql_${round++}`;
+          await fresh(schema);
+          const t0 = performance.now();
+          execFileSync('sh', ['-c', `curl -s -f "$URL" | "$PSQL" "$DB" -v ON_ERROR_STOP=1 -q -c "\\\\copy ${schema}.users FROM STDIN WITH (FORMAT csv, HEADER true)"`], {
+            env: { ...process.env, URL: `http://127.0.0.1:${server.port}/api/v1/users?seed=42&users=${PG_ROWS}&limit=${PG_ROWS}&format=csv`, PSQL: psql, DB: database.connectionString },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          const seconds = (performance.now() - t0) / 1000;
+          if ((await count(`${schema}.users`)) !== PG_ROWS) throw new Error('psql \\copy loaded the wrong number of rows');
+          return { seconds };
+        },
+      },
+    ]);
+    ratio('PostgreSQL sink ÷ GET | psql \\copy', result['sink: POST /sinks/postgres?wait=true'], result['curl GET format=csv | psql \\copy'], 1.0);
+  } finally {
+    await client.end().catch(() => undefined);
+    server.child.kill('SIGTERM');
+    await database.stop();
+  }
+}
+
+await main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,46 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import t from 'tap';
+import { testApp } from '../support/app.js';
+
+// How entity responses are sent: a page up to 1,000 records (the default limit) as one body
+// with Content-Length, larger ones as a chunked stream; compressed bodies decode to the same
+// bytes; gzip wins when the client accepts several encodings equally.
+t.test('whole pages with Content-Length, large responses streamed, the same bytes either way', async (t) => {
+  const app = await testApp(t);
+  const base = '/api/v1/users?seed=9&users=5000';
+  const page = await app.inject(`${base}&format=csv`);
+  t.equal(page.statusCode, 200);
+  t.equal(page.headers['content-length'], String(page.rawPayload.length), 'default page: Content-Length is the body length');
+  t.notOk(page.headers['transfer-encoding'], 'default page: not chunked');
+  t.equal(page.body.split('\r\n').length - 2, 1000, 'default page: the default limit of rows');
+
+  const large = await app.inject(`${base}&limit=3000&format=csv`);
+  t.equal(large.headers['transfer-encoding'], 'chunked', '3,000 rows: streamed');
+  t.notOk(large.headers['content-length']);
+  t.ok(large.body.startsWith(page.body), 'the first 1,000 rows are the same bytes from a page and from a stream');
+  const rows = large.body.split('\r\n');
+  t.equal(rows.length - 2, 3000);
+
+  for (const format of ['json', 'ndjson', 'xml']) {
+    const whole = await app.inject(`${base}&limit=1000&format=${format}`);
+    const streamed = await app.inject(`${base}&limit=1001&format=${format}`);
+    t.ok(whole.headers['content-length'], `${format}: a page has Content-Length`);
+    t.equal(streamed.headers['transfer-encoding'], 'chunked', `${format}: 1,001 records stream`);
+    if (format === 'json') t.same((JSON.parse(streamed.body) as unknown[]).slice(0, 1000), JSON.parse(whole.body), 'json: same records');
+    else t.ok(streamed.body.startsWith(whole.body.slice(0, whole.body.length - (format === 'xml' ? '</users>\n'.length : 0))), `${format}: same leading bytes`);
+  }
+});
+
+t.test('compression: gzip by default, brotli when preferred, bodies decode to the plain bytes', async (t) => {
+  const app = await testApp(t);
+  for (const limit of [10, 1000, 3000]) {
+    const url = `/api/v1/orders?seed=9&limit=${limit}&format=csv`;
+    const plain = (await app.inject(url)).rawPayload;
+    const both = await app.inject({ url, headers: { 'accept-encoding': 'deflate, gzip, br, zstd' } });
+    t.equal(both.headers['content-encoding'], 'gzip', `${limit}: gzip among equals`);
+    t.ok(gunzipSync(both.rawPayload).equals(plain), `${limit}: gzip decodes to the plain body`);
+    const br = await app.inject({ url, headers: { 'accept-encoding': 'br;q=1, gzip;q=0.5' } });
+    t.equal(br.headers['content-encoding'], 'br', `${limit}: brotli when preferred`);
+    t.ok(brotliDecompressSync(br.rawPayload).equals(plain), `${limit}: brotli decodes to the plain body`);
+  }
+});
