@@ -10,6 +10,8 @@ import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
 import sinkRoutes from './routes/sinks.js';
+import streamRoutes from './routes/streams.js';
+import type { FeedProvider } from './streams/source.js';
 import type { SinkConfig } from './config.js';
 import { ErrorSchema } from './schemas/query.js';
 
@@ -31,6 +33,8 @@ export interface AppOptions {
    * configured; the server reads it from the environment with loadConfig().
    */
   sinks?: SinkConfig;
+  /** The change feed streams play (default: the service's own; tests give a deterministic one). */
+  feed?: FeedProvider;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -58,5 +62,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(performanceRoutes);
   await app.register(manifestRoutes);
   await app.register(sinkRoutes, { config: options.sinks ?? {} });
+  await app.register(streamRoutes, { config: options.sinks ?? {}, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
 }
