@@ -32,6 +32,7 @@ export default fp(
           { name: 'Observability', description: 'Service telemetry with incidents, for search and observability demos' },
           { name: 'Analytics', description: 'Aggregates computed from the records of the same world, and the ground-truth manifest' },
           { name: 'Sinks', description: 'Push records to PostgreSQL, Kafka, Cloud Storage, a signed webhook or OpenSearch, as jobs' },
+          { name: 'Streams', description: 'Play the change feed live or as a replay into Kafka or a signed webhook, at a rate, as long-running jobs' },
           { name: 'Service', description: 'Health and index' },
         ],
         components: {
