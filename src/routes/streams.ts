@@ -9,6 +9,7 @@ import type { SinkConfig } from '../config.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { AvroEncoder } from '../sinks/avro-stream.js';
 import { KafkaStreamWriter, jsonEncoder } from '../sinks/kafka-stream.js';
 import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
 import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
@@ -187,7 +188,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
     const unknown = body.types?.find((type) => !knownTypes.includes(type));
     if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
     if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
-    if (body.value_format === 'avro') throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');
+    if (body.value_format === 'avro' && !config.schemaRegistry) throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');
     const locale = body.locale ?? 'en_US';
     return {
       mode,
@@ -265,7 +266,14 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       const log = request.log.child({ stream: body.sink });
       const writer: StreamWriter =
         body.sink === 'kafka'
-          ? new KafkaStreamWriter(config.kafka as NonNullable<SinkConfig['kafka']>, body, types, world.seed, jsonEncoder, log)
+          ? new KafkaStreamWriter(
+              config.kafka as NonNullable<SinkConfig['kafka']>,
+              body,
+              types,
+              world.seed,
+              body.value_format === 'avro' && config.schemaRegistry ? new AvroEncoder(config.schemaRegistry) : jsonEncoder,
+              log,
+            )
           : new WebhookStreamWriter(config.webhook as NonNullable<SinkConfig['webhook']>, world.seed, body.delay_ms ?? 0);
       const job = streams.start(body.sink, writer, source, engine, world.seed, { ...body, mode: engine.mode, seed: world.seed });
       reply.header('Location', `/api/v1/streams/${job.id}`);

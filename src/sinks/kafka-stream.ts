@@ -10,12 +10,16 @@ import type { FeedEvent } from '../streams/feed-contract.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
 import { connect, describe, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
 
+/** An event that no schema describes: refused, never retried. */
+export class NotEncodableError extends Error {}
+
 /** How a stream encodes message values; Avro needs a Schema Registry. */
 export interface ValueEncoder {
   /** Prepares (registers schemas) for these topics and event types. */
   prepare(topics: ReadonlyMap<string, readonly string[]>): Promise<void>;
-  encode(topic: string, event: FeedEvent): Buffer | string;
+  encode(topic: string, event: FeedEvent): Buffer | string | Promise<Buffer | string>;
   readonly contentType: string;
+  details?(): Record<string, unknown>;
 }
 
 /** JSON: the event as `GET /api/v1/events` serves it; a malformed event's raw text verbatim. */
@@ -139,11 +143,21 @@ export class KafkaStreamWriter implements StreamWriter {
       }
       const key = streamKeyOf(event);
       let value: Buffer | string;
+      let contentType = this.encoder.contentType;
       try {
-        value = this.encoder.encode(topic, event);
+        value = await this.encoder.encode(topic, event);
       } catch (error) {
-        refused.set(k, `event ${event.event_id} (${event.event_type}) cannot be encoded: ${describe(error)}`);
-        continue;
+        if (event.defect === 'bad') {
+          // A malformed event is meant for the consumer's dead-letter queue: it goes as it is, labelled.
+          value = jsonEncoder.encode(topic, event) as string;
+          contentType = jsonEncoder.contentType;
+        } else if (error instanceof NotEncodableError || (error as { name?: unknown }).name === 'ConfluentSchemaRegistryValidationError') {
+          refused.set(k, `event ${event.event_id} (${event.event_type}) cannot be encoded: ${describe(error)}`);
+          continue;
+        } else {
+          // The registry did not answer or answered with an error: an outage, retried by the stream.
+          throw new DeliveryError(`Schema Registry: ${describe(error)}`, 0, 0);
+        }
       }
       const headers: IHeaders = {
         'event-id': event.event_id,
@@ -153,7 +167,7 @@ export class KafkaStreamWriter implements StreamWriter {
         sequence: String(event.sequence),
         seed,
         'schema-version': String(SCHEMA_VERSION),
-        'content-type': this.encoder.contentType,
+        'content-type': contentType,
         ...(event.defect !== undefined ? { defect: event.defect } : {}),
       };
       bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + Object.entries(headers).reduce((n, [h, v]) => n + Buffer.byteLength(h) + Buffer.byteLength(String(v)), 0);
@@ -179,6 +193,7 @@ export class KafkaStreamWriter implements StreamWriter {
   details(): Record<string, unknown> {
     return {
       topics: Object.fromEntries([...this.topics.entries()].sort().map(([topic, partitions]) => [topic, { partitions, messages: this.counts.get(topic) ?? 0 }])),
+      ...this.encoder.details?.(),
     };
   }
 }
