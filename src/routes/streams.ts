@@ -11,6 +11,8 @@ import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { AvroEncoder } from '../sinks/avro-stream.js';
 import { KafkaStreamWriter, jsonEncoder } from '../sinks/kafka-stream.js';
+import { postgresSink } from '../sinks/postgres.js';
+import { PostgresStreamWriter } from '../sinks/postgres-stream.js';
 import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
 import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
 import { FINISHED_STREAMS_KEPT, StreamManager, type StreamJob } from '../streams/jobs.js';
@@ -34,7 +36,7 @@ export interface StreamRoutesOptions {
   cancelWaitMs?: number;
 }
 
-export const STREAM_SINKS = ['kafka', 'webhook'] as const;
+export const STREAM_SINKS = ['kafka', 'webhook', 'postgres'] as const;
 type StreamSink = (typeof STREAM_SINKS)[number];
 
 const DEFAULT_EVENTS_PER_SECOND = 10;
@@ -42,9 +44,15 @@ const MAX_EVENTS_PER_SECOND = 100_000;
 const Ratio = (what: string) => Type.Number({ minimum: 0, maximum: 1, description: `Share of events ${what} (chaos, labelled in the \`defect\` header and field; default 0).` });
 const Weight = (what: string) => Type.Number({ minimum: 0, maximum: 1000, description: `Relative weight of ${what} in the live mix.` });
 
+/** A sink option's schema for a body shared by every sink: its default would apply to all of them. */
+function withoutDefault(schema: TSchema): TSchema {
+  const { default: _default, ...rest } = schema as TSchema & { default?: unknown };
+  return { ...rest, description: `postgres: ${String(rest.description ?? '')}` } as TSchema;
+}
+
 /** Body fields and the sinks they apply to (undefined: every sink). */
 const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; modes?: readonly ('live' | 'replay')[] }> = {
-  sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration).') },
+  sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration): kafka, webhook, or postgres (apply mode: tables kept current).') },
   mode: { schema: OneOf(['live', 'replay'] as const, 'live (default): an open-ended world, event times are now, runs until stopped, `duration_s` or `max_events`. replay: a bounded world\'s feed from its start, at `speed`.') },
   ...Object.fromEntries(Object.entries(WorldQueryFields).map(([k, schema]) => [k, { schema }])),
   events_per_second: {
@@ -76,6 +84,8 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
   partitions: { schema: Type.Integer({ minimum: 1, maximum: 1000, description: 'kafka: partitions of topics the stream creates (default 3).' }), sinks: ['kafka'] },
   replication_factor: { schema: Type.Integer({ minimum: 1, maximum: 32, description: 'kafka: replicas of topics the stream creates.' }), sinks: ['kafka'] },
   value_format: { schema: OneOf(['json', 'avro'] as const, 'kafka: message values as JSON (default) or Avro in the Confluent wire format (needs SCHEMA_REGISTRY_URL).'), sinks: ['kafka'] },
+  schema: { schema: withoutDefault(postgresSink.options.schema as TSchema), sinks: ['postgres'] },
+  table_prefix: { schema: withoutDefault(postgresSink.options.table_prefix as TSchema), sinks: ['postgres'] },
   delay_ms: { schema: Type.Integer({ minimum: 0, maximum: 60_000, description: 'webhook: a pause between two requests, on top of the rate.' }), sinks: ['webhook'] },
 };
 
@@ -109,9 +119,11 @@ type Body = WorldParams & {
   replication_factor?: number;
   value_format?: 'json' | 'avro';
   delay_ms?: number;
+  schema?: string;
+  table_prefix?: string;
 };
 
-const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET' };
+const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET', postgres: 'DATABASE_URL' };
 
 const StreamSchema = Type.Object(
   {
@@ -265,7 +277,9 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       const types = body.types ?? knownTypes;
       const log = request.log.child({ stream: body.sink });
       const writer: StreamWriter =
-        body.sink === 'kafka'
+        body.sink === 'postgres'
+          ? new PostgresStreamWriter(config.postgres as NonNullable<SinkConfig['postgres']>, body, log)
+          : body.sink === 'kafka'
           ? new KafkaStreamWriter(
               config.kafka as NonNullable<SinkConfig['kafka']>,
               body,
