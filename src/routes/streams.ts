@@ -13,6 +13,7 @@ import { AvroEncoder } from '../sinks/avro-stream.js';
 import { KafkaStreamWriter, jsonEncoder } from '../sinks/kafka-stream.js';
 import { postgresSink } from '../sinks/postgres.js';
 import { PostgresStreamWriter } from '../sinks/postgres-stream.js';
+import { InventoryCanonicalWriter, InventoryStore } from '../sinks/inventory-stream.js';
 import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
 import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
 import { FINISHED_STREAMS_KEPT, StreamManager, type StreamJob } from '../streams/jobs.js';
@@ -84,8 +85,13 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
   partitions: { schema: Type.Integer({ minimum: 1, maximum: 1000, description: 'kafka: partitions of topics the stream creates (default 3).' }), sinks: ['kafka'] },
   replication_factor: { schema: Type.Integer({ minimum: 1, maximum: 32, description: 'kafka: replicas of topics the stream creates.' }), sinks: ['kafka'] },
   value_format: { schema: OneOf(['json', 'avro'] as const, 'kafka: message values as JSON (default) or Avro in the Confluent wire format (needs SCHEMA_REGISTRY_URL).'), sinks: ['kafka'] },
-  schema: { schema: withoutDefault(postgresSink.options.schema as TSchema), sinks: ['postgres'] },
+  schema: { schema: withoutDefault(postgresSink.options.schema as TSchema), sinks: ['postgres', 'kafka'] },
   table_prefix: { schema: withoutDefault(postgresSink.options.table_prefix as TSchema), sinks: ['postgres'] },
+  inventory_canonical: {
+    schema: OneOf(['kafka', 'postgres'] as const, "kafka: where inventory's truth lives, as the reference's CANON_INVENTORY. postgres: each inventory event is applied read-modify-write to warehouse_inventory (DATABASE_URL) and published once committed. kafka (default): event-sourced, published only (see mirror_to_db)."),
+    sinks: ['kafka'],
+  },
+  mirror_to_db: { schema: Type.Boolean({ description: 'kafka with inventory_canonical=kafka: also apply inventory events to warehouse_inventory after publishing them (DATABASE_URL).' }), sinks: ['kafka'] },
   delay_ms: { schema: Type.Integer({ minimum: 0, maximum: 60_000, description: 'webhook: a pause between two requests, on top of the rate.' }), sinks: ['webhook'] },
 };
 
@@ -121,6 +127,8 @@ type Body = WorldParams & {
   delay_ms?: number;
   schema?: string;
   table_prefix?: string;
+  inventory_canonical?: 'kafka' | 'postgres';
+  mirror_to_db?: boolean;
 };
 
 const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET', postgres: 'DATABASE_URL' };
@@ -201,6 +209,10 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
     if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
     if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
     if (body.value_format === 'avro' && !config.schemaRegistry) throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');
+    if (body.mirror_to_db && body.inventory_canonical === 'postgres') throw badParameter('mirror_to_db', 'applies to inventory_canonical=kafka (with postgres the database is written first anyway)');
+    if ((body.inventory_canonical === 'postgres' || body.mirror_to_db) && !config.postgres) {
+      throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${body.mirror_to_db ? 'mirror_to_db' : 'inventory_canonical'}: keeping inventory in PostgreSQL needs DATABASE_URL in the server's environment`);
+    }
     const locale = body.locale ?? 'en_US';
     return {
       mode,
@@ -289,7 +301,11 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
               log,
             )
           : new WebhookStreamWriter(config.webhook as NonNullable<SinkConfig['webhook']>, world.seed, body.delay_ms ?? 0);
-      const job = streams.start(body.sink, writer, source, engine, world.seed, { ...body, mode: engine.mode, seed: world.seed });
+      const inventoryInDb = body.sink === 'kafka' && config.postgres && (body.inventory_canonical === 'postgres' || body.mirror_to_db === true);
+      const stream = inventoryInDb
+        ? new InventoryCanonicalWriter(writer, new InventoryStore(config.postgres as NonNullable<SinkConfig['postgres']>, body.schema ?? 'public', log), body.inventory_canonical ?? 'kafka')
+        : writer;
+      const job = streams.start(body.sink, stream, source, engine, world.seed, { ...body, mode: engine.mode, seed: world.seed });
       reply.header('Location', `/api/v1/streams/${job.id}`);
       return reply.status(202).send(job.toJSON());
     },
