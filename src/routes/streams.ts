@@ -13,6 +13,8 @@ import { AvroEncoder } from '../sinks/avro-stream.js';
 import { KafkaStreamWriter, jsonEncoder } from '../sinks/kafka-stream.js';
 import { postgresSink } from '../sinks/postgres.js';
 import { PostgresStreamWriter } from '../sinks/postgres-stream.js';
+import { DEFAULT_STREAM_INDEX_PREFIX, OpenSearchStreamWriter } from '../sinks/opensearch-stream.js';
+import { INDEX_NAME_PATTERN } from '../formats/bulk.js';
 import { InventoryCanonicalWriter, InventoryStore } from '../sinks/inventory-stream.js';
 import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
 import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
@@ -37,7 +39,7 @@ export interface StreamRoutesOptions {
   cancelWaitMs?: number;
 }
 
-export const STREAM_SINKS = ['kafka', 'webhook', 'postgres'] as const;
+export const STREAM_SINKS = ['kafka', 'webhook', 'postgres', 'opensearch'] as const;
 type StreamSink = (typeof STREAM_SINKS)[number];
 
 const DEFAULT_EVENTS_PER_SECOND = 10;
@@ -53,7 +55,7 @@ function withoutDefault(schema: TSchema): TSchema {
 
 /** Body fields and the sinks they apply to (undefined: every sink). */
 const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; modes?: readonly ('live' | 'replay')[] }> = {
-  sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration): kafka, webhook, or postgres (apply mode: tables kept current).') },
+  sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration): kafka, webhook, postgres (apply mode: tables kept current) or opensearch (daily indices).') },
   mode: { schema: OneOf(['live', 'replay'] as const, 'live (default): an open-ended world, event times are now, runs until stopped, `duration_s` or `max_events`. replay: a bounded world\'s feed from its start, at `speed`.') },
   ...Object.fromEntries(Object.entries(WorldQueryFields).map(([k, schema]) => [k, { schema }])),
   events_per_second: {
@@ -92,6 +94,10 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
     sinks: ['kafka'],
   },
   mirror_to_db: { schema: Type.Boolean({ description: 'kafka with inventory_canonical=kafka: also apply inventory events to warehouse_inventory after publishing them (DATABASE_URL).' }), sinks: ['kafka'] },
+  index_prefix: {
+    schema: Type.String({ pattern: INDEX_NAME_PATTERN, maxLength: 100, description: `opensearch: daily indices are \`<index_prefix>-<entity>-YYYY.MM.DD\` by event time (default ${DEFAULT_STREAM_INDEX_PREFIX}).` }),
+    sinks: ['opensearch'],
+  },
   delay_ms: { schema: Type.Integer({ minimum: 0, maximum: 60_000, description: 'webhook: a pause between two requests, on top of the rate.' }), sinks: ['webhook'] },
 };
 
@@ -128,10 +134,11 @@ type Body = WorldParams & {
   schema?: string;
   table_prefix?: string;
   inventory_canonical?: 'kafka' | 'postgres';
+  index_prefix?: string;
   mirror_to_db?: boolean;
 };
 
-const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET', postgres: 'DATABASE_URL' };
+const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET', postgres: 'DATABASE_URL', opensearch: 'OPENSEARCH_URL' };
 
 const StreamSchema = Type.Object(
   {
@@ -289,7 +296,9 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       const types = body.types ?? knownTypes;
       const log = request.log.child({ stream: body.sink });
       const writer: StreamWriter =
-        body.sink === 'postgres'
+        body.sink === 'opensearch'
+          ? new OpenSearchStreamWriter(config.opensearch as NonNullable<SinkConfig['opensearch']>, body.index_prefix)
+          : body.sink === 'postgres'
           ? new PostgresStreamWriter(config.postgres as NonNullable<SinkConfig['postgres']>, body, log)
           : body.sink === 'kafka'
           ? new KafkaStreamWriter(

@@ -60,7 +60,7 @@ t.test('bad input: 4xx naming the field, never a destination from the body', asy
     [{ sink: 'kafka', delay_ms: 10 }, 400, /^delay_ms: applies to sink webhook, not kafka/],
     [{ sink: 'webhook' }, 409, /^sink: webhook is not configured: set STREAM_ENDPOINT and STREAM_SECRET/],
     [{ sink: 'kafka', brokers: ['evil:9092'] }, 400, /^brokers: unknown body field/],
-    [{ sink: 'gcs' }, 400, /^sink: must be one of kafka, webhook, postgres/],
+    [{ sink: 'gcs' }, 400, /^sink: must be one of kafka, webhook, postgres, opensearch/],
     [{ sink: 'webhook', schema: 'bronze' }, 400, /^schema: applies to sink postgres, kafka, not webhook/],
     [{ sink: 'kafka', inventory_canonical: 'postgres' }, 409, /^inventory_canonical: keeping inventory in PostgreSQL needs DATABASE_URL/],
     [{ sink: 'kafka', inventory_canonical: 'postgres', mirror_to_db: true }, 400, /^mirror_to_db: applies to inventory_canonical=kafka/],
