@@ -163,9 +163,13 @@ export class StreamProgress {
   }
 }
 
-/** An event and the moment (ms since the epoch, real time) it is due to go. */
+/**
+ * An event and the moment (ms since the epoch, real time) it is due to go; or, with no event,
+ * the end of a live minute, so that a minute with nothing to send still lets the clock run
+ * (and the stream stop) instead of looping through empty minutes.
+ */
 interface Due {
-  readonly event: FeedEvent;
+  readonly event: FeedEvent | undefined;
   readonly due: number;
 }
 
@@ -190,6 +194,7 @@ function* scheduled(source: FeedSource, options: EngineOptions, startMs: number)
         if (seen < startMs) continue;
         if (wanted(event)) yield { event, due: seen };
       }
+      yield { event: undefined, due: minute + 60_000 };
     }
   }
   const speed = options.speed;
@@ -252,7 +257,11 @@ export async function runStream(
     if (now >= endMs) return 'duration';
     const head = peek();
     if (head === undefined) return 'end_of_feed';
-    progress.setLag(now - head.due);
+    if (head.event === undefined && head.due <= now) {
+      next = undefined;
+      continue;
+    }
+    progress.setLag(head.event === undefined ? 0 : now - head.due);
     if (head.due > now) {
       // Nothing due yet: wait for the next event (at least a tick, so events go in small batches), never past the end.
       if (!(await clock.sleep(Math.min(Math.max(TICK_MS, head.due - now), endMs - now), stop))) return 'cancelled';
@@ -271,15 +280,16 @@ export async function runStream(
     }
     const batch: FeedEvent[] = [];
     for (let due = peek(); due !== undefined && due.due <= now && batch.length < room; due = peek()) {
-      batch.push(due.event);
+      if (due.event !== undefined) batch.push(due.event);
       next = undefined;
     }
+    if (batch.length === 0) continue;
     bucket?.take(batch.length, now);
     sent += batch.length;
     await deliver(batch, writer, options, clock, progress, stop, hardStop);
     now = clock.now();
     const after = peek();
-    progress.setLag(after === undefined ? 0 : now - after.due);
+    progress.setLag(after === undefined || after.event === undefined ? 0 : now - after.due);
   }
 }
 

@@ -181,3 +181,16 @@ t.test('a graceful stop during an outage counts what was not delivered', async (
   t.equal(progress.failed, 3, 'the batch in the outage counted failed');
   t.equal(progress.delivered + progress.failed, 6, 'the rest never left');
 });
+
+t.test('live with nothing to send: the clock still runs and the stream ends on time', async (t) => {
+  const start = Date.UTC(2026, 0, 1, 12);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  const rate = { eventsPerSecond: 50, dailyCurve: false, timeZone: 'UTC' };
+  const progress = new StreamProgress();
+  const reason = await runStream(liveFeed(rate), writer, live(rate, { durationMs: 10 * 60_000, types: new Set(['no.such_type']) }), clock, progress, new AbortController().signal);
+  t.equal(reason, 'duration');
+  t.equal(progress.delivered, 0);
+  t.equal(clock.ms, start + 10 * 60_000, 'ended at the duration');
+  t.equal(progress.lagSeconds, 0);
+});
