@@ -333,6 +333,21 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
     async () => streams.list().map((s) => s.toJSON()),
   );
 
+  app.get(
+    '/api/v1/streams/stats',
+    {
+      schema: {
+        tags: ['Streams'],
+        summary: 'What streams have sent, per sink',
+        description: 'Since the server started: streams started and running, events delivered and failed by ended streams, per sink (running streams show their own counts).',
+        response: {
+          200: Type.Record(Type.String(), Type.Object({ streams: Type.Integer(), running: Type.Integer(), delivered: Type.Integer(), failed: Type.Integer() })),
+        },
+      },
+    },
+    async () => streams.statsJson(),
+  );
+
   const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Stream id' }) });
   const find = (id: string): StreamJob => {
     const job = streams.get(id);

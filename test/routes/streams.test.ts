@@ -198,6 +198,7 @@ t.test('kafka live: events are now, stop counts exactly what was delivered, seve
   t.same(Object.keys(b.by_type).sort(), b.delivered > 0 ? ['order.placed', 'payment.captured'].filter((type) => bRecords.some((r) => r.headers['event-type'] === type)) : []);
   const again = await app.inject({ method: 'DELETE', url: `/api/v1/streams/${open.id}` });
   t.equal((again.json() as StreamJson).delivered, b.delivered, 'stopping again changes nothing');
+  t.same((await app.inject('/api/v1/streams/stats')).json(), { kafka: { streams: 2, running: 0, delivered: a.delivered + b.delivered, failed: 0 } }, 'statistics add up the streams');
 });
 
 t.test('kafka unreachable: the stream fails with the reason', async (t) => {
