@@ -17,6 +17,8 @@ import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
 import sinkRoutes from './routes/sinks.js';
+import streamRoutes from './routes/streams.js';
+import type { FeedProvider } from './streams/source.js';
 import type { SinkConfig } from './config.js';
 import { ErrorSchema } from './schemas/query.js';
 
@@ -42,6 +44,8 @@ export interface AppOptions {
   maxRunningJobs?: number;
   /** Origins allowed by CORS (default any: `['*']`); see src/plugins/http.ts. */
   corsOrigins?: readonly string[];
+  /** The change feed streams play (default: the service's own; tests give a deterministic one). */
+  feed?: FeedProvider;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -82,5 +86,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(manifestRoutes);
   await app.register(eventRoutes);
   await app.register(sinkRoutes, { config: options.sinks ?? {}, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
+  await app.register(streamRoutes, { config: options.sinks ?? {}, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
 }

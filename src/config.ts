@@ -56,6 +56,11 @@ export interface OpenSearchConfig {
   readonly auth?: { readonly username: string; readonly password: string };
 }
 
+/** A Confluent-compatible Schema Registry, for Avro streams (SCHEMA_REGISTRY_URL). */
+export interface SchemaRegistryConfig {
+  readonly url: string;
+}
+
 export interface SinkConfig {
   /** When set, every POST and DELETE must carry `Authorization: Bearer <API_KEY>`. */
   readonly apiKey?: string;
@@ -64,6 +69,7 @@ export interface SinkConfig {
   readonly gcs?: GcsConfig;
   readonly webhook?: WebhookConfig;
   readonly opensearch?: OpenSearchConfig;
+  readonly schemaRegistry?: SchemaRegistryConfig;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -233,7 +239,8 @@ export function loadConfig(env: Env = process.env): SinkConfig {
     ...(apiKey ? { apiKey } : {}),
     ...(connectionString ? { postgres: { connectionString } } : {}),
   };
-  const sections = { kafka: kafka(env), gcs: gcs(env), webhook: webhook(env), opensearch: opensearch(env) };
+  const registryUrl = url(env, 'SCHEMA_REGISTRY_URL', ['http:', 'https:']);
+  const sections = { kafka: kafka(env), gcs: gcs(env), webhook: webhook(env), opensearch: opensearch(env), schemaRegistry: registryUrl ? { url: registryUrl } : undefined };
   for (const [key, section] of Object.entries(sections)) {
     if (section) Object.assign(config, { [key]: section });
   }

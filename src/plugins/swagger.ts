@@ -138,6 +138,7 @@ export default fp(
           { name: 'Analytics', description: 'Aggregates computed from the records of the same world, and the ground-truth manifest' },
           { name: 'Events', description: "The world's change feed: every event in time order, replayable into its tables" },
           { name: 'Sinks', description: 'Push records to PostgreSQL, Kafka, Cloud Storage, a signed webhook or OpenSearch, as jobs' },
+          { name: 'Streams', description: 'Play the change feed live or as a replay into Kafka or a signed webhook, at a rate, as long-running jobs' },
           { name: 'Service', description: 'Health and index' },
         ],
         components: {

@@ -165,7 +165,7 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
   return { seed: base.seed, slices, options };
 }
 
-const sameSecret = (given: string, expected: string) => {
+export const sameSecret = (given: string, expected: string) => {
   // Compare digests so the comparison takes the same time whatever the lengths.
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();

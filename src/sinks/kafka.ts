@@ -131,7 +131,7 @@ const kafkaOptions: Record<keyof KafkaOptions, TSchema> = {
 };
 
 /** kafkajs' log lines into the job's logger. Its ERROR lines are mostly retries that may still succeed: warn. */
-function logInto(log: FastifyBaseLogger): logCreator {
+export function logInto(log: FastifyBaseLogger): logCreator {
   return () =>
     ({ namespace, level, log: { message, timestamp: _timestamp, logger: _logger, ...extra } }) => {
       // Retries are bounded on purpose (see SEND_RETRY): a send that gives up fails the job, so nothing is reordered.
@@ -144,7 +144,7 @@ function logInto(log: FastifyBaseLogger): logCreator {
 }
 
 /** An error's message with kafkajs' error type and per-topic causes, which messages alone omit. */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   const { type, errors } = error as { type?: unknown; errors?: unknown };
   const base = messageOf(error);
   const withType = typeof type === 'string' && !base.includes(type) ? `${base} (${type})` : base;
@@ -268,7 +268,7 @@ async function sendSlice(run: SinkRun<KafkaConfig, KafkaOptions>, slice: EntityS
 }
 
 /** Connects, naming the brokers when none answers. */
-async function connect(client: Admin | Producer, brokers: readonly string[]): Promise<void> {
+export async function connect(client: Admin | Producer, brokers: readonly string[]): Promise<void> {
   try {
     await client.connect();
   } catch (error) {
@@ -277,7 +277,7 @@ async function connect(client: Admin | Producer, brokers: readonly string[]): Pr
 }
 
 /** Creates the topics that do not exist yet; returns every topic's partition count. */
-async function ensureTopics(admin: Admin, topics: readonly string[], options: KafkaOptions): Promise<Map<string, number>> {
+export async function ensureTopics(admin: Admin, topics: readonly string[], options: KafkaOptions): Promise<Map<string, number>> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length > 0) {

@@ -115,7 +115,7 @@ class RefusedError extends Error {}
  * Creates the index with its mapping unless it exists. True when this job created it; an index
  * created meanwhile by someone else (resource_already_exists_exception) is simply used.
  */
-async function ensureIndex(client: Client, index: string, mapping: IndexMapping): Promise<boolean> {
+export async function ensureIndex(client: Client, index: string, mapping: IndexMapping): Promise<boolean> {
   const refused = (error: unknown) => error instanceof errors.ResponseError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 429;
   try {
     const exists = await client.indices.exists({ index });

@@ -61,7 +61,7 @@ function tablesProblem(options: PostgresOptions, entities: readonly EntityName[]
 }
 
 /** Serialises table creation across concurrent jobs (CREATE ... IF NOT EXISTS can race in the catalog). */
-const DDL_LOCK = 0x65636f6d; // 'ecom'
+export const DDL_LOCK = 0x65636f6d; // 'ecom'
 
 /**
  * Loads one entity in its own transaction: COPY the CSV into a temporary staging table, then

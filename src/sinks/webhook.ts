@@ -36,7 +36,7 @@ export function destinationOf(endpoint: string): string {
  * The URL to POST to and its basic credentials: fetch refuses URLs with user info, and
  * STREAM_ENDPOINT=https://user:password@host/path is the usual way to write them.
  */
-function targetOf(endpoint: string): { url: string; authorization: string | undefined } {
+export function targetOf(endpoint: string): { url: string; authorization: string | undefined } {
   const url = new URL(endpoint);
   if (url.username === '' && url.password === '') return { url: url.href, authorization: undefined };
   const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
@@ -87,7 +87,7 @@ async function attempt(endpoint: string, body: string, headers: Record<string, s
 const networkMessageOf = (error: unknown) => messageOf(error instanceof TypeError && error.cause !== undefined ? error.cause : error);
 
 /** Counts of HTTP requests, kept in the entity's progress details so a running job shows them. */
-class Attempts {
+export class Attempts {
   private attempts = 0;
   private retries = 0;
 
@@ -110,7 +110,7 @@ class Attempts {
  * Posts one record until the receiver acknowledges it (2xx), refuses it (3xx, 4xx other than
  * 429: not retried), or the retries run out (5xx, 429, network errors and timeouts).
  */
-async function deliver(
+export async function deliver(
   endpoint: string,
   config: WebhookConfig,
   body: string,

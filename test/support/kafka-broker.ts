@@ -62,6 +62,8 @@ export interface StoredRecord {
   readonly offset: number;
   readonly key: string | null;
   readonly value: string | null;
+  /** The value's bytes as sent (binary values, e.g. Avro, are not UTF-8 text). */
+  readonly valueBytes: Buffer | null;
   /** Header values as UTF-8 text (a repeated header keeps its last value). */
   readonly headers: Readonly<Record<string, string | null>>;
   readonly timestamp: number;
@@ -330,6 +332,7 @@ function decodeBatch(topic: string, partition: number, batch: StoredBatch): Stor
       offset: batch.baseOffset + offsetDelta,
       key: key === null ? null : key.toString('utf8'),
       value: value === null ? null : value.toString('utf8'),
+      valueBytes: value,
       headers,
       timestamp: firstTimestamp + timestampDelta,
       producerId: batch.producerId,

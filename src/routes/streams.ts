@@ -1,0 +1,397 @@
+/**
+ * `POST /api/v1/streams` (start), `GET /api/v1/streams` (list), `GET|DELETE
+ * /api/v1/streams/{id}` (inspect, stop): the change feed played live or as a replay into a
+ * sink, at a rate. Destinations come from the server configuration, as for the sinks.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SinkConfig } from '../config.js';
+import { ApiError, badParameter } from '../plugins/errors.js';
+import { OneOf } from '../schemas/common.js';
+import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { AvroEncoder } from '../sinks/avro-stream.js';
+import { KafkaStreamWriter, jsonEncoder } from '../sinks/kafka-stream.js';
+import { postgresSink } from '../sinks/postgres.js';
+import { PostgresStreamWriter } from '../sinks/postgres-stream.js';
+import { DEFAULT_STREAM_INDEX_PREFIX, OpenSearchStreamWriter } from '../sinks/opensearch-stream.js';
+import { INDEX_NAME_PATTERN } from '../formats/bulk.js';
+import { InventoryCanonicalWriter, InventoryStore } from '../sinks/inventory-stream.js';
+import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
+import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
+import { FINISHED_STREAMS_KEPT, StreamManager, type StreamJob } from '../streams/jobs.js';
+import { DEFAULT_TIME_ZONE } from '../streams/rate.js';
+import { FeedUnavailableError, changeFeed, type FeedProvider } from '../streams/source.js';
+import type { StreamWriter } from '../streams/writer.js';
+import { sameSecret } from './sinks.js';
+import { worldSpecFrom, type WorldParams } from './world-query.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    streams: StreamManager;
+  }
+}
+
+export interface StreamRoutesOptions {
+  config: SinkConfig;
+  /** The change feed (default: the service's own). */
+  feed?: FeedProvider;
+  /** How long `DELETE /streams/{id}` waits for the stream to stop before answering 202 (default 30 s). */
+  cancelWaitMs?: number;
+}
+
+export const STREAM_SINKS = ['kafka', 'webhook', 'postgres', 'opensearch'] as const;
+type StreamSink = (typeof STREAM_SINKS)[number];
+
+const DEFAULT_EVENTS_PER_SECOND = 10;
+const MAX_EVENTS_PER_SECOND = 100_000;
+const Ratio = (what: string) => Type.Number({ minimum: 0, maximum: 1, description: `Share of events ${what} (chaos, labelled in the \`defect\` header and field; default 0).` });
+const Weight = (what: string) => Type.Number({ minimum: 0, maximum: 1000, description: `Relative weight of ${what} in the live mix.` });
+
+/** A sink option's schema for a body shared by every sink: its default would apply to all of them. */
+function withoutDefault(schema: TSchema): TSchema {
+  const { default: _default, ...rest } = schema as TSchema & { default?: unknown };
+  return { ...rest, description: `postgres: ${String(rest.description ?? '')}` } as TSchema;
+}
+
+/** Body fields and the sinks they apply to (undefined: every sink). */
+const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; modes?: readonly ('live' | 'replay')[] }> = {
+  sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration): kafka, webhook, postgres (apply mode: tables kept current) or opensearch (daily indices).') },
+  mode: { schema: OneOf(['live', 'replay'] as const, 'live (default): an open-ended world, event times are now, runs until stopped, `duration_s` or `max_events`. replay: a bounded world\'s feed from its start, at `speed`.') },
+  ...Object.fromEntries(Object.entries(WorldQueryFields).map(([k, schema]) => [k, { schema }])),
+  events_per_second: {
+    schema: Type.Number({ exclusiveMinimum: 0, maximum: MAX_EVENTS_PER_SECOND, description: `live: the base rate (default ${DEFAULT_EVENTS_PER_SECOND}), times the daily curve. replay: an upper bound on the rate (default none).`, examples: [100] }),
+  },
+  daily_curve: { schema: Type.Boolean({ description: "live: follow the day, 0.4x the base rate at 03:00 to 1.4x at 15:00 in the shop's time zone (the locale's: America/New_York for en_US, Europe/London for en_GB). Default true." }), modes: ['live'] },
+  burst: { schema: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Token bucket capacity: events that may go at once above the rate after a pause (default: one second at the base rate).' }) },
+  weights: {
+    schema: Type.Object(
+      { orders: Type.Optional(Weight('order, payment and shipment events')), interactions: Type.Optional(Weight('customer interactions')), inventory: Type.Optional(Weight('inventory changes')) },
+      { additionalProperties: false, description: 'live: the event mix (default as the reference: orders 0.6, interactions 0.3, inventory 0.1).', examples: [{ orders: 0.6, interactions: 0.3, inventory: 0.1 }] },
+    ),
+    modes: ['live'],
+  },
+  types: { schema: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 100, uniqueItems: true, description: 'Only these event types (default: all).', examples: [['order.placed', 'payment.captured']] }) },
+  speed: {
+    schema: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Literal('max')], { description: "replay: world seconds per real second (e.g. 3600: an hour a second), or 'max' (default): as fast as the sink takes events." }),
+    modes: ['replay'],
+  },
+  from_sequence: { schema: Type.Integer({ minimum: 0, description: 'replay: the feed position to start from (default 0).' }), modes: ['replay'] },
+  duration_s: { schema: Type.Number({ exclusiveMinimum: 0, maximum: 31 * 86_400, description: 'Stop after this many seconds.' }) },
+  max_events: { schema: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Stop after this many events.' }) },
+  late_ratio: { schema: Ratio('sent late (out of time order)') },
+  duplicate_ratio: { schema: Ratio('sent twice') },
+  bad_ratio: { schema: Ratio('malformed (dead-letter tests)') },
+  max_lateness_ms: { schema: Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'How late a late event may be (replay).' }), modes: ['replay'] },
+  batch_size: { schema: Type.Integer({ minimum: 1, maximum: 10_000, description: `Largest batch handed to the sink (default ${DEFAULT_BATCH_SIZE}).` }) },
+  topic_prefix: { schema: Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-zA-Z0-9._-]+$', description: 'kafka: prepended to every topic name, e.g. `dev.` gives `dev.orders.v1`.' }), sinks: ['kafka'] },
+  partitions: { schema: Type.Integer({ minimum: 1, maximum: 1000, description: 'kafka: partitions of topics the stream creates (default 3).' }), sinks: ['kafka'] },
+  replication_factor: { schema: Type.Integer({ minimum: 1, maximum: 32, description: 'kafka: replicas of topics the stream creates.' }), sinks: ['kafka'] },
+  value_format: { schema: OneOf(['json', 'avro'] as const, 'kafka: message values as JSON (default) or Avro in the Confluent wire format (needs SCHEMA_REGISTRY_URL).'), sinks: ['kafka'] },
+  schema: { schema: withoutDefault(postgresSink.options.schema as TSchema), sinks: ['postgres', 'kafka'] },
+  table_prefix: { schema: withoutDefault(postgresSink.options.table_prefix as TSchema), sinks: ['postgres'] },
+  inventory_canonical: {
+    schema: OneOf(['kafka', 'postgres'] as const, "kafka: where inventory's truth lives, as the reference's CANON_INVENTORY. postgres: each inventory event is applied read-modify-write to warehouse_inventory (DATABASE_URL) and published once committed. kafka (default): event-sourced, published only (see mirror_to_db)."),
+    sinks: ['kafka'],
+  },
+  mirror_to_db: { schema: Type.Boolean({ description: 'kafka with inventory_canonical=kafka: also apply inventory events to warehouse_inventory after publishing them (DATABASE_URL).' }), sinks: ['kafka'] },
+  index_prefix: {
+    schema: Type.String({ pattern: INDEX_NAME_PATTERN, maxLength: 100, description: `opensearch: daily indices are \`<index_prefix>-<entity>-YYYY.MM.DD\` by event time (default ${DEFAULT_STREAM_INDEX_PREFIX}).` }),
+    sinks: ['opensearch'],
+  },
+  delay_ms: { schema: Type.Integer({ minimum: 0, maximum: 60_000, description: 'webhook: a pause between two requests, on top of the rate.' }), sinks: ['webhook'] },
+};
+
+const BodySchema = Type.Object(
+  Object.fromEntries(Object.entries(FIELDS).map(([k, f]) => [k, k === 'sink' ? f.schema : Type.Optional(f.schema)])),
+  {
+    additionalProperties: false,
+    examples: [{ sink: 'kafka', mode: 'live', seed: 42, events_per_second: 100, weights: { orders: 0.6, interactions: 0.3, inventory: 0.1 }, late_ratio: 0.05, bad_ratio: 0.001, duration_s: 600 }],
+  },
+);
+
+type Body = WorldParams & {
+  sink: StreamSink;
+  mode?: 'live' | 'replay';
+  events_per_second?: number;
+  daily_curve?: boolean;
+  burst?: number;
+  weights?: { orders?: number; interactions?: number; inventory?: number };
+  types?: string[];
+  speed?: number | 'max';
+  from_sequence?: number;
+  duration_s?: number;
+  max_events?: number;
+  late_ratio?: number;
+  duplicate_ratio?: number;
+  bad_ratio?: number;
+  max_lateness_ms?: number;
+  batch_size?: number;
+  topic_prefix?: string;
+  partitions?: number;
+  replication_factor?: number;
+  value_format?: 'json' | 'avro';
+  delay_ms?: number;
+  schema?: string;
+  table_prefix?: string;
+  inventory_canonical?: 'kafka' | 'postgres';
+  index_prefix?: string;
+  mirror_to_db?: boolean;
+};
+
+const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET', postgres: 'DATABASE_URL', opensearch: 'OPENSEARCH_URL' };
+
+const StreamSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    sink: OneOf(STREAM_SINKS, 'The sink'),
+    mode: OneOf(['live', 'replay'] as const, 'The clock'),
+    state: OneOf(['running', 'stopping', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'succeeded: ended (duration, max_events or end of the feed) with every event delivered; partial: ended with failed events; failed: could not start or stopped on an error; cancelled: stopped by DELETE or shutdown'),
+    seed: Type.Integer(),
+    destination: Type.String({ description: 'Where events go (no credentials)' }),
+    created_at: Type.String({ format: 'date-time' }),
+    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    running_seconds: Type.Number(),
+    delivered: Type.Integer({ description: 'Events the destination acknowledged' }),
+    failed: Type.Integer({ description: 'Events given up on (refused, or still undelivered after the retries of an outage)' }),
+    bytes: Type.Integer(),
+    batches: Type.Integer(),
+    retries: Type.Integer({ description: 'Batches sent again during outages' }),
+    events_per_second: Type.Number({ description: 'Delivered over the last 10 s' }),
+    average_events_per_second: Type.Number(),
+    lag_seconds: Type.Number({ description: 'How far behind its due time the next event is (0 when keeping up)' }),
+    max_lag_seconds: Type.Number(),
+    outage: Type.Boolean({ description: 'Retrying a destination outage right now' }),
+    last_event_time: Type.Union([Type.String(), Type.Null()]),
+    last_sequence: Type.Union([Type.Integer(), Type.Null()]),
+    by_type: Type.Record(Type.String(), Type.Object({ delivered: Type.Integer(), failed: Type.Integer() }), { description: 'Per event type' }),
+    defects: Type.Object({ late: Type.Integer(), duplicate: Type.Integer(), bad: Type.Integer() }, { description: 'Delivered events labelled by chaos' }),
+    stop_reason: Type.Union([OneOf(['duration', 'max_events', 'end_of_feed', 'cancelled', 'failed'] as const, 'Why it ended'), Type.Null()]),
+    errors: Type.Array(Type.String(), { description: 'Error messages (the first 50)' }),
+    error_count: Type.Integer(),
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the stream failed' }),
+    details: Type.Object({}, { additionalProperties: true, description: 'Destination facts, e.g. kafka: topics with partitions and messages' }),
+    request: Type.Object({}, { additionalProperties: true, description: 'The request as validated, defaults applied' }),
+  },
+  { $id: 'Stream', additionalProperties: false },
+);
+
+/** The feed's answer when it is not available: a 503 with its code (the error handler hides 5xx messages). */
+function unavailable(reply: FastifyReply, error: FeedUnavailableError) {
+  return reply.status(503).send({ statusCode: 503, error: 'Service Unavailable', message: error.message, code: error.code });
+}
+
+export default async function streamRoutes(app: FastifyInstance, options: StreamRoutesOptions): Promise<void> {
+  const { config } = options;
+  const feed = options.feed ?? changeFeed;
+  const streams = new StreamManager(app.log);
+  app.decorate('streams', streams);
+  app.addHook('onClose', async () => streams.close());
+  app.addSchema(StreamSchema);
+  const streamRef = Type.Ref(StreamSchema);
+  const errorRef = Type.Ref(ErrorSchema);
+  const security = [{ bearerAuth: [] }];
+
+  if (config.apiKey) {
+    const apiKey = config.apiKey;
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.method !== 'POST' && request.method !== 'DELETE') return;
+      const header = request.headers.authorization ?? '';
+      const match = /^Bearer\s+(.+)$/i.exec(header);
+      if (!match || !sameSecret(match[1] as string, apiKey)) {
+        reply.header('WWW-Authenticate', 'Bearer realm="ecomgen"');
+        throw new ApiError(401, 'UNAUTHORIZED', header ? 'Authorization: the bearer token is not the API key' : 'Authorization: this server requires `Authorization: Bearer <API_KEY>` on POST and DELETE');
+      }
+    });
+  }
+
+  /** Checks what the schema cannot; returns the engine options. */
+  function plan(body: Body, knownTypes: readonly string[]): EngineOptions {
+    const mode = body.mode ?? 'live';
+    for (const [name, field] of Object.entries(FIELDS)) {
+      if ((body as unknown as Record<string, unknown>)[name] === undefined) continue;
+      if (field.sinks && !field.sinks.includes(body.sink)) throw badParameter(name, `applies to sink ${field.sinks.join(', ')}, not ${body.sink}`);
+      if (field.modes && !field.modes.includes(mode)) throw badParameter(name, `applies to mode=${field.modes.join(', ')}, not ${mode}`);
+    }
+    const unknown = body.types?.find((type) => !knownTypes.includes(type));
+    if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
+    if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
+    if (body.value_format === 'avro' && !config.schemaRegistry) throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');
+    if (body.mirror_to_db && body.inventory_canonical === 'postgres') throw badParameter('mirror_to_db', 'applies to inventory_canonical=kafka (with postgres the database is written first anyway)');
+    if ((body.inventory_canonical === 'postgres' || body.mirror_to_db) && !config.postgres) {
+      throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${body.mirror_to_db ? 'mirror_to_db' : 'inventory_canonical'}: keeping inventory in PostgreSQL needs DATABASE_URL in the server's environment`);
+    }
+    const locale = body.locale ?? 'en_US';
+    return {
+      mode,
+      rate: { eventsPerSecond: body.events_per_second ?? DEFAULT_EVENTS_PER_SECOND, dailyCurve: body.daily_curve ?? true, timeZone: DEFAULT_TIME_ZONE[locale] },
+      ...(mode === 'replay' && body.speed !== undefined && body.speed !== 'max' ? { speed: body.speed } : {}),
+      ...(mode === 'replay' && body.events_per_second !== undefined ? { maxRate: body.events_per_second } : {}),
+      ...(body.burst !== undefined ? { burst: body.burst } : {}),
+      ...(body.types !== undefined ? { types: new Set(body.types) } : {}),
+      ...(body.max_events !== undefined ? { maxEvents: body.max_events } : {}),
+      ...(body.duration_s !== undefined ? { durationMs: body.duration_s * 1000 } : {}),
+      ...(body.from_sequence !== undefined ? { fromSequence: body.from_sequence } : {}),
+      ...(body.batch_size !== undefined ? { batchSize: body.batch_size } : {}),
+    };
+  }
+
+  app.post(
+    '/api/v1/streams',
+    {
+      schema: {
+        tags: ['Streams'],
+        summary: 'Start a stream of the change feed into a sink',
+        description: [
+          "Plays the world's change feed (the events of `GET /api/v1/events`) into one sink, live or as a replay, and answers 202 at once with the stream; follow `Location` for live progress (events per type, current rate, lag, last event time) and `DELETE` it to stop. Several streams run at once.",
+          '',
+          '- **live** (default): an open-ended world; event times are now. Runs until stopped, `duration_s` or `max_events`, at `events_per_second` times the daily curve (0.4x at 03:00 to 1.4x at 15:00 in the shop\'s time zone), with the event mix `weights`, through a token bucket of `burst`.',
+          "- **replay**: a bounded world's feed from its start (or `from_sequence`), at `speed` world seconds per real second or as fast as the sink takes it; `events_per_second` caps the rate.",
+          '',
+          'When the sink cannot keep up the stream does not slow down silently: `lag_seconds` says how far behind it is. A destination outage is retried with backoff (the batch is sent again, `retries` counts it); events still undelivered are counted in `failed`. Chaos (`late_ratio`, `duplicate_ratio`, `bad_ratio`) comes labelled from the feed: a `defect` header (Kafka) or `X-Ecomgen-Defect` (webhook).',
+          '',
+          '**kafka**: the reference topics `orders.v1`, `payments.v1`, `shipments.v1`, `inventory-changes.v1`, `customer-interactions.v1` by the event type\'s first word, `<word>-events.v1` for other types; keyed by the order id when the event has one (an order\'s events share a partition), else the row key; headers `event-id`, `event-type`, `entity`, `op`, `sequence`, `seed`, `schema-version`, `content-type`, `defect`. **webhook**: one signed POST per event (`X-Signature` HMAC-SHA512, `Idempotency-Key: <event_id>`), retried as the webhook sink retries, no count cap.',
+          '',
+          'See docs/streams.md.',
+        ].join('\n'),
+        security,
+        body: BodySchema,
+        response: {
+          202: { description: 'The stream, started; follow Location for progress', ...streamRef },
+          400: { description: 'A body field is invalid; the message names it', ...errorRef },
+          401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
+          409: { description: 'The sink (or the Schema Registry for Avro) is not configured; the message names the variable', ...errorRef },
+          503: { description: 'The change feed is not available in this build (code FEED_UNAVAILABLE)', ...errorRef },
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Body: Body }>, reply) => {
+      const body = request.body;
+      let knownTypes: readonly string[];
+      try {
+        knownTypes = feed.eventTypes();
+      } catch (error) {
+        if (error instanceof FeedUnavailableError) return unavailable(reply, error);
+        throw error;
+      }
+      const engine = plan(body, knownTypes);
+      const world = worldSpecFrom(body);
+      const section = config[body.sink];
+      if (!section) throw new ApiError(409, 'SINK_NOT_CONFIGURED', `sink: ${body.sink} is not configured: set ${REQUIRES[body.sink]} in the server's environment`);
+      const ratios = {
+        ...(body.late_ratio !== undefined ? { late_ratio: body.late_ratio } : {}),
+        ...(body.duplicate_ratio !== undefined ? { duplicate_ratio: body.duplicate_ratio } : {}),
+        ...(body.bad_ratio !== undefined ? { bad_ratio: body.bad_ratio } : {}),
+      };
+      let source;
+      try {
+        const feedRequest = {
+          world,
+          feed: { ...ratios, ...(body.types ? { types: body.types } : {}), ...(body.max_lateness_ms !== undefined ? { max_lateness_ms: body.max_lateness_ms } : {}) },
+          live: { seed: world.seed, locale: world.locale, events_per_second: engine.rate.eventsPerSecond, daily_curve: engine.rate.dailyCurve, ...(body.weights ? { weights: body.weights } : {}), ...ratios },
+        };
+        // A replay's world schedules are built in slices before the stream starts, off the hot path.
+        if ((body.mode ?? 'live') === 'replay' && feed.prepare) await feed.prepare(feedRequest);
+        source = feed.open(feedRequest);
+      } catch (error) {
+        if (error instanceof FeedUnavailableError) return unavailable(reply, error);
+        throw error;
+      }
+      const types = body.types ?? knownTypes;
+      const log = request.log.child({ stream: body.sink });
+      const writer: StreamWriter =
+        body.sink === 'opensearch'
+          ? new OpenSearchStreamWriter(config.opensearch as NonNullable<SinkConfig['opensearch']>, body.index_prefix)
+          : body.sink === 'postgres'
+          ? new PostgresStreamWriter(config.postgres as NonNullable<SinkConfig['postgres']>, body, log)
+          : body.sink === 'kafka'
+          ? new KafkaStreamWriter(
+              config.kafka as NonNullable<SinkConfig['kafka']>,
+              body,
+              types,
+              world.seed,
+              body.value_format === 'avro' && config.schemaRegistry ? new AvroEncoder(config.schemaRegistry) : jsonEncoder,
+              log,
+            )
+          : new WebhookStreamWriter(config.webhook as NonNullable<SinkConfig['webhook']>, world.seed, body.delay_ms ?? 0);
+      const inventoryInDb = body.sink === 'kafka' && config.postgres && (body.inventory_canonical === 'postgres' || body.mirror_to_db === true);
+      const stream = inventoryInDb
+        ? new InventoryCanonicalWriter(writer, new InventoryStore(config.postgres as NonNullable<SinkConfig['postgres']>, body.schema ?? 'public', log), body.inventory_canonical ?? 'kafka')
+        : writer;
+      const job = streams.start(body.sink, stream, source, engine, world.seed, { ...body, mode: engine.mode, seed: world.seed });
+      reply.header('Location', `/api/v1/streams/${job.id}`);
+      return reply.status(202).send(job.toJSON());
+    },
+  );
+
+  app.get(
+    '/api/v1/streams',
+    {
+      schema: {
+        tags: ['Streams'],
+        summary: 'Streams, newest first',
+        description: `Running streams and the last ${FINISHED_STREAMS_KEPT} ended ones, with live progress.`,
+        response: { 200: Type.Array(streamRef) },
+      },
+    },
+    async () => streams.list().map((s) => s.toJSON()),
+  );
+
+  app.get(
+    '/api/v1/streams/stats',
+    {
+      schema: {
+        tags: ['Streams'],
+        summary: 'What streams have sent, per sink',
+        description: 'Since the server started: streams started and running, events delivered and failed by ended streams, per sink (running streams show their own counts).',
+        response: {
+          200: Type.Record(Type.String(), Type.Object({ streams: Type.Integer(), running: Type.Integer(), delivered: Type.Integer(), failed: Type.Integer() })),
+        },
+      },
+    },
+    async () => streams.statsJson(),
+  );
+
+  const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Stream id' }) });
+  const find = (id: string): StreamJob => {
+    const job = streams.get(id);
+    if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no stream ${id} (streams live in memory; the last ${FINISHED_STREAMS_KEPT} ended are kept)`);
+    return job;
+  };
+
+  app.get(
+    '/api/v1/streams/:id',
+    {
+      schema: {
+        tags: ['Streams'],
+        summary: 'One stream: state, rate, lag, events per type, errors',
+        params: idParams,
+        querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: false, description: 'Answer when the stream has ended' })) }, { additionalProperties: false }),
+        response: { 200: streamRef, 404: { description: 'No such stream', ...errorRef } },
+      },
+    },
+    async (request: FastifyRequest<{ Params: { id: string }; Querystring: { wait?: boolean } }>) => {
+      const job = find(request.params.id);
+      if (request.query.wait) await job.finished;
+      return job.toJSON();
+    },
+  );
+
+  app.delete(
+    '/api/v1/streams/:id',
+    {
+      schema: {
+        tags: ['Streams'],
+        summary: 'Stop a stream',
+        description: 'Stops gracefully: the batch in flight is finished and counted, nothing more is sent. Answers 200 with the stopped stream and its exact counts, or 202 if it has not stopped within 30 s. Stopping an ended stream changes nothing.',
+        security,
+        params: idParams,
+        response: { 200: streamRef, 202: streamRef, 401: errorRef, 404: { description: 'No such stream', ...errorRef } },
+      },
+    },
+    async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const job = find(request.params.id);
+      await streams.cancel(job, options.cancelWaitMs ?? 30_000);
+      return reply.status(job.ended ? 200 : 202).send(job.toJSON());
+    },
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * The Kafka writer of streams: change-feed events to the reference generator's topics, keyed
+ * so an order's events share a partition, with provenance headers. The batch sink
+ * (kafka.ts) sends entities; this sends events, and shares its connection and topic code.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { Kafka, Partitioners, logLevel, type IHeaders, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig } from '../config.js';
+import type { FeedEvent } from '../streams/feed-contract.js';
+import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
+import { connect, describe, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
+
+/** An event that no schema describes: refused, never retried. */
+export class NotEncodableError extends Error {}
+
+/** How a stream encodes message values; Avro needs a Schema Registry. */
+export interface ValueEncoder {
+  /** Prepares (registers schemas) for these topics and event types. */
+  prepare(topics: ReadonlyMap<string, readonly string[]>): Promise<void>;
+  encode(topic: string, event: FeedEvent): Buffer | string | Promise<Buffer | string>;
+  readonly contentType: string;
+  details?(): Record<string, unknown>;
+}
+
+/** JSON: the event as `GET /api/v1/events` serves it; a malformed event's raw text verbatim. */
+export const jsonEncoder: ValueEncoder = {
+  prepare: async () => undefined,
+  encode: (_topic, event) => event.raw ?? JSON.stringify(stripRaw(event)),
+  contentType: 'application/json',
+};
+
+function stripRaw(event: FeedEvent): FeedEvent {
+  if (event.raw === undefined) return event;
+  const { raw: _raw, ...rest } = event;
+  return rest;
+}
+
+export interface KafkaStreamOptions {
+  readonly topic_prefix?: string;
+  readonly partitions?: number;
+  readonly replication_factor?: number;
+}
+
+/** The reference generator's topics, by the event type's first word. */
+const REFERENCE_TOPICS: Readonly<Record<string, string>> = {
+  order: 'orders',
+  payment: 'payments',
+  shipment: 'shipments',
+  inventory: 'inventory-changes',
+  interaction: 'customer-interactions',
+};
+
+/**
+ * The topic of an event type: the reference's five (`order.placed` → `orders.v1`,
+ * `interaction.page_view` → `customer-interactions.v1`, ...), and `<word>-events.v1` for the
+ * other types (`return.requested` → `return-events.v1`).
+ */
+export function streamTopicOf(eventType: string, prefix = ''): string {
+  const word = eventType.split('.')[0] ?? eventType;
+  return `${prefix}${REFERENCE_TOPICS[word] ?? `${word}-events`}.v${SCHEMA_VERSION}`;
+}
+
+/** The message key: the order an event belongs to when it has one (so an order's story shares a partition), else the row's key. */
+export function streamKeyOf(event: FeedEvent): string {
+  const order = (event.data as Record<string, unknown> | undefined)?.order_id;
+  return typeof order === 'string' || typeof order === 'number' ? String(order) : event.key;
+}
+
+/**
+ * Short producer retries: an outage is the stream engine's to ride out (it retries the batch
+ * with backoff and shows the lag), so a send fails fast instead of blocking for minutes.
+ */
+const CONNECTION_TIMEOUT_MS = 3000;
+const CONNECT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 };
+const SEND_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 };
+
+export class KafkaStreamWriter implements StreamWriter {
+  readonly destination: string;
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private readonly topics = new Map<string, number>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    private readonly config: KafkaConfig,
+    private readonly options: KafkaStreamOptions,
+    /** Every event type the stream may carry: their topics exist before the first event goes. */
+    private readonly eventTypes: readonly string[],
+    private readonly seed: number,
+    private readonly encoder: ValueEncoder,
+    log: FastifyBaseLogger,
+  ) {
+    this.destination = `${options.topic_prefix ?? ''}*.v${SCHEMA_VERSION} on ${config.brokers.join(',')}`;
+    this.kafka = new Kafka({
+      clientId: config.clientId,
+      brokers: [...config.brokers],
+      ssl: config.ssl,
+      ...(config.sasl ? { sasl: { ...config.sasl } as SASLOptions } : {}),
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      retry: CONNECT_RETRY,
+      logLevel: logLevel.WARN,
+      logCreator: logInto(log),
+    });
+  }
+
+  async open(): Promise<void> {
+    const byTopic = new Map<string, string[]>();
+    for (const type of this.eventTypes) {
+      const topic = streamTopicOf(type, this.options.topic_prefix);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), type]);
+    }
+    const admin = this.kafka.admin();
+    try {
+      await connect(admin, this.config.brokers);
+      const partitions = await ensureTopics(admin, [...byTopic.keys()], this.options);
+      for (const [topic, n] of partitions) this.topics.set(topic, n);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await this.encoder.prepare(byTopic);
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: SEND_RETRY,
+    });
+    await connect(this.producer, this.config.brokers);
+  }
+
+  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+    const producer = this.producer;
+    if (producer === undefined) throw new DeliveryError('Kafka: the writer is not open', 0, 0, false);
+    const byTopic = new Map<string, Message[]>();
+    const refused = new Map<number, string>();
+    let bytes = 0;
+    const seed = String(this.seed);
+    for (const [k, event] of batch.entries()) {
+      const topic = streamTopicOf(event.event_type, this.options.topic_prefix);
+      if (!this.topics.has(topic)) {
+        refused.set(k, `event type ${event.event_type} has no topic (${topic} was not prepared)`);
+        continue;
+      }
+      const key = streamKeyOf(event);
+      let value: Buffer | string;
+      let contentType = this.encoder.contentType;
+      try {
+        value = await this.encoder.encode(topic, event);
+      } catch (error) {
+        if (event.defect === 'bad') {
+          // A malformed event is meant for the consumer's dead-letter queue: it goes as it is, labelled.
+          value = jsonEncoder.encode(topic, event) as string;
+          contentType = jsonEncoder.contentType;
+        } else if (error instanceof NotEncodableError || (error as { name?: unknown }).name === 'ConfluentSchemaRegistryValidationError') {
+          refused.set(k, `event ${event.event_id} (${event.event_type}) cannot be encoded: ${describe(error)}`);
+          continue;
+        } else {
+          // The registry did not answer or answered with an error: an outage, retried by the stream.
+          throw new DeliveryError(`Schema Registry: ${describe(error)}`, 0, 0);
+        }
+      }
+      const headers: IHeaders = {
+        'event-id': event.event_id,
+        'event-type': event.event_type,
+        entity: event.entity,
+        op: event.op,
+        sequence: String(event.sequence),
+        seed,
+        'schema-version': String(SCHEMA_VERSION),
+        'content-type': contentType,
+        ...(event.defect !== undefined ? { defect: event.defect } : {}),
+      };
+      bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + Object.entries(headers).reduce((n, [h, v]) => n + Buffer.byteLength(h) + Buffer.byteLength(String(v)), 0);
+      let messages = byTopic.get(topic);
+      if (messages === undefined) byTopic.set(topic, (messages = []));
+      messages.push({ key, value, headers });
+    }
+    if (byTopic.size > 0) {
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) });
+      } catch (error) {
+        throw new DeliveryError(`Kafka: ${describe(error)}`);
+      }
+      for (const [topic, messages] of byTopic) this.counts.set(topic, (this.counts.get(topic) ?? 0) + messages.length);
+    }
+    return { bytes, refused };
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  details(): Record<string, unknown> {
+    return {
+      topics: Object.fromEntries([...this.topics.entries()].sort().map(([topic, partitions]) => [topic, { partitions, messages: this.counts.get(topic) ?? 0 }])),
+      ...this.encoder.details?.(),
+    };
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * The stream engine: plays a feed source at its clock (live or replay), holds the rate with a
+ * token bucket, hands batches to a sink's writer, retries the destination's outages with
+ * backoff, and keeps the live progress: what went out per type, the current rate and how far
+ * behind the stream is. It never slows down silently: when the writer cannot keep up, the
+ * events keep their due times and the gap shows as lag.
+ */
+import { backoffMs } from '../sinks/retry.js';
+import type { FeedEvent } from './feed-contract.js';
+import type { FeedSource } from './source.js';
+import { TokenBucket, rateAt, type RateSpec } from './rate.js';
+import { DeliveryError, type StreamWriter } from './writer.js';
+
+/** Time as the engine sees it: the wall clock in production, a fake one in tests. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Waits `ms`; false if `signal` aborted meanwhile (the wait ends at once then). */
+  sleep(ms: number, signal: AbortSignal): Promise<boolean>;
+}
+
+export type StreamMode = 'live' | 'replay';
+
+export interface EngineOptions {
+  readonly mode: StreamMode;
+  /** live: the base rate and the daily curve the bucket refills at. */
+  readonly rate: RateSpec;
+  /** replay: world seconds per real second; undefined = as fast as the writer takes events. */
+  readonly speed?: number;
+  /** replay: an upper bound on the rate (events per second), undefined = none. */
+  readonly maxRate?: number;
+  /** Token bucket capacity: events that may go at once above the rate (default: one second's worth). */
+  readonly burst?: number;
+  /** Only these event types (undefined = all). */
+  readonly types?: ReadonlySet<string>;
+  /** Stop after this many events sent (delivered or failed). */
+  readonly maxEvents?: number;
+  /** Stop after this long (ms of real time). */
+  readonly durationMs?: number;
+  /** replay: the first feed position. */
+  readonly fromSequence?: number;
+  /** Largest batch handed to the writer. */
+  readonly batchSize?: number;
+  /** Retries of one batch during an outage before its events count as failed. */
+  readonly retries?: number;
+  /** First retry wait, doubled per retry (at most 30 s). */
+  readonly backoffMs?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 500;
+export const DEFAULT_RETRIES = 10;
+export const DEFAULT_BACKOFF_MS = 250;
+/** The shortest pause between batches: events due within it go together. */
+export const TICK_MS = 20;
+/** Lag below this is scheduling noise, not lag. */
+const LAG_NOISE_MS = 250;
+/** The window of the reported current rate. */
+const RATE_WINDOW_MS = 10_000;
+/** Error messages kept (counts stay exact). */
+const ERRORS_KEPT = 50;
+
+export type StopReason = 'duration' | 'max_events' | 'end_of_feed' | 'cancelled' | 'failed';
+
+/** Live counters of one stream. */
+export class StreamProgress {
+  delivered = 0;
+  failed = 0;
+  bytes = 0;
+  batches = 0;
+  retries = 0;
+  readonly byType = new Map<string, { delivered: number; failed: number }>();
+  readonly defects = { late: 0, duplicate: 0, bad: 0 };
+  lastEventTime: string | null = null;
+  lastSequence: number | null = null;
+  /** Seconds the oldest event not yet delivered is behind its due time (0 when keeping up). */
+  lagSeconds = 0;
+  maxLagSeconds = 0;
+  /** True while retrying a destination outage. */
+  outage = false;
+  stopReason: StopReason | null = null;
+  readonly errors: string[] = [];
+  errorCount = 0;
+  private readonly recent: { at: number; n: number }[] = [];
+  private startedAt: number | undefined;
+  private lastAt: number | undefined;
+
+  start(now: number): void {
+    this.startedAt = now;
+  }
+
+  error(message: string): void {
+    this.errorCount++;
+    if (this.errors.length < ERRORS_KEPT) this.errors.push(message);
+  }
+
+  private type(event: FeedEvent) {
+    let counts = this.byType.get(event.event_type);
+    if (counts === undefined) {
+      counts = { delivered: 0, failed: 0 };
+      this.byType.set(event.event_type, counts);
+    }
+    return counts;
+  }
+
+  recordDelivered(events: readonly FeedEvent[], bytes: number, now: number): void {
+    for (const event of events) {
+      this.type(event).delivered++;
+      if (event.defect !== undefined) this.defects[event.defect]++;
+    }
+    const last = events[events.length - 1];
+    if (last !== undefined) {
+      this.lastEventTime = last.event_time;
+      this.lastSequence = last.sequence;
+    }
+    this.delivered += events.length;
+    this.bytes += bytes;
+    this.recent.push({ at: now, n: events.length });
+    this.lastAt = now;
+  }
+
+  recordFailed(events: readonly FeedEvent[], reason: string): void {
+    for (const event of events) this.type(event).failed++;
+    this.failed += events.length;
+    if (events.length > 0) this.error(`${events.length} event${events.length === 1 ? '' : 's'} from sequence ${events[0]?.sequence}: ${reason}`);
+  }
+
+  setLag(ms: number): void {
+    this.lagSeconds = ms > LAG_NOISE_MS ? Math.round(ms) / 1000 : 0;
+    this.maxLagSeconds = Math.max(this.maxLagSeconds, this.lagSeconds);
+  }
+
+  /** Events per second delivered over the last ten seconds (or since the start, if shorter). */
+  rate(now: number): number {
+    while (this.recent.length > 0 && (this.recent[0] as { at: number }).at <= now - RATE_WINDOW_MS) this.recent.shift();
+    if (this.startedAt === undefined) return 0;
+    const window = Math.min(RATE_WINDOW_MS, now - this.startedAt);
+    if (window <= 0) return 0;
+    const n = this.recent.reduce((sum, r) => sum + r.n, 0);
+    return Math.round((n / window) * 1000 * 10) / 10;
+  }
+
+  toJSON(now: number) {
+    return {
+      delivered: this.delivered,
+      failed: this.failed,
+      bytes: this.bytes,
+      batches: this.batches,
+      retries: this.retries,
+      events_per_second: this.rate(now),
+      average_events_per_second:
+        this.startedAt !== undefined && this.lastAt !== undefined && this.lastAt > this.startedAt ? Math.round((this.delivered / (this.lastAt - this.startedAt)) * 10_000) / 10 : 0,
+      lag_seconds: this.lagSeconds,
+      max_lag_seconds: this.maxLagSeconds,
+      outage: this.outage,
+      last_event_time: this.lastEventTime,
+      last_sequence: this.lastSequence,
+      by_type: Object.fromEntries([...this.byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, c]) => [type, { ...c }])),
+      defects: { ...this.defects },
+      stop_reason: this.stopReason,
+      errors: this.errors,
+      error_count: this.errorCount,
+    };
+  }
+}
+
+/**
+ * An event and the moment (ms since the epoch, real time) it is due to go; or, with no event,
+ * the end of a live minute, so that a minute with nothing to send still lets the clock run
+ * (and the stream stop) instead of looping through empty minutes.
+ */
+interface Due {
+  readonly event: FeedEvent | undefined;
+  readonly due: number;
+}
+
+const timeOf = (event: FeedEvent): number => {
+  const ms = Date.parse(event.event_time);
+  return Number.isNaN(ms) ? -Infinity : ms;
+};
+
+/**
+ * The events in the order they go, each with its due time. Late events go at their position
+ * (after events with later times): a position is due at the latest time seen so far.
+ */
+function* scheduled(source: FeedSource, options: EngineOptions, startMs: number): Generator<Due> {
+  const types = options.types;
+  const wanted = (e: FeedEvent) => types === undefined || types.has(e.event_type);
+  if (options.mode === 'live') {
+    // The first minute from `startMs` on; nothing earlier is due.
+    let seen = -Infinity;
+    for (let minute = Math.floor(startMs / 60_000) * 60_000; ; minute += 60_000) {
+      for (const event of source.liveMinute(minute)) {
+        seen = Math.max(seen, timeOf(event));
+        if (seen < startMs) continue;
+        if (wanted(event)) yield { event, due: seen };
+      }
+      yield { event: undefined, due: minute + 60_000 };
+    }
+  }
+  const speed = options.speed;
+  let first: number | undefined;
+  let seen = -Infinity;
+  for (const event of source.replay(options.fromSequence ?? 0)) {
+    if (!wanted(event)) continue;
+    if (speed === undefined) {
+      yield { event, due: startMs };
+      continue;
+    }
+    seen = Math.max(seen, timeOf(event));
+    first ??= seen;
+    yield { event, due: startMs + (seen - first) / speed };
+  }
+}
+
+/**
+ * Plays `source` into `writer` until the feed ends, `durationMs` or `maxEvents` is reached, or
+ * `stop` aborts (a graceful stop: the batch in flight is finished and counted). `hardStop`
+ * additionally aborts the write in flight. Resolves with why it stopped; progress holds the
+ * exact counts. Throws only when the writer cannot open.
+ */
+export async function runStream(
+  source: FeedSource,
+  writer: StreamWriter,
+  options: EngineOptions,
+  clock: Clock,
+  progress: StreamProgress,
+  stop: AbortSignal,
+  hardStop: AbortSignal = stop,
+): Promise<StopReason> {
+  await writer.open(hardStop);
+  const startMs = clock.now();
+  progress.start(startMs);
+  const endMs = options.durationMs === undefined ? Infinity : startMs + options.durationMs;
+  const maxEvents = options.maxEvents ?? Infinity;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const bucketRate =
+    options.mode === 'live' ? (ms: number) => rateAt(options.rate, ms) : options.maxRate !== undefined ? () => options.maxRate as number : undefined;
+  const burst = options.burst ?? Math.max(1, Math.ceil(options.mode === 'live' ? options.rate.eventsPerSecond : (options.maxRate ?? 1)));
+  const bucket = bucketRate === undefined ? undefined : new TokenBucket(bucketRate, burst, startMs);
+  const events = scheduled(source, options, startMs)[Symbol.iterator]();
+  let next: Due | undefined;
+  let ended = false;
+  const peek = (): Due | undefined => {
+    if (next === undefined && !ended) {
+      const step = events.next();
+      if (step.done) ended = true;
+      else next = step.value;
+    }
+    return next;
+  };
+  let sent = 0;
+
+  for (;;) {
+    if (stop.aborted) return 'cancelled';
+    if (sent >= maxEvents) return 'max_events';
+    let now = clock.now();
+    if (now >= endMs) return 'duration';
+    const head = peek();
+    if (head === undefined) return 'end_of_feed';
+    if (head.event === undefined && head.due <= now) {
+      next = undefined;
+      continue;
+    }
+    progress.setLag(head.event === undefined ? 0 : now - head.due);
+    if (head.due > now) {
+      // Nothing due yet: wait for the next event (at least a tick, so events go in small batches), never past the end.
+      if (!(await clock.sleep(Math.min(Math.max(TICK_MS, head.due - now), endMs - now), stop))) return 'cancelled';
+      continue;
+    }
+    // Everything due by now, up to the batch size, the events left and the tokens in the bucket.
+    let room = Math.min(batchSize, maxEvents - sent);
+    if (bucket !== undefined) {
+      const tokens = bucket.available(now);
+      if (tokens < 1) {
+        const wait = bucket.waitFor(1, now);
+        if (!(await clock.sleep(Math.min(Math.max(1, wait), Math.max(1, endMs - now)), stop))) return 'cancelled';
+        continue;
+      }
+      room = Math.min(room, tokens);
+    }
+    const batch: FeedEvent[] = [];
+    for (let due = peek(); due !== undefined && due.due <= now && batch.length < room; due = peek()) {
+      if (due.event !== undefined) batch.push(due.event);
+      next = undefined;
+    }
+    if (batch.length === 0) continue;
+    bucket?.take(batch.length, now);
+    sent += batch.length;
+    await deliver(batch, writer, options, clock, progress, stop, hardStop);
+    now = clock.now();
+    const after = peek();
+    progress.setLag(after === undefined || after.event === undefined ? 0 : now - after.due);
+  }
+}
+
+/** Sends one batch, retrying outages with backoff; every event ends counted delivered or failed. */
+async function deliver(
+  batch: readonly FeedEvent[],
+  writer: StreamWriter,
+  options: EngineOptions,
+  clock: Clock,
+  progress: StreamProgress,
+  stop: AbortSignal,
+  hardStop: AbortSignal,
+): Promise<void> {
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  let rest = batch;
+  progress.batches++;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const outcome = await writer.write(rest, hardStop);
+      const refused = outcome.refused ?? new Map<number, string>();
+      progress.recordDelivered(
+        rest.filter((_, k) => !refused.has(k)),
+        outcome.bytes,
+        clock.now(),
+      );
+      for (const [k, reason] of refused) progress.recordFailed([rest[k] as FeedEvent], reason);
+      progress.outage = false;
+      return;
+    } catch (error) {
+      const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
+      if (failure.delivered > 0) {
+        progress.recordDelivered(rest.slice(0, failure.delivered), failure.bytes, clock.now());
+        rest = rest.slice(failure.delivered);
+      }
+      if (hardStop.aborted) {
+        progress.recordFailed(rest, `not delivered: the stream was stopped while sending (${failure.message})`);
+        return;
+      }
+      if (!failure.retriable || attempt >= retries) {
+        progress.outage = false;
+        progress.recordFailed(rest, failure.retriable ? `${failure.message} (gave up after ${attempt + 1} attempts)` : failure.message);
+        return;
+      }
+      progress.outage = true;
+      progress.retries++;
+      if (attempt === 0) progress.error(`destination outage, retrying: ${failure.message}`);
+      // A graceful stop ends the wait too: the events still undelivered are counted failed, not left in limbo.
+      if (!(await clock.sleep(backoffMs(options.backoffMs ?? DEFAULT_BACKOFF_MS, attempt), stop))) {
+        progress.outage = false;
+        progress.recordFailed(rest, `not delivered: the stream was stopped during a destination outage (${failure.message})`);
+        return;
+      }
+    }
+  }
+}

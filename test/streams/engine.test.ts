@@ -1,0 +1,196 @@
+import t from 'tap';
+import { StreamProgress, runStream, type EngineOptions } from '../../src/streams/engine.js';
+import type { FeedEvent } from '../../src/streams/feed-contract.js';
+import { expectedEvents, type RateSpec } from '../../src/streams/rate.js';
+import { DeliveryError, type StreamWriter, type WriteOutcome } from '../../src/streams/writer.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { boundedFeed, liveFeed, testEvent } from '../support/feed-source.js';
+
+/** A writer that keeps what it gets with the fake time it got it, and can be told to fail or be slow. */
+class RecordingWriter implements StreamWriter {
+  readonly destination = 'memory';
+  readonly received: { event: FeedEvent; at: number }[] = [];
+  /** Milliseconds of fake time each write takes. */
+  writeMs = 0;
+  /** Fails writes while this returns a message. */
+  failWhen: (at: number, batch: readonly FeedEvent[]) => string | undefined = () => undefined;
+  attempts = 0;
+  opened = false;
+  closed = false;
+
+  constructor(private readonly clock: FakeClock) {}
+
+  async open(): Promise<void> {
+    this.opened = true;
+  }
+
+  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+    this.attempts++;
+    this.clock.advance(this.writeMs);
+    const failure = this.failWhen(this.clock.now(), batch);
+    if (failure !== undefined) throw new DeliveryError(failure);
+    for (const event of batch) this.received.push({ event, at: this.clock.now() });
+    return { bytes: batch.length * 10 };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const live = (rate: RateSpec, extra: Partial<EngineOptions> = {}): EngineOptions => ({ mode: 'live', rate, ...extra });
+
+t.test('live at 1,000 events/s, curve off: every minute within 2% of 60,000, times are the clock', async (t) => {
+  const start = Date.UTC(2026, 10, 30, 9, 0, 17);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  const rate = { eventsPerSecond: 1000, dailyCurve: false, timeZone: 'UTC' };
+  const progress = new StreamProgress();
+  const reason = await runStream(liveFeed(rate), writer, live(rate, { durationMs: 3 * 60_000 }), clock, progress, new AbortController().signal);
+  t.equal(reason, 'duration');
+  // Any minute: sliding windows starting every 10 s.
+  const worst = { low: Infinity, high: 0 };
+  for (let from = start; from + 60_000 <= start + 3 * 60_000; from += 10_000) {
+    const n = writer.received.filter((r) => r.at >= from && r.at < from + 60_000).length;
+    worst.low = Math.min(worst.low, n);
+    worst.high = Math.max(worst.high, n);
+  }
+  t.ok(worst.low >= 58_800 && worst.high <= 61_200, `per-minute counts ${worst.low}..${worst.high} within 60,000 ± 2%`);
+  t.equal(progress.delivered, writer.received.length, 'delivered counts what the writer took');
+  t.equal(progress.failed, 0);
+  t.ok(writer.received.every((r) => Date.parse(r.event.event_time) <= r.at + 1 || r.event.defect === 'late'), 'no event goes before its time');
+  const maxEarly = writer.received.filter((r) => r.event.defect !== 'late').reduce((m, r) => Math.max(m, r.at - Date.parse(r.event.event_time)), 0);
+  t.ok(maxEarly < 100, `events go within 100 ms of their time (worst ${maxEarly} ms)`);
+  t.equal(progress.lagSeconds, 0, 'no lag when the writer keeps up');
+  t.ok(writer.received.every((r) => r.at >= start), 'nothing from before the start');
+  const sequences = writer.received.map((r) => r.event.sequence);
+  t.same(sequences, [...sequences].sort((a, b) => a - b), 'in feed order');
+  t.equal(new Set(sequences).size, sequences.length, 'each once');
+});
+
+t.test('live with the daily curve: per-minute counts follow the curve within 2%', async (t) => {
+  for (const hour of [3, 9, 15]) {
+    const start = Date.UTC(2026, 0, 12, hour, 0);
+    const clock = new FakeClock(start);
+    const writer = new RecordingWriter(clock);
+    const rate = { eventsPerSecond: 1000, dailyCurve: true, timeZone: 'Europe/London' };
+    const progress = new StreamProgress();
+    await runStream(liveFeed(rate), writer, live(rate, { durationMs: 3 * 60_000 }), clock, progress, new AbortController().signal);
+    for (let m = 0; m < 3; m++) {
+      const from = start + m * 60_000;
+      const n = writer.received.filter((r) => r.at >= from && r.at < from + 60_000).length;
+      const expected = expectedEvents(rate, from, from + 60_000);
+      t.ok(Math.abs(n - expected) / expected <= 0.02, `${hour}:0${m} London: ${n} events, expected ${Math.round(expected)}`);
+    }
+  }
+});
+
+t.test('the token bucket holds the rate when the feed bunches up', async (t) => {
+  // A replay of 10,000 events all due at once, capped at 100/s with a burst of 20.
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const writer = new RecordingWriter(clock);
+  const progress = new StreamProgress();
+  const options: EngineOptions = { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, maxRate: 100, burst: 20, maxEvents: 3000 };
+  const reason = await runStream(boundedFeed(10_000, 0, 0), writer, options, clock, progress, new AbortController().signal);
+  t.equal(reason, 'max_events');
+  t.equal(writer.received.length, 3000, 'exactly max_events');
+  const span = (writer.received[2999] as { at: number }).at - (writer.received[0] as { at: number }).at;
+  t.ok(Math.abs(span - 29_800) <= 300, `3,000 events at 100/s after a burst of 20 take ~29.8 s (took ${span} ms)`);
+  for (let from = clock.ms - 25_000; from < clock.ms - 10_000; from += 1000) {
+    const n = writer.received.filter((r) => r.at >= from && r.at < from + 10_000).length;
+    t.ok(n <= 1000 + 20, `at most rate x 10 s + burst in any 10 s (${n})`);
+  }
+});
+
+t.test('replay at a speed: world time compressed, order kept, the feed ends the stream', async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const writer = new RecordingWriter(clock);
+  const progress = new StreamProgress();
+  // 600 events one minute apart (10 hours of world time) at 60x: 10 minutes.
+  const worldStart = Date.UTC(2025, 0, 1);
+  const options: EngineOptions = { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, speed: 60 };
+  const reason = await runStream(boundedFeed(600, worldStart, 60_000), writer, options, clock, progress, new AbortController().signal);
+  t.equal(reason, 'end_of_feed');
+  t.equal(writer.received.length, 600);
+  t.same(writer.received.map((r) => r.event), Array.from({ length: 600 }, (_, s) => testEvent(s, worldStart + s * 60_000)), 'every event as the source has it, in order');
+  for (const { event, at } of writer.received.filter((r) => r.event.defect === undefined)) {
+    const due = Date.UTC(2026, 0, 1) + (Date.parse(event.event_time) - worldStart) / 60;
+    if (at < due || at > due + 100) t.fail(`event ${event.sequence} went at +${at - due} ms`);
+  }
+  t.equal(progress.defects.late, writer.received.filter((r) => r.event.defect === 'late').length, 'late events counted');
+  t.ok(progress.defects.late > 0 && progress.defects.duplicate > 0, 'the feed had labelled late and duplicate events');
+  t.equal(Object.values(progress.toJSON(clock.ms).by_type).reduce((n, c) => n + c.delivered, 0), 600, 'per-type counts add up');
+});
+
+t.test('a writer that cannot keep up: lag is reported, nothing is skipped', async (t) => {
+  const start = Date.UTC(2026, 0, 1, 12);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  writer.writeMs = 1000; // each batch takes a second, batches of at most 100 at 1,000 events/s
+  const rate = { eventsPerSecond: 1000, dailyCurve: false, timeZone: 'UTC' };
+  const progress = new StreamProgress();
+  await runStream(liveFeed(rate), writer, live(rate, { durationMs: 60_000, batchSize: 100 }), clock, progress, new AbortController().signal);
+  t.ok(progress.lagSeconds > 40, `lag reported: ${progress.lagSeconds} s behind after a minute`);
+  t.ok(progress.maxLagSeconds >= progress.lagSeconds);
+  const sequences = writer.received.map((r) => r.event.sequence);
+  t.same(sequences, Array.from({ length: sequences.length }, (_, k) => (sequences[0] as number) + k), 'no event skipped to catch up');
+});
+
+t.test('an outage: the batch is retried with backoff and delivered; beyond the retries it counts failed', async (t) => {
+  const start = Date.UTC(2026, 0, 1);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  // Down for 5 seconds of the stream's 20.
+  writer.failWhen = (at) => (at >= start + 5000 && at < start + 10_000 ? 'HTTP 503 Service Unavailable' : undefined);
+  const progress = new StreamProgress();
+  const options: EngineOptions = { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, speed: 1 };
+  await runStream(boundedFeed(20, start, 1000), writer, options, clock, progress, new AbortController().signal);
+  t.equal(progress.delivered, 20, 'every event delivered in the end');
+  t.equal(progress.failed, 0);
+  t.ok(progress.retries >= 3, `retried ${progress.retries} times`);
+  t.same(writer.received.map((r) => r.event.sequence), Array.from({ length: 20 }, (_, k) => k), 'each once, in order');
+  t.match(progress.errors[0], /outage, retrying: HTTP 503/);
+  t.ok(progress.maxLagSeconds >= 3, `the outage showed as lag (${progress.maxLagSeconds} s)`);
+
+  const down = new RecordingWriter(clock);
+  down.failWhen = () => 'connection refused';
+  const failed = new StreamProgress();
+  await runStream(boundedFeed(5, 0, 0), down, { ...options, speed: undefined, retries: 2, batchSize: 2 }, clock, failed, new AbortController().signal);
+  t.equal(failed.failed, 5, 'every event counted failed');
+  t.equal(failed.delivered, 0);
+  t.equal(down.attempts, 3 * 3, 'three batches, three attempts each');
+  t.match(failed.errors.join('\n'), /gave up after 3 attempts/);
+  t.same(failed.toJSON(clock.ms).by_type['order.placed'], { delivered: 0, failed: 1 });
+});
+
+t.test('a graceful stop during an outage counts what was not delivered', async (t) => {
+  const clock = new FakeClock(0);
+  const writer = new RecordingWriter(clock);
+  const stop = new AbortController();
+  writer.failWhen = (_at, batch) => {
+    if ((batch[0] as FeedEvent).sequence >= 3) {
+      stop.abort();
+      return 'down';
+    }
+    return undefined;
+  };
+  const progress = new StreamProgress();
+  const reason = await runStream(boundedFeed(10, 0, 0), writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: 3 }, clock, progress, stop.signal);
+  t.equal(reason, 'cancelled');
+  t.equal(progress.delivered, 3);
+  t.equal(progress.failed, 3, 'the batch in the outage counted failed');
+  t.equal(progress.delivered + progress.failed, 6, 'the rest never left');
+});
+
+t.test('live with nothing to send: the clock still runs and the stream ends on time', async (t) => {
+  const start = Date.UTC(2026, 0, 1, 12);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  const rate = { eventsPerSecond: 50, dailyCurve: false, timeZone: 'UTC' };
+  const progress = new StreamProgress();
+  const reason = await runStream(liveFeed(rate), writer, live(rate, { durationMs: 10 * 60_000, types: new Set(['no.such_type']) }), clock, progress, new AbortController().signal);
+  t.equal(reason, 'duration');
+  t.equal(progress.delivered, 0);
+  t.equal(clock.ms, start + 10 * 60_000, 'ended at the duration');
+  t.equal(progress.lagSeconds, 0);
+});
