@@ -88,7 +88,10 @@ t.test('OpenAPI-driven fuzz: no 5xx, every error has the contract shape and a bo
     if (typeof parsed.message === 'string' && parsed.message.length > 501) failures.push(`${label}: message of ${parsed.message.length} characters`);
   };
 
-  const gets = Object.entries(doc.paths).flatMap(([path, ops]) => (ops.get && !path.startsWith('/docs') ? [[path, ops.get] as const] : []));
+  // Server-sent-event streams stay open by design (inject would wait for ever); their bad input
+  // is covered by test/routes/job-events.test.ts.
+  const longLived = (path: string) => /^\/api\/v1\/jobs\/(\{id\}\/)?events$/.test(path);
+  const gets = Object.entries(doc.paths).flatMap(([path, ops]) => (ops.get && !path.startsWith('/docs') && !longLived(path) ? [[path, ops.get] as const] : []));
   t.ok(gets.length >= 35, `${gets.length} GET operations`);
   const perOperation = Math.floor(1200 / gets.length);
   for (const [path, op] of gets) {
