@@ -3,11 +3,12 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
+import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { MAX_POPULATION, World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { recordsOf } from '../render/batch.js';
 import { OneOf } from '../schemas/common.js';
-import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
 import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
@@ -52,6 +53,7 @@ function bodySchema(sink: SinkDefinition) {
     entity: OneOf(ENTITY_NAMES, 'One entity to send, with `limit`/`offset` and its own parameters as on its GET endpoint. Not with `entities`.'),
     limit: Type.Integer({ minimum: 1, maximum: MAX_POPULATION, description: 'Records of `entity` to send (default: all from `offset`).' }),
     offset: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Index of the first record of `entity` to send (default 0).' }),
+    ...PartitionFields,
     ...Object.fromEntries(Object.entries(ENTITY_PARAMS).map(([name, p]) => [name, p.schema])),
     ...sink.options,
   };
@@ -117,7 +119,8 @@ const StatsSchema = Type.Object({
   sinks: Type.Object(Object.fromEntries(Object.keys(SINKS).map((name) => [name, SinkStatsSchema]))),
 });
 
-type Body = Record<string, unknown> & WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number };
+type Body = Record<string, unknown> &
+  WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number; partition?: number; partitions?: number };
 
 /** Validates what the schema cannot and cuts the request into per-entity slices. */
 function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
@@ -133,7 +136,7 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
     }
   }
   const options = Object.fromEntries(Object.keys(sink.options).flatMap((k) => (body[k] === undefined ? [] : [[k, body[k]]])));
-  const problem = sink.optionsProblem?.(options, entities, config as never, { limit: body.limit });
+  const problem = sink.optionsProblem?.(options, entities, config as never, { limit: body.limit }) ?? partitionProblem(body.partition, body.partitions);
   if (problem) throw badParameter(problem.parameter, problem.reason);
 
   const base = worldSpecFrom(body);
@@ -151,8 +154,11 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
     if (problemOf) throw badParameter(problemOf.parameter, problemOf.reason);
     const world = World.of({ ...base, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
     const population = world.generator(entity).population;
-    const start = Math.min(body.offset ?? 0, population);
-    const end = limit === undefined ? population : Math.min(population, start + limit);
+    const first = Math.min(body.offset ?? 0, population);
+    const last = limit === undefined ? population : Math.min(population, first + limit);
+    // Worker k of n sends its contiguous part of each entity's records (src/generators/partition.ts).
+    const { partition, partitions } = body;
+    const { start, end } = partition !== undefined && partitions !== undefined ? partitionRange(first, last, { partition, partitions }) : { start: first, end: last };
     return { entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) };
   });
   return { seed: base.seed, slices, options };
