@@ -47,3 +47,13 @@ export function partitionProblem(partition: number | undefined, partitions: numb
   }
   return undefined;
 }
+
+/** `k/n` as written in a sink body or on the command line (`--partition 1/4`), or why it is not one. */
+export function parsePartition(text: string): Partition | { problem: string } {
+  const match = /^(\d{1,9})\/(\d{1,9})$/.exec(text.trim());
+  if (!match) return { problem: `expected k/n (worker k of n, 0 <= k < n), e.g. 0/4; got '${text}'` };
+  const partition = Number(match[1]);
+  const partitions = Number(match[2]);
+  const problem = partitionProblem(partition, partitions);
+  return problem ? { problem: `${problem.parameter === 'partitions' ? 'n' : 'k'} ${problem.reason.replace('partitions - 1', 'n - 1')}` } : { partition, partitions };
+}
