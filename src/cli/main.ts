@@ -9,7 +9,7 @@ import { ApiError } from '../plugins/errors.js';
 import { registerGenerate } from './commands/generate.js';
 import { LoadFailed, registerLoad } from './commands/load.js';
 import { registerServe } from './commands/serve.js';
-import { UsageError } from './validate.js';
+import { UsageError, flagOf } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -44,8 +44,13 @@ export async function main(argv: readonly string[], output: Output = processOutp
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2; // commander has printed its message
-    if (error instanceof UsageError || (error instanceof ApiError && error.statusCode === 400)) {
+    if (error instanceof UsageError) {
       output.writeErr(`error: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ApiError && error.statusCode === 400) {
+      // The shared validation names query and body fields; on the command line they are flags.
+      output.writeErr(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
       return 2;
     }
     if (error instanceof LoadFailed) {

@@ -4,7 +4,6 @@ import { Option, type Command } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError, loadConfig, type SinkConfig } from '../../config.js';
 import { ENTITY_NAMES, isEntityName } from '../../generators/registry.js';
-import { ApiError } from '../../plugins/errors.js';
 import { bodySchema, plan } from '../../routes/sinks.js';
 import { SINKS, type AnySink } from '../../sinks/index.js';
 import { JobManager, type Job } from '../../sinks/jobs.js';
@@ -73,15 +72,6 @@ type SinkFlags = WorldFlags & Record<string, unknown> & { quiet?: boolean; waitT
 const attributeOf = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Promise<void> {
-  let config: SinkConfig;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new LoadFailed(`invalid configuration: ${error.message}`);
-    throw error;
-  }
-  const section = config[sink.configKey as keyof SinkConfig];
-  if (!section) throw new LoadFailed(`${sink.name} sink is not configured: set ${sink.requires} in the environment`);
   const unknown = entityArgs.filter((e) => !isEntityName(e));
   if (unknown.length > 0) throw new UsageError(`unknown entit${unknown.length === 1 ? 'y' : 'ies'} ${unknown.map((e) => `'${e}'`).join(', ')}; known: ${ENTITY_NAMES.join(', ')}`);
 
@@ -94,15 +84,16 @@ async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Prom
     if (value !== undefined) body[name] = value;
   }
   validateAgainst(bodySchema(sink), body);
-  let planned: ReturnType<typeof plan>;
+  let config: SinkConfig;
   try {
-    planned = plan(sink, body, section as never);
+    config = loadConfig(process.env);
   } catch (error) {
-    // The route's messages name body fields; on the command line they are flags.
-    if (error instanceof ApiError) throw new UsageError(error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`));
+    if (error instanceof ConfigError) throw new LoadFailed(`invalid configuration: ${error.message}`);
     throw error;
   }
-  const { seed, slices, options } = planned;
+  const section = config[sink.configKey as keyof SinkConfig];
+  if (!section) throw new LoadFailed(`${sink.name} sink is not configured: set ${sink.requires} in the environment`);
+  const { seed, slices, options } = plan(sink, body, section as never);
   process.stderr.write(`${sink.name}: seed ${seed}${partition !== undefined ? `, partition ${partition}/${partitions}` : ''}, ${slices.length} entit${slices.length === 1 ? 'y' : 'ies'}\n`);
   const progress = progressReporter(process.stderr, flags.quiet === true);
   try {
