@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let entry = new URL('../dist/cli/main.js', import.meta.url).href;
-if (existsSync(`${root}src/cli/main.ts`)) {
+// ECOMGEN_USE_DIST=1 runs the build even in a checkout (benchmarks: no tsx start-up or transpiling).
+if (process.env.ECOMGEN_USE_DIST !== '1' && existsSync(`${root}src/cli/main.ts`)) {
   try {
     const { register } = await import('tsx/esm/api');
     register();

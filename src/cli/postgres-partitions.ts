@@ -62,10 +62,11 @@ export async function loadPartitionedPostgres(run: PartitionedLoad): Promise<voi
       // Two workers creating it at once: one wins, the other finds it there.
       if ((error as { code?: string }).code !== '23505' && (error as { code?: string }).code !== '42P07') throw error;
     });
-    const loaded = new Set(run.slices.map((s) => s.entity));
+    // Each entity's own world (transactions are served from the en_GB store, for example).
+    const keys = new Map(run.slices.map((s) => [s.entity, worldKey(s, prefix)]));
     for (const slice of run.slices) {
-      const world = worldKey(slice, prefix);
-      const parents = [...new Set(Object.values(ENTITIES[slice.entity].foreignKeys) as EntityName[])].filter((p) => loaded.has(p));
+      const world = keys.get(slice.entity) as string;
+      const parents = [...new Set(Object.values(ENTITIES[slice.entity].foreignKeys) as EntityName[])].filter((p) => keys.has(p));
       for (const parent of parents) {
         // Self-reference: parents have lower indices, so the slices before this one suffice.
         const needed = parent === slice.entity ? run.partition : run.partitions;
@@ -74,7 +75,7 @@ export async function loadPartitionedPostgres(run: PartitionedLoad): Promise<voi
         for (;;) {
           const { rows } = await client.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM ${ledger} WHERE world = $1 AND entity = $2 AND partitions = $3 AND partition < $4`,
-            [world, parent, run.partitions, needed],
+            [keys.get(parent), parent, run.partitions, needed],
           );
           if ((rows[0]?.n ?? 0) >= needed) break;
           if (performance.now() > deadline) {

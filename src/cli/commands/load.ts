@@ -34,14 +34,21 @@ export async function runJob(sink: AnySink, section: unknown, options: Record<st
   const jobs = new JobManager(silent);
   const job = jobs.start(sink, section as never, options, seed, slices, {});
   const tasks = new Map<string, Task>();
+  const finished = new Set<string>();
   const show = () => {
     for (const entity of job.entities.values()) {
-      if (entity.state === 'pending') continue;
+      if (entity.state === 'pending' || finished.has(entity.entity)) continue;
       let task = tasks.get(entity.entity);
       if (!task) tasks.set(entity.entity, (task = progress.task(entity.entity, entity.planned)));
-      // PostgreSQL counts on commit; until then its `staged` detail says how far COPY got.
-      const staged = typeof entity.details.staged === 'number' ? entity.details.staged : 0;
-      task.update(Math.max(entity.records, staged), entity.bytes);
+      if (entity.state === 'running') {
+        // PostgreSQL counts on commit; until then its `staged` detail says how far COPY got.
+        const staged = typeof entity.details.staged === 'number' ? entity.details.staged : 0;
+        task.update(Math.max(entity.records, staged), entity.bytes);
+      } else {
+        finished.add(entity.entity);
+        const note = [entity.destination, entity.state !== 'done' ? entity.state : undefined, entity.error].filter(Boolean).join(', ');
+        task.finish(entity.records, entity.bytes, note);
+      }
     }
   };
   let ended = false;
@@ -51,11 +58,6 @@ export async function runJob(sink: AnySink, section: unknown, options: Record<st
     await Promise.race([job.finished, sleep(200)]);
   }
   show();
-  for (const entity of job.entities.values()) {
-    const task = tasks.get(entity.entity);
-    const note = [entity.destination, entity.state !== 'done' ? entity.state : undefined, entity.error].filter(Boolean).join(', ');
-    task?.finish(entity.records, entity.bytes, note);
-  }
   return job;
 }
 
