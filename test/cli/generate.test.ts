@@ -37,7 +37,7 @@ t.test('generate writes files whose SHA-256 equal the manifest, and the GET bodi
   const dir = await mkdtemp(path.join(tmpdir(), 'ecomgen-cli-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const result = await ecomgen(['generate', 'orders', 'users', '--seed', '42', '--scale', '2', '--format', 'csv', '--out', dir]);
-  t.equal(result.code, 0, result.stderr);
+  t.equal(result.code, 0, result.code === 0 ? 'generate' : result.stderr);
   t.match(result.stderr, /orders: 10000\/10000 records/, 'plain progress lines when not a terminal');
   t.same((await readdir(dir)).sort(), ['manifest.json', 'orders.csv', 'users.csv']);
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
@@ -58,7 +58,7 @@ t.test('generate writes files whose SHA-256 equal the manifest, and the GET bodi
     [0, 1, 2, 3].map(async (k) => {
       const out = path.join(dir, `part${k}`);
       const r = await ecomgen(['generate', 'orders', '--seed', '42', '--scale', '2', '--out', out, '--partition', `${k}/4`, '--no-manifest']);
-      t.equal(r.code, 0, r.stderr);
+      t.equal(r.code, 0, r.code === 0 ? `worker ${k}` : r.stderr);
       t.same(await readdir(out), [`orders-part${k}of4.csv`], 'no manifest with --no-manifest');
       return readFile(path.join(out, `orders-part${k}of4.csv`), 'utf8');
     }),

@@ -10,6 +10,7 @@ import { ENTITIES, type EntityName } from '../../src/generators/registry.js';
 import { World, resolveSizes } from '../../src/generators/world.js';
 import { columnsOf } from '../../src/schemas/columns.js';
 import { testApp } from '../support/app.js';
+import { startGcsServer } from '../support/gcs-server.js';
 
 /** Reads a Parquet file with DuckDB (an independent reader) as JSON-like rows, with its column types. */
 async function readParquet(file: string) {
@@ -104,4 +105,25 @@ t.test('parquet with fields, partitions, and many row groups', async (t) => {
   const bad = await app.inject('/api/v1/users?format=parquet&index=x');
   t.equal(bad.statusCode, 400);
   t.match(bad.json().message, /^index: /);
+});
+
+t.test('the GCS sink stores parquet objects: the same values as the JSON download', async (t) => {
+  const server = await startGcsServer(t, ['ecomgen-test']);
+  const app = await testApp(t, { sinks: { gcs: { bucket: 'ecomgen-test', projectId: 'ecomgen-test', apiEndpoint: server.url } } });
+  const response = await app.inject({ method: 'POST', url: '/api/v1/sinks/gcs?wait=true', payload: { seed: 5, users: 300, entities: ['users', 'orders'], format: 'parquet', partition: '1/2' } });
+  t.equal(response.statusCode, 200, response.body);
+  t.equal(response.json().state, 'succeeded', response.body);
+  const dir = await mkdtemp(path.join(tmpdir(), 'ecomgen-parquet-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const entity of ['users', 'orders']) {
+    const [object] = server.list('ecomgen-test', `ecomgen/${entity}/`);
+    t.ok(object?.name.endsWith('.parquet'), object?.name);
+    t.equal(object?.contentType, 'application/vnd.apache.parquet');
+    const file = path.join(dir, `${entity}.parquet`);
+    await writeFile(file, object?.data ?? Buffer.alloc(0));
+    const total = Number((await app.inject(`/api/v1/${entity}?seed=5&users=300&limit=1`)).headers['x-total-count']);
+    const half = Math.floor(total / 2);
+    const json = (await app.inject(`/api/v1/${entity}?seed=5&users=300&offset=${half}&limit=${total - half}`)).json();
+    t.same((await readParquet(file)).rows, json, `${entity}: partition 1/2 of the population`);
+  }
 });
