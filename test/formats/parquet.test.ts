@@ -117,7 +117,7 @@ t.test('the GCS sink stores parquet objects: the same values as the JSON downloa
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const entity of ['users', 'orders']) {
     const [object] = server.list('ecomgen-test', `ecomgen/${entity}/`);
-    t.ok(object?.name.endsWith('.parquet'), object?.name);
+    t.ok(object?.name.endsWith('.parquet'), `${entity}: ${object?.name}`);
     t.equal(object?.contentType, 'application/vnd.apache.parquet');
     const file = path.join(dir, `${entity}.parquet`);
     await writeFile(file, object?.data ?? Buffer.alloc(0));
