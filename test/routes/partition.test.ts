@@ -58,3 +58,18 @@ t.test('bad partitions are 400s naming the parameter', async (t) => {
     t.match(res.json(), { statusCode: 400, error: 'Bad Request', message, code: String }, query);
   }
 });
+
+t.test('sink bodies take partition as k/n; bad ones are 400s naming it', async (t) => {
+  const app = await testApp(t, { sinks: { postgres: { connectionString: 'postgres://nobody@127.0.0.1:1/none' } } });
+  const cases: [unknown, RegExp][] = [
+    ['4/4', /^partition: k must be an integer from 0 to n - 1 \(3\)/],
+    ['1/0', /^partition: n must be an integer from 1 to 10000/],
+    ['one/two', /^partition: /],
+    [3, /^partition: /],
+  ];
+  for (const [partition, message] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres', payload: { seed: 1, partition } });
+    t.equal(res.statusCode, 400, String(partition));
+    t.match(res.json(), { code: String, message }, String(partition));
+  }
+});
