@@ -4,7 +4,9 @@ import type { BulkTarget } from '../formats/bulk.js';
 import { constants as zlibConstants } from 'node:zlib';
 import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
+import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { World } from '../generators/world.js';
+import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION, parquetStream } from '../formats/parquet.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
 import { orderedStream } from '../render/pool.js';
@@ -170,7 +172,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (given.offset !== undefined && given.page !== undefined) {
           throw badParameter('page', 'use either offset or page, not both');
         }
-        const problem = definition.queryProblem?.(given);
+        const problem = definition.queryProblem?.(given) ?? partitionProblem(given.partition, given.partitions);
         if (problem) throw badParameter(problem.parameter, problem.reason);
         const query = definition.resolveQuery ? definition.resolveQuery(given) : given;
         const { columns, projected } = columnsFor(entity, query.fields);
@@ -186,17 +188,28 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         const world = World.of(spec);
         const total = world.generator(entity).population;
         const limit = query.limit ?? options.defaultLimit;
-        const offset = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);
-        const format = FORMATS[chooseFormat(query.format, request.headers.accept)];
-        const bulk = bulkTarget(definition, format.name, query.index, columns);
-
-        const end = Math.min(total, offset + limit);
+        const pageStart = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);
+        const pageEnd = Math.min(total, pageStart + limit);
+        // A partition is a contiguous part of the page asked for (src/generators/partition.ts).
+        const { partition, partitions } = query;
+        const { start: offset, end } =
+          partition !== undefined && partitions !== undefined ? partitionRange(pageStart, pageEnd, { partition, partitions }) : { start: pageStart, end: pageEnd };
+        const parquet = query.format === 'parquet';
+        if (parquet && query.index !== undefined) throw badParameter('index', 'only applies with format=bulk');
+        const format = FORMATS[chooseFormat(parquet ? 'json' : (query.format as FormatName | undefined), request.headers.accept)];
+        const bulk = parquet ? undefined : bulkTarget(definition, format.name, query.index, columns);
         reply
           .header('X-Total-Count', total)
           .header('X-Seed', world.seed)
           .header('X-Date-Window', dateWindowOf(world, entity))
-          .header('Link', linkHeader(request, world.seed, offset, limit, total, query.page !== undefined))
-          .type(format.contentType);
+          .header('Link', linkHeader(request, world.seed, pageStart, limit, total, query.page !== undefined));
+        if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
+        if (parquet) {
+          const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
+          reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}${part}.${PARQUET_EXTENSION}"`);
+          return reply.send(parquetStream(definition.schema, recordsOf(world, entity, offset, end, projected ? columns : null), { columns }));
+        }
+        reply.type(format.contentType);
         if (format.name !== 'json') {
           // analytics/users -> analytics-users-seed1.csv: `curl -OJ` keeps only the last path segment.
           reply.header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}.${format.extension}"`);

@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
+import { parsePartition, partitionRange } from '../generators/partition.js';
 import { MAX_POPULATION, World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { recordsOf } from '../render/batch.js';
@@ -44,7 +45,7 @@ for (const entity of ENTITY_NAMES) {
 const EntityNameSchema = OneOf(ENTITY_NAMES, 'An entity, as in GET /api/v1/<entity>.');
 
 /** The body of `POST /sinks/<name>`: the world, what to send, and the sink's own options. */
-function bodySchema(sink: SinkDefinition) {
+export function bodySchema(sink: SinkDefinition) {
   const properties: Record<string, TSchema> = {
     ...WorldQueryFields,
     entities: Type.Array(EntityNameSchema, {
@@ -55,6 +56,12 @@ function bodySchema(sink: SinkDefinition) {
     entity: OneOf(ENTITY_NAMES, 'One entity to send, with `limit`/`offset` and its own parameters as on its GET endpoint. Not with `entities`.'),
     limit: Type.Integer({ minimum: 1, maximum: MAX_POPULATION, description: 'Records of `entity` to send (default: all from `offset`).' }),
     offset: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Index of the first record of `entity` to send (default 0).' }),
+    // `k/n` in one field: a body's `partitions` is already the Kafka sink's topic partitions.
+    partition: Type.String({
+      pattern: '^[0-9]+/[0-9]+$',
+      description: 'Worker k of n (0-based), e.g. `1/4`: this job sends only its contiguous slice of each entity\'s records; the n jobs together send exactly what one job would. See docs/scaling.md.',
+      examples: ['0/4'],
+    }),
     ...Object.fromEntries(Object.entries(ENTITY_PARAMS).map(([name, p]) => [name, p.schema])),
     ...sink.options,
   };
@@ -120,10 +127,11 @@ const StatsSchema = Type.Object({
   sinks: Type.Object(Object.fromEntries(Object.keys(SINKS).map((name) => [name, SinkStatsSchema]))),
 });
 
-type Body = Record<string, unknown> & WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number };
+type Body = Record<string, unknown> &
+  WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number; partition?: string };
 
 /** Validates what the schema cannot and cuts the request into per-entity slices. */
-function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
+export function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
   if (body.entity !== undefined && body.entities !== undefined) throw badParameter('entities', 'use either entity or entities, not both');
   for (const name of ['limit', 'offset'] as const) {
     if (body[name] !== undefined && body.entity === undefined) throw badParameter(name, 'applies to one `entity` (with `entities`, each is sent whole)');
@@ -138,6 +146,8 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
   const options = Object.fromEntries(Object.keys(sink.options).flatMap((k) => (body[k] === undefined ? [] : [[k, body[k]]])));
   const problem = sink.optionsProblem?.(options, entities, config as never, { limit: body.limit });
   if (problem) throw badParameter(problem.parameter, problem.reason);
+  const worker = body.partition === undefined ? undefined : parsePartition(body.partition);
+  if (worker && 'problem' in worker) throw badParameter('partition', worker.problem);
 
   const base = worldSpecFrom(body);
   const limit = body.limit ?? sink.limitOf?.(options);
@@ -158,8 +168,10 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
     const spec = own ? { ...worldSpecFrom(own), seed: base.seed } : base;
     const world = World.of({ ...spec, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
     const population = world.generator(entity).population;
-    const start = Math.min(body.offset ?? 0, population);
-    const end = limit === undefined ? population : Math.min(population, start + limit);
+    const first = Math.min(body.offset ?? 0, population);
+    const last = limit === undefined ? population : Math.min(population, first + limit);
+    // Worker k of n sends its contiguous part of each entity's records (src/generators/partition.ts).
+    const { start, end } = worker ? partitionRange(first, last, worker) : { start: first, end: last };
     return { entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) };
   });
   return { seed: base.seed, slices, options };

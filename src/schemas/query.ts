@@ -3,6 +3,7 @@ import { INDEX_NAME_PATTERN } from '../formats/bulk.js';
 import { FORMAT_NAMES, type FormatName } from '../formats/index.js';
 import { LOCALES } from '../generators/locale.js';
 import { DEFAULT_END_DATE, DEFAULT_START_DATE } from '../generators/time.js';
+import { MAX_PARTITIONS } from '../generators/partition.js';
 import { BASE_SIZES, MAX_POPULATION, SIZED_ENTITIES } from '../generators/world.js';
 import { OneOf } from './common.js';
 
@@ -45,6 +46,17 @@ export const WorldQueryFields = {
   }),
 };
 
+/** `partition=k&partitions=n`: worker k of n takes one contiguous slice (see src/generators/partition.ts). */
+export const PartitionFields = {
+  partition: Type.Integer({
+    minimum: 0,
+    maximum: MAX_PARTITIONS - 1,
+    description: 'With `partitions`: this worker\'s 0-based index. Worker k of n gets a contiguous slice of the records asked for; the n slices in order of k are the unpartitioned output (CSV: after each slice\'s header line). See docs/scaling.md.',
+    examples: [0],
+  }),
+  partitions: Type.Integer({ minimum: 1, maximum: MAX_PARTITIONS, description: `Number of workers the records are split over (1-${MAX_PARTITIONS}), with \`partition\`.`, examples: [4] }),
+};
+
 /** Just the world parameters, all optional (for routes that read a world but page nothing). */
 export const WorldQuery = Type.Object(
   Object.fromEntries(Object.entries(WorldQueryFields).map(([k, v]) => [k, Type.Optional(v)])) as {
@@ -72,11 +84,12 @@ export function listQuerySchema(
       }),
       offset: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Index of the first record (not with `page`).' }),
       page: Type.Integer({ minimum: 1, maximum: MAX_POPULATION, description: '1-based page of `limit` records (not with `offset`).' }),
-      format: OneOf<FormatName>(
-        bulkIndex ? [...FORMAT_NAMES, 'bulk'] : FORMAT_NAMES,
+      ...PartitionFields,
+      format: OneOf<FormatName | 'parquet'>(
+        bulkIndex ? [...FORMAT_NAMES, 'parquet', 'bulk'] : [...FORMAT_NAMES, 'parquet'],
         bulkIndex
-          ? 'Output format; overrides the Accept header. Default json. `bulk`: OpenSearch `_bulk` NDJSON, an action line (`_index`, `_id` = primary key) before each record.'
-          : 'Output format; overrides the Accept header. Default json.',
+          ? 'Output format; overrides the Accept header. Default json. `parquet`: Apache Parquet with typed columns (docs/parquet.md). `bulk`: OpenSearch `_bulk` NDJSON, an action line (`_index`, `_id` = primary key) before each record.'
+          : 'Output format; overrides the Accept header. Default json. `parquet`: Apache Parquet with typed columns (docs/parquet.md).',
       ),
       ...(bulkIndex ? { index: BulkIndexField(bulkIndex) } : {}),
       fields: Type.String({

@@ -5,12 +5,13 @@ import { Storage, type File } from '@google-cloud/storage';
 import { Type } from '@sinclair/typebox';
 import type { GcsConfig } from '../config.js';
 import { FORMATS, formatStream } from '../formats/index.js';
+import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION, parquetStream } from '../formats/parquet.js';
 import { ENTITIES, WORLD_ENTITIES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { messageOf } from './progress.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
-export const GCS_FORMATS = ['csv', 'ndjson', 'json', 'xml'] as const;
+export const GCS_FORMATS = ['csv', 'ndjson', 'json', 'xml', 'parquet'] as const;
 export type GcsFormat = (typeof GCS_FORMATS)[number];
 
 export interface GcsOptions {
@@ -65,7 +66,7 @@ export function objectTimestamp(at: Date): string {
  */
 export function objectName(prefix: string, entity: EntityName, at: Date, seed: number, format: GcsFormat, gzip: boolean): string {
   const stem = entity.replaceAll('/', '-');
-  return `${prefix}/${stem}/${stem}_${objectTimestamp(at)}_seed${seed}.${FORMATS[format].extension}${gzip ? '.gz' : ''}`;
+  return `${prefix}/${stem}/${stem}_${objectTimestamp(at)}_seed${seed}.${format === 'parquet' ? PARQUET_EXTENSION : FORMATS[format].extension}${gzip ? '.gz' : ''}`;
 }
 
 /** Why a prefix cannot be used, or undefined (the schema has already checked characters and length). */
@@ -224,7 +225,6 @@ async function uploadEntity(run: SinkRun<GcsConfig, GcsOptions>, storage: Storag
   const progress = run.progress(entity);
   const name = objectName(plan.prefix, entity, plan.startedAt, run.seed, plan.format, plan.gzip);
   const uri = `gs://${plan.bucket}/${name}`;
-  const format = FORMATS[plan.format];
   progress.begin(uri);
   progress.details.uri = uri;
   progress.details.bytes_streamed = 0;
@@ -238,8 +238,10 @@ async function uploadEntity(run: SinkRun<GcsConfig, GcsOptions>, storage: Storag
     }
   }
   const columns = Object.keys(ENTITIES[entity].schema.properties);
-  const source = formatStream(format, formatContext(entity, columns), counted());
-  const contentType = plan.gzip ? 'application/gzip' : format.contentType;
+  // Parquet: one typed file per entity (src/formats/parquet.ts); the text formats as GET writes them.
+  const source =
+    plan.format === 'parquet' ? parquetStream(ENTITIES[entity].schema, counted()) : formatStream(FORMATS[plan.format], formatContext(entity, columns), counted());
+  const contentType = plan.gzip ? 'application/gzip' : plan.format === 'parquet' ? PARQUET_CONTENT_TYPE : FORMATS[plan.format].contentType;
   const file = storage.bucket(plan.bucket).file(name);
   const metadata = {
     contentType,

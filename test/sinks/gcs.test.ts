@@ -308,7 +308,7 @@ t.test('bad prefix or format: 400 naming the field, nothing sent', async (t) => 
     [{ prefix: 'raw/ümlaut' }, /^prefix: must match pattern/],
     [{ prefix: '' }, /^prefix: must NOT have fewer than 1 characters/],
     [{ prefix: 'p'.repeat(513) }, /^prefix: must NOT have more than 512 characters/],
-    [{ format: 'parquet' }, /^format: must be one of csv, ndjson, json, xml/],
+    [{ format: 'yaml' }, /^format: must be one of csv, ndjson, json, xml, parquet/],
     [{ format: 'bulk' }, /^format: must be one of csv, ndjson, json, xml/],
     [{ gzip: 'yes' }, /^gzip: must be boolean/],
     [{ bucket: 'elsewhere' }, /^bucket: unknown body field/],

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .summary('start the HTTP API (what npm start runs)')
+    .description('Starts the HTTP API and the Swagger UI at /docs. Configuration comes from the environment (PORT, HOST, sinks\' variables; see docs/cli.md); the flags override PORT and HOST.')
+    .option('--port <port>', 'port to listen on (PORT, default 8000)')
+    .option('--host <host>', 'interface to listen on (HOST, default localhost; 0.0.0.0 in a container)')
+    .action(async (flags: { port?: string; host?: string }) => {
+      if (flags.port !== undefined) process.env.PORT = flags.port;
+      if (flags.host !== undefined) process.env.HOST = flags.host;
+      // The server module starts the process on import: logger, graceful close, listen.
+      await import('../../server.js');
+    });
+}

@@ -1,0 +1,63 @@
+/**
+ * The `ecomgen` command: a thin layer over the same world, formats and sinks as the HTTP API.
+ * Each command lives in its own file under commands/ and registers itself here; a new one
+ * (events, stream) is one file and one line.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ApiError } from '../plugins/errors.js';
+import { registerGenerate } from './commands/generate.js';
+import { LoadFailed, registerLoad } from './commands/load.js';
+import { registerServe } from './commands/serve.js';
+import { UsageError, flagOf } from './validate.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Where the command line writes: the process's streams, or a test's buffers. */
+export interface Output {
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+}
+
+const processOutput: Output = { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) };
+
+export function buildProgram(output: Output = processOutput): Command {
+  const program = new Command('ecomgen')
+    .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
+    .description('Realistic, reproducible e-commerce data: write fixture files, load sinks, or serve the HTTP API.\nRecord i of every entity is a pure function of the seed and sizes: the same flags give the same bytes.')
+    .version(version)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
+  registerGenerate(program);
+  registerLoad(program);
+  registerServe(program);
+  program.addHelpText('after', '\nRun `ecomgen <command> --help` for a command\'s flags. Docs: docs/cli.md, docs/scaling.md.');
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  const program = buildProgram(output);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2; // commander has printed its message
+    if (error instanceof UsageError) {
+      output.writeErr(`error: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ApiError && error.statusCode === 400) {
+      // The shared validation names query and body fields; on the command line they are flags.
+      output.writeErr(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
+      return 2;
+    }
+    if (error instanceof LoadFailed) {
+      output.writeErr(`error: ${error.message}\n`);
+      return 1;
+    }
+    output.writeErr(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,32 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+
+/** A command line that cannot run: printed as `error: <message>`, exit code 2. */
+export class UsageError extends Error {}
+
+/** The flag a body or query parameter comes from: `start_date` -> `--start-date`. */
+export const flagOf = (parameter: string) => `--${parameter.replace(/_/g, '-')}`;
+
+// ajv-formats is CommonJS; its default export arrives as the module object under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+/** The same Ajv settings as the HTTP server's (src/app.ts): coerce strings, apply defaults, no unknown keys. */
+const ajv = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
+
+function describe(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return `${flagOf(String(error.params.additionalProperty))}: unknown option`;
+  const name = error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+  const reason = error.keyword === 'enum' ? `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}` : (error.message ?? 'is invalid');
+  return `${flagOf(name)}: ${reason}`;
+}
+
+/**
+ * Validates (and coerces, and fills defaults into) the parameters a command builds from its
+ * flags, against the very schema the HTTP route validates the same request with.
+ */
+export function validateAgainst(schema: TSchema, value: Record<string, unknown>): Record<string, unknown> {
+  const check = ajv.compile(schema);
+  if (!check(value)) throw new UsageError(describe((check.errors ?? [])[0] as ErrorObject));
+  return value;
+}
