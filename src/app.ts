@@ -11,6 +11,7 @@ import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
 import sinkRoutes from './routes/sinks.js';
 import type { SinkConfig } from './config.js';
+import { DEFAULT_COST_BUDGET, type CostBudget } from './routes/cost.js';
 import { ErrorSchema } from './schemas/query.js';
 
 export interface AppOptions {
@@ -31,6 +32,11 @@ export interface AppOptions {
    * configured; the server reads it from the environment with loadConfig().
    */
   sinks?: SinkConfig;
+  /**
+   * The most one request may cost before its first row (estimated precomputation time and
+   * memory; see docs/limits.md). Default 30 s and 256 MB; over it, 422 COST_BUDGET_EXCEEDED.
+   */
+  costBudget?: Partial<CostBudget>;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -40,6 +46,7 @@ export const DEFAULT_LIMIT = 1000;
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const maxLimit = options.maxLimit ?? DEFAULT_MAX_LIMIT;
   const defaultLimit = Math.min(options.defaultLimit ?? DEFAULT_LIMIT, maxLimit);
+  const budget: CostBudget = { ...DEFAULT_COST_BUDGET, ...options.costBudget };
   const app = Fastify({
     logger: options.logger ?? false,
     // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
@@ -54,9 +61,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(compress, { encodings: ['gzip', 'deflate'] });
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(healthRoutes);
-  await app.register(entityRoutes, { maxLimit, defaultLimit });
+  await app.register(entityRoutes, { maxLimit, defaultLimit, budget });
   await app.register(performanceRoutes);
-  await app.register(manifestRoutes);
-  await app.register(sinkRoutes, { config: options.sinks ?? {} });
+  await app.register(manifestRoutes, { budget });
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget });
   return app;
 }

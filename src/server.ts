@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 import { ConfigError, loadConfig, type SinkConfig } from './config.js';
+import { DEFAULT_COST_BUDGET } from './routes/cost.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -19,6 +20,10 @@ const host = process.env.HOST || 'localhost';
 const maxLimit = intFromEnv('MAX_LIMIT', DEFAULT_MAX_LIMIT, 1, 100_000_000);
 const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
 const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
+const costBudget = {
+  ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000),
+  mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000),
+};
 
 let sinks: SinkConfig;
 try {
@@ -34,6 +39,7 @@ const app = await buildApp({
   maxLimit,
   defaultLimit,
   renderThreads,
+  costBudget,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 

@@ -8,6 +8,8 @@ import { ApiError, badParameter } from '../plugins/errors.js';
 import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
 import { orderedStream } from '../render/pool.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
+import { precomputeCost } from '../generators/cost.js';
+import { assertWithinBudget, type CostBudget } from './cost.js';
 import { worldSpecFrom } from './world-query.js';
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
@@ -16,6 +18,7 @@ const PARALLEL_BATCH = 2048;
 export interface EntityRoutesOptions {
   maxLimit: number;
   defaultLimit: number;
+  budget: CostBudget;
 }
 
 /** The format: `format=` wins, then the first supported type in Accept, then JSON. */
@@ -131,6 +134,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
               },
             },
             400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+            422: { description: 'COST_BUDGET_EXCEEDED: the world is too large for this server (see docs/limits.md); the message names the parameter to lower', ...errorRef },
           },
         },
       },
@@ -152,6 +156,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         // An entity may serve another locale by default (transactions: the UK store, en_GB).
         const spec = { ...base, locale: query.locale ?? definition.defaultLocale ?? base.locale, params };
         const world = World.of(spec);
+        assertWithinBudget(precomputeCost([entity], world.sizes), options.budget, query, entity);
         const total = world.generator(entity).population;
         const limit = query.limit ?? options.defaultLimit;
         const offset = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);

@@ -11,6 +11,8 @@ import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
+import { precomputeCost } from '../generators/cost.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
 
 declare module 'fastify' {
@@ -23,6 +25,8 @@ export interface SinkRoutesOptions {
   config: SinkConfig;
   /** How long `DELETE /jobs/{id}` waits for a job to stop before answering 202 (default 30 s). */
   cancelWaitMs?: number;
+  /** The most a request's precomputation may cost (see routes/cost.ts). */
+  budget?: CostBudget;
 }
 
 /** Every entity parameter (e.g. performance-events' `days`), without defaults: they apply per entity. */
@@ -120,7 +124,7 @@ const StatsSchema = Type.Object({
 type Body = Record<string, unknown> & WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number };
 
 /** Validates what the schema cannot and cuts the request into per-entity slices. */
-function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
+function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>, budget: CostBudget): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
   if (body.entity !== undefined && body.entities !== undefined) throw badParameter('entities', 'use either entity or entities, not both');
   for (const name of ['limit', 'offset'] as const) {
     if (body[name] !== undefined && body.entity === undefined) throw badParameter(name, 'applies to one `entity` (with `entities`, each is sent whole)');
@@ -137,6 +141,7 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
   if (problem) throw badParameter(problem.parameter, problem.reason);
 
   const base = worldSpecFrom(body);
+  assertWithinBudget(precomputeCost(entities, base.sizes), budget, body, entities.join(', '));
   const limit = body.limit ?? sink.limitOf?.(options);
   const slices = entities.map((entity): EntitySlice => {
     const definition = ENTITIES[entity];
@@ -221,6 +226,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
             400: { description: 'A body field is invalid; the message names it', ...errorRef },
             401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
             409: { description: 'The sink is not configured; the message names the variable', ...errorRef },
+            422: { description: 'COST_BUDGET_EXCEEDED: the world is too large for this server (see docs/limits.md); the message names the parameter to lower', ...errorRef },
           },
         },
       },
@@ -230,7 +236,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
           throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${sink.name} sink is not configured: set ${sink.requires} in the server's environment`);
         }
         const body = request.body ?? {};
-        const { seed, slices, options: sinkOptions } = plan(sink, body, section);
+        const { seed, slices, options: sinkOptions } = plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
         const job = jobs.start(sink, section, sinkOptions, seed, slices, { ...body, seed });
         return respondWithJob(job, reply, request.query.wait === true);
       },
