@@ -10,6 +10,12 @@ export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export interface PostgresConfig {
   /** `postgres://user:password@host:port/database` (DATABASE_URL). */
   readonly connectionString: string;
+  /** Longest a statement may run, COPY included (PG_STATEMENT_TIMEOUT_MS, default 600,000). */
+  readonly statementTimeoutMs?: number;
+  /** Longest a statement may wait for a lock (PG_LOCK_TIMEOUT_MS, default 60,000). */
+  readonly lockTimeoutMs?: number;
+  /** Longest connecting may take (PG_CONNECT_TIMEOUT_MS, default 10,000). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface KafkaConfig {
@@ -172,7 +178,16 @@ export function loadConfig(env: Env = process.env): SinkConfig {
   const apiKey = value(env, 'API_KEY');
   const config: SinkConfig = {
     ...(apiKey ? { apiKey } : {}),
-    ...(connectionString ? { postgres: { connectionString } } : {}),
+    ...(connectionString
+      ? {
+          postgres: {
+            connectionString,
+            statementTimeoutMs: integer(env, 'PG_STATEMENT_TIMEOUT_MS', 600_000, 1, 86_400_000),
+            lockTimeoutMs: integer(env, 'PG_LOCK_TIMEOUT_MS', 60_000, 1, 86_400_000),
+            connectTimeoutMs: integer(env, 'PG_CONNECT_TIMEOUT_MS', 10_000, 1, 600_000),
+          },
+        }
+      : {}),
   };
   const sections = { kafka: kafka(env), gcs: gcs(env), webhook: webhook(env), opensearch: opensearch(env) };
   for (const [key, section] of Object.entries(sections)) {
