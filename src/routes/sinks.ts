@@ -179,7 +179,8 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
   const { config } = options;
   const jobs = new JobManager(app.log);
   app.decorate('jobs', jobs);
-  app.addHook('onClose', async () => jobs.close());
+  // preClose, not onClose: jobs are cancelled as shutdown begins, not after the last response.
+  app.addHook('preClose', async () => jobs.close());
   app.addSchema(JobSchema);
   const jobRef = Type.Ref(JobSchema);
   const errorRef = Type.Ref(ErrorSchema);
