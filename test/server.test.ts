@@ -2,7 +2,8 @@
  * The server process shuts down gracefully whatever it is doing: SIGTERM while a large download
  * streams to a client that stopped reading and a Kafka job waits on a broker that never
  * answers. The process exits 0 (closed within its grace period; close-with-grace exits 1 past
- * it), the job ends cancelled and the download's connection is ended.
+ * it), the job ends cancelled and the download's connection is ended. Before that, the abuse
+ * cases of issue 10 are refused and the process (512 MB of heap) lives on.
  */
 import { spawn } from 'node:child_process';
 import { request, type IncomingMessage } from 'node:http';
@@ -60,6 +61,17 @@ t.test('SIGTERM under load: jobs cancelled, streams ended, exit 0 within the gra
     for await (const chunk of res) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   };
+
+  // The abuse cases of issue 10 against the real process (512 MB heap): refused at once, and it lives on.
+  for (const path of ['/api/v1/analytics/users?users=1000000000&limit=1', '/api/v1/order-items?orders=1000000000&limit=1', '/api/v1/manifest?scale=10000']) {
+    const res = await call('GET', path);
+    t.equal(res.statusCode, 422, path);
+    t.equal((JSON.parse(await text(res)) as { code: string }).code, 'COST_BUDGET_EXCEEDED');
+  }
+  const big = await call('GET', '/api/v1/users?users=1000000000&limit=1&offset=999999999');
+  t.equal(big.statusCode, 200, 'a billion users: the last one is served');
+  t.equal(big.headers['x-total-count'], '1000000000');
+  await text(big);
 
   // A large download whose client reads one chunk and then stops reading.
   const download = await call('GET', '/api/v1/clickstream?seed=3&limit=1000000&format=csv');

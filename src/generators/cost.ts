@@ -16,6 +16,8 @@ export interface CostEstimate {
   readonly mb: number;
   /** The world size that contributes most (a size like `orders`, or `entities`): what to lower. */
   readonly driver: string;
+  /** The world size that contributes most to `mb`. */
+  readonly memoryDriver: string;
 }
 
 /** Per parent record: microseconds of precomputation, by the size it grows with. */
@@ -83,16 +85,18 @@ const add = (a: Terms, b: Terms): Terms => ({
 });
 const ZERO: Terms = { orders: 0, users: 0, products: 0, warehouses: 0 };
 
-function aggregateMb(entities: readonly EntityName[], sizes: Sizes): number {
-  if (!entities.some((e) => e === 'analytics/users' || e === 'analytics/products')) return 0;
-  return (sizes.users * AGGREGATE_BYTES_PER_USER + sizes.products * AGGREGATE_BYTES_PER_PRODUCT) / 1e6;
+function aggregateMb(entities: readonly EntityName[], sizes: Sizes): { mb: number; memoryDriver: string } {
+  if (!entities.some((e) => e === 'analytics/users' || e === 'analytics/products')) return { mb: 0, memoryDriver: 'users' };
+  const users = sizes.users * AGGREGATE_BYTES_PER_USER;
+  const products = sizes.products * AGGREGATE_BYTES_PER_PRODUCT;
+  return { mb: (users + products) / 1e6, memoryDriver: users >= products ? 'users' : 'products' };
 }
 
-function estimate(us: Terms, extra: ReadonlyMap<string, number>, mb: number): CostEstimate {
+function estimate(us: Terms, extra: ReadonlyMap<string, number>, { mb, memoryDriver }: { mb: number; memoryDriver: string }): CostEstimate {
   const ranked: [string, number][] = [...Object.entries(us), ...extra.entries()];
   ranked.sort((a, b) => b[1] - a[1]);
   const total = ranked.reduce((sum, [, v]) => sum + v, 0);
-  return { ms: total / 1000, mb, driver: (ranked[0] as [string, number])[0] };
+  return { ms: total / 1000, mb, driver: (ranked[0] as [string, number])[0], memoryDriver };
 }
 
 /** What a GET of `entity` (or a sink sending `entities`) precomputes in a world of `sizes`. */

@@ -34,7 +34,7 @@ const seconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `
  */
 export function assertWithinBudget(cost: CostEstimate, budget: CostBudget, query: Readonly<Record<string, unknown>>, what: string): void {
   if (cost.ms <= budget.ms && cost.mb <= budget.mb) return;
-  const parameter = parameterOf(cost.driver, query);
+  const parameter = parameterOf(cost.mb > budget.mb ? cost.memoryDriver : cost.driver, query);
   const over = cost.mb > budget.mb
     ? `an estimated ${Math.ceil(cost.mb)} MB of precomputed state, over this server's budget of ${budget.mb} MB per request (COST_BUDGET_MB)`
     : `an estimated ${seconds(cost.ms)} of precomputation, over this server's budget of ${seconds(budget.ms)} per request (COST_BUDGET_MS)`;
