@@ -47,8 +47,11 @@ export class PrecomputePool {
     private readonly heapMb = 1024,
   ) {}
 
-  /** The result of `task`, computed once per `key` (shared by concurrent callers, then cached). */
-  run<T>(key: string, task: PrecomputeTask): Promise<T> {
+  /**
+   * The result of `task`, computed once per `key` (shared by concurrent callers, then cached;
+   * with `keep: false`, forgotten once settled, for results the caller keeps itself).
+   */
+  run<T>(key: string, task: PrecomputeTask, keep = true): Promise<T> {
     let result = this.results.get(key);
     if (result) {
       this.results.delete(key);
@@ -59,9 +62,10 @@ export class PrecomputePool {
         this.dispatch();
       });
       // A failure is not cached: the next request tries again.
-      result.catch(() => {
+      const forget = () => {
         if (this.results.get(key) === result) this.results.delete(key);
-      });
+      };
+      result.then(keep ? () => undefined : forget, forget);
       if (this.results.size >= this.cacheSize) this.results.delete(this.results.keys().next().value as string);
     }
     this.results.set(key, result);

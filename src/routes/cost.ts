@@ -1,5 +1,11 @@
 import type { CostEstimate } from '../generators/cost.js';
+import type { EntityName } from '../generators/registry.js';
+import type { World } from '../generators/world.js';
 import { ApiError } from '../plugins/errors.js';
+import { PrecomputeError } from '../precompute/pool.js';
+import { prepareEntity, retainPrecompute } from '../precompute/prepare.js';
+
+export { retainPrecompute };
 
 /**
  * The most one request may cost before its first byte (see docs/limits.md): estimated CPU
@@ -39,4 +45,17 @@ export function assertWithinBudget(cost: CostEstimate, budget: CostBudget, query
     ? `an estimated ${Math.ceil(cost.mb)} MB of precomputed state, over this server's budget of ${budget.mb} MB per request (COST_BUDGET_MB)`
     : `an estimated ${seconds(cost.ms)} of precomputation, over this server's budget of ${seconds(budget.ms)} per request (COST_BUDGET_MS)`;
   throw new ApiError(422, 'COST_BUDGET_EXCEEDED', `${parameter}: ${what} in this world needs ${over}; lower ${parameter} (see docs/limits.md)`);
+}
+
+/**
+ * Waits until `entity` of `world` can be served without blocking the event loop (its
+ * precomputation runs on a background thread); a failed precomputation is a 503.
+ */
+export async function whenPrepared(world: World, entity: EntityName): Promise<void> {
+  try {
+    await prepareEntity(world, entity);
+  } catch (err) {
+    if (err instanceof PrecomputeError) throw new ApiError(503, 'PRECOMPUTE_FAILED', `${entity}: ${err.message}`);
+    throw err;
+  }
 }

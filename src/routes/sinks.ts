@@ -12,7 +12,7 @@ import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
 import { precomputeCost } from '../generators/cost.js';
-import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
 
 declare module 'fastify' {
@@ -124,7 +124,7 @@ const StatsSchema = Type.Object({
 type Body = Record<string, unknown> & WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number };
 
 /** Validates what the schema cannot and cuts the request into per-entity slices. */
-function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>, budget: CostBudget): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
+async function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>, budget: CostBudget): Promise<{ seed: number; slices: EntitySlice[]; options: Record<string, unknown> }> {
   if (body.entity !== undefined && body.entities !== undefined) throw badParameter('entities', 'use either entity or entities, not both');
   for (const name of ['limit', 'offset'] as const) {
     if (body[name] !== undefined && body.entity === undefined) throw badParameter(name, 'applies to one `entity` (with `entities`, each is sent whole)');
@@ -143,7 +143,8 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
   const base = worldSpecFrom(body);
   assertWithinBudget(precomputeCost(entities, base.sizes), budget, body, entities.join(', '));
   const limit = body.limit ?? sink.limitOf?.(options);
-  const slices = entities.map((entity): EntitySlice => {
+  const slices: EntitySlice[] = [];
+  for (const entity of entities) {
     const definition = ENTITIES[entity];
     // The same world the entity's GET endpoint serves: its default locale, its parameters with their defaults.
     const params = Object.fromEntries(
@@ -155,11 +156,12 @@ function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[k
     const problemOf = definition.queryProblem?.({ ...body, ...params });
     if (problemOf) throw badParameter(problemOf.parameter, problemOf.reason);
     const world = World.of({ ...base, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
+    await whenPrepared(world, entity);
     const population = world.generator(entity).population;
     const start = Math.min(body.offset ?? 0, population);
     const end = limit === undefined ? population : Math.min(population, start + limit);
-    return { entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) };
-  });
+    slices.push({ entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) });
+  }
   return { seed: base.seed, slices, options };
 }
 
@@ -181,6 +183,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
   app.decorate('jobs', jobs);
   // preClose, not onClose: jobs are cancelled as shutdown begins, not after the last response.
   app.addHook('preClose', async () => jobs.close());
+  app.addHook('onClose', retainPrecompute());
   app.addSchema(JobSchema);
   const jobRef = Type.Ref(JobSchema);
   const errorRef = Type.Ref(ErrorSchema);
@@ -237,7 +240,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
           throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${sink.name} sink is not configured: set ${sink.requires} in the server's environment`);
         }
         const body = request.body ?? {};
-        const { seed, slices, options: sinkOptions } = plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
+        const { seed, slices, options: sinkOptions } = await plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
         const job = jobs.start(sink, section, sinkOptions, seed, slices, { ...body, seed });
         return respondWithJob(job, reply, request.query.wait === true);
       },

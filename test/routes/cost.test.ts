@@ -89,3 +89,32 @@ t.test('a manifest is computed off the event loop: /health answers while it runs
   t.equal(a.body, res.body, 'cached');
   t.equal(b.body, res.body, 'shared');
 });
+
+t.test('child indexes and aggregates are built off the event loop, and serve the same records', async (t) => {
+  const app = await testApp(t);
+  const world = 'seed=12&users=400&products=80&orders=3000';
+  const done: string[] = [];
+  const analytics = app.inject(`/api/v1/analytics/users?${world}&limit=400`).then((res) => {
+    done.push('analytics');
+    return res;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal((await app.inject('/health')).statusCode, 200);
+  done.push('health');
+  const [itemsRes, analyticsRes] = await Promise.all([app.inject(`/api/v1/order-items?${world}&limit=4&offset=6000`), analytics]);
+  t.same(done, ['health', 'analytics'], '/health was answered while the aggregates were computed');
+
+  // Order lines in order, flattened, are the order-items: the installed index places them right.
+  const orders = (await app.inject(`/api/v1/orders?${world}&limit=3000`)).json() as { order_id: string; user_id: string; status: string; items: { line_number: number; product_id: string }[] }[];
+  const lines = orders.flatMap((o) => o.items.map((line) => ({ order_id: o.order_id, line_number: line.line_number, product_id: line.product_id })));
+  t.equal(Number(itemsRes.headers['x-total-count']), lines.length, 'population = lines of all orders');
+  const served = (itemsRes.json() as { order_id: string; line_number: number; product_id: string }[]).map(({ order_id, line_number, product_id }) => ({ order_id, line_number, product_id }));
+  t.same(served, lines.slice(6000, 6004), 'records 6000..6003 are the lines at those positions');
+
+  // The adopted aggregates count each user's orders as /orders does.
+  const users = (await app.inject(`/api/v1/users?${world}&limit=400&fields=user_id`)).json() as { user_id: string }[];
+  const counted = new Map<string, number>();
+  for (const o of orders) counted.set(o.user_id, (counted.get(o.user_id) ?? 0) + 1);
+  const rows = analyticsRes.json() as { user_id: string; orders_count: number }[];
+  t.same(rows.map((r) => r.orders_count), users.map((u) => counted.get(u.user_id) ?? 0), 'orders_count per user matches /orders');
+});
