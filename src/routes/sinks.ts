@@ -141,7 +141,7 @@ async function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkCo
   if (problem) throw badParameter(problem.parameter, problem.reason);
 
   const base = worldSpecFrom(body);
-  assertWithinBudget(precomputeCost(entities, base.sizes), budget, body, entities.join(', '));
+  assertWithinBudget(precomputeCost(entities, base.sizes), budget, body, entities.length > 3 ? `the ${entities.length} entities of this job` : entities.join(', '));
   const limit = body.limit ?? sink.limitOf?.(options);
   const slices: EntitySlice[] = [];
   for (const entity of entities) {
