@@ -20,6 +20,7 @@ import sinkRoutes from './routes/sinks.js';
 import streamRoutes from './routes/streams.js';
 import type { FeedProvider } from './streams/source.js';
 import type { SinkConfig } from './config.js';
+import { DEFAULT_COST_BUDGET, type CostBudget } from './routes/cost.js';
 import { ErrorSchema } from './schemas/query.js';
 
 export interface AppOptions {
@@ -46,6 +47,11 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** The change feed streams play (default: the service's own; tests give a deterministic one). */
   feed?: FeedProvider;
+  /**
+   * The most one request may cost before its first row (estimated precomputation time and
+   * memory; see docs/limits.md). Default 30 s and 256 MB; over it, 422 COST_BUDGET_EXCEEDED.
+   */
+  costBudget?: Partial<CostBudget>;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -55,6 +61,7 @@ export const DEFAULT_LIMIT = 1000;
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const maxLimit = options.maxLimit ?? DEFAULT_MAX_LIMIT;
   const defaultLimit = Math.min(options.defaultLimit ?? DEFAULT_LIMIT, maxLimit);
+  const budget: CostBudget = { ...DEFAULT_COST_BUDGET, ...options.costBudget };
   const app = Fastify({
     logger: options.logger ?? false,
     // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
@@ -81,11 +88,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(panel);
   await app.register(healthRoutes);
-  await app.register(entityRoutes, { maxLimit, defaultLimit });
+  await app.register(entityRoutes, { maxLimit, defaultLimit, budget });
   await app.register(performanceRoutes);
-  await app.register(manifestRoutes);
+  await app.register(manifestRoutes, { budget });
   await app.register(eventRoutes);
-  await app.register(sinkRoutes, { config: options.sinks ?? {}, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
   await app.register(streamRoutes, { config: options.sinks ?? {}, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
 }

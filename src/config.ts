@@ -10,6 +10,12 @@ export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export interface PostgresConfig {
   /** `postgres://user:password@host:port/database` (DATABASE_URL). */
   readonly connectionString: string;
+  /** Longest a statement may run, COPY included (PG_STATEMENT_TIMEOUT_MS, default 600,000). */
+  readonly statementTimeoutMs?: number;
+  /** Longest a statement may wait for a lock (PG_LOCK_TIMEOUT_MS, default 60,000). */
+  readonly lockTimeoutMs?: number;
+  /** Longest connecting may take (PG_CONNECT_TIMEOUT_MS, default 10,000). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface KafkaConfig {
@@ -17,6 +23,8 @@ export interface KafkaConfig {
   readonly clientId: string;
   readonly ssl: boolean;
   readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+  /** Longest a batch may go unacknowledged, retries included (KAFKA_SEND_TIMEOUT_MS, default 60,000). */
+  readonly sendTimeoutMs?: number;
 }
 
 export interface GcsConfig {
@@ -115,6 +123,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return n;
 }
 
+/** `{ [key]: n }` when the variable is set (the sink keeps its own default otherwise), else `{}`. */
+function optionalInteger<K extends string>(env: Env, name: string, key: K, min: number, max: number): Partial<Record<K, number>> {
+  return value(env, name) === undefined ? {} : ({ [key]: integer(env, name, 0, min, max) } as Record<K, number>);
+}
+
 function flag(env: Env, name: string): boolean {
   const raw = value(env, name)?.toLowerCase();
   if (raw === undefined || raw === 'false' || raw === '0') return false;
@@ -144,7 +157,8 @@ function kafka(env: Env): KafkaConfig | undefined {
     if (password === undefined) throw new ConfigError('KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
     sasl = { mechanism, username, password };
   }
-  return { brokers, clientId: value(env, 'KAFKA_CLIENT_ID') ?? 'ecomgen', ssl: flag(env, 'KAFKA_SSL'), ...(sasl ? { sasl } : {}) };
+  const sendTimeout = optionalInteger(env, 'KAFKA_SEND_TIMEOUT_MS', 'sendTimeoutMs', 1, 3_600_000);
+  return { brokers, clientId: value(env, 'KAFKA_CLIENT_ID') ?? 'ecomgen', ssl: flag(env, 'KAFKA_SSL'), ...sendTimeout, ...(sasl ? { sasl } : {}) };
 }
 
 /** GCS bucket names: 3-63 characters (up to 222 with dots), lowercase letters, digits, -, _ and dots. */
@@ -237,7 +251,16 @@ export function loadConfig(env: Env = process.env): SinkConfig {
   const apiKey = value(env, 'API_KEY');
   const config: SinkConfig = {
     ...(apiKey ? { apiKey } : {}),
-    ...(connectionString ? { postgres: { connectionString } } : {}),
+    ...(connectionString
+      ? {
+          postgres: {
+            connectionString,
+            ...optionalInteger(env, 'PG_STATEMENT_TIMEOUT_MS', 'statementTimeoutMs', 1, 86_400_000),
+            ...optionalInteger(env, 'PG_LOCK_TIMEOUT_MS', 'lockTimeoutMs', 1, 86_400_000),
+            ...optionalInteger(env, 'PG_CONNECT_TIMEOUT_MS', 'connectTimeoutMs', 1, 600_000),
+          },
+        }
+      : {}),
   };
   const registryUrl = url(env, 'SCHEMA_REGISTRY_URL', ['http:', 'https:']);
   const sections = { kafka: kafka(env), gcs: gcs(env), webhook: webhook(env), opensearch: opensearch(env), schemaRegistry: registryUrl ? { url: registryUrl } : undefined };

@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 import { DEFAULT_MAX_RUNNING_JOBS } from './sinks/jobs.js';
 import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
+import { DEFAULT_COST_BUDGET } from './routes/cost.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -21,6 +22,11 @@ const maxLimit = intFromEnv('MAX_LIMIT', DEFAULT_MAX_LIMIT, 1, 100_000_000);
 const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
 const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
+const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
+const costBudget = {
+  ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000),
+  mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000),
+};
 
 let sinks: SinkConfig;
 let corsOrigins: string[];
@@ -40,13 +46,24 @@ const app = await buildApp({
   renderThreads,
   maxRunningJobs,
   corsOrigins,
+  costBudget,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 
-closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+// SIGTERM/SIGINT: stop accepting, cancel running jobs at once (the sinks' preClose hook), let
+// responses in flight finish for half the grace period, then cut their connections so closing
+// never outlasts the grace. close-with-grace exits 0 when closed in time, 1 past the grace.
+closeWithGrace({ delay: graceMs }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an error');
-  else app.log.info({ signal }, 'closing');
+  else app.log.info({ signal, graceMs }, 'closing');
+  const cut = setTimeout(() => {
+    app.log.info('closing: ending the responses still streaming');
+    app.server.closeAllConnections();
+  }, graceMs / 2);
+  cut.unref();
   await app.close();
+  clearTimeout(cut);
+  app.log.info('closed');
 });
 
 await app.listen({ port, host });

@@ -2,6 +2,13 @@ import type { ProductAnalytics, UserAnalytics } from '../schemas/analytics.js';
 import { EntityGenerator, cents, money } from './entity.js';
 import { iso } from './time.js';
 import type { World } from './world.js';
+import { precomputed } from './child-index.js';
+
+/** The aggregate arrays, by field: what a precompute thread hands over (see precomputed()). */
+const FIELDS = [
+  'userOrders', 'userCancelled', 'userSpentCents', 'userUnits', 'userFirst', 'userLast', 'userReturns', 'userRefundCents', 'userReviews', 'userSessions',
+  'productUnits', 'productRevenueCents', 'productOrders', 'productReturns', 'productUnitsReturned', 'productReviews', 'productRatingSum', 'productViews', 'productCartAdds',
+] as const;
 
 /**
  * Aggregates of one world, computed once from its records and shared by both analytics
@@ -35,7 +42,15 @@ export class WorldAggregates {
   static of(world: World): WorldAggregates {
     let aggregates = WorldAggregates.cache.get(world);
     if (!aggregates) {
-      aggregates = new WorldAggregates(world);
+      const store = precomputed(world);
+      if (FIELDS.every((field) => store.has(`aggregates:${field}`))) {
+        // Computed on a precompute thread: adopt its arrays.
+        aggregates = Object.create(WorldAggregates.prototype) as WorldAggregates;
+        for (const field of FIELDS) Object.assign(aggregates, { [field]: store.get(`aggregates:${field}`) });
+      } else {
+        aggregates = new WorldAggregates(world);
+        for (const field of FIELDS) store.set(`aggregates:${field}`, aggregates[field]);
+      }
       WorldAggregates.cache.set(world, aggregates);
     }
     return aggregates;

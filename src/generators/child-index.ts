@@ -1,4 +1,22 @@
 import { EntityGenerator } from './entity.js';
+import type { World } from './world.js';
+
+/** The typed arrays of a world's precomputed structures, by name (see {@link precomputed}). */
+export type PrecomputedArrays = Map<string, Int32Array | Float64Array>;
+
+const stores = new WeakMap<World, PrecomputedArrays>();
+
+/**
+ * The precomputed arrays of a world (child-index prefix sums, analytics aggregates). Structures
+ * that grow with the world register their arrays here when built, and look here before
+ * building: a precompute thread builds them off the event loop and the server installs its
+ * copies (src/precompute/prepare.ts), so the main thread never runs the pass itself.
+ */
+export function precomputed(world: World): PrecomputedArrays {
+  let store = stores.get(world);
+  if (!store) stores.set(world, (store = new Map()));
+  return store;
+}
 
 /**
  * Index arithmetic for a child entity whose records are the children of a parent's records in
@@ -17,8 +35,15 @@ export class ChildIndex {
   constructor(
     readonly parents: number,
     private readonly count: (parent: number) => number,
+    /** Prefix sums built elsewhere (a precompute thread) for the same parents and counts. */
+    prefix?: Float64Array,
   ) {
     const blocks = Math.ceil(parents / BLOCK);
+    if (prefix && prefix.length === blocks + 1) {
+      this.prefix = prefix;
+      this.total = prefix[blocks] as number;
+      return;
+    }
     this.prefix = new Float64Array(blocks + 1);
     let sum = 0;
     for (let b = 0; b < blocks; b++) {
@@ -28,6 +53,15 @@ export class ChildIndex {
     }
     this.prefix[blocks] = sum;
     this.total = sum;
+  }
+
+  /** The index of a world's `key`: installed prefix sums if any, else built and registered. */
+  static of(world: World, key: string, parents: number, count: (parent: number) => number): ChildIndex {
+    const store = precomputed(world);
+    const installed = store.get(key);
+    const index = new ChildIndex(parents, count, installed instanceof Float64Array ? installed : undefined);
+    if (!installed) store.set(key, index.prefix);
+    return index;
   }
 
   /** The (parent, k) pairs of flat positions start..end-1, in order. */
@@ -81,7 +115,7 @@ export abstract class ChildGenerator<T extends object> extends EntityGenerator<T
   protected abstract child(parent: number, k: number, i: number): T;
 
   private get positions(): ChildIndex {
-    this.index ??= new ChildIndex(this.parents, (p) => this.childCount(p));
+    this.index ??= ChildIndex.of(this.world, `child:${this.entity}`, this.parents, (p) => this.childCount(p));
     return this.index;
   }
 

@@ -72,11 +72,19 @@ export class UserGenerator extends EntityGenerator<User> {
       churned: index('churned'),
     };
     // Expected orders fall with the index (the loyal long tail favours low indexes), so each
-    // threshold is an index bound, found once.
+    // threshold is an index bound, found once by bisection: O(log population), where a scan
+    // of the population blocked the event loop for seconds in large worlds.
     const firstBelow = (ratio: number) => {
-      let j = 0;
-      while (j < this.population && expectedOrderRatio(j, this.population) >= ratio) j++;
-      return j;
+      const n = this.population;
+      const below = (j: number) => expectedOrderRatio(j, n) < ratio;
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (below(mid)) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
     };
     this.vipBelow = firstBelow(3);
     this.loyalBelow = firstBelow(1.5);

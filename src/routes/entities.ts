@@ -12,6 +12,8 @@ import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
 import { orderedStream } from '../render/pool.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { dateWindowHeader, resolveRelativeDates, worldSpecFrom } from './world-query.js';
+import { precomputeCost } from '../generators/cost.js';
+import { assertWithinBudget, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
 const PARALLEL_BATCH = 2048;
@@ -38,6 +40,7 @@ const COMPRESSION = {
 export interface EntityRoutesOptions {
   maxLimit: number;
   defaultLimit: number;
+  budget: CostBudget;
 }
 
 /** The format: `format=` wins, then the first supported type in Accept, then JSON. */
@@ -125,6 +128,7 @@ const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1
 /** `GET /api/v1/<entity>` for every entity of the registry. */
 export default async function entityRoutes(app: FastifyInstance, options: EntityRoutesOptions): Promise<void> {
   const errorRef = Type.Ref(ErrorSchema);
+  app.addHook('onClose', retainPrecompute());
 
   for (const entity of ENTITY_NAMES) {
     const definition: EntityDefinition = ENTITIES[entity];
@@ -164,6 +168,8 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
               },
             },
             400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+            422: { description: 'COST_BUDGET_EXCEEDED: the world is too large for this server (see docs/limits.md); the message names the parameter to lower', ...errorRef },
+            503: { description: "PRECOMPUTE_FAILED: the world's background precomputation failed (e.g. out of memory) or the server is shutting down", ...errorRef },
           },
         },
       },
@@ -186,6 +192,8 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         // An entity may serve another locale by default (transactions: the UK store, en_GB).
         const spec = { ...base, locale: query.locale ?? definition.defaultLocale ?? base.locale, params };
         const world = World.of(spec);
+        assertWithinBudget(precomputeCost([entity], world.sizes), options.budget, query, entity);
+        await whenPrepared(world, entity);
         const total = world.generator(entity).population;
         const limit = query.limit ?? options.defaultLimit;
         const pageStart = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);

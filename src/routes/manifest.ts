@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { FORMATS } from '../formats/index.js';
-import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
+import { ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
 import { DATA_VERSION, World } from '../generators/world.js';
 import { ApiError } from '../plugins/errors.js';
-import { formatContext, renderBatch } from '../render/batch.js';
+import { manifestCost } from '../generators/cost.js';
+import { manifestData } from '../precompute/manifest.js';
+import { PrecomputeError, PrecomputePool } from '../precompute/pool.js';
 import { ErrorSchema, WorldQuery } from '../schemas/query.js';
+import { assertWithinBudget, type CostBudget } from './cost.js';
 import { worldSpecFrom } from './world-query.js';
 
 const EntityManifest = Type.Object({
@@ -61,67 +62,15 @@ const ManifestQuery = Type.Object(
 );
 type ManifestQueryType = Static<typeof WorldQuery> & { entities?: string };
 
-/** Streams the canonical CSV of a whole population through SHA-256 in batches (flat memory). */
-function checksum(world: World, entity: EntityName): { bytes: number; sha256: string } {
-  const hash = createHash('sha256');
-  const columns = Object.keys(ENTITIES[entity].schema.properties);
-  const context = formatContext(entity, columns);
-  const population = world.generator(entity).population;
-  let bytes = 0;
-  const add = (text: string) => {
-    const chunk = Buffer.from(text, 'utf8');
-    bytes += chunk.length;
-    hash.update(chunk);
-  };
-  add(FORMATS.csv.open(context));
-  const spec = { seed: world.seed, sizes: world.sizes, locale: world.locale, window: world.window, params: world.params };
-  for (let start = 0; start < population; start += 4096) {
-    const end = Math.min(population, start + 4096);
-    add(renderBatch({ spec, entity, format: 'csv', columns, projected: false, start, end, first: start === 0 }));
-  }
-  add(FORMATS.csv.close(context, population === 0));
-  return { bytes, sha256: hash.digest('hex') };
+export interface ManifestRoutesOptions {
+  budget: CostBudget;
 }
-
-function totalsOf(world: World): Manifest['totals'] {
-  const orders = world.generator('orders');
-  let revenue = 0;
-  let revenueAll = 0;
-  let units = 0;
-  let discounts = 0;
-  let tax = 0;
-  for (const order of orders.range(0, orders.population)) {
-    const total = Math.round(order.total * 100);
-    revenueAll += total;
-    discounts += Math.round(order.discount * 100);
-    tax += Math.round(order.tax * 100);
-    if (order.status !== 'cancelled') {
-      revenue += total;
-      for (const line of order.items) units += line.quantity;
-    }
-  }
-  let paid = 0;
-  for (const payment of world.generator('payments').range(0, orders.population)) {
-    if (payment.status === 'completed') paid += Math.round(payment.amount * 100);
-  }
-  let refunds = 0;
-  const returns = world.generator('returns');
-  for (const item of returns.range(0, returns.population)) refunds += Math.round(item.refund_amount * 100);
-  return {
-    order_revenue: revenue / 100,
-    order_revenue_all: revenueAll / 100,
-    units_sold: units,
-    discounts: discounts / 100,
-    tax: tax / 100,
-    payments_completed: paid / 100,
-    refunds: refunds / 100,
-  };
-}
-
-const cache = new WeakMap<World, Map<string, Manifest>>();
 
 /** `GET /api/v1/manifest`: the ground truth an ETL test asserts after loading a world. */
-export default async function manifestRoutes(app: FastifyInstance): Promise<void> {
+export default async function manifestRoutes(app: FastifyInstance, options: ManifestRoutesOptions): Promise<void> {
+  // Manifests hash every row of a world: seconds of CPU, done off the event loop and cached.
+  const pool = new PrecomputePool();
+  app.addHook('onClose', async () => pool.close());
   app.get(
     '/api/v1/manifest',
     {
@@ -129,9 +78,14 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
         tags: ['Analytics'],
         summary: 'Ground-truth manifest of a world',
         description:
-          'Per entity the population and the SHA-256 of its canonical CSV (exactly the bytes of `GET /api/v1/<entity>?<world>&format=csv&limit=<population>`), plus key sums (revenue, units, discounts, tax, payments, refunds). Load a world, recompute these, compare. Cost: it generates every record of the listed entities once per world (cached afterwards). Example: `curl "http://localhost:8000/api/v1/manifest?seed=42"`',
+          'Per entity the population and the SHA-256 of its canonical CSV (exactly the bytes of `GET /api/v1/<entity>?<world>&format=csv&limit=<population>`), plus key sums (revenue, units, discounts, tax, payments, refunds). Load a world, recompute these, compare. Cost: it generates every record of the listed entities once per world, on a background thread (cached afterwards, and shared by concurrent requests); a world whose manifest would cost more than the server budget gets 422 COST_BUDGET_EXCEEDED. Example: `curl "http://localhost:8000/api/v1/manifest?seed=42"`',
         querystring: ManifestQuery,
-        response: { 200: ManifestSchema, 400: { description: 'A parameter is invalid', ...Type.Ref(ErrorSchema) } },
+        response: {
+          200: ManifestSchema,
+          400: { description: 'A parameter is invalid', ...Type.Ref(ErrorSchema) },
+          422: { description: 'COST_BUDGET_EXCEEDED: the manifest of this world costs more than this server allows (see docs/limits.md); the message names the parameter to lower', ...Type.Ref(ErrorSchema) },
+          503: { description: 'PRECOMPUTE_FAILED: the background computation failed (e.g. out of memory) or the server is shutting down', ...Type.Ref(ErrorSchema) },
+        },
       },
     },
     async (request: FastifyRequest<{ Querystring: ManifestQueryType }>) => {
@@ -143,13 +97,18 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
       if (unknown.length > 0) {
         throw new ApiError(400, 'UNKNOWN_ENTITY', `entities: no entity ${unknown.map((n) => `'${n}'`).join(', ')}; known: ${ENTITY_NAMES.join(', ')}`);
       }
-      const spec = worldSpecFrom(query);
-      const world = World.of(spec);
-      let perWorld = cache.get(world);
-      if (!perWorld) cache.set(world, (perWorld = new Map()));
+      const world = World.of(worldSpecFrom(query));
+      const entities = names as EntityName[];
+      assertWithinBudget(manifestCost(entities, world), options.budget, query, `the manifest of ${entities.length === 1 ? entities[0] : `${entities.length} entities`}`);
       const key = names.join(',');
-      const cached = perWorld.get(key);
-      if (cached) return cached;
+      const spec = { seed: world.seed, sizes: world.sizes, locale: world.locale, window: world.window, params: world.params };
+      let data: ReturnType<typeof manifestData>;
+      try {
+        data = await pool.run(JSON.stringify(['manifest', spec, key]), { kind: 'manifest', spec, entities });
+      } catch (err) {
+        if (err instanceof PrecomputeError) throw new ApiError(503, 'PRECOMPUTE_FAILED', `manifest: ${err.message}`);
+        throw err;
+      }
       const manifest: Manifest = {
         seed: world.seed,
         data_version: DATA_VERSION,
@@ -158,16 +117,9 @@ export default async function manifestRoutes(app: FastifyInstance): Promise<void
         end_date: new Date(world.window.end).toISOString(),
         sizes: { ...world.sizes },
         checksum: ManifestSchema.properties.checksum.description as string,
-        totals: totalsOf(world),
-        entities: (names as EntityName[]).map((entity) => {
-          // Hashed as its default download serves it: an entity with its own default locale
-          // keeps it unless the request names a locale.
-          const served = query.locale ? world : World.of({ ...spec, locale: ENTITIES[entity].defaultLocale ?? spec.locale });
-          const { bytes, sha256 } = checksum(served, entity);
-          return { entity, locale: served.locale, population: served.generator(entity).population, csv_bytes: bytes, csv_sha256: sha256 };
-        }),
+        totals: data.totals,
+        entities: data.entities,
       };
-      perWorld.set(key, manifest);
       return manifest;
     },
   );

@@ -14,6 +14,8 @@ import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
 import jobEventRoutes from './job-events.js';
 import { resolveRelativeDates, worldSpecFrom, type WorldParams } from './world-query.js';
+import { precomputeCost } from '../generators/cost.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,6 +29,8 @@ export interface SinkRoutesOptions {
   cancelWaitMs?: number;
   /** Jobs running at once; the rest wait as `queued` (default DEFAULT_MAX_RUNNING_JOBS). */
   maxRunningJobs?: number;
+  /** The most a request's precomputation may cost (see routes/cost.ts). */
+  budget?: CostBudget;
 }
 
 /** Every entity parameter (e.g. performance-events' `days`), without defaults: they apply per entity. */
@@ -131,7 +135,12 @@ type Body = Record<string, unknown> &
   WorldParams & { entities?: EntityName[]; entity?: EntityName; limit?: number; offset?: number; partition?: string };
 
 /** Validates what the schema cannot and cuts the request into per-entity slices. */
-export function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkConfig[keyof SinkConfig]>): { seed: number; slices: EntitySlice[]; options: Record<string, unknown> } {
+export async function plan(
+  sink: SinkDefinition,
+  body: Body,
+  config: NonNullable<SinkConfig[keyof SinkConfig]>,
+  budget: CostBudget = DEFAULT_COST_BUDGET,
+): Promise<{ seed: number; slices: EntitySlice[]; options: Record<string, unknown> }> {
   if (body.entity !== undefined && body.entities !== undefined) throw badParameter('entities', 'use either entity or entities, not both');
   for (const name of ['limit', 'offset'] as const) {
     if (body[name] !== undefined && body.entity === undefined) throw badParameter(name, 'applies to one `entity` (with `entities`, each is sent whole)');
@@ -150,8 +159,10 @@ export function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkC
   if (worker && 'problem' in worker) throw badParameter('partition', worker.problem);
 
   const base = worldSpecFrom(body);
+  assertWithinBudget(precomputeCost(entities, base.sizes), budget, body, entities.length > 3 ? `the ${entities.length} entities of this job` : entities.join(', '));
   const limit = body.limit ?? sink.limitOf?.(options);
-  const slices = entities.map((entity): EntitySlice => {
+  const slices: EntitySlice[] = [];
+  for (const entity of entities) {
     const definition = ENTITIES[entity];
     // The same world the entity's GET endpoint serves: its default locale, its parameters with their defaults.
     const params = Object.fromEntries(
@@ -167,13 +178,14 @@ export function plan(sink: SinkDefinition, body: Body, config: NonNullable<SinkC
     const own = definition.resolveQuery?.(given);
     const spec = own ? { ...worldSpecFrom(own), seed: base.seed } : base;
     const world = World.of({ ...spec, locale: body.locale ?? definition.defaultLocale ?? base.locale, params });
+    await whenPrepared(world, entity);
     const population = world.generator(entity).population;
     const first = Math.min(body.offset ?? 0, population);
     const last = limit === undefined ? population : Math.min(population, first + limit);
     // Worker k of n sends its contiguous part of each entity's records (src/generators/partition.ts).
     const { start, end } = worker ? partitionRange(first, last, worker) : { start: first, end: last };
-    return { entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) };
-  });
+    slices.push({ entity, world, start, end, records: () => recordsOf(world, entity, start, end, null) });
+  }
   return { seed: base.seed, slices, options };
 }
 
@@ -193,7 +205,9 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
   const { config } = options;
   const jobs = new JobManager(app.log, options.maxRunningJobs);
   app.decorate('jobs', jobs);
-  app.addHook('onClose', async () => jobs.close());
+  // preClose, not onClose: jobs are cancelled as shutdown begins, not after the last response.
+  app.addHook('preClose', async () => jobs.close());
+  app.addHook('onClose', retainPrecompute());
   app.addSchema(JobSchema);
   const jobRef = Type.Ref(JobSchema);
   const errorRef = Type.Ref(ErrorSchema);
@@ -240,6 +254,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
             400: { description: 'A body field is invalid; the message names it', ...errorRef },
             401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
             409: { description: 'The sink is not configured; the message names the variable', ...errorRef },
+            422: { description: 'COST_BUDGET_EXCEEDED: the world is too large for this server (see docs/limits.md); the message names the parameter to lower', ...errorRef },
           },
         },
       },
@@ -249,7 +264,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
           throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${sink.name} sink is not configured: set ${sink.requires} in the server's environment`);
         }
         const body = request.body ?? {};
-        const { seed, slices, options: sinkOptions } = plan(sink, body, section);
+        const { seed, slices, options: sinkOptions } = await plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
         const job = jobs.start(sink, section, sinkOptions, seed, slices, { ...body, seed });
         return respondWithJob(job, reply, request.query.wait === true);
       },

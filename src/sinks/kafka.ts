@@ -58,10 +58,26 @@ const CONNECT_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 };
  * Sends ride out a leader election or a broker restart and then fail the job, rather than
  * retrying forever as kafkajs' idempotent default would: 9 attempts, with waits between them
  * starting at 100 ms and doubling (±20% jitter) up to 8 s, about 20 s of waiting in all. Each
- * attempt may itself wait for kafkajs' request timeout (30 s) when a broker accepts the
- * connection but never answers, so a frozen broker fails the batch after about 5 minutes.
+ * attempt may itself wait for the request timeout (REQUEST_TIMEOUT_MS) when a broker accepts the
+ * connection but never answers; KAFKA_SEND_TIMEOUT_MS bounds the whole batch.
  */
 const SEND_RETRY = { retries: 8, initialRetryTime: 100, maxRetryTime: 8000 };
+/** Longest kafkajs waits for one broker's answer to one request (its default is 30 s). */
+const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Longest one batch may go unacknowledged, retries included (KAFKA_SEND_TIMEOUT_MS): a broker
+ * that takes requests and never answers fails the job after this, whatever kafkajs' retries do.
+ */
+export const DEFAULT_SEND_TIMEOUT_MS = 60_000;
+/** Longest disconnecting may take once the job is over (a frozen broker never answers it). */
+const DISCONNECT_TIMEOUT_MS = 3_000;
+
+/** Settles when `signal` aborts (never otherwise): a wait raced against it ends on cancel. */
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 
 /**
  * Names Kafka refuses or keeps for itself: `.` and `..` (they clash with paths on the broker's
@@ -187,13 +203,20 @@ class BatchSender {
     private readonly progress: EntityProgress,
     private readonly pacer: Pacer,
     private readonly signal: AbortSignal,
+    private readonly timeoutMs: number,
   ) {}
 
   /** Starts sending `messages` once the previous send is acknowledged; false when cancelled. */
   async send(messages: Message[], bytes: number): Promise<boolean> {
     await this.drain();
     if (this.signal.aborted || !(await this.pacer.admit(messages.length, this.signal))) return false;
-    this.inflight = this.producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.topic, messages }] }).then(
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    const acknowledged = this.producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.topic, messages }] });
+    acknowledged.catch(() => undefined); // past the deadline, a late failure has been counted already
+    this.inflight = Promise.race([acknowledged, deadline]).finally(() => clearTimeout(timer)).then(
       () => this.progress.delivered(messages.length, bytes),
       (error: unknown) => {
         // Not acknowledged after every retry: the batch may or may not be in the topic, so it
@@ -210,9 +233,9 @@ class BatchSender {
     return true;
   }
 
-  /** Waits for the send in flight; throws if it failed. */
+  /** Waits for the send in flight (or a cancel); throws if it failed. */
   async drain(): Promise<void> {
-    await this.inflight;
+    await Promise.race([this.inflight, aborted(this.signal)]);
     if (this.failure !== undefined) throw this.failure;
   }
 }
@@ -236,7 +259,7 @@ async function sendSlice(run: SinkRun<KafkaConfig, KafkaOptions>, slice: EntityS
   const headerBytes = (headers: IHeaders) => Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
   // Every header but index is the same for the whole entity.
   const fixedHeaderBytes = headerBytes({ entity, seed, 'schema-version': schemaVersion, 'content-type': JSON_TYPE, index: '' });
-  const sender = new BatchSender(producer, topic, progress, pacer, run.signal);
+  const sender = new BatchSender(producer, topic, progress, pacer, run.signal, run.config.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS);
 
   let write: JsonWriter | undefined;
   let messages: Message[] = [];
@@ -306,6 +329,7 @@ async function run(run: SinkRun<KafkaConfig, KafkaOptions>): Promise<void> {
     ssl: config.ssl,
     ...(config.sasl ? { sasl: { ...config.sasl } as SASLOptions } : {}),
     connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     retry: CONNECT_RETRY,
     logLevel: logLevel.WARN,
     logCreator: logInto(run.log),
@@ -334,7 +358,7 @@ async function run(run: SinkRun<KafkaConfig, KafkaOptions>): Promise<void> {
       await sendSlice(run, slice, producer, topic, partitions.get(topic) ?? 0, pacer);
     }
   } finally {
-    await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    await Promise.race([Promise.allSettled([producer.disconnect(), admin.disconnect()]), pause(DISCONNECT_TIMEOUT_MS, new AbortController().signal)]);
   }
 }
 
@@ -357,7 +381,7 @@ export const kafkaSink: SinkDefinition<'kafka', KafkaOptions> = {
     "- **Key**: the primary key, except for an order's own records (order-items, payments, shipping, returns), keyed by `order_id` so they share the order's partition.",
     '- **Value**: the record as JSON, byte for byte its line in `GET /api/v1/<entity>?format=ndjson` for the same world.',
     '- **Headers**: `entity`, `seed`, `index` (the record\'s position in the entity), `schema-version`, `content-type: application/json`.',
-    '- **Delivery**: an idempotent producer with `acks=all` sends batches of `batch_size` in order, optionally paced to `events_per_second`. Records count as delivered once the brokers acknowledge them; bytes are key + value + header keys and values. A batch still refused after 8 retries (about 20 s of back-off when the broker answers with errors; up to about 5 minutes when it accepts connections but never answers, each attempt waiting kafkajs\' 30 s request timeout) is counted failed and fails the job.',
+    '- **Delivery**: an idempotent producer with `acks=all` sends batches of `batch_size` in order, optionally paced to `events_per_second`. Records count as delivered once the brokers acknowledge them; bytes are key + value + header keys and values. A batch still refused after retries (about 20 s of them), or not acknowledged within `KAFKA_SEND_TIMEOUT_MS` (default 60 s), is counted failed and fails the job; a cancel ends the job at once, even while a broker is silent.',
     '',
     "Each entity's progress shows its `topic`, `partitions` and `key` field.",
   ].join('\n'),

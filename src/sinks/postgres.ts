@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -135,6 +136,44 @@ async function loadEntity(client: pg.Client, slice: EntitySlice, target: string,
   }
 }
 
+/** Bounds on every wait (see PostgresConfig): a hung database fails the job instead of hanging it. */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 600_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** After a cancel, how long the backend gets to give up its statement before the socket is cut. */
+const CANCEL_GRACE_MS = 3_000;
+
+/**
+ * Stops whatever `client` is running: `pg_cancel_backend` from a second connection (the
+ * statement fails, the transaction rolls back), and if the job has still not let go after
+ * CANCEL_GRACE_MS (a dead network, a frozen server), the socket is destroyed. pg has no public
+ * way to abort a connection with a query in flight, hence the reach into `connection.stream`.
+ */
+function cancelOnAbort(client: pg.Client, config: PostgresConfig, signal: AbortSignal, log: SinkRun<PostgresConfig, PostgresOptions>['log']): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (pid !== undefined) {
+      const canceller = new pg.Client({ connectionString: config.connectionString, connectionTimeoutMillis: CANCEL_GRACE_MS, application_name: 'ecomgen-cancel' });
+      canceller.on('error', () => undefined);
+      canceller
+        .connect()
+        .then(() => canceller.query('SELECT pg_cancel_backend($1)', [pid]))
+        .catch((error: unknown) => log.warn({ err: error }, 'PostgreSQL cancel request failed'))
+        .finally(() => canceller.end().catch(() => undefined));
+    }
+    timer = setTimeout(() => {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }, CANCEL_GRACE_MS);
+    timer.unref();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+  };
+}
+
 /**
  * PostgreSQL: schema and tables from the entity schemas, then each entity loaded in its own
  * transaction, in dependency order. A failed entity is rolled back and stops the job (the
@@ -169,13 +208,23 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
   async run(run: SinkRun<PostgresConfig, PostgresOptions>): Promise<void> {
     const schema = run.options.schema ?? 'public';
     const nameOf = tableNameOf(run.options);
-    const client = new pg.Client({ connectionString: run.config.connectionString, connectionTimeoutMillis: 10_000, application_name: 'ecomgen' });
+    const statementTimeout = run.config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const client = new pg.Client({
+      connectionString: run.config.connectionString,
+      connectionTimeoutMillis: run.config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      statement_timeout: statementTimeout,
+      lock_timeout: run.config.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      // Client-side bound for a server that stops answering altogether (the server's own timeout comes first).
+      query_timeout: statementTimeout + 10_000,
+      application_name: 'ecomgen',
+    });
     client.on('error', (error) => run.log.warn({ err: error }, 'PostgreSQL connection error'));
     try {
       await client.connect();
     } catch (error) {
       throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${messageOf(error)}`);
     }
+    const stopCancelling = cancelOnAbort(client, run.config, run.signal, run.log);
     try {
       // Temporary tables past temp_buffers spill to disk; staging a large entity fits in memory instead.
       await client.query(`SET temp_buffers = '256MB'`);
@@ -218,7 +267,9 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
         }
       }
     } finally {
-      await client.end().catch(() => undefined);
+      stopCancelling();
+      // Ending a connection whose socket was cut may never settle: wait for it only so long.
+      await Promise.race([client.end().catch(() => undefined), sleep(CANCEL_GRACE_MS)]);
     }
   },
 };

@@ -264,3 +264,24 @@ t.test('events_per_second paces small sends; cancelling stops between them and t
   await sleep(150);
   t.equal(broker.recordCount('slow-users'), users.records, 'and nothing more arrives afterwards');
 });
+
+t.test('a broker that never answers: cancel ends the job at once, and without a cancel the send deadline fails it', async (t) => {
+  const broker = await KafkaTestBroker.start();
+  t.teardown(() => broker.close());
+  const app = await testApp(t, { sinks: { kafka: { ...configFor(broker), sendTimeoutMs: 500 } } });
+  broker.silentProduce = true;
+
+  const started = await app.inject({ method: 'POST', url: '/api/v1/sinks/kafka', payload: { ...WORLD, entity: 'users', topic: 'frozen' } });
+  t.equal(started.statusCode, 202);
+  const id = (started.json() as JobJson).id;
+  while ((broker.requestCounts.get(0) ?? 0) === 0) await sleep(10);
+  const cancelled = await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${id}` });
+  t.equal(cancelled.statusCode, 200, 'the cancel answers with the ended job');
+  t.equal((cancelled.json() as JobJson).state, 'cancelled');
+
+  const { state, errors, failed } = await push(app, { ...WORLD, entity: 'users', topic: 'frozen-too' });
+  t.equal(state, 'failed');
+  t.match(errors.join('\n'), /no acknowledgement within 500 ms/);
+  t.ok(failed > 0, 'the unacknowledged batch counts as failed');
+  t.equal(broker.recordCount('frozen-too'), 0);
+});

@@ -435,6 +435,12 @@ export class KafkaTestBroker {
    * writes a batch but its answer is lost: a correct idempotent client's retry is then
    * acknowledged without a second copy.
    */
+  /**
+   * While true, Produce requests are read and never answered (nor appended): a broker that
+   * froze with its connections open.
+   */
+  silentProduce = false;
+
   failNextProduce(errorCode: number, times = 1, options: { appendFirst?: boolean; after?: number } = {}): void {
     this.faults.push({ errorCode, times, appendFirst: options.appendFirst ?? false, after: options.after ?? 0 });
   }
@@ -495,6 +501,7 @@ export class KafkaTestBroker {
       case API.InitProducerId:
         return this.initProducerId(r).frame(correlationId);
       case API.Produce: {
+        if (this.silentProduce) return undefined;
         const { writer, acks } = this.produce(r);
         return acks === 0 ? undefined : writer.frame(correlationId);
       }

@@ -95,7 +95,7 @@ async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Prom
   }
   const section = config[sink.configKey as keyof SinkConfig];
   if (!section) throw new LoadFailed(`${sink.name} sink is not configured: set ${sink.requires} in the environment`);
-  const { seed, slices, options } = plan(sink, body, section as never);
+  const { seed, slices, options } = await plan(sink, body, section as never);
   process.stderr.write(`${sink.name}: seed ${seed}${partition !== undefined ? `, partition ${partition}/${partitions}` : ''}, ${slices.length} entit${slices.length === 1 ? 'y' : 'ies'}\n`);
   const progress = progressReporter(process.stderr, flags.quiet === true);
   try {

@@ -1,0 +1,59 @@
+import { precomputeCost } from '../generators/cost.js';
+import { precomputed } from '../generators/child-index.js';
+import type { EntityName } from '../generators/registry.js';
+import type { World } from '../generators/world.js';
+import { PrecomputePool } from './pool.js';
+import type { PreparedArrays } from './tasks.js';
+
+/** Below this estimate, building on the event loop costs less than a round trip to the thread. */
+const ON_LOOP_MS = 5;
+
+let pool: PrecomputePool | undefined;
+let users = 0;
+
+/**
+ * Registers a user of the process's precompute thread (an app); the returned function releases
+ * it, and the thread stops when the last user is gone (an app closing, a test ending).
+ */
+export function retainPrecompute(): () => Promise<void> {
+  users++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--users > 0 || !pool) return;
+    const closing = pool;
+    pool = undefined;
+    await closing.close();
+  };
+}
+const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
+
+/**
+ * Makes `entity` of `world` ready to serve without blocking the event loop: its child indexes
+ * and aggregates are built on a precompute thread and installed in the world, once per world
+ * and entity (concurrent requests share the one computation). Cheap entities return at once.
+ *
+ * @example
+ * await prepareEntity(world, 'order-items');
+ * world.generator('order-items').population; // no pass over the orders on this thread
+ */
+export function prepareEntity(world: World, entity: EntityName): Promise<void> {
+  if (precomputeCost([entity], world.sizes).ms < ON_LOOP_MS) return Promise.resolve();
+  let perWorld = prepared.get(world);
+  if (!perWorld) prepared.set(world, (perWorld = new Map()));
+  let ready = perWorld.get(entity);
+  if (!ready) {
+    // The one precompute thread of the process, shared by its apps (see retainPrecompute).
+    pool ??= new PrecomputePool(16, 2048);
+    const spec = { seed: world.seed, sizes: world.sizes, locale: world.locale, window: world.window, params: world.params };
+    ready = pool.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
+      const store = precomputed(world);
+      for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
+    });
+    const forget = () => perWorld.delete(entity);
+    ready.catch(forget);
+    perWorld.set(entity, ready);
+  }
+  return ready;
+}

@@ -1,0 +1,35 @@
+import { precomputed } from '../generators/child-index.js';
+import type { EntityName } from '../generators/registry.js';
+import { World, type WorldSpec } from '../generators/world.js';
+import { manifestData } from './manifest.js';
+
+/** Work that grows with a world, done on a precompute thread. Plain values: they cross threads. */
+export type PrecomputeTask =
+  | { readonly kind: 'manifest'; readonly spec: WorldSpec; readonly entities: readonly EntityName[] }
+  | { readonly kind: 'prepare'; readonly spec: WorldSpec; readonly entity: EntityName };
+
+/** The arrays `prepare` hands back, by key of the world's precomputed store. */
+export type PreparedArrays = [key: string, array: Int32Array | Float64Array][];
+
+/**
+ * Builds what serving `entity` needs before its first row (its population and record 0 touch
+ * every lazily built structure: child indexes, analytics aggregates) and returns copies of the
+ * world's precomputed arrays, to be installed in the server's world of the same spec.
+ */
+function prepare(spec: WorldSpec, entity: EntityName): { result: PreparedArrays; transfer: ArrayBuffer[] } {
+  const world = World.of(spec);
+  const generator = world.generator(entity);
+  if (generator.population > 0) generator.record(0);
+  const result: PreparedArrays = [...precomputed(world).entries()].map(([key, array]) => [key, array.slice()]);
+  return { result, transfer: result.map(([, array]) => array.buffer as ArrayBuffer) };
+}
+
+/** Runs a task (on a precompute thread); `transfer` lists buffers to move rather than copy. */
+export function runTask(task: PrecomputeTask): { result: unknown; transfer: ArrayBuffer[] } {
+  switch (task.kind) {
+    case 'manifest':
+      return { result: manifestData(task.spec, task.entities), transfer: [] };
+    case 'prepare':
+      return prepare(task.spec, task.entity);
+  }
+}
