@@ -66,10 +66,11 @@ export default fp(
       duration.observe(labels, reply.elapsedTime / 1000);
       const served = rowsOf(request, reply);
       if (served > 0) rows.inc({ route }, served);
-      // Streams have no Content-Length: the socket's count of bytes written during this request
-      // (HTTP/1.1 answers one request at a time per connection).
+      // The socket's count of bytes written during this request, headers included (HTTP/1.1
+      // answers one request at a time per connection); Content-Length where there is no socket count.
       const length = Number(reply.getHeader('content-length'));
-      const written = Number.isFinite(length) ? length : (request.raw.socket?.bytesWritten ?? 0) - (request.metricsBytesAtStart ?? 0);
+      const viaSocket = (request.raw.socket?.bytesWritten ?? 0) - (request.metricsBytesAtStart ?? 0);
+      const written = viaSocket > 0 ? viaSocket : Number.isFinite(length) ? length : 0;
       if (written > 0) bytes.inc({ route }, written);
     });
 

@@ -107,6 +107,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
       sse: { kind: 'manual' },
       schema: {
         tags: ['Sinks'],
+        operationId: 'followJob',
         summary: 'Follow one job as server-sent events',
         description: `${streamDescription} The first event is the job as it is now; the stream ends after the event with its final state (succeeded, partial, failed or cancelled), which equals what \`GET /api/v1/jobs/{id}\` answers from then on.\n\n\`curl -N localhost:8000/api/v1/jobs/<id>/events\``,
         params: Type.Object({ id: Type.String({ format: 'uuid', description: 'Job id' }) }),
@@ -140,6 +141,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
       sse: { kind: 'manual' },
       schema: {
         tags: ['Sinks'],
+        operationId: 'followJobs',
         summary: 'Follow every job and the sink statistics as server-sent events',
         querystring: Type.Object({}, { additionalProperties: false }),
         description: `${streamDescription} On connecting: a \`stats\` event (as \`GET /api/v1/stats\`) and a \`job\` event for each job that has not ended; then every job change as it happens, and \`stats\` at most every ${STATS_INTERVAL_MS} ms while jobs move and at once after a reset. The stream stays open until the client closes it.\n\n\`curl -N localhost:8000/api/v1/jobs/events\``,
