@@ -1,7 +1,7 @@
 import type { Order, OrderLine } from '../schemas/order.js';
 import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
 import type { User } from '../schemas/user.js';
-import { EntityGenerator, RecordCache, cents, longTail, longTailShare, money } from './entity.js';
+import { EntityGenerator, RecordCache, longTail, longTailShare, money } from './entity.js';
 import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
 import { DAY, HOUR, MINUTE, iso, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline } from './timeline.js';
@@ -232,7 +232,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       while (chosen.includes(p)) p = (p + 1) % products.population;
       chosen.push(p);
       const quantity = QUANTITY.draw(rng);
-      const unit = cents(products.record(p).price);
+      const unit = products.priceCents(p);
       subtotal += unit * quantity;
       lines.push({ product: p, category: products.categoryIndex(p), totalCents: unit * quantity });
       items.push({

@@ -73,9 +73,18 @@ export class ProductGenerator extends EntityGenerator<Product> {
     return longTail(u, this.population);
   }
 
-  private build(i: number): Product {
-    const { profile, window } = this.world;
-    const rng = this.keyed(i);
+  /**
+   * The price of product p in cents, exactly the record's, from the first draws of its stream
+   * without building (or caching) the record: order lines and transactions need only the price,
+   * and building whole products for them filled the product cache (memory grew with the rows
+   * streamed at large scales).
+   */
+  priceCents(p: number): number {
+    return this.head(this.lookupRng.key(this.world.seed, this.tag, p)).priceCents;
+  }
+
+  /** The first draws of a product's stream: category, brand, noun, model, adjective and price. */
+  private head(rng: Rng) {
     const node = CATEGORY_NODES[rng.pick(LEAF_CATEGORY_INDEXES)] as CategoryNode;
     const sub = node.subcategory;
     if (!sub) throw new Error('products are filed under leaf categories');
@@ -83,10 +92,17 @@ export class ProductGenerator extends EntityGenerator<Product> {
     const noun = rng.pick(sub.nouns);
     const model = rng.chance(0.4) ? ` ${String.fromCharCode(65 + rng.int(26))}${rng.between(1, 9)}` : '';
     const adjective = rng.pick(ADJECTIVES);
-    const name = `${brand} ${adjective} ${noun}${model}`;
     // Log-uniform inside the band (US dollars), then a retail price point of the currency.
     const raw = Math.exp(rng.uniform(Math.log(sub.minPrice), Math.log(sub.maxPrice)));
-    const priceCents = pricePoint(profile.currency, raw, rng.chance(0.8));
+    const priceCents = pricePoint(this.world.profile.currency, raw, rng.chance(0.8));
+    return { node, sub, brand, noun, model, adjective, priceCents };
+  }
+
+  private build(i: number): Product {
+    const { profile, window } = this.world;
+    const rng = this.keyed(i);
+    const { node, sub, brand, noun, model, adjective, priceCents } = this.head(rng);
+    const name = `${brand} ${adjective} ${noun}${model}`;
     const costCents = Math.min(priceCents - 1, Math.max(1, Math.round(priceCents * rng.uniform(0.35, 0.75))));
     const weight = Math.round(rng.uniform(sub.minKg, sub.maxKg) * 100) / 100;
     const l = Math.max(1, Math.round(10 * Math.cbrt(weight * 4) * rng.uniform(0.8, 1.6)));

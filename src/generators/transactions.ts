@@ -1,6 +1,6 @@
 import type { Transaction } from '../schemas/transaction.js';
 import { TRANSACTION_PAYMENT_METHODS, TRANSACTION_STATUSES } from '../schemas/transaction.js';
-import { EntityGenerator, cents, longTail, money } from './entity.js';
+import { EntityGenerator, longTail, money } from './entity.js';
 import type { ProductGenerator } from './products.js';
 import { WeightedChoice } from './random.js';
 import type { SessionGenerator } from './sessions.js';
@@ -79,7 +79,7 @@ export class TransactionGenerator extends EntityGenerator<Transaction> {
     }
 
     const product = this.products.popularIndex(rng.next());
-    const unit = cents(this.products.record(product).price);
+    const unit = this.products.priceCents(product);
     const quantity = QUANTITY.draw(rng);
     const subtotal = unit * quantity;
     const tax = Math.round(subtotal * basics.place.taxRate);

@@ -120,3 +120,13 @@ t.test('US sales tax is per state: every order of a state pays that state\'s rat
   for (const o of gb.range(0, 2000)) if (cents(o.tax) !== Math.round((cents(o.subtotal) - cents(o.discount)) * 0.2)) vat++;
   t.equal(vat, 0, 'UK: 20% VAT');
 });
+
+t.test('priceCents(p) is the product record\'s price, without building the record', async (t) => {
+  let differ = 0;
+  for (const locale of ['en_US', 'en_GB'] as const) {
+    const world = World.of({ seed: 77, sizes: resolveSizes(2, {}), locale, window: { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) } });
+    const products = world.generator('products');
+    for (let p = 0; p < products.population; p++) if (products.priceCents(p) !== Math.round(products.record(p).price * 100)) differ++;
+  }
+  t.equal(differ, 0, 'every product of two worlds');
+});
