@@ -113,7 +113,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
         params: Type.Object({ id: Type.String({ format: 'uuid', description: 'Job id' }) }),
         querystring: Type.Object({}, { additionalProperties: false }),
         response: {
-          200: { description: 'text/event-stream of `job` events', type: 'string' },
+          200: { description: 'text/event-stream of `job` events', content: { 'text/event-stream': { schema: Type.String() } } },
           404: { description: 'No such job', ...errorRef },
           406: { description: 'The Accept header refuses text/event-stream', ...errorRef },
         },
@@ -146,7 +146,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
         querystring: Type.Object({}, { additionalProperties: false }),
         description: `${streamDescription} On connecting: a \`stats\` event (as \`GET /api/v1/stats\`) and a \`job\` event for each job that has not ended; then every job change as it happens, and \`stats\` at most every ${STATS_INTERVAL_MS} ms while jobs move and at once after a reset. The stream stays open until the client closes it.\n\n\`curl -N localhost:8000/api/v1/jobs/events\``,
         response: {
-          200: { description: 'text/event-stream of `job` and `stats` events', type: 'string' },
+          200: { description: 'text/event-stream of `job` and `stats` events', content: { 'text/event-stream': { schema: Type.String() } } },
           406: { description: 'The Accept header refuses text/event-stream', ...errorRef },
         },
       },
