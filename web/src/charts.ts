@@ -29,9 +29,8 @@ interface EventRow {
   response_time_ms: number;
   status: string;
 }
-interface Incidents {
-  incidents: { incident_id: string; started_at: string; recovery_ended_at: string }[];
-}
+/** GET /performance-events/incidents: a list, like every list endpoint. */
+type Incidents = { incident_id: string; started_at: string; recovery_ended_at: string }[];
 
 const colors = { blue: '#1f5fbf', green: '#1a7f37', orange: '#b35900', red: '#c62828', shade: 'rgba(198, 40, 40, 0.12)' };
 
@@ -97,7 +96,7 @@ function productsChart(products: ProductRow[], population: number): void {
   );
 }
 
-function performanceChart(events: EventRow[], incidents: Incidents['incidents']): void {
+function performanceChart(events: EventRow[], incidents: Incidents): void {
   const minutes = new Map<number, { n: number; latency: number; errors: number }>();
   for (const e of events) {
     const minute = Math.floor(Date.parse(e['@timestamp']) / 60_000) * 60;
@@ -159,7 +158,7 @@ export async function drawCharts(): Promise<void> {
     perf.set('fields', '@timestamp,response_time_ms,status');
     perf.set('limit', String(MAX_EVENTS));
     perf.set('format', 'ndjson');
-    performanceChart(await getNdjson<EventRow>(`/api/v1/performance-events?${perf.toString()}`), incidents.incidents);
+    performanceChart(await getNdjson<EventRow>(`/api/v1/performance-events?${perf.toString()}`), incidents);
   } catch (error) {
     problems.push(`Performance events: ${messageOf(error)}`);
   }
