@@ -118,10 +118,11 @@ function streamCard(sinks: Sink[], available: boolean): HTMLElement {
   const sink = h('select', { id: 'stream-sink' }, ...sinks.filter((s) => s.name !== 'gcs').map((s) => h('option', { value: s.name }, s.name)));
   const mode = h('select', { id: 'stream-mode' }, h('option', { value: 'live' }, 'live'), h('option', { value: 'replay' }, 'replay'));
   const rate = h('input', { id: 'stream-rate', type: 'number', min: 1, max: 10000, value: 10 });
-  const orders = h('input', { id: 'stream-w-orders', type: 'number', min: 0, max: 100, value: 1, step: 'any' });
-  const sessions = h('input', { id: 'stream-w-sessions', type: 'number', min: 0, max: 100, value: 3, step: 'any' });
-  const transactions = h('input', { id: 'stream-w-transactions', type: 'number', min: 0, max: 100, value: 2, step: 'any' });
-  const burst = h('input', { id: 'stream-burst', type: 'number', min: 1, max: 100, value: 1, step: 'any' });
+  // The reference generator's mix: orders (with payments and shipments), customer interactions, inventory.
+  const orders = h('input', { id: 'stream-w-orders', type: 'number', min: 0, max: 100, value: 0.6, step: 'any' });
+  const interactions = h('input', { id: 'stream-w-interactions', type: 'number', min: 0, max: 100, value: 0.3, step: 'any' });
+  const inventory = h('input', { id: 'stream-w-inventory', type: 'number', min: 0, max: 100, value: 0.1, step: 'any' });
+  const burst = h('input', { id: 'stream-burst', type: 'number', min: 1, max: 1000000, value: 10, step: 1 });
   const duplicates = h('input', { id: 'stream-duplicates', type: 'number', min: 0, max: 1, value: 0, step: 0.01 });
   const late = h('input', { id: 'stream-late', type: 'number', min: 0, max: 1, value: 0, step: 0.01 });
   const duration = h('input', { id: 'stream-duration', type: 'number', min: 1, max: 86400, value: 60 });
@@ -132,7 +133,7 @@ function streamCard(sinks: Sink[], available: boolean): HTMLElement {
       sink: sink.value,
       mode: mode.value,
       events_per_second: Number(rate.value),
-      weights: { orders: Number(orders.value), sessions: Number(sessions.value), transactions: Number(transactions.value) },
+      weights: { orders: Number(orders.value), interactions: Number(interactions.value), inventory: Number(inventory.value) },
       burst: Number(burst.value),
       duplicate_ratio: Number(duplicates.value),
       late_ratio: Number(late.value),
@@ -147,10 +148,10 @@ function streamCard(sinks: Sink[], available: boolean): HTMLElement {
     field('Sink', sink),
     field('Mode', mode),
     field('Events per second', rate),
-    field('Weight of orders', orders),
-    field('Weight of sessions', sessions),
-    field('Weight of transactions', transactions),
-    field('Burst factor', burst),
+    field('Weight of orders, payments and shipments', orders),
+    field('Weight of customer interactions', interactions),
+    field('Weight of inventory changes', inventory),
+    field('Burst (events above the rate after a pause)', burst),
     field('Duplicate ratio', duplicates),
     field('Late ratio', late),
     field('Duration (s)', duration),
