@@ -43,6 +43,12 @@ const PAD2: string[] = Array.from({ length: 100 }, (_, k) => String(k).padStart(
  * time streaming users (three timestamps a row); this is about ten times faster.
  */
 function civil(days: number): string {
+  const { y, m, d } = civilFields(days);
+  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${PAD2[m]}-${PAD2[d]}`;
+}
+
+/** Year, month (1-12) and day of a day number (days since 1970-01-01), proleptic Gregorian. */
+function civilFields(days: number): { y: number; m: number; d: number } {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -51,8 +57,12 @@ function civil(days: number): string {
   const mp = Math.floor((5 * doy + 2) / 153);
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${PAD2[m]}-${PAD2[d]}`;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
+}
+
+/** Month (0 = January) of a day number (days since 1970-01-01). */
+export function monthOfDay(days: number): number {
+  return civilFields(days).m - 1;
 }
 
 // Day strings from 1900 to 2199, formatted on first use: most timestamps share a few hundred days.

@@ -1,4 +1,4 @@
-import { DAY, HOUR, type DateWindow } from './time.js';
+import { DAY, HOUR, monthOfDay, type DateWindow } from './time.js';
 
 /**
  * Shop traffic by hour of the shop's local day: quiet nights, a morning ramp, a lunch peak and a
@@ -74,7 +74,7 @@ export class Timeline {
       let mass = 0;
       for (let h = 0; h < 24; h++) mass += (HOURLY_TRAFFIC[h] as number) * overlap(dayStart + h * HOUR, from, to);
       const weekday = (((localDay + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday (Monday = 0)
-      const month = monthOf(localDay);
+      const month = monthOfDay(localDay);
       const factor = Math.max(0, level(from, to)) * (WEEKDAY_TRAFFIC[weekday] as number) * (MONTH_TRAFFIC[month] as number) / FULL_DAY;
       this.dayFactor[k] = factor;
       this.dayWeight[k] = factor * mass;
@@ -149,17 +149,6 @@ export class Timeline {
 /** Hours of the hour starting at `hourStart` that lie inside [from, to). */
 function overlap(hourStart: number, from: number, to: number): number {
   return Math.max(0, Math.min(hourStart + HOUR, to) - Math.max(hourStart, from)) / HOUR;
-}
-
-/** Month (0-11) of a day number, by the civil calendar. */
-function monthOf(days: number): number {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  return mp < 10 ? mp + 2 : mp - 10;
 }
 
 /**
