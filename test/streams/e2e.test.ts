@@ -207,6 +207,17 @@ t.test('kafka replay of a real world, with chaos: every event equals GET /api/v1
   t.equal(typed.state, 'succeeded');
   t.equal(typed.delivered, WORLD.orders, 'types=order.placed: one event per order');
   t.equal(broker.recordCount('only.orders.v1'), WORLD.orders);
+
+  // from_sequence and max_events: a window of the clean feed, as GET /api/v1/events?offset= serves it.
+  const from = 1234;
+  const window = await ended(app, (await start(app, { sink: 'kafka', mode: 'replay', ...WORLD, from_sequence: from, max_events: 300, topic_prefix: 'from.' })).id);
+  t.equal(window.state, 'succeeded');
+  t.equal(window.stop_reason, 'max_events');
+  t.equal(window.delivered, 300);
+  t.equal(window.last_sequence, from + 299, 'last_sequence is the last event sent');
+  const slice = (await app.inject(`/api/v1/events?${query(WORLD)}&format=ndjson&offset=${from}&limit=300`)).body.trimEnd().split('\n');
+  const got = topics.flatMap((topic) => (broker.topic(`from.${topic}`) ? broker.records(`from.${topic}`) : [])).sort((a, b) => Number(a.headers.sequence) - Number(b.headers.sequence));
+  t.same(got.map((r) => r.value), slice, 'events from_sequence on = GET /api/v1/events?offset=from_sequence');
 });
 
 t.test('postgres apply mode: a replay leaves exactly the tables the Postgres sink loads', async (t) => {
