@@ -14,8 +14,10 @@ import { EVENT_TYPE_NAMES, FEED_ENTITIES } from '../../src/events/catalogue.js';
 import { liveMinute } from '../../src/events/live.js';
 import type { FeedEvent, LiveWorldSpec } from '../../src/events/types.js';
 import { quoteIdentifier, tableName } from '../../src/schemas/columns.js';
+import { dailyIndexOf } from '../../src/sinks/opensearch-stream.js';
 import { testApp } from '../support/app.js';
 import { KafkaTestBroker, type StoredRecord } from '../support/kafka-broker.js';
+import { startOpenSearchPeer } from '../support/opensearch-server.js';
 import { startPostgres } from '../support/postgres.js';
 import { webhookReceiver } from '../support/webhook-receiver.js';
 
@@ -306,4 +308,31 @@ t.test('webhook live stream: signed POSTs, Idempotency-Key = event_id, the event
   const times = accepted.map((d) => Date.parse((JSON.parse(d.body) as FeedEvent).event_time));
   t.ok(times.every((ms) => ms >= before - 5 * 60_000 && ms <= after + 1000), 'event times are now');
   t.same(liveMinute(spec, Math.floor(before / 60_000) * 60_000), liveMinute({ ...spec }, Math.floor(before / 60_000) * 60_000), 'a minute again: the same events');
+});
+
+t.test('opensearch replay with late and duplicate deliveries: each daily index holds the newest row per key', async (t) => {
+  const peer = await startOpenSearchPeer();
+  t.teardown(() => peer.close());
+  const app = await testApp(t, { sinks: { opensearch: { node: peer.url } } });
+  const clean = (await feedLines(app, WORLD)).map((line) => JSON.parse(line) as FeedEvent);
+  const expected = new Map<string, Map<string, unknown>>();
+  for (const event of clean) {
+    const index = dailyIndexOf(event, 'e2e');
+    if (!expected.has(index)) expected.set(index, new Map());
+    expected.get(index)?.set(event.key, event.data);
+  }
+  const job = await ended(app, (await start(app, { sink: 'opensearch', mode: 'replay', ...WORLD, late_ratio: 0.2, duplicate_ratio: 0.05, max_lateness_ms: 86_400_000, index_prefix: 'e2e', batch_size: 500 })).id);
+  t.equal(job.state, 'succeeded', JSON.stringify({ errors: job.errors.slice(0, 3), error: job.error }));
+  t.equal(job.failed, 0, 'every real row fits its strict mapping');
+  t.ok(job.defects.late > 0 && job.defects.duplicate > 0, `${job.defects.late} late, ${job.defects.duplicate} duplicate deliveries`);
+  t.ok((job.details.stale as number) > 0, `${String(job.details.stale)} stale deliveries answered 409 and skipped`);
+  t.same([...peer.indices.keys()].sort(), [...expected.keys()].sort(), 'one index per entity and day');
+  let wrong = 0;
+  for (const [index, docs] of expected) {
+    const stored = Object.fromEntries(peer.indices.get(index)?.docs ?? []);
+    if (JSON.stringify(Object.fromEntries([...docs.entries()].sort())) !== JSON.stringify(Object.fromEntries(Object.entries(stored).sort()))) {
+      if (wrong++ < 3) t.fail(`${index}: stored rows differ from the newest rows of the feed`);
+    }
+  }
+  t.equal(wrong, 0, `all ${expected.size} daily indices hold the newest row per key, as the clean feed ends`);
 });
