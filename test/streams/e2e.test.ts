@@ -336,3 +336,30 @@ t.test('opensearch replay with late and duplicate deliveries: each daily index h
   }
   t.equal(wrong, 0, `all ${expected.size} daily indices hold the newest row per key, as the clean feed ends`);
 });
+
+t.test('kafka with inventory canonical in PostgreSQL: warehouse_inventory ends at the stock the sink loads', async (t) => {
+  const broker = await KafkaTestBroker.start();
+  t.teardown(() => broker.close());
+  const server = await startPostgres();
+  t.teardown(() => server.stop());
+  const client = new pg.Client({ connectionString: server.connectionString });
+  await client.connect();
+  t.teardown(() => client.end());
+  const app = await testApp(t, { sinks: { kafka: kafkaConfig(broker), postgres: { connectionString: server.connectionString } } });
+  const loaded = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: { ...WORLD, entities: ['inventory'], schema: 'truth' } });
+  t.equal((loaded.json() as { state: string }).state, 'succeeded', 'the Postgres sink loads the inventory');
+  const runs: [string, Record<string, unknown>][] = [
+    ['canonical', { inventory_canonical: 'postgres' }],
+    ['mirror', { mirror_to_db: true }],
+  ];
+  for (const [schema, extra] of runs) {
+    const job = await ended(app, (await start(app, { sink: 'kafka', mode: 'replay', ...WORLD, types: ['inventory.opened', 'inventory.changed', 'inventory.counted'], topic_prefix: `${schema}.`, schema, ...extra })).id);
+    t.equal(job.state, 'succeeded', `${schema}: ${JSON.stringify({ errors: job.errors.slice(0, 3), error: job.error })}`);
+    const { rows } = await client.query<{ rows: string; off: string }>(
+      `SELECT count(*) AS rows, count(*) FILTER (WHERE w.quantity_on_hand IS DISTINCT FROM i.quantity_on_hand) AS off
+         FROM truth.inventory i FULL JOIN ${schema}.warehouse_inventory w ON w.warehouse_id = i.warehouse_id AND w.product_id = i.product_id`,
+    );
+    t.ok(Number(rows[0]?.rows) > 0, `${schema}: ${rows[0]?.rows} product x warehouse rows`);
+    t.equal(Number(rows[0]?.off), 0, `${schema}: every warehouse_inventory row = the loaded quantity_on_hand`);
+  }
+});
