@@ -351,6 +351,7 @@ t.test('kafka with inventory canonical in PostgreSQL: warehouse_inventory ends a
   const runs: [string, Record<string, unknown>][] = [
     ['canonical', { inventory_canonical: 'postgres' }],
     ['mirror', { mirror_to_db: true }],
+    ['late', { inventory_canonical: 'postgres', late_ratio: 0.2, duplicate_ratio: 0.05, max_lateness_ms: 86_400_000 }],
   ];
   for (const [schema, extra] of runs) {
     const job = await ended(app, (await start(app, { sink: 'kafka', mode: 'replay', ...WORLD, types: ['inventory.opened', 'inventory.changed', 'inventory.counted'], topic_prefix: `${schema}.`, schema, ...extra })).id);
