@@ -8,7 +8,10 @@
  *   `mirror_to_db` they are then applied to `warehouse_inventory` too.
  *
  * Applying is idempotent: each applied event id is recorded in the same transaction, so a
- * batch sent again after an outage never moves stock twice.
+ * batch sent again after an outage never moves stock twice. It is also order-proof: a stock row
+ * (an absolute quantity at a feed sequence) is applied only if it is newer than the row's last
+ * one, plus the movements already applied that happened after it; a movement older than the
+ * row's last stock row is already in it. So late and duplicate deliveries give the same stock.
  */
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
@@ -49,6 +52,11 @@ export class InventoryStore {
       `CREATE TABLE IF NOT EXISTS ${this.table} (warehouse_id uuid NOT NULL, product_id uuid NOT NULL, quantity_on_hand bigint NOT NULL, updated_at timestamptz NOT NULL, last_event_id text NOT NULL, PRIMARY KEY (warehouse_id, product_id))`,
     );
     await client.query(`CREATE TABLE IF NOT EXISTS ${this.applied} (event_id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    // The feed position of the row's last stock row, and each applied movement's row, position and quantity (order-proofing).
+    await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS stock_sequence bigint`);
+    await client.query(
+      `ALTER TABLE ${this.applied} ADD COLUMN IF NOT EXISTS warehouse_id uuid, ADD COLUMN IF NOT EXISTS product_id uuid, ADD COLUMN IF NOT EXISTS sequence bigint, ADD COLUMN IF NOT EXISTS quantity bigint`,
+    );
   }
 
   private async connect(): Promise<pg.Client> {
@@ -75,22 +83,50 @@ export class InventoryStore {
     try {
       await client.query('BEGIN');
       for (const event of events) {
-        const fresh = await client.query(`INSERT INTO ${this.applied} (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [event.event_id]);
+        const data = event.data;
+        const warehouse = String(data.warehouse_id);
+        const product = String(data.product_id);
+        const stock = event.entity === 'inventory';
+        const fresh = await client.query(
+          `INSERT INTO ${this.applied} (event_id, warehouse_id, product_id, sequence, quantity) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+          [event.event_id, warehouse, product, event.sequence, stock ? null : Number(data.quantity)],
+        );
         if (fresh.rowCount === 0) {
           this.skipped++;
           continue;
         }
-        const data = event.data;
-        const warehouse = String(data.warehouse_id);
-        const product = String(data.product_id);
         // Read-modify-write: the row is locked, so concurrent streams serialise on it.
-        const current = await client.query<{ quantity_on_hand: string }>(`SELECT quantity_on_hand FROM ${this.table} WHERE warehouse_id = $1 AND product_id = $2 FOR UPDATE`, [warehouse, product]);
-        const before = current.rows[0] === undefined ? 0 : Number(current.rows[0].quantity_on_hand);
-        const after = event.entity === 'inventory' ? Number(data.quantity_on_hand) : before + Number(data.quantity);
+        const current = await client.query<{ quantity_on_hand: string; stock_sequence: string | null }>(
+          `SELECT quantity_on_hand, stock_sequence FROM ${this.table} WHERE warehouse_id = $1 AND product_id = $2 FOR UPDATE`,
+          [warehouse, product],
+        );
+        const row = current.rows[0];
+        const stockSequence = row?.stock_sequence == null ? undefined : Number(row.stock_sequence);
+        let after: number;
+        if (stock) {
+          // An older stock row than the one applied is stale; a newer one counts the movements applied since it.
+          if (stockSequence !== undefined && stockSequence >= event.sequence) {
+            this.skipped++;
+            continue;
+          }
+          const since = await client.query<{ sum: string | null }>(
+            `SELECT sum(quantity) AS sum FROM ${this.applied} WHERE warehouse_id = $1 AND product_id = $2 AND quantity IS NOT NULL AND sequence > $3`,
+            [warehouse, product, event.sequence],
+          );
+          after = Number(data.quantity_on_hand) + Number(since.rows[0]?.sum ?? 0);
+        } else {
+          // A movement from before the row's last stock row is already counted in it.
+          if (stockSequence !== undefined && event.sequence < stockSequence) {
+            this.skipped++;
+            continue;
+          }
+          after = (row === undefined ? 0 : Number(row.quantity_on_hand)) + Number(data.quantity);
+        }
         await client.query(
-          `INSERT INTO ${this.table} (warehouse_id, product_id, quantity_on_hand, updated_at, last_event_id) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (warehouse_id, product_id) DO UPDATE SET quantity_on_hand = EXCLUDED.quantity_on_hand, updated_at = EXCLUDED.updated_at, last_event_id = EXCLUDED.last_event_id`,
-          [warehouse, product, after, event.event_time, event.event_id],
+          `INSERT INTO ${this.table} (warehouse_id, product_id, quantity_on_hand, updated_at, last_event_id, stock_sequence) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (warehouse_id, product_id) DO UPDATE SET quantity_on_hand = EXCLUDED.quantity_on_hand, updated_at = EXCLUDED.updated_at, last_event_id = EXCLUDED.last_event_id,
+             stock_sequence = coalesce(EXCLUDED.stock_sequence, ${this.table}.stock_sequence)`,
+          [warehouse, product, after, event.event_time, event.event_id, stock ? event.sequence : null],
         );
         this.movements++;
       }

@@ -1,9 +1,11 @@
 /**
  * The PostgreSQL writer of streams ("apply mode"): keeps one table per entity current. Each
- * batch is applied in one transaction: per row key, the batch's last event wins; inserts and
- * updates become `INSERT ... ON CONFLICT (pk) DO UPDATE`, deletes `DELETE`. Re-delivering a
- * batch changes nothing (the rows are the rows after the change). Tables come from the same
- * DDL code as the PostgreSQL sink.
+ * batch is applied in one transaction: per row key, the newest change wins (the highest feed
+ * sequence, which is the order the changes happened in, whatever order they were delivered
+ * in); inserts and updates become `INSERT ... ON CONFLICT (pk) DO UPDATE`, deletes `DELETE`.
+ * The sequence applied per row is kept in a side table (`<prefix>stream_applied`), so a late
+ * event, or a duplicate delivered after a newer change, never rolls a row back, and
+ * re-delivering a batch changes nothing. Tables come from the same DDL code as the PostgreSQL sink.
  */
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
@@ -29,7 +31,7 @@ export class PostgresStreamWriter implements StreamWriter {
   readonly destination: string;
   private client: pg.Client | undefined;
   private readonly created = new Set<EntityName>();
-  private readonly applied = new Map<string, { upserted: number; deleted: number }>();
+  private readonly applied = new Map<string, { upserted: number; deleted: number; stale: number }>();
   private readonly schema: string;
   private readonly prefix: string;
 
@@ -41,6 +43,11 @@ export class PostgresStreamWriter implements StreamWriter {
     this.schema = options.schema ?? 'public';
     this.prefix = options.table_prefix ?? '';
     this.destination = `schema ${this.schema}`;
+  }
+
+  /** The side table of the sequence applied per row (entity, key). */
+  private get versions(): string {
+    return `${quoteIdentifier(this.schema)}.${quoteIdentifier(`${this.prefix}stream_applied`)}`;
   }
 
   private table(entity: EntityName): string {
@@ -67,7 +74,16 @@ export class PostgresStreamWriter implements StreamWriter {
     const client = await this.connect().catch((error: unknown) => {
       throw new Error(messageOf(error));
     });
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new Error(`PostgreSQL: cannot prepare schema ${this.schema}: ${messageOf(error)}`);
+    }
   }
 
   /** Creates the tables of entities seen for the first time, inside the batch's transaction. */
@@ -80,9 +96,11 @@ export class PostgresStreamWriter implements StreamWriter {
 
   async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
     const refused = new Map<number, string>();
-    // The last event per row wins; a malformed event is refused (the dead-letter case), never applied.
+    // The newest change per row (highest sequence) wins; a malformed event is refused (the dead-letter case), never applied.
     const last = new Map<string, { entity: EntityName; event: FeedEvent }>();
     let bytes = 0;
+    // Events arriving after a newer change of their row (or again) in the same batch.
+    const staleInBatch = new Map<EntityName, number>();
     for (const [k, event] of batch.entries()) {
       if (!isEntity(event.entity)) {
         refused.set(k, `event ${event.event_id}: entity '${event.entity}' has no table`);
@@ -92,18 +110,31 @@ export class PostgresStreamWriter implements StreamWriter {
         refused.set(k, `event ${event.event_id}: malformed, not applied`);
         continue;
       }
-      last.set(`${event.entity}\u0000${event.key}`, { entity: event.entity, event });
+      const id = `${event.entity}\u0000${event.key}`;
+      const seen = last.get(id);
+      if (seen === undefined || seen.event.sequence < event.sequence) last.set(id, { entity: event.entity, event });
+      else staleInBatch.set(event.entity, (staleInBatch.get(event.entity) ?? 0) + 1);
     }
-    const byEntity = new Map<EntityName, { upserts: Record<string, unknown>[]; deletes: string[] }>();
-    for (const { entity, event } of last.values()) {
-      let group = byEntity.get(entity);
-      if (group === undefined) byEntity.set(entity, (group = { upserts: [], deletes: [] }));
-      if (event.op === 'delete') group.deletes.push(event.key);
-      else group.upserts.push(event.data);
-    }
+    const byEntity = new Map<EntityName, { upserts: Record<string, unknown>[]; deletes: string[]; stale: number }>();
     const client = await this.connect();
     try {
       await client.query('BEGIN');
+      // Only changes newer than what each row holds go on (a late or repeated event is stale).
+      const candidates = [...last.values()];
+      const newer = await client.query<{ entity: string; key: string }>(
+        `INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+         ON CONFLICT (entity, key) DO UPDATE SET sequence = EXCLUDED.sequence WHERE v.sequence < EXCLUDED.sequence
+         RETURNING entity, key`,
+        [candidates.map((c) => c.entity), candidates.map((c) => c.event.key), candidates.map((c) => c.event.sequence)],
+      );
+      const fresh = new Set(newer.rows.map((r) => `${r.entity}\u0000${r.key}`));
+      for (const { entity, event } of candidates) {
+        let group = byEntity.get(entity);
+        if (group === undefined) byEntity.set(entity, (group = { upserts: [], deletes: [], stale: staleInBatch.get(entity) ?? 0 }));
+        if (!fresh.has(`${entity}\u0000${event.key}`)) group.stale++;
+        else if (event.op === 'delete') group.deletes.push(event.key);
+        else group.upserts.push(event.data);
+      }
       await this.ensureTables(client, [...byEntity.keys()]);
       for (const [entity, { upserts, deletes }] of byEntity) {
         const table = this.table(entity);
@@ -135,11 +166,12 @@ export class PostgresStreamWriter implements StreamWriter {
       // Nothing of the batch is applied; a data error would fail again, an outage may not.
       throw new DeliveryError(`PostgreSQL: batch rolled back: ${messageOf(error)}`, 0, 0, !isDataError(error));
     }
-    for (const [entity, { upserts, deletes }] of byEntity) {
+    for (const [entity, { upserts, deletes, stale }] of byEntity) {
       this.created.add(entity);
-      const counts = this.applied.get(entity) ?? { upserted: 0, deleted: 0 };
+      const counts = this.applied.get(entity) ?? { upserted: 0, deleted: 0, stale: 0 };
       counts.upserted += upserts.length;
       counts.deleted += deletes.length;
+      counts.stale += stale;
       this.applied.set(entity, counts);
     }
     return { bytes, refused };

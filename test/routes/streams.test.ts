@@ -3,6 +3,7 @@ import t from 'tap';
 import type { KafkaConfig, WebhookConfig } from '../../src/config.js';
 import { streamKeyOf, streamTopicOf } from '../../src/sinks/kafka-stream.js';
 import type { FeedEvent } from '../../src/streams/feed-contract.js';
+import { FeedUnavailableError, type FeedProvider } from '../../src/streams/source.js';
 import { testApp } from '../support/app.js';
 import { TEST_EVENT_TYPES, liveFeed, testEvent, testFeedProvider } from '../support/feed-source.js';
 import { KafkaTestBroker, type StoredRecord } from '../support/kafka-broker.js';
@@ -79,7 +80,16 @@ t.test('bad input: 4xx naming the field, never a destination from the body', asy
   t.same((await app.inject('/api/v1/streams')).json(), [], 'nothing started');
   t.equal(broker.topics().length, 0, 'no topic touched');
 
-  const noFeed = await testApp(t, { sinks: { kafka: kafkaConfig(broker) } });
+  // A build without the change feed: its provider answers FEED_UNAVAILABLE (the service's own feed is always there).
+  const missing: FeedProvider = {
+    eventTypes: () => {
+      throw new FeedUnavailableError();
+    },
+    open: () => {
+      throw new FeedUnavailableError();
+    },
+  };
+  const noFeed = await testApp(t, { sinks: { kafka: kafkaConfig(broker) }, feed: missing });
   const response = await noFeed.inject({ method: 'POST', url: '/api/v1/streams', payload: { sink: 'kafka' } });
   t.equal(response.statusCode, 503);
   t.same(response.json(), { statusCode: 503, error: 'Service Unavailable', message: 'the change feed (GET /api/v1/events) is not available in this build, so streams cannot start', code: 'FEED_UNAVAILABLE' });

@@ -191,7 +191,7 @@ export async function startOpenSearchPeer(options: OpenSearchPeerOptions = {}): 
     const items: Record<string, unknown>[] = [];
     let anyError = false;
     for (let i = 0; i < lines.length; i += 2) {
-      let action: Record<string, { _index?: string; _id?: string } | undefined>;
+      let action: Record<string, { _index?: string; _id?: string; version?: number; version_type?: string } | undefined>;
       let source: Record<string, unknown>;
       try {
         action = JSON.parse(lines[i] as string);
@@ -236,16 +236,27 @@ export async function startOpenSearchPeer(options: OpenSearchPeerOptions = {}): 
           continue;
         }
       }
-      const version = (index.versions.get(id) ?? 0) + 1;
-      if (op === 'create' && version > 1) {
-        refuse(409, 'version_conflict_engine_exception', `[${id}]: version conflict, document already exists (current version [${version - 1}])`);
+      // External versioning (the caller's version, e.g. a feed sequence): only a higher one replaces the document.
+      const external = meta.version_type === 'external';
+      const current = index.versions.get(id);
+      if (external && (!Number.isSafeInteger(meta.version) || (meta.version as number) < 0)) {
+        refuse(400, 'action_request_validation_exception', `Validation Failed: 1: illegal version value [${String(meta.version)}] for version type [EXTERNAL];`);
+        continue;
+      }
+      if (external && current !== undefined && current >= (meta.version as number)) {
+        refuse(409, 'version_conflict_engine_exception', `[${id}]: version conflict, current version [${current}] is higher or equal to the one provided [${String(meta.version)}]`);
+        continue;
+      }
+      const version = external ? (meta.version as number) : (current ?? 0) + 1;
+      if (op === 'create' && current !== undefined) {
+        refuse(409, 'version_conflict_engine_exception', `[${id}]: version conflict, document already exists (current version [${current}])`);
         continue;
       }
       index.docs.set(id, source);
       index.versions.set(id, version);
-      item(version === 1 ? 201 : 200, {
+      item(current === undefined ? 201 : 200, {
         _version: version,
-        result: version === 1 ? 'created' : 'updated',
+        result: current === undefined ? 'created' : 'updated',
         _shards: { total: 2, successful: 1, failed: 0 },
         _seq_no: seqNo++,
         _primary_term: 1,
