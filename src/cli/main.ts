@@ -8,7 +8,9 @@ import { Command, CommanderError } from 'commander';
 import { ApiError } from '../plugins/errors.js';
 import { registerGenerate } from './commands/generate.js';
 import { LoadFailed, registerLoad } from './commands/load.js';
+import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
+import { registerStream } from './commands/stream.js';
 import { UsageError, flagOf } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,6 +33,8 @@ export function buildProgram(output: Output = processOutput): Command {
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
   registerGenerate(program);
   registerLoad(program);
+  registerEvents(program);
+  registerStream(program);
   registerServe(program);
   program.addHelpText('after', '\nRun `ecomgen <command> --help` for a command\'s flags. Docs: docs/cli.md, docs/scaling.md.');
   return program;
