@@ -46,7 +46,9 @@ function bodyOf(sink: string, flags: StreamFlags): Record<string, unknown> {
 
 /** A route error as the command line says it: body field names become flags. */
 function refused(statusCode: number, message: string): Error {
-  const text = message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`).replace("in the server's environment", 'in the environment');
+  const text = message
+    .replace(/^sink: /, '')
+    .replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`).replace("in the server's environment", 'in the environment');
   return statusCode === 400 ? new UsageError(text) : new LoadFailed(text);
 }
 
