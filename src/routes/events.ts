@@ -265,6 +265,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
             headers: {
               'X-Seed': { type: 'integer', description: 'The seed of this world (drawn when not given)' },
               Link: { type: 'string', description: 'RFC 8288 link to the next page (rel="next"), when there is one' },
+              'X-Partition-Range': { type: 'string', description: 'With partition/partitions: the positions start-end (end exclusive) of this slice' },
             },
             content: {
               'application/json': { schema: Type.Array(Type.Ref(FeedEventSchema)) },
