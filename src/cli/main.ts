@@ -1,7 +1,7 @@
 /**
  * The `ecomgen` command: a thin layer over the same world, formats and sinks as the HTTP API.
  * Each command lives in its own file under commands/ and registers itself here; a new one
- * (events, stream) is one file and one line.
+ * is one file and one line.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -26,7 +26,7 @@ const processOutput: Output = { writeOut: (text) => process.stdout.write(text), 
 export function buildProgram(output: Output = processOutput): Command {
   const program = new Command('ecomgen')
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
-    .description('Realistic, reproducible e-commerce data: write fixture files, load sinks, or serve the HTTP API.\nRecord i of every entity is a pure function of the seed and sizes: the same flags give the same bytes.')
+    .description('Realistic, reproducible e-commerce data: write fixture files, load sinks, write or stream the change feed, or serve the HTTP API.\nRecord i of every entity is a pure function of the seed and sizes: the same flags give the same bytes.')
     .version(version)
     .showSuggestionAfterError()
     .exitOverride()

@@ -171,6 +171,7 @@ export function registerStream(program: Command): void {
     )
     .addArgument(new Argument('<sink>', 'where the events go').choices([...STREAM_SINKS]));
   addWorldOptions(command);
+  command.options.find((option) => option.long === '--partition')?.hideHelp(); // refused: a stream plays the whole feed
   command
     .option('--types <a,b>', 'only these event types, comma-separated (default: all)')
     .option('--weights <mix>', 'live: the event mix, e.g. orders=0.6,interactions=0.3,inventory=0.1')
