@@ -40,14 +40,20 @@ t.test('ecomgen events writes the GET /api/v1/events body, byte for byte', async
     const file = path.join(dir, `events.${format}`);
     const result = await ecomgen(['events', ...WORLD, ...extra, '--format', format, '--out', file]);
     t.equal(result.code, 0, result.code === 0 ? `events --format ${format}` : result.stderr);
-    t.match(result.stderr, /events: [\d.]+ MB in [\d.]+ s -> /, 'a plain summary line when not a terminal');
+    t.match(result.stderr, /events: (\d+ events, )?[\d.]+ MB in [\d.]+ s -> /, 'a plain summary line when not a terminal');
     const get = await app.inject(`/api/v1/events?${QUERY}${query}&format=${format}&limit=10000000`);
     t.equal(get.statusCode, 200);
     const bytes = await readFile(file);
     t.ok(bytes.length > 1000, `${format}: ${bytes.length} bytes`);
     t.equal(sha256(bytes), sha256(get.rawPayload), `${format}${query}: the file is the GET body`);
+    if (format === 'ndjson') t.match(result.stderr, `events: ${get.body.trim().split('\n').length} events, `, 'the summary counts the events');
   }
-  // stdout, the default output, with --limit/--offset as pages of the GET.
+  // stdout, the default output (a pipe: everything must be flushed before the process exits).
+  const piped = await ecomgen(['events', ...WORLD, '-q']);
+  t.equal(piped.code, 0, piped.stderr);
+  const wholeGet = await app.inject(`/api/v1/events?${QUERY}&format=ndjson&limit=10000000`);
+  t.equal(sha256(piped.stdout), sha256(wholeGet.body), 'the whole feed to stdout is the GET body');
+  // --limit/--offset as pages of the GET.
   const page = await ecomgen(['events', ...WORLD, '--limit', '100', '--offset', '50', '-q']);
   t.equal(page.code, 0, page.stderr);
   t.equal(page.stderr, '', '--quiet prints nothing');
@@ -100,6 +106,7 @@ t.test('partitions of the feed: 4 slices concatenated are the whole (GET and --p
   // The command line: --partition k/n of the whole feed.
   const whole = await ecomgen(['events', ...WORLD, '--format', 'csv', '-q']);
   t.equal(whole.code, 0, whole.stderr);
+  t.equal(sha256(whole.stdout), sha256((await app.inject(`/api/v1/events?${QUERY}&format=csv&limit=10000000`)).body), 'the CSV feed to stdout is the GET body');
   const header = whole.stdout.slice(0, whole.stdout.indexOf('\n') + 1);
   const parts = await Promise.all([0, 1, 2, 3].map((k) => ecomgen(['events', ...WORLD, '--format', 'csv', '--partition', `${k}/4`, '-q'])));
   t.ok(parts.every((p) => p.code === 0 && p.stdout.startsWith(header)));

@@ -34,26 +34,41 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
  */
 class Meter extends Transform {
   bytes = 0;
+  /** Lines written: one per event in NDJSON and CSV (no event's text holds a raw newline), after CSV's header. */
+  private lines = 0;
   private readonly started = performance.now();
   private shown = 0;
-  constructor(private readonly err: NodeJS.WriteStream | undefined) {
+  constructor(
+    private readonly err: NodeJS.WriteStream | undefined,
+    private readonly headerLines: number | undefined,
+  ) {
     super();
+  }
+  private get written(): string {
+    return this.headerLines === undefined ? mb(this.bytes) : `${Math.max(0, this.lines - this.headerLines)} events, ${mb(this.bytes)}`;
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void) {
     this.bytes += chunk.length;
+    if (this.headerLines !== undefined) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
     const now = performance.now();
     if (this.err && now - this.shown >= (this.err.isTTY ? 200 : 10_000)) {
       this.shown = now;
-      this.err.write(this.err.isTTY ? `\revents: ${mb(this.bytes)} written` : `events: ${mb(this.bytes)} written\n`);
+      this.err.write(this.err.isTTY ? `\revents: ${this.written} written` : `events: ${this.written} written\n`);
     }
     this.push(chunk);
     callback();
   }
   summary(target: string): string {
     const seconds = (performance.now() - this.started) / 1000;
-    return `${this.err?.isTTY ? '\r' : ''}events: ${mb(this.bytes)} in ${seconds.toFixed(1)} s -> ${target}\n`;
+    return `${this.err?.isTTY ? '\r' : ''}events: ${this.written} in ${seconds.toFixed(1)} s -> ${target}\n`;
   }
 }
+
+/**
+ * Writes to stdout and resolves once everything written so far has gone out: a pipe's writes are
+ * asynchronous, and the process exits as soon as the command resolves.
+ */
+const flushed = (text: string) => new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
 
 /** The query of GET /api/v1/events (or /defects) the flags stand for, in the route's own names. */
 function queryOf(flags: EventsFlags): Record<string, unknown> {
@@ -75,12 +90,12 @@ async function events(flags: EventsFlags): Promise<void> {
   const query = queryOf(flags);
   const toStdout = flags.out === '-';
   const target: Writable = toStdout ? process.stdout : createWriteStream(flags.out);
-  const meter = new Meter(flags.quiet ? undefined : process.stderr);
+  const meter = new Meter(flags.quiet ? undefined : process.stderr, flags.format === 'ndjson' ? 0 : flags.format === 'csv' ? 1 : undefined);
   if (flags.defects) {
     const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never);
     if (!flags.quiet) process.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
     const json = JSON.stringify(defects);
-    if (toStdout) process.stdout.write(json);
+    if (toStdout) await flushed(json);
     else await pipeline(async function* () {
       yield json;
     }, target);
@@ -95,8 +110,10 @@ async function events(flags: EventsFlags): Promise<void> {
     const slice = page.range ? `, partition ${validated.partition}/${validated.partitions}: events ${page.range.start}-${page.range.end}` : '';
     process.stderr.write(`seed ${page.world.seed}${slice}\n`);
   }
-  if (toStdout) await pipeline(page.body, meter, target, { end: false });
-  else await pipeline(page.body, meter, target);
+  if (toStdout) {
+    await pipeline(page.body, meter, target, { end: false });
+    await flushed('');
+  } else await pipeline(page.body, meter, target);
   if (!flags.quiet) process.stderr.write(meter.summary(toStdout ? 'stdout' : flags.out));
 }
 
