@@ -10,7 +10,7 @@ const SECRET = 'cli-stream-secret-0123456789abcdef';
 
 /** Starts the real bin in a child process; `done` resolves with its exit code and output. */
 function ecomgen(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, STREAM_ENDPOINT: undefined, STREAM_SECRET: undefined, KAFKA_BROKERS: undefined, DATABASE_URL: undefined, OPENSEARCH_URL: undefined, ...env } });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, STREAM_ENDPOINT: undefined, STREAM_SECRET: undefined, KAFKA_BROKERS: undefined, DATABASE_URL: undefined, OPENSEARCH_URL: undefined, API_KEY: undefined, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -49,7 +49,8 @@ t.test('ecomgen stream webhook --mode replay --speed max delivers exactly the fe
 
 t.test('ecomgen stream: SIGINT stops gracefully and reports what was delivered', async (t) => {
   const receiver = await webhookReceiver(t, SECRET);
-  const { child, done } = ecomgen(['stream', 'webhook', '--seed', '7', '--events-per-second', '200', '--no-daily-curve'], { STREAM_ENDPOINT: receiver.url, STREAM_SECRET: SECRET });
+  // With API_KEY set, the command is its own authorised client (POST to start, DELETE to stop).
+  const { child, done } = ecomgen(['stream', 'webhook', '--seed', '7', '--events-per-second', '200', '--no-daily-curve'], { STREAM_ENDPOINT: receiver.url, STREAM_SECRET: SECRET, API_KEY: 'cli-test-api-key-0123456789abcdef' });
   // Wait (by deliveries, not by time) until the live stream is under way, then interrupt it.
   await new Promise<void>((resolve) => {
     const poll = setInterval(() => {

@@ -92,7 +92,9 @@ async function stream(sink: string, flags: StreamFlags): Promise<void> {
   // validates and starts the stream with the same engine and writers as on the server.
   const app: FastifyInstance = await buildApp({ sinks: config });
   const view = async (id: string, wait = false): Promise<StreamView> => (await app.inject(`/api/v1/streams/${id}${wait ? '?wait=true' : ''}`)).json() as StreamView;
-  const cancel = (id: string) => void app.inject({ method: 'DELETE', url: `/api/v1/streams/${id}` });
+  // API_KEY guards POST and DELETE on a server; this process is its own client.
+  const headers = config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {};
+  const cancel = (id: string) => void app.inject({ method: 'DELETE', url: `/api/v1/streams/${id}`, headers });
   let id: string | undefined;
   let signalled: string | undefined;
   let closing: Promise<void> | undefined;
@@ -108,7 +110,7 @@ async function stream(sink: string, flags: StreamFlags): Promise<void> {
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    const response = await app.inject({ method: 'POST', url: '/api/v1/streams', payload: body });
+    const response = await app.inject({ method: 'POST', url: '/api/v1/streams', payload: body, headers });
     const answer = response.json() as StreamView & { message?: string };
     if (response.statusCode !== 202) throw refused(response.statusCode, answer.message ?? response.body);
     id = answer.id;
