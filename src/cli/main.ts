@@ -1,14 +1,16 @@
 /**
  * The `ecomgen` command: a thin layer over the same world, formats and sinks as the HTTP API.
  * Each command lives in its own file under commands/ and registers itself here; a new one
- * (events, stream) is one file and one line.
+ * is one file and one line.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../plugins/errors.js';
 import { registerGenerate } from './commands/generate.js';
 import { LoadFailed, registerLoad } from './commands/load.js';
+import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
+import { registerStream } from './commands/stream.js';
 import { UsageError, flagOf } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,13 +26,15 @@ const processOutput: Output = { writeOut: (text) => process.stdout.write(text), 
 export function buildProgram(output: Output = processOutput): Command {
   const program = new Command('ecomgen')
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
-    .description('Realistic, reproducible e-commerce data: write fixture files, load sinks, or serve the HTTP API.\nRecord i of every entity is a pure function of the seed and sizes: the same flags give the same bytes.')
+    .description('Realistic, reproducible e-commerce data: write fixture files, load sinks, write or stream the change feed, or serve the HTTP API.\nRecord i of every entity is a pure function of the seed and sizes: the same flags give the same bytes.')
     .version(version)
     .showSuggestionAfterError()
     .exitOverride()
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
   registerGenerate(program);
   registerLoad(program);
+  registerEvents(program);
+  registerStream(program);
   registerServe(program);
   program.addHelpText('after', '\nRun `ecomgen <command> --help` for a command\'s flags. Docs: docs/cli.md, docs/scaling.md.');
   return program;

@@ -10,7 +10,8 @@ import type { FeedEvent, FeedOptions } from '../events/types.js';
 import { parseDate, iso } from '../generators/time.js';
 import { World } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
-import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
+import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
 import { chooseFormat } from './entities.js';
 import { worldSpecFrom } from './world-query.js';
@@ -32,12 +33,13 @@ const FeedQueryFields = {
   max_lateness: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'Longest delay of a late event, in seconds of event time (default 300).' }),
 };
 
-const EventsQuery = Type.Object(
+export const EventsQuery = Type.Object(
   {
     ...optional(WorldQueryFields),
     ...optional(FeedQueryFields),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1000, description: 'Events to return (1-10,000,000, default 1,000).' })),
     offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Delivered events to skip first (after types, window and chaos).', examples: [0] })),
+    ...optional(PartitionFields),
     after: Type.Optional(
       Type.String({ maxLength: 64, description: 'Resume after this event_id (a cursor from the Link header or the last event received): events with a larger sequence.' }),
     ),
@@ -45,10 +47,9 @@ const EventsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-type EventsQueryType = Static<typeof EventsQuery>;
 
-const DefectsQuery = Type.Object({ ...optional(WorldQueryFields), ...optional(FeedQueryFields) }, { additionalProperties: false });
-type DefectsQueryType = Static<typeof DefectsQuery>;
+export const DefectsQuery = Type.Object({ ...optional(WorldQueryFields), ...optional(FeedQueryFields) }, { additionalProperties: false });
+export type DefectsQueryType = Static<typeof DefectsQuery>;
 
 function optional<T extends Record<string, import('@sinclair/typebox').TSchema>>(fields: T) {
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as {
@@ -142,6 +143,106 @@ function ndjsonStream(events: Iterable<FeedEvent>): Readable {
   return Readable.from(chunks(), { objectMode: false });
 }
 
+/** The parameters of `GET /api/v1/events` (and of `ecomgen events`), as validated. */
+export type EventsQueryType = Static<typeof EventsQuery>;
+
+export type FeedFormat = ReturnType<typeof chooseFormat>;
+
+/** A page of the feed, ready to send: the body and what the headers say about it. */
+export interface FeedPage {
+  world: World;
+  options: FeedOptions;
+  /** The page asked for: deliveries [offset, offset + limit) after `after`. */
+  offset: number;
+  limit: number;
+  /** Whether there are deliveries after the page (known for pages of up to LINK_LIMIT events only). */
+  more: boolean;
+  /** The page's last delivery, when walked ahead (for the Link cursor). */
+  last: Delivery | undefined;
+  /** With partition/partitions: the delivery positions [start, end) this slice holds. */
+  range?: { start: number; end: number };
+  body: Readable;
+}
+
+/**
+ * The body of `GET /api/v1/events` for a query, shared by the route and `ecomgen events` so
+ * both write the same bytes. `limit` may be Infinity (the whole feed, command line only).
+ */
+export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number): Promise<FeedPage> {
+  const problem = partitionProblem(query.partition, query.partitions);
+  if (problem) throw badParameter(problem.parameter, problem.reason);
+  const { world, options } = feedRequest(query);
+  let afterSequence = -1;
+  if (query.after !== undefined) {
+    const sequence = sequenceOfId(worldFingerprint(world), query.after);
+    if (sequence === undefined) throw badParameter('after', `'${query.after}' is not an event id of this world (seed, sizes, locale and window must match)`);
+    afterSequence = sequence;
+  }
+  const offset = query.offset ?? 0;
+  // Where the page ends, walked ahead without building rows, for the Link header: only for
+  // pages of up to 100,000 events (a larger page is read in one go; walking it twice would
+  // cost a third of its time).
+  let more = false;
+  let ahead: { skipped: number; last: Delivery | undefined } | undefined;
+  if (limit <= LINK_LIMIT) {
+    const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
+    ahead = await skip(probe, offset + limit);
+    more = ahead.skipped === offset + limit && !probe.next().done;
+  }
+  // A partition is a contiguous part of the page asked for (src/generators/partition.ts): the
+  // page's length is needed to cut it, so a page too large for the walk above is walked here.
+  let start = offset;
+  let count = limit;
+  let range: { start: number; end: number } | undefined;
+  if (query.partition !== undefined && query.partitions !== undefined) {
+    if (!ahead) {
+      const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
+      ahead = await skip(probe, offset + limit);
+    }
+    range = partitionRange(offset, Math.max(offset, ahead.skipped), { partition: query.partition, partitions: query.partitions });
+    start = range.start;
+    count = range.end - range.start;
+  }
+  const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence));
+  const iterator = deliveries[Symbol.iterator]();
+  await skip(iterator, start);
+  const events = page(merge, iterator, count, world.seed);
+  let body: Readable;
+  if (format === 'ndjson') body = ndjsonStream(events);
+  else if (format === 'json') body = formatStream(FORMATS.json, { columns: [], root: 'events', item: 'event' }, events);
+  else body = formatStream(FORMATS[format], { columns: FLAT_COLUMNS, root: 'events', item: 'event' } satisfies FormatContext, mapped(events, flat));
+  return { world, options, offset, limit, more, last: ahead?.last, ...(range ? { range } : {}), body };
+}
+
+/** The defects of a feed (`GET /api/v1/events/defects`, `ecomgen events --defects`), in delivery order. */
+export async function feedDefects(query: DefectsQueryType): Promise<{ world: World; defects: object[] }> {
+  const { world, options } = feedRequest(query);
+  const fingerprint = worldFingerprint(world);
+  const iterator = feedDeliveries(world, options, -1, await seekFeed(world, options)).deliveries[Symbol.iterator]();
+  const defects: object[] = [];
+  let position = 0;
+  for (;;) {
+    let r: IteratorResult<Delivery> | undefined;
+    for (let n = 0; n < 4096 && !(r = iterator.next()).done; n++, position++) {
+      const d = r.value;
+      if (d.defect) {
+        defects.push({
+          position,
+          event_id: `ev-${fingerprint}-${d.sequence}`,
+          sequence: d.sequence,
+          event_type: stepType(d.step),
+          event_time: iso(d.step.t),
+          defect: d.defect,
+          variant: d.variant ?? null,
+        });
+      }
+    }
+    if (!r || r.done) break;
+    await yieldToLoop();
+  }
+  return { world, defects };
+}
+
 /** `GET /api/v1/events` and `GET /api/v1/events/defects`. */
 export default async function eventRoutes(app: FastifyInstance): Promise<void> {
   for (const schema of EventSchemas) app.addSchema(schema);
@@ -164,6 +265,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
             headers: {
               'X-Seed': { type: 'integer', description: 'The seed of this world (drawn when not given)' },
               Link: { type: 'string', description: 'RFC 8288 link to the next page (rel="next"), when there is one' },
+              'X-Partition-Range': { type: 'string', description: 'With partition/partitions: the positions start-end (end exclusive) of this slice' },
             },
             content: {
               'application/json': { schema: Type.Array(Type.Ref(FeedEventSchema)) },
@@ -178,50 +280,26 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
       const query = request.query;
-      const { world, options } = feedRequest(query);
-      let afterSequence = -1;
-      if (query.after !== undefined) {
-        const sequence = sequenceOfId(worldFingerprint(world), query.after);
-        if (sequence === undefined) throw badParameter('after', `'${query.after}' is not an event id of this world (seed, sizes, locale and window must match)`);
-        afterSequence = sequence;
-      }
-      const limit = query.limit ?? 1000;
-      const offset = query.offset ?? 0;
       const format = chooseFormat(query.format, request.headers.accept);
-      // Where the page ends, walked ahead without building rows, for the Link header: only for
-      // pages of up to 100,000 events (a larger page is read in one go; walking it twice would
-      // cost a third of its time).
-      let more = false;
-      let ahead: { skipped: number; last: Delivery | undefined } = { skipped: 0, last: undefined };
-      if (limit <= LINK_LIMIT) {
-        const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
-        ahead = await skip(probe, offset + limit);
-        more = ahead.skipped === offset + limit && !probe.next().done;
-      }
+      const page = await feedPage(query, format, query.limit ?? 1000);
+      const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
-      if (more) {
+      if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);
+      if (page.more) {
         const url = new URL(request.url, 'http://localhost');
         url.searchParams.set('seed', String(world.seed));
         const chaos = (options.late_ratio ?? 0) + (options.duplicate_ratio ?? 0) + (options.bad_ratio ?? 0) > 0;
-        if (chaos || !ahead.last) {
+        if (chaos || !page.last) {
           url.searchParams.delete('after');
-          url.searchParams.set('offset', String(offset + limit));
+          url.searchParams.set('offset', String(page.offset + page.limit));
         } else {
           url.searchParams.delete('offset');
-          url.searchParams.set('after', `ev-${worldFingerprint(world)}-${ahead.last.sequence}`);
+          url.searchParams.set('after', `ev-${worldFingerprint(world)}-${page.last.sequence}`);
         }
         reply.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
       }
       if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="events-seed${world.seed}.${FORMATS[format].extension}"`);
-
-      const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence));
-      const iterator = deliveries[Symbol.iterator]();
-      await skip(iterator, offset);
-      const events = page(merge, iterator, limit, world.seed);
-      if (format === 'ndjson') return reply.send(ndjsonStream(events));
-      if (format === 'json') return reply.send(formatStream(FORMATS.json, { columns: [], root: 'events', item: 'event' }, events));
-      const context: FormatContext = { columns: FLAT_COLUMNS, root: 'events', item: 'event' };
-      return reply.send(formatStream(FORMATS[format], context, mapped(events, flat)));
+      return reply.send(page.body);
     },
   );
 
@@ -241,30 +319,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request: FastifyRequest<{ Querystring: DefectsQueryType }>, reply: FastifyReply) => {
-      const { world, options } = feedRequest(request.query);
-      const fingerprint = worldFingerprint(world);
-      const iterator = feedDeliveries(world, options, -1, await seekFeed(world, options)).deliveries[Symbol.iterator]();
-      const defects: object[] = [];
-      let position = 0;
-      for (;;) {
-        let r: IteratorResult<Delivery> | undefined;
-        for (let n = 0; n < 4096 && !(r = iterator.next()).done; n++, position++) {
-          const d = r.value;
-          if (d.defect) {
-            defects.push({
-              position,
-              event_id: `ev-${fingerprint}-${d.sequence}`,
-              sequence: d.sequence,
-              event_type: stepType(d.step),
-              event_time: iso(d.step.t),
-              defect: d.defect,
-              variant: d.variant ?? null,
-            });
-          }
-        }
-        if (!r || r.done) break;
-        await yieldToLoop();
-      }
+      const { world, defects } = await feedDefects(request.query);
       reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length);
       return defects;
     },

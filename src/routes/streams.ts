@@ -53,7 +53,7 @@ function withoutDefault(schema: TSchema): TSchema {
   return { ...rest, description: `postgres: ${String(rest.description ?? '')}` } as TSchema;
 }
 
-/** Body fields and the sinks they apply to (undefined: every sink). */
+/** Body fields and the sinks they apply to (undefined: every sink). `ecomgen stream` makes a flag of each. */
 const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; modes?: readonly ('live' | 'replay')[] }> = {
   sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration): kafka, webhook, postgres (apply mode: tables kept current) or opensearch (daily indices).') },
   mode: { schema: OneOf(['live', 'replay'] as const, 'live (default): an open-ended world, event times are now, runs until stopped, `duration_s` or `max_events`. replay: a bounded world\'s feed from its start, at `speed`.') },
@@ -101,7 +101,7 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
   delay_ms: { schema: Type.Integer({ minimum: 0, maximum: 60_000, description: 'webhook: a pause between two requests, on top of the rate.' }), sinks: ['webhook'] },
 };
 
-const BodySchema = Type.Object(
+export const BodySchema = Type.Object(
   Object.fromEntries(Object.entries(FIELDS).map(([k, f]) => [k, k === 'sink' ? f.schema : Type.Optional(f.schema)])),
   {
     additionalProperties: false,

@@ -91,7 +91,7 @@ t.test('generate: other formats are the GET bodies; gzip; the references\' alias
 t.test('help reads well for every command', async (t) => {
   const top = await inProcess(['--help']);
   t.equal(top.code, 0);
-  for (const command of ['generate', 'load', 'serve']) t.match(top.out, new RegExp(`\\n  ${command} `), `lists ${command}`);
+  for (const command of ['generate', 'load', 'events', 'stream', 'serve']) t.match(top.out, new RegExp(`\\n  ${command} `), `lists ${command}`);
   const generate = await inProcess(['generate', '--help']);
   for (const flag of ['--seed', '--scale', '--customers', '--products', '--days', '--format', '--out', '--output-dir', '--gzip', '--partition', '--locale', '--start-date', '--end-date']) {
     t.match(generate.out, flag, `generate --help documents ${flag}`);
@@ -104,6 +104,11 @@ t.test('help reads well for every command', async (t) => {
   t.match(postgres.out, 'DATABASE_URL');
   const kafka = await inProcess(['load', 'kafka', '--help']);
   for (const flag of ['--topic', '--topic-prefix', '--partitions', '--batch-size']) t.match(kafka.out, flag);
+  const events = await inProcess(['events', '--help']);
+  for (const flag of ['--types', '--start', '--end', '--late-ratio', '--duplicate-ratio', '--bad-ratio', '--format', '--out', '--partition', '--defects']) t.match(events.out, flag, `events --help documents ${flag}`);
+  const stream = await inProcess(['stream', '--help']);
+  for (const flag of ['--mode', '--events-per-second', '--speed', '--duration-s', '--max-events', '--types', '--weights', '--burst', '--late-ratio', '--outage-timeout']) t.match(stream.out, flag, `stream --help documents ${flag}`);
+  t.notMatch(stream.out, '--partition <k/n>', 'stream --help does not offer --partition');
   const serve = await inProcess(['serve', '--help']);
   t.match(serve.out, '--port');
 });

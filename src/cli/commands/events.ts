@@ -1,0 +1,149 @@
+import { createWriteStream } from 'node:fs';
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Option, type Command } from 'commander';
+import { EVENT_TYPE_NAMES } from '../../events/catalogue.js';
+import { DefectsQuery, EventsQuery, feedDefects, feedPage, type EventsQueryType } from '../../routes/events.js';
+import { validateAgainst } from '../validate.js';
+import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
+
+const EVENT_FORMATS = ['ndjson', 'json', 'csv', 'xml'] as const;
+
+interface EventsFlags extends WorldFlags {
+  types?: string;
+  start?: string;
+  end?: string;
+  lateRatio?: string;
+  duplicateRatio?: string;
+  badRatio?: string;
+  maxLateness?: string;
+  limit?: string;
+  offset?: string;
+  after?: string;
+  format: (typeof EVENT_FORMATS)[number];
+  out: string;
+  defects?: boolean;
+  quiet?: boolean;
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * Bytes written so far, shown on stderr: a line rewritten in place on a terminal, a plain line
+ * every 10 s otherwise (the event count is not known before the feed has been walked).
+ */
+class Meter extends Transform {
+  bytes = 0;
+  /** Lines written: one per event in NDJSON and CSV (no event's text holds a raw newline), after CSV's header. */
+  private lines = 0;
+  private readonly started = performance.now();
+  private shown = 0;
+  constructor(
+    private readonly err: NodeJS.WriteStream | undefined,
+    private readonly headerLines: number | undefined,
+  ) {
+    super();
+  }
+  private get written(): string {
+    return this.headerLines === undefined ? mb(this.bytes) : `${Math.max(0, this.lines - this.headerLines)} events, ${mb(this.bytes)}`;
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void) {
+    this.bytes += chunk.length;
+    if (this.headerLines !== undefined) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+    const now = performance.now();
+    if (this.err && now - this.shown >= (this.err.isTTY ? 200 : 10_000)) {
+      this.shown = now;
+      this.err.write(this.err.isTTY ? `\revents: ${this.written} written` : `events: ${this.written} written\n`);
+    }
+    this.push(chunk);
+    callback();
+  }
+  summary(target: string): string {
+    const seconds = (performance.now() - this.started) / 1000;
+    return `${this.err?.isTTY ? '\r' : ''}events: ${this.written} in ${seconds.toFixed(1)} s -> ${target}\n`;
+  }
+}
+
+/**
+ * Writes to stdout and resolves once everything written so far has gone out: a pipe's writes are
+ * asynchronous, and the process exits as soon as the command resolves.
+ */
+const flushed = (text: string) => new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+
+/** The query of GET /api/v1/events (or /defects) the flags stand for, in the route's own names. */
+function queryOf(flags: EventsFlags): Record<string, unknown> {
+  const query = worldParams(flags);
+  const feed: Record<string, string | undefined> = {
+    types: flags.types,
+    start: flags.start,
+    end: flags.end,
+    late_ratio: flags.lateRatio,
+    duplicate_ratio: flags.duplicateRatio,
+    bad_ratio: flags.badRatio,
+    max_lateness: flags.maxLateness,
+  };
+  for (const [name, value] of Object.entries(feed)) if (value !== undefined) query[name] = value;
+  return query;
+}
+
+async function events(flags: EventsFlags): Promise<void> {
+  const query = queryOf(flags);
+  const toStdout = flags.out === '-';
+  const target: Writable = toStdout ? process.stdout : createWriteStream(flags.out);
+  const meter = new Meter(flags.quiet ? undefined : process.stderr, flags.format === 'ndjson' ? 0 : flags.format === 'csv' ? 1 : undefined);
+  if (flags.defects) {
+    const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never);
+    if (!flags.quiet) process.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
+    const json = JSON.stringify(defects);
+    if (toStdout) await flushed(json);
+    else await pipeline(async function* () {
+      yield json;
+    }, target);
+    return;
+  }
+  for (const [name, value] of Object.entries({ limit: flags.limit, offset: flags.offset, after: flags.after })) if (value !== undefined) query[name] = value;
+  query.format = flags.format;
+  const validated = validateAgainst(EventsQuery, query) as EventsQueryType;
+  // The route's default page is 1,000 events; the command writes the whole feed unless told.
+  const page = await feedPage(validated, flags.format, flags.limit !== undefined ? (validated.limit ?? 1000) : Number.POSITIVE_INFINITY);
+  if (!flags.quiet) {
+    const slice = page.range ? `, partition ${validated.partition}/${validated.partitions}: events ${page.range.start}-${page.range.end}` : '';
+    process.stderr.write(`seed ${page.world.seed}${slice}\n`);
+  }
+  if (toStdout) {
+    await pipeline(page.body, meter, target, { end: false });
+    await flushed('');
+  } else await pipeline(page.body, meter, target);
+  if (!flags.quiet) process.stderr.write(meter.summary(toStdout ? 'stdout' : flags.out));
+}
+
+export function registerEvents(program: Command): void {
+  const command = program
+    .command('events')
+    .summary("write a world's change feed (or its defects list)")
+    .description(
+      "Writes the world's change feed, byte for byte the body of GET /api/v1/events for the same parameters (the whole feed unless --limit), or with --defects the JSON of GET /api/v1/events/defects.\n" +
+        `Event types: ${EVENT_TYPE_NAMES.join(', ')}.`,
+    );
+  addWorldOptions(command);
+  command
+    .option('--types <a,b>', 'only these event types, comma-separated (sequence numbers stay those of the whole feed)')
+    .option('--start <time>', 'only events at or after this time (ISO 8601 or YYYY-MM-DD), inside the world window')
+    .option('--end <time>', 'only events before this time (exclusive; a date means the end of that day)')
+    .option('--late-ratio <x>', 'share of events delivered late (0-1), labelled defect=late')
+    .option('--duplicate-ratio <x>', 'share of events delivered twice (0-1), labelled defect=duplicate')
+    .option('--bad-ratio <x>', 'share of events preceded by a malformed copy (0-1), labelled defect=bad')
+    .option('--max-lateness <seconds>', 'longest delay of a late event (default 300)')
+    .option('--limit <n>', 'at most n events (default: the whole feed)')
+    .option('--offset <n>', 'delivered events to skip first')
+    .option('--after <event_id>', 'resume after this event id')
+    .addOption(new Option('--format <format>', 'output format').choices([...EVENT_FORMATS]).default('ndjson'))
+    .option('--out <file>', "file to write, or '-' for stdout", '-')
+    .addOption(new Option('--defects', 'write the defects list (JSON) instead of the events').conflicts(['partition', 'limit', 'offset', 'after']))
+    .option('-q, --quiet', 'no progress output');
+  command.addHelpText(
+    'after',
+    '\nExamples:\n  ecomgen events --seed 42 --users 200 --format ndjson --out events.ndjson\n  ecomgen events --seed 42 --types order.placed,payment.captured --format csv > orders.csv\n  ecomgen events --seed 42 --partition 1/4 --out part1.ndjson   # worker 1 of 4\n  ecomgen events --seed 42 --late-ratio 0.05 --defects --out defects.json',
+  );
+  command.action(events);
+}
