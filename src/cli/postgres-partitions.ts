@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import type { PostgresConfig } from '../config.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { quoteIdentifier } from '../schemas/columns.js';
 import type { AnySink } from '../sinks/index.js';
+import { postgresClient } from '../sinks/postgres.js';
 import { messageOf } from '../sinks/progress.js';
 import type { EntitySlice } from '../sinks/types.js';
 import { LoadFailed, assertSucceeded, runJob } from './commands/load.js';
@@ -48,7 +48,7 @@ export async function loadPartitionedPostgres(run: PartitionedLoad): Promise<voi
   const empty = run.slices.map((slice) => ({ ...slice, end: slice.start, records: function* (): Generator<object> {} }));
   assertSucceeded(await runJob(run.sink, run.section, run.options, run.seed, empty, { task: () => ({ update: () => undefined, finish: () => undefined }), stop: () => undefined }));
 
-  const client = new pg.Client({ connectionString: run.section.connectionString, connectionTimeoutMillis: 10_000, application_name: 'ecomgen-partitions' });
+  const client = postgresClient(run.section, 'ecomgen-partitions');
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -90,7 +90,8 @@ const KIND_TYPES: readonly EventType[] = [
   'support_ticket.closed',
 ];
 
-const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
+/** The feed's event type of each clickstream event type (live worlds use the same). */
+export const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>> = {
   PAGE_VIEW: 'interaction.page_view',
   SEARCH: 'interaction.search',
   PRODUCT_VIEW: 'interaction.product_view',

@@ -1,12 +1,11 @@
 import { IdSpace, Rng, tagOf } from '../generators/random.js';
 import { DAY, DEFAULT_END_DATE, DEFAULT_START_DATE, HOUR, MINUTE, iso, parseDate } from '../generators/time.js';
 import { World, resolveSizes } from '../generators/world.js';
-import type { ClickstreamEvent } from '../schemas/clickstream.js';
 import type { InventoryMovement } from '../schemas/inventory-movement.js';
 import type { Order } from '../schemas/order.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
 import { defectOf, DEFAULT_MAX_LATENESS_MS } from './chaos.js';
-import { ClickstreamBySession, corrupt } from './feed.js';
+import { ClickstreamBySession, INTERACTION_TYPES, corrupt } from './feed.js';
 import { ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { FeedEvent, LiveWorldSpec } from './types.js';
 
@@ -293,15 +292,6 @@ function orderStages(live: LiveWorld, m: number, out: Pending[]): void {
   }
 }
 
-const INTERACTION_OF: Readonly<Record<ClickstreamEvent['event_type'], EventType>> = {
-  PAGE_VIEW: 'interaction.page_view',
-  SEARCH: 'interaction.search',
-  PRODUCT_VIEW: 'interaction.product_view',
-  CART_ADD: 'interaction.cart_add',
-  CART_REMOVE: 'interaction.cart_remove',
-  CHECKOUT: 'interaction.checkout',
-  PURCHASE: 'interaction.purchase',
-};
 
 /**
  * The events of one minute of an open-ended (live) world: a pure function of (spec, minute),
@@ -333,7 +323,7 @@ export function liveMinute(spec: LiveWorldSpec, minuteStartMs: number): FeedEven
       rank: 0,
       build: () => {
         const row = { ...live.clicks.of(session, k), event_id: live.clickIds.uuid(m * MINUTE_SLOTS + n), occurred_at: iso(t) };
-        return event(INTERACTION_OF[row.event_type], t, row.event_id, row);
+        return event(INTERACTION_TYPES[row.event_type], t, row.event_id, row);
       },
     });
   }

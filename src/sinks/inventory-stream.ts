@@ -18,6 +18,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PostgresConfig } from '../config.js';
 import { quoteIdentifier } from '../schemas/columns.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
+import { connectForStream } from './postgres-stream.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
 import { messageOf } from './progress.js';
 
@@ -61,16 +62,9 @@ export class InventoryStore {
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.config.connectionString, connectionTimeoutMillis: 10_000, application_name: 'ecomgen-inventory' });
-    client.on('error', (error) => {
-      this.log.warn({ err: error }, 'PostgreSQL connection error');
-      if (this.client === client) this.client = undefined;
+    const client = await connectForStream(this.config, 'ecomgen-inventory', this.log, (lost) => {
+      if (this.client === lost) this.client = undefined;
     });
-    try {
-      await client.connect();
-    } catch (error) {
-      throw new DeliveryError(`cannot connect to PostgreSQL (DATABASE_URL): ${messageOf(error)}`);
-    }
     this.client = client;
     return client;
   }

@@ -14,7 +14,7 @@ import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.
 import { columnsOf, createTablesSql, quoteIdentifier, tableName } from '../schemas/columns.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
-import { DDL_LOCK } from './postgres.js';
+import { DDL_LOCK, postgresClient } from './postgres.js';
 import { messageOf } from './progress.js';
 
 export interface PostgresStreamOptions {
@@ -26,6 +26,24 @@ const isEntity = (name: string): name is EntityName => (ENTITY_NAMES as readonly
 
 /** SQLSTATE classes that a retry cannot fix: data (22) and integrity (23) errors. */
 const isDataError = (error: unknown) => /^2[23]/.test(String((error as { code?: unknown }).code ?? ''));
+
+/**
+ * A stream writer's connection: the sink's client (configured timeouts), its errors logged and
+ * reported through `lost` so the writer reconnects, a refused connection a DeliveryError (retried).
+ */
+export async function connectForStream(config: PostgresConfig, applicationName: string, log: FastifyBaseLogger, lost: (client: pg.Client) => void): Promise<pg.Client> {
+  const client = postgresClient(config, applicationName);
+  client.on('error', (error) => {
+    log.warn({ err: error }, 'PostgreSQL connection error');
+    lost(client);
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DeliveryError(`cannot connect to PostgreSQL (DATABASE_URL): ${messageOf(error)}`);
+  }
+  return client;
+}
 
 export class PostgresStreamWriter implements StreamWriter {
   readonly destination: string;
@@ -56,16 +74,9 @@ export class PostgresStreamWriter implements StreamWriter {
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.config.connectionString, connectionTimeoutMillis: 10_000, application_name: 'ecomgen-stream' });
-    client.on('error', (error) => {
-      this.log.warn({ err: error }, 'PostgreSQL connection error');
-      if (this.client === client) this.client = undefined;
+    const client = await connectForStream(this.config, 'ecomgen-stream', this.log, (lost) => {
+      if (this.client === lost) this.client = undefined;
     });
-    try {
-      await client.connect();
-    } catch (error) {
-      throw new DeliveryError(`cannot connect to PostgreSQL (DATABASE_URL): ${messageOf(error)}`);
-    }
     this.client = client;
     return client;
   }

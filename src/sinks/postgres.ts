@@ -140,6 +140,24 @@ async function loadEntity(client: pg.Client, slice: EntitySlice, target: string,
 const DEFAULT_STATEMENT_TIMEOUT_MS = 600_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A client of the configured database with the configured timeouts (statement, lock, connect,
+ * and a client-side bound for a server that stops answering): the sink, the stream writers and
+ * partitioned CLI loads all open their connections here.
+ */
+export function postgresClient(config: PostgresConfig, applicationName: string): pg.Client {
+  const statementTimeout = config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  return new pg.Client({
+    connectionString: config.connectionString,
+    connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    statement_timeout: statementTimeout,
+    lock_timeout: config.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    // The server's own timeout comes first; this one ends a wait on a server that went silent.
+    query_timeout: statementTimeout + 10_000,
+    application_name: applicationName,
+  });
+}
 /** After a cancel, how long the backend gets to give up its statement before the socket is cut. */
 const CANCEL_GRACE_MS = 3_000;
 
@@ -208,16 +226,7 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
   async run(run: SinkRun<PostgresConfig, PostgresOptions>): Promise<void> {
     const schema = run.options.schema ?? 'public';
     const nameOf = tableNameOf(run.options);
-    const statementTimeout = run.config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
-    const client = new pg.Client({
-      connectionString: run.config.connectionString,
-      connectionTimeoutMillis: run.config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      statement_timeout: statementTimeout,
-      lock_timeout: run.config.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-      // Client-side bound for a server that stops answering altogether (the server's own timeout comes first).
-      query_timeout: statementTimeout + 10_000,
-      application_name: 'ecomgen',
-    });
+    const client = postgresClient(run.config, 'ecomgen');
     client.on('error', (error) => run.log.warn({ err: error }, 'PostgreSQL connection error'));
     try {
       await client.connect();
