@@ -30,8 +30,13 @@ const BODY_OPTIONS = { removeAdditional: false, coerceTypes: false, useDefaults:
  * string passes, any non-finite number left in it is refused, naming the parameter. (No Ajv
  * option closes this gap; a query string is flat, so one pass over it and its arrays suffices.)
  */
-function finiteOnly(validate: ValidateFunction): ValidateFunction {
+function finiteOnly(validate: ValidateFunction, numeric: ReadonlySet<string>): ValidateFunction {
   const checked: ValidateFunction = (data, context) => {
+    const written = numeric.size > 0 && data !== null && typeof data === 'object' ? notDecimal(data as Record<string, unknown>, numeric) : undefined;
+    if (written !== undefined) {
+      checked.errors = [{ keyword: 'decimal', instancePath: `/${written}`, schemaPath: '', params: {}, message: 'must be a decimal number' }];
+      return false;
+    }
     if (!validate(data, context)) {
       checked.errors = validate.errors ?? null;
       return false;
@@ -52,6 +57,38 @@ function finiteOnly(validate: ValidateFunction): ValidateFunction {
   return checked;
 }
 
+/** A number as a person writes it in a URL: digits, an optional fraction and exponent. */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Ajv coerces query strings with `Number()`, which also reads `0x10` as 16, `0b11` as 3 and
+ * `" 10"` as 10. A query value for a number must be written in decimal: the first numeric
+ * parameter (or array item) that is not is named, before Ajv coerces it away.
+ */
+function notDecimal(data: Record<string, unknown>, numeric: ReadonlySet<string>): string | undefined {
+  for (const name of numeric) {
+    const value = data[name];
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && !DECIMAL.test(v))) return name;
+  }
+  return undefined;
+}
+
+const isNumeric = (schema: unknown): boolean => {
+  if (schema === null || typeof schema !== 'object') return false;
+  const { type, items, anyOf } = schema as { type?: unknown; items?: unknown; anyOf?: unknown[] };
+  const types: unknown[] = Array.isArray(type) ? type : [type];
+  if (types.includes('number') || types.includes('integer')) return true;
+  if (items !== undefined && isNumeric(items)) return true;
+  return Array.isArray(anyOf) && anyOf.some(isNumeric);
+};
+
+/** The names of a query schema's properties that hold numbers (or arrays of numbers). */
+function numericProperties(schema: unknown): Set<string> {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  return new Set(Object.entries(properties).filter(([, property]) => isNumeric(property)).map(([name]) => name));
+}
+
 const pool = AjvCompiler();
 
 /**
@@ -63,7 +100,7 @@ export function buildValidator(externalSchemas: Options, serverOptions: { custom
     pool(externalSchemas as never, { ...serverOptions, customOptions: { ...serverOptions.customOptions, ...customOptions } } as never) as unknown as Compile;
   const query = make(QUERY_OPTIONS);
   const body = make(BODY_OPTIONS);
-  return (route) => (route.httpPart === 'body' ? body(route) : finiteOnly(query(route)));
+  return (route) => (route.httpPart === 'body' ? body(route) : finiteOnly(query(route), numericProperties(route.schema)));
 }
 
 /** The Fastify server options that install {@link buildValidator}. */

@@ -36,6 +36,34 @@ t.test('query numbers must be finite and in range: Infinity, NaN and 1e308 are 4
   t.notMatch(String(max.headers.link), /Infinity|e\+/, 'Link carries plain integers');
 });
 
+t.test('query numbers are decimal: hex, binary, octal, blanks and separators are 400s naming the parameter', async (t) => {
+  const app = await testApp(t);
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ['/api/v1/users?limit=0x10', 'limit'],
+    ['/api/v1/users?seed=0b11', 'seed'],
+    ['/api/v1/users?seed=0o17', 'seed'],
+    ['/api/v1/users?limit=', 'limit'],
+    ['/api/v1/users?limit=%2010', 'limit'],
+    ['/api/v1/users?limit=10%20', 'limit'],
+    ['/api/v1/users?seed=1_000', 'seed'],
+    ['/api/v1/orders?scale=0x2', 'scale'],
+    ['/api/v1/events?limit=0x10', 'limit'],
+    ['/api/v1/manifest?seed=0x1', 'seed'],
+  ];
+  for (const [url, name] of cases) {
+    const res = await app.inject(url);
+    t.equal(res.statusCode, 400, `${url}: 400`);
+    t.equal(errorOf(res.body).message, `${name}: must be a decimal number`, `${url}: names ${name}`);
+  }
+  // Decimal spellings still work, exponent included.
+  for (const [url, rows] of [['/api/v1/users?seed=7&limit=1e1', 10], ['/api/v1/users?seed=007&limit=3.0', 3], ['/api/v1/users?seed=0&limit=2', 2]] as const) {
+    const res = await app.inject(url);
+    t.equal(res.statusCode, 200, `${url}: 200`);
+    t.equal((res.json() as unknown[]).length, rows, `${url}: ${rows} rows`);
+  }
+  t.same((await app.inject('/api/v1/users?seed=007&limit=2')).json(), (await app.inject('/api/v1/users?seed=7&limit=2')).json(), '007 is 7');
+});
+
 t.test('JSON bodies are not coerced: null, booleans, arrays and unsafe integers are 400s', async (t) => {
   const app = await testApp(t);
   const cases: ReadonlyArray<readonly [string, string]> = [
