@@ -32,6 +32,8 @@ export interface GcsConfig {
   readonly projectId?: string;
   /** An emulator or private endpoint (GCS_API_ENDPOINT); credentials are not sent to it. */
   readonly apiEndpoint?: string;
+  /** Longest an upload may go without GCS accepting a byte (GCS_STALL_TIMEOUT_MS, default 120,000). */
+  readonly stallTimeoutMs?: number;
 }
 
 /** Where the webhook secret lives in Google Secret Manager (SECRET_ID). */
@@ -176,7 +178,12 @@ function gcs(env: Env): GcsConfig | undefined {
   if (!BUCKET.test(bucket)) throw new ConfigError(`${name}: '${bucket}' is not a valid bucket name`);
   const projectId = value(env, 'GOOGLE_CLOUD_PROJECT');
   const apiEndpoint = url(env, 'GCS_API_ENDPOINT', ['http:', 'https:']);
-  return { bucket, ...(projectId ? { projectId } : {}), ...(apiEndpoint ? { apiEndpoint } : {}) };
+  return {
+    bucket,
+    ...(projectId ? { projectId } : {}),
+    ...(apiEndpoint ? { apiEndpoint } : {}),
+    ...optionalInteger(env, 'GCS_STALL_TIMEOUT_MS', 'stallTimeoutMs', 1, 3_600_000),
+  };
 }
 
 function webhook(env: Env): WebhookConfig | undefined {

@@ -45,7 +45,43 @@ export const GCS_UPLOAD = {
    * resumes after an error near its end; retries are bounded by `maxRetries` anyway.
    */
   totalTimeoutSeconds: 3600,
+  /**
+   * An upload fails when GCS accepts no byte for this long (GCS_STALL_TIMEOUT_MS overrides it):
+   * the client has no timeout of its own for resumable uploads, so a destination that stops
+   * reading or answering would otherwise hold the job for ever.
+   */
+  stallTimeoutMs: 120_000,
 };
+
+/** GCS stopped taking the upload: no byte accepted for the stall timeout. */
+class UploadStalled extends Error {
+  constructor(readonly seconds: number) {
+    super(`GCS accepted no bytes for ${seconds} s (GCS_STALL_TIMEOUT_MS); the upload was abandoned`);
+  }
+}
+
+/**
+ * Aborts when `moved()` reports the same figure for `ms`: checked every quarter of it, so a
+ * stall is noticed between 1× and 1.25× the timeout. `stop()` ends the watch.
+ */
+function stallWatch(ms: number, moved: () => number): { readonly signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  let last = moved();
+  let still = 0;
+  const step = Math.max(1, Math.floor(ms / 4));
+  const timer = setInterval(() => {
+    const now = moved();
+    if (now !== last) {
+      last = now;
+      still = 0;
+    } else if ((still += step) >= ms) {
+      clearInterval(timer);
+      controller.abort(new UploadStalled(Math.round(ms / 100) / 10));
+    }
+  }, step);
+  timer.unref();
+  return { signal: controller.signal, stop: () => clearInterval(timer) };
+}
 
 /** The characters of a prefix (the schema checks them); `prefixProblem` checks its segments. */
 const PREFIX_CHARS = '^[A-Za-z0-9._/-]+$';
@@ -146,6 +182,8 @@ function reasonOf(error: unknown): string {
  * retries, a precondition, a checksum mismatch) belong to one object.
  */
 function destinationProblem(failure: unknown, config: GcsConfig): string | undefined {
+  // A destination that stopped taking one upload would stall the next one the same way.
+  if (failure instanceof UploadStalled) return failure.message;
   const opening = failure instanceof SessionRefused;
   const error = failure instanceof SessionRefused ? failure.cause : failure;
   const status = httpStatusOf(error);
@@ -287,11 +325,20 @@ async function uploadEntity(run: SinkRun<GcsConfig, GcsOptions>, storage: Storag
       metadata,
       preconditionOpts,
     });
+    // Bytes handed to the client and bytes it sent: a destination that stops reading halts both.
+    let sent = 0;
+    upload.on('progress', (event: { bytesWritten?: number }) => (sent = event.bytesWritten ?? sent));
+    const watch = stallWatch(run.config.stallTimeoutMs ?? GCS_UPLOAD.stallTimeoutMs, () => sent + Number(progress.details.bytes_streamed));
     try {
       if (run.signal.aborted) throw run.signal.reason;
-      await pipeline([source, ...encoded, upload], { signal: run.signal });
+      await pipeline([source, ...encoded, upload], { signal: AbortSignal.any([run.signal, watch.signal]) });
     } catch (error) {
-      if (!run.signal.aborted || !(await storedDespiteCancel(file, session))) throw error;
+      // A stall is handled as a cancel: the session is closed, so GCS never finalizes a
+      // half-sent object later, and an object finalized just before counts as stored.
+      const stalled = watch.signal.aborted && !run.signal.aborted;
+      if (!(run.signal.aborted || stalled) || !(await storedDespiteCancel(file, session))) throw stalled ? watch.signal.reason : error;
+    } finally {
+      watch.stop();
     }
   }
   const object = file.metadata;

@@ -377,3 +377,23 @@ t.test('cancel mid-upload: the job is cancelled, the session closed, and no obje
   const stats = (await app.inject('/api/v1/stats')).json() as { sinks: { gcs: { records: number; jobs: { cancelled: number } } } };
   t.same([stats.sinks.gcs.records, stats.sinks.gcs.jobs.cancelled], [6, 1], 'statistics: 6 records, one cancelled job');
 });
+
+t.test('a destination that stops answering mid-upload: the stall timeout fails the job naming it, closes the session, stores nothing', async (t) => {
+  const server = await startGcsServer(t, [BUCKET]);
+  const app = await testApp(t, { sinks: { gcs: { bucket: BUCKET, projectId: 'ecomgen-test', apiEndpoint: server.url, stallTimeoutMs: 400 } } });
+  const held = server.holdNextChunk(1); // users' first chunk goes through, the second is never answered
+  const job = await push(app, { ...BIG, entities: ['users', 'orders'] });
+  await held.arrived;
+  const users = entityOf(job, 'users');
+  t.equal(job.state, 'failed', 'the job fails: the next entity would stall the same way');
+  t.equal(users.state, 'failed', 'users failed');
+  t.match(users.error ?? '', /accepted no bytes for 0\.4 s \(GCS_STALL_TIMEOUT_MS\)/, `users names the stall: ${users.error}`);
+  t.same([users.records, users.failed], [0, 3000], 'nothing delivered, every record counted as failed');
+  t.same([entityOf(job, 'orders').state, entityOf(job, 'orders').records, entityOf(job, 'orders').destination], ['failed', 0, null], 'orders were not attempted');
+  t.match(job.errors.at(-1) ?? '', /GCS accepted no bytes.*; the job stopped before the remaining entity$/, 'the job says why it stopped');
+  const session = [...server.sessions.values()].find((s) => s.name.startsWith('ecomgen/users/'));
+  t.equal(session?.state, 'cancelled', 'the users upload session is closed');
+  held.release();
+  t.equal(await held.answered, 499, 'the held chunk, released late, is refused');
+  t.equal(server.objects.size, 0, 'no object in the bucket');
+});
