@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { testApp } from '../support/app.js';
+import { inProcess } from '../support/cli.js';
 
 const BIN = path.resolve('bin/ecomgen.js');
 const run = promisify(execFile);
@@ -124,9 +125,13 @@ t.test('ecomgen events: bad flags exit 2 naming the flag', async (t) => {
     [['--defects', '--partition', '0/2'], /option '--defects' cannot be used with option '--partition <k\/n>'/],
     [['--after', 'ev-nope-1'], /^error: --after: 'ev-nope-1' is not an event id of this world/],
   ] as const) {
-    const result = await ecomgen(['events', ...WORLD, ...args]);
+    const result = await inProcess(['events', ...WORLD, ...args]);
     t.equal(result.code, 2, args.join(' '));
-    t.match(result.stderr, message);
-    t.equal(result.stdout, '', 'nothing on stdout');
+    t.match(result.err, message);
+    t.equal(result.out, '', 'nothing on stdout');
   }
+  // The real bin: exit code 2 and nothing on stdout for the shell.
+  const real = await ecomgen(['events', ...WORLD, '--types', 'order.nope']);
+  t.same([real.code, real.stdout], [2, ''], 'the bin exits 2, stdout empty');
+  t.match(real.stderr, /^error: --types: unknown event type 'order.nope'/);
 });

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
-import { main } from '../../src/cli/main.js';
 import { testApp } from '../support/app.js';
+import { inProcess } from '../support/cli.js';
 
 const BIN = path.resolve('bin/ecomgen.js');
 const run = promisify(execFile);
@@ -21,14 +21,6 @@ async function ecomgen(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-/** Runs the command line in this process, capturing what it prints. */
-async function inProcess(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { writeOut: (text) => (out += text), writeErr: (text) => (err += text) });
-  return { code, out, err };
 }
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { testApp } from '../support/app.js';
+import { inProcess } from '../support/cli.js';
 import { webhookReceiver } from '../support/webhook-receiver.js';
 
 const BIN = path.resolve('bin/ecomgen.js');
@@ -91,11 +92,15 @@ t.test('ecomgen stream: bad flags and missing configuration', async (t) => {
     [['webhook', '--events-per-second', 'fast'], /^error: --events-per-second: must be number/],
     [['webhook', '--partition', '0/2'], /^error: --partition: a stream plays the whole feed/],
   ] as const) {
-    const result = await ecomgen(['stream', ...args], env).done;
+    const result = await inProcess(['stream', ...args], env);
     t.equal(result.code, 2, args.join(' '));
-    t.match(result.stderr, message);
+    t.match(result.err, message);
   }
-  const unconfigured = await ecomgen(['stream', 'kafka', '--max-events', '10']).done;
+  const unconfigured = await inProcess(['stream', 'kafka', '--max-events', '10'], { KAFKA_BROKERS: undefined });
   t.equal(unconfigured.code, 1);
-  t.match(unconfigured.stderr, /^error: kafka is not configured: set KAFKA_BROKERS in the environment/);
+  t.match(unconfigured.err, /^error: kafka is not configured: set KAFKA_BROKERS in the environment/);
+  // The real bin: the exit code the shell sees for a usage error.
+  const real = await ecomgen(['stream', 'webhook', '--mode', 'sideways'], env).done;
+  t.equal(real.code, 2, 'the bin exits 2');
+  t.match(real.stderr, /Allowed choices are live, replay/);
 });
