@@ -2,8 +2,10 @@
 // alternating A B A B … for ROUNDS rounds, and reported as the median with min–max and the
 // ratio of medians. The machine may be shared, so only ratios taken this way mean anything.
 // Speed is measured here, never asserted: a missed goal prints MISS, and only a harness error
-// exits non-zero. Run with `npm run bench` (builds first); `npm run bench -- --quick` takes a
-// tenth of the rows (a smoke run, about a minute).
+// exits non-zero. Run with `npm run bench` (builds first); `BENCH_QUICK=1 npm run bench` takes a
+// tenth of the rows and 2 s loads (a smoke run, about two minutes). (`npm run bench -- --quick`
+// would hand --quick to bench/generate.js, the script's last command; `node --import tsx
+// bench/compare.js --quick` works.)
 //
 // Anchors:
 //   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
