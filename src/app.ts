@@ -13,6 +13,7 @@ import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
 import entityRoutes from './routes/entities.js';
 import eventRoutes from './routes/events.js';
+import liveEventRoutes from './routes/live-events.js';
 import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
@@ -92,6 +93,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(performanceRoutes);
   await app.register(manifestRoutes, { budget });
   await app.register(eventRoutes);
+  await app.register(liveEventRoutes);
   await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
   await app.register(streamRoutes, { config: options.sinks ?? {}, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
