@@ -1,5 +1,5 @@
 import { IdSpace, Rng, tagOf } from '../generators/random.js';
-import { DAY, DEFAULT_END_DATE, DEFAULT_START_DATE, HOUR, MINUTE, iso, parseDate } from '../generators/time.js';
+import { DAY, DEFAULT_END_DATE, DEFAULT_START_DATE, MINUTE, iso, parseDate } from '../generators/time.js';
 import { World, resolveSizes } from '../generators/world.js';
 import type { InventoryMovement } from '../schemas/inventory-movement.js';
 import type { Order } from '../schemas/order.js';
@@ -8,16 +8,11 @@ import { defectOf, DEFAULT_MAX_LATENESS_MS } from './chaos.js';
 import { ClickstreamBySession, INTERACTION_TYPES, corrupt } from './feed.js';
 import { ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { FeedEvent, LiveWorldSpec } from './types.js';
+import { DEFAULT_TIME_ZONE, rateAt } from '../streams/rate.js';
 
 /** The reference generator's event mix: orders 0.6, interactions 0.3, inventory 0.1. */
 export const DEFAULT_WEIGHTS = { orders: 0.6, interactions: 0.3, inventory: 0.1 } as const;
 
-/**
- * Traffic by hour of day (UTC as the shop's clock), the same shape as the bounded world's daily
- * curve: quiet nights, a lunch peak and a larger evening peak. Normalised to a mean of 1.
- */
-const HOURLY = [1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.4, 3.6, 4.2, 4.6, 5.2, 6.4, 6.2, 5.0, 4.6, 4.6, 5.2, 6.2, 7.2, 7.6, 6.6, 4.4, 2.2];
-const HOURLY_MEAN = HOURLY.reduce((a, b) => a + b, 0) / HOURLY.length;
 
 /** Mean events one live order contributes (placed, authorised, paid x2, dispatched, shipped, ~1.9 sales, delivered x2). */
 const EVENTS_PER_ORDER = 10;
@@ -92,11 +87,14 @@ class LiveWorld {
     this.fingerprint = tagOf(JSON.stringify([spec.seed, spec.locale, spec.events_per_second, spec.daily_curve, this.weights])).toString(16).padStart(8, '0');
   }
 
-  /** Expected events in minute m (epoch minutes). */
+  /**
+   * Expected events in minute m (epoch minutes): the base rate times the daily curve of a live
+   * stream (0.4x at 03:00 to 1.4x at 15:00 in the shop's time zone, src/streams/rate.ts) at the
+   * minute's middle, so a stream's token bucket and its minutes agree on the rate.
+   */
   private rate(m: number): number {
-    const hour = Math.floor((m * MINUTE) / HOUR) % 24;
-    const curve = this.spec.daily_curve ? (HOURLY[hour] as number) / HOURLY_MEAN : 1;
-    return this.spec.events_per_second * 60 * curve;
+    const rate = { eventsPerSecond: this.spec.events_per_second, dailyCurve: this.spec.daily_curve, timeZone: DEFAULT_TIME_ZONE[this.spec.locale] };
+    return rateAt(rate, m * MINUTE + MINUTE / 2) * 60;
   }
 
   /** A count with the given mean: its floor, plus one with the probability of its fraction. */
