@@ -186,6 +186,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
     const unknown = body.types?.find((type) => !knownTypes.includes(type));
     if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
     if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
+    if ((body.late_ratio ?? 0) + (body.duplicate_ratio ?? 0) + (body.bad_ratio ?? 0) > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
     if (body.value_format === 'avro' && !config.schemaRegistry) throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');
     if (body.mirror_to_db && body.inventory_canonical === 'postgres') throw badParameter('mirror_to_db', 'applies to inventory_canonical=kafka (with postgres the database is written first anyway)');
     if ((body.inventory_canonical === 'postgres' || body.mirror_to_db) && !config.postgres) {
