@@ -115,6 +115,8 @@ export class StreamProgress {
     this.delivered += events.length;
     this.bytes += bytes;
     this.recent.push({ at: now, n: events.length });
+    // Trimmed here too, not only when progress is read: a stream nobody watches keeps ten seconds of it.
+    while (this.recent.length > 0 && (this.recent[0] as { at: number }).at <= now - RATE_WINDOW_MS) this.recent.shift();
     this.lastAt = now;
   }
 
