@@ -1,23 +1,49 @@
-// Benchmark: the stream engine into the Kafka test broker (replay, speed=max) against raw
-// kafkajs `sendBatch` of the same messages (same keys, values and headers, built beforehand) in
-// the same run, to the same broker. The ratio is what the engine and the stream writer cost on
-// top of the client. Speed is measured here, never asserted.
+// Benchmark of the live streams (docs/streams.md, "Performance"), all in one run:
+//   1. replay, speed=max, into the Kafka test broker against raw kafkajs `sendBatch` of the same
+//      messages (same keys, values and headers, built beforehand, same batch size);
+//   2. replay of a real world's change feed into PostgreSQL apply mode (embedded PostgreSQL)
+//      against a raw COPY of the same rows (CSV built beforehand, one transaction and one COPY
+//      per entity per batch of the same size);
+//   3. live streams of the real live world into the Kafka test broker at 1,000 and 100 events/s
+//      (daily curve off): events delivered per wall-clock minute against the target, the lag,
+//      and this process's peak RSS (VmRSS of /proc/self/status every 10 s), first minute
+//      against last;
+//   4. a sink that cannot keep up (each batch held 250 ms): the lag the stream reports.
+// Ratios are measured in the same run (the machine is shared, absolute figures are noisy).
+// Speed is measured here, never asserted.
 //
 // The broker runs in this process (unlike bench/kafka.js, which gives it a worker thread), so
 // both figures include its work; the ratio is still like for like.
 //
-/* global AbortController */
-// Run: `node --expose-gc --import tsx bench/streams.js [events]` (default 200,000).
-// Not measured yet: PostgreSQL apply mode against raw COPY (see docs/streams.md).
+/* global AbortController, setTimeout */
+// Run: `node --expose-gc --import tsx bench/streams.js [--quick] [events]` (default 200,000; 20,000
+// with --quick or BENCH_QUICK=1). The live part runs 10 minutes (1 with --quick).
 
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { runStream, StreamProgress } from '../src/streams/engine.ts';
 import { systemClock } from '../src/streams/jobs.ts';
 import { jsonEncoder, KafkaStreamWriter, streamKeyOf, streamTopicOf } from '../src/sinks/kafka-stream.ts';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { EVENT_TYPE_NAMES } from '../src/events/catalogue.ts';
+import { ENTITIES } from '../src/generators/registry.ts';
+import { parseDate } from '../src/generators/time.ts';
+import { resolveSizes } from '../src/generators/world.ts';
+import { columnsOf, quoteIdentifier, tableName } from '../src/schemas/columns.ts';
+import { PostgresStreamWriter } from '../src/sinks/postgres-stream.ts';
+import { changeFeed } from '../src/streams/source.ts';
 import { KafkaTestBroker } from '../test/support/kafka-broker.ts';
 import { boundedFeed, TEST_EVENT_TYPES } from '../test/support/feed-source.ts';
+import { startPostgres } from '../test/support/postgres.ts';
 
-const EVENTS = Number(process.argv[2] ?? 200_000);
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
+const EVENTS = Number(args.find((a) => /^\d+$/.test(a)) ?? (QUICK ? 20_000 : 200_000));
+const LIVE_MINUTES = QUICK ? 1 : 10;
+const PG_SCALE = QUICK ? 0.02 : 0.1;
 const BATCH = 1000;
 const TARGET_RATIO = 0.8;
 /** Warnings only, to stderr (the writer passes kafkajs' log lines here). */
@@ -72,6 +98,139 @@ async function rawRun(prefix) {
   return EVENTS / seconds;
 }
 
+/** Rows of a table as CSV for COPY: jsonb columns as JSON text, NULL as an empty unquoted field. */
+function csvOf(rows, columns) {
+  const cell = (v) => {
+    if (v === null || v === undefined) return '';
+    const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return `"${text.replace(/"/g, '""')}"`;
+  };
+  return rows.map((row) => columns.map((c) => cell(row[c.name])).join(',')).join('\n') + '\n';
+}
+
+async function postgresRuns() {
+  const server = await startPostgres();
+  try {
+    const config = { connectionString: server.connectionString };
+    const start = parseDate('2025-01-01', false);
+    const end = parseDate('2025-12-31', true);
+    const world = { seed: 7, sizes: resolveSizes(PG_SCALE, {}), locale: 'en_US', window: { start, end } };
+    const request = { world, feed: {}, live: { seed: 7, locale: 'en_US', events_per_second: 1, daily_curve: false } };
+    await changeFeed.prepare(request);
+    const events = [...changeFeed.open(request).replay(0)];
+    // The engine: replay at max speed into apply mode.
+    const run = async (schema) => {
+      const writer = new PostgresStreamWriter(config, { schema }, log);
+      const progress = new StreamProgress();
+      const t0 = performance.now();
+      await runStream({ replay: () => events, liveMinute: () => [] }, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: BATCH }, systemClock, progress, new AbortController().signal);
+      const seconds = (performance.now() - t0) / 1000;
+      await writer.close();
+      if (progress.delivered !== events.length) throw new Error(`apply mode delivered ${progress.delivered} of ${events.length}: ${progress.errors.join('; ')}`);
+      return events.length / seconds;
+    };
+    const client = new pg.Client({ connectionString: server.connectionString });
+    await client.connect();
+    for (const schema of ['warm', 'apply', 'raw']) await client.query(`CREATE SCHEMA ${schema}`);
+    await run('warm');
+    // The raw baseline: the same rows, COPY per entity per batch, into tables of the same columns (no keys to conflict on).
+    const entities = [...new Set(events.map((e) => e.entity))];
+    for (const entity of entities) await client.query(`CREATE TABLE raw.${quoteIdentifier(tableName(entity))} (LIKE warm.${quoteIdentifier(tableName(entity))})`);
+    const batches = [];
+    for (let k = 0; k < events.length; k += BATCH) {
+      const byEntity = new Map();
+      for (const e of events.slice(k, k + BATCH)) {
+        if (!byEntity.has(e.entity)) byEntity.set(e.entity, []);
+        byEntity.get(e.entity).push(e.data);
+      }
+      batches.push([...byEntity.entries()].map(([entity, rows]) => {
+        const columns = columnsOf(ENTITIES[entity].schema);
+        return { sql: `COPY raw.${quoteIdentifier(tableName(entity))} (${columns.map((c) => quoteIdentifier(c.name)).join(', ')}) FROM STDIN WITH (FORMAT csv)`, csv: csvOf(rows, columns) };
+      }));
+    }
+    globalThis.gc?.();
+    const t0 = performance.now();
+    for (const batch of batches) {
+      await client.query('BEGIN');
+      for (const { sql, csv } of batch) await pipeline(Readable.from([csv]), client.query(copyFrom(sql)));
+      await client.query('COMMIT');
+    }
+    const raw = events.length / ((performance.now() - t0) / 1000);
+    globalThis.gc?.();
+    const engine = await run('apply');
+    await client.end();
+    return { events: events.length, raw, engine };
+  } finally {
+    await server.stop();
+  }
+}
+
+const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
+
+/** A writer that holds each batch 250 ms: a sink that cannot keep up with 1,000 events/s in batches of 20. */
+class SlowWriter {
+  constructor(inner) {
+    this.inner = inner;
+    this.destination = inner.destination;
+  }
+  open(signal) {
+    return this.inner.open(signal);
+  }
+  async write(batch, signal) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    return this.inner.write(batch, signal);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** Live streams of the real live world at 1,000 and 100 events/s: per-minute counts, lag, RSS. */
+async function liveRuns() {
+  const stop = new AbortController();
+  const live = (rate, prefix, slow = false) => {
+    const signal = slow ? new AbortController().signal : stop.signal;
+    const spec = { seed: 42, locale: 'en_US', events_per_second: rate, daily_curve: false };
+    const source = changeFeed.open({ world: { seed: 42, sizes: resolveSizes(1, {}), locale: 'en_US', window: { start: parseDate('2025-01-01', false), end: parseDate('2025-12-31', true) } }, feed: {}, live: spec });
+    const kafka = new KafkaStreamWriter(config, { topic_prefix: prefix, partitions: 3 }, EVENT_TYPE_NAMES, 42, jsonEncoder, log);
+    const progress = new StreamProgress();
+    const options = { mode: 'live', rate: { eventsPerSecond: rate, dailyCurve: false, timeZone: 'America/New_York' }, ...(slow ? { durationMs: 20_000 } : {}) };
+    const done = runStream(source, slow ? new SlowWriter(kafka) : kafka, options, systemClock, progress, signal).finally(() => kafka.close());
+    return { progress, done };
+  };
+  // The minutes are counted from the first whole wall-clock minute after both streams start.
+  const fast = live(1000, 'live1000.');
+  const slowRate = live(100, 'live100.');
+  const firstMinute = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
+  await new Promise((resolve) => setTimeout(resolve, firstMinute - Date.now()));
+  const counts = { fast: [], slow: [] };
+  const rss = [];
+  let at = { fast: fast.progress.delivered, slow: slowRate.progress.delivered };
+  let maxLag = 0;
+  for (let minute = 0; minute < LIVE_MINUTES; minute++) {
+    const minuteRss = [];
+    for (let s = 1; s <= 6; s++) {
+      await new Promise((resolve) => setTimeout(resolve, firstMinute + minute * 60_000 + s * 10_000 - Date.now()));
+      minuteRss.push(rssKb());
+      maxLag = Math.max(maxLag, fast.progress.lagSeconds);
+    }
+    const now = { fast: fast.progress.delivered, slow: slowRate.progress.delivered };
+    counts.fast.push(now.fast - at.fast);
+    counts.slow.push(now.slow - at.slow);
+    at = now;
+    rss.push(Math.max(...minuteRss));
+    console.error(`  live minute ${minute + 1}: ${counts.fast.at(-1)} at 1,000/s, ${counts.slow.at(-1)} at 100/s, peak RSS ${Math.round(rss.at(-1) / 1024)} MB, lag ${fast.progress.lagSeconds} s`);
+  }
+  stop.abort();
+  await Promise.all([fast.done, slowRate.done]);
+  // A sink that cannot keep up: the lag shows.
+  const slowSink = live(1000, 'slow.', true);
+  await slowSink.done;
+  return { counts, rss, maxLag, failed: fast.progress.failed + slowRate.progress.failed, slowLag: slowSink.progress.maxLagSeconds, slowDelivered: slowSink.progress.delivered };
+}
+
+const pct = (x, target) => `${x >= target ? '+' : ''}${(((x - target) / target) * 100).toFixed(2)}%`;
+
 try {
   await engineRun('warm.'); // JIT and connections
   globalThis.gc?.();
@@ -79,10 +238,29 @@ try {
   globalThis.gc?.();
   const engine = await engineRun('engine.');
   const ratio = engine / raw;
-  console.log(`streams → Kafka test broker, ${EVENTS.toLocaleString('en-US')} events, batches of ${BATCH}`);
+  console.log(`streams → Kafka test broker, replay speed=max, ${EVENTS.toLocaleString('en-US')} events, batches of ${BATCH}`);
   console.log(`  raw kafkajs sendBatch : ${Math.round(raw).toLocaleString('en-US')} events/s`);
   console.log(`  stream engine (max)   : ${Math.round(engine).toLocaleString('en-US')} events/s`);
   console.log(`  ratio                 : ${ratio.toFixed(2)}x  ${ratio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
+
+  const pgResult = await postgresRuns();
+  const pgRatio = pgResult.engine / pgResult.raw;
+  console.log(`streams → PostgreSQL apply mode, replay of a scale-${PG_SCALE} world's feed (${pgResult.events.toLocaleString('en-US')} events), batches of ${BATCH}`);
+  console.log(`  raw COPY of the rows  : ${Math.round(pgResult.raw).toLocaleString('en-US')} events/s`);
+  console.log(`  stream engine (max)   : ${Math.round(pgResult.engine).toLocaleString('en-US')} events/s`);
+  console.log(`  ratio                 : ${pgRatio.toFixed(2)}x  ${pgRatio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
+
+  const liveResult = await liveRuns();
+  const { counts, rss } = liveResult;
+  console.log(`live streams → Kafka test broker, ${LIVE_MINUTES} wall-clock minute${LIVE_MINUTES === 1 ? '' : 's'}, daily curve off`);
+  for (const [name, target, list] of [['1,000 events/s', 60_000, counts.fast], ['  100 events/s', 6_000, counts.slow]]) {
+    const min = Math.min(...list);
+    const max = Math.max(...list);
+    console.log(`  ${name}: per minute min ${min.toLocaleString('en-US')} (${pct(min, target)}), max ${max.toLocaleString('en-US')} (${pct(max, target)}) [${list.join(', ')}]`);
+  }
+  console.log(`  max lag at 1,000/s: ${liveResult.maxLag} s; failed: ${liveResult.failed}`);
+  console.log(`  peak RSS per minute (MB): ${rss.map((kb) => Math.round(kb / 1024)).join(', ')}; last / first ${(rss.at(-1) / rss[0]).toFixed(2)}`);
+  console.log(`  a sink holding each batch 250 ms, 1,000 events/s for 20 s: ${liveResult.slowDelivered.toLocaleString('en-US')} delivered, max lag reported ${liveResult.slowLag} s`);
 } finally {
   await broker.close();
 }

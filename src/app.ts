@@ -13,11 +13,13 @@ import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
 import entityRoutes from './routes/entities.js';
 import eventRoutes from './routes/events.js';
+import liveEventRoutes from './routes/live-events.js';
 import healthRoutes from './routes/health.js';
 import performanceRoutes from './routes/performance.js';
 import manifestRoutes from './routes/manifest.js';
 import sinkRoutes from './routes/sinks.js';
 import streamRoutes from './routes/streams.js';
+import { StreamManager } from './streams/jobs.js';
 import type { FeedProvider } from './streams/source.js';
 import type { SinkConfig } from './config.js';
 import { DEFAULT_COST_BUDGET, type CostBudget } from './routes/cost.js';
@@ -92,7 +94,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(performanceRoutes);
   await app.register(manifestRoutes, { budget });
   await app.register(eventRoutes);
-  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
-  await app.register(streamRoutes, { config: options.sinks ?? {}, ...(options.feed ? { feed: options.feed } : {}) });
+  await app.register(liveEventRoutes);
+  // One set of streams for the streams routes and the jobs list (streams are jobs too).
+  const streams = new StreamManager(app.log);
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
+  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
 }

@@ -1,5 +1,5 @@
 import { IdSpace, Rng, tagOf } from '../generators/random.js';
-import { DAY, DEFAULT_END_DATE, DEFAULT_START_DATE, HOUR, MINUTE, iso, parseDate } from '../generators/time.js';
+import { DAY, DEFAULT_END_DATE, DEFAULT_START_DATE, MINUTE, iso, parseDate } from '../generators/time.js';
 import { World, resolveSizes } from '../generators/world.js';
 import type { InventoryMovement } from '../schemas/inventory-movement.js';
 import type { Order } from '../schemas/order.js';
@@ -8,16 +8,11 @@ import { defectOf, DEFAULT_MAX_LATENESS_MS } from './chaos.js';
 import { ClickstreamBySession, INTERACTION_TYPES, corrupt } from './feed.js';
 import { ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { FeedEvent, LiveWorldSpec } from './types.js';
+import { DEFAULT_TIME_ZONE, rateAt } from '../streams/rate.js';
 
 /** The reference generator's event mix: orders 0.6, interactions 0.3, inventory 0.1. */
 export const DEFAULT_WEIGHTS = { orders: 0.6, interactions: 0.3, inventory: 0.1 } as const;
 
-/**
- * Traffic by hour of day (UTC as the shop's clock), the same shape as the bounded world's daily
- * curve: quiet nights, a lunch peak and a larger evening peak. Normalised to a mean of 1.
- */
-const HOURLY = [1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.4, 3.6, 4.2, 4.6, 5.2, 6.4, 6.2, 5.0, 4.6, 4.6, 5.2, 6.2, 7.2, 7.6, 6.6, 4.4, 2.2];
-const HOURLY_MEAN = HOURLY.reduce((a, b) => a + b, 0) / HOURLY.length;
 
 /** Mean events one live order contributes (placed, authorised, paid x2, dispatched, shipped, ~1.9 sales, delivered x2). */
 const EVENTS_PER_ORDER = 10;
@@ -34,26 +29,24 @@ const SHIP_HOURS_SPAN = 48;
 const DELIVERY_DAYS_MIN = 1; // delivered 1-4 days after shipping
 const DELIVERY_DAYS_SPAN = 4;
 
+/** The stages up to a cancellation look back this many minutes: their plans are kept between minutes. */
+const RECENT_MINUTES = PAY_MAX + CANCEL_MIN + CANCEL_SPAN;
+
 const TAG_ORDER = tagOf('live-orders');
 const TAG_COUNT = tagOf('live-counts');
 const TAG_OTHER = tagOf('live-other');
 
-interface LivePlan {
-  readonly offsetMs: number;
-  readonly template: number;
-  readonly pay: number;
-  readonly declined: boolean;
+/** The plans of one minute's orders, by order number k (columns). */
+interface MinutePlans {
+  readonly n: number;
+  readonly offsetMs: Int32Array;
+  readonly template: Int32Array;
+  readonly pay: Int16Array;
+  readonly declined: Uint8Array;
   /** Minutes after placement, or -1. */
-  readonly cancel: number;
-  readonly shipHours: number;
-  readonly deliveryDays: number;
-}
-
-interface Pending {
-  readonly t: number;
-  readonly order: number;
-  readonly rank: number;
-  readonly build: () => Omit<FeedEvent, 'event_id' | 'sequence'>;
+  readonly cancel: Int16Array;
+  readonly shipHours: Int16Array;
+  readonly deliveryDays: Int16Array;
 }
 
 /** The state a live world keeps: its base world (row templates) and id spaces. */
@@ -71,6 +64,9 @@ class LiveWorld {
   readonly shipments: ShipmentsByOrder;
   readonly clicks: ClickstreamBySession;
   private readonly rng = new Rng();
+  /** Plans of the minutes within RECENT_MINUTES before the latest minute built. */
+  private readonly recent = new Map<number, MinutePlans>();
+  private recentMinute: number | undefined;
 
   constructor(readonly spec: LiveWorldSpec) {
     const start = parseDate(DEFAULT_START_DATE, false) as number;
@@ -91,11 +87,14 @@ class LiveWorld {
     this.fingerprint = tagOf(JSON.stringify([spec.seed, spec.locale, spec.events_per_second, spec.daily_curve, this.weights])).toString(16).padStart(8, '0');
   }
 
-  /** Expected events in minute m (epoch minutes). */
+  /**
+   * Expected events in minute m (epoch minutes): the base rate times the daily curve of a live
+   * stream (0.4x at 03:00 to 1.4x at 15:00 in the shop's time zone, src/streams/rate.ts) at the
+   * minute's middle, so a stream's token bucket and its minutes agree on the rate.
+   */
   private rate(m: number): number {
-    const hour = Math.floor((m * MINUTE) / HOUR) % 24;
-    const curve = this.spec.daily_curve ? (HOURLY[hour] as number) / HOURLY_MEAN : 1;
-    return this.spec.events_per_second * 60 * curve;
+    const rate = { eventsPerSecond: this.spec.events_per_second, dailyCurve: this.spec.daily_curve, timeZone: DEFAULT_TIME_ZONE[this.spec.locale] };
+    return rateAt(rate, m * MINUTE + MINUTE / 2) * 60;
   }
 
   /** A count with the given mean: its floor, plus one with the probability of its fraction. */
@@ -117,23 +116,61 @@ class LiveWorld {
     return this.count(this.rate(m) * this.weights.inventory, m, 2);
   }
 
-  plan(m: number, k: number): LivePlan {
-    const rng = this.rng.key(this.spec.seed, TAG_ORDER, m * MINUTE_SLOTS + k);
-    const offsetMs = rng.int(MINUTE);
-    const template = rng.int(this.base.sizes.orders);
-    const pay = rng.int(PAY_MAX);
-    const cancelled = rng.chance(0.06);
-    const declined = cancelled && rng.chance(0.4);
-    const cancel = cancelled ? (declined ? pay : pay + CANCEL_MIN + rng.int(CANCEL_SPAN)) : -1;
-    return {
-      offsetMs,
-      template,
-      pay,
-      declined,
-      cancel,
-      shipHours: SHIP_HOURS_MIN + rng.int(SHIP_HOURS_SPAN),
-      deliveryDays: DELIVERY_DAYS_MIN + rng.int(DELIVERY_DAYS_SPAN),
+  /**
+   * The plans of every order placed in minute m (epoch minutes), drawn once into typed arrays.
+   * A minute's events look back at the orders of a few hundred earlier minutes (payment,
+   * cancellation, shipment and delivery stages), so plans are columns scanned without
+   * allocating, and those of the recent minutes, which the next minutes look at again, are kept.
+   */
+  plans(m: number, scratch?: Map<number, MinutePlans>): MinutePlans {
+    const cached = this.recent.get(m) ?? scratch?.get(m);
+    if (cached !== undefined) return cached;
+    const n = this.orders(m);
+    const plans: MinutePlans = {
+      n,
+      offsetMs: new Int32Array(n),
+      template: new Int32Array(n),
+      pay: new Int16Array(n),
+      declined: new Uint8Array(n),
+      cancel: new Int16Array(n),
+      shipHours: new Int16Array(n),
+      deliveryDays: new Int16Array(n),
     };
+    const orders = this.base.sizes.orders;
+    for (let k = 0; k < n; k++) {
+      // The draws, in this order, are the live world's contract: changing them changes its events.
+      const rng = this.rng.key(this.spec.seed, TAG_ORDER, m * MINUTE_SLOTS + k);
+      plans.offsetMs[k] = rng.int(MINUTE);
+      plans.template[k] = rng.int(orders);
+      const pay = rng.int(PAY_MAX);
+      plans.pay[k] = pay;
+      const cancelled = rng.chance(0.06);
+      const declined = cancelled && rng.chance(0.4);
+      plans.declined[k] = declined ? 1 : 0;
+      plans.cancel[k] = cancelled ? (declined ? pay : pay + CANCEL_MIN + rng.int(CANCEL_SPAN)) : -1;
+      plans.shipHours[k] = SHIP_HOURS_MIN + rng.int(SHIP_HOURS_SPAN);
+      plans.deliveryDays[k] = DELIVERY_DAYS_MIN + rng.int(DELIVERY_DAYS_SPAN);
+    }
+    if (this.recentMinute !== undefined && m > this.recentMinute - RECENT_MINUTES && m <= this.recentMinute) {
+      this.recent.set(m, plans);
+      for (const old of this.recent.keys()) if (old <= this.recentMinute - RECENT_MINUTES) this.recent.delete(old);
+    } else scratch?.set(m, plans);
+    return plans;
+  }
+
+  /** The shipment stages of order (m, k): the same draws as plans(), read to the end. */
+  planStages(m: number, k: number): { shipHours: number; deliveryDays: number } {
+    const rng = this.rng.key(this.spec.seed, TAG_ORDER, m * MINUTE_SLOTS + k);
+    rng.int(MINUTE);
+    rng.int(this.base.sizes.orders);
+    rng.int(PAY_MAX);
+    if (rng.chance(0.06) && !rng.chance(0.4)) rng.int(CANCEL_SPAN);
+    return { shipHours: SHIP_HOURS_MIN + rng.int(SHIP_HOURS_SPAN), deliveryDays: DELIVERY_DAYS_MIN + rng.int(DELIVERY_DAYS_SPAN) };
+  }
+
+  /** Keeps the plans of the minutes a live stream at minute m will look at again. */
+  at(m: number): void {
+    if (this.recentMinute === undefined || m > this.recentMinute) this.recentMinute = m;
   }
 
   other(m: number, n: number, lane: number): Rng {
@@ -153,228 +190,452 @@ function liveWorld(spec: LiveWorldSpec): LiveWorld {
   return world;
 }
 
-/** The live order (m, k) as a row at a stage. */
-function orderRow(live: LiveWorld, m: number, k: number, plan: LivePlan, status: Order['status'], at: number): Order {
-  const template = live.base.generator('orders').record(plan.template);
-  const index = m * MINUTE_SLOTS + k;
-  return {
-    ...template,
-    order_id: live.orderIds.uuid(index),
-    order_number: `LIVE-${m}-${k + 1}`,
-    status,
-    created_at: iso(m * MINUTE + plan.offsetMs),
-    updated_at: iso(at),
-    items: template.items.map((item, line) => ({ ...item, order_item_id: live.lineIds.uuid(index, line + 1) })),
-  };
+/** One live order's plan (the same draws as LiveWorld.plans, for the one order an event needs). */
+interface LivePlan {
+  readonly offsetMs: number;
+  readonly template: number;
+  readonly pay: number;
 }
 
-function event(type: EventType, time: number, key: string, data: object): Omit<FeedEvent, 'event_id' | 'sequence'> {
-  const info = EVENT_TYPES[type];
-  return { event_type: type, event_time: iso(time), entity: info.entity, key, op: info.op, data: data as Record<string, unknown> };
+// A minute's events are planned as two numbers each, sorted before any row is built: the
+// millisecond within the minute, and a sort key that also says which event it is. The key is
+// category (0 stock change, 1 interaction, 2 order stage) x 2^46 + body x 64 + rank, where an
+// order's body is (placement minute - (m - MAX_BACK)) x 2^20 + k and rank is its stage; a stock
+// change's or interaction's body is MINUTE_SLOTS - 1 - n. It sorts as the events' (time, order,
+// stage) did when each was an object: stock changes, then interactions (both by n descending),
+// then orders by placement.
+const MAX_BACK = (SHIP_HOURS_MIN + SHIP_HOURS_SPAN) * 60 + (DELIVERY_DAYS_MIN + DELIVERY_DAYS_SPAN) * 1440;
+const CATEGORY = 2 ** 46;
+const RANKS = 64;
+/** Orders drawn between two pauses of an asynchronous plan (a few milliseconds of work). */
+const SLICE_PLANS = 20_000;
+const Rank = { Placed: 0, Authorised: 1, Captured: 2, Paid: 3, Failed: 4, Cancelled: 5, Refunded: 6, Dispatched: 7, Shipped: 8, Sale: 9, Arrived: 30, Delivered: 31 } as const;
+const Variant = { Plain: 0, Bad: 1, Duplicate: 2, Late: 3 } as const;
+
+/**
+ * A minute of a live world, planned (which events, in which order, at which times) but with
+ * its rows built only when an event is asked for: planning a minute at 1,000 events/s takes a
+ * few milliseconds, building all its rows far longer, so a stream builds them as they fall due.
+ */
+export interface LiveEvents {
+  /** Events of the minute, chaos included. */
+  readonly length: number;
+  /** Time (epoch ms) of position i, without building it: its event_time is this to the second. */
+  timeAt(i: number): number;
+  /** The event at position i (built on each call). */
+  at(i: number): FeedEvent;
 }
 
-/** Every stage of live order (m0, k) that falls in minute m, as pending events. */
-function orderStages(live: LiveWorld, m: number, out: Pending[]): void {
-  const at = (m0: number, plan: LivePlan, minutes: number) => (m0 + minutes) * MINUTE + plan.offsetMs;
-  const each = (m0: number, visit: (k: number, plan: LivePlan) => void) => {
-    const n = live.orders(m0);
-    for (let k = 0; k < n; k++) visit(k, live.plan(m0, k));
-  };
-  const orderKey = (m0: number, k: number) => m0 * MINUTE_SLOTS + k;
-  const payment = (m0: number, k: number, plan: LivePlan, status: string, processed: number | null) => {
-    const template = live.base.generator('payments').record(plan.template);
-    const order = orderRow(live, m0, k, plan, 'pending', at(m0, plan, 0));
+/** A direct-mapped memo keyed by a record index: rows of the base world that many events reuse. */
+class Memo<T> {
+  private readonly keys = new Float64Array(4096).fill(-1);
+  private readonly values = new Array<T | undefined>(4096);
+
+  get(key: number, produce: (key: number) => T): T {
+    const slot = key % 4096;
+    if (this.keys[slot] === key) return this.values[slot] as T;
+    const value = produce(key);
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    return value;
+  }
+}
+
+/** Builds the rows of a live world's events (the base world's rows with live ids and times). */
+class LiveRows {
+  private readonly rng = new Rng();
+  private readonly orderTemplates = new Memo<Order>();
+  private readonly paymentTemplates = new Memo<Record<string, unknown>>();
+  private readonly shipmentTemplates = new Memo<Record<string, unknown>>();
+  private readonly lines: Int8Array;
+
+  constructor(private readonly live: LiveWorld) {
+    this.lines = new Int8Array(live.base.sizes.orders).fill(-1);
+  }
+
+  /** Order lines of a base-world order (its stock sales when shipped). */
+  linesOf(template: number): number {
+    let n = this.lines[template] as number;
+    if (n < 0) {
+      n = this.live.base.generator('orders').plan(template).lines;
+      this.lines[template] = n;
+    }
+    return n;
+  }
+
+  planOf(m0: number, k: number): LivePlan {
+    const rng = this.rng.key(this.live.spec.seed, TAG_ORDER, m0 * MINUTE_SLOTS + k);
+    const offsetMs = rng.int(MINUTE);
+    const template = rng.int(this.live.base.sizes.orders);
+    return { offsetMs, template, pay: rng.int(PAY_MAX) };
+  }
+
+  private order(template: number): Order {
+    return this.orderTemplates.get(template, (i) => this.live.base.generator('orders').record(i));
+  }
+
+  /** The live order (m0, k) as a row at a stage. */
+  orderRow(m0: number, k: number, plan: LivePlan, status: Order['status'], at: number): Order {
+    const template = this.order(plan.template);
+    const index = m0 * MINUTE_SLOTS + k;
     return {
       ...template,
-      payment_id: live.paymentIds.uuid(orderKey(m0, k)),
-      order_id: order.order_id,
+      order_id: this.live.orderIds.uuid(index),
+      order_number: `LIVE-${m0}-${k + 1}`,
       status,
-      created_at: order.created_at,
+      created_at: iso(m0 * MINUTE + plan.offsetMs),
+      updated_at: iso(at),
+      items: template.items.map((item, line) => ({ ...item, order_item_id: this.live.lineIds.uuid(index, line + 1) })),
+    };
+  }
+
+  payment(m0: number, k: number, plan: LivePlan, status: string, processed: number | null): Record<string, unknown> {
+    const template = this.paymentTemplates.get(plan.template, (i) => this.live.base.generator('payments').record(i) as unknown as Record<string, unknown>);
+    const index = m0 * MINUTE_SLOTS + k;
+    return {
+      ...template,
+      payment_id: this.live.paymentIds.uuid(index),
+      order_id: this.live.orderIds.uuid(index),
+      status,
+      created_at: iso(m0 * MINUTE + plan.offsetMs),
       processed_at: processed === null ? null : iso(processed),
     };
-  };
-  // Placed (and the payment opened) this minute.
-  each(m, (k, plan) => {
-    const t = at(m, plan, 0);
-    out.push({ t, order: orderKey(m, k), rank: 0, build: () => { const o = orderRow(live, m, k, plan, 'pending', t); return event('order.placed', t, o.order_id, o); } });
-    out.push({ t, order: orderKey(m, k), rank: 1, build: () => { const p = payment(m, k, plan, 'pending', null); return event('payment.authorised', t, p.payment_id, p); } });
-  });
-  // Paid or declined.
-  for (let p = 0; p < PAY_MAX; p++) {
-    each(m - p, (k, plan) => {
-      if (plan.pay !== p) return;
-      const m0 = m - p;
-      const t = at(m0, plan, p);
-      if (plan.declined) {
-        out.push({ t, order: orderKey(m0, k), rank: 4, build: () => { const row = payment(m0, k, plan, 'failed', t); return event('payment.failed', t, row.payment_id, row); } });
-        out.push({ t, order: orderKey(m0, k), rank: 5, build: () => { const o = orderRow(live, m0, k, plan, 'cancelled', t); return event('order.cancelled', t, o.order_id, o); } });
-      } else {
-        out.push({ t, order: orderKey(m0, k), rank: 2, build: () => { const row = payment(m0, k, plan, 'completed', t); return event('payment.captured', t, row.payment_id, row); } });
-        out.push({ t, order: orderKey(m0, k), rank: 3, build: () => { const o = orderRow(live, m0, k, plan, 'processing', t); return event('order.paid', t, o.order_id, o); } });
-      }
-    });
   }
-  // Cancelled by the customer after paying.
-  for (let c = CANCEL_MIN; c < PAY_MAX + CANCEL_MIN + CANCEL_SPAN; c++) {
-    each(m - c, (k, plan) => {
-      if (plan.declined || plan.cancel !== c) return;
-      const m0 = m - c;
-      const t = at(m0, plan, c);
-      const paid = at(m0, plan, plan.pay);
-      out.push({ t, order: orderKey(m0, k), rank: 5, build: () => { const o = orderRow(live, m0, k, plan, 'cancelled', t); return event('order.cancelled', t, o.order_id, o); } });
-      out.push({ t, order: orderKey(m0, k), rank: 6, build: () => { const row = payment(m0, k, plan, 'refunded', paid); return event('payment.refunded', t, row.payment_id, row); } });
-    });
-  }
-  const shipment = (m0: number, k: number, plan: LivePlan, delivered: boolean) => {
-    const template = live.shipments.of(plan.template, plan.template);
-    const order = orderRow(live, m0, k, plan, 'shipped', at(m0, plan, plan.shipHours * 60));
-    const shipped = at(m0, plan, plan.shipHours * 60);
-    const arrives = shipped + plan.deliveryDays * DAY;
+
+  shipment(m0: number, k: number, plan: LivePlan, shipped: number, arrives: number, delivered: boolean): Record<string, unknown> {
+    const template = this.shipmentTemplates.get(plan.template, (i) => this.live.shipments.of(i, i) as unknown as Record<string, unknown>);
+    const index = m0 * MINUTE_SLOTS + k;
     return {
       ...template,
-      shipment_id: live.shipmentIds.uuid(orderKey(m0, k)),
-      order_id: order.order_id,
-      shipping_method: order.shipping_method,
+      shipment_id: this.live.shipmentIds.uuid(index),
+      order_id: this.live.orderIds.uuid(index),
+      shipping_method: this.order(plan.template).shipping_method,
       status: delivered ? 'delivered' : 'in_transit',
       shipped_at: iso(shipped),
       estimated_delivery_at: iso(arrives),
       actual_delivery_at: delivered ? iso(arrives) : null,
     };
+  }
+
+  sale(m0: number, k: number, plan: LivePlan, line: number, t: number): InventoryMovement {
+    const index = m0 * MINUTE_SLOTS + k;
+    const item = this.order(plan.template).items[line] as Order['items'][number];
+    const warehouse = this.shipmentTemplates.get(plan.template, (i) => this.live.shipments.of(i, i) as unknown as Record<string, unknown>).warehouse_id as string;
+    return {
+      movement_id: this.live.movementIds.uuid(index, line + 1),
+      product_id: item.product_id,
+      warehouse_id: warehouse,
+      movement_type: 'SALE',
+      quantity: -item.quantity,
+      occurred_at: iso(t),
+      order_item_id: this.live.lineIds.uuid(index, line + 1),
+      return_id: null,
+      supplier_id: null,
+      note: `Order LIVE-${m0}-${k + 1}, line ${item.line_number}`,
+    };
+  }
+}
+
+const rowsOf = new WeakMap<LiveWorld, LiveRows>();
+
+/** The shipment stage times of an order placed in minute m0 (shipped, arrives) for its plan draws. */
+function shipTimes(m0: number, plan: LivePlan, shipHours: number, deliveryDays: number): [number, number] {
+  const shipped = (m0 + shipHours * 60) * MINUTE + plan.offsetMs;
+  return [shipped, shipped + deliveryDays * DAY];
+}
+
+/** A minute planned: per event, its millisecond in the minute and its sort key, in feed order. */
+interface MinutePlan {
+  readonly offsets: Uint16Array;
+  readonly keys: Float64Array;
+}
+
+/**
+ * Every event of minute m, planned: times within the minute and sort keys, in feed order. A
+ * generator that pauses (yields) after each earlier minute whose orders it had to draw, so a
+ * caller that must not block can plan a minute in slices (see liveMinuteEventsAsync); the
+ * result is the generator's return value.
+ */
+function* planMinute(live: LiveWorld, rows: LiveRows, m: number): Generator<void, MinutePlan, number> {
+  const offsets: number[] = [];
+  const keys: number[] = [];
+  const scratch = new Map<number, MinutePlans>();
+  const orderKey = (m0: number, k: number) => 2 * CATEGORY + ((m0 - m + MAX_BACK) * MINUTE_SLOTS + k) * RANKS;
+  const push = (offset: number, key: number) => {
+    offsets.push(offset);
+    keys.push(key);
   };
+  live.at(m);
+  let drawn = 0;
+  const plansOf = (m0: number): MinutePlans => {
+    const before = scratch.size;
+    const plans = live.plans(m0, scratch);
+    if (scratch.size > before) drawn += plans.n;
+    return plans;
+  };
+  // Placed (and the payment opened) this minute.
+  const placed = plansOf(m);
+  for (let k = 0; k < placed.n; k++) {
+    const key = orderKey(m, k);
+    push(placed.offsetMs[k] as number, key + Rank.Placed);
+    push(placed.offsetMs[k] as number, key + Rank.Authorised);
+  }
+  // Paid or declined p minutes after placement.
+  for (let p = 0; p < PAY_MAX; p++) {
+    const plans = plansOf(m - p);
+    if (drawn >= SLICE_PLANS) drawn = yield;
+    for (let k = 0; k < plans.n; k++) {
+      if (plans.pay[k] !== p) continue;
+      const key = orderKey(m - p, k);
+      const t = plans.offsetMs[k] as number;
+      if (plans.declined[k] === 1) {
+        push(t, key + Rank.Failed);
+        push(t, key + Rank.Cancelled);
+      } else {
+        push(t, key + Rank.Captured);
+        push(t, key + Rank.Paid);
+      }
+    }
+  }
+  // Cancelled by the customer after paying.
+  for (let c = CANCEL_MIN; c < PAY_MAX + CANCEL_MIN + CANCEL_SPAN; c++) {
+    const plans = plansOf(m - c);
+    if (drawn >= SLICE_PLANS) drawn = yield;
+    for (let k = 0; k < plans.n; k++) {
+      if (plans.declined[k] === 1 || plans.cancel[k] !== c) continue;
+      const key = orderKey(m - c, k);
+      push(plans.offsetMs[k] as number, key + Rank.Cancelled);
+      push(plans.offsetMs[k] as number, key + Rank.Refunded);
+    }
+  }
   // Shipped, with one stock SALE per line.
   for (let h = SHIP_HOURS_MIN; h < SHIP_HOURS_MIN + SHIP_HOURS_SPAN; h++) {
     const m0 = m - h * 60;
-    each(m0, (k, plan) => {
-      if (plan.cancel >= 0 || plan.shipHours !== h) return;
-      const t = at(m0, plan, h * 60);
-      out.push({ t, order: orderKey(m0, k), rank: 7, build: () => { const s = shipment(m0, k, plan, false); return event('shipment.dispatched', t, s.shipment_id, s); } });
-      out.push({ t, order: orderKey(m0, k), rank: 8, build: () => { const o = orderRow(live, m0, k, plan, 'shipped', t); return event('order.shipped', t, o.order_id, o); } });
-      const lines = live.base.generator('orders').plan(plan.template).lines;
-      for (let line = 0; line < lines; line++) {
-        out.push({
-          t,
-          order: orderKey(m0, k),
-          rank: 9 + line,
-          build: () => {
-            const o = orderRow(live, m0, k, plan, 'shipped', t);
-            const item = o.items[line] as Order['items'][number];
-            const s = shipment(m0, k, plan, false);
-            const movement: InventoryMovement = {
-              movement_id: live.movementIds.uuid(orderKey(m0, k), line + 1),
-              product_id: item.product_id,
-              warehouse_id: s.warehouse_id,
-              movement_type: 'SALE',
-              quantity: -item.quantity,
-              occurred_at: iso(t),
-              order_item_id: item.order_item_id,
-              return_id: null,
-              supplier_id: null,
-              note: `Order ${o.order_number}, line ${item.line_number}`,
-            };
-            return event('inventory.changed', t, movement.movement_id, movement);
-          },
-        });
-      }
-    });
+    const plans = plansOf(m0);
+    if (drawn >= SLICE_PLANS) drawn = yield;
+    for (let k = 0; k < plans.n; k++) {
+      if ((plans.cancel[k] as number) >= 0 || plans.shipHours[k] !== h) continue;
+      const key = orderKey(m0, k);
+      const t = plans.offsetMs[k] as number;
+      push(t, key + Rank.Dispatched);
+      push(t, key + Rank.Shipped);
+      const lines = rows.linesOf(plans.template[k] as number);
+      for (let line = 0; line < lines; line++) push(t, key + Rank.Sale + line);
+    }
   }
   // Delivered.
   for (let h = SHIP_HOURS_MIN; h < SHIP_HOURS_MIN + SHIP_HOURS_SPAN; h++) {
     for (let d = DELIVERY_DAYS_MIN; d < DELIVERY_DAYS_MIN + DELIVERY_DAYS_SPAN; d++) {
-      const minutes = h * 60 + d * 1440;
-      const m0 = m - minutes;
-      each(m0, (k, plan) => {
-        if (plan.cancel >= 0 || plan.shipHours !== h || plan.deliveryDays !== d) return;
-        const t = at(m0, plan, minutes);
-        out.push({ t, order: orderKey(m0, k), rank: 30, build: () => { const s = shipment(m0, k, plan, true); return event('shipment.delivered', t, s.shipment_id, s); } });
-        out.push({ t, order: orderKey(m0, k), rank: 31, build: () => { const o = orderRow(live, m0, k, plan, 'delivered', t); return event('order.delivered', t, o.order_id, o); } });
-      });
+      const m0 = m - h * 60 - d * 1440;
+      const plans = plansOf(m0);
+      if (drawn >= SLICE_PLANS) drawn = yield;
+      for (let k = 0; k < plans.n; k++) {
+        if ((plans.cancel[k] as number) >= 0 || plans.shipHours[k] !== h || plans.deliveryDays[k] !== d) continue;
+        const key = orderKey(m0, k);
+        push(plans.offsetMs[k] as number, key + Rank.Arrived);
+        push(plans.offsetMs[k] as number, key + Rank.Delivered);
+      }
+    }
+  }
+  // Customer interactions and warehouse stock changes: only their times are drawn here.
+  const interactions = live.interactions(m);
+  for (let n = 0; n < interactions; n++) push(live.other(m, n, 1).int(MINUTE), CATEGORY + (MINUTE_SLOTS - 1 - n) * RANKS);
+  const changes = live.stockChanges(m);
+  for (let n = 0; n < changes; n++) push(live.other(m, n, 2).int(MINUTE), (MINUTE_SLOTS - 1 - n) * RANKS);
+
+  yield;
+  // A counting sort by millisecond, then the rare events of the same millisecond by key.
+  const total = offsets.length;
+  const starts = new Int32Array(MINUTE + 1);
+  for (const offset of offsets) (starts[offset + 1] as number)++;
+  for (let t = 0; t < MINUTE; t++) (starts[t + 1] as number) += starts[t] as number;
+  const fill = starts.slice(0, MINUTE);
+  const sortedKeys = new Float64Array(total);
+  const sortedOffsets = new Uint16Array(total);
+  for (let i = 0; i < total; i++) {
+    const offset = offsets[i] as number;
+    const at = (fill[offset] as number)++;
+    sortedKeys[at] = keys[i] as number;
+    sortedOffsets[at] = offset;
+  }
+  for (let t = 0; t < MINUTE; t++) {
+    const from = starts[t] as number;
+    const to = starts[t + 1] as number;
+    if (to - from > 1) sortedKeys.subarray(from, to).sort();
+  }
+  return { offsets: sortedOffsets, keys: sortedKeys };
+}
+
+function event(type: EventType, time: number, eventId: string, sequence: number, key: string, data: object): FeedEvent {
+  const info = EVENT_TYPES[type];
+  return { event_id: eventId, event_type: type, event_time: iso(time), entity: info.entity, key, op: info.op, sequence, data: data as Record<string, unknown> };
+}
+
+/** Builds the planned event with sort key `key` at time t of minute m. */
+function build(live: LiveWorld, rows: LiveRows, m: number, t: number, key: number, eventId: string, sequence: number): FeedEvent {
+  const category = Math.floor(key / CATEGORY);
+  const body = Math.floor((key - category * CATEGORY) / RANKS);
+  if (category === 1) {
+    const n = MINUTE_SLOTS - 1 - body;
+    const rng = live.other(m, n, 1);
+    rng.int(MINUTE);
+    const sessions = live.base.generator('sessions');
+    const session = rng.int(sessions.population);
+    const k = rng.int(sessions.plan(session).events);
+    const row = { ...live.clicks.of(session, k), event_id: live.clickIds.uuid(m * MINUTE_SLOTS + n), occurred_at: iso(t) };
+    return event(INTERACTION_TYPES[row.event_type], t, eventId, sequence, row.event_id, row);
+  }
+  if (category === 0) {
+    const n = MINUTE_SLOTS - 1 - body;
+    const rng = live.other(m, n, 2);
+    rng.int(MINUTE);
+    const movements = live.base.generator('inventory-movements');
+    const row = rng.int(live.base.generator('inventory').population);
+    const k = rng.int(movements.stockMovementCount(row));
+    const movement = { ...movements.stockMovementOf(row, k), movement_id: live.movementIds.uuid(m * MINUTE_SLOTS + n, 0), occurred_at: iso(t) };
+    return event('inventory.changed', t, eventId, sequence, movement.movement_id, movement);
+  }
+  const rank = key % RANKS;
+  const k = body % MINUTE_SLOTS;
+  const m0 = m - MAX_BACK + Math.floor(body / MINUTE_SLOTS);
+  const plan = rows.planOf(m0, k);
+  const orderEvent = (type: EventType, status: Order['status']) => {
+    const o = rows.orderRow(m0, k, plan, status, t);
+    return event(type, t, eventId, sequence, o.order_id, o);
+  };
+  const paymentEvent = (type: EventType, status: string, processed: number | null) => {
+    const p = rows.payment(m0, k, plan, status, processed);
+    return event(type, t, eventId, sequence, p.payment_id as string, p);
+  };
+  // The stages after payment need the rest of the plan's draws: its shipment hours and delivery days.
+  const shipment = (type: EventType, delivered: boolean) => {
+    const plans = live.planStages(m0, k);
+    const [shipped, arrives] = shipTimes(m0, plan, plans.shipHours, plans.deliveryDays);
+    const s = rows.shipment(m0, k, plan, shipped, arrives, delivered);
+    return event(type, t, eventId, sequence, s.shipment_id as string, s);
+  };
+  switch (rank) {
+    case Rank.Placed:
+      return orderEvent('order.placed', 'pending');
+    case Rank.Authorised:
+      return paymentEvent('payment.authorised', 'pending', null);
+    case Rank.Captured:
+      return paymentEvent('payment.captured', 'completed', t);
+    case Rank.Paid:
+      return orderEvent('order.paid', 'processing');
+    case Rank.Failed:
+      return paymentEvent('payment.failed', 'failed', t);
+    case Rank.Cancelled:
+      return orderEvent('order.cancelled', 'cancelled');
+    case Rank.Refunded:
+      return paymentEvent('payment.refunded', 'refunded', (m0 + plan.pay) * MINUTE + plan.offsetMs);
+    case Rank.Dispatched:
+      return shipment('shipment.dispatched', false);
+    case Rank.Shipped:
+      return orderEvent('order.shipped', 'shipped');
+    case Rank.Arrived:
+      return shipment('shipment.delivered', true);
+    case Rank.Delivered:
+      return orderEvent('order.delivered', 'delivered');
+    default: {
+      const movement = rows.sale(m0, k, plan, rank - Rank.Sale, t);
+      return event('inventory.changed', t, eventId, sequence, movement.movement_id, movement);
     }
   }
 }
 
-
 /**
- * The events of one minute of an open-ended (live) world: a pure function of (spec, minute),
- * so a live stream can be fetched again later by time. Populations come from rates: the
- * minute's expected events (events_per_second x 60, shaped by the daily curve) split by the
- * mix weights into new orders (each followed, in later minutes, by its payment, shipment with
- * stock sales and delivery), customer interactions and warehouse stock changes. Rows are those
- * of the seed's scale-1 world with fresh ids and times. Sorted by event_time, except labelled
- * late events (held to the end of the minute, at most).
+ * The events of one minute of an open-ended (live) world, planned, rows built on demand: a pure
+ * function of (spec, minute), so a live stream can be fetched again later by time. Populations
+ * come from rates: the minute's expected events (events_per_second x 60, shaped by the daily
+ * curve) split by the mix weights into new orders (each followed, in later minutes, by its
+ * payment, shipment with stock sales and delivery), customer interactions and warehouse stock
+ * changes. Rows are those of the seed's scale-1 world with fresh ids and times. Sorted by
+ * event_time, except labelled late events (held to the end of the minute, at most).
  *
  * @example
- * liveMinute({ seed: 42, locale: 'en_US', events_per_second: 50, daily_curve: true }, Date.UTC(2026, 0, 5, 12, 30));
+ * const minute = liveMinuteEvents({ seed: 42, locale: 'en_US', events_per_second: 50, daily_curve: true }, Date.UTC(2026, 0, 5, 12, 30));
+ * minute.at(0).event_type // 'interaction.page_view', say
  */
-export function liveMinute(spec: LiveWorldSpec, minuteStartMs: number): FeedEvent[] {
-  const live = liveWorld(spec);
-  const m = Math.floor(minuteStartMs / MINUTE);
-  const pending: Pending[] = [];
-  orderStages(live, m, pending);
-  const sessions = live.base.generator('sessions');
-  const interactions = live.interactions(m);
-  for (let n = 0; n < interactions; n++) {
-    const rng = live.other(m, n, 1);
-    const t = m * MINUTE + rng.int(MINUTE);
-    const session = rng.int(sessions.population);
-    const k = rng.int(sessions.plan(session).events);
-    pending.push({
-      t,
-      order: -1 - n,
-      rank: 0,
-      build: () => {
-        const row = { ...live.clicks.of(session, k), event_id: live.clickIds.uuid(m * MINUTE_SLOTS + n), occurred_at: iso(t) };
-        return event(INTERACTION_TYPES[row.event_type], t, row.event_id, row);
-      },
-    });
-  }
-  const movements = live.base.generator('inventory-movements');
-  const rows = live.base.generator('inventory').population;
-  const changes = live.stockChanges(m);
-  for (let n = 0; n < changes; n++) {
-    const rng = live.other(m, n, 2);
-    const t = m * MINUTE + rng.int(MINUTE);
-    const row = rng.int(rows);
-    const k = rng.int(movements.stockMovementCount(row));
-    pending.push({
-      t,
-      order: -MINUTE_SLOTS - n,
-      rank: 0,
-      build: () => {
-        const movement = { ...movements.stockMovementOf(row, k), movement_id: live.movementIds.uuid(m * MINUTE_SLOTS + n, 0), occurred_at: iso(t) };
-        return event('inventory.changed', t, movement.movement_id, movement);
-      },
-    });
-  }
-  pending.sort((a, b) => a.t - b.t || a.order - b.order || a.rank - b.rank);
+export function liveMinuteEvents(spec: LiveWorldSpec, minuteStartMs: number): LiveEvents {
+  const { live, rows, m, planning } = startMinute(spec, minuteStartMs);
+  let step = planning.next(0);
+  while (!step.done) step = planning.next(0);
+  return minuteOf(spec, live, rows, m, step.value);
+}
 
+/**
+ * liveMinuteEvents without blocking the event loop: the minute is planned in slices of a few
+ * milliseconds with a turn of the event loop between them (the same events).
+ */
+export async function liveMinuteEventsAsync(spec: LiveWorldSpec, minuteStartMs: number): Promise<LiveEvents> {
+  const { live, rows, m, planning } = startMinute(spec, minuteStartMs);
+  let step = planning.next(0);
+  while (!step.done) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    step = planning.next(0);
+  }
+  return minuteOf(spec, live, rows, m, step.value);
+}
+
+function startMinute(spec: LiveWorldSpec, minuteStartMs: number) {
+  const live = liveWorld(spec);
+  let rows = rowsOf.get(live);
+  if (rows === undefined) {
+    rows = new LiveRows(live);
+    rowsOf.set(live, rows);
+  }
+  const m = Math.floor(minuteStartMs / MINUTE);
+  return { live, rows, m, planning: planMinute(live, rows, m) };
+}
+
+function minuteOf(spec: LiveWorldSpec, live: LiveWorld, liveRows: LiveRows, m: number, { offsets, keys }: MinutePlan): LiveEvents {
   const chaos = { seed: spec.seed, late: spec.late_ratio ?? 0, duplicate: spec.duplicate_ratio ?? 0, bad: spec.bad_ratio ?? 0, maxLatenessMs: DEFAULT_MAX_LATENESS_MS };
-  const anyChaos = chaos.late + chaos.duplicate + chaos.bad > 0;
-  const out: FeedEvent[] = [];
-  const late: FeedEvent[] = [];
-  pending.forEach((p, n) => {
+  // Positions: n x 4 + variant; late events after the others.
+  let positions: Float64Array | undefined;
+  if (chaos.late + chaos.duplicate + chaos.bad > 0) {
+    const out: number[] = [];
+    const late: number[] = [];
+    for (let n = 0; n < keys.length; n++) {
+      const { defect } = defectOf(chaos, m * 1_000_000 + n);
+      if (defect === 'late') late.push(n * 4 + Variant.Late);
+      else if (defect === 'bad') out.push(n * 4 + Variant.Bad, n * 4 + Variant.Plain);
+      else if (defect === 'duplicate') out.push(n * 4 + Variant.Plain, n * 4 + Variant.Duplicate);
+      else out.push(n * 4 + Variant.Plain);
+    }
+    positions = Float64Array.from(out.concat(late));
+  }
+  const eventAt = (n: number): FeedEvent => {
     const sequence = m * 1_000_000 + n;
-    const e: FeedEvent = { event_id: `lv-${live.fingerprint}-${m}-${n}`, sequence, ...p.build() } as FeedEvent;
-    const ordered: FeedEvent = {
-      event_id: e.event_id,
-      event_type: e.event_type,
-      event_time: e.event_time,
-      entity: e.entity,
-      key: e.key,
-      op: e.op,
-      sequence,
-      data: e.data,
-    };
-    if (!anyChaos) {
-      out.push(ordered);
-      return;
-    }
-    const { defect, variant } = defectOf(chaos, sequence);
-    if (defect === 'late') late.push({ ...ordered, defect: 'late' });
-    else {
-      if (defect === 'bad') out.push(corrupt(ordered, variant ?? 'missing_field', spec.seed));
-      out.push(ordered);
-      if (defect === 'duplicate') out.push({ ...ordered, defect: 'duplicate' });
-    }
-  });
-  return late.length > 0 ? out.concat(late) : out;
+    return build(live, liveRows, m, m * MINUTE + (offsets[n] as number), keys[n] as number, `lv-${live.fingerprint}-${m}-${n}`, sequence);
+  };
+  if (positions === undefined) {
+    return { length: keys.length, timeAt: (i) => m * MINUTE + (offsets[i] as number), at: eventAt };
+  }
+  const codes = positions;
+  return {
+    length: codes.length,
+    timeAt: (i) => m * MINUTE + (offsets[Math.floor((codes[i] as number) / 4)] as number),
+    at: (i) => {
+      const code = codes[i] as number;
+      const n = Math.floor(code / 4);
+      const ordered = eventAt(n);
+      switch (code % 4) {
+        case Variant.Bad:
+          return corrupt(ordered, defectOf(chaos, ordered.sequence).variant ?? 'missing_field', spec.seed);
+        case Variant.Duplicate:
+          return { ...ordered, defect: 'duplicate' };
+        case Variant.Late:
+          return { ...ordered, defect: 'late' };
+        default:
+          return ordered;
+      }
+    },
+  };
+}
+
+/** The events of one minute of a live world, all built (see liveMinuteEvents). */
+export function liveMinute(spec: LiveWorldSpec, minuteStartMs: number): FeedEvent[] {
+  const minute = liveMinuteEvents(spec, minuteStartMs);
+  return Array.from({ length: minute.length }, (_, i) => minute.at(i));
 }

@@ -110,8 +110,8 @@ async function skip<T>(iterator: Iterator<T>, n: number): Promise<{ skipped: num
 }
 
 /** An event as a flat CSV/XML record: `data` as a JSON string cell (the raw text for a truncated line). */
-const FLAT_COLUMNS = ['event_id', 'event_type', 'event_time', 'entity', 'key', 'op', 'sequence', 'defect', 'data'] as const;
-function flat(event: FeedEvent): object {
+export const FLAT_COLUMNS = ['event_id', 'event_type', 'event_time', 'entity', 'key', 'op', 'sequence', 'defect', 'data'] as const;
+export function flat(event: FeedEvent): object {
   return {
     event_id: event.event_id,
     event_type: event.event_type,
@@ -126,7 +126,7 @@ function flat(event: FeedEvent): object {
 }
 
 /** NDJSON of events: one per line, a truncated line's raw text verbatim. */
-function ndjsonStream(events: Iterable<FeedEvent>): Readable {
+export function ndjsonStream(events: Iterable<FeedEvent>): Readable {
   function* chunks(): Generator<string> {
     let out = '';
     let n = 0;

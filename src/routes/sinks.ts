@@ -13,6 +13,9 @@ import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
 import jobEventRoutes from './job-events.js';
+import { addRunnableRoutes } from './job-routes.js';
+import type { StreamManager, StreamJob } from '../streams/jobs.js';
+import { StreamSchema } from '../streams/schema.js';
 import { resolveRelativeDates, worldSpecFrom, type WorldParams } from './world-query.js';
 import { precomputeCost } from '../generators/cost.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
@@ -31,6 +34,8 @@ export interface SinkRoutesOptions {
   maxRunningJobs?: number;
   /** The most a request's precomputation may cost (see routes/cost.ts). */
   budget?: CostBudget;
+  /** The streams (POST /api/v1/streams), listed and addressed among the jobs. */
+  streams?: StreamManager;
 }
 
 /** Every entity parameter (e.g. performance-events' `days`), without defaults: they apply per entity. */
@@ -94,6 +99,7 @@ const EntityProgressSchema = Type.Object(
 const JobSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
+    kind: Type.Literal('sink', { description: 'A sink job (GET /api/v1/jobs also lists streams, kind stream)' }),
     sink: OneOf(Object.keys(SINKS) as SinkName[], 'The sink'),
     state: OneOf(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'succeeded: everything delivered; partial: ended with failed records; failed: the job stopped on an error; cancelled: stopped by DELETE'),
     seed: Type.Integer(),
@@ -303,76 +309,65 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       })),
   );
 
-  const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Job id' }) });
   const findJob = (id: string) => {
     const job = jobs.get(id);
     if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no job ${id} (jobs live in memory; the last ${FINISHED_JOBS_KEPT} finished are kept)`);
     return job;
   };
 
+  // Streams are jobs too: listed here (kind stream) and addressed by id, as at /api/v1/streams.
+  app.addSchema(StreamSchema);
+  const itemRef = Type.Union([jobRef, Type.Ref(StreamSchema)]);
+  const streams = options.streams;
   app.get(
     '/api/v1/jobs',
     {
       schema: {
         tags: ['Sinks'],
-        summary: 'Sink jobs, newest first',
-        description: 'Queued and running jobs and the most recent finished ones, with live progress. At most MAX_RUNNING_JOBS (default 4) run at once; the others wait as `queued` and start in the order they were created. `GET /api/v1/jobs/events` pushes the changes.',
+        summary: 'Sink jobs and streams, newest first',
+        description:
+          'Queued and running jobs and the most recent finished ones, with live progress, and the streams of POST /api/v1/streams (`kind`: `sink` or `stream`). At most MAX_RUNNING_JOBS (default 4) sink jobs run at once; the others wait as `queued` and start in the order they were created. `GET /api/v1/jobs/events` pushes the changes of sink jobs.',
         querystring: Type.Object(
           {
-            state: Type.Optional(OneOf(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'Only jobs in this state')),
+            state: Type.Optional(OneOf(['queued', 'running', 'stopping', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'Only jobs in this state')),
             sink: Type.Optional(OneOf(Object.keys(SINKS) as SinkName[], 'Only jobs of this sink')),
+            kind: Type.Optional(OneOf(['sink', 'stream'] as const, 'Only sink jobs, or only streams')),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(jobRef) },
+        response: { 200: Type.Array(itemRef) },
       },
     },
-    async (request: FastifyRequest<{ Querystring: { state?: string; sink?: string } }>) =>
-      jobs
-        .list()
-        .filter((j) => (request.query.state === undefined || j.state === request.query.state) && (request.query.sink === undefined || j.sink === request.query.sink))
-        .map((j) => j.toJSON()),
-  );
-
-  app.get(
-    '/api/v1/jobs/:id',
-    {
-      schema: {
-        tags: ['Sinks'],
-        summary: 'One job: state, per-entity progress, errors, result',
-        params: idParams,
-        querystring: Type.Object(
-          { wait: Type.Optional(Type.Boolean({ default: false, description: 'Answer when the job has ended' })) },
-          { additionalProperties: false },
-        ),
-        response: { 200: jobRef, 404: { description: 'No such job', ...errorRef } },
-      },
-    },
-    async (request: FastifyRequest<{ Params: { id: string }; Querystring: { wait?: boolean } }>) => {
-      const job = findJob(request.params.id);
-      if (request.query.wait) await job.finished;
-      return job.toJSON();
+    async (request: FastifyRequest<{ Querystring: { state?: string; sink?: string; kind?: string } }>) => {
+      const { state, sink, kind } = request.query;
+      const all: { job: Job | StreamJob; at: number }[] = [
+        ...(kind === 'stream' ? [] : jobs.list().map((job) => ({ job, at: Date.parse(job.createdAt) }))),
+        ...(kind === 'sink' || !streams ? [] : streams.list().map((job) => ({ job, at: job.createdAt }))),
+      ];
+      return all
+        .filter(({ job }) => (state === undefined || job.state === state) && (sink === undefined || job.sink === sink))
+        .sort((a, b) => b.at - a.at)
+        .map(({ job }) => job.toJSON());
     },
   );
 
-  app.delete(
-    '/api/v1/jobs/:id',
-    {
-      schema: {
-        tags: ['Sinks'],
-        summary: 'Cancel a job',
-        description: 'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). A queued job is cancelled before it sends anything. Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
-        security,
-        params: idParams,
-        response: { 200: jobRef, 202: jobRef, 401: errorRef, 404: { description: 'No such job', ...errorRef } },
-      },
+  addRunnableRoutes<Job | StreamJob>(app, {
+    base: '/api/v1/jobs',
+    tags: ['Sinks'],
+    noun: 'job',
+    getSummary: 'One job (or stream): state, progress, errors, result',
+    deleteSummary: 'Cancel a job (or stop a stream)',
+    deleteDescription:
+      'Stops sending at the next batch; what was delivered stays counted (a PostgreSQL entity in progress is rolled back). A queued job is cancelled before it sends anything. A stream id stops the stream as DELETE /api/v1/streams/{id}. Answers 200 with the stopped job, or 202 if it has not stopped within 30 s. Cancelling an ended job changes nothing.',
+    item: itemRef,
+    security,
+    find: (id) => {
+      const stream = jobs.get(id) === undefined ? streams?.get(id) : undefined;
+      return stream ?? findJob(id);
     },
-    async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
-      const job = findJob(request.params.id);
-      await jobs.cancel(job, options.cancelWaitMs ?? 30_000);
-      return reply.status(job.ended ? 200 : 202).send(job.toJSON());
-    },
-  );
+    cancel: (job, waitMs) => ('mode' in job ? (streams as StreamManager).cancel(job, waitMs) : jobs.cancel(job, waitMs)),
+    cancelWaitMs: options.cancelWaitMs ?? 30_000,
+  });
 
   await app.register(jobEventRoutes, { jobs, findJob });
 

@@ -20,6 +20,8 @@ import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
 import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
 import { FINISHED_STREAMS_KEPT, StreamManager, type StreamJob } from '../streams/jobs.js';
 import { DEFAULT_TIME_ZONE } from '../streams/rate.js';
+import { StreamSchema } from '../streams/schema.js';
+import { addRunnableRoutes } from './job-routes.js';
 import { FeedUnavailableError, changeFeed, type FeedProvider } from '../streams/source.js';
 import type { StreamWriter } from '../streams/writer.js';
 import { sameSecret } from './sinks.js';
@@ -37,6 +39,8 @@ export interface StreamRoutesOptions {
   feed?: FeedProvider;
   /** How long `DELETE /streams/{id}` waits for the stream to stop before answering 202 (default 30 s). */
   cancelWaitMs?: number;
+  /** The streams, shared with the jobs routes (GET /api/v1/jobs lists them); default: this plugin's own. */
+  streams?: StreamManager;
 }
 
 export const STREAM_SINKS = ['kafka', 'webhook', 'postgres', 'opensearch'] as const;
@@ -140,40 +144,7 @@ type Body = WorldParams & {
 
 const REQUIRES: Record<StreamSink, string> = { kafka: 'KAFKA_BROKERS', webhook: 'STREAM_ENDPOINT and STREAM_SECRET', postgres: 'DATABASE_URL', opensearch: 'OPENSEARCH_URL' };
 
-const StreamSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    sink: OneOf(STREAM_SINKS, 'The sink'),
-    mode: OneOf(['live', 'replay'] as const, 'The clock'),
-    state: OneOf(['running', 'stopping', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'succeeded: ended (duration, max_events or end of the feed) with every event delivered; partial: ended with failed events; failed: could not start or stopped on an error; cancelled: stopped by DELETE or shutdown'),
-    seed: Type.Integer(),
-    destination: Type.String({ description: 'Where events go (no credentials)' }),
-    created_at: Type.String({ format: 'date-time' }),
-    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    running_seconds: Type.Number(),
-    delivered: Type.Integer({ description: 'Events the destination acknowledged' }),
-    failed: Type.Integer({ description: 'Events given up on (refused, or still undelivered after the retries of an outage)' }),
-    bytes: Type.Integer(),
-    batches: Type.Integer(),
-    retries: Type.Integer({ description: 'Batches sent again during outages' }),
-    events_per_second: Type.Number({ description: 'Delivered over the last 10 s' }),
-    average_events_per_second: Type.Number(),
-    lag_seconds: Type.Number({ description: 'How far behind its due time the next event is (0 when keeping up)' }),
-    max_lag_seconds: Type.Number(),
-    outage: Type.Boolean({ description: 'Retrying a destination outage right now' }),
-    last_event_time: Type.Union([Type.String(), Type.Null()]),
-    last_sequence: Type.Union([Type.Integer(), Type.Null()]),
-    by_type: Type.Record(Type.String(), Type.Object({ delivered: Type.Integer(), failed: Type.Integer() }), { description: 'Per event type' }),
-    defects: Type.Object({ late: Type.Integer(), duplicate: Type.Integer(), bad: Type.Integer() }, { description: 'Delivered events labelled by chaos' }),
-    stop_reason: Type.Union([OneOf(['duration', 'max_events', 'end_of_feed', 'cancelled', 'failed'] as const, 'Why it ended'), Type.Null()]),
-    errors: Type.Array(Type.String(), { description: 'Error messages (the first 50)' }),
-    error_count: Type.Integer(),
-    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the stream failed' }),
-    details: Type.Object({}, { additionalProperties: true, description: 'Destination facts, e.g. kafka: topics with partitions and messages' }),
-    request: Type.Object({}, { additionalProperties: true, description: 'The request as validated, defaults applied' }),
-  },
-  { $id: 'Stream', additionalProperties: false },
-);
+
 
 /** The feed's answer when it is not available: a 503 with its code (the error handler hides 5xx messages). */
 function unavailable(reply: FastifyReply, error: FeedUnavailableError) {
@@ -183,7 +154,7 @@ function unavailable(reply: FastifyReply, error: FeedUnavailableError) {
 export default async function streamRoutes(app: FastifyInstance, options: StreamRoutesOptions): Promise<void> {
   const { config } = options;
   const feed = options.feed ?? changeFeed;
-  const streams = new StreamManager(app.log);
+  const streams = options.streams ?? new StreamManager(app.log);
   app.decorate('streams', streams);
   app.addHook('onClose', async () => streams.close());
   app.addSchema(StreamSchema);
@@ -215,6 +186,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
     const unknown = body.types?.find((type) => !knownTypes.includes(type));
     if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
     if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
+    if ((body.late_ratio ?? 0) + (body.duplicate_ratio ?? 0) + (body.bad_ratio ?? 0) > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
     if (body.value_format === 'avro' && !config.schemaRegistry) throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');
     if (body.mirror_to_db && body.inventory_canonical === 'postgres') throw badParameter('mirror_to_db', 'applies to inventory_canonical=kafka (with postgres the database is written first anyway)');
     if ((body.inventory_canonical === 'postgres' || body.mirror_to_db) && !config.postgres) {
@@ -351,47 +323,21 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
     async () => streams.statsJson(),
   );
 
-  const idParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Stream id' }) });
-  const find = (id: string): StreamJob => {
-    const job = streams.get(id);
-    if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no stream ${id} (streams live in memory; the last ${FINISHED_STREAMS_KEPT} ended are kept)`);
-    return job;
-  };
-
-  app.get(
-    '/api/v1/streams/:id',
-    {
-      schema: {
-        tags: ['Streams'],
-        summary: 'One stream: state, rate, lag, events per type, errors',
-        params: idParams,
-        querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: false, description: 'Answer when the stream has ended' })) }, { additionalProperties: false }),
-        response: { 200: streamRef, 404: { description: 'No such stream', ...errorRef } },
-      },
+  addRunnableRoutes(app, {
+    base: '/api/v1/streams',
+    tags: ['Streams'],
+    noun: 'stream',
+    getSummary: 'One stream: state, rate, lag, events per type, errors',
+    deleteSummary: 'Stop a stream',
+    deleteDescription: 'Stops gracefully: the batch in flight is finished and counted, nothing more is sent. Answers 200 with the stopped stream and its exact counts, or 202 if it has not stopped within 30 s. Stopping an ended stream changes nothing.',
+    item: streamRef,
+    security,
+    find: (id: string): StreamJob => {
+      const job = streams.get(id);
+      if (!job) throw new ApiError(404, 'NOT_FOUND', `id: no stream ${id} (streams live in memory; the last ${FINISHED_STREAMS_KEPT} ended are kept)`);
+      return job;
     },
-    async (request: FastifyRequest<{ Params: { id: string }; Querystring: { wait?: boolean } }>) => {
-      const job = find(request.params.id);
-      if (request.query.wait) await job.finished;
-      return job.toJSON();
-    },
-  );
-
-  app.delete(
-    '/api/v1/streams/:id',
-    {
-      schema: {
-        tags: ['Streams'],
-        summary: 'Stop a stream',
-        description: 'Stops gracefully: the batch in flight is finished and counted, nothing more is sent. Answers 200 with the stopped stream and its exact counts, or 202 if it has not stopped within 30 s. Stopping an ended stream changes nothing.',
-        security,
-        params: idParams,
-        response: { 200: streamRef, 202: streamRef, 401: errorRef, 404: { description: 'No such stream', ...errorRef } },
-      },
-    },
-    async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
-      const job = find(request.params.id);
-      await streams.cancel(job, options.cancelWaitMs ?? 30_000);
-      return reply.status(job.ended ? 200 : 202).send(job.toJSON());
-    },
-  );
+    cancel: (job, waitMs) => streams.cancel(job, waitMs),
+    cancelWaitMs: options.cancelWaitMs ?? 30_000,
+  });
 }

@@ -18,7 +18,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PostgresConfig } from '../config.js';
 import { quoteIdentifier } from '../schemas/columns.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
-import { connectForStream } from './postgres-stream.js';
+import { connectForStream, prepareStreamSchema } from './postgres-stream.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
 import { messageOf } from './progress.js';
 
@@ -48,16 +48,13 @@ export class InventoryStore {
 
   async open(): Promise<void> {
     const client = await this.connect();
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
-    await client.query(
+    await prepareStreamSchema(client, this.schema, [
       `CREATE TABLE IF NOT EXISTS ${this.table} (warehouse_id uuid NOT NULL, product_id uuid NOT NULL, quantity_on_hand bigint NOT NULL, updated_at timestamptz NOT NULL, last_event_id text NOT NULL, PRIMARY KEY (warehouse_id, product_id))`,
-    );
-    await client.query(`CREATE TABLE IF NOT EXISTS ${this.applied} (event_id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    // The feed position of the row's last stock row, and each applied movement's row, position and quantity (order-proofing).
-    await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS stock_sequence bigint`);
-    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${this.applied} (event_id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      // The feed position of the row's last stock row, and each applied movement's row, position and quantity (order-proofing).
+      `ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS stock_sequence bigint`,
       `ALTER TABLE ${this.applied} ADD COLUMN IF NOT EXISTS warehouse_id uuid, ADD COLUMN IF NOT EXISTS product_id uuid, ADD COLUMN IF NOT EXISTS sequence bigint, ADD COLUMN IF NOT EXISTS quantity bigint`,
-    );
+    ]);
   }
 
   private async connect(): Promise<pg.Client> {

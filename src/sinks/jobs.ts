@@ -98,6 +98,7 @@ export class Job {
   toJSON() {
     return {
       id: this.id,
+      kind: 'sink' as const,
       sink: this.sink,
       state: this.state,
       seed: this.seed,

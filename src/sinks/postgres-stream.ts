@@ -45,6 +45,24 @@ export async function connectForStream(config: PostgresConfig, applicationName: 
   return client;
 }
 
+/**
+ * Creates a stream writer's schema and side tables, once per writer: in one transaction under
+ * the sinks' DDL lock (streams and sink jobs may create the same tables at once), the schema
+ * first, then `statements` (idempotent: CREATE ... IF NOT EXISTS, ADD COLUMN IF NOT EXISTS).
+ */
+export async function prepareStreamSchema(client: pg.Client, schema: string, statements: readonly string[]): Promise<void> {
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    for (const sql of statements) await client.query(sql);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw new Error(`PostgreSQL: cannot prepare schema ${schema}: ${messageOf(error)}`);
+  }
+}
+
 export class PostgresStreamWriter implements StreamWriter {
   readonly destination: string;
   private client: pg.Client | undefined;
@@ -85,16 +103,7 @@ export class PostgresStreamWriter implements StreamWriter {
     const client = await this.connect().catch((error: unknown) => {
       throw new Error(messageOf(error));
     });
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw new Error(`PostgreSQL: cannot prepare schema ${this.schema}: ${messageOf(error)}`);
-    }
+    await prepareStreamSchema(client, this.schema, [`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`]);
   }
 
   /** Creates the tables of entities seen for the first time, inside the batch's transaction. */

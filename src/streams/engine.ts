@@ -7,7 +7,7 @@
  */
 import { backoffMs } from '../sinks/retry.js';
 import type { FeedEvent } from './feed-contract.js';
-import type { FeedSource } from './source.js';
+import type { FeedSource, LiveMinute } from './source.js';
 import { TokenBucket, rateAt, type RateSpec } from './rate.js';
 import { DeliveryError, type StreamWriter } from './writer.js';
 
@@ -115,6 +115,8 @@ export class StreamProgress {
     this.delivered += events.length;
     this.bytes += bytes;
     this.recent.push({ at: now, n: events.length });
+    // Trimmed here too, not only when progress is read: a stream nobody watches keeps ten seconds of it.
+    while (this.recent.length > 0 && (this.recent[0] as { at: number }).at <= now - RATE_WINDOW_MS) this.recent.shift();
     this.lastAt = now;
   }
 
@@ -171,7 +173,31 @@ export class StreamProgress {
 interface Due {
   readonly event: FeedEvent | undefined;
   readonly due: number;
+  /** The next live minute is still being planned: wait for this, then look again. */
+  readonly pending?: Promise<unknown>;
 }
+
+/** A live minute being loaded: its events once there, or why they could not be. */
+interface MinuteLoad {
+  events?: LiveMinute;
+  error?: unknown;
+  readonly ready: Promise<unknown>;
+}
+
+function loadMinute(source: FeedSource, minute: number): MinuteLoad {
+  const load: { events?: LiveMinute; error?: unknown; ready: Promise<unknown> } = { ready: Promise.resolve() };
+  // Errors are kept, never left as an unhandled rejection, and thrown where the minute is read.
+  load.ready = Promise.resolve()
+    .then(() => source.liveMinute(minute))
+    .then(
+      (events) => (load.events = events),
+      (error: unknown) => (load.error = error ?? new Error('the live minute could not be built')),
+    );
+  return load;
+}
+
+const timeAtOf = (events: LiveMinute, i: number): number => ('timeAt' in events ? events.timeAt(i) : timeOf(events[i] as FeedEvent));
+const eventAtOf = (events: LiveMinute, i: number): FeedEvent => ('timeAt' in events ? events.at(i) : (events[i] as FeedEvent));
 
 const timeOf = (event: FeedEvent): number => {
   const ms = Date.parse(event.event_time);
@@ -186,12 +212,19 @@ function* scheduled(source: FeedSource, options: EngineOptions, startMs: number)
   const types = options.types;
   const wanted = (e: FeedEvent) => types === undefined || types.has(e.event_type);
   if (options.mode === 'live') {
-    // The first minute from `startMs` on; nothing earlier is due.
+    // The first minute from `startMs` on; nothing earlier is due (nor built). The next minute
+    // is planned while one plays, and an event's row is built only when it is about to go.
     let seen = -Infinity;
+    let load = loadMinute(source, Math.floor(startMs / 60_000) * 60_000);
     for (let minute = Math.floor(startMs / 60_000) * 60_000; ; minute += 60_000) {
-      for (const event of source.liveMinute(minute)) {
-        seen = Math.max(seen, timeOf(event));
+      if (load.events === undefined && load.error === undefined) yield { event: undefined, due: -Infinity, pending: load.ready };
+      if (load.error !== undefined) throw load.error;
+      const events = load.events as LiveMinute;
+      load = loadMinute(source, minute + 60_000);
+      for (let i = 0; i < events.length; i++) {
+        seen = Math.max(seen, timeAtOf(events, i));
         if (seen < startMs) continue;
+        const event = eventAtOf(events, i);
         if (wanted(event)) yield { event, due: seen };
       }
       yield { event: undefined, due: minute + 60_000 };
@@ -257,6 +290,11 @@ export async function runStream(
     if (now >= endMs) return 'duration';
     const head = peek();
     if (head === undefined) return 'end_of_feed';
+    if (head.pending !== undefined) {
+      await head.pending;
+      next = undefined;
+      continue;
+    }
     if (head.event === undefined && head.due <= now) {
       next = undefined;
       continue;
@@ -279,7 +317,7 @@ export async function runStream(
       room = Math.min(room, tokens);
     }
     const batch: FeedEvent[] = [];
-    for (let due = peek(); due !== undefined && due.due <= now && batch.length < room; due = peek()) {
+    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.length < room; due = peek()) {
       if (due.event !== undefined) batch.push(due.event);
       next = undefined;
     }

@@ -58,6 +58,7 @@ export class StreamJob {
     const now = this.finishedAt ?? this.clock.now();
     return {
       id: this.id,
+      kind: 'stream' as const,
       sink: this.sink,
       mode: this.mode,
       state: this.state,

@@ -4,16 +4,24 @@
  */
 import { EVENT_TYPE_NAMES } from '../events/catalogue.js';
 import { feedEvents, prepareFeed } from '../events/feed.js';
-import { liveMinute } from '../events/live.js';
+import { liveMinuteEventsAsync, type LiveEvents } from '../events/live.js';
 import { World, type WorldSpec } from '../generators/world.js';
 import type { FeedEvent, FeedOptions, LiveWorldSpec } from './feed-contract.js';
 /** The events a stream plays, from a position of a bounded world or minute by minute of a live one. */
 export interface FeedSource {
   /** A bounded world's feed in time order, from `fromSequence` on, generated lazily. */
   replay(fromSequence: number): Iterable<FeedEvent>;
-  /** The events of the minute starting at `minuteStartMs` of a live world (sorted by time except labelled late events). */
-  liveMinute(minuteStartMs: number): FeedEvent[];
+  /**
+   * The events of the minute starting at `minuteStartMs` of a live world (sorted by time except
+   * labelled late events): a list, or a planned minute whose events are built when asked for,
+   * possibly planned asynchronously (the engine asks for the next minute while one plays).
+   */
+  liveMinute(minuteStartMs: number): LiveMinute | Promise<LiveMinute>;
 }
+
+/** A live minute's events: built, or planned and built on demand. */
+export type LiveMinute = readonly FeedEvent[] | LiveEvents;
+export type { LiveEvents };
 
 /** What a stream asks of the feed. */
 export interface FeedRequest {
@@ -47,7 +55,8 @@ export class FeedUnavailableError extends Error {
 /**
  * The service's change feed: a replay plays `feedEvents` of the bounded world from a sequence on
  * (the same events, ids and rows as GET /api/v1/events), a live stream plays `liveMinute` of the
- * open-ended world minute by minute.
+ * open-ended world minute by minute
+ * (`liveMinuteEventsAsync`: planned without blocking, rows built as they fall due).
  */
 export const changeFeed: FeedProvider = {
   eventTypes() {
@@ -60,7 +69,8 @@ export const changeFeed: FeedProvider = {
     const world = World.of(request.world);
     return {
       replay: (fromSequence: number): Iterable<FeedEvent> => feedEvents(world, request.feed, fromSequence - 1),
-      liveMinute: (minuteStartMs: number): FeedEvent[] => liveMinute(request.live, minuteStartMs),
+      // Planned in slices that yield to the event loop; rows are built as the events fall due.
+      liveMinute: (minuteStartMs: number): Promise<LiveEvents> => liveMinuteEventsAsync(request.live, minuteStartMs),
     };
   },
 };

@@ -71,7 +71,7 @@ export function boundedFeed(count: number, startMs: number, stepMs: number, rows
 }
 
 /** An open-ended feed: each minute holds the events the rate expects in it, evenly spread. */
-export function liveFeed(rate: RateSpec): FeedSource {
+export function liveFeed(rate: RateSpec): Omit<FeedSource, 'liveMinute'> & { liveMinute(minute: number): FeedEvent[] } {
   return {
     replay() {
       throw new Error('a live feed has no replay');
