@@ -38,6 +38,21 @@ export class InventoryGenerator extends EntityGenerator<Inventory> {
     return sum;
   }
 
+  /**
+   * last_restocked_at (epoch ms, whole seconds, as the record shows it) and reorder_quantity of
+   * row i, from the same draws as record(i) without building the row (the change feed's stock
+   * schedule reads these for every row).
+   */
+  restockOf(i: number): { lastRestockedAt: number; reorderQuantity: number } {
+    const { window } = this.world;
+    const rng = this.keyed(i);
+    const restocked = window.end - 1 - rng.int(Math.min(90 * DAY, window.end - window.start));
+    const reorderPoint = rng.between(5, 40);
+    const onHand = this.quantityOnHand(i);
+    if (onHand !== 0) rng.int(Math.min(onHand, 10) + 1);
+    return { lastRestockedAt: Math.floor(restocked / 1000) * 1000, reorderQuantity: reorderPoint * rng.between(3, 8) };
+  }
+
   record(i: number): Inventory {
     const { window } = this.world;
     const rng = this.keyed(i);
