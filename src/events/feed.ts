@@ -218,8 +218,8 @@ function sortedOrder(times: ArrayLike<number>): Int32Array {
 }
 
 /** A schedule built a slice at a time: the times of records taken so far. */
-interface PendingSchedule<T> {
-  readonly records: Iterator<T>;
+interface PendingSchedule {
+  readonly records: Iterator<number>;
   readonly times: number[];
 }
 
@@ -233,8 +233,8 @@ class FeedWorld {
   private pending?: { next: number; times: number[]; rowOf: number[]; kOf: number[] };
   private reviewOrder?: RecordSchedule;
   private ticketOrder?: RecordSchedule;
-  private pendingReviews?: PendingSchedule<{ created_at: string }>;
-  private pendingTickets?: PendingSchedule<{ created_at: string }>;
+  private pendingReviews?: PendingSchedule;
+  private pendingTickets?: PendingSchedule;
 
   constructor(readonly world: World) {
     const { seed, sizes, locale, window } = world;
@@ -275,14 +275,14 @@ class FeedWorld {
   /** Takes up to `budget` more reviews and tickets into their schedules; true when both are complete. */
   prepareRecords(budget: number): boolean {
     if (!this.reviewOrder) {
-      this.pendingReviews ??= { records: this.world.generator('reviews').range(0, Infinity), times: [] };
+      this.pendingReviews ??= { records: this.world.generator('reviews').createdTimes(), times: [] };
       const done = takeTimes(this.pendingReviews, budget);
       if (!done) return false;
       this.reviewOrder = scheduleOf(this.pendingReviews.times);
       this.pendingReviews = undefined;
     }
     if (!this.ticketOrder) {
-      this.pendingTickets ??= { records: this.world.generator('support-tickets').range(0, Infinity), times: [] };
+      this.pendingTickets ??= { records: this.world.generator('support-tickets').createdTimes(), times: [] };
       const done = takeTimes(this.pendingTickets, budget);
       if (!done) return false;
       this.ticketOrder = scheduleOf(this.pendingTickets.times);
@@ -333,11 +333,11 @@ export async function prepareFeed(world: World): Promise<void> {
 }
 
 /** Takes up to `budget` records' times; true when the records are exhausted. */
-function takeTimes(pending: PendingSchedule<{ created_at: string }>, budget: number): boolean {
+function takeTimes(pending: PendingSchedule, budget: number): boolean {
   for (let n = 0; n < budget; n++) {
     const r = pending.records.next();
     if (r.done) return true;
-    pending.times.push(Date.parse(r.value.created_at));
+    pending.times.push(r.value);
   }
   return false;
 }
