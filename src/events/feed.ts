@@ -185,6 +185,9 @@ export class ClickstreamBySession extends ClickstreamGenerator {
 interface RecordSchedule {
   readonly times: Float64Array;
   readonly index: Int32Array;
+  /** Each record's parent and child number: the feed builds it without searching the index. */
+  readonly parents: Int32Array;
+  readonly ks: Int32Array;
 }
 
 /**
@@ -219,8 +222,10 @@ function sortedOrder(times: ArrayLike<number>): Int32Array {
 
 /** A schedule built a slice at a time: the times of records taken so far. */
 interface PendingSchedule {
-  readonly records: Iterator<number>;
+  readonly records: Iterator<readonly [time: number, parent: number, k: number]>;
   readonly times: number[];
+  readonly parents: number[];
+  readonly ks: number[];
 }
 
 /** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
@@ -275,17 +280,17 @@ class FeedWorld {
   /** Takes up to `budget` more reviews and tickets into their schedules; true when both are complete. */
   prepareRecords(budget: number): boolean {
     if (!this.reviewOrder) {
-      this.pendingReviews ??= { records: this.world.generator('reviews').createdTimes(), times: [] };
+      this.pendingReviews ??= { records: this.world.generator('reviews').createdTimes(), times: [], parents: [], ks: [] };
       const done = takeTimes(this.pendingReviews, budget);
       if (!done) return false;
-      this.reviewOrder = scheduleOf(this.pendingReviews.times);
+      this.reviewOrder = scheduleOf(this.pendingReviews);
       this.pendingReviews = undefined;
     }
     if (!this.ticketOrder) {
-      this.pendingTickets ??= { records: this.world.generator('support-tickets').createdTimes(), times: [] };
+      this.pendingTickets ??= { records: this.world.generator('support-tickets').createdTimes(), times: [], parents: [], ks: [] };
       const done = takeTimes(this.pendingTickets, budget);
       if (!done) return false;
-      this.ticketOrder = scheduleOf(this.pendingTickets.times);
+      this.ticketOrder = scheduleOf(this.pendingTickets);
       this.pendingTickets = undefined;
     }
     return true;
@@ -337,14 +342,22 @@ function takeTimes(pending: PendingSchedule, budget: number): boolean {
   for (let n = 0; n < budget; n++) {
     const r = pending.records.next();
     if (r.done) return true;
-    pending.times.push(r.value);
+    const [time, parent, k] = r.value;
+    pending.times.push(time);
+    pending.parents.push(parent);
+    pending.ks.push(k);
   }
   return false;
 }
 
-function scheduleOf(times: readonly number[]): RecordSchedule {
-  const order = sortedOrder(times);
-  return { times: Float64Array.from(order, (k) => times[k] as number), index: order };
+function scheduleOf(pending: PendingSchedule): RecordSchedule {
+  const order = sortedOrder(pending.times);
+  return {
+    times: Float64Array.from(order, (k) => pending.times[k] as number),
+    index: order,
+    parents: Int32Array.from(order, (k) => pending.parents[k] as number),
+    ks: Int32Array.from(order, (k) => pending.ks[k] as number),
+  };
 }
 
 /**
@@ -469,7 +482,9 @@ export class FeedMerge {
     const schedule = kind === Kind.ReviewPosted ? this.reviews : this.tickets;
     const k = kind === Kind.ReviewPosted ? this.nextReview++ : this.nextTicket++;
     if (k < schedule.times.length) {
-      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx: schedule.index[k] as number, kind, aux: 0, ref: 0 });
+      // aux and ref carry the child number and the parent (aux ties only within one record).
+      const idx = schedule.index[k] as number;
+      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx, kind, aux: schedule.ks[k] as number, ref: schedule.parents[k] as number });
     }
   }
 
@@ -572,7 +587,7 @@ export class FeedMerge {
         break;
       case Kind.TicketOpened: {
         this.pushScheduled(Kind.TicketOpened);
-        const ticket = this.feed.world.generator('support-tickets').record(step.idx);
+        const ticket = this.feed.world.generator('support-tickets').recordAt(step.ref, step.aux, step.idx);
         if (ticket.first_response_at !== null) push(Date.parse(ticket.first_response_at), Kind.TicketAnswered);
         if (ticket.resolved_at !== null) {
           const resolved = Date.parse(ticket.resolved_at);
@@ -668,7 +683,7 @@ export class FeedMerge {
         break;
       }
       case Kind.ReviewPosted: {
-        const review = world.generator('reviews').record(step.idx);
+        const review = world.generator('reviews').recordAt(step.ref, step.aux, step.idx);
         data = review;
         key = review.review_id;
         break;
@@ -677,7 +692,7 @@ export class FeedMerge {
       case Kind.TicketAnswered:
       case Kind.TicketResolved:
       case Kind.TicketClosed: {
-        const ticket = world.generator('support-tickets').record(step.idx);
+        const ticket = world.generator('support-tickets').recordAt(step.ref, step.aux, step.idx);
         data =
           step.kind === Kind.TicketOpened
             ? { ...ticket, status: 'open', first_response_at: null, resolved_at: null, satisfaction_score: null }

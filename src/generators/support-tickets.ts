@@ -125,10 +125,11 @@ export class SupportTicketGenerator extends ChildGenerator<SupportTicket> {
 
   /**
    * The created_at of every ticket in index order (epoch ms, whole seconds, as the records show
-   * it), from the same draws as the records without building them: the change feed schedules
-   * tickets by it.
+   * it), with its parent and child number, from the same draws as the records without building
+   * them: the change feed schedules tickets by it and addresses them by (parent, k) with
+   * {@link recordAt}.
    */
-  *createdTimes(): Generator<number> {
+  *createdTimes(): Generator<readonly [time: number, parent: number, k: number]> {
     const { end } = this.world.window;
     const users = this.world.generator('users');
     let i = 0;
@@ -144,9 +145,14 @@ export class SupportTicketGenerator extends ChildGenerator<SupportTicket> {
         UNLINKED.draw(rng);
         createdAt = busyMoment(rng, users.createdAt(user) + MINUTE, end);
       }
-      yield Math.floor(createdAt / 1000) * 1000;
+      yield [Math.floor(createdAt / 1000) * 1000, parent, 0];
       i++;
     }
+  }
+
+  /** Ticket i, known to be child k of parent `parent` (no search of the index: see createdTimes). */
+  recordAt(parent: number, k: number, i: number): SupportTicket {
+    return this.child(parent, k, i);
   }
 
   protected child(parent: number, _k: number, i: number): SupportTicket {
