@@ -510,8 +510,9 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     const facts = this.rowFacts(row);
     const { plan } = facts;
     const id = this.ids.uuid(row, 100 + k);
-    const productId = this.world.generator('products').idOf(Math.floor(row / this.warehouses));
-    const warehouseId = this.world.generator('warehouses').idOf(row % this.warehouses);
+    const inventory = this.world.generator('inventory');
+    const productId = inventory.productIds.get(Math.floor(row / this.warehouses));
+    const warehouseId = inventory.warehouseIds.get(row % this.warehouses);
     if (k === plan.restocks + plan.damages + plan.adjustments) {
       // The period-close stock count: whatever the count finds missing, at the window's last second.
       return {
