@@ -146,6 +146,17 @@ class StepHeap {
     return this.items[0];
   }
 
+  /** The steps held, in heap order (a checkpoint copies them). */
+  get contents(): readonly Step[] {
+    return this.items;
+  }
+
+  /** Replaces the contents with steps already in heap order. */
+  load(steps: Step[]): void {
+    this.items.length = 0;
+    for (const step of steps) this.items.push(step);
+  }
+
   pop(): Step | undefined {
     const items = this.items;
     const top = items[0];
@@ -313,6 +324,46 @@ class FeedWorld {
     return this.schedule as StockSchedule;
   }
 
+  /** Checkpoints of the merge, by sequence (see {@link Checkpoint}); taken while seeking. */
+  private readonly checkpoints: Checkpoint[] = [];
+  /** Sequences between checkpoints: doubles whenever the list outgrows MAX_CHECKPOINTS. */
+  checkpointEvery = CHECKPOINT_EVERY;
+
+  /** Keeps a checkpoint of `merge` (settled, its next step at time `top`) unless one exists. */
+  remember(merge: FeedMerge, top: number): void {
+    const list = this.checkpoints;
+    const last = list[list.length - 1];
+    if (last && last.sequence >= merge.sequence) {
+      if (list.some((c) => c.sequence === merge.sequence)) return;
+    }
+    list.push(merge.checkpoint(top));
+    list.sort((a, b) => a.sequence - b.sequence);
+    if (list.length > MAX_CHECKPOINTS) {
+      // Bounded: every other one goes, and the spacing doubles.
+      this.checkpointEvery *= 2;
+      const kept = list.filter((c) => c.sequence % this.checkpointEvery === 0);
+      list.length = 0;
+      list.push(...kept);
+    }
+  }
+
+  /**
+   * The latest checkpoint a seek to (start, afterSequence) may resume from: its next step is
+   * still before the place sought (the merge's times never decrease, so the test is monotone).
+   */
+  checkpointBefore(start: number, afterSequence: number): Checkpoint | undefined {
+    for (let k = this.checkpoints.length - 1; k >= 0; k--) {
+      const c = this.checkpoints[k] as Checkpoint;
+      if (c.top < start || c.sequence <= afterSequence) return c;
+    }
+    return undefined;
+  }
+
+  /** How many checkpoints this world's feed holds (for tests). */
+  get checkpointCount(): number {
+    return this.checkpoints.length;
+  }
+
   private static readonly cache = new WeakMap<World, FeedWorld>();
 
   static of(world: World): FeedWorld {
@@ -366,10 +417,51 @@ function scheduleOf(pending: PendingSchedule): RecordSchedule {
  */
 export async function seekFeed(world: World, options: FeedOptions, afterSequence = -1): Promise<FeedMerge> {
   await prepareFeed(world);
-  const merge = new FeedMerge(FeedWorld.of(world));
-  while (!merge.advance(options.start ?? -Infinity, afterSequence, 8192)) await new Promise((resolve) => setImmediate(resolve));
+  const feed = FeedWorld.of(world);
+  const merge = new FeedMerge(feed);
+  const start = options.start ?? -Infinity;
+  const from = feed.checkpointBefore(start, afterSequence);
+  if (from) merge.restore(from);
+  while (!merge.advance(start, afterSequence, 8192)) await new Promise((resolve) => setImmediate(resolve));
   return merge;
 }
+
+/**
+ * The feed's checkpoints of a world: how many it holds, and (for tests) the spacing of new
+ * ones, in events.
+ */
+export function feedCheckpoints(world: World): { count: number; every: number; setEvery(every: number): void } {
+  const feed = FeedWorld.of(world);
+  return {
+    count: feed.checkpointCount,
+    every: feed.checkpointEvery,
+    setEvery: (every: number) => {
+      feed.checkpointEvery = every;
+    },
+  };
+}
+
+/**
+ * A checkpoint of the merge: its look-ahead heap, packed into typed arrays (about 30 bytes a
+ * step), and its counters. Restoring one and walking on gives exactly the steps a walk from the
+ * start gives, so a seek deep into the feed (a cursor, an offset, a start time) walks at most
+ * the spacing between checkpoints instead of the whole feed before it.
+ */
+interface Checkpoint {
+  readonly sequence: number;
+  /** Time of the next step. */
+  readonly top: number;
+  /** Every numeric field of the merge, by name: counters of every source, added later or not. */
+  readonly counters: ReadonlyMap<string, number>;
+  readonly times: Float64Array;
+  /** src, idx, kind, aux, ref of each step. */
+  readonly fields: Float64Array;
+}
+
+/** Events between checkpoints at first. */
+const CHECKPOINT_EVERY = 1 << 16;
+/** Checkpoints kept per world: at scale 10, ~50 of a few hundred KB each. */
+const MAX_CHECKPOINTS = 64;
 
 /** The fingerprint event ids of this world carry: a cursor from another world does not match. */
 export function worldFingerprint(world: World): string {
@@ -518,9 +610,43 @@ export class FeedMerge {
     for (let n = 0; n < budget; n++) {
       const top = this.settle();
       if (!top || (top.t >= start && this.sequence > afterSequence)) return true;
+      if (this.sequence % this.feed.checkpointEvery === 0) this.feed.remember(this, top.t);
       this.next();
     }
     return false;
+  }
+
+  /** This merge's state, settled, its next step at time `top`. */
+  checkpoint(top: number): Checkpoint {
+    const counters = new Map<string, number>();
+    for (const [name, value] of Object.entries(this)) if (typeof value === 'number') counters.set(name, value);
+    const steps = this.heap.contents;
+    const times = new Float64Array(steps.length);
+    const fields = new Float64Array(steps.length * 5);
+    for (let k = 0; k < steps.length; k++) {
+      const step = steps[k] as Step;
+      times[k] = step.t;
+      const f = k * 5;
+      fields[f] = step.src;
+      fields[f + 1] = step.idx;
+      fields[f + 2] = step.kind;
+      fields[f + 3] = step.aux;
+      fields[f + 4] = step.ref;
+    }
+    return { sequence: this.sequence, top, counters, times, fields };
+  }
+
+  /** Puts this merge in the state of a checkpoint (of the same world). */
+  restore(checkpoint: Checkpoint): void {
+    const self = this as unknown as Record<string, number>;
+    for (const [name, value] of checkpoint.counters) self[name] = value;
+    const steps: Step[] = [];
+    const { times, fields } = checkpoint;
+    for (let k = 0; k < times.length; k++) {
+      const f = k * 5;
+      steps.push({ t: times[k] as number, src: fields[f] as number, idx: fields[f + 1] as number, kind: fields[f + 2] as Kind, aux: fields[f + 3] as number, ref: fields[f + 4] as number });
+    }
+    this.heap.load(steps);
   }
 
   /** The next step of the feed, or undefined at its end. */
