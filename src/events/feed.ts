@@ -146,6 +146,17 @@ class StepHeap {
     return this.items[0];
   }
 
+  /** The steps held, in heap order (a checkpoint copies them). */
+  get contents(): readonly Step[] {
+    return this.items;
+  }
+
+  /** Replaces the contents with steps already in heap order. */
+  load(steps: Step[]): void {
+    this.items.length = 0;
+    for (const step of steps) this.items.push(step);
+  }
+
   pop(): Step | undefined {
     const items = this.items;
     const top = items[0];
@@ -185,14 +196,47 @@ export class ClickstreamBySession extends ClickstreamGenerator {
 interface RecordSchedule {
   readonly times: Float64Array;
   readonly index: Int32Array;
+  /** Each record's parent and child number: the feed builds it without searching the index. */
+  readonly parents: Int32Array;
+  readonly ks: Int32Array;
 }
 
-function scheduleOf<T>(records: Iterable<T>, time: (record: T) => string): RecordSchedule {
-  const times: number[] = [];
-  for (const record of records) times.push(Date.parse(time(record)));
-  const order = Array.from({ length: times.length }, (_, k) => k);
-  order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
-  return { times: Float64Array.from(order, (k) => times[k] as number), index: Int32Array.from(order) };
+/**
+ * The order that sorts `times` (epoch ms, whole seconds), ties by position: one native sort of
+ * numbers that pack (second, position), a fraction of a comparator sort's time over the world's
+ * ~600,000 stock movements at scale 10; a comparator sort when the packed keys would not be exact.
+ */
+function sortedOrder(times: ArrayLike<number>): Int32Array {
+  const n = times.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const t = times[k] as number;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  const order = new Int32Array(n);
+  if (n === 0) return order;
+  const wholeSeconds = Array.prototype.every.call(times, (t: number) => t % 1000 === 0);
+  if (wholeSeconds && ((max - min) / 1000 + 1) * n < Number.MAX_SAFE_INTEGER) {
+    const keys = new Float64Array(n);
+    for (let k = 0; k < n; k++) keys[k] = (((times[k] as number) - min) / 1000) * n + k;
+    keys.sort();
+    for (let k = 0; k < n; k++) order[k] = (keys[k] as number) % n;
+    return order;
+  }
+  const positions = Array.from({ length: n }, (_, k) => k);
+  positions.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+  order.set(positions);
+  return order;
+}
+
+/** A schedule built a slice at a time: the times of records taken so far. */
+interface PendingSchedule {
+  readonly records: Iterator<readonly [time: number, parent: number, k: number]>;
+  readonly times: number[];
+  readonly parents: number[];
+  readonly ks: number[];
 }
 
 /** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
@@ -202,7 +246,11 @@ class FeedWorld {
   readonly returns: ReturnsByOrder;
   readonly clicks: ClickstreamBySession;
   private schedule?: StockSchedule;
-  private pending?: { rows: number; next: number; times: number[]; rowOf: number[]; kOf: number[] };
+  private pending?: { next: number; times: number[]; rowOf: number[]; kOf: number[] };
+  private reviewOrder?: RecordSchedule;
+  private ticketOrder?: RecordSchedule;
+  private pendingReviews?: PendingSchedule;
+  private pendingTickets?: PendingSchedule;
 
   constructor(readonly world: World) {
     const { seed, sizes, locale, window } = world;
@@ -217,21 +265,20 @@ class FeedWorld {
     if (this.schedule) return true;
     const movements = this.world.generator('inventory-movements');
     const total = this.world.generator('inventory').population;
-    this.pending ??= { rows: total, next: 0, times: [], rowOf: [], kOf: [] };
+    this.pending ??= { next: 0, times: [], rowOf: [], kOf: [] };
     const p = this.pending;
     const stop = Math.min(total, p.next + rows);
     for (let row = p.next; row < stop; row++) {
       const n = movements.stockMovementCount(row);
       for (let k = 0; k < n; k++) {
-        p.times.push(Date.parse(movements.stockMovementOf(row, k).occurred_at));
+        p.times.push(movements.stockMovementTime(row, k));
         p.rowOf.push(row);
         p.kOf.push(k);
       }
     }
     p.next = stop;
     if (stop < total) return false;
-    const order = Array.from({ length: p.times.length }, (_, k) => k);
-    order.sort((a, b) => (p.times[a] as number) - (p.times[b] as number) || a - b);
+    const order = sortedOrder(p.times);
     this.schedule = {
       times: Float64Array.from(order, (k) => p.times[k] as number),
       rows: Int32Array.from(order, (k) => p.rowOf[k] as number),
@@ -241,24 +288,80 @@ class FeedWorld {
     return true;
   }
 
-  private reviewOrder?: RecordSchedule;
-  private ticketOrder?: RecordSchedule;
+  /** Takes up to `budget` more reviews and tickets into their schedules; true when both are complete. */
+  prepareRecords(budget: number): boolean {
+    if (!this.reviewOrder) {
+      this.pendingReviews ??= { records: this.world.generator('reviews').createdTimes(), times: [], parents: [], ks: [] };
+      const done = takeTimes(this.pendingReviews, budget);
+      if (!done) return false;
+      this.reviewOrder = scheduleOf(this.pendingReviews);
+      this.pendingReviews = undefined;
+    }
+    if (!this.ticketOrder) {
+      this.pendingTickets ??= { records: this.world.generator('support-tickets').createdTimes(), times: [], parents: [], ks: [] };
+      const done = takeTimes(this.pendingTickets, budget);
+      if (!done) return false;
+      this.ticketOrder = scheduleOf(this.pendingTickets);
+      this.pendingTickets = undefined;
+    }
+    return true;
+  }
 
   /** Reviews by created_at (they are numbered by order, then by user). */
   get reviews(): RecordSchedule {
-    this.reviewOrder ??= scheduleOf(this.world.generator('reviews').range(0, Infinity), (r) => r.created_at);
-    return this.reviewOrder;
+    while (!this.prepareRecords(1 << 30));
+    return this.reviewOrder as RecordSchedule;
   }
 
   /** Support tickets by created_at. */
   get tickets(): RecordSchedule {
-    this.ticketOrder ??= scheduleOf(this.world.generator('support-tickets').range(0, Infinity), (r) => r.created_at);
-    return this.ticketOrder;
+    while (!this.prepareRecords(1 << 30));
+    return this.ticketOrder as RecordSchedule;
   }
 
   get stock(): StockSchedule {
     while (!this.prepareSome(1 << 30));
     return this.schedule as StockSchedule;
+  }
+
+  /** Checkpoints of the merge, by sequence (see {@link Checkpoint}); taken while seeking. */
+  private readonly checkpoints: Checkpoint[] = [];
+  /** Sequences between checkpoints: doubles whenever the list outgrows MAX_CHECKPOINTS. */
+  checkpointEvery = CHECKPOINT_EVERY;
+
+  /** Keeps a checkpoint of `merge` (settled, its next step at time `top`) unless one exists. */
+  remember(merge: FeedMerge, top: number): void {
+    const list = this.checkpoints;
+    const last = list[list.length - 1];
+    if (last && last.sequence >= merge.sequence) {
+      if (list.some((c) => c.sequence === merge.sequence)) return;
+    }
+    list.push(merge.checkpoint(top));
+    list.sort((a, b) => a.sequence - b.sequence);
+    if (list.length > MAX_CHECKPOINTS) {
+      // Bounded: every other one goes, and the spacing doubles.
+      this.checkpointEvery *= 2;
+      const kept = list.filter((c) => c.sequence % this.checkpointEvery === 0);
+      list.length = 0;
+      list.push(...kept);
+    }
+  }
+
+  /**
+   * The latest checkpoint a seek to (start, afterSequence) may resume from: its next step is
+   * still before the place sought (the merge's times never decrease, so the test is monotone).
+   */
+  checkpointBefore(start: number, afterSequence: number): Checkpoint | undefined {
+    for (let k = this.checkpoints.length - 1; k >= 0; k--) {
+      const c = this.checkpoints[k] as Checkpoint;
+      if (c.top < start || c.sequence <= afterSequence) return c;
+    }
+    return undefined;
+  }
+
+  /** How many checkpoints this world's feed holds (for tests). */
+  get checkpointCount(): number {
+    return this.checkpoints.length;
   }
 
   private static readonly cache = new WeakMap<World, FeedWorld>();
@@ -282,6 +385,30 @@ export async function prepareFeed(world: World): Promise<void> {
   const movements = world.generator('inventory-movements');
   while (!movements.prepareFlows(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
+  while (!feed.prepareRecords(500)) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Takes up to `budget` records' times; true when the records are exhausted. */
+function takeTimes(pending: PendingSchedule, budget: number): boolean {
+  for (let n = 0; n < budget; n++) {
+    const r = pending.records.next();
+    if (r.done) return true;
+    const [time, parent, k] = r.value;
+    pending.times.push(time);
+    pending.parents.push(parent);
+    pending.ks.push(k);
+  }
+  return false;
+}
+
+function scheduleOf(pending: PendingSchedule): RecordSchedule {
+  const order = sortedOrder(pending.times);
+  return {
+    times: Float64Array.from(order, (k) => pending.times[k] as number),
+    index: order,
+    parents: Int32Array.from(order, (k) => pending.parents[k] as number),
+    ks: Int32Array.from(order, (k) => pending.ks[k] as number),
+  };
 }
 
 /**
@@ -290,10 +417,51 @@ export async function prepareFeed(world: World): Promise<void> {
  */
 export async function seekFeed(world: World, options: FeedOptions, afterSequence = -1): Promise<FeedMerge> {
   await prepareFeed(world);
-  const merge = new FeedMerge(FeedWorld.of(world));
-  while (!merge.advance(options.start ?? -Infinity, afterSequence, 8192)) await new Promise((resolve) => setImmediate(resolve));
+  const feed = FeedWorld.of(world);
+  const merge = new FeedMerge(feed);
+  const start = options.start ?? -Infinity;
+  const from = feed.checkpointBefore(start, afterSequence);
+  if (from) merge.restore(from);
+  while (!merge.advance(start, afterSequence, 8192)) await new Promise((resolve) => setImmediate(resolve));
   return merge;
 }
+
+/**
+ * The feed's checkpoints of a world: how many it holds, and (for tests) the spacing of new
+ * ones, in events.
+ */
+export function feedCheckpoints(world: World): { count: number; every: number; setEvery(every: number): void } {
+  const feed = FeedWorld.of(world);
+  return {
+    count: feed.checkpointCount,
+    every: feed.checkpointEvery,
+    setEvery: (every: number) => {
+      feed.checkpointEvery = every;
+    },
+  };
+}
+
+/**
+ * A checkpoint of the merge: its look-ahead heap, packed into typed arrays (48 bytes a step;
+ * at most ~7,100 steps at scale 10), and its counters. Restoring one and walking on gives exactly the steps a walk from the
+ * start gives, so a seek deep into the feed (a cursor, an offset, a start time) walks at most
+ * the spacing between checkpoints instead of the whole feed before it.
+ */
+interface Checkpoint {
+  readonly sequence: number;
+  /** Time of the next step. */
+  readonly top: number;
+  /** Every numeric field of the merge, by name: counters of every source, added later or not. */
+  readonly counters: ReadonlyMap<string, number>;
+  readonly times: Float64Array;
+  /** src, idx, kind, aux, ref of each step. */
+  readonly fields: Float64Array;
+}
+
+/** Events between checkpoints at first. */
+const CHECKPOINT_EVERY = 1 << 16;
+/** Checkpoints kept per world: at scale 10, ~46 of at most ~340 KB each. */
+const MAX_CHECKPOINTS = 64;
 
 /** The fingerprint event ids of this world carry: a cursor from another world does not match. */
 export function worldFingerprint(world: World): string {
@@ -406,7 +574,9 @@ export class FeedMerge {
     const schedule = kind === Kind.ReviewPosted ? this.reviews : this.tickets;
     const k = kind === Kind.ReviewPosted ? this.nextReview++ : this.nextTicket++;
     if (k < schedule.times.length) {
-      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx: schedule.index[k] as number, kind, aux: 0, ref: 0 });
+      // aux and ref carry the child number and the parent (aux ties only within one record).
+      const idx = schedule.index[k] as number;
+      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx, kind, aux: schedule.ks[k] as number, ref: schedule.parents[k] as number });
     }
   }
 
@@ -440,9 +610,43 @@ export class FeedMerge {
     for (let n = 0; n < budget; n++) {
       const top = this.settle();
       if (!top || (top.t >= start && this.sequence > afterSequence)) return true;
+      if (this.sequence % this.feed.checkpointEvery === 0) this.feed.remember(this, top.t);
       this.next();
     }
     return false;
+  }
+
+  /** This merge's state, settled, its next step at time `top`. */
+  checkpoint(top: number): Checkpoint {
+    const counters = new Map<string, number>();
+    for (const [name, value] of Object.entries(this)) if (typeof value === 'number') counters.set(name, value);
+    const steps = this.heap.contents;
+    const times = new Float64Array(steps.length);
+    const fields = new Float64Array(steps.length * 5);
+    for (let k = 0; k < steps.length; k++) {
+      const step = steps[k] as Step;
+      times[k] = step.t;
+      const f = k * 5;
+      fields[f] = step.src;
+      fields[f + 1] = step.idx;
+      fields[f + 2] = step.kind;
+      fields[f + 3] = step.aux;
+      fields[f + 4] = step.ref;
+    }
+    return { sequence: this.sequence, top, counters, times, fields };
+  }
+
+  /** Puts this merge in the state of a checkpoint (of the same world). */
+  restore(checkpoint: Checkpoint): void {
+    const self = this as unknown as Record<string, number>;
+    for (const [name, value] of checkpoint.counters) self[name] = value;
+    const steps: Step[] = [];
+    const { times, fields } = checkpoint;
+    for (let k = 0; k < times.length; k++) {
+      const f = k * 5;
+      steps.push({ t: times[k] as number, src: fields[f] as number, idx: fields[f + 1] as number, kind: fields[f + 2] as Kind, aux: fields[f + 3] as number, ref: fields[f + 4] as number });
+    }
+    this.heap.load(steps);
   }
 
   /** The next step of the feed, or undefined at its end. */
@@ -509,7 +713,7 @@ export class FeedMerge {
         break;
       case Kind.TicketOpened: {
         this.pushScheduled(Kind.TicketOpened);
-        const ticket = this.feed.world.generator('support-tickets').record(step.idx);
+        const ticket = this.feed.world.generator('support-tickets').recordAt(step.ref, step.aux, step.idx);
         if (ticket.first_response_at !== null) push(Date.parse(ticket.first_response_at), Kind.TicketAnswered);
         if (ticket.resolved_at !== null) {
           const resolved = Date.parse(ticket.resolved_at);
@@ -605,7 +809,7 @@ export class FeedMerge {
         break;
       }
       case Kind.ReviewPosted: {
-        const review = world.generator('reviews').record(step.idx);
+        const review = world.generator('reviews').recordAt(step.ref, step.aux, step.idx);
         data = review;
         key = review.review_id;
         break;
@@ -614,7 +818,7 @@ export class FeedMerge {
       case Kind.TicketAnswered:
       case Kind.TicketResolved:
       case Kind.TicketClosed: {
-        const ticket = world.generator('support-tickets').record(step.idx);
+        const ticket = world.generator('support-tickets').recordAt(step.ref, step.aux, step.idx);
         data =
           step.kind === Kind.TicketOpened
             ? { ...ticket, status: 'open', first_response_at: null, resolved_at: null, satisfaction_score: null }

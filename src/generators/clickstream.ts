@@ -1,5 +1,6 @@
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
 import { ChildGenerator } from './child-index.js';
+import { RecordCache } from './entity.js';
 import type { SessionGenerator } from './sessions.js';
 import { iso } from './time.js';
 import type { World } from './world.js';
@@ -18,11 +19,21 @@ import type { World } from './world.js';
 export class ClickstreamGenerator extends ChildGenerator<ClickstreamEvent> {
   private readonly sessions: SessionGenerator;
   protected readonly parents: number;
+  // The ids a click copies from its session, user and product, remembered (bounded): a session's
+  // ~8 clicks share them, and the change feed interleaves a few hundred sessions at a time.
+  private readonly sessionIds: RecordCache<string>;
+  private readonly userIds: RecordCache<string>;
+  private readonly productIds: RecordCache<string>;
 
   constructor(world: World) {
     super(world, 'clickstream');
     this.sessions = world.generator('sessions');
     this.parents = this.sessions.population;
+    const users = world.generator('users');
+    const products = world.generator('products');
+    this.sessionIds = new RecordCache((i) => this.sessions.idOf(i), this.parents, 4096);
+    this.userIds = new RecordCache((i) => users.idOf(i), users.population);
+    this.productIds = new RecordCache((i) => products.idOf(i), products.population);
   }
 
   protected childCount(session: number): number {
@@ -35,11 +46,11 @@ export class ClickstreamGenerator extends ChildGenerator<ClickstreamEvent> {
     if (!event) throw new RangeError(`session ${session} has no event ${k}`);
     return {
       event_id: this.ids.uuid(session, k + 1),
-      session_id: this.sessions.idOf(session),
-      user_id: plan.user >= 0 ? this.world.generator('users').idOf(plan.user) : null,
+      session_id: this.sessionIds.get(session),
+      user_id: plan.user >= 0 ? this.userIds.get(plan.user) : null,
       event_type: event.type,
       page_url: event.url,
-      product_id: event.product >= 0 ? this.world.generator('products').idOf(event.product) : null,
+      product_id: event.product >= 0 ? this.productIds.get(event.product) : null,
       search_query: event.query,
       order_id: event.type === 'PURCHASE' ? this.world.generator('orders').idOf(plan.order) : null,
       sequence_number: k + 1,

@@ -1,5 +1,4 @@
 import type { InventoryMovement } from '../schemas/inventory-movement.js';
-import type { Inventory } from '../schemas/inventory.js';
 import type { Return } from '../schemas/return.js';
 import type { Shipment } from '../schemas/shipment.js';
 import { ChildIndex } from './child-index.js';
@@ -172,9 +171,22 @@ interface StockPlan {
 
 interface StockRow {
   readonly row: number;
-  readonly stock: Inventory;
   readonly plan: StockPlan;
+  /** The row's last_restocked_at, epoch ms. */
   readonly lastRestock: number;
+  readonly reorderQuantity: number;
+}
+
+/** What a warehouse movement draws (scratch, overwritten by the next draw). */
+interface StockDraw {
+  /** Occurred at, epoch ms (the record shows it to the second). */
+  at: number;
+  quantity: number;
+  /** RESTOCK: the supplier's index, and whether it delivered short. */
+  supplier: number;
+  short: boolean;
+  /** ADJUSTMENT: units found rather than lost. */
+  found: boolean;
 }
 
 /**
@@ -207,6 +219,8 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private ledgerCache?: OrderLedger;
   private stockCache?: ChildIndex;
   private lastRow?: StockRow;
+  private readonly draw: StockDraw = { at: 0, quantity: 0, supplier: 0, short: false, found: false };
+  private readonly reliability = new Map<number, number>();
   private flowCache?: { sold: Int32Array; returned: Int32Array };
   private flowBuild?: {
     sold: Int32Array;
@@ -355,11 +369,12 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
 
   /** The opening stock of a row and its closing count (the last movement, at the window end). */
   private balanceOf(row: number): { opening: number; closing: number } {
-    const plan = this.stockPlan(row);
+    const facts = this.rowFacts(row);
+    const { plan } = facts;
     let inflow = this.flows.returned[row] as number;
     let outflow = this.flows.sold[row] as number;
     for (let k = 0; k < plan.restocks + plan.damages + plan.adjustments; k++) {
-      const q = this.stockMovement(row, k).quantity;
+      const q = this.stockDraw(row, k, facts, true).quantity;
       if (q > 0) inflow += q;
       else outflow -= q;
     }
@@ -428,25 +443,82 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     };
   }
 
-  /** The inventory row, its plan and its last restock time; consecutive movements share a row. */
-  private rowOf(row: number): StockRow {
+  /** The plan, last restock and reorder quantity of an inventory row; consecutive movements share a row. */
+  private rowFacts(row: number): StockRow {
     if (this.lastRow?.row !== row) {
-      const stock = this.world.generator('inventory').record(row);
-      this.lastRow = { row, stock, plan: this.stockPlan(row), lastRestock: Date.parse(stock.last_restocked_at) };
+      const { lastRestockedAt, reorderQuantity } = this.world.generator('inventory').restockOf(row);
+      this.lastRow = { row, plan: this.stockPlan(row), lastRestock: lastRestockedAt, reorderQuantity };
     }
     return this.lastRow;
   }
 
-  private stockMovement(row: number, k: number): InventoryMovement {
+  /** A supplier's reliability score, by index (suppliers are few: all of them are remembered). */
+  private reliabilityOf(supplier: number): number {
+    let score = this.reliability.get(supplier);
+    if (score === undefined) {
+      score = this.world.generator('suppliers').record(supplier).reliability_score;
+      this.reliability.set(supplier, score);
+    }
+    return score;
+  }
+
+  /**
+   * The numbers of warehouse movement k of a row (not the period-close count), drawn in the
+   * very order the record draws them, leaving the record's stream positioned for the rest (the
+   * purchase order number, the note). `quantity` false stops after the time: the stock
+   * schedule needs only that, for every movement of the world, so it skips the supplier.
+   */
+  private stockDraw(row: number, k: number, facts: StockRow, quantity: boolean): StockDraw {
     const { start, end } = this.world.window;
-    const { stock, plan, lastRestock } = this.rowOf(row);
+    const { plan, lastRestock } = facts;
+    const out = this.draw;
+    const rng = this.keyed(row, (SALT_MOVE ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
+    if (k < plan.restocks) {
+      const product = Math.floor(row / this.warehouses);
+      const offered = this.world.generator('product-suppliers').suppliersOf(product);
+      const preferred = offered.length === 1 || rng.chance(0.75);
+      out.supplier = preferred ? (offered[0] as number) : (offered[1 + rng.int(offered.length - 1)] as number);
+      // The latest delivery is the one inventory reports; earlier ones spread over the window before it.
+      out.at =
+        k === plan.restocks - 1
+          ? lastRestock
+          : start + Math.floor(((lastRestock - start) * (k + rng.uniform(0.15, 0.85))) / (plan.restocks - 1));
+      if (!quantity) return out;
+      const ordered = facts.reorderQuantity;
+      out.short = rng.chance((1 - this.reliabilityOf(out.supplier)) * 0.8);
+      out.quantity = out.short ? Math.max(1, Math.round(ordered * rng.uniform(0.5, 0.95))) : ordered;
+      return out;
+    }
+    const damage = k < plan.restocks + plan.damages;
+    out.found = !damage && rng.chance(0.4);
+    out.quantity = damage ? -rng.between(1, 3) : out.found ? rng.between(1, 4) : -rng.between(1, 6);
+    // Before the period-close count at the window's last second.
+    out.at = busyMoment(rng, start, end - 1000);
+    return out;
+  }
+
+  /** When warehouse movement k of row `row` happens (epoch ms, whole seconds: its occurred_at). */
+  stockMovementTime(row: number, k: number): number {
+    const facts = this.rowFacts(row);
+    const { plan } = facts;
+    if (k === plan.restocks + plan.damages + plan.adjustments) return Math.floor((this.world.window.end - 1000) / 1000) * 1000;
+    return Math.floor(this.stockDraw(row, k, facts, false).at / 1000) * 1000;
+  }
+
+  private stockMovement(row: number, k: number): InventoryMovement {
+    const { end } = this.world.window;
+    const facts = this.rowFacts(row);
+    const { plan } = facts;
     const id = this.ids.uuid(row, 100 + k);
+    const inventory = this.world.generator('inventory');
+    const productId = inventory.productIds.get(Math.floor(row / this.warehouses));
+    const warehouseId = inventory.warehouseIds.get(row % this.warehouses);
     if (k === plan.restocks + plan.damages + plan.adjustments) {
       // The period-close stock count: whatever the count finds missing, at the window's last second.
       return {
         movement_id: id,
-        product_id: stock.product_id,
-        warehouse_id: stock.warehouse_id,
+        product_id: productId,
+        warehouse_id: warehouseId,
         movement_type: 'ADJUSTMENT',
         quantity: this.balanceOf(row).closing,
         occurred_at: iso(end - 1000),
@@ -456,49 +528,38 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
         note: 'Period-close stock count',
       };
     }
-    const rng = this.keyed(row, (SALT_MOVE ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
+    const draw = this.stockDraw(row, k, facts, true);
+    const rng = this.rng;
     if (k < plan.restocks) {
-      const product = Math.floor(row / this.warehouses);
-      const offered = this.world.generator('product-suppliers').suppliersOf(product);
-      const preferred = offered.length === 1 || rng.chance(0.75);
-      const supplierIndex = preferred ? (offered[0] as number) : (offered[1 + rng.int(offered.length - 1)] as number);
-      const supplier = this.world.generator('suppliers').record(supplierIndex);
-      // The latest delivery is the one inventory reports; earlier ones spread over the window before it.
-      const at =
-        k === plan.restocks - 1
-          ? stock.last_restocked_at
-          : iso(start + Math.floor(((lastRestock - start) * (k + rng.uniform(0.15, 0.85))) / (plan.restocks - 1)));
-      const ordered = stock.reorder_quantity;
-      const short = rng.chance((1 - supplier.reliability_score) * 0.8);
-      const quantity = short ? Math.max(1, Math.round(ordered * rng.uniform(0.5, 0.95))) : ordered;
+      const supplier = this.world.generator('suppliers').record(draw.supplier);
+      const ordered = facts.reorderQuantity;
+      const quantity = draw.quantity;
       const po = `PO-${rng.digits(8)}`;
       return {
         movement_id: id,
-        product_id: stock.product_id,
-        warehouse_id: stock.warehouse_id,
+        product_id: productId,
+        warehouse_id: warehouseId,
         movement_type: 'RESTOCK',
         quantity,
-        occurred_at: at,
+        occurred_at: iso(draw.at),
         order_item_id: null,
         return_id: null,
         supplier_id: supplier.supplier_id,
-        note: short ? `${po} from ${supplier.name}: short delivery, ${quantity} of ${ordered}` : `${po} from ${supplier.name}`,
+        note: draw.short ? `${po} from ${supplier.name}: short delivery, ${quantity} of ${ordered}` : `${po} from ${supplier.name}`,
       };
     }
     const damage = k < plan.restocks + plan.damages;
-    const found = !damage && rng.chance(0.4);
     return {
       movement_id: id,
-      product_id: stock.product_id,
-      warehouse_id: stock.warehouse_id,
+      product_id: productId,
+      warehouse_id: warehouseId,
       movement_type: damage ? 'DAMAGE' : 'ADJUSTMENT',
-      quantity: damage ? -rng.between(1, 3) : found ? rng.between(1, 4) : -rng.between(1, 6),
-      // Before the period-close count at the window's last second.
-      occurred_at: iso(busyMoment(rng, start, end - 1000)),
+      quantity: draw.quantity,
+      occurred_at: iso(draw.at),
       order_item_id: null,
       return_id: null,
       supplier_id: null,
-      note: rng.pick(damage ? DAMAGE_NOTES : found ? FOUND_NOTES : LOST_NOTES),
+      note: rng.pick(damage ? DAMAGE_NOTES : draw.found ? FOUND_NOTES : LOST_NOTES),
     };
   }
 }

@@ -147,6 +147,38 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     return this.suppression;
   }
 
+  /**
+   * The created_at of every review in index order (epoch ms, whole seconds, as the records show
+   * it), with its parent and child number, from the same draws as the records without building
+   * them: the change feed schedules reviews by it and addresses them by (parent, k) with
+   * {@link recordAt}.
+   */
+  *createdTimes(): Generator<readonly [time: number, parent: number, k: number]> {
+    const { end } = this.world.window;
+    const users = this.world.generator('users');
+    let i = 0;
+    for (let parent = 0; parent < this.parents; parent++) {
+      if (parent < this.orderCount) {
+        const reviewed = this.reviewed(parent);
+        // Copied out first: the scratch is reused by the next order.
+        const times = Array.from(reviewed.times.subarray(0, reviewed.count));
+        for (let k = 0; k < times.length; k++) {
+          yield [Math.floor((times[k] as number) / 1000) * 1000, parent, k];
+          i++;
+        }
+      } else if (this.childCount(parent) === 1) {
+        const { user } = this.unverifiedPair(parent);
+        yield [Math.floor(busyMoment(this.keyed(i), users.createdAt(user) + MINUTE, end) / 1000) * 1000, parent, 0];
+        i++;
+      }
+    }
+  }
+
+  /** Review i, known to be child k of parent `parent` (no search of the index: see createdTimes). */
+  recordAt(parent: number, k: number, i: number): Review {
+    return this.child(parent, k, i);
+  }
+
   /** The customer and product of an unverified review slot: keyed by the slot, so known before the index. */
   private unverifiedPair(slot: number): { user: number; product: number } {
     const rng = this.lookupRng.key(this.world.seed, this.tag, slot, SALT_UNVERIFIED);

@@ -123,6 +123,38 @@ export class SupportTicketGenerator extends ChildGenerator<SupportTicket> {
     return plan.estimatedDeliveryAt + HOUR < this.world.window.end;
   }
 
+  /**
+   * The created_at of every ticket in index order (epoch ms, whole seconds, as the records show
+   * it), with its parent and child number, from the same draws as the records without building
+   * them: the change feed schedules tickets by it and addresses them by (parent, k) with
+   * {@link recordAt}.
+   */
+  *createdTimes(): Generator<readonly [time: number, parent: number, k: number]> {
+    const { end } = this.world.window;
+    const users = this.world.generator('users');
+    let i = 0;
+    for (let parent = 0; parent < this.parents; parent++) {
+      let createdAt: number;
+      if (parent < this.orderCount) {
+        const raised = this.raised(parent);
+        if (raised === null) continue;
+        createdAt = laterWithin(this.keyed(i), raised.after, raised.delay[0], raised.delay[1], Math.min(end, raised.before ?? end));
+      } else {
+        const rng = this.keyed(i);
+        const user = rng.int(users.population);
+        UNLINKED.draw(rng);
+        createdAt = busyMoment(rng, users.createdAt(user) + MINUTE, end);
+      }
+      yield [Math.floor(createdAt / 1000) * 1000, parent, 0];
+      i++;
+    }
+  }
+
+  /** Ticket i, known to be child k of parent `parent` (no search of the index: see createdTimes). */
+  recordAt(parent: number, k: number, i: number): SupportTicket {
+    return this.child(parent, k, i);
+  }
+
   protected child(parent: number, _k: number, i: number): SupportTicket {
     const { end } = this.world.window;
     const users = this.world.generator('users');
