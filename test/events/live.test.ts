@@ -22,18 +22,37 @@ t.test('a minute is a pure function of the spec and the minute, sorted by time',
   t.not(JSON.stringify(liveMinute({ ...spec, seed: 8 }, NOON)), JSON.stringify(a), 'another seed, other events');
 });
 
-t.test('volume follows the rate; the mix follows the weights', async (t) => {
-  let total = 0;
-  let interactions = 0;
-  for (let m = 0; m < 10; m++) {
-    const events = liveMinute(spec, NOON + m * 60_000);
-    total += events.length;
-    interactions += events.filter((e) => e.event_type.startsWith('interaction.')).length;
+t.test('volume follows the rate; the mix by origin follows the weights (stock sales belong to the order flow)', async (t) => {
+  // Three hours at 4 events/s without the daily curve: 43,200 events expected.
+  const counts = { total: 0, interactions: 0, orderFlow: 0, sales: 0, background: 0 };
+  for (let m = 0; m < 180; m++) {
+    for (const e of liveMinute(spec, NOON + m * 60_000)) {
+      counts.total++;
+      const word = e.event_type.split('.')[0];
+      if (word === 'interaction') counts.interactions++;
+      else if (word === 'inventory' && (e.data as { movement_type?: string }).movement_type !== 'SALE') counts.background++;
+      else {
+        counts.orderFlow++;
+        if (word === 'inventory') counts.sales++;
+      }
+    }
   }
-  // 4 events/s x 600 s = 2,400 expected; orders ramp up over their first hours of stages, so
-  // only placements and payments count at the start: accept a wide band around the rate.
-  t.ok(total > 1000 && total < 3600, `${total} events in 10 minutes`);
-  t.ok(Math.abs(interactions - 720) < 120, `${interactions} interactions (expected 720: 0.3 of the rate)`);
+  const share = (n: number) => n / counts.total;
+  t.ok(Math.abs(counts.total / 43_200 - 1) < 0.015, `${counts.total} events in 3 hours (43,200 expected, within 1.5%)`);
+  t.ok(Math.abs(share(counts.interactions) - 0.3) < 0.015, `interactions ${share(counts.interactions).toFixed(3)} (weight 0.3)`);
+  t.ok(Math.abs(share(counts.orderFlow) - 0.6) < 0.02, `order flow with its stock sales ${share(counts.orderFlow).toFixed(3)} (weight 0.6)`);
+  t.ok(Math.abs(share(counts.background) - 0.1) < 0.01, `background stock changes ${share(counts.background).toFixed(3)} (weight 0.1)`);
+  t.ok(share(counts.sales) > 0.08 && share(counts.sales) < 0.16, `stock sales of shipped lines ${share(counts.sales).toFixed(3)} of all events`);
+  const heavy = { ...spec, weights: { orders: 0.2, interactions: 0.2, inventory: 0.6 } };
+  let background = 0;
+  let total = 0;
+  for (let m = 0; m < 30; m++) {
+    for (const e of liveMinute(heavy, NOON + m * 60_000)) {
+      total++;
+      if (e.event_type.startsWith('inventory.') && (e.data as { movement_type?: string }).movement_type !== 'SALE') background++;
+    }
+  }
+  t.ok(Math.abs(background / total - 0.6) < 0.03, `other weights are honoured: background stock changes ${(background / total).toFixed(3)} (weight 0.6)`);
 });
 
 t.test("an order's payment follows its placement with the same order_id", async (t) => {
