@@ -1,5 +1,6 @@
 import { FORMATS, type FormatContext, type FormatName } from '../formats/index.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
+import { servedRange } from '../generators/served-order.js';
 import { World, type WorldSpec } from '../generators/world.js';
 
 /**
@@ -24,9 +25,10 @@ export function formatContext(entity: EntityName, columns: readonly string[]): F
   return { columns, root: definition.xml.root, item: definition.xml.item, schema: definition.schema };
 }
 
-/** Records start..end-1, projected to `columns` when asked. */
+/** Records at download positions start..end-1, projected to `columns` when asked. */
 export function* recordsOf(world: World, entity: EntityName, start: number, end: number, columns: readonly string[] | null): Generator<object> {
-  const records = world.generator(entity).range(start, end);
+  // Dated entities numbered by their parents are served in time order (src/generators/served-order.ts).
+  const records = servedRange(world, entity, start, end) ?? world.generator(entity).range(start, end);
   if (!columns) {
     yield* records;
     return;
