@@ -134,29 +134,6 @@ function movementLocator(world: World): { sale: Int32Array; ship: Int32Array; ac
   return { sale, ship, accepted: Int32Array.from(accepted), stock };
 }
 
-/** Inventory movement i, built from its source (see {@link movementLocator}). */
-function movementAt(world: World, i: number): object {
-  const store = precomputed(world);
-  const movements = world.generator('inventory-movements');
-  const sale = store.get('served-sale:inventory-movements');
-  const ship = store.get('served-ship:inventory-movements');
-  const accepted = store.get('served-accepted:inventory-movements');
-  const stock = store.get('served-stock:inventory-movements');
-  if (!(sale instanceof Int32Array && ship instanceof Int32Array && accepted instanceof Int32Array && stock instanceof Int32Array)) return movements.record(i);
-  const sales = sale[sale.length - 1] as number;
-  if (i < sales) {
-    const order = parentOf(sale, i);
-    return movements.saleMovement(order, i - (sale[order] as number), ship[order] as number);
-  }
-  if (i < (stock[0] as number)) {
-    const j = 2 * (i - sales);
-    const order = accepted[j] as number;
-    return movements.returnMovement(order, accepted[j + 1] as number, ship[order] as number);
-  }
-  const row = parentOf(stock, i);
-  return movements.stockMovementOf(row, i - (stock[row] as number));
-}
-
 /** Builds and registers the permutation (and a child entity's first-child table) of a world. */
 function build(world: World, entity: ServedEntity): Int32Array {
   const generator = world.generator(entity);
@@ -204,6 +181,74 @@ function parentOf(first: Int32Array, i: number): number {
   return lo;
 }
 
+/** Int32s per located record: its index, a kind (inventory movements' segment) and up to three arguments. */
+const LOCATION = 5;
+const SALE = 0;
+const RETURN = 1;
+const STOCK = 2;
+
+/**
+ * Where the records at download positions start..end-1 come from: per record its index and the
+ * arguments that build it without a search (a child's parent and number; a movement's order,
+ * line or return and shipment, or its inventory row and number). A plain array: it crosses to a
+ * render worker, which then needs no permutation of its own. Undefined for an entity served in
+ * index order.
+ */
+export function servedLocations(world: World, entity: EntityName, start: number, end: number): Int32Array | undefined {
+  const order = servedOrder(world, entity);
+  if (!order) return undefined;
+  const stop = Math.min(end, order.length);
+  const out = new Int32Array(Math.max(0, stop - start) * LOCATION);
+  const store = precomputed(world);
+  const first = store.get(firstKey(entity as ServedEntity));
+  const sale = store.get('served-sale:inventory-movements');
+  const ship = store.get('served-ship:inventory-movements');
+  const accepted = store.get('served-accepted:inventory-movements');
+  const stock = store.get('served-stock:inventory-movements');
+  for (let p = start, o = 0; p < stop; p++, o += LOCATION) {
+    const i = order[p] as number;
+    out[o] = i;
+    if (entity === 'inventory-movements') {
+      if (!(sale instanceof Int32Array && ship instanceof Int32Array && accepted instanceof Int32Array && stock instanceof Int32Array)) throw new Error('inventory-movements: no locator');
+      const sales = sale[sale.length - 1] as number;
+      if (i < sales) {
+        const row = parentOf(sale, i);
+        out.set([SALE, row, i - (sale[row] as number), ship[row] as number], o + 1);
+      } else if (i < (stock[0] as number)) {
+        const order = accepted[2 * (i - sales)] as number;
+        out.set([RETURN, order, accepted[2 * (i - sales) + 1] as number, ship[order] as number], o + 1);
+      } else {
+        const row = parentOf(stock, i);
+        out.set([STOCK, row, i - (stock[row] as number), 0], o + 1);
+      }
+    } else if (first instanceof Int32Array) {
+      const parent = parentOf(first, i);
+      out[o + 2] = parent;
+      out[o + 3] = i - (first[parent] as number);
+    }
+  }
+  return out;
+}
+
+/** The records at `locations` (from {@link servedLocations} of the same world and entity), in order. */
+export function* recordsAtLocations(world: World, entity: EntityName, locations: Int32Array): Generator<object> {
+  const generator = world.generator(entity);
+  for (let o = 0; o < locations.length; o += LOCATION) {
+    const i = locations[o] as number;
+    const kind = locations[o + 1] as number;
+    const a = locations[o + 2] as number;
+    const b = locations[o + 3] as number;
+    if (generator instanceof ChildGenerator) yield (generator as ChildGenerator<object>).childAt(a, b, i);
+    else if (entity !== 'inventory-movements') yield generator.record(i);
+    else {
+      const movements = world.generator('inventory-movements');
+      if (kind === SALE) yield movements.saleMovement(a, b, locations[o + 4] as number);
+      else if (kind === RETURN) yield movements.returnMovement(a, b, locations[o + 4] as number);
+      else yield movements.stockMovementOf(a, b);
+    }
+  }
+}
+
 /**
  * Records at download positions start..end-1 of an entity served in time order; undefined for
  * an entity served in index order (its `range` is the download).
@@ -213,25 +258,12 @@ function parentOf(first: Int32Array, i: number): number {
  */
 export function servedRange(world: World, entity: EntityName, start: number, end: number): Generator<object> | undefined {
   const order = servedOrder(world, entity);
-  if (!order) return undefined;
-  return recordsAt(world, entity as ServedEntity, order, start, Math.min(end, order.length));
+  return order && locatedInChunks(world, entity, start, Math.min(end, order.length));
 }
 
-function* recordsAt(world: World, entity: ServedEntity, order: Int32Array, start: number, end: number): Generator<object> {
-  const generator = world.generator(entity);
-  const first = precomputed(world).get(firstKey(entity));
-  if (generator instanceof ChildGenerator && first instanceof Int32Array) {
-    const children = generator as ChildGenerator<object>;
-    for (let p = start; p < end; p++) {
-      const i = order[p] as number;
-      const parent = parentOf(first, i);
-      yield children.childAt(parent, i - (first[parent] as number), i);
-    }
-    return;
+/** Located a chunk at a time, so a whole population streams in flat memory. */
+function* locatedInChunks(world: World, entity: EntityName, start: number, end: number): Generator<object> {
+  for (let from = start; from < end; from += 1024) {
+    yield* recordsAtLocations(world, entity, servedLocations(world, entity, from, Math.min(end, from + 1024)) as Int32Array);
   }
-  if (entity === 'inventory-movements') {
-    for (let p = start; p < end; p++) yield movementAt(world, order[p] as number);
-    return;
-  }
-  for (let p = start; p < end; p++) yield generator.record(order[p] as number);
 }

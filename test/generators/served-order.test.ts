@@ -122,3 +122,31 @@ t.test('the PostgreSQL sink loads rows in the served order', async (t) => {
     t.same(table.rows.map((r) => r.id), rows.map((r) => String(r[id])), `${entity}: table rows in download order`);
   }
 });
+
+t.test('the time order counts in the cost model: a world too large gets a 422, naming the parameter', async (t) => {
+  const app = await testApp(t);
+  for (const url of ['/api/v1/sessions?scale=1000&limit=1', '/api/v1/clickstream?scale=100&limit=1', '/api/v1/inventory-movements?scale=100&limit=1']) {
+    const res = await app.inject(url);
+    t.equal(res.statusCode, 422, url);
+    t.equal(res.json().code, 'COST_BUDGET_EXCEEDED');
+    t.match(res.json().message, /^scale: /);
+  }
+  const res = await app.inject('/api/v1/sessions?orders=100000000&limit=1');
+  t.equal(res.statusCode, 422, 'sessions of a huge explicit orders count');
+  t.match(res.json().message, /^orders: /, 'names orders');
+});
+
+t.test('render workers serve the same time order as the main thread', async (t) => {
+  const single = await testApp(t);
+  const pooled = await testApp(t, { renderThreads: 2 });
+  const query = 'seed=5&users=200&products=300&orders=900&vendors=5&warehouses=5&shops=4&suppliers=5&transactions=100';
+  // A child entity, inventory movements (located by segment) and a flat entity.
+  for (const entity of ['clickstream', 'inventory-movements', 'sessions'] as const) {
+    const url = `/api/v1/${entity}?${query}&format=csv&limit=100000`;
+    const a = await single.inject(url);
+    const b = await pooled.inject(url);
+    t.ok(Number(a.headers['x-total-count']) > 4096, `${entity}: large enough for the workers`);
+    t.equal(b.statusCode, 200);
+    t.ok(a.body === b.body, `${entity}: the same bytes from the workers`);
+  }
+});
