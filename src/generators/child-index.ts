@@ -129,6 +129,16 @@ export abstract class ChildGenerator<T extends object> extends EntityGenerator<T
     return this.positions.locate(i);
   }
 
+  /** The (parent, k) pairs of records start..end-1, in index order (see src/generators/served-order.ts). */
+  walk(start: number, end: number): Generator<readonly [parent: number, k: number]> {
+    return this.positions.walk(start, end);
+  }
+
+  /** Child k of parent p, which is record i (a pair {@link walk} yields): no locating. */
+  childAt(parent: number, k: number, i: number): T {
+    return this.child(parent, k, i);
+  }
+
   record(i: number): T {
     const [parent, k] = this.locate(i);
     return this.child(parent, k, i);

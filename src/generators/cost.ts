@@ -4,7 +4,7 @@ import type { Sizes, World } from './world.js';
 
 /**
  * What serving an entity of a world costs before its first row: the one-off precomputation
- * (child indexes, analytics aggregates) and, for a manifest, rendering every row once. Estimated
+ * (child indexes, analytics aggregates, the time order of a dated entity's download) and, for a manifest, rendering every row once. Estimated
  * from the world's sizes alone, without building anything, so a request can be refused before
  * any work starts. The rates were measured on a 2-core machine (milliseconds per 1,000 parent
  * records); they are deliberately rough upper estimates, not a benchmark.
@@ -45,6 +45,41 @@ const PRECOMPUTE: Partial<Record<EntityName, Rate>> = {
   'analytics/products': { orders: 140, users: 2, products: 2 },
 };
 
+/**
+ * The time order of a dated entity's download (src/generators/served-order.ts): microseconds per
+ * row to work out each row's time and sort, the slowest of scales 1, 10 and 100 measured on the
+ * shared 2-core machine (docs/time.md; rounded up), and the parents whose first-child table it keeps (4 bytes each,
+ * plus 4 per row for the permutation itself).
+ */
+const SERVED: Partial<Record<EntityName, { readonly usPerRow: number; readonly parents: Rate }>> = {
+  sessions: { usPerRow: 10, parents: {} },
+  clickstream: { usPerRow: 12, parents: { orders: 1 + BROWSING_SESSIONS_PER_ORDER } },
+  shipping: { usPerRow: 18, parents: { orders: 1 } },
+  returns: { usPerRow: 170, parents: { orders: 1 } },
+  reviews: { usPerRow: 170, parents: { orders: 1, users: 0.25 } },
+  'support-tickets': { usPerRow: 300, parents: { orders: 1, users: 0.06 } },
+  notifications: { usPerRow: 40, parents: { orders: 1, users: 1 } },
+  // The locator of each movement's source: two tables over the orders, one over inventory rows.
+  'inventory-movements': { usPerRow: 35, parents: { orders: 2, inventory: 1 } },
+  wishlists: { usPerRow: 6, parents: { users: 1 } },
+};
+const SERVED_BYTES_PER_ENTRY = 4;
+
+/** Time (µs) and memory (bytes) of the time orders of `entities`, by the size they grow with. */
+function servedTerms(entities: readonly EntityName[], sizes: Sizes): { us: Terms; bytes: Terms } {
+  let us = ZERO;
+  let bytes = ZERO;
+  for (const entity of entities) {
+    const served = SERVED[entity];
+    if (!served) continue;
+    const rows = terms(ROWS_PER[entity], sizes);
+    const parents = terms(served.parents, sizes);
+    us = add(us, scaled(rows, served.usPerRow));
+    bytes = add(bytes, scaled(add(rows, parents), SERVED_BYTES_PER_ENTRY));
+  }
+  return { us, bytes };
+}
+
 /** Bytes held per user and per product by the analytics aggregates (typed arrays + id maps). */
 const AGGREGATE_BYTES_PER_USER = 180;
 const AGGREGATE_BYTES_PER_PRODUCT = 180;
@@ -84,12 +119,22 @@ const add = (a: Terms, b: Terms): Terms => ({
   warehouses: a.warehouses + b.warehouses,
 });
 const ZERO: Terms = { orders: 0, users: 0, products: 0, warehouses: 0 };
+const scaled = (a: Terms, factor: number): Terms => ({
+  orders: a.orders * factor,
+  users: a.users * factor,
+  products: a.products * factor,
+  warehouses: a.warehouses * factor,
+});
 
+/** Memory held by the precomputed structures: analytics aggregates and time orders. */
 function aggregateMb(entities: readonly EntityName[], sizes: Sizes): { mb: number; memoryDriver: string } {
-  if (!entities.some((e) => e === 'analytics/users' || e === 'analytics/products')) return { mb: 0, memoryDriver: 'users' };
-  const users = sizes.users * AGGREGATE_BYTES_PER_USER;
-  const products = sizes.products * AGGREGATE_BYTES_PER_PRODUCT;
-  return { mb: (users + products) / 1e6, memoryDriver: users >= products ? 'users' : 'products' };
+  let bytes = servedTerms(entities, sizes).bytes;
+  if (entities.some((e) => e === 'analytics/users' || e === 'analytics/products')) {
+    bytes = add(bytes, { ...ZERO, users: sizes.users * AGGREGATE_BYTES_PER_USER, products: sizes.products * AGGREGATE_BYTES_PER_PRODUCT });
+  }
+  const ranked = Object.entries(bytes).sort((a, b) => b[1] - a[1]);
+  const total = ranked.reduce((sum, [, v]) => sum + v, 0);
+  return { mb: total / 1e6, memoryDriver: total > 0 ? (ranked[0] as [string, number])[0] : 'users' };
 }
 
 function estimate(us: Terms, extra: ReadonlyMap<string, number>, { mb, memoryDriver }: { mb: number; memoryDriver: string }): CostEstimate {
@@ -101,7 +146,7 @@ function estimate(us: Terms, extra: ReadonlyMap<string, number>, { mb, memoryDri
 
 /** What a GET of `entity` (or a sink sending `entities`) precomputes in a world of `sizes`. */
 export function precomputeCost(entities: readonly EntityName[], sizes: Sizes): CostEstimate {
-  const us = entities.reduce((sum, e) => add(sum, terms(PRECOMPUTE[e], sizes)), ZERO);
+  const us = entities.reduce((sum, e) => add(sum, terms(PRECOMPUTE[e], sizes)), servedTerms(entities, sizes).us);
   return estimate(us, new Map(), aggregateMb(entities, sizes));
 }
 
@@ -123,7 +168,7 @@ const FLAT_DRIVER: Partial<Record<EntityName, keyof Terms>> = {
  */
 export function manifestCost(entities: readonly EntityName[], world: World): CostEstimate {
   const { sizes } = world;
-  let us = terms({ orders: TOTALS_US_PER_ORDER }, sizes);
+  let us = add(terms({ orders: TOTALS_US_PER_ORDER }, sizes), servedTerms(entities, sizes).us);
   const extra = new Map<string, number>();
   for (const entity of entities) {
     us = add(us, terms(PRECOMPUTE[entity], sizes));

@@ -211,31 +211,31 @@ export const EXAMPLE_RECORDS: Readonly<Record<string, Readonly<Record<string, un
     "package_weight": 3.35
   },
   "returns": {
-    "return_id": "65c44383-210e-498c-8118-90209959eafa",
-    "order_id": "ec711d12-3909-4c82-8d03-e92e5e8b797f",
-    "order_item_id": "9948848d-97ba-432a-afd1-b8f9f647f89d",
-    "product_id": "af15bc89-67fe-4394-abf4-26068b1c1b50",
-    "user_id": "1c79033f-732f-4113-bc34-bb3b8b264feb",
+    "return_id": "ba4d31ae-0dad-4181-94cb-faba5a17eafa",
+    "order_id": "c0605717-fd48-4068-a5b3-a5d0c02c0ae5",
+    "order_item_id": "c8946ad1-2961-4392-9acb-f7a197fecda0",
+    "product_id": "32eac4af-3018-438b-8fd6-affb5a9ee0d5",
+    "user_id": "d6947fb0-2261-425e-b56f-79e2be993f93",
     "quantity": 1,
-    "reason": "size_fit",
+    "reason": "damaged",
     "status": "approved",
-    "refund_amount": 38.15,
+    "refund_amount": 21.25,
     "currency": "USD",
-    "requested_at": "2025-01-10T15:03:06Z",
-    "resolved_at": "2025-01-17T23:54:29Z"
+    "requested_at": "2025-01-06T23:12:26Z",
+    "resolved_at": "2025-01-11T06:29:19Z"
   },
   "reviews": {
-    "review_id": "f7a3be2f-ff74-4b98-9d17-f09869eb7ac6",
-    "product_id": "af15bc89-67fe-4394-abf4-26068b1c1b50",
-    "user_id": "1c79033f-732f-4113-bc34-bb3b8b264feb",
-    "order_id": "ec711d12-3909-4c82-8d03-e92e5e8b797f",
-    "order_item_id": "9948848d-97ba-432a-afd1-b8f9f647f89d",
+    "review_id": "0c405922-5f10-4791-aaa8-db1f467efa34",
+    "product_id": "a521af0f-cd50-4ba5-ad7c-320d881f688f",
+    "user_id": "ec92cf3f-6c19-440c-9aab-98765327ce9d",
+    "order_id": "6ec27a76-25c1-42bd-9bce-30b68c11404a",
+    "order_item_id": "aef32205-5bc3-4813-a60e-9f447f38cea6",
     "rating": 1,
-    "title": "Waste of money",
-    "body": "Really disappointed with this wall clock. It broke within days. Sent it back for a refund.",
+    "title": "Terrible racing game",
+    "body": "Really disappointed with this racing game. Complete waste of money. Sent it back for a refund.",
     "is_verified": true,
-    "helpful_votes": 1,
-    "created_at": "2025-01-25T15:11:16Z"
+    "helpful_votes": 0,
+    "created_at": "2025-01-08T01:46:57Z"
   },
   "support-tickets": {
     "ticket_id": "31cd1e98-a9ca-41c2-8ac0-5ae7e7ec6a0a",
@@ -253,36 +253,36 @@ export const EXAMPLE_RECORDS: Readonly<Record<string, Readonly<Record<string, un
     "satisfaction_score": null
   },
   "wishlists": {
-    "wishlist_item_id": "00062c8d-e233-4eb7-a474-1b0e3916e8ea",
-    "user_id": "7609f4eb-f269-4ea7-a459-8d926675ff63",
-    "product_id": "e0ffe606-fef9-4990-a68a-dcfcafc319c8",
-    "added_at": "2025-01-27T18:55:51Z",
+    "wishlist_item_id": "70d6c126-064b-4351-8d64-d354f36545ca",
+    "user_id": "f0b4712b-4628-40f5-8d6f-a2189ed01365",
+    "product_id": "1abe9602-7428-47a5-b8f4-82cce9bf49d2",
+    "added_at": "2025-01-03T12:24:28Z",
     "priority": "medium",
-    "note": null
+    "note": "Wait for a sale"
   },
   "notifications": {
-    "notification_id": "a40b96e9-fc7b-4128-b745-08ca212210dd",
-    "user_id": "1c79033f-732f-4113-bc34-bb3b8b264feb",
-    "order_id": "ec711d12-3909-4c82-8d03-e92e5e8b797f",
+    "notification_id": "a6d25772-cc9e-4510-96a4-fa1d874b6a9b",
+    "user_id": "7609f4eb-f269-4ea7-a459-8d926675ff63",
+    "order_id": null,
     "product_id": null,
-    "type": "order_confirmation",
+    "type": "welcome",
     "channel": "email",
-    "title": "Order ORD-0000001 confirmed",
-    "message": "Thanks for your order ORD-0000001 (1 item, $44.14). We will let you know when it ships.",
-    "sent_at": "2025-01-01T09:09:42Z",
-    "read_at": "2025-01-04T01:28:12Z"
+    "title": "Welcome, Arnoldo!",
+    "message": "Welcome aboard, Arnoldo! Your account is ready: track orders, keep a wishlist and check out faster.",
+    "sent_at": "2025-01-01T00:27:07Z",
+    "read_at": "2025-01-01T03:09:26Z"
   },
   "inventory-movements": {
-    "movement_id": "45592816-fdeb-430b-baee-c7db9165813e",
-    "product_id": "af15bc89-67fe-4394-abf4-26068b1c1b50",
-    "warehouse_id": "b5443bbc-075e-4add-b4c8-a1d6f61d2cf1",
-    "movement_type": "SALE",
-    "quantity": -1,
-    "occurred_at": "2025-01-01T12:26:33Z",
-    "order_item_id": "9948848d-97ba-432a-afd1-b8f9f647f89d",
+    "movement_id": "1ed17056-0b19-4869-a859-b810eefe7d90",
+    "product_id": "a252459a-a672-4e9f-8aaf-d9335bbfe29b",
+    "warehouse_id": "1e5e27c3-b5f1-479b-86a5-641d28ed4429",
+    "movement_type": "ADJUSTMENT",
+    "quantity": 2,
+    "occurred_at": "2025-01-01T09:04:19Z",
+    "order_item_id": null,
     "return_id": null,
     "supplier_id": null,
-    "note": "Order ORD-0000001, line 1"
+    "note": "Cycle count: stock found"
   },
   "shops": {
     "shop_id": "f11803fa-31d2-4355-962f-8e49b0b2a241",

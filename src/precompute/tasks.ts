@@ -1,5 +1,6 @@
 import { precomputed } from '../generators/child-index.js';
 import type { EntityName } from '../generators/registry.js';
+import { servedOrder } from '../generators/served-order.js';
 import { World, type WorldSpec } from '../generators/world.js';
 import { manifestData } from './manifest.js';
 
@@ -13,13 +14,14 @@ export type PreparedArrays = [key: string, array: Int32Array | Float64Array][];
 
 /**
  * Builds what serving `entity` needs before its first row (its population and record 0 touch
- * every lazily built structure: child indexes, analytics aggregates) and returns copies of the
+ * every lazily built structure: child indexes, analytics aggregates; a dated entity's time order) and returns copies of the
  * world's precomputed arrays, to be installed in the server's world of the same spec.
  */
 function prepare(spec: WorldSpec, entity: EntityName): { result: PreparedArrays; transfer: ArrayBuffer[] } {
   const world = World.of(spec);
   const generator = world.generator(entity);
   if (generator.population > 0) generator.record(0);
+  servedOrder(world, entity);
   const result: PreparedArrays = [...precomputed(world).entries()].map(([key, array]) => [key, array.slice()]);
   return { result, transfer: result.map(([, array]) => array.buffer as ArrayBuffer) };
 }

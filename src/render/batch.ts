@@ -1,5 +1,6 @@
 import { FORMATS, type FormatContext, type FormatName } from '../formats/index.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
+import { recordsAtLocations, servedRange } from '../generators/served-order.js';
 import { World, type WorldSpec } from '../generators/world.js';
 
 /**
@@ -16,6 +17,8 @@ export interface BatchTask {
   readonly end: number;
   /** Whether this is the first batch of the response (JSON separators depend on it). */
   readonly first: boolean;
+  /** For an entity served in time order, where its records come from (`servedLocations`), so a worker needs no permutation. */
+  readonly locations?: Int32Array;
 }
 
 /** What formats need to know to write records of an entity. */
@@ -24,9 +27,10 @@ export function formatContext(entity: EntityName, columns: readonly string[]): F
   return { columns, root: definition.xml.root, item: definition.xml.item, schema: definition.schema };
 }
 
-/** Records start..end-1, projected to `columns` when asked. */
-export function* recordsOf(world: World, entity: EntityName, start: number, end: number, columns: readonly string[] | null): Generator<object> {
-  const records = world.generator(entity).range(start, end);
+/** Records at download positions start..end-1, projected to `columns` when asked. */
+export function* recordsOf(world: World, entity: EntityName, start: number, end: number, columns: readonly string[] | null, locations?: Int32Array): Generator<object> {
+  // Dated entities numbered by their parents are served in time order (src/generators/served-order.ts).
+  const records = locations ? recordsAtLocations(world, entity, locations) : (servedRange(world, entity, start, end) ?? world.generator(entity).range(start, end));
   if (!columns) {
     yield* records;
     return;
@@ -54,7 +58,7 @@ export function renderBatch(task: BatchTask): string {
   let out = '';
   let first = task.first;
   let records: object[] = [];
-  for (const record of recordsOf(world, task.entity, task.start, task.end, task.projected ? task.columns : null)) {
+  for (const record of recordsOf(world, task.entity, task.start, task.end, task.projected ? task.columns : null, task.locations)) {
     records.push(record);
     if (records.length === SUB_BATCH) {
       out += format.batch(records, context, first);

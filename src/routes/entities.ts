@@ -9,6 +9,7 @@ import { World } from '../generators/world.js';
 import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION, parquetStream } from '../formats/parquet.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
+import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { dateWindowHeader, resolveRelativeDates, worldSpecFrom } from './world-query.js';
@@ -234,7 +235,8 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         function* tasks(): Generator<BatchTask> {
           for (let start = offset; start < end; start += PARALLEL_BATCH) {
             const stop = Math.min(end, start + PARALLEL_BATCH);
-            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset };
+            const locations = servedLocations(world, entity, start, stop);
+            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }) };
           }
         }
         return reply.send(orderedStream(pool, format.open(context), tasks(), format.close(context, false), 2 * pool.size + 1));

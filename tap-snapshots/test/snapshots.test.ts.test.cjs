@@ -868,6 +868,53 @@ Object {
       "user_id": "8e5202d4-d110-4f8b-843b-0778bc27b863",
     },
   ],
+  "served": Object {
+    "clickstream": Array [
+      0,
+      17,
+      149265,
+    ],
+    "inventory-movements": Array [
+      24179,
+      22410,
+      31158,
+    ],
+    "notifications": Array [
+      19344,
+      6,
+      19306,
+    ],
+    "returns": Array [
+      1,
+      23,
+      368,
+    ],
+    "reviews": Array [
+      3,
+      31,
+      1373,
+    ],
+    "sessions": Array [
+      0,
+      17,
+      24999,
+    ],
+    "shipping": Array [
+      0,
+      19,
+      4657,
+    ],
+    "support-tickets": Array [
+      0,
+      13,
+      483,
+    ],
+    "wishlists": Array [
+      87,
+      53,
+      867,
+    ],
+  },
   "sessions": Array [
     Object {
       "browser": "Edge",
@@ -2175,6 +2222,53 @@ Object {
       "user_id": "afc3122e-b9e5-4e7f-a7e0-0dfbdfdc84fe",
     },
   ],
+  "served": Object {
+    "clickstream": Array [
+      0,
+      17,
+      149647,
+    ],
+    "inventory-movements": Array [
+      13960,
+      5,
+      31392,
+    ],
+    "notifications": Array [
+      19319,
+      19488,
+      19297,
+    ],
+    "returns": Array [
+      0,
+      18,
+      328,
+    ],
+    "reviews": Array [
+      1279,
+      29,
+      1197,
+    ],
+    "sessions": Array [
+      0,
+      17,
+      24999,
+    ],
+    "shipping": Array [
+      2,
+      14,
+      4674,
+    ],
+    "support-tickets": Array [
+      3,
+      17,
+      455,
+    ],
+    "wishlists": Array [
+      34,
+      263,
+      1911,
+    ],
+  },
   "sessions": Array [
     Object {
       "browser": "Safari",
@@ -3514,6 +3608,53 @@ Object {
       "user_id": "a2764e73-4fc9-4e58-8611-3821c2515196",
     },
   ],
+  "served": Object {
+    "clickstream": Array [
+      0,
+      17,
+      149229,
+    ],
+    "inventory-movements": Array [
+      0,
+      31002,
+      31268,
+    ],
+    "notifications": Array [
+      19361,
+      19453,
+      19360,
+    ],
+    "returns": Array [
+      0,
+      24,
+      293,
+    ],
+    "reviews": Array [
+      7,
+      24,
+      1420,
+    ],
+    "sessions": Array [
+      0,
+      17,
+      24999,
+    ],
+    "shipping": Array [
+      0,
+      11,
+      4671,
+    ],
+    "support-tickets": Array [
+      0,
+      16,
+      458,
+    ],
+    "wishlists": Array [
+      25,
+      93,
+      1889,
+    ],
+  },
   "sessions": Array [
     Object {
       "browser": "Safari",
