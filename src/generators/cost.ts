@@ -53,7 +53,6 @@ const PRECOMPUTE: Partial<Record<EntityName, Rate>> = {
  */
 const SERVED: Partial<Record<EntityName, { readonly usPerRow: number; readonly parents: Rate }>> = {
   sessions: { usPerRow: 10, parents: {} },
-  clickstream: { usPerRow: 12, parents: { orders: 1 + BROWSING_SESSIONS_PER_ORDER } },
   shipping: { usPerRow: 18, parents: { orders: 1 } },
   returns: { usPerRow: 170, parents: { orders: 1 } },
   reviews: { usPerRow: 170, parents: { orders: 1, users: 0.25 } },

@@ -10,7 +10,6 @@ import type { World } from './world.js';
  */
 export const SERVED_BY = {
   sessions: 'ended_at',
-  clickstream: 'occurred_at',
   shipping: 'shipped_at',
   returns: 'requested_at',
   reviews: 'created_at',
@@ -86,11 +85,6 @@ function childTimes(world: World, entity: ServedEntity, generator: ChildGenerato
     case 'wishlists': {
       const wishlists = world.generator('wishlists');
       time = (parent, k) => (wishlists.entries(parent)[k] as { addedAt: number }).addedAt;
-      break;
-    }
-    case 'clickstream': {
-      const sessions = world.generator('sessions');
-      time = (parent, k) => (sessions.script(parent)[k] as { at: number }).at;
       break;
     }
     default:
