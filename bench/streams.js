@@ -205,6 +205,7 @@ async function liveRuns() {
   await new Promise((resolve) => setTimeout(resolve, firstMinute - Date.now()));
   const counts = { fast: [], slow: [] };
   const rss = [];
+  const heap = [];
   let at = { fast: fast.progress.delivered, slow: slowRate.progress.delivered };
   let maxLag = 0;
   for (let minute = 0; minute < LIVE_MINUTES; minute++) {
@@ -219,14 +220,17 @@ async function liveRuns() {
     counts.slow.push(now.slow - at.slow);
     at = now;
     rss.push(Math.max(...minuteRss));
-    console.error(`  live minute ${minute + 1}: ${counts.fast.at(-1)} at 1,000/s, ${counts.slow.at(-1)} at 100/s, peak RSS ${Math.round(rss.at(-1) / 1024)} MB, lag ${fast.progress.lagSeconds} s`);
+    // What stays alive (heap after a full collection): RSS alone also shows V8 growing lazily.
+    globalThis.gc?.();
+    heap.push(process.memoryUsage().heapUsed);
+    console.error(`  live minute ${minute + 1}: ${counts.fast.at(-1)} at 1,000/s, ${counts.slow.at(-1)} at 100/s, peak RSS ${Math.round(rss.at(-1) / 1024)} MB, heap after GC ${Math.round(heap.at(-1) / 2 ** 20)} MB, lag ${fast.progress.lagSeconds} s`);
   }
   stop.abort();
   await Promise.all([fast.done, slowRate.done]);
   // A sink that cannot keep up: the lag shows.
   const slowSink = live(1000, 'slow.', true);
   await slowSink.done;
-  return { counts, rss, maxLag, failed: fast.progress.failed + slowRate.progress.failed, slowLag: slowSink.progress.maxLagSeconds, slowDelivered: slowSink.progress.delivered };
+  return { counts, rss, heap, maxLag, failed: fast.progress.failed + slowRate.progress.failed, slowLag: slowSink.progress.maxLagSeconds, slowDelivered: slowSink.progress.delivered };
 }
 
 const pct = (x, target) => `${x >= target ? '+' : ''}${(((x - target) / target) * 100).toFixed(2)}%`;
@@ -251,7 +255,7 @@ try {
   console.log(`  ratio                 : ${pgRatio.toFixed(2)}x  ${pgRatio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
 
   const liveResult = await liveRuns();
-  const { counts, rss } = liveResult;
+  const { counts, rss, heap } = liveResult;
   console.log(`live streams → Kafka test broker, ${LIVE_MINUTES} wall-clock minute${LIVE_MINUTES === 1 ? '' : 's'}, daily curve off`);
   for (const [name, target, list] of [['1,000 events/s', 60_000, counts.fast], ['  100 events/s', 6_000, counts.slow]]) {
     const min = Math.min(...list);
@@ -260,6 +264,7 @@ try {
   }
   console.log(`  max lag at 1,000/s: ${liveResult.maxLag} s; failed: ${liveResult.failed}`);
   console.log(`  peak RSS per minute (MB): ${rss.map((kb) => Math.round(kb / 1024)).join(', ')}; last / first ${(rss.at(-1) / rss[0]).toFixed(2)}`);
+  console.log(`  heap after GC per minute (MB): ${heap.map((b) => Math.round(b / 2 ** 20)).join(', ')}; last / first ${(heap.at(-1) / heap[0]).toFixed(2)}`);
   console.log(`  a sink holding each batch 250 ms, 1,000 events/s for 20 s: ${liveResult.slowDelivered.toLocaleString('en-US')} delivered, max lag reported ${liveResult.slowLag} s`);
 } finally {
   await broker.close();

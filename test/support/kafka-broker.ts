@@ -608,7 +608,7 @@ export class KafkaTestBroker {
         return fault ? { index, errorCode: fault.errorCode, baseOffset: -1 } : { index, errorCode: answer.errorCode, baseOffset: answer.baseOffset };
       }),
     }));
-    this.produceRequests.push({ acks, transactionalId, partitions: partitionCount, records: recordCount, injectedError: fault?.errorCode ?? 0 });
+    if (this.retainRecords) this.produceRequests.push({ acks, transactionalId, partitions: partitionCount, records: recordCount, injectedError: fault?.errorCode ?? 0 });
     const w = new Writer();
     w.array(responses, (out, t) => {
       out.nullableString(t.name);
@@ -681,14 +681,10 @@ export class KafkaTestBroker {
       if (firstOffset < 0) firstOffset = baseOffset;
       log.nextOffset += header.count;
       appended += header.count;
-      log.batches.push({
-        baseOffset,
-        count: header.count,
-        producerId: header.producerId,
-        producerEpoch: header.producerEpoch,
-        baseSequence: header.baseSequence,
-        bytes: this.retainRecords ? bytes : undefined,
-      });
+      // Without retainRecords only the counts stay (a long benchmark must not grow the broker).
+      if (this.retainRecords) {
+        log.batches.push({ baseOffset, count: header.count, producerId: header.producerId, producerEpoch: header.producerEpoch, baseSequence: header.baseSequence, bytes });
+      }
       if (header.producerId >= 0n) {
         let state = log.producers.get(header.producerId);
         if (!state || state.epoch !== header.producerEpoch) {
