@@ -232,7 +232,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       while (chosen.includes(p)) p = (p + 1) % products.population;
       chosen.push(p);
       const quantity = QUANTITY.draw(rng);
-      const unit = products.priceCents(p);
+      const unit = products.priceAt(p, plan.createdAt);
       subtotal += unit * quantity;
       lines.push({ product: p, category: products.categoryIndex(p), totalCents: unit * quantity });
       items.push({
