@@ -2,6 +2,7 @@ import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { ClickstreamEventType } from '../generators/sessions.js';
 import { mix32, tagOf } from '../generators/random.js';
+import { prepareEntity } from '../precompute/prepare.js';
 import { DAY, iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
@@ -58,6 +59,7 @@ const enum Kind {
   TicketAnswered,
   TicketResolved,
   TicketClosed,
+  PriceChanged,
 }
 
 const KIND_TYPES: readonly EventType[] = [
@@ -88,6 +90,7 @@ const KIND_TYPES: readonly EventType[] = [
   'support_ticket.answered',
   'support_ticket.resolved',
   'support_ticket.closed',
+  'product.price_changed',
 ];
 
 /** The feed's event type of each clickstream event type (live worlds use the same). */
@@ -280,6 +283,7 @@ class FeedWorld {
 export async function prepareFeed(world: World): Promise<void> {
   const feed = FeedWorld.of(world);
   const movements = world.generator('inventory-movements');
+  await prepareEntity(world, 'price-changes');
   while (!movements.prepareFlows(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
 }
@@ -324,6 +328,10 @@ const sessions = (world: World): TimedSource => {
   return { population: generator.population, createdAt: (i) => generator.plan(i).lastEventAt - SESSION_LOOKAHEAD };
 };
 const users = (world: World): TimedSource => world.generator('users');
+const prices = (world: World): TimedSource => {
+  const generator = world.generator('price-changes');
+  return { population: generator.population, createdAt: (i) => generator.timeOf(i) };
+};
 const orders = (world: World): TimedSource => {
   const generator = world.generator('orders');
   return { population: generator.population, createdAt: (i) => generator.plan(i).createdAt };
@@ -358,6 +366,8 @@ export class FeedMerge {
   private nextStock = 0;
   private shipmentCount = 0;
   private returnCount = 0;
+  private readonly priceSource: TimedSource;
+  private nextPrice = 0;
   /** Position in the feed of the next step. */
   sequence = 0;
 
@@ -377,6 +387,14 @@ export class FeedMerge {
     this.pushUser();
     this.pushOrder();
     this.pushStock();
+    this.priceSource = prices(feed.world);
+    this.pushPrice();
+  }
+
+  /** The next price change (numbered in time order, like users and orders). */
+  private pushPrice(): void {
+    const i = this.nextPrice++;
+    if (i < this.priceSource.population) this.heap.push({ t: this.priceSource.createdAt(i), src: 7, idx: i, kind: Kind.PriceChanged, aux: 0, ref: 0 });
   }
 
   private pushUser(): void {
@@ -507,6 +525,9 @@ export class FeedMerge {
       case Kind.ReviewPosted:
         this.pushScheduled(Kind.ReviewPosted);
         break;
+      case Kind.PriceChanged:
+        this.pushPrice();
+        break;
       case Kind.TicketOpened: {
         this.pushScheduled(Kind.TicketOpened);
         const ticket = this.feed.world.generator('support-tickets').record(step.idx);
@@ -602,6 +623,12 @@ export class FeedMerge {
             ? row
             : { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, updated_at: time };
         key = row.inventory_id;
+        break;
+      }
+      case Kind.PriceChanged: {
+        const change = world.generator('price-changes').record(step.idx);
+        data = change;
+        key = change.change_id;
         break;
       }
       case Kind.ReviewPosted: {
