@@ -1,6 +1,7 @@
 import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { ClickstreamEventType } from '../generators/sessions.js';
+import { orderPays } from '../generators/knobs.js';
 import { mix32, tagOf } from '../generators/random.js';
 import { prepareEntity } from '../precompute/prepare.js';
 import { DAY, iso } from '../generators/time.js';
@@ -208,8 +209,9 @@ class FeedWorld {
   private pending?: { rows: number; next: number; times: number[]; rowOf: number[]; kOf: number[] };
 
   constructor(readonly world: World) {
-    const { seed, sizes, locale, window } = world;
-    this.fingerprint = tagOf(JSON.stringify([seed, sizes, locale, window.start, window.end])).toString(16).padStart(8, '0');
+    const { seed, sizes, locale, window, knobs } = world;
+    const identity = [seed, sizes, locale, window.start, window.end, ...(Object.keys(knobs).length > 0 ? [knobs] : [])];
+    this.fingerprint = tagOf(JSON.stringify(identity)).toString(16).padStart(8, '0');
     this.shipments = new ShipmentsByOrder(world);
     this.returns = new ReturnsByOrder(world);
     this.clicks = new ClickstreamBySession(world);
@@ -481,7 +483,7 @@ export class FeedMerge {
         const plan = this.feed.world.generator('orders').plan(step.idx);
         const shipment = plan.shippedAt === null ? -1 : this.shipmentCount++;
         const ret = plan.returnLine < 0 ? -1 : this.returnCount++;
-        push(step.t, Kind.PaymentAuthorised, ret, shipment);
+        if (orderPays(this.feed.world, step.idx)) push(step.t, Kind.PaymentAuthorised, ret, shipment);
         if (plan.paymentAt !== null) {
           if (plan.paymentStatus === 'failed') {
             push(plan.paymentAt, Kind.PaymentFailed, ret, shipment);
@@ -579,7 +581,7 @@ export class FeedMerge {
       case Kind.PaymentCaptured:
       case Kind.PaymentFailed:
       case Kind.PaymentRefunded: {
-        const payment = world.generator('payments').record(step.idx);
+        const payment = world.generator('payments').ofOrder(step.idx);
         data =
           step.kind === Kind.PaymentAuthorised
             ? { ...payment, status: 'pending', processed_at: null }

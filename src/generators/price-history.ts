@@ -4,18 +4,8 @@ import { EntityGenerator, money } from './entity.js';
 import { Rng, tagOf } from './random.js';
 import { DAY, MINUTE, iso } from './time.js';
 import { GBP_PER_USD, pricePoint } from './products.js';
-import type { World } from './world.js';
+import { MAX_PRICE_CHANGE_RATE, type World } from './world.js';
 
-/** Expected price changes per product per 30 days when the world does not say (`price_change_rate`). */
-export const DEFAULT_PRICE_CHANGE_RATE = 0.5;
-/** The most a request may ask for: a change every other day on average. */
-export const MAX_PRICE_CHANGE_RATE = 15;
-
-/** The price change rate of a world: its `price_change_rate` parameter, else the default. */
-export function priceChangeRate(world: World): number {
-  const rate = world.params.price_change_rate;
-  return typeof rate === 'number' && Number.isFinite(rate) && rate >= 0 ? Math.min(rate, MAX_PRICE_CHANGE_RATE) : DEFAULT_PRICE_CHANGE_RATE;
-}
 
 /** One product's price history: its changes in time order (times strictly increasing). */
 export interface PriceHistory {
@@ -116,7 +106,7 @@ export class PriceHistories {
   ) {
     this.grid = new PriceGrid(world.profile.currency);
     const days = (world.window.end - world.window.start) / DAY;
-    this.episodesMean = (priceChangeRate(world) * days) / 30 / CHANGES_PER_EPISODE;
+    this.episodesMean = (Math.min(world.knob('price_change_rate'), MAX_PRICE_CHANGE_RATE) * days) / 30 / CHANGES_PER_EPISODE;
   }
 
   /** The changes of product p, in time order. O(its changes). */

@@ -252,7 +252,7 @@ export const ENTITIES = {
     xml: { root: 'payments', item: 'payment' },
     group: 'Orders',
     summary: 'Payments',
-    description: 'Exactly one payment per order (payment i pays order i); amount = order total.',
+    description: 'One payment per order (payment i pays order i), in order of the orders; amount = order total. With `payment_ratio` < 1 only that share of orders has a payment (the others stay pending).',
     create: (w) => new PaymentGenerator(w),
   }),
   shipping: define({

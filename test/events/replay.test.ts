@@ -3,7 +3,8 @@
  * the feed of the same world (GET /api/v1/events, NDJSON) is applied with SQL to empty copies
  * of those tables, in feed order (INSERT on insert, which fails on an existing key; UPDATE on
  * update, which must hit exactly one row); then both multiset differences (EXCEPT ALL) are
- * empty for every entity the feed covers. Two worlds.
+ * empty for every entity the feed covers. Two worlds, and a third with the payment, shipment and
+ * price change knobs set.
  */
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -24,6 +25,8 @@ t.teardown(() => client.end());
 const WORLDS = [
   { seed: 11, users: 80, vendors: 5, warehouses: 3, products: 40, orders: 300, shops: 3, suppliers: 5, transactions: 10 },
   { seed: 90210, users: 150, vendors: 6, warehouses: 4, products: 60, orders: 500, shops: 3, suppliers: 6, transactions: 10, locale: 'en_GB' },
+  // The reference generator's knobs: some orders never paid, some paid ones never shipped, more price changes.
+  { seed: 4242, users: 80, vendors: 5, warehouses: 3, products: 40, orders: 300, shops: 3, suppliers: 5, transactions: 10, payment_ratio: 0.85, shipment_ratio: 0.75, price_change_rate: 2 },
 ];
 
 async function feedOf(app: FastifyInstance, query: string): Promise<FeedEvent[]> {
