@@ -1,6 +1,6 @@
 import { type PriceChange, type PriceChangeReason } from '../schemas/price-change.js';
 import { precomputed } from './child-index.js';
-import { EntityGenerator, money } from './entity.js';
+import { EntityGenerator, RecordCache, money } from './entity.js';
 import { Rng, tagOf } from './random.js';
 import { DAY, MINUTE, iso } from './time.js';
 import { GBP_PER_USD, pricePoint } from './products.js';
@@ -99,6 +99,7 @@ export class PriceHistories {
   private readonly tag = tagOf('price-history');
   private readonly grid: PriceGrid;
   private readonly episodesMean: number;
+  private readonly cache: RecordCache<PriceHistory>;
 
   constructor(
     readonly world: World,
@@ -106,11 +107,20 @@ export class PriceHistories {
   ) {
     this.grid = new PriceGrid(world.profile.currency);
     const days = (world.window.end - world.window.start) / DAY;
+    this.cache = new RecordCache((p) => this.build(p), world.sizes.products, 16_384);
     this.episodesMean = (Math.min(world.knob('price_change_rate'), MAX_PRICE_CHANGE_RATE) * days) / 30 / CHANGES_PER_EPISODE;
   }
 
-  /** The changes of product p, in time order. O(its changes). */
+  /**
+   * The changes of product p, in time order. O(its changes); memoised in a bounded direct-mapped
+   * cache (order lines ask for the popular products again and again; measured: pricing lines
+   * without it made generating orders ~40% slower).
+   */
   of(p: number): PriceHistory {
+    return this.cache.get(p);
+  }
+
+  private build(p: number): PriceHistory {
     if (this.episodesMean <= 0) return EMPTY;
     const rng = this.rng.key(this.world.seed, this.tag, p);
     const episodes = Math.min(512, poisson(rng, this.episodesMean));
