@@ -201,10 +201,13 @@ const MONEY: readonly Rule[] = [
     holds: 'nested = flat AND different = 0',
   },
   {
-    name: "a line's unit_price is its product's price",
-    from: 'order_items i JOIN products p USING (product_id)',
-    holds: 'i.unit_price = p.price',
-    show: 'i.order_item_id, i.product_id, i.unit_price, p.price',
+    name: "a line's unit_price is its product's price when the order was placed (its price history)",
+    from: 'order_items i JOIN orders o USING (order_id) JOIN products p ON p.product_id = i.product_id',
+    holds: `i.unit_price = coalesce(
+              (SELECT c.new_price FROM price_changes c WHERE c.product_id = i.product_id AND c.changed_at <= o.created_at ORDER BY c.changed_at DESC LIMIT 1),
+              (SELECT c.previous_price FROM price_changes c WHERE c.product_id = i.product_id ORDER BY c.changed_at LIMIT 1),
+              p.price)`,
+    show: 'i.order_item_id, i.product_id, o.created_at, i.unit_price, p.price',
   },
   {
     name: 'exactly one payment per order',

@@ -60,6 +60,12 @@ export const EVENT_TYPES = {
     description:
       "The period-close stock count at the window's last second (right after the row's closing ADJUSTMENT): the row as GET serves it. Opening stock + the quantities of the row's inventory.changed events = this quantity_on_hand.",
   },
+  'product.price_changed': {
+    entity: 'price-changes',
+    op: 'insert',
+    description:
+      "A product's price changes (at changed_at): the price-changes row, reason PROMOTION_START, PROMOTION_END, COST_INCREASE or COMPETITOR_MATCH. A product's last new_price is its price in /products; order lines placed from changed_at on carry the new price.",
+  },
   'review.posted': { entity: 'reviews', op: 'insert', description: 'A review is written (at created_at); the review row.' },
   'support_ticket.opened': {
     entity: 'support-tickets',

@@ -1,7 +1,9 @@
 import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { ClickstreamEventType } from '../generators/sessions.js';
+import { orderPays } from '../generators/knobs.js';
 import { mix32, tagOf } from '../generators/random.js';
+import { prepareEntity } from '../precompute/prepare.js';
 import { DAY, iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
@@ -58,6 +60,7 @@ const enum Kind {
   TicketAnswered,
   TicketResolved,
   TicketClosed,
+  PriceChanged,
 }
 
 const KIND_TYPES: readonly EventType[] = [
@@ -88,6 +91,7 @@ const KIND_TYPES: readonly EventType[] = [
   'support_ticket.answered',
   'support_ticket.resolved',
   'support_ticket.closed',
+  'product.price_changed',
 ];
 
 /** The feed's event type of each clickstream event type (live worlds use the same). */
@@ -253,8 +257,9 @@ class FeedWorld {
   private pendingTickets?: PendingSchedule;
 
   constructor(readonly world: World) {
-    const { seed, sizes, locale, window } = world;
-    this.fingerprint = tagOf(JSON.stringify([seed, sizes, locale, window.start, window.end])).toString(16).padStart(8, '0');
+    const { seed, sizes, locale, window, knobs } = world;
+    const identity = [seed, sizes, locale, window.start, window.end, ...(Object.keys(knobs).length > 0 ? [knobs] : [])];
+    this.fingerprint = tagOf(JSON.stringify(identity)).toString(16).padStart(8, '0');
     this.shipments = new ShipmentsByOrder(world);
     this.returns = new ReturnsByOrder(world);
     this.clicks = new ClickstreamBySession(world);
@@ -383,6 +388,7 @@ class FeedWorld {
 export async function prepareFeed(world: World): Promise<void> {
   const feed = FeedWorld.of(world);
   const movements = world.generator('inventory-movements');
+  await prepareEntity(world, 'price-changes');
   while (!movements.prepareFlows(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareRecords(500)) await new Promise((resolve) => setImmediate(resolve));
@@ -492,6 +498,10 @@ const sessions = (world: World): TimedSource => {
   return { population: generator.population, createdAt: (i) => generator.plan(i).lastEventAt - SESSION_LOOKAHEAD };
 };
 const users = (world: World): TimedSource => world.generator('users');
+const prices = (world: World): TimedSource => {
+  const generator = world.generator('price-changes');
+  return { population: generator.population, createdAt: (i) => generator.timeOf(i) };
+};
 const orders = (world: World): TimedSource => {
   const generator = world.generator('orders');
   return { population: generator.population, createdAt: (i) => generator.plan(i).createdAt };
@@ -526,6 +536,8 @@ export class FeedMerge {
   private nextStock = 0;
   private shipmentCount = 0;
   private returnCount = 0;
+  private readonly priceSource: TimedSource;
+  private nextPrice = 0;
   /** Position in the feed of the next step. */
   sequence = 0;
 
@@ -545,6 +557,14 @@ export class FeedMerge {
     this.pushUser();
     this.pushOrder();
     this.pushStock();
+    this.priceSource = prices(feed.world);
+    this.pushPrice();
+  }
+
+  /** The next price change (numbered in time order, like users and orders). */
+  private pushPrice(): void {
+    const i = this.nextPrice++;
+    if (i < this.priceSource.population) this.heap.push({ t: this.priceSource.createdAt(i), src: 7, idx: i, kind: Kind.PriceChanged, aux: 0, ref: 0 });
   }
 
   private pushUser(): void {
@@ -667,7 +687,7 @@ export class FeedMerge {
         const plan = this.feed.world.generator('orders').plan(step.idx);
         const shipment = plan.shippedAt === null ? -1 : this.shipmentCount++;
         const ret = plan.returnLine < 0 ? -1 : this.returnCount++;
-        push(step.t, Kind.PaymentAuthorised, ret, shipment);
+        if (orderPays(this.feed.world, step.idx)) push(step.t, Kind.PaymentAuthorised, ret, shipment);
         if (plan.paymentAt !== null) {
           if (plan.paymentStatus === 'failed') {
             push(plan.paymentAt, Kind.PaymentFailed, ret, shipment);
@@ -710,6 +730,9 @@ export class FeedMerge {
         break;
       case Kind.ReviewPosted:
         this.pushScheduled(Kind.ReviewPosted);
+        break;
+      case Kind.PriceChanged:
+        this.pushPrice();
         break;
       case Kind.TicketOpened: {
         this.pushScheduled(Kind.TicketOpened);
@@ -762,7 +785,7 @@ export class FeedMerge {
       case Kind.PaymentCaptured:
       case Kind.PaymentFailed:
       case Kind.PaymentRefunded: {
-        const payment = world.generator('payments').record(step.idx);
+        const payment = world.generator('payments').ofOrder(step.idx);
         data =
           step.kind === Kind.PaymentAuthorised
             ? { ...payment, status: 'pending', processed_at: null }
@@ -806,6 +829,12 @@ export class FeedMerge {
             ? row
             : { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, updated_at: time };
         key = row.inventory_id;
+        break;
+      }
+      case Kind.PriceChanged: {
+        const change = world.generator('price-changes').record(step.idx);
+        data = change;
+        key = change.change_id;
         break;
       }
       case Kind.ReviewPosted: {

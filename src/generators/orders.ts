@@ -2,6 +2,7 @@ import type { Order, OrderLine } from '../schemas/order.js';
 import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
 import type { User } from '../schemas/user.js';
 import { EntityGenerator, RecordCache, longTail, longTailShare, money } from './entity.js';
+import { orderPays, orderShips } from './knobs.js';
 import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
 import { DAY, HOUR, MINUTE, iso, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline } from './timeline.js';
@@ -157,19 +158,22 @@ export class OrderGenerator extends EntityGenerator<Order> {
 
     const cancelled = rng.chance(0.06);
     const declined = cancelled && rng.chance(0.4);
-    const paymentAt = declined
+    let paymentAt = declined
       ? laterBy(rng, createdAt, 20_000, 5 * MINUTE)
       : laterBy(rng, createdAt, 20_000, 45 * MINUTE);
     // A declined payment cancels the order at once; a customer cancels within a day of paying.
-    const cancelAt = cancelled ? (declined ? paymentAt : laterBy(rng, paymentAt, 10 * MINUTE, DAY)) : Infinity;
-    const shipAt = cancelled ? Infinity : laterBy(rng, paymentAt, 2 * HOUR, 3 * DAY);
+    let cancelAt = cancelled ? (declined ? paymentAt : laterBy(rng, paymentAt, 10 * MINUTE, DAY)) : Infinity;
+    let shipAt = cancelled ? Infinity : laterBy(rng, paymentAt, 2 * HOUR, 3 * DAY);
     const [minDays, maxDays] = PROMISE_DAYS[method];
     const estimatedAt = (Number.isFinite(shipAt) ? shipAt : paymentAt) + rng.between(minDays, maxDays) * DAY;
-    const deliverAt = !Number.isFinite(shipAt)
+    let deliverAt = !Number.isFinite(shipAt)
       ? Infinity
       : rng.chance(0.86)
         ? estimatedAt - laterBy(rng, 0, 0, Math.min(DAY, estimatedAt - shipAt - 2 * HOUR))
         : estimatedAt + laterBy(rng, 0, 2 * HOUR, 3 * DAY);
+    // The payment_ratio and shipment_ratio knobs (src/generators/knobs.ts): unpaid orders stay pending, unshipped ones processing.
+    if (!orderPays(this.world, i)) paymentAt = cancelAt = shipAt = deliverAt = Infinity;
+    else if (!Number.isFinite(cancelAt) && !orderShips(this.world, i)) shipAt = deliverAt = Infinity;
 
     const before = (t: number) => t < end;
     let status: OrderStatus;
@@ -232,7 +236,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       while (chosen.includes(p)) p = (p + 1) % products.population;
       chosen.push(p);
       const quantity = QUANTITY.draw(rng);
-      const unit = products.priceCents(p);
+      const unit = products.priceAt(p, plan.createdAt);
       subtotal += unit * quantity;
       lines.push({ product: p, category: products.categoryIndex(p), totalCents: unit * quantity });
       items.push({

@@ -1,6 +1,7 @@
 import type { Product } from '../schemas/product.js';
 import { CATEGORY_NODES, LEAF_CATEGORY_INDEXES, type CategoryNode } from './catalogue.js';
 import { EntityGenerator, RecordCache, longTail, money } from './entity.js';
+import { PriceHistories } from './price-history.js';
 import { Rng } from './random.js';
 import { busyMoment, iso } from './time.js';
 import { CATALOGUE_HISTORY_MS } from './vendors.js';
@@ -38,7 +39,8 @@ export function pricePoint(currency: string, usd: number, usual: boolean): numbe
 
 /**
  * Catalogue products. Price is log-uniform inside the subcategory's band with the currency's
- * price points ({@link pricePoint}); cost is 35-75% of price; stock_quantity is the sum of the
+ * price points ({@link pricePoint}): the price at the window end, after the product's price
+ * history ({@link priceAt}); cost is 35-75% of price; stock_quantity is the sum of the
  * product's inventory.
  *
  * @example
@@ -48,11 +50,14 @@ export class ProductGenerator extends EntityGenerator<Product> {
   readonly population: number;
   private readonly cache: RecordCache<Product>;
   private readonly lookupRng = new Rng();
+  /** Every product's price changes over the window (src/generators/price-history.ts). */
+  readonly histories: PriceHistories;
 
   constructor(world: World) {
     super(world, 'products');
     this.population = world.sizes.products;
     this.cache = new RecordCache((i) => this.build(i), this.population);
+    this.histories = new PriceHistories(world, (p) => this.priceCents(p));
   }
 
   /** Product i, memoised: order lines look up products far more often than they change. */
@@ -81,6 +86,15 @@ export class ProductGenerator extends EntityGenerator<Product> {
    */
   priceCents(p: number): number {
     return this.head(this.lookupRng.key(this.world.seed, this.tag, p)).priceCents;
+  }
+
+  /**
+   * The price of product p in cents at moment t (epoch ms): the new price of its last change at
+   * or before t, else the price before its first change. At the window end it is the record's
+   * price. O(number of changes of p), nothing cached.
+   */
+  priceAt(p: number, t: number): number {
+    return this.histories.priceAt(p, t);
   }
 
   /** The first draws of a product's stream: category, brand, noun, model, adjective and price. */

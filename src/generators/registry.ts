@@ -44,6 +44,8 @@ import { InventoryMovementGenerator } from './inventory-movements.js';
 import { ProductSupplierGenerator } from './product-suppliers.js';
 import { SupplierGenerator } from './suppliers.js';
 // @imports-supply
+import { PriceChangeSchema } from '../schemas/price-change.js';
+import { PriceChangeGenerator } from './price-history.js';
 import { ClickstreamEventSchema } from '../schemas/clickstream.js';
 import { SessionSchema } from '../schemas/session.js';
 import { ShopSchema } from '../schemas/shop.js';
@@ -189,6 +191,17 @@ export const ENTITIES = {
     create: (w) => new ProductSupplierGenerator(w),
   }),
   // @supply-catalogue
+  'price-changes': define({
+    schema: PriceChangeSchema,
+    primaryKey: 'change_id',
+    foreignKeys: { product_id: 'products' },
+    xml: { root: 'price_changes', item: 'price_change' },
+    group: 'Catalogue',
+    summary: 'Product price changes',
+    description:
+      "Every change of a product's price over the window, numbered in time order: promotions (a 5-30% cut and, 3-21 days later, back to the regular price), cost increases (+2-10%) and competitor matches (-3-10%), at the currency's price points. A product's changes chain (each previous_price is the new_price before it) and its last new_price is its price in /products; order lines and transactions are priced at the product's price at their time. About `price_change_rate` (default 0.5) changes per product per 30 days.",
+    create: (w) => new PriceChangeGenerator(w),
+  }),
   promotions: define({
     schema: PromotionSchema,
     primaryKey: 'promotion_id',
@@ -239,7 +252,7 @@ export const ENTITIES = {
     xml: { root: 'payments', item: 'payment' },
     group: 'Orders',
     summary: 'Payments',
-    description: 'Exactly one payment per order (payment i pays order i); amount = order total.',
+    description: 'One payment per order (payment i pays order i), in order of the orders; amount = order total. With `payment_ratio` < 1 only that share of orders has a payment (the others stay pending).',
     create: (w) => new PaymentGenerator(w),
   }),
   shipping: define({
@@ -367,7 +380,7 @@ export const ENTITIES = {
     group: 'Behaviour',
     summary: 'Store transactions (the UK simulator feed)',
     description:
-      "The store's transaction feed (the UK e-commerce simulator's): one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price in the same world, subtotal = quantity x unit_price, tax = the shop's VAT or state sales tax on the subtotal, total = subtotal + tax. Like every entity it follows the world's locale: `locale=en_GB` gives the UK shop (GBP, 20% VAT, UK shops) — pass it to products, shops and transactions alike for the simulator's workflow (see docs/uk-store.md). Population: 10,000 x scale (`transactions=` overrides).",
+      "The store's transaction feed (the UK e-commerce simulator's): one product sold through an active shop, in a logged-in session of the customer (user_agent and ip_address copied from it, timestamp inside it). unit_price = the product's price at the timestamp in the same world (see /price-changes), subtotal = quantity x unit_price, tax = the shop's VAT or state sales tax on the subtotal, total = subtotal + tax. Like every entity it follows the world's locale: `locale=en_GB` gives the UK shop (GBP, 20% VAT, UK shops) — pass it to products, shops and transactions alike for the simulator's workflow (see docs/uk-store.md). Population: 10,000 x scale (`transactions=` overrides).",
     create: (w) => new TransactionGenerator(w),
   }),
   // @behaviour

@@ -20,8 +20,8 @@ const STATUS = new WeightedChoice<Status>([['completed', 92], ['failed', 3], ['r
 /**
  * The UK store's transaction feed, numbered in time order: one product sold through an active
  * shop at the last event of a logged-in session of the customer (so user_agent and ip_address
- * are the session's, and the timestamp lies inside it). unit_price is the product's price; subtotal = quantity x unit_price; tax is
- * the VAT (or US sales tax) of the shop's city on the subtotal; total = subtotal + tax.
+ * are the session's, and the timestamp lies inside it). unit_price is the product's price at
+ * the timestamp; subtotal = quantity x unit_price; tax is the VAT (or US sales tax) of the shop's city on the subtotal; total = subtotal + tax.
  * The endpoint serves en_GB (GBP, 20% VAT) unless the request names a locale.
  *
  * @example
@@ -79,7 +79,7 @@ export class TransactionGenerator extends EntityGenerator<Transaction> {
     }
 
     const product = this.products.popularIndex(rng.next());
-    const unit = this.products.priceCents(product);
+    const unit = this.products.priceAt(product, timestamp);
     const quantity = QUANTITY.draw(rng);
     const subtotal = unit * quantity;
     const tax = Math.round(subtotal * basics.place.taxRate);

@@ -49,6 +49,23 @@ export function resolveSizes(scale: number, overrides: Partial<Sizes>): Sizes {
 /** Entity-specific parameters (see EntityDefinition.params): plain JSON values. */
 export type WorldParams = Readonly<Record<string, number | string | boolean>>;
 
+/**
+ * The reference generator's knobs as world parameters (docs/events.md, "knobs"). Absent means
+ * the default, and a request that gives the default leaves it out, so the default world is one.
+ */
+export interface WorldKnobs {
+  /** Expected price changes per product per 30 days (default 0.5; src/generators/price-history.ts). */
+  readonly price_change_rate?: number;
+  /** Share of orders that get a payment (default 1; src/generators/knobs.ts). */
+  readonly payment_ratio?: number;
+  /** Share of paid, not cancelled orders that are shipped (default 1). */
+  readonly shipment_ratio?: number;
+}
+export const KNOB_DEFAULTS: Required<WorldKnobs> = { price_change_rate: 0.5, payment_ratio: 1, shipment_ratio: 1 };
+/** The most `price_change_rate` may be: a change every other day on average. */
+export const MAX_PRICE_CHANGE_RATE = 15;
+export const KNOB_NAMES = Object.keys(KNOB_DEFAULTS) as (keyof WorldKnobs)[];
+
 export interface WorldSpec {
   readonly seed: number;
   readonly sizes: Sizes;
@@ -56,6 +73,18 @@ export interface WorldSpec {
   readonly window: DateWindow;
   /** Parameters of the requested entity; absent or empty for most requests. */
   readonly params?: WorldParams;
+  /** Knobs that differ from their defaults; absent or empty for most requests. */
+  readonly knobs?: WorldKnobs;
+}
+
+/** The knobs of a query that differ from their defaults, in name order. */
+export function knobsOf(query: Readonly<Partial<Record<keyof WorldKnobs, number>>>): WorldKnobs {
+  const knobs: Partial<Record<keyof WorldKnobs, number>> = {};
+  for (const name of KNOB_NAMES) {
+    const value = query[name];
+    if (value !== undefined && value !== KNOB_DEFAULTS[name]) knobs[name] = value;
+  }
+  return knobs;
 }
 
 /**
@@ -72,6 +101,7 @@ export class World implements WorldSpec {
   readonly locale: LocaleCode;
   readonly window: DateWindow;
   readonly params: WorldParams;
+  readonly knobs: WorldKnobs;
   readonly profile: LocaleProfile;
   private readonly generators = new Map<EntityName, EntityGenerator>();
 
@@ -81,7 +111,19 @@ export class World implements WorldSpec {
     this.locale = spec.locale;
     this.window = spec.window;
     this.params = spec.params ?? {};
+    this.knobs = knobsOf(spec.knobs ?? {});
     this.profile = localeProfile(spec.locale);
+  }
+
+  /** The value of a knob in this world. */
+  knob<K extends keyof WorldKnobs>(name: K): number {
+    return this.knobs[name] ?? KNOB_DEFAULTS[name];
+  }
+
+  /** The world's spec, to rebuild the same world elsewhere (a precompute thread). */
+  get spec(): WorldSpec {
+    const { seed, sizes, locale, window, params, knobs } = this;
+    return { seed, sizes, locale, window, params, ...(Object.keys(knobs).length > 0 ? { knobs } : {}) };
   }
 
   /** The generator of an entity in this world. */
@@ -110,7 +152,8 @@ export class World implements WorldSpec {
    */
   static of(spec: WorldSpec): World {
     const params = Object.entries(spec.params ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([spec.seed, spec.sizes, spec.locale, spec.window.start, spec.window.end, params]);
+    const knobs = knobsOf(spec.knobs ?? {});
+    const key = JSON.stringify([spec.seed, spec.sizes, spec.locale, spec.window.start, spec.window.end, params, ...(Object.keys(knobs).length > 0 ? [knobs] : [])]);
     let world = World.cache.get(key);
     if (world) {
       World.cache.delete(key);

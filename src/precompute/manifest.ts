@@ -36,7 +36,7 @@ function checksum(world: World, entity: EntityName): EntityChecksum {
     hash.update(chunk);
   };
   add(FORMATS.csv.open(context));
-  const spec = { seed: world.seed, sizes: world.sizes, locale: world.locale, window: world.window, params: world.params };
+  const spec = world.spec;
   for (let start = 0; start < population; start += 4096) {
     const end = Math.min(population, start + 4096);
     add(renderBatch({ spec, entity, format: 'csv', columns, projected: false, start, end, first: start === 0 }));

@@ -46,7 +46,7 @@ export function prepareEntity(world: World, entity: EntityName): Promise<void> {
   if (!ready) {
     // The one precompute thread of the process, shared by its apps (see retainPrecompute).
     pool ??= new PrecomputePool(16, 2048);
-    const spec = { seed: world.seed, sizes: world.sizes, locale: world.locale, window: world.window, params: world.params };
+    const spec = world.spec;
     ready = pool.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
       const store = precomputed(world);
       for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);

@@ -101,7 +101,7 @@ export default async function manifestRoutes(app: FastifyInstance, options: Mani
       const entities = names as EntityName[];
       assertWithinBudget(manifestCost(entities, world), options.budget, query, `the manifest of ${entities.length === 1 ? entities[0] : `${entities.length} entities`}`);
       const key = names.join(',');
-      const spec = { seed: world.seed, sizes: world.sizes, locale: world.locale, window: world.window, params: world.params };
+      const spec = world.spec;
       let data: ReturnType<typeof manifestData>;
       try {
         data = await pool.run(JSON.stringify(['manifest', spec, key]), { kind: 'manifest', spec, entities });

@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { LocaleCode } from '../generators/locale.js';
 import { DAY, DEFAULT_END_DATE, DEFAULT_START_DATE, HOUR, parseDate } from '../generators/time.js';
-import { SIZED_ENTITIES, resolveSizes, type Sizes, type WorldSpec } from '../generators/world.js';
+import { SIZED_ENTITIES, knobsOf, resolveSizes, type Sizes, type WorldKnobs, type WorldSpec } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
 
 /** The world parameters as they arrive, already type-checked by the route schema. */
-export interface WorldParams extends Partial<Record<(typeof SIZED_ENTITIES)[number], number>> {
+export interface WorldParams extends Partial<Record<(typeof SIZED_ENTITIES)[number], number>>, WorldKnobs {
   seed?: number;
   scale?: number;
   locale?: LocaleCode;
@@ -68,5 +68,6 @@ export function worldSpecFrom(query: WorldParams): WorldSpec {
     sizes: resolveSizes(params.scale ?? 1, overrides),
     locale: params.locale ?? 'en_US',
     window: { start, end },
+    ...(Object.keys(knobsOf(params)).length > 0 ? { knobs: knobsOf(params) } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { FORMAT_NAMES, type FormatName } from '../formats/index.js';
 import { LOCALES } from '../generators/locale.js';
 import { DEFAULT_END_DATE, DEFAULT_START_DATE } from '../generators/time.js';
 import { MAX_PARTITIONS } from '../generators/partition.js';
-import { BASE_SIZES, MAX_POPULATION, SIZED_ENTITIES } from '../generators/world.js';
+import { BASE_SIZES, KNOB_DEFAULTS, MAX_POPULATION, MAX_PRICE_CHANGE_RATE, SIZED_ENTITIES } from '../generators/world.js';
 import { OneOf } from './common.js';
 
 export const MAX_SEED = 4294967295;
@@ -43,6 +43,29 @@ export const WorldQueryFields = {
   end_date: Type.String({
     description: `Last day of the date window, inclusive (YYYY-MM-DD, an exclusive ISO 8601 date-time, or today, yesterday, today-<n>d: resolved by the server and reported in X-Date-Window). Default ${DEFAULT_END_DATE}.`,
     examples: [DEFAULT_END_DATE],
+  }),
+  price_change_rate: Type.Number({
+    minimum: 0,
+    maximum: MAX_PRICE_CHANGE_RATE,
+    default: KNOB_DEFAULTS.price_change_rate,
+    description: 'Expected price changes per product per 30 days (promotions, cost increases, competitor matches; see /price-changes). The reference generator\'s P_UPDATE_PRICE.',
+    examples: [0.5],
+  }),
+  payment_ratio: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: KNOB_DEFAULTS.payment_ratio,
+    description:
+      'Share of orders that get a payment (the reference generator\'s P_ORDER_HAS_PAYMENT is 0.85). The others stay pending (abandoned checkouts): no payment row, no shipment. Default 1: every order has exactly one payment.',
+    examples: [1],
+  }),
+  shipment_ratio: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: KNOB_DEFAULTS.shipment_ratio,
+    description:
+      'Share of paid, not cancelled orders that are shipped (the reference generator\'s P_ORDER_HAS_SHIPMENT is 0.75 of all orders). The others stay processing: no shipment, no stock sale. Default 1: every paid order ships.',
+    examples: [1],
   }),
 };
 

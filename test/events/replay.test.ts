@@ -3,7 +3,8 @@
  * the feed of the same world (GET /api/v1/events, NDJSON) is applied with SQL to empty copies
  * of those tables, in feed order (INSERT on insert, which fails on an existing key; UPDATE on
  * update, which must hit exactly one row); then both multiset differences (EXCEPT ALL) are
- * empty for every entity the feed covers. Two worlds.
+ * empty for every entity the feed covers. Two worlds, and a third with the payment, shipment and
+ * price change knobs set.
  */
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -24,6 +25,8 @@ t.teardown(() => client.end());
 const WORLDS = [
   { seed: 11, users: 80, vendors: 5, warehouses: 3, products: 40, orders: 300, shops: 3, suppliers: 5, transactions: 10 },
   { seed: 90210, users: 150, vendors: 6, warehouses: 4, products: 60, orders: 500, shops: 3, suppliers: 6, transactions: 10, locale: 'en_GB' },
+  // The reference generator's knobs: some orders never paid, some paid ones never shipped, more price changes.
+  { seed: 4242, users: 80, vendors: 5, warehouses: 3, products: 40, orders: 300, shops: 3, suppliers: 5, transactions: 10, payment_ratio: 0.85, shipment_ratio: 0.75, price_change_rate: 2 },
 ];
 
 async function feedOf(app: FastifyInstance, query: string): Promise<FeedEvent[]> {
@@ -41,7 +44,7 @@ for (const [n, world] of WORLDS.entries()) {
     const loaded = await app.inject({
       method: 'POST',
       url: '/api/v1/sinks/postgres?wait=true',
-      payload: { ...world, entities: FEED_ENTITIES, schema },
+      payload: { ...world, entities: [...FEED_ENTITIES, 'products'], schema },
     });
     t.equal(loaded.statusCode, 200, 'the Postgres sink loads the tables');
     t.equal((loaded.json() as { state: string }).state, 'succeeded', 'the load succeeds');
@@ -110,6 +113,24 @@ for (const [n, world] of WORLDS.entries()) {
        SELECT count(*) AS dips FROM walk JOIN opening USING (p, w) WHERE opening.qty + walk.moved < 0`,
     );
     t.equal(Number(dips.rows[0]?.dips), 0, 'stock never below zero');
+
+    // A product's price history ends at the price GET /products serves, and chains along the feed.
+    const prices = await client.query<{ products: string; changed: string; off: string; broken: string }>(
+      `WITH changes AS (SELECT data->>'product_id' AS product_id, (data->>'previous_price')::numeric AS previous_price,
+                               (data->>'new_price')::numeric AS new_price, seq,
+                               lag((data->>'new_price')::numeric) OVER (PARTITION BY data->>'product_id' ORDER BY seq) AS before,
+                               row_number() OVER (PARTITION BY data->>'product_id' ORDER BY seq DESC) AS from_last
+                          FROM ${replay}.feed WHERE entity = 'price-changes')
+       SELECT (SELECT count(*) FROM ${schema}.products) AS products,
+              (SELECT count(DISTINCT product_id) FROM changes) AS changed,
+              (SELECT count(*) FROM changes c JOIN ${schema}.products p ON p.product_id::text = c.product_id
+                WHERE c.from_last = 1 AND c.new_price <> p.price) AS off,
+              (SELECT count(*) FROM changes WHERE before IS NOT NULL AND before <> previous_price) AS broken`,
+    );
+    const price = prices.rows[0];
+    t.ok(Number(price?.changed) > 0, `${price?.changed} of ${price?.products} products change price`);
+    t.equal(Number(price?.off), 0, "every product's last product.price_changed new_price = products.price");
+    t.equal(Number(price?.broken), 0, "every product.price_changed starts from the product's previous new_price");
 
     for (const entity of FEED_ENTITIES) {
       const table = quoteIdentifier(tableName(entity));

@@ -66,7 +66,18 @@ t.test('the UK simulator workflow: products, shops and transactions with locale=
   const shopIds = new Set(shops.map((s) => s.shop_id));
   t.ok(products.every((p) => p.currency === 'GBP'), 'products in GBP');
   t.ok(shops.every((s) => /^[A-Z]{1,2}[0-9]{1,2} [0-9][A-Z]{2}$/.test(s.postcode)), 'shops at UK postcodes');
-  t.ok(transactions.every((r) => r.currency === 'GBP' && price.get(r.product_id) === r.unit_price), 'transactions sell those products at their GBP price');
+  // The price at the sale: the product's last change before it (GET /price-changes, in time order), else its first previous price, else its price.
+  const changes = await get<{ product_id: string; previous_price: number; new_price: number; changed_at: string }>('price-changes', 100_000);
+  const priceAt = (product: string, at: string) => {
+    const own = changes.filter((c) => c.product_id === product);
+    const last = own.filter((c) => c.changed_at <= at).pop();
+    return last ? last.new_price : (own[0]?.previous_price ?? price.get(product));
+  };
+  t.ok(changes.length > 0, `${changes.length} price changes`);
+  t.ok(
+    transactions.every((r) => r.currency === 'GBP' && priceAt(r.product_id, (r as unknown as { timestamp: string }).timestamp) === r.unit_price),
+    'transactions sell those products at their GBP price of the moment',
+  );
   t.ok(transactions.every((r) => shopIds.has(r.shop_id)), 'through those shops');
   // Keys do not depend on the locale: the en_US world has the same ids.
   const usProducts = (await app.inject('/api/v1/products?seed=23&products=80&limit=80')).json() as { product_id: string }[];

@@ -256,9 +256,12 @@ export const behaviourRules: RuleGroup[] = [
     name: 'behaviour: transactions',
     rules: ({ inWindow, end }, locale) => [
       {
-        name: "subtotal = quantity x unit_price, total = subtotal + tax, unit_price = the product's price",
+        name: "subtotal = quantity x unit_price, total = subtotal + tax, unit_price = the product's price at the timestamp",
         from: 'transactions t JOIN products p USING (product_id)',
-        holds: 't.subtotal = t.quantity * t.unit_price AND t.total = t.subtotal + t.tax AND t.unit_price = p.price',
+        holds: `t.subtotal = t.quantity * t.unit_price AND t.total = t.subtotal + t.tax AND t.unit_price = coalesce(
+              (SELECT c.new_price FROM price_changes c WHERE c.product_id = t.product_id AND c.changed_at <= t.timestamp ORDER BY c.changed_at DESC LIMIT 1),
+              (SELECT c.previous_price FROM price_changes c WHERE c.product_id = t.product_id ORDER BY c.changed_at LIMIT 1),
+              p.price)`,
         show: 't.transaction_id, t.quantity, t.unit_price, p.price, t.subtotal, t.tax, t.total',
       },
       {

@@ -21,6 +21,31 @@ export const catalogueRules: RuleGroup[] = [
     ],
   },
   {
+    name: 'catalogue: price history',
+    rules: (window) => [
+      {
+        name: "a product's price changes chain: each previous_price is the new_price of the change before it, and differs from its new_price",
+        from: `(SELECT c.*, lag(c.new_price) OVER (PARTITION BY c.product_id ORDER BY c.changed_at) AS before FROM price_changes c) x`,
+        holds: 'previous_price <> new_price AND (before IS NULL OR before = previous_price)',
+        show: 'change_id, product_id, changed_at, before, previous_price, new_price',
+      },
+      {
+        name: "a product's last new_price is its price",
+        from: `products p JOIN (SELECT DISTINCT ON (product_id) product_id, new_price FROM price_changes ORDER BY product_id, changed_at DESC) c USING (product_id)`,
+        holds: 'c.new_price = p.price',
+        show: 'p.product_id, p.price, c.new_price',
+      },
+      {
+        name: 'price changes lie inside the window, in the currency of their product, and a promotion ends at the price it started from',
+        from: `price_changes c JOIN products p USING (product_id)`,
+        holds: `c.changed_at >= ${window.start} AND c.changed_at < ${window.end} AND c.currency = p.currency
+                AND (c.reason <> 'PROMOTION_END' OR c.new_price = (SELECT s.previous_price FROM price_changes s WHERE s.product_id = c.product_id
+                     AND s.changed_at < c.changed_at ORDER BY s.changed_at DESC LIMIT 1))`,
+        show: 'c.change_id, c.changed_at, c.reason, c.previous_price, c.new_price',
+      },
+    ],
+  },
+  {
     name: 'customer segments',
     rules: (window) => [
       {
