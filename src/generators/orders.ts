@@ -1,10 +1,10 @@
 import type { Order, OrderLine } from '../schemas/order.js';
 import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
-import type { User } from '../schemas/user.js';
 import { EntityGenerator, RecordCache, longTail, longTailShare, money } from './entity.js';
 import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
 import { DAY, HOUR, MINUTE, iso, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline } from './timeline.js';
+import type { UserGenerator } from './users.js';
 import type { World } from './world.js';
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -92,7 +92,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private readonly planRng = new Rng();
   private readonly plans: RecordCache<OrderPlan>;
   private readonly orders: RecordCache<{ order: Order; products: number[] }>;
-  private readonly users: RecordCache<User>;
+  private readonly users: UserGenerator;
   private readonly lineIds: IdSpace;
   /** When orders are placed: the daily curve, week and season on top of the customer base. */
   readonly timeline: Timeline;
@@ -108,10 +108,11 @@ export class OrderGenerator extends EntityGenerator<Order> {
     );
     this.firstOrderAt = signups.createdAt(0) + MINUTE;
     this.lineIds = new IdSpace(world.seed, ORDER_ITEMS_TAG);
-    this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 4096);
-    this.orders = new RecordCache((i) => this.build(i), this.population, 1024);
-    const users = world.generator('users');
-    this.users = new RecordCache((j) => users.record(j), users.population, 16_384);
+    this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 256);
+    this.orders = new RecordCache((i) => this.build(i), this.population, 64);
+    // Orders copy only the customer's id and address: no user record is built or cached (a
+    // cache of whole users filled with the population and was most of orders' GC time).
+    this.users = world.generator('users');
   }
 
   record(i: number): Order {
@@ -219,7 +220,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const plan = this.plan(i);
     const rng = this.keyed(i);
     const products = this.world.generator('products');
-    const user = this.users.get(plan.user);
+    const user = this.users.shippingOf(plan.user);
 
     const items: OrderLine[] = [];
     const chosen: number[] = [];
@@ -260,13 +261,13 @@ export class OrderGenerator extends EntityGenerator<Order> {
     }
     const promo = promotion >= 0 ? promotions.record(promotion) : null;
     const taxable = subtotal - discount;
-    const tax = Math.round(taxable * this.world.generator('users').place(plan.user).taxRate);
+    const tax = Math.round(taxable * user.taxRate);
     const fees = SHIPPING_FEES[profile.currency as keyof typeof SHIPPING_FEES];
     const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
     const order: Order = {
       order_id: this.idOf(i),
       order_number: `ORD-${String(i + 1).padStart(7, '0')}`,
-      user_id: user.user_id,
+      user_id: this.users.idOf(plan.user),
       status: plan.status,
       created_at: iso(plan.createdAt),
       updated_at: iso(plan.updatedAt),
