@@ -20,7 +20,7 @@ export class OrderItemGenerator extends ChildGenerator<OrderItem> {
   }
 
   protected childCount(order: number): number {
-    return this.orders.plan(order).lines;
+    return this.orders.lineCount(order);
   }
 
   protected child(order: number, k: number): OrderItem {

@@ -90,6 +90,7 @@ const PROMISE_DAYS: Record<ShippingMethod, readonly [number, number]> = {
 export class OrderGenerator extends EntityGenerator<Order> {
   readonly population: number;
   private readonly planRng = new Rng();
+  private readonly countRng = new Rng();
   private readonly plans: RecordCache<OrderPlan>;
   private readonly orders: RecordCache<{ order: Order; products: number[] }>;
   private readonly users: UserGenerator;
@@ -138,6 +139,20 @@ export class OrderGenerator extends EntityGenerator<Order> {
     return this.plans.get(i);
   }
 
+  /**
+   * How many lines order i has, exactly `plan(i).lines`, from the plan's draws without the rest
+   * of the plan: counting the lines of every order (the order-items index) then skips the
+   * timeline and sign-up lookups. The draws before the basket (position, customer) are fixed
+   * in number; see buildPlan.
+   */
+  lineCount(i: number): number {
+    const rng = this.countRng.key(this.world.seed, this.tag, i, SALT_PLAN);
+    rng.u32(); // position
+    rng.u32(); // loyal or not
+    rng.u32(); // which customer
+    return Math.min(BASKET.draw(rng), this.world.sizes.products);
+  }
+
   /** The id of line k (0-based) of order i; the order-items endpoint serves the same id. */
   lineId(i: number, k: number): string {
     return this.lineIds.uuid(i, k + 1);
@@ -146,6 +161,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private buildPlan(i: number): OrderPlan {
     const { end } = this.world.window;
     const rng = this.planRng.key(this.world.seed, this.tag, i, SALT_PLAN);
+    // lineCount replays the draws up to the basket: keep their number fixed.
     const position = rng.next();
     const createdAt = this.momentAt(i + position);
     // The customer is one of those who had signed up a minute before: users are numbered in

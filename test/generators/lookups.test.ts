@@ -44,3 +44,13 @@ for (const locale of ['en_US', 'en_GB'] as const) {
     t.equal(checked, orders.population);
   });
 }
+
+t.test('the line count of an order is its plan\'s, without the plan', async (t) => {
+  for (const products of [3, 5000]) {
+    const world = World.of({ seed: 13, sizes: resolveSizes(1, { products, orders: 20_000 }), locale: 'en_US', window: YEAR });
+    const orders = world.generator('orders');
+    let differ = 0;
+    for (let i = 0; i < orders.population; i++) if (orders.lineCount(i) !== orders.plan(i).lines) differ++;
+    t.equal(differ, 0, `${orders.population} orders, ${products} products`);
+  }
+});
