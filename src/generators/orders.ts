@@ -91,6 +91,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
   readonly population: number;
   private readonly planRng = new Rng();
   private readonly countRng = new Rng();
+  private readonly promotionCodes = new Map<number, { readonly promotion_id: string; readonly code: string }>();
   private readonly plans: RecordCache<OrderPlan>;
   private readonly orders: RecordCache<{ order: Order; products: number[] }>;
   private readonly users: UserGenerator;
@@ -211,7 +212,13 @@ export class OrderGenerator extends EntityGenerator<Order> {
         returnRequestedAt = requested;
       }
     }
-    const events = [createdAt, paymentAt, cancelAt, shipAt, deliverAt].filter(before);
+    // The latest of the moments that happened (no temporary array: this runs for every order).
+    let updatedAt = -Infinity;
+    if (before(createdAt)) updatedAt = createdAt;
+    if (before(paymentAt) && paymentAt > updatedAt) updatedAt = paymentAt;
+    if (before(cancelAt) && cancelAt > updatedAt) updatedAt = cancelAt;
+    if (before(shipAt) && shipAt > updatedAt) updatedAt = shipAt;
+    if (before(deliverAt) && deliverAt > updatedAt) updatedAt = deliverAt;
     return {
       position,
       user,
@@ -227,8 +234,19 @@ export class OrderGenerator extends EntityGenerator<Order> {
       deliveredAt: status === 'delivered' ? deliverAt : null,
       returnLine,
       returnRequestedAt,
-      updatedAt: Math.max(...events),
+      updatedAt,
     };
+  }
+
+  /** Id and code of promotion j, memoised (promotions are few; a whole record per order was not). */
+  private promotionCode(j: number): { readonly promotion_id: string; readonly code: string } {
+    let code = this.promotionCodes.get(j);
+    if (!code) {
+      const { promotion_id, code: text } = this.world.generator('promotions').record(j);
+      code = { promotion_id, code: text };
+      this.promotionCodes.set(j, code);
+    }
+    return code;
   }
 
   private build(i: number): { order: Order; products: number[] } {
@@ -240,7 +258,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
 
     const items: OrderLine[] = [];
     const chosen: number[] = [];
-    const lines: { product: number; category: number; totalCents: number }[] = [];
+    const lineCents: number[] = [];
     let subtotal = 0;
     for (let k = 0; k < plan.lines; k++) {
       // A basket does not list the same product twice; redraw on a clash (bounded).
@@ -251,7 +269,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       const quantity = QUANTITY.draw(rng);
       const unit = products.priceCents(p);
       subtotal += unit * quantity;
-      lines.push({ product: p, category: products.categoryIndex(p), totalCents: unit * quantity });
+      lineCents.push(unit * quantity);
       items.push({
         order_item_id: this.lineId(i, k),
         line_number: k + 1,
@@ -266,6 +284,9 @@ export class OrderGenerator extends EntityGenerator<Order> {
     let promotion = -1;
     let discount = 0;
     if (rng.chance(0.35)) {
+      // The lines as promotions see them, only for the orders that try a code (categoryIndex
+      // is a keyed lookup per line; it uses the products' stream, not this order's).
+      const lines = chosen.map((product, k) => ({ product, category: products.categoryIndex(product), totalCents: lineCents[k] as number }));
       for (let attempt = 0; attempt < 3 && promotion < 0; attempt++) {
         const j = rng.int(promotions.population);
         const off = promotions.discountCents(promotions.termsOf(j), plan.createdAt, subtotal, lines);
@@ -275,7 +296,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
         }
       }
     }
-    const promo = promotion >= 0 ? promotions.record(promotion) : null;
+    const promo = promotion >= 0 ? this.promotionCode(promotion) : null;
     const taxable = subtotal - discount;
     const tax = Math.round(taxable * user.taxRate);
     const fees = SHIPPING_FEES[profile.currency as keyof typeof SHIPPING_FEES];
