@@ -6,14 +6,27 @@
 //   node bench/generate.js            # scale 10 (the figures in docs/scaling.md)
 //   BENCH_GENERATE_SCALE=2 node bench/generate.js
 //   BENCH_QUICK=1                     # scale 1
+//   node bench/generate.js http       # only the HTTP generation figures below
 // Runs the built CLI (dist/, `npm run build`) when present, so tsx's start-up is not measured.
+//
+// Then the generation goals of issue 14 over HTTP, each measurement in a fresh server process
+// (`node dist/server.js`, client curl-like: the body is read and dropped):
+//   - orders/s and order-items/s of a CSV download at scale 100 (1,000,000 rows);
+//   - peak RSS (VmHWM) streaming 1,000,000 rows ÷ a 10,000-row download, for users, orders and
+//     order-items at scale 1 and scale 100 (goal ≤ 1.2);
+//   - analytics/users at scale 10: time to first byte (goal ≤ 1 s), and the worst latency of
+//     /health requests sent every 50 ms meanwhile (the aggregates are built off the event loop);
+//   - a 10-order page with and without a seed (without one, each request builds a new world).
+// BENCH_QUICK=1 takes 100,000 rows instead of 1,000,000.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,36 +58,151 @@ function countRecords(files) {
   return { rows, bytes };
 }
 
-const dir = mkdtempSync(join(os.tmpdir(), 'ecomgen-bench-generate-'));
-try {
-  console.log(`generate: scale ${SCALE}, seed ${SEED}, every entity but performance-events, CSV; ${os.cpus().length} cores`);
-  let started = performance.now();
-  await generate(join(dir, 'one'));
-  const oneSeconds = (performance.now() - started) / 1000;
-  const one = countRecords(filesOf(join(dir, 'one')));
-  console.log(`  1 process:   ${one.rows.toLocaleString('en-US')} records, ${(one.bytes / 1e6).toFixed(1)} MB in ${oneSeconds.toFixed(1)} s = ${Math.round(one.rows / oneSeconds).toLocaleString('en-US')} records/s, ${(one.bytes / 1e6 / oneSeconds).toFixed(1)} MB/s`);
+async function partitions() {
+  const dir = mkdtempSync(join(os.tmpdir(), 'ecomgen-bench-generate-'));
+  try {
+    console.log(`generate: scale ${SCALE}, seed ${SEED}, every entity but performance-events, CSV; ${os.cpus().length} cores`);
+    let started = performance.now();
+    await generate(join(dir, 'one'));
+    const oneSeconds = (performance.now() - started) / 1000;
+    const one = countRecords(filesOf(join(dir, 'one')));
+    console.log(`  1 process:   ${one.rows.toLocaleString('en-US')} records, ${(one.bytes / 1e6).toFixed(1)} MB in ${oneSeconds.toFixed(1)} s = ${Math.round(one.rows / oneSeconds).toLocaleString('en-US')} records/s, ${(one.bytes / 1e6 / oneSeconds).toFixed(1)} MB/s`);
 
-  started = performance.now();
-  await Promise.all([generate(join(dir, 'p0'), '0/2'), generate(join(dir, 'p1'), '1/2')]);
-  const twoSeconds = (performance.now() - started) / 1000;
-  console.log(`  2 workers:   ${(one.bytes / 1e6).toFixed(1)} MB in ${twoSeconds.toFixed(1)} s = ${Math.round(one.rows / twoSeconds).toLocaleString('en-US')} records/s, ${(one.bytes / 1e6 / twoSeconds).toFixed(1)} MB/s (x${(oneSeconds / twoSeconds).toFixed(2)} of 1 process)`);
+    started = performance.now();
+    await Promise.all([generate(join(dir, 'p0'), '0/2'), generate(join(dir, 'p1'), '1/2')]);
+    const twoSeconds = (performance.now() - started) / 1000;
+    console.log(`  2 workers:   ${(one.bytes / 1e6).toFixed(1)} MB in ${twoSeconds.toFixed(1)} s = ${Math.round(one.rows / twoSeconds).toLocaleString('en-US')} records/s, ${(one.bytes / 1e6 / twoSeconds).toFixed(1)} MB/s (x${(oneSeconds / twoSeconds).toFixed(2)} of 1 process)`);
 
-  // The 2 workers' slices, headers dropped from the second, are the single process's files.
-  let identical = true;
-  for (const file of readdirSync(join(dir, 'one'))) {
-    const stem = file.replace(/\.csv$/, '');
-    const whole = readFileSync(join(dir, 'one', file));
-    const a = readFileSync(join(dir, 'p0', `${stem}-part0of2.csv`));
-    const b = readFileSync(join(dir, 'p1', `${stem}-part1of2.csv`));
-    const header = whole.indexOf(10) + 1;
-    const joined = globalThis.Buffer.concat([a, b.subarray(header)]);
-    if (createHash('sha256').update(joined).digest('hex') !== createHash('sha256').update(whole).digest('hex')) {
-      identical = false;
-      console.log(`  MISMATCH: ${file}`);
+    // The 2 workers' slices, headers dropped from the second, are the single process's files.
+    let identical = true;
+    for (const file of readdirSync(join(dir, 'one'))) {
+      const stem = file.replace(/\.csv$/, '');
+      const whole = readFileSync(join(dir, 'one', file));
+      const a = readFileSync(join(dir, 'p0', `${stem}-part0of2.csv`));
+      const b = readFileSync(join(dir, 'p1', `${stem}-part1of2.csv`));
+      const header = whole.indexOf(10) + 1;
+      const joined = globalThis.Buffer.concat([a, b.subarray(header)]);
+      if (createHash('sha256').update(joined).digest('hex') !== createHash('sha256').update(whole).digest('hex')) {
+        identical = false;
+        console.log(`  MISMATCH: ${file}`);
+      }
     }
+    console.log(`  partitions concatenated = single-process files: ${identical ? 'yes' : 'NO'} (${readdirSync(join(dir, 'one')).length} entities)`);
+    if (!identical) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`  partitions concatenated = single-process files: ${identical ? 'yes' : 'NO'} (${readdirSync(join(dir, 'one')).length} entities)`);
-  if (!identical) process.exitCode = 1;
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }
+
+const BIG = process.env.BENCH_QUICK === '1' ? 100_000 : 1_000_000;
+const SERVER = join(ROOT, 'dist', 'server.js');
+
+/** A fresh server on a free port; resolves to { url, peak(), stop() }. */
+async function startServer() {
+  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const look = (chunk) => {
+      out = (out + chunk).slice(-4000);
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${out.slice(-500)}`)));
+  });
+  return {
+    url,
+    peakMB: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** GETs a URL, reading and dropping the body: { firstByte, seconds, bytes } (seconds from the request). */
+async function download(url) {
+  const started = performance.now();
+  const response = await globalThis.fetch(url);
+  if (response.status !== 200) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
+  let firstByte;
+  let bytes = 0;
+  for await (const chunk of response.body) {
+    firstByte ??= (performance.now() - started) / 1000;
+    bytes += chunk.length;
+  }
+  return { firstByte, seconds: (performance.now() - started) / 1000, bytes };
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+async function http() {
+  console.log(`generation over HTTP: CSV, seed ${SEED}, a fresh server per measurement, ${fmt(BIG)} rows for the large downloads`);
+  // [label, entity, query for the world]; order-items at scale 1 needs more orders for 1M lines.
+  const cases = [
+    ['users, scale 1', 'users', `scale=1&users=${BIG}`],
+    ['users, scale 100', 'users', `scale=100&users=${BIG}`],
+    ['orders, scale 1', 'orders', `scale=1&orders=${BIG}`],
+    ['orders, scale 100', 'orders', `scale=100&orders=${Math.max(BIG, 500_000)}`],
+    ['order-items, scale 1', 'order-items', `scale=1&orders=${Math.ceil(BIG / 2)}`],
+    ['order-items, scale 100', 'order-items', 'scale=100'],
+  ];
+  for (const [label, entity, world] of cases) {
+    const peaks = [];
+    let rate = '';
+    for (const rows of [10_000, BIG]) {
+      const server = await startServer();
+      try {
+        const got = await download(`${server.url}/api/v1/${entity}?seed=${SEED}&${world}&limit=${rows}&format=csv`);
+        peaks.push(server.peakMB());
+        if (rows === BIG) rate = `${fmt(rows / got.seconds)} rows/s (${got.seconds.toFixed(1)} s, first byte ${(got.firstByte * 1000).toFixed(0)} ms, ${(got.bytes / 1e6).toFixed(0)} MB)`;
+      } finally {
+        await server.stop();
+      }
+    }
+    const [small, big] = peaks;
+    console.log(`  ${label.padEnd(24)} peak RSS ${fmt(small)} MB (10k) -> ${fmt(big)} MB (${fmt(BIG)}): x${(big / small).toFixed(2)} ${big / small <= 1.2 ? 'PASS' : 'MISS'} (goal <= 1.2); ${rate}`);
+  }
+
+  // Analytics at scale 10: first byte, and whether other requests are served meanwhile.
+  let server = await startServer();
+  try {
+    let worst = 0;
+    let probing = true;
+    const probes = (async () => {
+      while (probing) {
+        const t = performance.now();
+        await (await globalThis.fetch(`${server.url}/health`)).arrayBuffer();
+        worst = Math.max(worst, performance.now() - t);
+        await sleep(50);
+      }
+    })();
+    const got = await download(`${server.url}/api/v1/analytics/users?seed=${SEED}&scale=10&limit=1000&format=csv`);
+    probing = false;
+    await probes;
+    console.log(`  analytics/users, scale 10: first byte ${got.firstByte.toFixed(2)} s ${got.firstByte <= 1 ? 'PASS' : 'MISS'} (goal <= 1 s); /health meanwhile: worst ${worst.toFixed(0)} ms`);
+  } finally {
+    await server.stop();
+  }
+
+  // A small page with and without a seed: without one, every request builds a new world.
+  server = await startServer();
+  try {
+    const time = async (query, n) => {
+      const started = performance.now();
+      for (let k = 0; k < n; k++) await download(`${server.url}/api/v1/orders?scale=100&limit=10&format=csv${query}`);
+      return (performance.now() - started) / n;
+    };
+    await time(`&seed=${SEED}`, 20); // warm-up
+    const seeded = await time(`&seed=${SEED}`, 200);
+    const unseeded = await time('', 200);
+    console.log(`  orders?limit=10 at scale 100: ${seeded.toFixed(2)} ms with a seed, ${unseeded.toFixed(2)} ms without (a new world each): x${(unseeded / seeded).toFixed(2)}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+const only = process.argv[2];
+if (only !== 'http') await partitions();
+if (only !== 'partitions') await http();

@@ -81,6 +81,15 @@ export class ChildIndex {
     }
   }
 
+  /** The flat position of the first child of `parent` (`total` for parent = parents). */
+  firstOf(parent: number): number {
+    if (parent >= this.parents) return this.total;
+    const block = Math.floor(parent / BLOCK);
+    let flat = this.prefix[block] as number;
+    for (let p = block * BLOCK; p < parent; p++) flat += this.count(p);
+    return flat;
+  }
+
   /** The parent and child number of flat position `flat` (0 <= flat < total). */
   locate(flat: number): [parent: number, k: number] {
     let lo = 0;
@@ -137,6 +146,11 @@ export abstract class ChildGenerator<T extends object> extends EntityGenerator<T
   /** Child k of parent p, which is record i (a pair {@link walk} yields): no locating. */
   childAt(parent: number, k: number, i: number): T {
     return this.child(parent, k, i);
+  }
+
+  /** The flat position of the first child of `parent` (the population for parent = parents). */
+  firstOf(parent: number): number {
+    return this.positions.firstOf(parent);
   }
 
   record(i: number): T {

@@ -46,27 +46,43 @@ export abstract class EntityGenerator<T extends object = object> {
  * A bounded, direct-mapped memo of parent records: a child that copies data from its parent
  * (an order line's unit price, an order's address) asks here instead of regenerating the
  * parent each time. Small populations end up fully cached; large ones keep memory bounded.
+ *
+ * It starts small and doubles (dropping what it held) each time it has missed twice its size,
+ * up to `capacity`: a request without a seed builds a new world, and allocating every cache of
+ * it at full size (65,536 slots for products) was most of what such a small request cost.
  */
 export class RecordCache<T> {
-  private readonly keys: Float64Array;
-  private readonly values: (T | undefined)[];
+  private keys: Float64Array;
+  private values: (T | undefined)[];
+  private readonly limit: number;
+  private misses = 0;
 
   constructor(
     private readonly produce: (i: number) => T,
     population: number,
     capacity = 65_536,
   ) {
-    const size = Math.max(1, Math.min(population, capacity));
+    this.limit = Math.max(1, Math.min(population, capacity));
+    const size = Math.min(this.limit, RecordCache.INITIAL);
     this.keys = new Float64Array(size).fill(-1);
     this.values = new Array<T | undefined>(size);
   }
+
+  private static readonly INITIAL = 64;
 
   get(i: number): T {
     const slot = i % this.keys.length;
     if (this.keys[slot] === i) return this.values[slot] as T;
     const value = this.produce(i);
-    this.keys[slot] = i;
-    this.values[slot] = value;
+    if (++this.misses > 2 * this.keys.length && this.keys.length < this.limit) {
+      const size = Math.min(this.limit, this.keys.length * 2);
+      this.keys = new Float64Array(size).fill(-1);
+      this.values = new Array<T | undefined>(size);
+      this.misses = 0;
+    }
+    const at = i % this.keys.length;
+    this.keys[at] = i;
+    this.values[at] = value;
     return value;
   }
 }

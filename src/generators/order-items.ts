@@ -1,4 +1,4 @@
-import type { OrderItem } from '../schemas/order.js';
+import type { Order, OrderItem } from '../schemas/order.js';
 import { ChildGenerator } from './child-index.js';
 import type { OrderGenerator } from './orders.js';
 import type { World } from './world.js';
@@ -20,13 +20,21 @@ export class OrderItemGenerator extends ChildGenerator<OrderItem> {
   }
 
   protected childCount(order: number): number {
-    return this.orders.plan(order).lines;
+    return this.orders.lineCount(order);
   }
 
   protected child(order: number, k: number): OrderItem {
-    const parent = this.orders.record(order);
+    return this.lineOf(this.orders.record(order), k);
+  }
+
+  /**
+   * Line k of an order record as an order-items record: what a consumer that already holds the
+   * order (the PostgreSQL sink loading orders and order-items in one pass) uses instead of
+   * generating the order again.
+   */
+  lineOf(parent: Order, k: number): OrderItem {
     const line = parent.items[k];
-    if (!line) throw new RangeError(`order ${order} has no line ${k}`);
+    if (!line) throw new RangeError(`order ${parent.order_id} has no line ${k}`);
     return {
       order_item_id: line.order_item_id,
       order_id: parent.order_id,

@@ -1,11 +1,11 @@
 import type { Order, OrderLine } from '../schemas/order.js';
 import { ORDER_STATUSES, SHIPPING_METHODS } from '../schemas/order.js';
-import type { User } from '../schemas/user.js';
 import { EntityGenerator, RecordCache, longTail, longTailShare, money } from './entity.js';
 import { orderPays, orderShips } from './knobs.js';
 import { IdSpace, Rng, WeightedChoice, tagOf } from './random.js';
 import { DAY, HOUR, MINUTE, iso, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline } from './timeline.js';
+import type { UserGenerator } from './users.js';
 import type { World } from './world.js';
 
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -91,9 +91,11 @@ const PROMISE_DAYS: Record<ShippingMethod, readonly [number, number]> = {
 export class OrderGenerator extends EntityGenerator<Order> {
   readonly population: number;
   private readonly planRng = new Rng();
+  private readonly countRng = new Rng();
+  private readonly promotionCodes = new Map<number, { readonly promotion_id: string; readonly code: string }>();
   private readonly plans: RecordCache<OrderPlan>;
   private readonly orders: RecordCache<{ order: Order; products: number[] }>;
-  private readonly users: RecordCache<User>;
+  private readonly users: UserGenerator;
   private readonly lineIds: IdSpace;
   /** When orders are placed: the daily curve, week and season on top of the customer base. */
   readonly timeline: Timeline;
@@ -109,10 +111,11 @@ export class OrderGenerator extends EntityGenerator<Order> {
     );
     this.firstOrderAt = signups.createdAt(0) + MINUTE;
     this.lineIds = new IdSpace(world.seed, ORDER_ITEMS_TAG);
-    this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 4096);
-    this.orders = new RecordCache((i) => this.build(i), this.population, 1024);
-    const users = world.generator('users');
-    this.users = new RecordCache((j) => users.record(j), users.population, 16_384);
+    this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 256);
+    this.orders = new RecordCache((i) => this.build(i), this.population, 64);
+    // Orders copy only the customer's id and address: no user record is built or cached (a
+    // cache of whole users filled with the population and was most of orders' GC time).
+    this.users = world.generator('users');
   }
 
   record(i: number): Order {
@@ -138,6 +141,20 @@ export class OrderGenerator extends EntityGenerator<Order> {
     return this.plans.get(i);
   }
 
+  /**
+   * How many lines order i has, exactly `plan(i).lines`, from the plan's draws without the rest
+   * of the plan: counting the lines of every order (the order-items index) then skips the
+   * timeline and sign-up lookups. The draws before the basket (position, customer) are fixed
+   * in number; see buildPlan.
+   */
+  lineCount(i: number): number {
+    const rng = this.countRng.key(this.world.seed, this.tag, i, SALT_PLAN);
+    rng.u32(); // position
+    rng.u32(); // loyal or not
+    rng.u32(); // which customer
+    return Math.min(BASKET.draw(rng), this.world.sizes.products);
+  }
+
   /** The id of line k (0-based) of order i; the order-items endpoint serves the same id. */
   lineId(i: number, k: number): string {
     return this.lineIds.uuid(i, k + 1);
@@ -146,6 +163,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private buildPlan(i: number): OrderPlan {
     const { end } = this.world.window;
     const rng = this.planRng.key(this.world.seed, this.tag, i, SALT_PLAN);
+    // lineCount replays the draws up to the basket: keep their number fixed.
     const position = rng.next();
     const createdAt = this.momentAt(i + position);
     // The customer is one of those who had signed up a minute before: users are numbered in
@@ -198,7 +216,13 @@ export class OrderGenerator extends EntityGenerator<Order> {
         returnRequestedAt = requested;
       }
     }
-    const events = [createdAt, paymentAt, cancelAt, shipAt, deliverAt].filter(before);
+    // The latest of the moments that happened (no temporary array: this runs for every order).
+    let updatedAt = -Infinity;
+    if (before(createdAt)) updatedAt = createdAt;
+    if (before(paymentAt) && paymentAt > updatedAt) updatedAt = paymentAt;
+    if (before(cancelAt) && cancelAt > updatedAt) updatedAt = cancelAt;
+    if (before(shipAt) && shipAt > updatedAt) updatedAt = shipAt;
+    if (before(deliverAt) && deliverAt > updatedAt) updatedAt = deliverAt;
     return {
       position,
       user,
@@ -214,8 +238,19 @@ export class OrderGenerator extends EntityGenerator<Order> {
       deliveredAt: status === 'delivered' ? deliverAt : null,
       returnLine,
       returnRequestedAt,
-      updatedAt: Math.max(...events),
+      updatedAt,
     };
+  }
+
+  /** Id and code of promotion j, memoised (promotions are few; a whole record per order was not). */
+  private promotionCode(j: number): { readonly promotion_id: string; readonly code: string } {
+    let code = this.promotionCodes.get(j);
+    if (!code) {
+      const { promotion_id, code: text } = this.world.generator('promotions').record(j);
+      code = { promotion_id, code: text };
+      this.promotionCodes.set(j, code);
+    }
+    return code;
   }
 
   private build(i: number): { order: Order; products: number[] } {
@@ -223,11 +258,11 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const plan = this.plan(i);
     const rng = this.keyed(i);
     const products = this.world.generator('products');
-    const user = this.users.get(plan.user);
+    const user = this.users.shippingOf(plan.user);
 
     const items: OrderLine[] = [];
     const chosen: number[] = [];
-    const lines: { product: number; category: number; totalCents: number }[] = [];
+    const lineCents: number[] = [];
     let subtotal = 0;
     for (let k = 0; k < plan.lines; k++) {
       // A basket does not list the same product twice; redraw on a clash (bounded).
@@ -238,7 +273,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       const quantity = QUANTITY.draw(rng);
       const unit = products.priceAt(p, plan.createdAt);
       subtotal += unit * quantity;
-      lines.push({ product: p, category: products.categoryIndex(p), totalCents: unit * quantity });
+      lineCents.push(unit * quantity);
       items.push({
         order_item_id: this.lineId(i, k),
         line_number: k + 1,
@@ -253,6 +288,9 @@ export class OrderGenerator extends EntityGenerator<Order> {
     let promotion = -1;
     let discount = 0;
     if (rng.chance(0.35)) {
+      // The lines as promotions see them, only for the orders that try a code (categoryIndex
+      // is a keyed lookup per line; it uses the products' stream, not this order's).
+      const lines = chosen.map((product, k) => ({ product, category: products.categoryIndex(product), totalCents: lineCents[k] as number }));
       for (let attempt = 0; attempt < 3 && promotion < 0; attempt++) {
         const j = rng.int(promotions.population);
         const off = promotions.discountCents(promotions.termsOf(j), plan.createdAt, subtotal, lines);
@@ -262,15 +300,15 @@ export class OrderGenerator extends EntityGenerator<Order> {
         }
       }
     }
-    const promo = promotion >= 0 ? promotions.record(promotion) : null;
+    const promo = promotion >= 0 ? this.promotionCode(promotion) : null;
     const taxable = subtotal - discount;
-    const tax = Math.round(taxable * this.world.generator('users').place(plan.user).taxRate);
+    const tax = Math.round(taxable * user.taxRate);
     const fees = SHIPPING_FEES[profile.currency as keyof typeof SHIPPING_FEES];
     const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
     const order: Order = {
       order_id: this.idOf(i),
       order_number: `ORD-${String(i + 1).padStart(7, '0')}`,
-      user_id: user.user_id,
+      user_id: this.users.idOf(plan.user),
       status: plan.status,
       created_at: iso(plan.createdAt),
       updated_at: iso(plan.updatedAt),

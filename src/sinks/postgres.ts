@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -5,6 +9,8 @@ import { Type } from '@sinclair/typebox';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PostgresConfig } from '../config.js';
+import type { OrderItemGenerator } from '../generators/order-items.js';
+import type { Order } from '../schemas/order.js';
 import { csvFormat } from '../formats/csv.js';
 import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
@@ -65,6 +71,101 @@ function tablesProblem(options: PostgresOptions, entities: readonly EntityName[]
 export const DDL_LOCK = 0x65636f6d; // 'ecom'
 
 /**
+ * The order-items CSV of the orders being loaded, written to a temporary file as each order is
+ * generated for the orders COPY, then read back for the order-items COPY: a job with both
+ * entities generates each order once (order lines are built from the whole order, so loading
+ * order-items on its own generates every order again). The entities keep their own
+ * transactions, one after the other, so foreign keys and the all-or-nothing rule are as before;
+ * memory stays flat (one batch in memory, the rest on disk).
+ */
+class LineSpool {
+  private readonly dir: string;
+  private handle?: FileHandle;
+  private batch: object[] = [];
+  /** [bytes, rows] of each chunk written, in order. */
+  private readonly chunks: [number, number][] = [];
+  private written = 0;
+
+  private constructor(
+    private readonly items: OrderItemGenerator,
+    private readonly context: ReturnType<typeof formatContext>,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'ecomgen-order-items-'));
+  }
+
+  static async open(items: OrderItemGenerator): Promise<LineSpool> {
+    const spool = new LineSpool(items, formatContext('order-items', columnsOf(ENTITIES['order-items'].schema).map((c) => c.name)));
+    try {
+      spool.handle = await open(join(spool.dir, 'order-items.csv'), 'w+');
+    } catch (error) {
+      spool.remove();
+      throw error;
+    }
+    return spool;
+  }
+
+  /** Takes the lines of one order, in line order. */
+  add(order: Order): void {
+    for (let k = 0; k < order.items.length; k++) {
+      this.batch.push(this.items.lineOf(order, k));
+      if (this.batch.length === CSV_BATCH) this.flush();
+    }
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0 || !this.handle) return;
+    const bytes = Buffer.from(csvFormat.batch(this.batch, this.context, false));
+    // A ~30 KB write to the page cache: synchronous keeps the orders COPY's generator simple.
+    writeSync(this.handle.fd, bytes, 0, bytes.length, this.written);
+    this.chunks.push([bytes.length, this.batch.length]);
+    this.written += bytes.length;
+    this.batch = [];
+  }
+
+  /** The CSV chunks written, with their row counts, read back in order. */
+  async *read(): AsyncGenerator<[Buffer, number]> {
+    this.flush();
+    let at = 0;
+    for (const [bytes, rows] of this.chunks) {
+      const buffer = Buffer.allocUnsafe(bytes);
+      const { bytesRead } = await (this.handle as FileHandle).read(buffer, 0, bytes, at);
+      if (bytesRead !== bytes) throw new Error(`order-items spool: read ${bytesRead} of ${bytes} bytes`);
+      at += bytes;
+      yield [buffer, rows];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+    this.remove();
+  }
+
+  private remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * When a job loads orders and exactly their lines as order-items (same world, the order-items
+ * slice is the lines of the orders slice), the lines can be taken from the orders pass.
+ */
+function linesOfOrders(slices: readonly EntitySlice[]): { orders: EntitySlice; items: EntitySlice } | undefined {
+  const orders = slices.find((s) => s.entity === 'orders');
+  const items = slices.find((s) => s.entity === 'order-items');
+  if (!orders || !items || orders.world !== items.world || slices.indexOf(orders) > slices.indexOf(items)) return undefined;
+  if (orders.start >= orders.end) return undefined;
+  const generator = items.world.generator('order-items');
+  if (generator.firstOf(orders.start) !== items.start || generator.firstOf(orders.end) !== items.end) return undefined;
+  return { orders, items };
+}
+
+/** Where an entity's CSV comes from: its slice's records (each also handed to `tee`), or a spool. */
+interface CsvSource {
+  tee?: (record: object) => void;
+  spool?: LineSpool;
+}
+
+/**
  * Loads one entity in its own transaction: COPY the CSV into a temporary staging table, then
  * `INSERT ... SELECT ... ON CONFLICT (pk) DO NOTHING` into the target, so a re-run inserts
  * nothing twice and a failure (or a cancel) rolls the whole entity back.
@@ -75,7 +176,14 @@ export const DDL_LOCK = 0x65636f6d; // 'ecom'
  * conflicts with itself and with writers) before it is checked, so "empty" stays true until
  * commit; the outcome (inserted, skipped, all or nothing) is the same either way.
  */
-async function loadEntity(client: pg.Client, slice: EntitySlice, target: string, progress: EntityProgress, signal: AbortSignal): Promise<void> {
+async function loadEntity(
+  client: pg.Client,
+  slice: EntitySlice,
+  target: string,
+  progress: EntityProgress,
+  signal: AbortSignal,
+  source: CsvSource = {},
+): Promise<void> {
   const definition = ENTITIES[slice.entity];
   const columns = columnsOf(definition.schema);
   const names = columns.map((c) => quoteIdentifier(c.name)).join(', ');
@@ -97,7 +205,9 @@ async function loadEntity(client: pg.Client, slice: EntitySlice, target: string,
       batch = [];
       return text;
     };
+    const { tee } = source;
     for (const record of slice.records()) {
+      tee?.(record);
       batch.push(record);
       if (batch.length === CSV_BATCH) {
         if (signal.aborted) throw signal.reason;
@@ -107,6 +217,17 @@ async function loadEntity(client: pg.Client, slice: EntitySlice, target: string,
     if (batch.length > 0) yield flush();
   }
 
+  async function* spooled(spool: LineSpool): AsyncGenerator<Buffer> {
+    for await (const [chunk, rows] of spool.read()) {
+      if (signal.aborted) throw signal.reason;
+      staged += rows;
+      bytes += chunk.length;
+      progress.details.staged = staged;
+      yield chunk;
+    }
+  }
+  const rows = () => (source.spool ? Readable.from(spooled(source.spool)) : Readable.from(csv()));
+
   await client.query('BEGIN');
   try {
     await client.query(`LOCK TABLE ${target} IN SHARE ROW EXCLUSIVE MODE`);
@@ -114,11 +235,11 @@ async function loadEntity(client: pg.Client, slice: EntitySlice, target: string,
     progress.details.staging = !empty;
     let inserted: number;
     if (empty) {
-      await pipeline(Readable.from(csv()), client.query(copyFrom(`COPY ${target} (${names}) FROM STDIN WITH (${copyOptions})`)));
+      await pipeline(rows(), client.query(copyFrom(`COPY ${target} (${names}) FROM STDIN WITH (${copyOptions})`)));
       inserted = staged;
     } else {
       await client.query(`CREATE TEMPORARY TABLE ecomgen_staging (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
-      await pipeline(Readable.from(csv()), client.query(copyFrom(`COPY ecomgen_staging (${names}) FROM STDIN WITH (${copyOptions})`)));
+      await pipeline(rows(), client.query(copyFrom(`COPY ecomgen_staging (${names}) FROM STDIN WITH (${copyOptions})`)));
       if (signal.aborted) throw signal.reason;
       const insert = await client.query(
         `INSERT INTO ${target} (${names}) SELECT ${names} FROM ecomgen_staging ON CONFLICT (${quoteIdentifier(definition.primaryKey)}) DO NOTHING`,
@@ -234,6 +355,7 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
       throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${messageOf(error)}`);
     }
     const stopCancelling = cancelOnAbort(client, run.config, run.signal, run.log);
+    let spool: LineSpool | undefined;
     try {
       // Temporary tables past temp_buffers spill to disk; staging a large entity fits in memory instead.
       await client.query(`SET temp_buffers = '256MB'`);
@@ -258,13 +380,22 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
         throw new Error(`creating schema ${schema} and its tables failed: ${messageOf(error)}`);
       }
       run.result.schema = schema;
+      const pair = linesOfOrders(run.slices);
+      spool = pair ? await LineSpool.open(pair.items.world.generator('order-items')) : undefined;
       for (const slice of run.slices) {
         if (run.signal.aborted) return;
         const target = `${quoteIdentifier(schema)}.${quoteIdentifier(nameOf(slice.entity))}`;
         const progress = run.progress(slice.entity);
         progress.begin(`${schema}.${nameOf(slice.entity)}`);
         try {
-          await loadEntity(client, slice, target, progress, run.signal);
+          let source: CsvSource = {};
+          if (spool && slice === pair?.orders) {
+            const lines = spool;
+            source = { tee: (record) => lines.add(record as Order) };
+          } else if (spool && slice === pair?.items) {
+            source = { spool };
+          }
+          await loadEntity(client, slice, target, progress, run.signal, source);
           progress.done();
         } catch (error) {
           if (run.signal.aborted) {
@@ -276,6 +407,7 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
         }
       }
     } finally {
+      await spool?.close();
       stopCancelling();
       // Ending a connection whose socket was cut may never settle: wait for it only so long.
       await Promise.race([client.end().catch(() => undefined), sleep(CANCEL_GRACE_MS)]);

@@ -37,6 +37,12 @@ t.test('uuids are well-formed, unique and stable', async (t) => {
   t.not(uuidOf(42, tagOf('users'), 0), uuidOf(42, tagOf('orders'), 0), 'entity changes ids');
   t.not(uuidOf(42, tagOf('x'), 1, 0), uuidOf(42, tagOf('x'), 1, 1), 'sub index changes ids');
   t.not(uuidOf(0, 0, 2 ** 32), uuidOf(0, 0, 0), 'indexes beyond 32 bits stay distinct');
+  // Pinned values (data version 2): the id bytes never change with how the string is built.
+  t.equal(uuidOf(42, tagOf('users'), 0), '7609f4eb-f269-4ea7-a459-8d926675ff63');
+  t.equal(uuidOf(7, tagOf('orders'), 123_456, 3), 'b6ca68a1-14d2-4396-9f10-c2eecd3a6231');
+  const first = uuidOf(1, tagOf('orders'), 5);
+  uuidOf(1, tagOf('orders'), 6);
+  t.equal(first, uuidOf(1, tagOf('orders'), 5), 'an id returned earlier is not overwritten by the next one');
 });
 
 t.test('scramble is a bijection (distinct references and tracking numbers)', async (t) => {

@@ -128,6 +128,23 @@ t.test('one entity with its own parameters and a slice: performance-events, offs
   await assertTableEquals(t, 'observability.transactions', gb);
 });
 
+t.test('orders with order-items: their lines come from the orders pass, or are generated again when the slices differ', async (t) => {
+  const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
+  const world = 'users=80&orders=300&products=50';
+  // The whole of both: one generation pass feeds both tables.
+  const whole = await post(app, { seed: 21, entities: ['orders', 'order-items'], users: 80, orders: 300, products: 50, schema: 'pair_whole' });
+  t.equal(whole.job.state, 'succeeded', whole.job.errors.join('; '));
+  await assertTableEquals(t, 'pair_whole.orders', await served(t, app, 'orders', `seed=21&${world}`));
+  await assertTableEquals(t, 'pair_whole.order_items', await served(t, app, 'order-items', `seed=21&${world}`));
+  // Worker 1 of 2 sends the second half of each entity: half the lines are not the lines of
+  // half the orders, so order-items are generated on their own.
+  const cut = await post(app, { seed: 21, entities: ['orders', 'order-items'], users: 80, orders: 300, products: 50, partition: '1/2', schema: 'pair_cut' });
+  t.equal(cut.job.state, 'succeeded', cut.job.errors.join('; '));
+  const lines = await served(t, app, 'order-items', `seed=21&${world}`);
+  t.same(cut.job.entities.map((e) => [e.entity, e.inserted]), [['orders', 150], ['order-items', lines.length - Math.floor(lines.length / 2)]]);
+  await assertTableEquals(t, 'pair_cut.order_items', lines.slice(Math.floor(lines.length / 2)));
+});
+
 t.test('a failure mid-load rolls the entity back and stops the job', async (t) => {
   const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
   const first = await post(app, { seed: 11, entity: 'orders', users: 50, orders: 200, limit: 20, schema: 'rollback' });
