@@ -228,7 +228,7 @@ export const EXAMPLE_RECORDS: Readonly<Record<string, Readonly<Record<string, un
     "quantity": 1,
     "reason": "damaged",
     "status": "approved",
-    "refund_amount": 21.25,
+    "refund_amount": 16.47,
     "currency": "USD",
     "requested_at": "2025-01-06T23:12:26Z",
     "resolved_at": "2025-01-11T06:29:19Z"

@@ -899,11 +899,6 @@ Object {
     },
   ],
   "served": Object {
-    "clickstream": Array [
-      0,
-      17,
-      149265,
-    ],
     "inventory-movements": Array [
       24179,
       22410,
@@ -2283,11 +2278,6 @@ Object {
     },
   ],
   "served": Object {
-    "clickstream": Array [
-      0,
-      17,
-      149647,
-    ],
     "inventory-movements": Array [
       13960,
       5,
@@ -3699,11 +3689,6 @@ Object {
     },
   ],
   "served": Object {
-    "clickstream": Array [
-      0,
-      17,
-      149229,
-    ],
     "inventory-movements": Array [
       0,
       31002,
