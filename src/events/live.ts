@@ -108,12 +108,17 @@ class LiveWorld {
     return this.count((this.rate(m) * this.weights.orders) / EVENTS_PER_ORDER, m, 0);
   }
 
-  interactions(m: number): number {
-    return this.count(this.rate(m) * this.weights.interactions, m, 1);
-  }
-
-  stockChanges(m: number): number {
-    return this.count(this.rate(m) * this.weights.inventory, m, 2);
+  /**
+   * The interactions and background stock changes of minute m, given the minute's order-flow
+   * events: together they make the minute's total, drawn from the rate, split in the ratio of
+   * their weights. (A minute whose order flow alone exceeds its total gets neither.)
+   */
+  fill(m: number, orderFlow: number): { interactions: number; changes: number } {
+    const others = this.weights.interactions + this.weights.inventory;
+    if (others <= 0) return { interactions: 0, changes: 0 };
+    const room = Math.max(0, this.count(this.rate(m), m, 3) - orderFlow);
+    const changes = Math.min(room, this.count((room * this.weights.inventory) / others, m, 2));
+    return { interactions: room - changes, changes };
   }
 
   /**
@@ -437,10 +442,11 @@ function* planMinute(live: LiveWorld, rows: LiveRows, m: number): Generator<void
       }
     }
   }
-  // Customer interactions and warehouse stock changes: only their times are drawn here.
-  const interactions = live.interactions(m);
+  // Customer interactions and warehouse stock changes fill the minute up to its exact count
+  // (only their times are drawn here): the order stages of earlier minutes vary from minute to
+  // minute, so the minute's total follows the rate exactly and the mix holds on average.
+  const { interactions, changes } = live.fill(m, offsets.length);
   for (let n = 0; n < interactions; n++) push(live.other(m, n, 1).int(MINUTE), CATEGORY + (MINUTE_SLOTS - 1 - n) * RANKS);
-  const changes = live.stockChanges(m);
   for (let n = 0; n < changes; n++) push(live.other(m, n, 2).int(MINUTE), (MINUTE_SLOTS - 1 - n) * RANKS);
 
   yield;

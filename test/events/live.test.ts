@@ -25,8 +25,11 @@ t.test('a minute is a pure function of the spec and the minute, sorted by time',
 t.test('volume follows the rate; the mix by origin follows the weights (stock sales belong to the order flow)', async (t) => {
   // Three hours at 4 events/s without the daily curve: 43,200 events expected.
   const counts = { total: 0, interactions: 0, orderFlow: 0, sales: 0, background: 0 };
+  const perMinute = new Set<number>();
   for (let m = 0; m < 180; m++) {
-    for (const e of liveMinute(spec, NOON + m * 60_000)) {
+    const minute = liveMinute(spec, NOON + m * 60_000);
+    perMinute.add(minute.length);
+    for (const e of minute) {
       counts.total++;
       const word = e.event_type.split('.')[0];
       if (word === 'interaction') counts.interactions++;
@@ -38,7 +41,8 @@ t.test('volume follows the rate; the mix by origin follows the weights (stock sa
     }
   }
   const share = (n: number) => n / counts.total;
-  t.ok(Math.abs(counts.total / 43_200 - 1) < 0.015, `${counts.total} events in 3 hours (43,200 expected, within 1.5%)`);
+  t.same([...perMinute], [240], 'every minute holds exactly 4 x 60 events: interactions and stock changes fill what the order flow leaves');
+  t.equal(counts.total, 43_200, '43,200 events in 3 hours');
   t.ok(Math.abs(share(counts.interactions) - 0.3) < 0.015, `interactions ${share(counts.interactions).toFixed(3)} (weight 0.3)`);
   t.ok(Math.abs(share(counts.orderFlow) - 0.6) < 0.02, `order flow with its stock sales ${share(counts.orderFlow).toFixed(3)} (weight 0.6)`);
   t.ok(Math.abs(share(counts.background) - 0.1) < 0.01, `background stock changes ${share(counts.background).toFixed(3)} (weight 0.1)`);
