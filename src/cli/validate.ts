@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
+import { Option, type Command } from 'commander';
 
 /** A command line that cannot run: printed as `error: <message>`, exit code 2. */
 export class UsageError extends Error {}
@@ -29,4 +30,17 @@ export function validateAgainst(schema: TSchema, value: Record<string, unknown>)
   const check = ajv.compile(schema);
   if (!check(value)) throw new UsageError(describe((check.errors ?? [])[0] as ErrorObject));
   return value;
+}
+
+/** A flag per request field (a sink option, a stream body field), described and typed by the field's schema. */
+export function addSchemaOption(command: Command, name: string, schema: TSchema): void {
+  const flag = flagOf(name);
+  const node = schema as TSchema & { type?: string | string[]; enum?: string[]; default?: unknown; description?: string; anyOf?: { type?: string }[] };
+  const description = String(node.description ?? '');
+  const types = node.anyOf ? node.anyOf.map((v) => v.type) : [node.type];
+  let option: Option;
+  if (types.length === 1 && types[0] === 'boolean') option = new Option(flag, description);
+  else option = new Option(`${flag} <value>`, description);
+  if (node.enum) option = option.choices(node.enum);
+  command.addOption(option);
 }

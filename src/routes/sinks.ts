@@ -195,12 +195,28 @@ export async function plan(
   return { seed: base.seed, slices, options };
 }
 
-export const sameSecret = (given: string, expected: string) => {
+const sameSecret = (given: string, expected: string) => {
   // Compare digests so the comparison takes the same time whatever the lengths.
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 };
+
+/**
+ * Requires `Authorization: Bearer <API_KEY>` on the POST and DELETE requests of the plugin
+ * scope it is added to (the sink and job routes, the stream routes).
+ */
+export function requireApiKey(app: FastifyInstance, apiKey: string): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST' && request.method !== 'DELETE') return;
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !sameSecret(match[1] as string, apiKey)) {
+      reply.header('WWW-Authenticate', 'Bearer realm="ecomgen"');
+      throw new ApiError(401, 'UNAUTHORIZED', header ? 'Authorization: the bearer token is not the API key' : 'Authorization: this server requires `Authorization: Bearer <API_KEY>` on POST and DELETE');
+    }
+  });
+}
 
 /**
  * `POST /api/v1/sinks/<sink>` (start a job), `/api/v1/jobs` (list, inspect, cancel) and
@@ -218,18 +234,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
   const jobRef = Type.Ref(JobSchema);
   const errorRef = Type.Ref(ErrorSchema);
 
-  if (config.apiKey) {
-    const apiKey = config.apiKey;
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.method !== 'POST' && request.method !== 'DELETE') return;
-      const header = request.headers.authorization ?? '';
-      const match = /^Bearer\s+(.+)$/i.exec(header);
-      if (!match || !sameSecret(match[1] as string, apiKey)) {
-        reply.header('WWW-Authenticate', 'Bearer realm="ecomgen"');
-        throw new ApiError(401, 'UNAUTHORIZED', header ? 'Authorization: the bearer token is not the API key' : 'Authorization: this server requires `Authorization: Bearer <API_KEY>` on POST and DELETE');
-      }
-    });
-  }
+  if (config.apiKey) requireApiKey(app, config.apiKey);
   // Declared whether or not API_KEY is set, so the committed OpenAPI document is one document.
   const security = [{ bearerAuth: [] }];
 

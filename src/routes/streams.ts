@@ -24,7 +24,7 @@ import { StreamSchema } from '../streams/schema.js';
 import { addRunnableRoutes } from './job-routes.js';
 import { FeedUnavailableError, changeFeed, type FeedProvider } from '../streams/source.js';
 import type { StreamWriter } from '../streams/writer.js';
-import { sameSecret } from './sinks.js';
+import { requireApiKey } from './sinks.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
 
 declare module 'fastify' {
@@ -162,18 +162,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
   const errorRef = Type.Ref(ErrorSchema);
   const security = [{ bearerAuth: [] }];
 
-  if (config.apiKey) {
-    const apiKey = config.apiKey;
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.method !== 'POST' && request.method !== 'DELETE') return;
-      const header = request.headers.authorization ?? '';
-      const match = /^Bearer\s+(.+)$/i.exec(header);
-      if (!match || !sameSecret(match[1] as string, apiKey)) {
-        reply.header('WWW-Authenticate', 'Bearer realm="ecomgen"');
-        throw new ApiError(401, 'UNAUTHORIZED', header ? 'Authorization: the bearer token is not the API key' : 'Authorization: this server requires `Authorization: Bearer <API_KEY>` on POST and DELETE');
-      }
-    });
-  }
+  if (config.apiKey) requireApiKey(app, config.apiKey);
 
   /** Checks what the schema cannot; returns the engine options. */
   function plan(body: Body, knownTypes: readonly string[]): EngineOptions {

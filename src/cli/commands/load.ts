@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TSchema } from '@sinclair/typebox';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
 import { ConfigError, loadConfig, type SinkConfig } from '../../config.js';
 import { ENTITY_NAMES, isEntityName } from '../../generators/registry.js';
@@ -10,7 +9,7 @@ import { JobManager, type Job } from '../../sinks/jobs.js';
 import type { EntitySlice } from '../../sinks/types.js';
 import { loadPartitionedPostgres } from '../postgres-partitions.js';
 import { progressReporter, type Progress, type Task } from '../progress.js';
-import { UsageError, flagOf, validateAgainst } from '../validate.js';
+import { UsageError, addSchemaOption, validateAgainst } from '../validate.js';
 import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
 
 /** A load that ran and failed (destination unreachable, records refused): exit code 1. */
@@ -110,19 +109,6 @@ async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Prom
   }
 }
 
-/** A flag per sink option, described and typed by the option's schema. */
-function addSinkOption(command: Command, name: string, schema: TSchema): void {
-  const flag = flagOf(name);
-  const node = schema as TSchema & { type?: string | string[]; enum?: string[]; default?: unknown; description?: string; anyOf?: { type?: string }[] };
-  const description = String(node.description ?? '');
-  const types = node.anyOf ? node.anyOf.map((v) => v.type) : [node.type];
-  let option: Option;
-  if (types.length === 1 && types[0] === 'boolean') option = new Option(flag, description);
-  else option = new Option(`${flag} <value>`, description);
-  if (node.enum) option = option.choices(node.enum);
-  command.addOption(option);
-}
-
 export function registerLoad(program: Command): void {
   const load_ = program
     .command('load')
@@ -137,7 +123,7 @@ export function registerLoad(program: Command): void {
       .description(`${sink.summary}. Needs ${sink.requires} in the environment.`)
       .argument('[entities...]', `entities to send, each whole, in dependency order (default: ${sink.defaultEntities.length === 1 ? sink.defaultEntities[0] : 'every entity but performance-events'})`);
     addWorldOptions(command);
-    for (const [name, schema] of Object.entries(sink.options)) addSinkOption(command, name, schema);
+    for (const [name, schema] of Object.entries(sink.options)) addSchemaOption(command, name, schema);
     command.option('-q, --quiet', 'no progress output');
     if (sink.name === 'postgres') {
       command

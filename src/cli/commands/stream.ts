@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TObject, TSchema } from '@sinclair/typebox';
-import { Argument, Option, type Command } from 'commander';
+import type { TObject } from '@sinclair/typebox';
+import { Argument, type Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../app.js';
 import { ConfigError, loadConfig, type SinkConfig } from '../../config.js';
 import { BodySchema, STREAM_SINKS } from '../../routes/streams.js';
 import { WorldQueryFields } from '../../schemas/query.js';
 import { LoadFailed } from './load.js';
-import { UsageError, flagOf, validateAgainst } from '../validate.js';
+import { UsageError, addSchemaOption, flagOf, validateAgainst } from '../validate.js';
 import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
 
 type StreamFlags = WorldFlags & Record<string, unknown> & { quiet?: boolean; outageTimeout?: string; dailyCurve?: boolean; weights?: string; types?: string };
@@ -153,15 +153,6 @@ async function stream(sink: string, flags: StreamFlags): Promise<void> {
   }
 }
 
-/** A flag per body field, described and typed by the field's schema (as `load` does per sink option). */
-function addBodyOption(command: Command, name: string, schema: TSchema): void {
-  const node = schema as TSchema & { type?: string; enum?: string[]; description?: string; anyOf?: unknown[] };
-  const flag = flagOf(name);
-  let option = node.type === 'boolean' ? new Option(flag, String(node.description ?? '')) : new Option(`${flag} <value>`, String(node.description ?? ''));
-  if (node.enum) option = option.choices(node.enum);
-  command.addOption(option);
-}
-
 export function registerStream(program: Command): void {
   const command = program
     .command('stream')
@@ -178,7 +169,7 @@ export function registerStream(program: Command): void {
     .option('--types <a,b>', 'only these event types, comma-separated (default: all)')
     .option('--weights <mix>', 'live: the event mix, e.g. orders=0.6,interactions=0.3,inventory=0.1')
     .option('--no-daily-curve', 'live: a flat rate instead of following the day');
-  for (const [name, schema] of bodyFields()) addBodyOption(command, name, schema);
+  for (const [name, schema] of bodyFields()) addSchemaOption(command, name, schema);
   command
     .option('--outage-timeout <seconds>', 'give up (exit 1) when the destination has been unreachable this long (default 60)')
     .option('-q, --quiet', 'no progress output');
