@@ -1,4 +1,5 @@
 import { compiledFor, moneyText, shapeOf, type PropertyNode } from './compiled.js';
+import { CsvRows } from './fields.js';
 import { csvJsonArrayCell } from './json-writer.js';
 import type { FormatContext, RecordFormat } from './types.js';
 
@@ -112,4 +113,5 @@ export const csvFormat: RecordFormat = {
     return out;
   },
   close: () => '',
+  fieldRows: () => new CsvRows(),
 };

@@ -6,6 +6,7 @@ import type { FormatContext, RecordFormat } from './types.js';
 import { xmlFormat } from './xml.js';
 
 export type { FormatContext, RecordFormat } from './types.js';
+export type { FieldSource, FieldWriter } from './fields.js';
 
 export const FORMATS = { json: jsonFormat, ndjson: ndjsonFormat, csv: csvFormat, xml: xmlFormat, bulk: bulkFormat } as const;
 export type FormatName = keyof typeof FORMATS;

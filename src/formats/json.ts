@@ -1,3 +1,4 @@
+import { JsonRows } from './fields.js';
 import { jsonWriter } from './json-writer.js';
 import type { RecordFormat } from './types.js';
 
@@ -14,6 +15,7 @@ export const jsonFormat: RecordFormat = {
     return out;
   },
   close: () => ']\n',
+  fieldRows: ({ columns }, first) => new JsonRows(columns, false, first),
 };
 
 /** Newline-delimited JSON: one record per line. */
@@ -29,4 +31,5 @@ export const ndjsonFormat: RecordFormat = {
     return out;
   },
   close: () => '',
+  fieldRows: ({ columns }) => new JsonRows(columns, true, true),
 };

@@ -1,3 +1,5 @@
+import type { ByteRows } from './fields.js';
+
 /** What a format needs to know about the records it writes; nothing about the entity. */
 export interface FormatContext {
   /** Keys to write, in order (CSV columns, the order of JSON keys is the record's own). */
@@ -25,4 +27,9 @@ export interface RecordFormat {
   open(context: FormatContext): string;
   batch(records: readonly object[], context: FormatContext, first: boolean): string;
   close(context: FormatContext, empty: boolean): string;
+  /**
+   * A writer of records field by field into bytes (see fields.ts), giving the bytes `batch`
+   * gives; `first` as for `batch`. Formats without one always go through `batch`.
+   */
+  fieldRows?(context: FormatContext, first: boolean): ByteRows;
 }

@@ -1,5 +1,6 @@
 import { isMoney } from '../schemas/common.js';
 import { compiledFor, moneyText, shapeOf, type PropertyNode } from './compiled.js';
+import { XmlRows } from './fields.js';
 import type { FormatContext, RecordFormat } from './types.js';
 
 /** Element name for the members of an array-valued field: `items` -> `item`, `categories` -> `category`. */
@@ -165,4 +166,5 @@ export const xmlFormat: RecordFormat = {
     return out;
   },
   close: ({ root }) => `</${root}>\n`,
+  fieldRows: ({ columns, item }) => new XmlRows(columns.map(xmlName), item),
 };

@@ -1,12 +1,13 @@
 import type { User } from '../schemas/user.js';
 import { EntityGenerator } from './entity.js';
 import { Rng } from './random.js';
-import { DAY, MINUTE, iso, isoDate, laterBy } from './time.js';
+import { DAY, MINUTE, clockString, dayString, iso, isoDate, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline, countBy, placeOn } from './timeline.js';
 import type { Place } from './locale.js';
 import type { CustomerSegmentGenerator } from './customer-segments.js';
 import { expectedOrderRatio } from './orders.js';
 import type { World } from './world.js';
+import type { FieldSource, FieldWriter } from '../formats/index.js';
 
 
 const handleLists = new WeakMap<readonly string[], readonly string[]>();
@@ -20,6 +21,16 @@ function handlesOf(names: readonly string[]): readonly string[] {
   }
   return handles;
 }
+
+/** Building numbers as text (1-9999), built once, for users written field by field. */
+const BUILDING_TEXT: readonly string[] = Array.from({ length: 10_000 }, (_, k) => String(k));
+
+/** The fields of a user in the order {@link UserGenerator.fields} writes them (the schema's order). */
+const USER_COLUMNS: readonly string[] = [
+  'user_id', 'email', 'username', 'first_name', 'last_name', 'date_of_birth', 'phone_number', 'address', 'city',
+  'state', 'postal_code', 'country', 'created_at', 'updated_at', 'is_active', 'marketing_opt_in', 'loyalty_points',
+  'segment_id',
+];
 
 /** What an order copies from its customer: the shipping address and the sales tax rate. */
 export interface UserShipping {
@@ -57,6 +68,10 @@ export class UserGenerator extends EntityGenerator<User> {
   private readonly segment: Readonly<Record<'vip' | 'loyal' | 'new' | 'regular' | 'occasional' | 'churned', number>>;
   private readonly vipBelow: number;
   private readonly loyalBelow: number;
+  /** Lower-case handles of the locale's name lists (see handlesOf), looked up once per world. */
+  private readonly femaleHandles: readonly string[];
+  private readonly maleHandles: readonly string[];
+  private readonly lastHandles: readonly string[];
   /** When sign-ups happen: user i signs up at `timeline.timeAt((i + u) / population)`. */
   readonly timeline: Timeline;
 
@@ -70,6 +85,10 @@ export class UserGenerator extends EntityGenerator<User> {
     this.timeline = new Timeline({ start, end: last }, SHOP_UTC_OFFSET_HOURS, (from, to) =>
       to > from ? (grown(to) - grown(from)) / ((to - from) / DAY) : 0,
     );
+    const { profile } = world;
+    this.femaleHandles = handlesOf(profile.firstNamesFemale);
+    this.maleHandles = handlesOf(profile.firstNamesMale);
+    this.lastHandles = handlesOf(profile.lastNames);
     const segments: CustomerSegmentGenerator = world.generator('customer-segments');
     this.segmentIds = Array.from({ length: segments.population }, (_, k) => segments.idOf(k));
     const index = (code: string) => segments.indexOf(code);
@@ -176,17 +195,93 @@ export class UserGenerator extends EntityGenerator<User> {
     return building + ' ' + rng.pick(profile.lastNames) + ' ' + rng.pick(profile.streetSuffixes);
   }
 
+  /**
+   * Users written field by field (see src/formats/fields.ts): the draws of {@link record}, in
+   * the same order, written as they are drawn, with no record object and no field strings.
+   * A test holds the bytes of both ways equal in every format and both locales.
+   */
+  readonly fields: FieldSource = {
+    columns: USER_COLUMNS,
+    write: (i, w) => this.writeFields(i, w),
+  };
+
+  private writeFields(i: number, w: FieldWriter): void {
+    const { profile, window } = this.world;
+    const rng = this.keyed(i);
+    const place = this.placeFrom(rng);
+    const created = this.signupFrom(rng, i);
+    const female = rng.chance(0.5);
+    const firstNames = female ? profile.firstNamesFemale : profile.firstNamesMale;
+    const f = rng.int(firstNames.length);
+    const l = rng.int(profile.lastNames.length);
+    const handle = (female ? this.femaleHandles : this.maleHandles)[f] as string;
+    const lastHandle = this.lastHandles[l] as string;
+    const years = rng.between(18, 80);
+    const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
+    const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);
+    const points = rng.chance(0.3) ? 0 : Math.round(Math.exp(rng.uniform(2, 8.5)));
+    const active = rng.chance(0.95);
+    w.begin();
+    w.safe(this.idOf(i));
+    w.open(); // email
+    w.piece(handle);
+    w.piece('.');
+    w.piece(lastHandle);
+    w.digits(i);
+    w.piece('@');
+    w.piece(rng.pick(profile.emailDomains));
+    w.close();
+    w.open(); // username
+    w.piece(handle);
+    w.piece('.');
+    w.piece(lastHandle);
+    w.digits(i);
+    w.close();
+    w.text(firstNames[f] as string);
+    w.text(profile.lastNames[l] as string);
+    w.safe(isoDate(birth));
+    w.text(profile.phone(rng));
+    w.open(); // address
+    w.piece(BUILDING_TEXT[building] ?? String(building));
+    w.piece(' ');
+    w.piece(rng.pick(profile.lastNames));
+    w.piece(' ');
+    w.piece(rng.pick(profile.streetSuffixes));
+    w.close();
+    w.text(place.city);
+    w.text(place.state);
+    w.text(place.postcode(rng));
+    w.text(profile.country);
+    const createdDay = Math.floor(created / DAY);
+    w.open();
+    w.piece(dayString(createdDay));
+    w.piece(clockString(Math.floor((created - createdDay * DAY) / 1000)));
+    w.close();
+    const updated = laterBy(rng, created, 0, window.end - 1 - created);
+    const updatedDay = Math.floor(updated / DAY);
+    w.open();
+    w.piece(dayString(updatedDay));
+    w.piece(clockString(Math.floor((updated - updatedDay * DAY) / 1000)));
+    w.close();
+    w.bool(active);
+    w.bool(rng.chance(0.42));
+    w.number(points);
+    w.safe(this.segmentIds[this.segmentOf(i, active, created, points)] as string);
+    w.end();
+  }
+
   record(i: number): User {
     const { profile, window } = this.world;
     const rng = this.keyed(i);
     const place = this.placeFrom(rng);
     const created = this.signupFrom(rng, i);
-    const firstNames = rng.chance(0.5) ? profile.firstNamesFemale : profile.firstNamesMale;
+    const female = rng.chance(0.5);
+    const firstNames = female ? profile.firstNamesFemale : profile.firstNamesMale;
     const f = rng.int(firstNames.length);
     const l = rng.int(profile.lastNames.length);
     const first = firstNames[f] as string;
     const last = profile.lastNames[l] as string;
-    const username = (handlesOf(firstNames)[f] as string) + '.' + handlesOf(profile.lastNames)[l] + i;
+    const username = ((female ? this.femaleHandles : this.maleHandles)[f] as string) + '.' + this.lastHandles[l] + i;
     const years = rng.between(18, 80);
     const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
     const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);

@@ -30,8 +30,8 @@ function checksum(world: World, entity: EntityName): EntityChecksum {
   const context = formatContext(entity, columns);
   const population = world.generator(entity).population;
   let bytes = 0;
-  const add = (text: string) => {
-    const chunk = Buffer.from(text, 'utf8');
+  const add = (text: string | Uint8Array) => {
+    const chunk = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     bytes += chunk.length;
     hash.update(chunk);
   };

@@ -1,6 +1,7 @@
-import { FORMATS, type FormatContext, type FormatName } from '../formats/index.js';
+import { FORMATS, type FieldSource, type FormatContext, type FormatName } from '../formats/index.js';
+import { writesColumns } from '../formats/fields.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
-import { recordsAtLocations, servedRange } from '../generators/served-order.js';
+import { recordsAtLocations, servedOrder, servedRange } from '../generators/served-order.js';
 import { World, type WorldSpec } from '../generators/world.js';
 
 /**
@@ -50,11 +51,22 @@ export function* recordsOf(world: World, entity: EntityName, start: number, end:
  */
 const SUB_BATCH = 256;
 
-/** Renders one batch to text: the same bytes on the main thread or in any worker. */
-export function renderBatch(task: BatchTask): string {
+/**
+ * Renders one batch: the same bytes on the main thread or in any worker. Records that can be
+ * written field by field (see src/formats/fields.ts) are written straight into bytes (nothing
+ * to encode, and a buffer a worker can transfer without copying); others as text.
+ */
+export function renderBatch(task: BatchTask): string | Uint8Array {
   const world = World.of(task.spec);
   const format = FORMATS[task.format];
   const context = formatContext(task.entity, task.columns);
+  const { fields, population } = world.generator(task.entity) as { fields?: FieldSource; population: number };
+  if (fields && format.fieldRows && !task.projected && !task.locations && !servedOrder(world, task.entity) && writesColumns(fields, context)) {
+    const rows = format.fieldRows(context, task.first);
+    const end = Math.min(task.end, population);
+    for (let i = task.start; i < end; i++) fields.write(i, rows);
+    return rows.take();
+  }
   let out = '';
   let first = task.first;
   let records: object[] = [];

@@ -22,15 +22,23 @@ function startWorker(): Worker {
 }
 
 /**
+ * Batches a worker holds at once: it starts the next as soon as it has posted one, instead of
+ * idling until the main thread has received the result and sent another. With one batch per
+ * worker, each batch waited for two thread wake-ups; on a busy machine the threads were idle
+ * two thirds of the time (300,000 users: 3.8 s of wall time for 1.3 s of CPU).
+ */
+const DEPTH = 3;
+
+/**
  * A fixed set of worker threads that render batches. Record i is a pure function of its world,
  * so batches can be rendered anywhere in any order; {@link orderedStream} puts them back in
  * order. Workers start on first use and stop with {@link close}.
  */
 export class RenderPool {
-  private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: Pending[] = [];
-  private readonly running = new Map<Worker, Pending>();
+  /** The batches each worker holds, in the order it answers them. */
+  private readonly running = new Map<Worker, Pending[]>();
   private closed = false;
 
   constructor(readonly size: number) {}
@@ -46,10 +54,9 @@ export class RenderPool {
   private spawn(): Worker {
     const worker = startWorker();
     worker.unref();
+    this.running.set(worker, []);
     worker.on('message', (message: { bytes?: Uint8Array; error?: string }) => {
-      const job = this.running.get(worker);
-      this.running.delete(worker);
-      this.idle.push(worker);
+      const job = this.running.get(worker)?.shift();
       if (job) {
         if (message.bytes) job.resolve(message.bytes);
         else job.reject(new Error(message.error ?? 'render failed'));
@@ -57,24 +64,38 @@ export class RenderPool {
       this.dispatch();
     });
     worker.on('error', (err) => {
-      // A crashed worker fails its batch and is replaced on the next dispatch.
-      const job = this.running.get(worker);
+      // A crashed worker fails its batches and is replaced on the next dispatch.
+      const jobs = this.running.get(worker) ?? [];
       this.running.delete(worker);
       this.all.splice(this.all.indexOf(worker), 1);
-      job?.reject(err);
+      for (const job of jobs) job.reject(err);
       this.dispatch();
     });
     this.all.push(worker);
     return worker;
   }
 
+  /** The worker holding the fewest batches, if one holds fewer than DEPTH (a new one while fewer than size run). */
+  private leastBusy(): Worker | undefined {
+    let best: Worker | undefined;
+    let least = DEPTH;
+    for (const worker of this.all) {
+      const held = (this.running.get(worker) as Pending[]).length;
+      if (held < least) {
+        best = worker;
+        least = held;
+      }
+    }
+    if ((best === undefined || least > 0) && this.all.length < this.size && !this.closed) return this.spawn();
+    return best;
+  }
+
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (!worker && this.all.length < this.size && !this.closed) worker = this.spawn();
+      const worker = this.leastBusy();
       if (!worker) return;
       const job = this.queue.shift() as Pending;
-      this.running.set(worker, job);
+      (this.running.get(worker) as Pending[]).push(job);
       worker.postMessage({ id: 0, task: job.task });
     }
   }
@@ -83,7 +104,7 @@ export class RenderPool {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
     await Promise.all(this.all.splice(0).map((w) => w.terminate()));
-    this.idle.length = 0;
+    this.running.clear();
   }
 }
 

@@ -6,9 +6,11 @@ const encoder = new TextEncoder();
 
 parentPort?.on('message', ({ id, task }: { id: number; task: BatchTask }) => {
   try {
-    // TextEncoder gives the bytes their own ArrayBuffer, so it can be transferred, not copied.
-    const bytes = encoder.encode(renderBatch(task));
-    parentPort?.postMessage({ id, bytes }, [bytes.buffer]);
+    // Bytes written field by field, or text encoded by TextEncoder, have their own ArrayBuffer,
+    // so it is transferred, not copied.
+    const rendered = renderBatch(task);
+    const bytes = typeof rendered === 'string' ? encoder.encode(rendered) : rendered;
+    parentPort?.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
   } catch (err) {
     parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   }

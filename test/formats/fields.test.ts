@@ -1,0 +1,123 @@
+import t from 'tap';
+import { CsvRows, JsonRows, XmlRows, type ByteRows, type FieldSource, type FieldWriter } from '../../src/formats/fields.js';
+import { FORMATS, type FormatContext } from '../../src/formats/index.js';
+import { ENTITIES } from '../../src/generators/registry.js';
+import { World, resolveSizes } from '../../src/generators/world.js';
+import { formatContext, renderBatch } from '../../src/render/batch.js';
+
+// Writing records field by field into bytes must give exactly what each format's record writer
+// gives for the record objects.
+
+const TEXT_FORMATS = ['csv', 'ndjson', 'json', 'xml'] as const;
+
+/** The text the format's record writer gives for `records` (one batch, as the string path writes it). */
+function viaRecords(format: (typeof TEXT_FORMATS)[number], records: object[], context: FormatContext, first: boolean): string {
+  let out = '';
+  for (let k = 0; k < records.length; k += 256) out += FORMATS[format].batch(records.slice(k, k + 256), context, first && k === 0);
+  return out;
+}
+
+t.test('users written field by field equal the records, in every format and both locales', async (t) => {
+  const columns = Object.keys(ENTITIES.users.schema.properties);
+  const context = formatContext('users', columns);
+  for (const locale of ['en_US', 'en_GB'] as const) {
+    const spec = { seed: 7, sizes: resolveSizes(1, { users: 50_000 }), locale, window: { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) } };
+    const world = World.of(spec);
+    const users = world.generator('users');
+    const start = 47_000;
+    const records = [...users.range(start, 50_000)];
+    for (const format of TEXT_FORMATS) {
+      for (const first of [true, false]) {
+        const bytes = renderBatch({ spec, entity: 'users', format, columns, projected: false, start, end: 50_010, first });
+        t.type(bytes, Uint8Array, `${locale} ${format}: written as bytes`);
+        const text = Buffer.from(bytes as Uint8Array).toString('utf8');
+        t.ok(text === viaRecords(format, records, context, first), `${locale} ${format} first=${first}: identical (${text.length} chars)`);
+      }
+    }
+  }
+});
+
+t.test('a projection or another entity still renders as text, unchanged', async (t) => {
+  const spec = { seed: 3, sizes: resolveSizes(1, {}), locale: 'en_US' as const, window: { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) } };
+  const projected = renderBatch({ spec, entity: 'users', format: 'csv', columns: ['email', 'user_id'], projected: true, start: 0, end: 10, first: true });
+  t.type(projected, 'string');
+  t.equal((projected as string).split('\r\n')[0]?.split(',').length, 2);
+  t.type(renderBatch({ spec, entity: 'products', format: 'csv', columns: Object.keys(ENTITIES.products.schema.properties), projected: false, start: 0, end: 5, first: true }), 'string');
+});
+
+t.test('escaping: values that need it are written as the record writers write them', async (t) => {
+  const values = [
+    'plain',
+    'a, comma',
+    'a "quote"',
+    'line\nbreak',
+    'cr\r\nlf',
+    'back\\slash',
+    'tab\tand\u0001control',
+    '<tag> & \'apos\'',
+    'Zoë Ångström',
+    'emoji 😀 pair',
+    '',
+  ];
+  const columns = ['id', 'text', 'joined', 'n', 'flag', 'when'];
+  const records = values.map((v, k) => ({ id: `id-${k}`, text: v, joined: `${v}|${k}`, n: [0, -0, 1.5, 1e21, 42, -7][k % 6] as number, flag: k % 2 === 0, when: '2025-01-01T00:00:00Z' }));
+  const source: FieldSource = {
+    columns,
+    write(i: number, w: FieldWriter) {
+      const r = records[i] as (typeof records)[number];
+      w.begin();
+      w.safe(r.id);
+      w.text(r.text);
+      w.open();
+      w.piece(values[i] as string);
+      w.piece('|');
+      w.digits(i);
+      w.close();
+      w.number(r.n);
+      w.bool(r.flag);
+      w.safe(r.when);
+      w.end();
+    },
+  };
+  const schema = {
+    $id: 'FieldsTest',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      text: { type: 'string' },
+      joined: { type: 'string' },
+      n: { type: 'number' },
+      flag: { type: 'boolean' },
+      when: { type: 'string', format: 'date-time' },
+    },
+  };
+  const context: FormatContext = { columns, root: 'things', item: 'thing', schema };
+  const writers: Record<(typeof TEXT_FORMATS)[number], () => ByteRows> = {
+    csv: () => new CsvRows(),
+    ndjson: () => new JsonRows(columns, true, true),
+    json: () => new JsonRows(columns, false, false),
+    xml: () => new XmlRows(columns, 'thing'),
+  };
+  for (const format of TEXT_FORMATS) {
+    t.ok(FORMATS[format].fieldRows, `${format} offers a field writer`);
+    const rows = writers[format]();
+    for (let i = 0; i < records.length; i++) source.write(i, rows);
+    const text = rows.take().toString('utf8');
+    t.equal(text, viaRecords(format, records, context, false), `${format}: identical`);
+  }
+});
+
+t.test('a writer grows past its first buffer and hands out independent buffers', async (t) => {
+  const rows = new CsvRows();
+  const long = 'x'.repeat(100_000);
+  rows.begin();
+  rows.text(long);
+  rows.end();
+  const first = rows.take();
+  t.equal(first.length, 100_002);
+  rows.begin();
+  rows.text('y');
+  rows.end();
+  const second = rows.take();
+  t.equal(second.toString(), 'y\r\n');
+  t.equal(first.subarray(0, 3).toString(), 'xxx', 'the first buffer is not overwritten');
+});
