@@ -112,72 +112,134 @@ export function stepType(step: Step): EventType {
   return KIND_TYPES[step.kind] as EventType;
 }
 
-function before(a: Step, b: Step): boolean {
-  if (a.t !== b.t) return a.t < b.t;
-  if (a.src !== b.src) return a.src < b.src;
-  if (a.idx !== b.idx) return a.idx < b.idx;
-  if (a.kind !== b.kind) return a.kind < b.kind;
-  return a.aux < b.aux;
-}
-
 /**
- * A binary min-heap of steps. Hand-written: a few dozen lines, and the merge calls it for every
- * event (a general-purpose queue package would add a comparator call through a closure and
- * nothing else).
+ * A binary min-heap of steps ordered by (t, src, idx, kind, aux), held in typed arrays (a
+ * step's time, and its five small fields side by side) rather than as one object per step: a
+ * step waits in the heap for hours to days of event time, long enough for the garbage
+ * collector to move an object of it to the old generation, so a heap of objects made every
+ * step old garbage (the feed's memory grew by ~170 MB streaming a scale-10 world, and the
+ * collector took ~15% of its time). Hand-written: a few dozen lines the merge calls for every
+ * event; a general-purpose queue package would hold objects and call a comparator closure.
+ * The sift steps are those of the object heap it replaced, so the heap's layout, and the order
+ * of ties (there are none: the order is total), are unchanged.
  */
 class StepHeap {
-  private readonly items: Step[] = [];
+  private times = new Float64Array(1024);
+  /** src, idx, kind, aux, ref of each position: small integers (indexes, counts, -1 for none). */
+  private fields = new Int32Array(1024 * 5);
+  size = 0;
 
-  get size(): number {
-    return this.items.length;
+  /** Whether the step (t, src, idx, kind, aux) goes before the step at position p. */
+  private before(t: number, src: number, idx: number, kind: number, aux: number, p: number): boolean {
+    const pt = this.times[p] as number;
+    if (t !== pt) return t < pt;
+    const f = this.fields;
+    const q = p * 5;
+    if (src !== f[q]) return src < (f[q] as number);
+    if (idx !== f[q + 1]) return idx < (f[q + 1] as number);
+    if (kind !== f[q + 2]) return kind < (f[q + 2] as number);
+    return aux < (f[q + 3] as number);
   }
 
-  push(step: Step): void {
-    const items = this.items;
-    let k = items.length;
-    items.push(step);
+  /** Whether the step at position a goes before the step at position b. */
+  private beforeAt(a: number, b: number): boolean {
+    const f = this.fields;
+    const q = a * 5;
+    return this.before(this.times[a] as number, f[q] as number, f[q + 1] as number, f[q + 2] as number, f[q + 3] as number, b);
+  }
+
+  private move(from: number, to: number): void {
+    this.times[to] = this.times[from] as number;
+    this.fields.copyWithin(to * 5, from * 5, from * 5 + 5);
+  }
+
+  private put(k: number, t: number, src: number, idx: number, kind: number, aux: number, ref: number): void {
+    this.times[k] = t;
+    const f = this.fields;
+    const q = k * 5;
+    f[q] = src;
+    f[q + 1] = idx;
+    f[q + 2] = kind;
+    f[q + 3] = aux;
+    f[q + 4] = ref;
+  }
+
+  push(t: number, src: number, idx: number, kind: number, aux: number, ref: number): void {
+    if (this.size === this.times.length) {
+      const times = new Float64Array(this.size * 2);
+      times.set(this.times);
+      const fields = new Int32Array(this.size * 10);
+      fields.set(this.fields);
+      this.times = times;
+      this.fields = fields;
+    }
+    let k = this.size++;
     while (k > 0) {
       const parent = (k - 1) >> 1;
-      const p = items[parent] as Step;
-      if (!before(step, p)) break;
-      items[k] = p;
+      if (!this.before(t, src, idx, kind, aux, parent)) break;
+      this.move(parent, k);
       k = parent;
     }
-    items[k] = step;
+    this.put(k, t, src, idx, kind, aux, ref);
   }
 
-  peek(): Step | undefined {
-    return this.items[0];
+  /** The first step's time (undefined when empty), kind and idx. */
+  get topTime(): number | undefined {
+    return this.size > 0 ? this.times[0] : undefined;
   }
 
-  /** The steps held, in heap order (a checkpoint copies them). */
-  get contents(): readonly Step[] {
-    return this.items;
+  get topKind(): number {
+    return this.fields[2] as number;
+  }
+
+  get topIdx(): number {
+    return this.fields[1] as number;
+  }
+
+  /** The steps held, in heap order: their times and fields (a checkpoint copies them). */
+  contents(): { times: Float64Array; fields: Int32Array } {
+    return { times: this.times.slice(0, this.size), fields: this.fields.slice(0, this.size * 5) };
   }
 
   /** Replaces the contents with steps already in heap order. */
-  load(steps: Step[]): void {
-    this.items.length = 0;
-    for (const step of steps) this.items.push(step);
+  load(times: Float64Array, fields: Int32Array): void {
+    const n = times.length;
+    let capacity = 1024;
+    while (capacity < n) capacity *= 2;
+    this.times = new Float64Array(capacity);
+    this.times.set(times);
+    this.fields = new Int32Array(capacity * 5);
+    this.fields.set(fields);
+    this.size = n;
   }
 
+  /** Takes the first step off the heap; undefined when empty. */
   pop(): Step | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
+    if (this.size === 0) return undefined;
+    const f = this.fields;
+    const top: Step = { t: this.times[0] as number, src: f[0] as number, idx: f[1] as number, kind: f[2] as Kind, aux: f[3] as number, ref: f[4] as number };
+    const n = --this.size;
+    if (n === 0) return top;
+    // The last step, sifted down from the root.
+    const q = n * 5;
+    const t = this.times[n] as number;
+    const src = f[q] as number;
+    const idx = f[q + 1] as number;
+    const kind = f[q + 2] as number;
+    const aux = f[q + 3] as number;
+    const ref = f[q + 4] as number;
     let k = 0;
-    const n = items.length;
     for (;;) {
       const l = 2 * k + 1;
       if (l >= n) break;
       const r = l + 1;
-      const child = r < n && before(items[r] as Step, items[l] as Step) ? r : l;
-      if (!before(items[child] as Step, last)) break;
-      items[k] = items[child] as Step;
+      const child = r < n && this.beforeAt(r, l) ? r : l;
+      // Position n still holds the last step: nothing below it is written during the sift.
+      if (!this.beforeAt(child, n)) break;
+      this.move(child, k);
       k = child;
     }
-    items[k] = last;
+    this.put(k, t, src, idx, kind, aux, ref);
     return top;
   }
 }
@@ -448,9 +510,9 @@ export function feedCheckpoints(world: World): { count: number; every: number; s
 }
 
 /**
- * A checkpoint of the merge: its look-ahead heap, packed into typed arrays (48 bytes a step;
- * at most ~7,100 steps at scale 10), and its counters. Restoring one and walking on gives exactly the steps a walk from the
- * start gives, so a seek deep into the feed (a cursor, an offset, a start time) walks at most
+ * A checkpoint of the merge: a copy of its look-ahead heap's typed arrays (28 bytes a step; at
+ * most ~7,100 steps at scale 10), and its counters. Restoring one and walking on gives exactly
+ * the steps a walk from the start gives, so a seek deep into the feed (a cursor, an offset, a start time) walks at most
  * the spacing between checkpoints instead of the whole feed before it.
  */
 interface Checkpoint {
@@ -461,12 +523,12 @@ interface Checkpoint {
   readonly counters: ReadonlyMap<string, number>;
   readonly times: Float64Array;
   /** src, idx, kind, aux, ref of each step. */
-  readonly fields: Float64Array;
+  readonly fields: Int32Array;
 }
 
 /** Events between checkpoints at first. */
 const CHECKPOINT_EVERY = 1 << 16;
-/** Checkpoints kept per world: at scale 10, ~46 of at most ~340 KB each. */
+/** Checkpoints kept per world: at scale 10, ~46 of at most ~200 KB each. */
 const MAX_CHECKPOINTS = 64;
 
 /** The fingerprint event ids of this world carry: a cursor from another world does not match. */
@@ -564,29 +626,29 @@ export class FeedMerge {
   /** The next price change (numbered in time order, like users and orders). */
   private pushPrice(): void {
     const i = this.nextPrice++;
-    if (i < this.priceSource.population) this.heap.push({ t: this.priceSource.createdAt(i), src: 7, idx: i, kind: Kind.PriceChanged, aux: 0, ref: 0 });
+    if (i < this.priceSource.population) this.heap.push(this.priceSource.createdAt(i), 7, i, Kind.PriceChanged, 0, 0);
   }
 
   private pushUser(): void {
     const i = this.nextUser++;
-    if (i < this.userSource.population) this.heap.push({ t: this.userSource.createdAt(i), src: 0, idx: i, kind: Kind.UserSignedUp, aux: 0, ref: 0 });
+    if (i < this.userSource.population) this.heap.push(this.userSource.createdAt(i), 0, i, Kind.UserSignedUp, 0, 0);
   }
 
   private pushOrder(): void {
     const i = this.nextOrder++;
-    if (i < this.orderSource.population) this.heap.push({ t: this.orderSource.createdAt(i), src: 1, idx: i, kind: Kind.OrderPlaced, aux: 0, ref: 0 });
+    if (i < this.orderSource.population) this.heap.push(this.orderSource.createdAt(i), 1, i, Kind.OrderPlaced, 0, 0);
   }
 
   private pushStock(): void {
     const k = this.nextStock++;
-    if (k < this.stock.times.length) this.heap.push({ t: this.stock.times[k] as number, src: 2, idx: k, kind: Kind.Stock, aux: 0, ref: 0 });
+    if (k < this.stock.times.length) this.heap.push(this.stock.times[k] as number, 2, k, Kind.Stock, 0, 0);
   }
 
   /** Every inventory row opens at the window start and is counted at its last second. */
   private pushInventory(kind: Kind.InventoryOpened | Kind.InventoryCounted): void {
     const row = kind === Kind.InventoryOpened ? this.nextOpened++ : this.nextCounted++;
     const { start, end } = this.feed.world.window;
-    if (row < this.rows) this.heap.push({ t: kind === Kind.InventoryOpened ? start : end - 1000, src: 4, idx: row, kind, aux: 0, ref: 0 });
+    if (row < this.rows) this.heap.push(kind === Kind.InventoryOpened ? start : end - 1000, 4, row, kind, 0, 0);
   }
 
   /** The next review or ticket by time (idx is its record index). */
@@ -596,30 +658,33 @@ export class FeedMerge {
     if (k < schedule.times.length) {
       // aux and ref carry the child number and the parent (aux ties only within one record).
       const idx = schedule.index[k] as number;
-      this.heap.push({ t: schedule.times[k] as number, src: kind === Kind.ReviewPosted ? 5 : 6, idx, kind, aux: schedule.ks[k] as number, ref: schedule.parents[k] as number });
+      this.heap.push(schedule.times[k] as number, kind === Kind.ReviewPosted ? 5 : 6, idx, kind, schedule.ks[k] as number, schedule.parents[k] as number);
     }
   }
 
   private pushSession(): void {
     const i = this.nextSession++;
-    if (i < this.sessionSource.population) this.heap.push({ t: this.sessionSource.createdAt(i), src: 3, idx: i, kind: Kind.SessionStarted, aux: 0, ref: 0 });
+    if (i < this.sessionSource.population) this.heap.push(this.sessionSource.createdAt(i), 3, i, Kind.SessionStarted, 0, 0);
   }
 
-  /** The next step to be emitted, after scheduling any session that starts before it. */
-  private settle(): Step | undefined {
-    let top = this.heap.peek();
+  /**
+   * Schedules any session that starts before the next step to be emitted; that step's time, or
+   * undefined at the end of the feed.
+   */
+  private settle(): number | undefined {
+    const heap = this.heap;
     // A session's start is silent: it schedules its clickstream events.
-    while (top && top.kind === Kind.SessionStarted) {
-      this.heap.pop();
+    while (heap.size > 0 && heap.topKind === Kind.SessionStarted) {
+      const session = heap.topIdx;
+      heap.pop();
       this.pushSession();
-      const script = this.feed.world.generator('sessions').script(top.idx);
+      const script = this.feed.world.generator('sessions').script(session);
       for (let k = 0; k < script.length; k++) {
         const e = script[k] as { type: ClickstreamEventType; at: number };
-        this.heap.push({ t: e.at, src: 3, idx: top.idx, kind: Kind.Interaction, aux: k, ref: INTERACTION_CODES.indexOf(e.type) });
+        heap.push(e.at, 3, session, Kind.Interaction, k, INTERACTION_CODES.indexOf(e.type));
       }
-      top = this.heap.peek();
     }
-    return top;
+    return heap.topTime;
   }
 
   /**
@@ -629,8 +694,8 @@ export class FeedMerge {
   advance(start: number, afterSequence: number, budget: number): boolean {
     for (let n = 0; n < budget; n++) {
       const top = this.settle();
-      if (!top || (top.t >= start && this.sequence > afterSequence)) return true;
-      if (this.sequence % this.feed.checkpointEvery === 0) this.feed.remember(this, top.t);
+      if (top === undefined || (top >= start && this.sequence > afterSequence)) return true;
+      if (this.sequence % this.feed.checkpointEvery === 0) this.feed.remember(this, top);
       this.next();
     }
     return false;
@@ -640,19 +705,7 @@ export class FeedMerge {
   checkpoint(top: number): Checkpoint {
     const counters = new Map<string, number>();
     for (const [name, value] of Object.entries(this)) if (typeof value === 'number') counters.set(name, value);
-    const steps = this.heap.contents;
-    const times = new Float64Array(steps.length);
-    const fields = new Float64Array(steps.length * 5);
-    for (let k = 0; k < steps.length; k++) {
-      const step = steps[k] as Step;
-      times[k] = step.t;
-      const f = k * 5;
-      fields[f] = step.src;
-      fields[f + 1] = step.idx;
-      fields[f + 2] = step.kind;
-      fields[f + 3] = step.aux;
-      fields[f + 4] = step.ref;
-    }
+    const { times, fields } = this.heap.contents();
     return { sequence: this.sequence, top, counters, times, fields };
   }
 
@@ -660,18 +713,12 @@ export class FeedMerge {
   restore(checkpoint: Checkpoint): void {
     const self = this as unknown as Record<string, number>;
     for (const [name, value] of checkpoint.counters) self[name] = value;
-    const steps: Step[] = [];
-    const { times, fields } = checkpoint;
-    for (let k = 0; k < times.length; k++) {
-      const f = k * 5;
-      steps.push({ t: times[k] as number, src: fields[f] as number, idx: fields[f + 1] as number, kind: fields[f + 2] as Kind, aux: fields[f + 3] as number, ref: fields[f + 4] as number });
-    }
-    this.heap.load(steps);
+    this.heap.load(checkpoint.times, checkpoint.fields);
   }
 
   /** The next step of the feed, or undefined at its end. */
   next(): Step | undefined {
-    if (!this.settle()) return undefined;
+    if (this.settle() === undefined) return undefined;
     const step = this.heap.pop() as Step;
     this.sequence++;
     const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.follow(step, t, kind, aux, ref);
@@ -752,7 +799,7 @@ export class FeedMerge {
   }
 
   private follow(step: Step, t: number, kind: Kind, aux: number, ref: number): void {
-    this.heap.push({ t, src: step.src, idx: step.idx, kind, aux, ref });
+    this.heap.push(t, step.src, step.idx, kind, aux, ref);
   }
 
   /** The event a step stands for, with the row as it was right after it. */

@@ -28,13 +28,19 @@ export class ReturnsByOrder extends ReturnGenerator {
   }
 }
 
-/** A small direct-mapped memo keyed by an index (the record's own index in its entity). */
+/**
+ * A small direct-mapped memo keyed by an index (the record's own index in its entity). Its
+ * users ask for the same record a few times in a row (the lines of one shipment, a return
+ * decided then booked), so 16 slots serve them; a larger memo (it had 1,024) kept each record
+ * alive long enough for the garbage collector to move it to the old generation, where the
+ * change feed's stream of them grew the heap.
+ */
 class Memo<T> {
-  private readonly keys = new Float64Array(1024).fill(-1);
-  private readonly values = new Array<T | undefined>(1024);
+  private readonly keys = new Float64Array(16).fill(-1);
+  private readonly values = new Array<T | undefined>(16);
 
   get(key: number, produce: () => T): T {
-    const slot = key % 1024;
+    const slot = key & 15;
     if (this.keys[slot] === key) return this.values[slot] as T;
     const value = produce();
     this.keys[slot] = key;
