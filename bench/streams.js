@@ -18,6 +18,7 @@
 /* global AbortController, setTimeout */
 // Run: `node --expose-gc --import tsx bench/streams.js [--quick] [events]` (default 200,000; 20,000
 // with --quick or BENCH_QUICK=1). The live part runs 10 minutes (1 with --quick).
+// `--only=kafka,postgres,live` runs only those parts (all by default).
 
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { runStream, StreamProgress } from '../src/streams/engine.ts';
@@ -42,6 +43,7 @@ import { startPostgres } from '../test/support/postgres.ts';
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
 const EVENTS = Number(args.find((a) => /^\d+$/.test(a)) ?? (QUICK ? 20_000 : 200_000));
+const ONLY = (args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'kafka,postgres,live').split(',');
 const LIVE_MINUTES = QUICK ? 1 : 10;
 const PG_SCALE = QUICK ? 0.02 : 0.1;
 const BATCH = 1000;
@@ -236,6 +238,14 @@ async function liveRuns() {
 const pct = (x, target) => `${x >= target ? '+' : ''}${(((x - target) / target) * 100).toFixed(2)}%`;
 
 try {
+  if (ONLY.includes('kafka')) await kafkaPart();
+  if (ONLY.includes('postgres')) await postgresPart();
+  if (ONLY.includes('live')) await livePart();
+} finally {
+  await broker.close();
+}
+
+async function kafkaPart() {
   await engineRun('warm.'); // JIT and connections
   globalThis.gc?.();
   const raw = await rawRun('raw.');
@@ -246,14 +256,18 @@ try {
   console.log(`  raw kafkajs sendBatch : ${Math.round(raw).toLocaleString('en-US')} events/s`);
   console.log(`  stream engine (max)   : ${Math.round(engine).toLocaleString('en-US')} events/s`);
   console.log(`  ratio                 : ${ratio.toFixed(2)}x  ${ratio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
+}
 
+async function postgresPart() {
   const pgResult = await postgresRuns();
   const pgRatio = pgResult.engine / pgResult.raw;
   console.log(`streams → PostgreSQL apply mode, replay of a scale-${PG_SCALE} world's feed (${pgResult.events.toLocaleString('en-US')} events), batches of ${BATCH}`);
   console.log(`  raw COPY of the rows  : ${Math.round(pgResult.raw).toLocaleString('en-US')} events/s`);
   console.log(`  stream engine (max)   : ${Math.round(pgResult.engine).toLocaleString('en-US')} events/s`);
   console.log(`  ratio                 : ${pgRatio.toFixed(2)}x  ${pgRatio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
+}
 
+async function livePart() {
   const liveResult = await liveRuns();
   const { counts, rss, heap } = liveResult;
   console.log(`live streams → Kafka test broker, ${LIVE_MINUTES} wall-clock minute${LIVE_MINUTES === 1 ? '' : 's'}, daily curve off`);
@@ -266,6 +280,4 @@ try {
   console.log(`  peak RSS per minute (MB): ${rss.map((kb) => Math.round(kb / 1024)).join(', ')}; last / first ${(rss.at(-1) / rss[0]).toFixed(2)}`);
   console.log(`  heap after GC per minute (MB): ${heap.map((b) => Math.round(b / 2 ** 20)).join(', ')}; last / first ${(heap.at(-1) / heap[0]).toFixed(2)}`);
   console.log(`  a sink holding each batch 250 ms, 1,000 events/s for 20 s: ${liveResult.slowDelivered.toLocaleString('en-US')} delivered, max lag reported ${liveResult.slowLag} s`);
-} finally {
-  await broker.close();
 }
