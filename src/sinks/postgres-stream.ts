@@ -22,6 +22,22 @@ export interface PostgresStreamOptions {
   readonly table_prefix?: string;
 }
 
+/** One entity's share of a batch: the newest change per row, and what applying it came to. */
+interface EntityBatch {
+  readonly inserts: FeedEvent[];
+  readonly updates: FeedEvent[];
+  readonly deletes: FeedEvent[];
+  upserted: number;
+  deleted: number;
+  stale: number;
+}
+
+/** Statement shapes kept prepared per writer. */
+const PREPARED_MAX = 64;
+
+/** A string as an SQL literal. */
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
 const isEntity = (name: string): name is EntityName => (ENTITY_NAMES as readonly string[]).includes(name);
 
 /** SQLSTATE classes that a retry cannot fix: data (22) and integrity (23) errors. */
@@ -70,6 +86,7 @@ export class PostgresStreamWriter implements StreamWriter {
   private readonly applied = new Map<string, { upserted: number; deleted: number; stale: number }>();
   private readonly schema: string;
   private readonly prefix: string;
+  private readonly statementNames = new Map<string, string>();
 
   constructor(
     private readonly config: PostgresConfig,
@@ -106,12 +123,81 @@ export class PostgresStreamWriter implements StreamWriter {
     await prepareStreamSchema(client, this.schema, [`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`]);
   }
 
-  /** Creates the tables of entities seen for the first time, inside the batch's transaction. */
-  private async ensureTables(client: pg.Client, entities: readonly EntityName[]): Promise<void> {
-    const missing = entities.filter((e) => !this.created.has(e));
-    if (missing.length === 0) return;
-    await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
-    for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
+  /**
+   * A name for the statement, so PostgreSQL parses and plans it once per connection: a replay's
+   * batches mostly share one shape (the same entities, kinds and columns). Bounded: past
+   * PREPARED_MAX shapes, statements go unnamed.
+   */
+  private prepared(text: string): { name?: string } {
+    let name = this.statementNames.get(text);
+    if (name === undefined && this.statementNames.size < PREPARED_MAX) this.statementNames.set(text, (name = `ecomgen_apply_${this.statementNames.size}`));
+    return name === undefined ? {} : { name };
+  }
+
+  /**
+   * One statement that applies a batch (data-modifying CTEs): the side table first (only changes
+   * newer than what their row holds go on), then per entity the first-time rows, the updates and
+   * the deletes; it answers, per entity, how many of each were applied (the rest were stale).
+   * One statement instead of one per entity and kind: a batch touches a dozen tables, and each
+   * round trip costs both processes more than the rows do.
+   */
+  private applyStatement(byEntity: ReadonlyMap<EntityName, EntityBatch>): { text: string; values: unknown[]; bytes: number } {
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    let bytes = 0;
+    const json = (rows: readonly FeedEvent[]) => {
+      const text = JSON.stringify(rows.map((e) => e.data));
+      bytes += Buffer.byteLength(text);
+      return param(text);
+    };
+    const ctes: string[] = [];
+    const counts: string[] = [];
+    const changes = [...byEntity.entries()].flatMap(([entity, group]) => [...group.updates, ...group.deletes].map((event) => ({ entity, event })));
+    // Changes go on only when newer than what their row holds (a late or repeated change is stale).
+    ctes.push(
+      `fresh AS (INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest(${param(changes.map((c) => c.entity))}::text[], ${param(changes.map((c) => c.event.key))}::text[], ${param(changes.map((c) => c.event.sequence))}::bigint[])
+       ON CONFLICT (entity, key) DO UPDATE SET sequence = EXCLUDED.sequence WHERE v.sequence < EXCLUDED.sequence RETURNING entity, key)`,
+    );
+    let n = 0;
+    for (const [entity, { inserts, updates, deletes }] of byEntity) {
+      const table = this.table(entity);
+      const name = literal(entity);
+      const primaryKey = quoteIdentifier(ENTITIES[entity].primaryKey);
+      const columns = columnsOf(ENTITIES[entity].schema).map((c) => quoteIdentifier(c.name));
+      const rows = (events: readonly FeedEvent[]) =>
+        `json_populate_recordset(NULL::${table}, ${json(events)}::json) WITH ORDINALITY AS r JOIN unnest(${param(events.map((e) => e.key))}::text[], ${param(events.map((e) => e.sequence))}::bigint[]) WITH ORDINALITY AS k(key, sequence, n) ON k.n = r.ordinality`;
+      if (inserts.length > 0) {
+        // A row's first change needs no side-table entry: the row itself records it. It is stale
+        // when the row is already there (the same insert again) or a newer change of the row (an
+        // update, a delete) was applied before it arrived.
+        const cte = `c${n++}`;
+        ctes.push(
+          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(inserts)}
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.versions} v WHERE v.entity = ${name} AND v.key = k.key AND v.sequence >= k.sequence)
+           ON CONFLICT (${primaryKey}) DO NOTHING RETURNING 1)`,
+        );
+        counts.push(`SELECT 'inserted', ${name}, count(*) FROM ${cte}`);
+      }
+      if (updates.length > 0) {
+        const cte = `c${n++}`;
+        const set = columns.filter((c) => c !== primaryKey).map((c) => `${c} = EXCLUDED.${c}`);
+        // PostgreSQL turns the JSON rows into rows of the table's type, as the sink's tests compare them.
+        ctes.push(
+          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(updates)}
+           WHERE k.key IN (SELECT key FROM fresh WHERE entity = ${name})
+           ON CONFLICT (${primaryKey}) DO ${set.length > 0 ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'} RETURNING 1)`,
+        );
+        counts.push(`SELECT 'updated', ${name}, count(*) FROM ${cte}`);
+      }
+      if (deletes.length > 0) {
+        const cte = `c${n++}`;
+        ctes.push(`${cte} AS (SELECT key FROM fresh WHERE entity = ${name} AND key = ANY(${param(deletes.map((e) => e.key))}::text[]))`);
+        ctes.push(`c${n++} AS (DELETE FROM ${table} WHERE ${primaryKey}::text IN (SELECT key FROM ${cte}))`);
+        counts.push(`SELECT 'deleted', ${name}, count(*) FROM ${cte}`);
+      }
+    }
+    if (counts.length === 0) counts.push(`SELECT 'none', '', count(*) FROM fresh`);
+    return { text: `WITH ${ctes.join(',\n')}\n${counts.join('\nUNION ALL ')}`, values, bytes };
   }
 
   async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
@@ -135,49 +221,42 @@ export class PostgresStreamWriter implements StreamWriter {
       if (seen === undefined || seen.event.sequence < event.sequence) last.set(id, { entity: event.entity, event });
       else staleInBatch.set(event.entity, (staleInBatch.get(event.entity) ?? 0) + 1);
     }
-    const byEntity = new Map<EntityName, { upserts: Record<string, unknown>[]; deletes: string[]; stale: number }>();
+    // Per entity: first-time rows (inserts) and changes of rows (updates, deletes).
+    const byEntity = new Map<EntityName, EntityBatch>();
+    for (const { entity, event } of last.values()) {
+      let group = byEntity.get(entity);
+      if (group === undefined) byEntity.set(entity, (group = { inserts: [], updates: [], deletes: [], upserted: 0, deleted: 0, stale: staleInBatch.get(entity) ?? 0 }));
+      (event.op === 'insert' ? group.inserts : event.op === 'delete' ? group.deletes : group.updates).push(event);
+    }
+    const statement = this.applyStatement(byEntity);
+    bytes += statement.bytes;
     const client = await this.connect();
+    const missing = [...byEntity.keys()].filter((e) => !this.created.has(e));
     try {
-      await client.query('BEGIN');
-      // Only changes newer than what each row holds go on (a late or repeated event is stale).
-      const candidates = [...last.values()];
-      const newer = await client.query<{ entity: string; key: string }>(
-        `INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-         ON CONFLICT (entity, key) DO UPDATE SET sequence = EXCLUDED.sequence WHERE v.sequence < EXCLUDED.sequence
-         RETURNING entity, key`,
-        [candidates.map((c) => c.entity), candidates.map((c) => c.event.key), candidates.map((c) => c.event.sequence)],
-      );
-      const fresh = new Set(newer.rows.map((r) => `${r.entity}\u0000${r.key}`));
-      for (const { entity, event } of candidates) {
-        let group = byEntity.get(entity);
-        if (group === undefined) byEntity.set(entity, (group = { upserts: [], deletes: [], stale: staleInBatch.get(entity) ?? 0 }));
-        if (!fresh.has(`${entity}\u0000${event.key}`)) group.stale++;
-        else if (event.op === 'delete') group.deletes.push(event.key);
-        else group.upserts.push(event.data);
+      if (missing.length > 0) {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+        for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
       }
-      await this.ensureTables(client, [...byEntity.keys()]);
-      for (const [entity, { upserts, deletes }] of byEntity) {
-        const table = this.table(entity);
-        const primaryKey = quoteIdentifier(ENTITIES[entity].primaryKey);
-        if (upserts.length > 0) {
-          const columns = columnsOf(ENTITIES[entity].schema).map((c) => quoteIdentifier(c.name));
-          const updates = columns.filter((c) => c !== primaryKey).map((c) => `${c} = EXCLUDED.${c}`);
-          const json = JSON.stringify(upserts);
-          bytes += Buffer.byteLength(json);
-          // PostgreSQL turns the JSON rows into rows of the table's type, as the sink's tests compare them.
-          await client.query(
-            `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
-             ON CONFLICT (${primaryKey}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
-            [json],
-          );
-        }
-        if (deletes.length > 0) {
-          await client.query(`DELETE FROM ${table} WHERE ${primaryKey}::text = ANY($1::text[])`, [deletes]);
+      // The whole batch is one statement (so one transaction even without BEGIN) and one round trip.
+      const counts = await client.query<{ kind: string; entity: EntityName; n: string }>({ text: statement.text, values: statement.values, ...this.prepared(statement.text) });
+      if (missing.length > 0) await client.query('COMMIT');
+      for (const { kind, entity, n } of counts.rows) {
+        const group = byEntity.get(entity);
+        if (group === undefined) continue;
+        if (kind === 'inserted') {
+          group.upserted += Number(n);
+          group.stale += group.inserts.length - Number(n);
+        } else if (kind === 'updated') {
+          group.upserted += Number(n);
+          group.stale += group.updates.length - Number(n);
+        } else {
+          group.deleted += Number(n);
+          group.stale += group.deletes.length - Number(n);
         }
       }
-      await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (missing.length > 0) await client.query('ROLLBACK').catch(() => undefined);
       if (!isDataError(error)) {
         // The connection may be gone: the next attempt opens a new one.
         this.client = undefined;
@@ -186,11 +265,11 @@ export class PostgresStreamWriter implements StreamWriter {
       // Nothing of the batch is applied; a data error would fail again, an outage may not.
       throw new DeliveryError(`PostgreSQL: batch rolled back: ${messageOf(error)}`, 0, 0, !isDataError(error));
     }
-    for (const [entity, { upserts, deletes, stale }] of byEntity) {
+    for (const [entity, { upserted, deleted, stale }] of byEntity) {
       this.created.add(entity);
       const counts = this.applied.get(entity) ?? { upserted: 0, deleted: 0, stale: 0 };
-      counts.upserted += upserts.length;
-      counts.deleted += deletes.length;
+      counts.upserted += upserted;
+      counts.deleted += deleted;
       counts.stale += stale;
       this.applied.set(entity, counts);
     }
