@@ -27,13 +27,38 @@ interface EntityBatch {
   readonly inserts: FeedEvent[];
   readonly updates: FeedEvent[];
   readonly deletes: FeedEvent[];
-  upserted: number;
-  deleted: number;
-  stale: number;
+  /** Events of the batch older than another change of their row in the same batch. */
+  readonly stale: number;
 }
 
-/** Statement shapes kept prepared per writer. */
-const PREPARED_MAX = 64;
+/** A batch worked out: what is refused, the rows per entity, the statement. */
+interface BatchPlan {
+  readonly refused: ReadonlyMap<number, string>;
+  readonly byEntity: ReadonlyMap<EntityName, EntityBatch>;
+  readonly statement: { readonly text: string; readonly values: unknown[]; readonly bytes: number };
+}
+
+/** A value as the text PostgreSQL reads for its column: nested arrays and objects as JSON (jsonb columns), NULL for none. */
+function cellText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * An array literal (`{"a","b\\"c",NULL}`): built here, once, while the batch before is in the
+ * database, rather than by the driver when the statement goes.
+ */
+function arrayLiteral(elements: readonly (string | null)[]): string {
+  let text = '{';
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i] as string | null;
+    if (i > 0) text += ',';
+    text += element === null ? 'NULL' : `"${element.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${text}}`;
+}
 
 /** A string as an SQL literal. */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -86,7 +111,8 @@ export class PostgresStreamWriter implements StreamWriter {
   private readonly applied = new Map<string, { upserted: number; deleted: number; stale: number }>();
   private readonly schema: string;
   private readonly prefix: string;
-  private readonly statementNames = new Map<string, string>();
+  /** Batches worked out ahead (prepare), until written. */
+  private readonly plans = new WeakMap<readonly FeedEvent[], BatchPlan>();
 
   constructor(
     private readonly config: PostgresConfig,
@@ -124,17 +150,6 @@ export class PostgresStreamWriter implements StreamWriter {
   }
 
   /**
-   * A name for the statement, so PostgreSQL parses and plans it once per connection: a replay's
-   * batches mostly share one shape (the same entities, kinds and columns). Bounded: past
-   * PREPARED_MAX shapes, statements go unnamed.
-   */
-  private prepared(text: string): { name?: string } {
-    let name = this.statementNames.get(text);
-    if (name === undefined && this.statementNames.size < PREPARED_MAX) this.statementNames.set(text, (name = `ecomgen_apply_${this.statementNames.size}`));
-    return name === undefined ? {} : { name };
-  }
-
-  /**
    * One statement that applies a batch (data-modifying CTEs): the side table first (only changes
    * newer than what their row holds go on), then per entity the first-time rows, the updates and
    * the deletes; it answers, per entity, how many of each were applied (the rest were stale).
@@ -145,10 +160,10 @@ export class PostgresStreamWriter implements StreamWriter {
     const values: unknown[] = [];
     const param = (value: unknown) => `$${values.push(value)}`;
     let bytes = 0;
-    const json = (rows: readonly FeedEvent[]) => {
-      const text = JSON.stringify(rows.map((e) => e.data));
-      bytes += Buffer.byteLength(text);
-      return param(text);
+    const array = (elements: readonly (string | null)[], type: string) => {
+      const text = arrayLiteral(elements);
+      bytes += text.length;
+      return `${param(text)}::${type}[]`;
     };
     const ctes: string[] = [];
     const counts: string[] = [];
@@ -163,9 +178,15 @@ export class PostgresStreamWriter implements StreamWriter {
       const table = this.table(entity);
       const name = literal(entity);
       const primaryKey = quoteIdentifier(ENTITIES[entity].primaryKey);
-      const columns = columnsOf(ENTITIES[entity].schema).map((c) => quoteIdentifier(c.name));
-      const rows = (events: readonly FeedEvent[]) =>
-        `json_populate_recordset(NULL::${table}, ${json(events)}::json) WITH ORDINALITY AS r JOIN unnest(${param(events.map((e) => e.key))}::text[], ${param(events.map((e) => e.sequence))}::bigint[]) WITH ORDINALITY AS k(key, sequence, n) ON k.n = r.ordinality`;
+      const typed = columnsOf(ENTITIES[entity].schema);
+      const columns = typed.map((c) => quoteIdentifier(c.name));
+      // The rows as one array per column (PostgreSQL reads each with the column type's input
+      // function, as COPY does: cheaper for it than JSON objects), the event's key and sequence beside.
+      const rows = (events: readonly FeedEvent[]) => {
+        const data = events.map((e) => e.data as Record<string, unknown>);
+        const arrays = typed.map((c) => array(data.map((row) => cellText(row[c.name])), c.sqlType));
+        return `unnest(${arrays.join(', ')}, ${array(events.map((e) => e.key), 'text')}, ${array(events.map((e) => String(e.sequence)), 'bigint')}) AS r(${columns.join(', ')}, ecomgen_key, ecomgen_sequence)`;
+      };
       if (inserts.length > 0) {
         // A row's first change needs no side-table entry: the row itself records it. It is stale
         // when the row is already there (the same insert again) or a newer change of the row (an
@@ -173,38 +194,37 @@ export class PostgresStreamWriter implements StreamWriter {
         const cte = `c${n++}`;
         ctes.push(
           `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(inserts)}
-           WHERE NOT EXISTS (SELECT 1 FROM ${this.versions} v WHERE v.entity = ${name} AND v.key = k.key AND v.sequence >= k.sequence)
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.versions} v WHERE v.entity = ${name} AND v.key = r.ecomgen_key AND v.sequence >= r.ecomgen_sequence)
            ON CONFLICT (${primaryKey}) DO NOTHING RETURNING 1)`,
         );
-        counts.push(`SELECT 'inserted', ${name}, count(*) FROM ${cte}`);
+        counts.push(`SELECT 'inserted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
       }
       if (updates.length > 0) {
         const cte = `c${n++}`;
         const set = columns.filter((c) => c !== primaryKey).map((c) => `${c} = EXCLUDED.${c}`);
-        // PostgreSQL turns the JSON rows into rows of the table's type, as the sink's tests compare them.
         ctes.push(
           `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(updates)}
-           WHERE k.key IN (SELECT key FROM fresh WHERE entity = ${name})
+           WHERE r.ecomgen_key IN (SELECT key FROM fresh WHERE entity = ${name})
            ON CONFLICT (${primaryKey}) DO ${set.length > 0 ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'} RETURNING 1)`,
         );
-        counts.push(`SELECT 'updated', ${name}, count(*) FROM ${cte}`);
+        counts.push(`SELECT 'updated' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
       }
       if (deletes.length > 0) {
         const cte = `c${n++}`;
         ctes.push(`${cte} AS (SELECT key FROM fresh WHERE entity = ${name} AND key = ANY(${param(deletes.map((e) => e.key))}::text[]))`);
         ctes.push(`c${n++} AS (DELETE FROM ${table} WHERE ${primaryKey}::text IN (SELECT key FROM ${cte}))`);
-        counts.push(`SELECT 'deleted', ${name}, count(*) FROM ${cte}`);
+        counts.push(`SELECT 'deleted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
       }
     }
-    if (counts.length === 0) counts.push(`SELECT 'none', '', count(*) FROM fresh`);
+    if (counts.length === 0) counts.push(`SELECT 'none' AS kind, '' AS entity, count(*) AS n FROM fresh`);
     return { text: `WITH ${ctes.join(',\n')}\n${counts.join('\nUNION ALL ')}`, values, bytes };
   }
 
-  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+  /** What applying `batch` takes, worked out before the database is asked (pure: the same batch, the same plan). */
+  private plan(batch: readonly FeedEvent[]): BatchPlan {
     const refused = new Map<number, string>();
     // The newest change per row (highest sequence) wins; a malformed event is refused (the dead-letter case), never applied.
     const last = new Map<string, { entity: EntityName; event: FeedEvent }>();
-    let bytes = 0;
     // Events arriving after a newer change of their row (or again) in the same batch.
     const staleInBatch = new Map<EntityName, number>();
     for (const [k, event] of batch.entries()) {
@@ -219,18 +239,31 @@ export class PostgresStreamWriter implements StreamWriter {
       const id = `${event.entity}\u0000${event.key}`;
       const seen = last.get(id);
       if (seen === undefined || seen.event.sequence < event.sequence) last.set(id, { entity: event.entity, event });
-      else staleInBatch.set(event.entity, (staleInBatch.get(event.entity) ?? 0) + 1);
+      // Whichever of the two is older is stale (counted whether it came first or second).
+      if (seen !== undefined) staleInBatch.set(event.entity, (staleInBatch.get(event.entity) ?? 0) + 1);
     }
     // Per entity: first-time rows (inserts) and changes of rows (updates, deletes).
     const byEntity = new Map<EntityName, EntityBatch>();
     for (const { entity, event } of last.values()) {
       let group = byEntity.get(entity);
-      if (group === undefined) byEntity.set(entity, (group = { inserts: [], updates: [], deletes: [], upserted: 0, deleted: 0, stale: staleInBatch.get(entity) ?? 0 }));
+      if (group === undefined) byEntity.set(entity, (group = { inserts: [], updates: [], deletes: [], stale: staleInBatch.get(entity) ?? 0 }));
       (event.op === 'insert' ? group.inserts : event.op === 'delete' ? group.deletes : group.updates).push(event);
     }
-    const statement = this.applyStatement(byEntity);
-    bytes += statement.bytes;
-    const client = await this.connect();
+    return { refused, byEntity, statement: this.applyStatement(byEntity) };
+  }
+
+  /** Works out the next batch's statement while the one before is in the database (the engine calls this ahead). */
+  prepare(batch: readonly FeedEvent[]): void {
+    this.plans.set(batch, this.plan(batch));
+  }
+
+  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+    const { refused, byEntity, statement } = this.plans.get(batch) ?? this.plan(batch);
+    this.plans.delete(batch);
+    const applied = new Map<EntityName, { upserted: number; deleted: number; stale: number }>();
+    for (const [entity, group] of byEntity) applied.set(entity, { upserted: 0, deleted: 0, stale: group.stale });
+    // Without a pause when connected: the statement goes out before the engine prepares the next batch.
+    const client = this.client ?? (await this.connect());
     const missing = [...byEntity.keys()].filter((e) => !this.created.has(e));
     try {
       if (missing.length > 0) {
@@ -239,20 +272,21 @@ export class PostgresStreamWriter implements StreamWriter {
         for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
       }
       // The whole batch is one statement (so one transaction even without BEGIN) and one round trip.
-      const counts = await client.query<{ kind: string; entity: EntityName; n: string }>({ text: statement.text, values: statement.values, ...this.prepared(statement.text) });
+      const counts = await client.query<{ kind: string; entity: EntityName; n: string }>(statement.text, statement.values);
       if (missing.length > 0) await client.query('COMMIT');
       for (const { kind, entity, n } of counts.rows) {
         const group = byEntity.get(entity);
-        if (group === undefined) continue;
+        const count = applied.get(entity);
+        if (group === undefined || count === undefined) continue;
         if (kind === 'inserted') {
-          group.upserted += Number(n);
-          group.stale += group.inserts.length - Number(n);
+          count.upserted += Number(n);
+          count.stale += group.inserts.length - Number(n);
         } else if (kind === 'updated') {
-          group.upserted += Number(n);
-          group.stale += group.updates.length - Number(n);
+          count.upserted += Number(n);
+          count.stale += group.updates.length - Number(n);
         } else {
-          group.deleted += Number(n);
-          group.stale += group.deletes.length - Number(n);
+          count.deleted += Number(n);
+          count.stale += group.deletes.length - Number(n);
         }
       }
     } catch (error) {
@@ -265,7 +299,7 @@ export class PostgresStreamWriter implements StreamWriter {
       // Nothing of the batch is applied; a data error would fail again, an outage may not.
       throw new DeliveryError(`PostgreSQL: batch rolled back: ${messageOf(error)}`, 0, 0, !isDataError(error));
     }
-    for (const [entity, { upserted, deleted, stale }] of byEntity) {
+    for (const [entity, { upserted, deleted, stale }] of applied) {
       this.created.add(entity);
       const counts = this.applied.get(entity) ?? { upserted: 0, deleted: 0, stale: 0 };
       counts.upserted += upserted;
@@ -273,7 +307,7 @@ export class PostgresStreamWriter implements StreamWriter {
       counts.stale += stale;
       this.applied.set(entity, counts);
     }
-    return { bytes, refused };
+    return { bytes: statement.bytes, refused };
   }
 
   async close(): Promise<void> {
