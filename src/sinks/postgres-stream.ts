@@ -1,11 +1,13 @@
 /**
  * The PostgreSQL writer of streams ("apply mode"): keeps one table per entity current. Each
- * batch is applied in one transaction: per row key, the newest change wins (the highest feed
- * sequence, which is the order the changes happened in, whatever order they were delivered
- * in); inserts and updates become `INSERT ... ON CONFLICT (pk) DO UPDATE`, deletes `DELETE`.
- * The sequence applied per row is kept in a side table (`<prefix>stream_applied`), so a late
- * event, or a duplicate delivered after a newer change, never rolls a row back, and
- * re-delivering a batch changes nothing. Tables come from the same DDL code as the PostgreSQL sink.
+ * batch is applied by one statement (so in one transaction): per row key, the newest change wins
+ * (the highest feed sequence, which is the order the changes happened in, whatever order they
+ * were delivered in); a row's first change (insert) becomes `INSERT ... ON CONFLICT (pk) DO
+ * NOTHING`, updates `INSERT ... ON CONFLICT (pk) DO UPDATE`, deletes `DELETE`. The sequence of
+ * the last update or delete applied per row is kept in a side table (`<prefix>stream_applied`);
+ * a first change needs none, the row records it. So a late event, or a duplicate delivered after
+ * a newer change, never rolls a row back, and re-delivering a batch changes nothing. Tables come
+ * from the same DDL code as the PostgreSQL sink.
  */
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
