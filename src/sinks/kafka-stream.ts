@@ -19,6 +19,8 @@ export interface ValueEncoder {
   prepare(topics: ReadonlyMap<string, readonly string[]>): Promise<void>;
   encode(topic: string, event: FeedEvent): Buffer | string | Promise<Buffer | string>;
   readonly contentType: string;
+  /** True when `encode` always answers at once (never a promise): batches can then be encoded ahead. */
+  readonly synchronous?: boolean;
   details?(): Record<string, unknown>;
 }
 
@@ -27,6 +29,7 @@ export const jsonEncoder: ValueEncoder = {
   prepare: async () => undefined,
   encode: (_topic, event) => event.raw ?? JSON.stringify(stripRaw(event)),
   contentType: 'application/json',
+  synchronous: true,
 };
 
 function stripRaw(event: FeedEvent): FeedEvent {
@@ -34,6 +37,18 @@ function stripRaw(event: FeedEvent): FeedEvent {
   const { raw: _raw, ...rest } = event;
   return rest;
 }
+
+/** A batch as messages by topic, the events refused, and the bytes of the messages. */
+interface BuiltBatch {
+  readonly byTopic: Map<string, Message[]>;
+  readonly refused: Map<number, string>;
+  bytes: number;
+}
+
+/** The header names every message carries, and the `defect` header's, in bytes. */
+const HEADER_NAME_BYTES = ['event-id', 'event-type', 'entity', 'op', 'sequence', 'seed', 'schema-version', 'content-type'].reduce((n, h) => n + h.length, 0);
+const DEFECT_HEADER_BYTES = 'defect'.length;
+const SCHEMA_VERSION_TEXT = String(SCHEMA_VERSION);
 
 export interface KafkaStreamOptions {
   readonly topic_prefix?: string;
@@ -80,6 +95,9 @@ export class KafkaStreamWriter implements StreamWriter {
   private producer: Producer | undefined;
   private readonly topics = new Map<string, number>();
   private readonly counts = new Map<string, number>();
+  private readonly seedText: string;
+  /** Batches encoded ahead (prepare), until written. */
+  private readonly built = new WeakMap<readonly FeedEvent[], BuiltBatch>();
 
   constructor(
     private readonly config: KafkaConfig,
@@ -90,6 +108,7 @@ export class KafkaStreamWriter implements StreamWriter {
     private readonly encoder: ValueEncoder,
     log: FastifyBaseLogger,
   ) {
+    this.seedText = String(seed);
     this.destination = `${options.topic_prefix ?? ''}*.v${SCHEMA_VERSION} on ${config.brokers.join(',')}`;
     this.kafka = new Kafka({
       clientId: config.clientId,
@@ -128,53 +147,120 @@ export class KafkaStreamWriter implements StreamWriter {
     await connect(this.producer, this.config.brokers);
   }
 
+  /**
+   * The batch's messages by topic, in batch order. Values are encoded as the encoder answers: at
+   * once (JSON: the whole batch is built without a pause, so it can be built ahead), or
+   * asynchronously (Avro, which may register a schema first: the rest of the batch is awaited).
+   */
+  private messagesOf(batch: readonly FeedEvent[]): BuiltBatch | Promise<BuiltBatch> {
+    const built: BuiltBatch = { byTopic: new Map(), refused: new Map(), bytes: 0 };
+    for (let k = 0; k < batch.length; k++) {
+      const event = batch[k] as FeedEvent;
+      const topic = this.topicOf(built, k, event);
+      if (topic === undefined) continue;
+      let value: Buffer | string | Promise<Buffer | string>;
+      try {
+        value = this.encoder.encode(topic, event);
+      } catch (error) {
+        this.encodeFailed(built, k, event, topic, error);
+        continue;
+      }
+      if (value instanceof Promise) return this.messagesFrom(batch, k, topic, value, built);
+      this.addMessage(built, event, topic, value, this.encoder.contentType);
+    }
+    return built;
+  }
+
+  /** The rest of messagesOf from event `k` on, once an encoder answered asynchronously. */
+  private async messagesFrom(batch: readonly FeedEvent[], k: number, topicOfK: string, valueOfK: Promise<Buffer | string>, built: BuiltBatch): Promise<BuiltBatch> {
+    for (let j = k; j < batch.length; j++) {
+      const event = batch[j] as FeedEvent;
+      const topic = j === k ? topicOfK : this.topicOf(built, j, event);
+      if (topic === undefined) continue;
+      let value: Buffer | string;
+      try {
+        value = await (j === k ? valueOfK : this.encoder.encode(topic, event));
+      } catch (error) {
+        this.encodeFailed(built, j, event, topic, error);
+        continue;
+      }
+      this.addMessage(built, event, topic, value, this.encoder.contentType);
+    }
+    return built;
+  }
+
+  /** The event's topic, or undefined when it was not prepared (the event is refused). */
+  private topicOf(built: BuiltBatch, k: number, event: FeedEvent): string | undefined {
+    const topic = streamTopicOf(event.event_type, this.options.topic_prefix);
+    if (this.topics.has(topic)) return topic;
+    built.refused.set(k, `event type ${event.event_type} has no topic (${topic} was not prepared)`);
+    return undefined;
+  }
+
+  /** An event that could not be encoded: a malformed one goes as JSON, labelled; one no schema fits is refused; a registry error is an outage. */
+  private encodeFailed(built: BuiltBatch, k: number, event: FeedEvent, topic: string, error: unknown): void {
+    if (event.defect === 'bad') {
+      // A malformed event is meant for the consumer's dead-letter queue: it goes as it is, labelled.
+      this.addMessage(built, event, topic, jsonEncoder.encode(topic, event) as string, jsonEncoder.contentType);
+    } else if (error instanceof NotEncodableError || (error as { name?: unknown }).name === 'ConfluentSchemaRegistryValidationError') {
+      built.refused.set(k, `event ${event.event_id} (${event.event_type}) cannot be encoded: ${describe(error)}`);
+    } else {
+      // The registry did not answer or answered with an error: an outage, retried by the stream.
+      throw new DeliveryError(`Schema Registry: ${describe(error)}`, 0, 0);
+    }
+  }
+
+  private addMessage(built: BuiltBatch, event: FeedEvent, topic: string, value: Buffer | string, contentType: string): void {
+    const key = streamKeyOf(event);
+    const seed = this.seedText;
+    const schemaVersion = SCHEMA_VERSION_TEXT;
+    const sequence = String(event.sequence);
+    const headers: IHeaders = {
+      'event-id': event.event_id,
+      'event-type': event.event_type,
+      entity: event.entity,
+      op: event.op,
+      sequence,
+      seed,
+      'schema-version': schemaVersion,
+      'content-type': contentType,
+      ...(event.defect !== undefined ? { defect: event.defect } : {}),
+    };
+    built.bytes +=
+      Buffer.byteLength(key) +
+      Buffer.byteLength(value) +
+      HEADER_NAME_BYTES +
+      Buffer.byteLength(event.event_id) +
+      Buffer.byteLength(event.event_type) +
+      Buffer.byteLength(event.entity) +
+      event.op.length +
+      sequence.length +
+      seed.length +
+      schemaVersion.length +
+      contentType.length +
+      (event.defect !== undefined ? DEFECT_HEADER_BYTES + event.defect.length : 0);
+    let messages = built.byTopic.get(topic);
+    if (messages === undefined) built.byTopic.set(topic, (messages = []));
+    messages.push({ key, value, headers });
+  }
+
+  /** Encodes the next batch while the one before is with the broker (the engine calls this ahead); encoders that answer at once only. */
+  prepare(batch: readonly FeedEvent[]): void {
+    if (this.encoder.synchronous !== true) return;
+    try {
+      this.built.set(batch, this.messagesOf(batch) as BuiltBatch);
+    } catch {
+      // Left to write(), which encodes it again and reports what went wrong.
+    }
+  }
+
   async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
     const producer = this.producer;
     if (producer === undefined) throw new DeliveryError('Kafka: the writer is not open', 0, 0, false);
-    const byTopic = new Map<string, Message[]>();
-    const refused = new Map<number, string>();
-    let bytes = 0;
-    const seed = String(this.seed);
-    for (const [k, event] of batch.entries()) {
-      const topic = streamTopicOf(event.event_type, this.options.topic_prefix);
-      if (!this.topics.has(topic)) {
-        refused.set(k, `event type ${event.event_type} has no topic (${topic} was not prepared)`);
-        continue;
-      }
-      const key = streamKeyOf(event);
-      let value: Buffer | string;
-      let contentType = this.encoder.contentType;
-      try {
-        value = await this.encoder.encode(topic, event);
-      } catch (error) {
-        if (event.defect === 'bad') {
-          // A malformed event is meant for the consumer's dead-letter queue: it goes as it is, labelled.
-          value = jsonEncoder.encode(topic, event) as string;
-          contentType = jsonEncoder.contentType;
-        } else if (error instanceof NotEncodableError || (error as { name?: unknown }).name === 'ConfluentSchemaRegistryValidationError') {
-          refused.set(k, `event ${event.event_id} (${event.event_type}) cannot be encoded: ${describe(error)}`);
-          continue;
-        } else {
-          // The registry did not answer or answered with an error: an outage, retried by the stream.
-          throw new DeliveryError(`Schema Registry: ${describe(error)}`, 0, 0);
-        }
-      }
-      const headers: IHeaders = {
-        'event-id': event.event_id,
-        'event-type': event.event_type,
-        entity: event.entity,
-        op: event.op,
-        sequence: String(event.sequence),
-        seed,
-        'schema-version': String(SCHEMA_VERSION),
-        'content-type': contentType,
-        ...(event.defect !== undefined ? { defect: event.defect } : {}),
-      };
-      bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + Object.entries(headers).reduce((n, [h, v]) => n + Buffer.byteLength(h) + Buffer.byteLength(String(v)), 0);
-      let messages = byTopic.get(topic);
-      if (messages === undefined) byTopic.set(topic, (messages = []));
-      messages.push({ key, value, headers });
-    }
+    const ready = this.built.get(batch) ?? this.messagesOf(batch);
+    this.built.delete(batch);
+    // Without a pause when the values are ready: the batch goes out before the engine prepares the next one.
+    const { byTopic, refused, bytes } = ready instanceof Promise ? await ready : ready;
     if (byTopic.size > 0) {
       try {
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) });

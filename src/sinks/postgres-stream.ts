@@ -1,11 +1,13 @@
 /**
  * The PostgreSQL writer of streams ("apply mode"): keeps one table per entity current. Each
- * batch is applied in one transaction: per row key, the newest change wins (the highest feed
- * sequence, which is the order the changes happened in, whatever order they were delivered
- * in); inserts and updates become `INSERT ... ON CONFLICT (pk) DO UPDATE`, deletes `DELETE`.
- * The sequence applied per row is kept in a side table (`<prefix>stream_applied`), so a late
- * event, or a duplicate delivered after a newer change, never rolls a row back, and
- * re-delivering a batch changes nothing. Tables come from the same DDL code as the PostgreSQL sink.
+ * batch is applied by one statement (so in one transaction): per row key, the newest change wins
+ * (the highest feed sequence, which is the order the changes happened in, whatever order they
+ * were delivered in); a row's first change (insert) becomes `INSERT ... ON CONFLICT (pk) DO
+ * NOTHING`, updates `INSERT ... ON CONFLICT (pk) DO UPDATE`, deletes `DELETE`. The sequence of
+ * the last update or delete applied per row is kept in a side table (`<prefix>stream_applied`);
+ * a first change needs none, the row records it. So a late event, or a duplicate delivered after
+ * a newer change, never rolls a row back, and re-delivering a batch changes nothing. Tables come
+ * from the same DDL code as the PostgreSQL sink.
  */
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
@@ -21,6 +23,47 @@ export interface PostgresStreamOptions {
   readonly schema?: string;
   readonly table_prefix?: string;
 }
+
+/** One entity's share of a batch: the newest change per row, and what applying it came to. */
+interface EntityBatch {
+  readonly inserts: FeedEvent[];
+  readonly updates: FeedEvent[];
+  readonly deletes: FeedEvent[];
+  /** Events of the batch older than another change of their row in the same batch. */
+  readonly stale: number;
+}
+
+/** A batch worked out: what is refused, the rows per entity, the statement. */
+interface BatchPlan {
+  readonly refused: ReadonlyMap<number, string>;
+  readonly byEntity: ReadonlyMap<EntityName, EntityBatch>;
+  readonly statement: { readonly text: string; readonly values: unknown[]; readonly bytes: number };
+}
+
+/** A value as the text PostgreSQL reads for its column: nested arrays and objects as JSON (jsonb columns), NULL for none. */
+function cellText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * An array literal (`{"a","b\\"c",NULL}`): built here, once, while the batch before is in the
+ * database, rather than by the driver when the statement goes.
+ */
+function arrayLiteral(elements: readonly (string | null)[]): string {
+  let text = '{';
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i] as string | null;
+    if (i > 0) text += ',';
+    text += element === null ? 'NULL' : `"${element.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${text}}`;
+}
+
+/** A string as an SQL literal. */
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 const isEntity = (name: string): name is EntityName => (ENTITY_NAMES as readonly string[]).includes(name);
 
@@ -70,6 +113,8 @@ export class PostgresStreamWriter implements StreamWriter {
   private readonly applied = new Map<string, { upserted: number; deleted: number; stale: number }>();
   private readonly schema: string;
   private readonly prefix: string;
+  /** Batches worked out ahead (prepare), until written. */
+  private readonly plans = new WeakMap<readonly FeedEvent[], BatchPlan>();
 
   constructor(
     private readonly config: PostgresConfig,
@@ -106,19 +151,82 @@ export class PostgresStreamWriter implements StreamWriter {
     await prepareStreamSchema(client, this.schema, [`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`]);
   }
 
-  /** Creates the tables of entities seen for the first time, inside the batch's transaction. */
-  private async ensureTables(client: pg.Client, entities: readonly EntityName[]): Promise<void> {
-    const missing = entities.filter((e) => !this.created.has(e));
-    if (missing.length === 0) return;
-    await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
-    for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
+  /**
+   * One statement that applies a batch (data-modifying CTEs): the side table first (only changes
+   * newer than what their row holds go on), then per entity the first-time rows, the updates and
+   * the deletes; it answers, per entity, how many of each were applied (the rest were stale).
+   * One statement instead of one per entity and kind: a batch touches a dozen tables, and each
+   * round trip costs both processes more than the rows do.
+   */
+  private applyStatement(byEntity: ReadonlyMap<EntityName, EntityBatch>): { text: string; values: unknown[]; bytes: number } {
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    let bytes = 0;
+    const array = (elements: readonly (string | null)[], type: string) => {
+      const text = arrayLiteral(elements);
+      bytes += text.length;
+      return `${param(text)}::${type}[]`;
+    };
+    const ctes: string[] = [];
+    const counts: string[] = [];
+    const changes = [...byEntity.entries()].flatMap(([entity, group]) => [...group.updates, ...group.deletes].map((event) => ({ entity, event })));
+    // Changes go on only when newer than what their row holds (a late or repeated change is stale).
+    ctes.push(
+      `fresh AS (INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest(${param(changes.map((c) => c.entity))}::text[], ${param(changes.map((c) => c.event.key))}::text[], ${param(changes.map((c) => c.event.sequence))}::bigint[])
+       ON CONFLICT (entity, key) DO UPDATE SET sequence = EXCLUDED.sequence WHERE v.sequence < EXCLUDED.sequence RETURNING entity, key)`,
+    );
+    let n = 0;
+    for (const [entity, { inserts, updates, deletes }] of byEntity) {
+      const table = this.table(entity);
+      const name = literal(entity);
+      const primaryKey = quoteIdentifier(ENTITIES[entity].primaryKey);
+      const typed = columnsOf(ENTITIES[entity].schema);
+      const columns = typed.map((c) => quoteIdentifier(c.name));
+      // The rows as one array per column (PostgreSQL reads each with the column type's input
+      // function, as COPY does: cheaper for it than JSON objects), the event's key and sequence beside.
+      const rows = (events: readonly FeedEvent[]) => {
+        const data = events.map((e) => e.data as Record<string, unknown>);
+        const arrays = typed.map((c) => array(data.map((row) => cellText(row[c.name])), c.sqlType));
+        return `unnest(${arrays.join(', ')}, ${array(events.map((e) => e.key), 'text')}, ${array(events.map((e) => String(e.sequence)), 'bigint')}) AS r(${columns.join(', ')}, ecomgen_key, ecomgen_sequence)`;
+      };
+      if (inserts.length > 0) {
+        // A row's first change needs no side-table entry: the row itself records it. It is stale
+        // when the row is already there (the same insert again) or a newer change of the row (an
+        // update, a delete) was applied before it arrived.
+        const cte = `c${n++}`;
+        ctes.push(
+          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(inserts)}
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.versions} v WHERE v.entity = ${name} AND v.key = r.ecomgen_key AND v.sequence >= r.ecomgen_sequence)
+           ON CONFLICT (${primaryKey}) DO NOTHING RETURNING 1)`,
+        );
+        counts.push(`SELECT 'inserted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
+      }
+      if (updates.length > 0) {
+        const cte = `c${n++}`;
+        const set = columns.filter((c) => c !== primaryKey).map((c) => `${c} = EXCLUDED.${c}`);
+        ctes.push(
+          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(updates)}
+           WHERE r.ecomgen_key IN (SELECT key FROM fresh WHERE entity = ${name})
+           ON CONFLICT (${primaryKey}) DO ${set.length > 0 ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'} RETURNING 1)`,
+        );
+        counts.push(`SELECT 'updated' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
+      }
+      if (deletes.length > 0) {
+        const cte = `c${n++}`;
+        ctes.push(`${cte} AS (SELECT key FROM fresh WHERE entity = ${name} AND key = ANY(${param(deletes.map((e) => e.key))}::text[]))`);
+        ctes.push(`c${n++} AS (DELETE FROM ${table} WHERE ${primaryKey}::text IN (SELECT key FROM ${cte}))`);
+        counts.push(`SELECT 'deleted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
+      }
+    }
+    if (counts.length === 0) counts.push(`SELECT 'none' AS kind, '' AS entity, count(*) AS n FROM fresh`);
+    return { text: `WITH ${ctes.join(',\n')}\n${counts.join('\nUNION ALL ')}`, values, bytes };
   }
 
-  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+  /** What applying `batch` takes, worked out before the database is asked (pure: the same batch, the same plan). */
+  private plan(batch: readonly FeedEvent[]): BatchPlan {
     const refused = new Map<number, string>();
     // The newest change per row (highest sequence) wins; a malformed event is refused (the dead-letter case), never applied.
     const last = new Map<string, { entity: EntityName; event: FeedEvent }>();
-    let bytes = 0;
     // Events arriving after a newer change of their row (or again) in the same batch.
     const staleInBatch = new Map<EntityName, number>();
     for (const [k, event] of batch.entries()) {
@@ -133,51 +241,58 @@ export class PostgresStreamWriter implements StreamWriter {
       const id = `${event.entity}\u0000${event.key}`;
       const seen = last.get(id);
       if (seen === undefined || seen.event.sequence < event.sequence) last.set(id, { entity: event.entity, event });
-      else staleInBatch.set(event.entity, (staleInBatch.get(event.entity) ?? 0) + 1);
+      // Whichever of the two is older is stale (counted whether it came first or second).
+      if (seen !== undefined) staleInBatch.set(event.entity, (staleInBatch.get(event.entity) ?? 0) + 1);
     }
-    const byEntity = new Map<EntityName, { upserts: Record<string, unknown>[]; deletes: string[]; stale: number }>();
-    const client = await this.connect();
+    // Per entity: first-time rows (inserts) and changes of rows (updates, deletes).
+    const byEntity = new Map<EntityName, EntityBatch>();
+    for (const { entity, event } of last.values()) {
+      let group = byEntity.get(entity);
+      if (group === undefined) byEntity.set(entity, (group = { inserts: [], updates: [], deletes: [], stale: staleInBatch.get(entity) ?? 0 }));
+      (event.op === 'insert' ? group.inserts : event.op === 'delete' ? group.deletes : group.updates).push(event);
+    }
+    return { refused, byEntity, statement: this.applyStatement(byEntity) };
+  }
+
+  /** Works out the next batch's statement while the one before is in the database (the engine calls this ahead). */
+  prepare(batch: readonly FeedEvent[]): void {
+    this.plans.set(batch, this.plan(batch));
+  }
+
+  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+    const { refused, byEntity, statement } = this.plans.get(batch) ?? this.plan(batch);
+    this.plans.delete(batch);
+    const applied = new Map<EntityName, { upserted: number; deleted: number; stale: number }>();
+    for (const [entity, group] of byEntity) applied.set(entity, { upserted: 0, deleted: 0, stale: group.stale });
+    // Without a pause when connected: the statement goes out before the engine prepares the next batch.
+    const client = this.client ?? (await this.connect());
+    const missing = [...byEntity.keys()].filter((e) => !this.created.has(e));
     try {
-      await client.query('BEGIN');
-      // Only changes newer than what each row holds go on (a late or repeated event is stale).
-      const candidates = [...last.values()];
-      const newer = await client.query<{ entity: string; key: string }>(
-        `INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-         ON CONFLICT (entity, key) DO UPDATE SET sequence = EXCLUDED.sequence WHERE v.sequence < EXCLUDED.sequence
-         RETURNING entity, key`,
-        [candidates.map((c) => c.entity), candidates.map((c) => c.event.key), candidates.map((c) => c.event.sequence)],
-      );
-      const fresh = new Set(newer.rows.map((r) => `${r.entity}\u0000${r.key}`));
-      for (const { entity, event } of candidates) {
-        let group = byEntity.get(entity);
-        if (group === undefined) byEntity.set(entity, (group = { upserts: [], deletes: [], stale: staleInBatch.get(entity) ?? 0 }));
-        if (!fresh.has(`${entity}\u0000${event.key}`)) group.stale++;
-        else if (event.op === 'delete') group.deletes.push(event.key);
-        else group.upserts.push(event.data);
+      if (missing.length > 0) {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+        for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
       }
-      await this.ensureTables(client, [...byEntity.keys()]);
-      for (const [entity, { upserts, deletes }] of byEntity) {
-        const table = this.table(entity);
-        const primaryKey = quoteIdentifier(ENTITIES[entity].primaryKey);
-        if (upserts.length > 0) {
-          const columns = columnsOf(ENTITIES[entity].schema).map((c) => quoteIdentifier(c.name));
-          const updates = columns.filter((c) => c !== primaryKey).map((c) => `${c} = EXCLUDED.${c}`);
-          const json = JSON.stringify(upserts);
-          bytes += Buffer.byteLength(json);
-          // PostgreSQL turns the JSON rows into rows of the table's type, as the sink's tests compare them.
-          await client.query(
-            `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
-             ON CONFLICT (${primaryKey}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
-            [json],
-          );
-        }
-        if (deletes.length > 0) {
-          await client.query(`DELETE FROM ${table} WHERE ${primaryKey}::text = ANY($1::text[])`, [deletes]);
+      // The whole batch is one statement (so one transaction even without BEGIN) and one round trip.
+      const counts = await client.query<{ kind: string; entity: EntityName; n: string }>(statement.text, statement.values);
+      if (missing.length > 0) await client.query('COMMIT');
+      for (const { kind, entity, n } of counts.rows) {
+        const group = byEntity.get(entity);
+        const count = applied.get(entity);
+        if (group === undefined || count === undefined) continue;
+        if (kind === 'inserted') {
+          count.upserted += Number(n);
+          count.stale += group.inserts.length - Number(n);
+        } else if (kind === 'updated') {
+          count.upserted += Number(n);
+          count.stale += group.updates.length - Number(n);
+        } else {
+          count.deleted += Number(n);
+          count.stale += group.deletes.length - Number(n);
         }
       }
-      await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (missing.length > 0) await client.query('ROLLBACK').catch(() => undefined);
       if (!isDataError(error)) {
         // The connection may be gone: the next attempt opens a new one.
         this.client = undefined;
@@ -186,15 +301,15 @@ export class PostgresStreamWriter implements StreamWriter {
       // Nothing of the batch is applied; a data error would fail again, an outage may not.
       throw new DeliveryError(`PostgreSQL: batch rolled back: ${messageOf(error)}`, 0, 0, !isDataError(error));
     }
-    for (const [entity, { upserts, deletes, stale }] of byEntity) {
+    for (const [entity, { upserted, deleted, stale }] of applied) {
       this.created.add(entity);
       const counts = this.applied.get(entity) ?? { upserted: 0, deleted: 0, stale: 0 };
-      counts.upserted += upserts.length;
-      counts.deleted += deletes.length;
+      counts.upserted += upserted;
+      counts.deleted += deleted;
       counts.stale += stale;
       this.applied.set(entity, counts);
     }
-    return { bytes, refused };
+    return { bytes: statement.bytes, refused };
   }
 
   async close(): Promise<void> {

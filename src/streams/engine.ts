@@ -282,49 +282,72 @@ export async function runStream(
     return next;
   };
   let sent = 0;
+  // A replay at full speed with no rate bound knows its next batch before the current one is
+  // delivered: it is collected and handed to the writer to prepare while the current one is in
+  // flight. Events collected ahead and never sent (a stop) were never counted.
+  const ahead = options.mode === 'replay' && options.speed === undefined && bucket === undefined;
+  let collected: FeedEvent[] | undefined;
+  const collect = (now: number, room: number): FeedEvent[] => {
+    const batch: FeedEvent[] = [];
+    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.length < room; due = peek()) {
+      if (due.event !== undefined) batch.push(due.event);
+      next = undefined;
+    }
+    return batch;
+  };
 
   for (;;) {
     if (stop.aborted) return 'cancelled';
     if (sent >= maxEvents) return 'max_events';
     let now = clock.now();
     if (now >= endMs) return 'duration';
-    const head = peek();
-    if (head === undefined) return 'end_of_feed';
-    if (head.pending !== undefined) {
-      await head.pending;
-      next = undefined;
-      continue;
-    }
-    if (head.event === undefined && head.due <= now) {
-      next = undefined;
-      continue;
-    }
-    progress.setLag(head.event === undefined ? 0 : now - head.due);
-    if (head.due > now) {
-      // Nothing due yet: wait for the next event (at least a tick, so events go in small batches), never past the end.
-      if (!(await clock.sleep(Math.min(Math.max(TICK_MS, head.due - now), endMs - now), stop))) return 'cancelled';
-      continue;
-    }
-    // Everything due by now, up to the batch size, the events left and the tokens in the bucket.
-    let room = Math.min(batchSize, maxEvents - sent);
-    if (bucket !== undefined) {
-      const tokens = bucket.available(now);
-      if (tokens < 1) {
-        const wait = bucket.waitFor(1, now);
-        if (!(await clock.sleep(Math.min(Math.max(1, wait), Math.max(1, endMs - now)), stop))) return 'cancelled';
+    let batch: FeedEvent[];
+    if (collected !== undefined) {
+      batch = collected;
+      collected = undefined;
+    } else {
+      const head = peek();
+      if (head === undefined) return 'end_of_feed';
+      if (head.pending !== undefined) {
+        await head.pending;
+        next = undefined;
         continue;
       }
-      room = Math.min(room, tokens);
-    }
-    const batch: FeedEvent[] = [];
-    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.length < room; due = peek()) {
-      if (due.event !== undefined) batch.push(due.event);
-      next = undefined;
+      if (head.event === undefined && head.due <= now) {
+        next = undefined;
+        continue;
+      }
+      progress.setLag(head.event === undefined ? 0 : now - head.due);
+      if (head.due > now) {
+        // Nothing due yet: wait for the next event (at least a tick, so events go in small batches), never past the end.
+        if (!(await clock.sleep(Math.min(Math.max(TICK_MS, head.due - now), endMs - now), stop))) return 'cancelled';
+        continue;
+      }
+      // Everything due by now, up to the batch size, the events left and the tokens in the bucket.
+      let room = Math.min(batchSize, maxEvents - sent);
+      if (bucket !== undefined) {
+        const tokens = bucket.available(now);
+        if (tokens < 1) {
+          const wait = bucket.waitFor(1, now);
+          if (!(await clock.sleep(Math.min(Math.max(1, wait), Math.max(1, endMs - now)), stop))) return 'cancelled';
+          continue;
+        }
+        room = Math.min(room, tokens);
+      }
+      batch = collect(now, room);
     }
     if (batch.length === 0) continue;
     bucket?.take(batch.length, now);
     sent += batch.length;
-    await deliver(batch, writer, options, clock, progress, stop, hardStop);
+    const delivery = deliver(batch, writer, options, clock, progress, stop, hardStop);
+    if (ahead && writer.prepare !== undefined && sent < maxEvents) {
+      const following = collect(now, Math.min(batchSize, maxEvents - sent));
+      if (following.length > 0) {
+        writer.prepare(following);
+        collected = following;
+      }
+    }
+    await delivery;
     now = clock.now();
     const after = peek();
     progress.setLag(after === undefined || after.event === undefined ? 0 : now - after.due);

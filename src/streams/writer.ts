@@ -42,6 +42,13 @@ export interface StreamWriter {
    * DeliveryError. `signal` aborts only on a hard stop; a graceful stop lets the write finish.
    */
   write(batch: readonly FeedEvent[], signal: AbortSignal): Promise<WriteOutcome>;
+  /**
+   * Optional: does the CPU work of writing `batch` (encoding, building statements) ahead, while
+   * the batch before it is still with the destination; `write(batch)` then uses it. The engine
+   * calls it when it already knows the next batch (a replay at full speed), so the two
+   * processes work at once instead of taking turns.
+   */
+  prepare?(batch: readonly FeedEvent[]): void;
   /** Releases connections (called once, whatever happened). */
   close(): Promise<void>;
   /** Destination facts for the job (topics used, tables, ...). */

