@@ -3,6 +3,7 @@ import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { EVENT_TYPE_NAMES } from '../../events/catalogue.js';
+import { retainPrecompute } from '../../precompute/prepare.js';
 import { DefectsQuery, EventsQuery, feedDefects, feedPage, type EventsQueryType } from '../../routes/events.js';
 import type { OutStream, Output } from '../output.js';
 import { validateAgainst } from '../validate.js';
@@ -87,7 +88,17 @@ function queryOf(flags: EventsFlags): Record<string, unknown> {
   return query;
 }
 
+/** The command, holding the precompute thread the feed may use until it ends (so it ends in a test's process too). */
 async function events(output: Output, flags: EventsFlags): Promise<void> {
+  const release = retainPrecompute();
+  try {
+    await writeEvents(output, flags);
+  } finally {
+    await release();
+  }
+}
+
+async function writeEvents(output: Output, flags: EventsFlags): Promise<void> {
   const query = queryOf(flags);
   const toStdout = flags.out === '-';
   const target: Writable = toStdout ? output.stdout : createWriteStream(flags.out);

@@ -7,6 +7,7 @@ import { bodySchema, plan } from '../../routes/sinks.js';
 import { SINKS, type AnySink } from '../../sinks/index.js';
 import { JobManager, type Job } from '../../sinks/jobs.js';
 import type { EntitySlice } from '../../sinks/types.js';
+import { retainPrecompute } from '../../precompute/prepare.js';
 import type { Output } from '../output.js';
 import { loadPartitionedPostgres } from '../postgres-partitions.js';
 import { progressReporter, type Progress, type Task } from '../progress.js';
@@ -95,6 +96,17 @@ async function load(output: Output, sink: AnySink, entityArgs: string[], flags: 
   }
   const section = config[sink.configKey as keyof SinkConfig];
   if (!section) throw new LoadFailed(`${sink.name} sink is not configured: set ${sink.requires} in the environment`);
+  // Planning may build large worlds' indexes on the precompute thread: stopped when the load ends,
+  // so the command also ends when it runs inside another process (tests) rather than the bin.
+  const release = retainPrecompute();
+  try {
+    await loadPlanned(output, sink, body, section, flags, partition, partitions);
+  } finally {
+    await release();
+  }
+}
+
+async function loadPlanned(output: Output, sink: AnySink, body: Record<string, unknown>, section: unknown, flags: SinkFlags, partition: number | undefined, partitions: number | undefined): Promise<void> {
   const { seed, slices, options } = await plan(sink, body, section as never);
   output.stderr.write(`${sink.name}: seed ${seed}${partition !== undefined ? `, partition ${partition}/${partitions}` : ''}, ${slices.length} entit${slices.length === 1 ? 'y' : 'ies'}\n`);
   const progress = progressReporter(output.stderr, flags.quiet === true);
