@@ -11,30 +11,25 @@ import { LoadFailed, registerLoad } from './commands/load.js';
 import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
+import { processOutput, type Output } from './output.js';
 import { UsageError, flagOf } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Where the command line writes: the process's streams, or a test's buffers. */
-export interface Output {
-  writeOut(text: string): void;
-  writeErr(text: string): void;
-}
-
-const processOutput: Output = { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) };
+export type { Output } from './output.js';
 
 export function buildProgram(output: Output = processOutput): Command {
   const program = new Command('ecomgen')
-    .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
+    .configureOutput({ writeOut: (text) => output.stdout.write(text), writeErr: (text) => output.stderr.write(text) })
     .description('Realistic, reproducible e-commerce data: write fixture files, load sinks, write or stream the change feed, or serve the HTTP API.\nRecord i of every entity is a pure function of the seed and sizes: the same flags give the same bytes.')
     .version(version)
     .showSuggestionAfterError()
     .exitOverride()
     .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
-  registerGenerate(program);
-  registerLoad(program);
-  registerEvents(program);
-  registerStream(program);
+  registerGenerate(program, output);
+  registerLoad(program, output);
+  registerEvents(program, output);
+  registerStream(program, output);
   registerServe(program);
   program.addHelpText('after', '\nRun `ecomgen <command> --help` for a command\'s flags. Docs: docs/cli.md, docs/scaling.md.');
   return program;
@@ -49,19 +44,19 @@ export async function main(argv: readonly string[], output: Output = processOutp
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2; // commander has printed its message
     if (error instanceof UsageError) {
-      output.writeErr(`error: ${error.message}\n`);
+      output.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
     if (error instanceof ApiError && error.statusCode === 400) {
       // The shared validation names query and body fields; on the command line they are flags.
-      output.writeErr(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
+      output.stderr.write(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
       return 2;
     }
     if (error instanceof LoadFailed) {
-      output.writeErr(`error: ${error.message}\n`);
+      output.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
-    output.writeErr(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    output.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
 }

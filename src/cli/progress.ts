@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import type { OutStream } from './output.js';
 
 /** Progress of one unit of work (an entity): how far, of how much. */
 export interface Task {
@@ -17,7 +18,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
  * A bar per entity on a terminal (cli-progress), plain lines otherwise (CI logs, pipes, pods),
  * always on stderr so stdout stays for data.
  */
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr, quiet = false): Progress {
+export function progressReporter(stream: OutStream, quiet = false): Progress {
   if (quiet) return { task: () => ({ update: () => undefined, finish: () => undefined }), stop: () => undefined };
   if (stream.isTTY) {
     const bars = new cliProgress.MultiBar(

@@ -1,7 +1,7 @@
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { Storage, type File } from '@google-cloud/storage';
+import type { File, Storage } from '@google-cloud/storage';
 import { Type } from '@sinclair/typebox';
 import type { GcsConfig } from '../config.js';
 import { FORMATS, formatStream } from '../formats/index.js';
@@ -118,9 +118,12 @@ export function prefixProblem(prefix: string): string | undefined {
 /** One client per configuration: it caches credentials and tokens across jobs. */
 const clients = new WeakMap<GcsConfig, Storage>();
 
-function storageFor(config: GcsConfig): Storage {
+async function storageFor(config: GcsConfig): Promise<Storage> {
   let storage = clients.get(config);
   if (!storage) {
+    // Loaded on first use: the client library adds about half a second of start-up to every
+    // process that imports the sinks (the server, each CLI command, each test file) and never writes to GCS.
+    const { Storage } = await import('@google-cloud/storage');
     storage = new Storage({
       ...(config.projectId ? { projectId: config.projectId } : {}),
       // With a custom endpoint (an emulator) the client sends no credentials, unless told to
@@ -421,7 +424,7 @@ export const gcsSink: SinkDefinition<'gcs', GcsOptions> = {
       timestamp: objectTimestamp(plan.startedAt),
       objects,
     });
-    const storage = storageFor(run.config);
+    const storage = await storageFor(run.config);
     for (const [k, slice] of run.slices.entries()) {
       if (run.signal.aborted) return;
       try {

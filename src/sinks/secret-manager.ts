@@ -1,5 +1,3 @@
-import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { PassThroughClient } from 'google-auth-library';
 import type { SecretManagerConfig, WebhookConfig } from '../config.js';
 
 /**
@@ -30,6 +28,9 @@ function endpointOptions(apiEndpoint: string): { apiEndpoint: string; port: numb
  * await readSecret({ secretId: 'playground_project_stream_secret', projectId: 'my-project' });
  */
 export async function readSecret(config: SecretManagerConfig): Promise<string> {
+  // Loaded on first use: the client libraries add about half a second of start-up to every
+  // process that imports the sinks (the server, each CLI command, each test file) and never reads a secret.
+  const [{ SecretManagerServiceClient }, { PassThroughClient }] = await Promise.all([import('@google-cloud/secret-manager'), import('google-auth-library')]);
   const client = new SecretManagerServiceClient({
     fallback: true,
     ...(config.projectId ? { projectId: config.projectId } : {}),

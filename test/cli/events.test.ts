@@ -39,15 +39,16 @@ t.test('ecomgen events writes the GET /api/v1/events body, byte for byte', async
     ['xml', ['--start', '2025-01-05', '--end', '2025-01-08'], '&start=2025-01-05&end=2025-01-08'],
   ] as const) {
     const file = path.join(dir, `events.${format}`);
-    const result = await ecomgen(['events', ...WORLD, ...extra, '--format', format, '--out', file]);
-    t.equal(result.code, 0, result.code === 0 ? `events --format ${format}` : result.stderr);
-    t.match(result.stderr, /events: (\d+ events, )?[\d.]+ MB in [\d.]+ s -> /, 'a plain summary line when not a terminal');
+    // In this process: the command's own code, without a tsx start-up per format.
+    const result = await inProcess(['events', ...WORLD, ...extra, '--format', format, '--out', file]);
+    t.equal(result.code, 0, result.code === 0 ? `events --format ${format}` : result.err);
+    t.match(result.err, /events: (\d+ events, )?[\d.]+ MB in [\d.]+ s -> /, 'a plain summary line when not a terminal');
     const get = await app.inject(`/api/v1/events?${QUERY}${query}&format=${format}&limit=10000000`);
     t.equal(get.statusCode, 200);
     const bytes = await readFile(file);
     t.ok(bytes.length > 1000, `${format}: ${bytes.length} bytes`);
     t.equal(sha256(bytes), sha256(get.rawPayload), `${format}${query}: the file is the GET body`);
-    if (format === 'ndjson') t.match(result.stderr, `events: ${get.body.trim().split('\n').length} events, `, 'the summary counts the events');
+    if (format === 'ndjson') t.match(result.err, `events: ${get.body.trim().split('\n').length} events, `, 'the summary counts the events');
   }
   // stdout, the default output (a pipe: everything must be flushed before the process exits).
   const piped = await ecomgen(['events', ...WORLD, '-q']);
@@ -55,18 +56,18 @@ t.test('ecomgen events writes the GET /api/v1/events body, byte for byte', async
   const wholeGet = await app.inject(`/api/v1/events?${QUERY}&format=ndjson&limit=10000000`);
   t.equal(sha256(piped.stdout), sha256(wholeGet.body), 'the whole feed to stdout is the GET body');
   // --limit/--offset as pages of the GET.
-  const page = await ecomgen(['events', ...WORLD, '--limit', '100', '--offset', '50', '-q']);
-  t.equal(page.code, 0, page.stderr);
-  t.equal(page.stderr, '', '--quiet prints nothing');
+  const page = await inProcess(['events', ...WORLD, '--limit', '100', '--offset', '50', '-q']);
+  t.equal(page.code, 0, page.err);
+  t.equal(page.err, '', '--quiet prints nothing');
   const get = await app.inject(`/api/v1/events?${QUERY}&format=ndjson&limit=100&offset=50`);
-  t.equal(page.stdout, get.body, '--limit 100 --offset 50 to stdout is the page');
-  t.equal(page.stdout.trim().split('\n').length, 100);
+  t.equal(page.out, get.body, '--limit 100 --offset 50 to stdout is the page');
+  t.equal(page.out.trim().split('\n').length, 100);
 
   // --defects: the JSON of GET /api/v1/events/defects.
-  const defects = await ecomgen(['events', ...WORLD, '--late-ratio', '0.1', '--bad-ratio', '0.02', '--defects', '-q']);
-  t.equal(defects.code, 0, defects.stderr);
+  const defects = await inProcess(['events', ...WORLD, '--late-ratio', '0.1', '--bad-ratio', '0.02', '--defects', '-q']);
+  t.equal(defects.code, 0, defects.err);
   const defectsGet = await app.inject(`/api/v1/events/defects?${QUERY}&late_ratio=0.1&bad_ratio=0.02`);
-  const list = JSON.parse(defects.stdout) as { defect: string }[];
+  const list = JSON.parse(defects.out) as { defect: string }[];
   t.ok(list.length > 10, `${list.length} defects`);
   t.same(list, defectsGet.json(), '--defects is the defects list');
   t.same(new Set(list.map((d) => d.defect)), new Set(['late', 'bad']));
@@ -104,14 +105,15 @@ t.test('partitions of the feed: 4 slices concatenated are the whole (GET and --p
   t.equal(alone.statusCode, 400);
   t.match(alone.json().message, /^partitions: is required with partition/);
 
-  // The command line: --partition k/n of the whole feed.
-  const whole = await ecomgen(['events', ...WORLD, '--format', 'csv', '-q']);
-  t.equal(whole.code, 0, whole.stderr);
-  t.equal(sha256(whole.stdout), sha256((await app.inject(`/api/v1/events?${QUERY}&format=csv&limit=10000000`)).body), 'the CSV feed to stdout is the GET body');
-  const header = whole.stdout.slice(0, whole.stdout.indexOf('\n') + 1);
-  const parts = await Promise.all([0, 1, 2, 3].map((k) => ecomgen(['events', ...WORLD, '--format', 'csv', '--partition', `${k}/4`, '-q'])));
-  t.ok(parts.every((p) => p.code === 0 && p.stdout.startsWith(header)));
-  t.equal(sha256(header + parts.map((p) => p.stdout.slice(header.length)).join('')), sha256(whole.stdout), 'ecomgen events --partition k/4: slices concatenate to the feed');
+  // The command line: --partition k/n of the whole feed (in this process: the same code as the bin's).
+  const whole = await inProcess(['events', ...WORLD, '--format', 'csv', '-q']);
+  t.equal(whole.code, 0, whole.err);
+  t.equal(sha256(whole.out), sha256((await app.inject(`/api/v1/events?${QUERY}&format=csv&limit=10000000`)).body), 'the CSV feed to stdout is the GET body');
+  const header = whole.out.slice(0, whole.out.indexOf('\n') + 1);
+  const parts: Awaited<ReturnType<typeof inProcess>>[] = [];
+  for (let k = 0; k < 4; k++) parts.push(await inProcess(['events', ...WORLD, '--format', 'csv', '--partition', `${k}/4`, '-q']));
+  t.ok(parts.every((p) => p.code === 0 && p.out.startsWith(header)));
+  t.equal(sha256(header + parts.map((p) => p.out.slice(header.length)).join('')), sha256(whole.out), 'ecomgen events --partition k/4: slices concatenate to the feed');
 });
 
 t.test('ecomgen events: bad flags exit 2 naming the flag', async (t) => {

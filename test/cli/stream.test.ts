@@ -32,11 +32,14 @@ async function closedPort(): Promise<number> {
 const WORLD = ['--seed', '7', '--scale', '0.01', '--start-date', '2025-01-01', '--end-date', '2025-01-14'];
 const QUERY = 'seed=7&scale=0.01&start_date=2025-01-01&end_date=2025-01-14';
 
+/** The sink configuration the commands read, none of it inherited from the test's environment. */
+const NO_SINKS = { STREAM_ENDPOINT: undefined, STREAM_SECRET: undefined, KAFKA_BROKERS: undefined, DATABASE_URL: undefined, OPENSEARCH_URL: undefined, API_KEY: undefined };
+
 t.test('ecomgen stream webhook --mode replay --speed max delivers exactly the feed, in order', async (t) => {
   const receiver = await webhookReceiver(t, SECRET);
-  const { done } = ecomgen(['stream', 'webhook', '--mode', 'replay', '--speed', 'max', ...WORLD, '--batch-size', '200'], { STREAM_ENDPOINT: receiver.url, STREAM_SECRET: SECRET });
-  const result = await done;
-  t.equal(result.code, 0, result.code === 0 ? 'exit 0' : result.stderr);
+  // In this process (the command's own code, no tsx start-up); the SIGINT test below runs the bin.
+  const result = await inProcess(['stream', 'webhook', '--mode', 'replay', '--speed', 'max', ...WORLD, '--batch-size', '200'], { ...NO_SINKS, STREAM_ENDPOINT: receiver.url, STREAM_SECRET: SECRET });
+  t.equal(result.code, 0, result.code === 0 ? 'exit 0' : result.err);
   const app = await testApp(t);
   const feed = (await app.inject(`/api/v1/events?${QUERY}&format=ndjson&limit=10000000`)).body.trim().split('\n').map((line) => JSON.parse(line) as { event_id: string });
   t.ok(feed.length > 1000, `${feed.length} events in the feed`);
@@ -44,8 +47,8 @@ t.test('ecomgen stream webhook --mode replay --speed max delivers exactly the fe
   t.ok(receiver.deliveries.every((d) => d.verified), 'every request signed');
   t.same(accepted.map((d) => d.key), feed.map((e) => e.event_id), 'the Idempotency-Keys are the feed\'s event ids, in order');
   t.same(accepted.map((d) => (JSON.parse(d.body) as { event_id: string }).event_id), feed.map((e) => e.event_id), 'the bodies are the events, in order');
-  t.match(result.stderr, new RegExp(`webhook: seed 7, replay -> ${receiver.url.replace(/[.]/g, '\\.')}`));
-  t.match(result.stderr, new RegExp(`succeeded \\(end_of_feed\\).*\\n  delivered ${feed.length}, failed 0`), 'the summary counts every event');
+  t.match(result.err, new RegExp(`webhook: seed 7, replay -> ${receiver.url.replace(/[.]/g, '\\.')}`));
+  t.match(result.err, new RegExp(`succeeded \\(end_of_feed\\).*\\n  delivered ${feed.length}, failed 0`), 'the summary counts every event');
 });
 
 t.test('ecomgen stream: SIGINT stops gracefully and reports what was delivered', async (t) => {
@@ -73,10 +76,10 @@ t.test('ecomgen stream: SIGINT stops gracefully and reports what was delivered',
 
 t.test('ecomgen stream: an unreachable destination exits 1 naming it', async (t) => {
   const endpoint = `http://127.0.0.1:${await closedPort()}/hooks/ecomgen`;
-  const { done } = ecomgen(['stream', 'webhook', '--mode', 'replay', ...WORLD, '--outage-timeout', '1'], { STREAM_ENDPOINT: endpoint, STREAM_SECRET: SECRET, STREAM_RETRIES: '0' });
-  const result = await done;
+  // In this process: main's exit code 1 for a failed stream is what the bin exits with.
+  const result = await inProcess(['stream', 'webhook', '--mode', 'replay', ...WORLD, '--outage-timeout', '1'], { ...NO_SINKS, STREAM_ENDPOINT: endpoint, STREAM_SECRET: SECRET, STREAM_RETRIES: '0' });
   t.equal(result.code, 1);
-  t.match(result.stderr, `error: webhook destination ${endpoint} unreachable for 1 s, stopped after 0 delivered`);
+  t.match(result.err, `error: webhook destination ${endpoint} unreachable for 1 s, stopped after 0 delivered`);
 });
 
 t.test('ecomgen stream: bad flags and missing configuration', async (t) => {

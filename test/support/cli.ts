@@ -1,9 +1,25 @@
 /**
- * Runs the `ecomgen` command line in the test's own process (no child process, so no start-up
- * cost), capturing what it prints. For usage errors and help: what the shell sees (exit codes
- * of the real bin, data on stdout) stays tested by spawning bin/ecomgen.js.
+ * Runs the `ecomgen` command line in the test's own process (no child process, so no tsx
+ * start-up: each spawned bin costs 1-2 s of CPU loading the sources), capturing what it writes
+ * on stdout and stderr. The command's own code is the same as in the bin (src/cli/main.ts with
+ * the process's streams swapped for buffers, which are not terminals, like a pipe). What only a
+ * real process shows (the bin's exit codes, stdout flushed before exit, signals) stays tested by
+ * spawning bin/ecomgen.js, at least once per command.
  */
+import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+
+/** A stream that keeps what is written to it. */
+function buffer(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, encoding, callback) {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, encoding));
+      callback();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
 
 /**
  * `env` overrides process.env for the run (undefined removes a variable) and is restored after,
@@ -18,11 +34,11 @@ export async function inProcess(args: readonly string[], env: Readonly<Record<st
     }
   };
   apply(env);
-  let out = '';
-  let err = '';
+  const out = buffer();
+  const err = buffer();
   try {
-    const code = await main(args, { writeOut: (text) => (out += text), writeErr: (text) => (err += text) });
-    return { code, out, err };
+    const code = await main(args, { stdout: out.stream, stderr: err.stream });
+    return { code, out: out.text(), err: err.text() };
   } finally {
     apply(saved);
   }

@@ -3,7 +3,9 @@ import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { EVENT_TYPE_NAMES } from '../../events/catalogue.js';
+import { retainPrecompute } from '../../precompute/prepare.js';
 import { DefectsQuery, EventsQuery, feedDefects, feedPage, type EventsQueryType } from '../../routes/events.js';
+import type { OutStream, Output } from '../output.js';
 import { validateAgainst } from '../validate.js';
 import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
 
@@ -39,7 +41,7 @@ class Meter extends Transform {
   private readonly started = performance.now();
   private shown = 0;
   constructor(
-    private readonly err: NodeJS.WriteStream | undefined,
+    private readonly err: OutStream | undefined,
     private readonly headerLines: number | undefined,
   ) {
     super();
@@ -68,7 +70,7 @@ class Meter extends Transform {
  * Writes to stdout and resolves once everything written so far has gone out: a pipe's writes are
  * asynchronous, and the process exits as soon as the command resolves.
  */
-const flushed = (text: string) => new Promise<void>((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+const flushed = (stdout: OutStream, text: string) => new Promise<void>((resolve, reject) => stdout.write(text, (error) => (error ? reject(error) : resolve())));
 
 /** The query of GET /api/v1/events (or /defects) the flags stand for, in the route's own names. */
 function queryOf(flags: EventsFlags): Record<string, unknown> {
@@ -86,16 +88,26 @@ function queryOf(flags: EventsFlags): Record<string, unknown> {
   return query;
 }
 
-async function events(flags: EventsFlags): Promise<void> {
+/** The command, holding the precompute thread the feed may use until it ends (so it ends in a test's process too). */
+async function events(output: Output, flags: EventsFlags): Promise<void> {
+  const release = retainPrecompute();
+  try {
+    await writeEvents(output, flags);
+  } finally {
+    await release();
+  }
+}
+
+async function writeEvents(output: Output, flags: EventsFlags): Promise<void> {
   const query = queryOf(flags);
   const toStdout = flags.out === '-';
-  const target: Writable = toStdout ? process.stdout : createWriteStream(flags.out);
-  const meter = new Meter(flags.quiet ? undefined : process.stderr, flags.format === 'ndjson' ? 0 : flags.format === 'csv' ? 1 : undefined);
+  const target: Writable = toStdout ? output.stdout : createWriteStream(flags.out);
+  const meter = new Meter(flags.quiet ? undefined : output.stderr, flags.format === 'ndjson' ? 0 : flags.format === 'csv' ? 1 : undefined);
   if (flags.defects) {
     const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never);
-    if (!flags.quiet) process.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
+    if (!flags.quiet) output.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
     const json = JSON.stringify(defects);
-    if (toStdout) await flushed(json);
+    if (toStdout) await flushed(output.stdout, json);
     else await pipeline(async function* () {
       yield json;
     }, target);
@@ -108,16 +120,16 @@ async function events(flags: EventsFlags): Promise<void> {
   const page = await feedPage(validated, flags.format, flags.limit !== undefined ? (validated.limit ?? 1000) : Number.POSITIVE_INFINITY);
   if (!flags.quiet) {
     const slice = page.range ? `, partition ${validated.partition}/${validated.partitions}: events ${page.range.start}-${page.range.end}` : '';
-    process.stderr.write(`seed ${page.world.seed}${slice}\n`);
+    output.stderr.write(`seed ${page.world.seed}${slice}\n`);
   }
   if (toStdout) {
     await pipeline(page.body, meter, target, { end: false });
-    await flushed('');
+    await flushed(output.stdout, '');
   } else await pipeline(page.body, meter, target);
-  if (!flags.quiet) process.stderr.write(meter.summary(toStdout ? 'stdout' : flags.out));
+  if (!flags.quiet) output.stderr.write(meter.summary(toStdout ? 'stdout' : flags.out));
 }
 
-export function registerEvents(program: Command): void {
+export function registerEvents(program: Command, output: Output): void {
   const command = program
     .command('events')
     .summary("write a world's change feed (or its defects list)")
@@ -145,5 +157,5 @@ export function registerEvents(program: Command): void {
     'after',
     '\nExamples:\n  ecomgen events --seed 42 --users 200 --format ndjson --out events.ndjson\n  ecomgen events --seed 42 --types order.placed,payment.captured --format csv > orders.csv\n  ecomgen events --seed 42 --partition 1/4 --out part1.ndjson   # worker 1 of 4\n  ecomgen events --seed 42 --late-ratio 0.05 --defects --out defects.json',
   );
-  command.action(events);
+  command.action((flags: EventsFlags) => events(output, flags));
 }

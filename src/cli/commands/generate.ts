@@ -14,6 +14,7 @@ import { World } from '../../generators/world.js';
 import { formatContext, recordsOf } from '../../render/batch.js';
 import { worldSpecFrom } from '../../routes/world-query.js';
 import { WorldQuery } from '../../schemas/query.js';
+import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { UsageError, validateAgainst } from '../validate.js';
 import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
@@ -48,7 +49,7 @@ class ByteCounter extends Transform {
   }
 }
 
-async function generate(entityArgs: string[], flags: GenerateFlags): Promise<void> {
+async function generate(output: Output, entityArgs: string[], flags: GenerateFlags): Promise<void> {
   const out = flags.out ?? flags.outputDir;
   if (out === undefined) throw new UsageError("required option '--out <dir>' not specified");
   const unknown = entityArgs.filter((e) => !isEntityName(e));
@@ -61,8 +62,8 @@ async function generate(entityArgs: string[], flags: GenerateFlags): Promise<voi
   const base = worldSpecFrom(query);
   const slice = partition !== undefined && partitions !== undefined ? { partition, partitions } : undefined;
   await mkdir(out, { recursive: true });
-  const progress = progressReporter(process.stderr, flags.quiet === true);
-  process.stderr.write(`seed ${base.seed}${slice ? `, partition ${slice.partition}/${slice.partitions}` : ''} -> ${path.resolve(out)}\n`);
+  const progress = progressReporter(output.stderr, flags.quiet === true);
+  output.stderr.write(`seed ${base.seed}${slice ? `, partition ${slice.partition}/${slice.partitions}` : ''} -> ${path.resolve(out)}\n`);
   try {
     for (const entity of entities) {
       const definition = ENTITIES[entity];
@@ -97,14 +98,14 @@ async function generate(entityArgs: string[], flags: GenerateFlags): Promise<voi
       const response = await app.inject(`/api/v1/manifest?${search}`);
       if (response.statusCode !== 200) throw new Error(`manifest: ${response.json().message}`);
       await writeFile(path.join(out, 'manifest.json'), response.body);
-      process.stderr.write(`manifest.json: populations, key sums and the SHA-256 of each entity's CSV\n`);
+      output.stderr.write(`manifest.json: populations, key sums and the SHA-256 of each entity's CSV\n`);
     } finally {
       await app.close();
     }
   }
 }
 
-export function registerGenerate(program: Command): void {
+export function registerGenerate(program: Command, output: Output): void {
   const command = program
     .command('generate')
     .summary('write one file per entity, plus manifest.json')
@@ -124,5 +125,5 @@ export function registerGenerate(program: Command): void {
     'after',
     '\nExamples:\n  ecomgen generate orders users --seed 42 --scale 2 --format csv --out fixtures\n  ecomgen generate --customers 50000 --products 10000 --days 730 --output-dir ./output --format parquet\n  ecomgen generate orders --seed 42 --partition 0/4 --out part0   # worker 0 of 4',
   );
-  command.action(generate);
+  command.action((entities: string[], flags: GenerateFlags) => generate(output, entities, flags));
 }

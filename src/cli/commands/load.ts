@@ -7,6 +7,8 @@ import { bodySchema, plan } from '../../routes/sinks.js';
 import { SINKS, type AnySink } from '../../sinks/index.js';
 import { JobManager, type Job } from '../../sinks/jobs.js';
 import type { EntitySlice } from '../../sinks/types.js';
+import { retainPrecompute } from '../../precompute/prepare.js';
+import type { Output } from '../output.js';
 import { loadPartitionedPostgres } from '../postgres-partitions.js';
 import { progressReporter, type Progress, type Task } from '../progress.js';
 import { UsageError, addSchemaOption, validateAgainst } from '../validate.js';
@@ -72,7 +74,7 @@ type SinkFlags = WorldFlags & Record<string, unknown> & { quiet?: boolean; waitT
 /** commander's name of a sink option's flag: `table_prefix` -> `tablePrefix`. */
 const attributeOf = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Promise<void> {
+async function load(output: Output, sink: AnySink, entityArgs: string[], flags: SinkFlags): Promise<void> {
   const unknown = entityArgs.filter((e) => !isEntityName(e));
   if (unknown.length > 0) throw new UsageError(`unknown entit${unknown.length === 1 ? 'y' : 'ies'} ${unknown.map((e) => `'${e}'`).join(', ')}; known: ${ENTITY_NAMES.join(', ')}`);
 
@@ -94,9 +96,20 @@ async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Prom
   }
   const section = config[sink.configKey as keyof SinkConfig];
   if (!section) throw new LoadFailed(`${sink.name} sink is not configured: set ${sink.requires} in the environment`);
+  // Planning may build large worlds' indexes on the precompute thread: stopped when the load ends,
+  // so the command also ends when it runs inside another process (tests) rather than the bin.
+  const release = retainPrecompute();
+  try {
+    await loadPlanned(output, sink, body, section, flags, partition, partitions);
+  } finally {
+    await release();
+  }
+}
+
+async function loadPlanned(output: Output, sink: AnySink, body: Record<string, unknown>, section: unknown, flags: SinkFlags, partition: number | undefined, partitions: number | undefined): Promise<void> {
   const { seed, slices, options } = await plan(sink, body, section as never);
-  process.stderr.write(`${sink.name}: seed ${seed}${partition !== undefined ? `, partition ${partition}/${partitions}` : ''}, ${slices.length} entit${slices.length === 1 ? 'y' : 'ies'}\n`);
-  const progress = progressReporter(process.stderr, flags.quiet === true);
+  output.stderr.write(`${sink.name}: seed ${seed}${partition !== undefined ? `, partition ${partition}/${partitions}` : ''}, ${slices.length} entit${slices.length === 1 ? 'y' : 'ies'}\n`);
+  const progress = progressReporter(output.stderr, flags.quiet === true);
   try {
     if (sink.name === 'postgres' && partitions !== undefined && partitions > 1 && options.foreign_keys === true) {
       const waitMs = Number(flags.waitTimeout ?? 3600) * 1000;
@@ -109,7 +122,7 @@ async function load(sink: AnySink, entityArgs: string[], flags: SinkFlags): Prom
   }
 }
 
-export function registerLoad(program: Command): void {
+export function registerLoad(program: Command, output: Output): void {
   const load_ = program
     .command('load')
     .summary('push a world into postgres, kafka, gcs, webhook or opensearch')
@@ -130,6 +143,6 @@ export function registerLoad(program: Command): void {
         .option('--wait-timeout <seconds>', 'with --partition and --foreign-keys: how long to wait for other workers to load the tables this one references (default 3600)')
         .addHelpText('after', '\nExample (4 workers, e.g. an Indexed Job):\n  DATABASE_URL=postgres://... ecomgen load postgres --seed 42 --scale 5 --foreign-keys --partition $JOB_COMPLETION_INDEX/4');
     }
-    command.action((entities: string[], flags: SinkFlags) => load(sink, entities, flags));
+    command.action((entities: string[], flags: SinkFlags) => load(output, sink, entities, flags));
   }
 }

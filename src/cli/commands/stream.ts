@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type SinkConfig } from '../../config.js';
 import { BodySchema, STREAM_SINKS } from '../../routes/streams.js';
 import { WorldQueryFields } from '../../schemas/query.js';
 import { LoadFailed } from './load.js';
+import type { Output } from '../output.js';
 import { UsageError, addSchemaOption, flagOf, validateAgainst } from '../validate.js';
 import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
 
@@ -77,7 +78,7 @@ function summary(s: StreamView): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function stream(sink: string, flags: StreamFlags): Promise<void> {
+async function stream(output: Output, sink: string, flags: StreamFlags): Promise<void> {
   const body = bodyOf(sink, flags);
   const outageTimeoutMs = Number(flags.outageTimeout ?? 60) * 1000;
   if (!Number.isFinite(outageTimeoutMs) || outageTimeoutMs <= 0) throw new UsageError(`--outage-timeout: expected a number of seconds above 0; got '${flags.outageTimeout}'`);
@@ -105,7 +106,7 @@ async function stream(sink: string, flags: StreamFlags): Promise<void> {
       return;
     }
     signalled = signal;
-    process.stderr.write(`\n${signal}: stopping (finishing the batch in flight; ${signal} again to stop at once)\n`);
+    output.stderr.write(`\n${signal}: stopping (finishing the batch in flight; ${signal} again to stop at once)\n`);
     if (id) cancel(id);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
@@ -114,7 +115,7 @@ async function stream(sink: string, flags: StreamFlags): Promise<void> {
     const answer = response.json() as StreamView & { message?: string };
     if (response.statusCode !== 202) throw refused(response.statusCode, answer.message ?? response.body);
     id = answer.id;
-    const err = process.stderr;
+    const err = output.stderr;
     if (!flags.quiet) err.write(`${sink}: seed ${answer.seed}, ${answer.mode} -> ${answer.destination}\n`);
     if (signalled) cancel(id);
     let final: StreamView | undefined;
@@ -153,7 +154,7 @@ async function stream(sink: string, flags: StreamFlags): Promise<void> {
   }
 }
 
-export function registerStream(program: Command): void {
+export function registerStream(program: Command, output: Output): void {
   const command = program
     .command('stream')
     .summary('play the change feed into kafka, webhook, postgres or opensearch, live or as a replay')
@@ -177,5 +178,5 @@ export function registerStream(program: Command): void {
     'after',
     '\nExamples:\n  KAFKA_BROKERS=localhost:9092 ecomgen stream kafka --seed 42 --events-per-second 100 --weights orders=0.6,interactions=0.3,inventory=0.1 --duration-s 600\n  STREAM_ENDPOINT=https://example.test/hook STREAM_SECRET=... ecomgen stream webhook --mode replay --speed max --seed 42 --users 200\n  DATABASE_URL=postgres://... ecomgen stream postgres --mode replay --speed 3600 --late-ratio 0.05',
   );
-  command.action((sink: string, flags: StreamFlags) => stream(sink, flags));
+  command.action((sink: string, flags: StreamFlags) => stream(output, sink, flags));
 }
