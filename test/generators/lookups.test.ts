@@ -82,3 +82,25 @@ for (const knobs of [{}, { price_change_rate: 1.5 }]) {
     if ('price_change_rate' in knobs) t.ok(long > 0, `${long / 2} products have more changes than a slot holds`);
   });
 }
+
+// Order-items are built from an order's lines alone (its basket), not from the whole order:
+// every line must equal the line nested in the order, in order and out of order.
+for (const locale of ['en_US', 'en_GB'] as const) {
+  t.test(`order-items from the basket are the lines nested in orders (${locale})`, async (t) => {
+    const world = World.of({ seed: 31, sizes: resolveSizes(1, { orders: 2000, products: 300 }), locale, window: YEAR });
+    const items = world.generator('order-items');
+    const orders = world.generator('orders');
+    const total = items.population;
+    const forwards = [...items.range(0, total)];
+    const backwards: unknown[] = [];
+    for (let i = total - 1; i >= 0; i--) backwards.push(items.record(i));
+    backwards.reverse();
+    let wrong = 0;
+    for (let i = 0; i < total; i++) {
+      const [order, k] = items.locate(i);
+      const expected = items.lineOf(orders.record(order), k);
+      if (JSON.stringify(forwards[i]) !== JSON.stringify(expected) || JSON.stringify(backwards[i]) !== JSON.stringify(expected)) wrong++;
+    }
+    t.equal(wrong, 0, `${total} lines agree, keys in the same order`);
+  });
+}
