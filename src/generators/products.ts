@@ -83,7 +83,9 @@ class PriceTable {
   }
 
   private fill(p: number, slot: number): void {
-    const history = this.histories.of(p);
+    // Built, not taken from the histories' cache: kept there, every history the table copies
+    // would be promoted to the old generation and then replaced, garbage growing with the rows.
+    const history = this.histories.build(p);
     const n = history.times.length;
     this.keys[slot] = p;
     if (n > PriceTable.STRIDE) {
