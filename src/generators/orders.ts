@@ -39,6 +39,14 @@ export interface OrderPlan {
 
 const SALT_PLAN = tagOf('plan');
 
+/** Order `order`'s lines: product index, quantity and unit price in cents of each, in line order. */
+export interface Basket {
+  readonly order: number;
+  readonly products: readonly number[];
+  readonly quantities: readonly number[];
+  readonly unitCents: readonly number[];
+}
+
 /**
  * Order volume follows the customer base: ORDER_BASE (the base the shop had before the window,
  * as a share of its sign-ups during it) plus the share of the window's sign-ups so far. With
@@ -64,6 +72,20 @@ const BASKET = new WeightedChoice([
 ] as const);
 const QUANTITY = new WeightedChoice([[1, 76], [2, 16], [3, 5], [4, 2], [5, 1]] as const);
 const METHOD = new WeightedChoice<ShippingMethod>([['standard', 70], ['express', 22], ['next_day', 8]]);
+
+const DIGITS3 = Array.from({ length: 1000 }, (_, k) => String(k).padStart(3, '0'));
+const DIGITS4 = Array.from({ length: 10_000 }, (_, k) => String(k).padStart(4, '0'));
+
+/**
+ * `ORD-` and n in at least 7 digits. Below 10,000,000 from two digit tables: V8 caches every
+ * number it turns into a string in its old generation, and a new number per order made that
+ * cache a steady source of old garbage (memory grew with the orders streamed).
+ */
+function orderNumber(n: number): string {
+  if (n >= 10_000_000) return `ORD-${n}`;
+  const high = Math.floor(n / 10_000);
+  return 'ORD-' + (DIGITS3[high] as string) + (DIGITS4[n - high * 10_000] as string);
+}
 
 /** Delivery charge in cents by locale and method; standard is free above the threshold. */
 const SHIPPING_FEES = {
@@ -94,7 +116,9 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private readonly countRng = new Rng();
   private readonly promotionCodes = new Map<number, { readonly promotion_id: string; readonly code: string }>();
   private readonly plans: RecordCache<OrderPlan>;
-  private readonly orders: RecordCache<{ order: Order; products: number[] }>;
+  private readonly orders: RecordCache<{ order: Order; products: readonly number[] }>;
+  private readonly baskets: RecordCache<Basket>;
+  private readonly basketRng = new Rng();
   private readonly users: UserGenerator;
   private readonly lineIds: IdSpace;
   /** When orders are placed: the daily curve, week and season on top of the customer base. */
@@ -113,6 +137,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
     this.lineIds = new IdSpace(world.seed, ORDER_ITEMS_TAG);
     this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 256);
     this.orders = new RecordCache((i) => this.build(i), this.population, 64);
+    this.baskets = new RecordCache((i) => this.drawBasket(i, this.plan(i), this.basketRng.key(this.world.seed, this.tag, i)), this.population, 64);
     // Orders copy only the customer's id and address: no user record is built or cached (a
     // cache of whole users filled with the population and was most of orders' GC time).
     this.users = world.generator('users');
@@ -253,31 +278,55 @@ export class OrderGenerator extends EntityGenerator<Order> {
     return code;
   }
 
-  private build(i: number): { order: Order; products: number[] } {
-    const { profile } = this.world;
-    const plan = this.plan(i);
-    const rng = this.keyed(i);
-    const products = this.world.generator('products');
-    const user = this.users.shippingOf(plan.user);
+  /**
+   * Order i's lines without the rest of the order (customer, promotion, totals): what
+   * order-items serve. The same draws, in the same order, as the start of {@link build}, from
+   * its own stream positioned the same way, so the values are the record's (a test holds them
+   * together); memoised for the lines of one order asked for one after the other.
+   */
+  basket(i: number): Basket {
+    return this.baskets.get(i);
+  }
 
-    const items: OrderLine[] = [];
+  /** The lines' draws: the first draws of order i's stream (`rng` positioned at it), left after them. */
+  private drawBasket(i: number, plan: OrderPlan, rng: Rng): Basket {
+    const products = this.world.generator('products');
     const chosen: number[] = [];
-    const lineCents: number[] = [];
-    let subtotal = 0;
+    const quantities: number[] = [];
+    const unitCents: number[] = [];
     for (let k = 0; k < plan.lines; k++) {
       // A basket does not list the same product twice; redraw on a clash (bounded).
       let p = products.popularIndex(rng.next());
       for (let attempt = 0; chosen.includes(p) && attempt < 16; attempt++) p = rng.int(products.population);
       while (chosen.includes(p)) p = (p + 1) % products.population;
       chosen.push(p);
-      const quantity = QUANTITY.draw(rng);
-      const unit = products.priceAt(p, plan.createdAt);
+      quantities.push(QUANTITY.draw(rng));
+      unitCents.push(products.priceAt(p, plan.createdAt));
+    }
+    return { order: i, products: chosen, quantities, unitCents };
+  }
+
+  private build(i: number): { order: Order; products: readonly number[] } {
+    const { profile } = this.world;
+    const plan = this.plan(i);
+    const rng = this.keyed(i);
+    const products = this.world.generator('products');
+    const user = this.users.shippingOf(plan.user);
+
+    const basket = this.drawBasket(i, plan, rng);
+    const chosen = basket.products;
+    const items: OrderLine[] = [];
+    const lineCents: number[] = [];
+    let subtotal = 0;
+    for (let k = 0; k < plan.lines; k++) {
+      const quantity = basket.quantities[k] as number;
+      const unit = basket.unitCents[k] as number;
       subtotal += unit * quantity;
       lineCents.push(unit * quantity);
       items.push({
         order_item_id: this.lineId(i, k),
         line_number: k + 1,
-        product_id: products.idOf(p),
+        product_id: products.idOf(chosen[k] as number),
         quantity,
         unit_price: money(unit),
         total: money(unit * quantity),
@@ -307,7 +356,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
     const order: Order = {
       order_id: this.idOf(i),
-      order_number: `ORD-${String(i + 1).padStart(7, '0')}`,
+      order_number: orderNumber(i + 1),
       user_id: this.users.idOf(plan.user),
       status: plan.status,
       created_at: iso(plan.createdAt),

@@ -120,7 +120,8 @@ export class PriceHistories {
     return this.cache.get(p);
   }
 
-  private build(p: number): PriceHistory {
+  /** The changes of product p, built afresh and not kept (for a caller that keeps its own copy). */
+  build(p: number): PriceHistory {
     if (this.episodesMean <= 0) return EMPTY;
     const rng = this.rng.key(this.world.seed, this.tag, p);
     const episodes = Math.min(512, poisson(rng, this.episodesMean));

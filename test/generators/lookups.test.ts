@@ -54,3 +54,53 @@ t.test('the line count of an order is its plan\'s, without the plan', async (t) 
     t.equal(differ, 0, `${orders.population} orders, ${products} products`);
   }
 });
+
+// Products' price table (flat typed arrays, filled on first use) answers exactly what the
+// histories answer, at every change, just before it and at the window's ends; a rate of 1.5
+// gives some products more changes than a slot holds (answered by the histories themselves).
+for (const knobs of [{}, { price_change_rate: 1.5 }]) {
+  t.test(`the products' price table agrees with the price histories ${JSON.stringify(knobs)}`, async (t) => {
+    const world = World.of({ seed: 23, sizes: resolveSizes(1, { products: 1500 }), locale: 'en_GB', window: YEAR, knobs });
+    const products = world.generator('products');
+    let asked = 0;
+    let wrong = 0;
+    let long = 0;
+    // Twice over, in two orders, so answers from a filled slot are checked too.
+    for (const order of [(k: number) => k, (k: number) => products.population - 1 - k]) {
+      for (let k = 0; k < products.population; k++) {
+        const p = order(k);
+        const history = products.histories.of(p);
+        if (history.times.length > 16) long++;
+        const moments = [YEAR.start, YEAR.end - 1, ...history.times.flatMap((at) => [at - 1, at, at + 1])];
+        for (const at of moments) {
+          asked++;
+          if (products.priceAt(p, at) !== products.histories.priceAt(p, at)) wrong++;
+        }
+      }
+    }
+    t.equal(wrong, 0, `${asked} prices agree`);
+    if ('price_change_rate' in knobs) t.ok(long > 0, `${long / 2} products have more changes than a slot holds`);
+  });
+}
+
+// Order-items are built from an order's lines alone (its basket), not from the whole order:
+// every line must equal the line nested in the order, in order and out of order.
+for (const locale of ['en_US', 'en_GB'] as const) {
+  t.test(`order-items from the basket are the lines nested in orders (${locale})`, async (t) => {
+    const world = World.of({ seed: 31, sizes: resolveSizes(1, { orders: 2000, products: 300 }), locale, window: YEAR });
+    const items = world.generator('order-items');
+    const orders = world.generator('orders');
+    const total = items.population;
+    const forwards = [...items.range(0, total)];
+    const backwards: unknown[] = [];
+    for (let i = total - 1; i >= 0; i--) backwards.push(items.record(i));
+    backwards.reverse();
+    let wrong = 0;
+    for (let i = 0; i < total; i++) {
+      const [order, k] = items.locate(i);
+      const expected = items.lineOf(orders.record(order), k);
+      if (JSON.stringify(forwards[i]) !== JSON.stringify(expected) || JSON.stringify(backwards[i]) !== JSON.stringify(expected)) wrong++;
+    }
+    t.equal(wrong, 0, `${total} lines agree, keys in the same order`);
+  });
+}
