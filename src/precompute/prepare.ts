@@ -1,4 +1,4 @@
-import { precomputeCost } from '../generators/cost.js';
+import { precomputeCost, type CostEstimate } from '../generators/cost.js';
 import { precomputed } from '../generators/child-index.js';
 import type { EntityName } from '../generators/registry.js';
 import type { World } from '../generators/world.js';
@@ -28,6 +28,16 @@ export function retainPrecompute(): () => Promise<void> {
   };
 }
 const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
+const costs = new WeakMap<World, Map<EntityName, CostEstimate>>();
+
+/** The estimated precomputation of serving `entity` from `world`, computed once per world (a route asks for it twice per request). */
+export function costOf(world: World, entity: EntityName): CostEstimate {
+  let perWorld = costs.get(world);
+  if (!perWorld) costs.set(world, (perWorld = new Map()));
+  let cost = perWorld.get(entity);
+  if (!cost) perWorld.set(entity, (cost = precomputeCost([entity], world.sizes)));
+  return cost;
+}
 
 /**
  * Makes `entity` of `world` ready to serve without blocking the event loop: its child indexes
@@ -39,7 +49,7 @@ const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
  * world.generator('order-items').population; // no pass over the orders on this thread
  */
 export function prepareEntity(world: World, entity: EntityName): Promise<void> {
-  if (precomputeCost([entity], world.sizes).ms < ON_LOOP_MS) return Promise.resolve();
+  if (costOf(world, entity).ms < ON_LOOP_MS) return Promise.resolve();
   let perWorld = prepared.get(world);
   if (!perWorld) prepared.set(world, (perWorld = new Map()));
   let ready = perWorld.get(entity);
