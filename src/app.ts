@@ -74,8 +74,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('X-Data-Version', String(DATA_VERSION));
+  const dataVersion = String(DATA_VERSION);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.header('X-Data-Version', dataVersion);
+    done();
   });
   app.addSchema(ErrorSchema);
   for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);

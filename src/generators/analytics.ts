@@ -9,137 +9,208 @@ const FIELDS = [
   'userOrders', 'userCancelled', 'userSpentCents', 'userUnits', 'userFirst', 'userLast', 'userReturns', 'userRefundCents', 'userReviews', 'userSessions',
   'productUnits', 'productRevenueCents', 'productOrders', 'productReturns', 'productUnitsReturned', 'productReviews', 'productRatingSum', 'productViews', 'productCartAdds',
 ] as const;
+export type AggregateField = (typeof FIELDS)[number];
+type Arrays = Partial<Record<AggregateField, Int32Array | Float64Array>>;
+
+/**
+ * The passes the aggregates are made of, each filling its own fields from one entity. A pass
+ * over a range of sessions fills partial counts, summed with the other ranges'. They are
+ * independent, so precompute threads run them side by side (src/precompute/prepare.ts).
+ */
+export type AggregatePart =
+  | { readonly pass: 'orders' }
+  | { readonly pass: 'returns' }
+  | { readonly pass: 'reviews' }
+  | { readonly pass: 'sessions'; readonly from: number; readonly to: number };
+
+/**
+ * Ranges the sessions pass (the largest) is cut into, picked up by whichever thread is free.
+ * Few, whatever the world's size: each range's counts are summed on the event loop, an
+ * addition per user and product.
+ */
+const SESSION_PARTS = 3;
+
+/** The parts of a world's aggregates, the largest first (so threads finish at about the same time). */
+export function aggregateParts(world: World): AggregatePart[] {
+  const sessions = world.generator('sessions').population;
+  const ranges: AggregatePart[] = [];
+  const count = Math.max(1, Math.min(SESSION_PARTS, sessions));
+  for (let k = 0; k < count; k++) {
+    ranges.push({ pass: 'sessions', from: Math.floor((k * sessions) / count), to: Math.floor(((k + 1) * sessions) / count) });
+  }
+  return [{ pass: 'reviews' }, { pass: 'orders' }, ...ranges, { pass: 'returns' }];
+}
+
+/** Runs one part of the aggregates of `world`: the arrays of the fields it fills. */
+export function aggregatePart(world: World, part: AggregatePart): Arrays {
+  const U = world.generator('users').population;
+  const P = world.generator('products').population;
+  switch (part.pass) {
+    case 'orders': {
+      const userOrders = new Int32Array(U);
+      const userCancelled = new Int32Array(U);
+      const userSpentCents = new Float64Array(U);
+      const userUnits = new Int32Array(U);
+      const userFirst = new Float64Array(U).fill(Infinity);
+      const userLast = new Float64Array(U).fill(-Infinity);
+      const productUnits = new Int32Array(P);
+      const productRevenueCents = new Float64Array(P);
+      const productOrders = new Int32Array(P);
+      // Indexes come straight from the order plans, no id lookups needed.
+      const orders = world.generator('orders');
+      for (let i = 0; i < orders.population; i++) {
+        const plan = orders.plan(i);
+        const u = plan.user;
+        userOrders[u]! += 1;
+        userFirst[u] = Math.min(userFirst[u]!, plan.createdAt);
+        userLast[u] = Math.max(userLast[u]!, plan.createdAt);
+        if (plan.status === 'cancelled') {
+          userCancelled[u]! += 1;
+          continue;
+        }
+        const order = orders.record(i);
+        userSpentCents[u]! += cents(order.total);
+        const lineProducts = orders.lineProducts(i);
+        order.items.forEach((line, k) => {
+          const p = lineProducts[k] as number;
+          userUnits[u]! += line.quantity;
+          productUnits[p]! += line.quantity;
+          productRevenueCents[p]! += cents(line.total);
+          productOrders[p]! += 1;
+        });
+      }
+      return { userOrders, userCancelled, userSpentCents, userUnits, userFirst, userLast, productUnits, productRevenueCents, productOrders };
+    }
+    case 'returns': {
+      const userReturns = new Int32Array(U);
+      const userRefundCents = new Float64Array(U);
+      const productReturns = new Int32Array(P);
+      const productUnitsReturned = new Int32Array(P);
+      const { userOf, productOf } = idIndexes(world);
+      const returns = world.generator('returns');
+      for (const item of returns.range(0, returns.population)) {
+        const u = userOf(item.user_id);
+        const p = productOf(item.product_id);
+        userReturns[u]! += 1;
+        userRefundCents[u]! += cents(item.refund_amount);
+        productReturns[p]! += 1;
+        productUnitsReturned[p]! += item.quantity;
+      }
+      return { userReturns, userRefundCents, productReturns, productUnitsReturned };
+    }
+    case 'reviews': {
+      const userReviews = new Int32Array(U);
+      const productReviews = new Int32Array(P);
+      const productRatingSum = new Float64Array(P);
+      // Customers and products as indexes, ratings from the reviews' draws: no records.
+      for (const [u, p, rating] of world.generator('reviews').ratings()) {
+        userReviews[u]! += 1;
+        productReviews[p]! += 1;
+        productRatingSum[p]! += rating;
+      }
+      return { userReviews, productReviews, productRatingSum };
+    }
+    case 'sessions': {
+      const userSessions = new Int32Array(U);
+      const productViews = new Int32Array(P);
+      const productCartAdds = new Int32Array(P);
+      // Through the sessions' plans and the products they view: indexes, no records or scripts.
+      const sessions = world.generator('sessions');
+      const to = Math.min(part.to, sessions.population);
+      for (let i = part.from; i < to; i++) {
+        const { products, added } = sessions.viewedProducts(i);
+        const u = sessions.plan(i).user;
+        if (u >= 0) userSessions[u]! += 1;
+        for (let k = 0; k < products.length; k++) {
+          const p = products[k] as number;
+          productViews[p]! += 1;
+          if (k < added) productCartAdds[p]! += 1;
+        }
+      }
+      return { userSessions, productViews, productCartAdds };
+    }
+  }
+}
+
+/** The other entities name their parents by id: index lookups by id. */
+function idIndexes(world: World): { userOf: (id: string | null) => number; productOf: (id: string | null) => number } {
+  const users = world.generator('users');
+  const products = world.generator('products');
+  const userIndex = new Map<string, number>();
+  for (let j = 0; j < users.population; j++) userIndex.set(users.idOf(j), j);
+  const productIndex = new Map<string, number>();
+  for (let p = 0; p < products.population; p++) productIndex.set(products.idOf(p), p);
+  return {
+    userOf: (id) => (id === null ? -1 : (userIndex.get(id) ?? -1)),
+    productOf: (id) => (id === null ? -1 : (productIndex.get(id) ?? -1)),
+  };
+}
+
+/** Adds the arrays of one part into `into` (a field filled by several parts, the sessions' counts, is summed). */
+export function mergeAggregatePart(into: Arrays, part: Arrays): void {
+  for (const field of Object.keys(part) as AggregateField[]) {
+    const array = part[field] as Int32Array | Float64Array;
+    const sum = into[field];
+    if (!sum) into[field] = array;
+    else for (let k = 0; k < sum.length; k++) sum[k]! += array[k] as number;
+  }
+}
+
+/** Installs merged aggregates in a world's precomputed store, where {@link WorldAggregates.of} adopts them. */
+export function installAggregates(world: World, arrays: Arrays): void {
+  const store = precomputed(world);
+  for (const field of FIELDS) {
+    const array = arrays[field];
+    if (!array) throw new Error(`aggregates: no part filled ${field}`);
+    if (!store.has(`aggregates:${field}`)) store.set(`aggregates:${field}`, array);
+  }
+}
 
 /**
  * Aggregates of one world, computed once from its records and shared by both analytics
- * endpoints. Cost: one pass over orders, returns, reviews, sessions and clickstream (the
- * bench measures it); memory: a few typed arrays per user and product plus id lookups.
+ * endpoints. Cost: one pass over orders, returns, reviews, sessions and the products the
+ * sessions view (the bench measures it), in parts that precompute threads run side by side;
+ * memory: a few typed arrays per user and product plus id lookups.
  */
 export class WorldAggregates {
   private static readonly cache = new WeakMap<World, WorldAggregates>();
 
-  readonly userOrders: Int32Array;
-  readonly userCancelled: Int32Array;
-  readonly userSpentCents: Float64Array;
-  readonly userUnits: Int32Array;
-  readonly userFirst: Float64Array;
-  readonly userLast: Float64Array;
-  readonly userReturns: Int32Array;
-  readonly userRefundCents: Float64Array;
-  readonly userReviews: Int32Array;
-  readonly userSessions: Int32Array;
+  readonly userOrders!: Int32Array;
+  readonly userCancelled!: Int32Array;
+  readonly userSpentCents!: Float64Array;
+  readonly userUnits!: Int32Array;
+  readonly userFirst!: Float64Array;
+  readonly userLast!: Float64Array;
+  readonly userReturns!: Int32Array;
+  readonly userRefundCents!: Float64Array;
+  readonly userReviews!: Int32Array;
+  readonly userSessions!: Int32Array;
 
-  readonly productUnits: Int32Array;
-  readonly productRevenueCents: Float64Array;
-  readonly productOrders: Int32Array;
-  readonly productReturns: Int32Array;
-  readonly productUnitsReturned: Int32Array;
-  readonly productReviews: Int32Array;
-  readonly productRatingSum: Float64Array;
-  readonly productViews: Int32Array;
-  readonly productCartAdds: Int32Array;
+  readonly productUnits!: Int32Array;
+  readonly productRevenueCents!: Float64Array;
+  readonly productOrders!: Int32Array;
+  readonly productReturns!: Int32Array;
+  readonly productUnitsReturned!: Int32Array;
+  readonly productReviews!: Int32Array;
+  readonly productRatingSum!: Float64Array;
+  readonly productViews!: Int32Array;
+  readonly productCartAdds!: Int32Array;
 
   static of(world: World): WorldAggregates {
     let aggregates = WorldAggregates.cache.get(world);
     if (!aggregates) {
       const store = precomputed(world);
-      if (FIELDS.every((field) => store.has(`aggregates:${field}`))) {
-        // Computed on a precompute thread: adopt its arrays.
-        aggregates = Object.create(WorldAggregates.prototype) as WorldAggregates;
-        for (const field of FIELDS) Object.assign(aggregates, { [field]: store.get(`aggregates:${field}`) });
-      } else {
-        aggregates = new WorldAggregates(world);
-        for (const field of FIELDS) store.set(`aggregates:${field}`, aggregates[field]);
+      if (!FIELDS.every((field) => store.has(`aggregates:${field}`))) {
+        // Not precomputed (a small world, or a caller outside the server): every part, here.
+        const arrays: Arrays = {};
+        for (const part of aggregateParts(world)) mergeAggregatePart(arrays, aggregatePart(world, part));
+        installAggregates(world, arrays);
       }
+      aggregates = Object.create(WorldAggregates.prototype) as WorldAggregates;
+      for (const field of FIELDS) Object.assign(aggregates, { [field]: store.get(`aggregates:${field}`) });
       WorldAggregates.cache.set(world, aggregates);
     }
     return aggregates;
-  }
-
-  private constructor(world: World) {
-    const users = world.generator('users');
-    const products = world.generator('products');
-    const U = users.population;
-    const P = products.population;
-    this.userOrders = new Int32Array(U);
-    this.userCancelled = new Int32Array(U);
-    this.userSpentCents = new Float64Array(U);
-    this.userUnits = new Int32Array(U);
-    this.userFirst = new Float64Array(U).fill(Infinity);
-    this.userLast = new Float64Array(U).fill(-Infinity);
-    this.userReturns = new Int32Array(U);
-    this.userRefundCents = new Float64Array(U);
-    this.userReviews = new Int32Array(U);
-    this.userSessions = new Int32Array(U);
-    this.productUnits = new Int32Array(P);
-    this.productRevenueCents = new Float64Array(P);
-    this.productOrders = new Int32Array(P);
-    this.productReturns = new Int32Array(P);
-    this.productUnitsReturned = new Int32Array(P);
-    this.productReviews = new Int32Array(P);
-    this.productRatingSum = new Float64Array(P);
-    this.productViews = new Int32Array(P);
-    this.productCartAdds = new Int32Array(P);
-
-    // Orders: indexes come straight from the order plans, no id lookups needed.
-    const orders = world.generator('orders');
-    for (let i = 0; i < orders.population; i++) {
-      const plan = orders.plan(i);
-      const order = orders.record(i);
-      const u = plan.user;
-      this.userOrders[u]! += 1;
-      this.userFirst[u] = Math.min(this.userFirst[u]!, plan.createdAt);
-      this.userLast[u] = Math.max(this.userLast[u]!, plan.createdAt);
-      if (plan.status === 'cancelled') {
-        this.userCancelled[u]! += 1;
-        continue;
-      }
-      this.userSpentCents[u]! += cents(order.total);
-      const lineProducts = orders.lineProducts(i);
-      order.items.forEach((line, k) => {
-        const p = lineProducts[k] as number;
-        this.userUnits[u]! += line.quantity;
-        this.productUnits[p]! += line.quantity;
-        this.productRevenueCents[p]! += cents(line.total);
-        this.productOrders[p]! += 1;
-      });
-    }
-
-    // The other entities name their parents by id.
-    const userIndex = new Map<string, number>();
-    for (let j = 0; j < U; j++) userIndex.set(users.idOf(j), j);
-    const productIndex = new Map<string, number>();
-    for (let p = 0; p < P; p++) productIndex.set(products.idOf(p), p);
-    const userOf = (id: string | null) => (id === null ? -1 : (userIndex.get(id) ?? -1));
-    const productOf = (id: string | null) => (id === null ? -1 : (productIndex.get(id) ?? -1));
-
-    const returns = world.generator('returns');
-    for (const item of returns.range(0, returns.population)) {
-      const u = userOf(item.user_id);
-      const p = productOf(item.product_id);
-      this.userReturns[u]! += 1;
-      this.userRefundCents[u]! += cents(item.refund_amount);
-      this.productReturns[p]! += 1;
-      this.productUnitsReturned[p]! += item.quantity;
-    }
-    const reviews = world.generator('reviews');
-    for (const review of reviews.range(0, reviews.population)) {
-      const p = productOf(review.product_id);
-      this.userReviews[userOf(review.user_id)]! += 1;
-      this.productReviews[p]! += 1;
-      this.productRatingSum[p]! += review.rating;
-    }
-    // Sessions and their clickstream through their plans and scripts: indexes, no records.
-    const sessions = world.generator('sessions');
-    for (let i = 0; i < sessions.population; i++) {
-      const u = sessions.plan(i).user;
-      if (u >= 0) this.userSessions[u]! += 1;
-      for (const event of sessions.script(i)) {
-        if (event.product < 0) continue;
-        if (event.type === 'PRODUCT_VIEW') this.productViews[event.product]! += 1;
-        else if (event.type === 'CART_ADD') this.productCartAdds[event.product]! += 1;
-      }
-    }
   }
 }
 

@@ -174,6 +174,39 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     }
   }
 
+  /**
+   * The customer, product and rating of every review in index order (user and product as
+   * indexes), from the records' draws without building them (no text, ids or times): what the
+   * analytics aggregates count. It replays {@link verified} and {@link unverified} up to the rating.
+   */
+  *ratings(): Generator<readonly [user: number, product: number, rating: number]> {
+    const { end } = this.world.window;
+    const users = this.world.generator('users');
+    let i = 0;
+    for (let parent = 0; parent < this.parents; parent++) {
+      if (parent < this.orderCount) {
+        const plan = this.orders.plan(parent);
+        // Copied out first: the scratch is reused by the next order.
+        const reviewed = this.reviewed(parent);
+        const lines = Array.from(reviewed.lines.subarray(0, reviewed.count));
+        const bought = this.orders.lineProducts(parent);
+        const late = plan.deliveredAt !== null && plan.deliveredAt > plan.estimatedDeliveryAt;
+        for (const line of lines) {
+          const product = bought[line] as number;
+          const chance = RATINGS[line === plan.returnLine ? 'returned' : late ? 'late' : this.quality(product)];
+          yield [plan.user, product, chance.draw(this.keyed(i))];
+          i++;
+        }
+      } else if (this.childCount(parent) === 1) {
+        const { user, product } = this.unverifiedPair(parent);
+        const rng = this.keyed(i);
+        busyMoment(rng, users.createdAt(user) + MINUTE, end);
+        yield [user, product, (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng)];
+        i++;
+      }
+    }
+  }
+
   /** Review i, known to be child k of parent `parent` (no search of the index: see createdTimes). */
   recordAt(parent: number, k: number, i: number): Review {
     return this.child(parent, k, i);

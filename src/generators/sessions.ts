@@ -358,6 +358,21 @@ export class SessionGenerator extends EntityGenerator<Session> {
     return events;
   }
 
+  /**
+   * The products session i views (each once: one PRODUCT_VIEW event) and how many of the first
+   * of them go into the cart (one CART_ADD each), exactly as its script has them, without
+   * building the script (URLs, search queries, times): what the analytics aggregates count.
+   * It replays the script's draws up to the products (see buildScript).
+   */
+  viewedProducts(i: number): { readonly products: readonly number[]; readonly added: number } {
+    const plan = this.plan(i);
+    const rng = this.scriptRng.key(this.world.seed, this.tag, i, SALT_SCRIPT);
+    const taken: number[] = plan.order >= 0 ? this.orders.lineProducts(plan.order).slice() : [];
+    const lines = taken.length;
+    for (let k = 0; k < plan.extras + plan.views; k++) this.freshProduct(rng, taken);
+    return { products: taken, added: lines + plan.extras };
+  }
+
   private categoryUrl(rng: Rng): string {
     return rng.pick(this.categoryUrls);
   }

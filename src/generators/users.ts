@@ -82,8 +82,9 @@ export class UserGenerator extends EntityGenerator<User> {
     const last = Math.max(start + MINUTE, end - LAST_SIGNUP_BEFORE_END);
     const span = last - start;
     const grown = (t: number) => Math.pow((t - start) / span, GROWTH);
-    this.timeline = new Timeline({ start, end: last }, SHOP_UTC_OFFSET_HOURS, (from, to) =>
-      to > from ? (grown(to) - grown(from)) / ((to - from) / DAY) : 0,
+    // A function of the window alone: shared by the worlds of this window (see World.byWindow).
+    this.timeline = world.byWindow('users.signups', () =>
+      new Timeline({ start, end: last }, SHOP_UTC_OFFSET_HOURS, (from, to) => (to > from ? (grown(to) - grown(from)) / ((to - from) / DAY) : 0)),
     );
     const { profile } = world;
     this.femaleHandles = handlesOf(profile.firstNamesFemale);

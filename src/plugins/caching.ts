@@ -92,31 +92,39 @@ export default fp(
       // A route whose answer is not a pure function of a seeded request (a live feed) says
       // `config: { seeded: false }` and gets no-store instead of an ETag.
       const own = route.config as { seeded?: boolean } | undefined;
-      route.config = { ...(route.config as object), offered, seeded: own?.seeded !== false && query?.properties?.seed !== undefined };
+      const seeded = own?.seeded !== false && query?.properties?.seed !== undefined;
+      route.config = { ...(route.config as object), offered, seeded };
+      // A route-level hook with what it needs in its closure (reading request.routeOptions builds
+      // an object per call).
+      const url = route.url;
+      const negotiate = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+        try {
+          if (request.method !== 'GET' && request.method !== 'HEAD') return done();
+          const query = (request.query ?? {}) as Record<string, unknown>;
+          addVary(reply, 'Accept');
+          const accept = request.headers.accept;
+          if (query.format === undefined && accept && request.accepts().type(offered) === false) {
+            throw new ApiError(406, 'NOT_ACCEPTABLE', `Accept: '${clip(accept)}' names no type this endpoint offers (${offered.join(', ')})${offered.length > 1 ? '; or use format=' : ''}`);
+          }
+          if (!seeded || query.seed === undefined) {
+            reply.header('Cache-Control', 'no-store');
+            return done();
+          }
+          const etag = seededEtag(url, query, accept);
+          reply.header('ETag', etag).header('Cache-Control', SEEDED_CACHE_CONTROL);
+          if (notModified(request.headers['if-none-match'], etag)) {
+            reply.code(304).send();
+            return;
+          }
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      };
+      route.preHandler = [negotiate, ...[route.preHandler ?? []].flat()] as typeof route.preHandler;
       // A route-level hook, last: @fastify/compress sets Content-Encoding in its own route-level onSend.
       route.onSend = [...[route.onSend ?? []].flat(), finishEtag] as typeof route.onSend;
     });
-
-    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-      const { offered, seeded } = request.routeOptions.config;
-      if (!offered || (request.method !== 'GET' && request.method !== 'HEAD')) return;
-      const query = (request.query ?? {}) as Record<string, unknown>;
-      addVary(reply, 'Accept');
-      const accept = request.headers.accept;
-      if (query.format === undefined && accept && request.accepts().type(offered) === false) {
-        throw new ApiError(406, 'NOT_ACCEPTABLE', `Accept: '${clip(accept)}' names no type this endpoint offers (${offered.join(', ')})${offered.length > 1 ? '; or use format=' : ''}`);
-      }
-      if (!seeded || query.seed === undefined) {
-        reply.header('Cache-Control', 'no-store');
-        return;
-      }
-      const etag = seededEtag(request.routeOptions.url ?? request.url, query, accept);
-      reply.header('ETag', etag).header('Cache-Control', SEEDED_CACHE_CONTROL);
-      if (notModified(request.headers['if-none-match'], etag)) {
-        return reply.code(304).send();
-      }
-    });
-
   },
   { name: 'caching', dependencies: ['errors'] },
 );

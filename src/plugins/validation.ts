@@ -42,9 +42,9 @@ function finiteOnly(validate: ValidateFunction, numeric: ReadonlySet<string>): V
       return false;
     }
     if (data !== null && typeof data === 'object') {
-      for (const [name, value] of Object.entries(data)) {
-        const values: unknown[] = Array.isArray(value) ? value : [value];
-        if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+      for (const name in data) {
+        const value = (data as Record<string, unknown>)[name];
+        if (Array.isArray(value) ? value.some((v) => typeof v === 'number' && !Number.isFinite(v)) : typeof value === 'number' && !Number.isFinite(value)) {
           checked.errors = [{ keyword: 'finite', instancePath: `/${name}`, schemaPath: '', params: {}, message: 'must be a finite number' }];
           return false;
         }
@@ -66,13 +66,22 @@ const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
  * parameter (or array item) that is not is named, before Ajv coerces it away.
  */
 function notDecimal(data: Record<string, unknown>, numeric: ReadonlySet<string>): string | undefined {
-  for (const name of numeric) {
-    const value = data[name];
-    const values: unknown[] = Array.isArray(value) ? value : [value];
-    if (values.some((v) => typeof v === 'string' && !DECIMAL.test(v))) return name;
+  // The first numeric parameter in the schema's order, as before; a query usually has a few of them.
+  let first: string | undefined;
+  for (const name in data) {
+    if (numeric.has(name) && !decimalValue(data[name]) && (first === undefined || ORDER_OF(numeric, name) < ORDER_OF(numeric, first))) first = name;
   }
-  return undefined;
+  return first;
 }
+
+/** Whether a query value for a number (or each item of an array of them) is written in decimal. */
+function decimalValue(value: unknown): boolean {
+  const values: unknown[] = Array.isArray(value) ? value : [value];
+  return !values.some((v) => typeof v === 'string' && !DECIMAL.test(v));
+}
+
+/** A name's position in the schema's numeric properties (only when two parameters are wrong at once). */
+const ORDER_OF = (numeric: ReadonlySet<string>, name: string): number => [...numeric].indexOf(name);
 
 const isNumeric = (schema: unknown): boolean => {
   if (schema === null || typeof schema !== 'object') return false;

@@ -5,7 +5,7 @@ import type { PrecomputeTask } from './tasks.js';
 // The worker is a sibling module: worker.js when built; from source (tests, `npm run dev`) it is
 // worker.ts and registers tsx itself, as the render pool's worker does (loader hooks of the
 // parent's --import do not reach a worker's entry module on Node 20). Hand-written rather than
-// a pool library for that reason and because it needs only one thread and a result cache.
+// a pool library for that reason and because it needs only a couple of threads and a result cache.
 const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 
@@ -25,27 +25,41 @@ interface Pending {
 /** A precompute thread died or was stopped: the request gets a 503, the server lives on. */
 export class PrecomputeError extends Error {}
 
+/** One thread of the pool and the task it runs. */
+interface Slot {
+  worker: Worker | undefined;
+  current: Pending | undefined;
+}
+
 /**
- * Runs work that grows with a world (manifests) on one background thread, so the event loop
- * only waits for a message. Results are cached by task (the most recent `cacheSize`), and
- * concurrent requests for the same task share one computation. A task that kills its thread
- * (out of memory past `heapMb`) fails alone; the next task starts a fresh thread.
+ * Runs work that grows with a world (manifests, analytics aggregates) on background threads,
+ * so the event loop only waits for a message. Results are cached by task (the most recent
+ * `cacheSize`), and concurrent requests for the same task share one computation. A task that
+ * kills its thread (out of memory past `heapMb`) fails alone; the next task starts a fresh
+ * thread. Threads start on first use, one per task waiting, up to `threads`.
  *
  * @example
  * const pool = new PrecomputePool();
  * const data = await pool.run('manifest:42', { kind: 'manifest', spec, entities: ['orders'] });
  */
 export class PrecomputePool {
-  private worker: Worker | undefined;
+  private readonly slots: Slot[];
   private readonly queue: Pending[] = [];
-  private current: Pending | undefined;
   private readonly results = new Map<string, Promise<unknown>>();
   private closed = false;
 
   constructor(
     private readonly cacheSize = 16,
     private readonly heapMb = 1024,
-  ) {}
+    threads = 1,
+  ) {
+    this.slots = Array.from({ length: Math.max(1, threads) }, () => ({ worker: undefined, current: undefined }));
+  }
+
+  /** Threads of the pool (started or not). */
+  get size(): number {
+    return this.slots.length;
+  }
 
   /**
    * The result of `task`, computed once per `key` (shared by concurrent callers, then cached;
@@ -73,29 +87,32 @@ export class PrecomputePool {
   }
 
   private dispatch(): void {
-    if (this.current || this.closed) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    this.current = next;
-    this.worker ??= this.spawn();
-    this.worker.postMessage({ id: 0, task: next.task });
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (slot.current) continue;
+      const next = this.queue.shift();
+      if (!next) return;
+      slot.current = next;
+      slot.worker ??= this.spawn(slot);
+      slot.worker.postMessage({ id: 0, task: next.task });
+    }
   }
 
-  private spawn(): Worker {
+  private spawn(slot: Slot): Worker {
     const worker = startWorker(this.heapMb);
     worker.unref();
     worker.on('message', (message: { result?: unknown; error?: string }) => {
-      const job = this.current;
-      this.current = undefined;
+      const job = slot.current;
+      slot.current = undefined;
       if (message.error !== undefined) job?.reject(new Error(message.error));
       else job?.resolve(message.result);
       this.dispatch();
     });
     const lost = (reason: string) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      const job = this.current;
-      this.current = undefined;
+      if (slot.worker !== worker) return;
+      slot.worker = undefined;
+      const job = slot.current;
+      slot.current = undefined;
       job?.reject(new PrecomputeError(reason));
       this.dispatch();
     };
@@ -104,11 +121,10 @@ export class PrecomputePool {
     return worker;
   }
 
-  /** Stops the thread; pending and queued tasks fail with PrecomputeError. */
+  /** Stops the threads; pending and queued tasks fail with PrecomputeError. */
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new PrecomputeError('the server is shutting down'));
-    const worker = this.worker;
-    if (worker) await worker.terminate();
+    await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
   }
 }

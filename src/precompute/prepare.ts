@@ -1,4 +1,5 @@
-import { precomputeCost } from '../generators/cost.js';
+import { precomputeCost, type CostEstimate } from '../generators/cost.js';
+import { aggregateParts, installAggregates, mergeAggregatePart, type AggregatePart } from '../generators/analytics.js';
 import { precomputed } from '../generators/child-index.js';
 import type { EntityName } from '../generators/registry.js';
 import type { World } from '../generators/world.js';
@@ -7,6 +8,13 @@ import type { PreparedArrays } from './tasks.js';
 
 /** Below this estimate, building on the event loop costs less than a round trip to the thread. */
 const ON_LOOP_MS = 5;
+
+/**
+ * Threads of the process's precompute pool: the analytics aggregates are made of independent
+ * passes (src/generators/analytics.ts) that run side by side, one per core of a 2-core host.
+ * Other tasks take one thread each.
+ */
+const PRECOMPUTE_THREADS = 2;
 
 let pool: PrecomputePool | undefined;
 let users = 0;
@@ -28,6 +36,42 @@ export function retainPrecompute(): () => Promise<void> {
   };
 }
 const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
+const costs = new WeakMap<World, Map<EntityName, CostEstimate>>();
+
+/** The estimated precomputation of serving `entity` from `world`, computed once per world (a route asks for it twice per request). */
+export function costOf(world: World, entity: EntityName): CostEstimate {
+  let perWorld = costs.get(world);
+  if (!perWorld) costs.set(world, (perWorld = new Map()));
+  let cost = perWorld.get(entity);
+  if (!cost) perWorld.set(entity, (cost = precomputeCost([entity], world.sizes)));
+  return cost;
+}
+
+const ANALYTICS: ReadonlySet<EntityName> = new Set(['analytics/users', 'analytics/products']);
+const aggregatesOf = new WeakMap<World, Promise<void>>();
+
+/**
+ * The analytics aggregates of `world`, shared by both analytics entities: their parts computed
+ * on the pool's threads side by side, merged and installed here (a copy of each array crosses
+ * back, the sessions' partial counts are summed).
+ */
+function prepareAggregates(world: World, threads: PrecomputePool): Promise<void> {
+  let ready = aggregatesOf.get(world);
+  if (!ready) {
+    const spec = world.spec;
+    const parts = aggregateParts(world).map((part: AggregatePart) =>
+      threads.run<Parameters<typeof mergeAggregatePart>[1]>(JSON.stringify(['aggregates', spec, part]), { kind: 'aggregates', spec, part }, false),
+    );
+    ready = Promise.all(parts).then((results) => {
+      const arrays = {};
+      for (const result of results) mergeAggregatePart(arrays, result);
+      installAggregates(world, arrays);
+    });
+    ready.catch(() => aggregatesOf.delete(world));
+    aggregatesOf.set(world, ready);
+  }
+  return ready;
+}
 
 /**
  * Makes `entity` of `world` ready to serve without blocking the event loop: its child indexes
@@ -39,15 +83,15 @@ const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
  * world.generator('order-items').population; // no pass over the orders on this thread
  */
 export function prepareEntity(world: World, entity: EntityName): Promise<void> {
-  if (precomputeCost([entity], world.sizes).ms < ON_LOOP_MS) return Promise.resolve();
+  if (costOf(world, entity).ms < ON_LOOP_MS) return Promise.resolve();
   let perWorld = prepared.get(world);
   if (!perWorld) prepared.set(world, (perWorld = new Map()));
   let ready = perWorld.get(entity);
   if (!ready) {
-    // The one precompute thread of the process, shared by its apps (see retainPrecompute).
-    pool ??= new PrecomputePool(16, 2048);
+    // The precompute threads of the process, shared by its apps (see retainPrecompute).
+    pool ??= new PrecomputePool(16, 2048, PRECOMPUTE_THREADS);
     const spec = world.spec;
-    ready = pool.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
+    ready = ANALYTICS.has(entity) ? prepareAggregates(world, pool) : pool.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
       const store = precomputed(world);
       for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
     });

@@ -1,3 +1,4 @@
+import { aggregatePart, type AggregatePart } from '../generators/analytics.js';
 import { precomputed } from '../generators/child-index.js';
 import type { EntityName } from '../generators/registry.js';
 import { servedOrder } from '../generators/served-order.js';
@@ -7,7 +8,8 @@ import { manifestData } from './manifest.js';
 /** Work that grows with a world, done on a precompute thread. Plain values: they cross threads. */
 export type PrecomputeTask =
   | { readonly kind: 'manifest'; readonly spec: WorldSpec; readonly entities: readonly EntityName[] }
-  | { readonly kind: 'prepare'; readonly spec: WorldSpec; readonly entity: EntityName };
+  | { readonly kind: 'prepare'; readonly spec: WorldSpec; readonly entity: EntityName }
+  | { readonly kind: 'aggregates'; readonly spec: WorldSpec; readonly part: AggregatePart };
 
 /** The arrays `prepare` hands back, by key of the world's precomputed store. */
 export type PreparedArrays = [key: string, array: Int32Array | Float64Array][];
@@ -33,5 +35,9 @@ export function runTask(task: PrecomputeTask): { result: unknown; transfer: Arra
       return { result: manifestData(task.spec, task.entities), transfer: [] };
     case 'prepare':
       return prepare(task.spec, task.entity);
+    case 'aggregates': {
+      const arrays = aggregatePart(World.of(task.spec), task.part);
+      return { result: arrays, transfer: Object.values(arrays).map((array) => array.buffer as ArrayBuffer) };
+    }
   }
 }

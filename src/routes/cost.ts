@@ -3,9 +3,9 @@ import type { EntityName } from '../generators/registry.js';
 import type { World } from '../generators/world.js';
 import { ApiError } from '../plugins/errors.js';
 import { PrecomputeError } from '../precompute/pool.js';
-import { prepareEntity, retainPrecompute } from '../precompute/prepare.js';
+import { costOf, prepareEntity, retainPrecompute } from '../precompute/prepare.js';
 
-export { retainPrecompute };
+export { costOf, retainPrecompute };
 
 /**
  * The most one request may cost before its first byte (see docs/limits.md): estimated CPU

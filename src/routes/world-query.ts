@@ -44,15 +44,19 @@ export function dateWindowHeader(start: number, end: number): string {
   return `${new Date(start).toISOString()}/${new Date(end).toISOString()}`;
 }
 
+/** The default window, parsed once. */
+const DEFAULT_START = parseDate(DEFAULT_START_DATE, false) as number;
+const DEFAULT_END = parseDate(DEFAULT_END_DATE, true) as number;
+
 /**
  * Builds the world a request reads from. Without a seed one is drawn from the OS (this is the
  * only randomness outside the seeded source, and it is returned to the client as X-Seed).
  */
 export function worldSpecFrom(query: WorldParams): WorldSpec {
   const params = resolveRelativeDates(query);
-  const start = parseDate(params.start_date ?? DEFAULT_START_DATE, false);
+  const start = params.start_date === undefined ? DEFAULT_START : parseDate(params.start_date, false);
   if (start === undefined) throw badParameter('start_date', `'${params.start_date}' is not a date (YYYY-MM-DD, an ISO 8601 date-time, today, yesterday or today-<n>d)`);
-  const end = parseDate(params.end_date ?? DEFAULT_END_DATE, true);
+  const end = params.end_date === undefined ? DEFAULT_END : parseDate(params.end_date, true);
   if (end === undefined) throw badParameter('end_date', `'${params.end_date}' is not a date (YYYY-MM-DD, an ISO 8601 date-time, today, yesterday or today-<n>d)`);
   if (end - start < HOUR) {
     throw badParameter('end_date', `must be at least one hour after start_date (window ${new Date(start).toISOString()} .. ${new Date(end).toISOString()})`);

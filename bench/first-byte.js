@@ -1,0 +1,164 @@
+// Small pages and analytics first byte (issue 14), against the built server (`npm run build`
+// first): `node bench/first-byte.js [serverDir ...]` (default: dist). With several server
+// directories (e.g. a build of another commit), every measurement alternates between them in the
+// same run, so their ratios can be read on a shared machine.
+//
+//   - small pages: `users?limit=10` (no seed: a new world per request), `users?seed=42&limit=10`
+//     and a hello-world Fastify route (bench/hello.js), loaded by autocannon (10 connections,
+//     a fixed number of requests) in ROUNDS interleaved rounds: requests/s, p99, and the server's
+//     CPU time per request read from /proc/<pid>/stat (steadier than requests/s when other work
+//     shares the cores);
+//   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
+//     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
+//     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free).
+// Speed is printed, never asserted.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import autocannon from 'autocannon';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = 3;
+const REQUESTS = QUICK ? 5_000 : 20_000;
+const CONNECTIONS = 10;
+const dirs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist'];
+
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+async function freePort() {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Starts `node args` on a free port and waits until `path` answers. */
+async function start(args, path) {
+  const port = await freePort();
+  const child = spawn(process.execPath, args.map((a) => (a === '$PORT' ? String(port) : a)), {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.add(child);
+  for (let k = 0; ; k++) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited during start-up`);
+    try {
+      if ((await globalThis.fetch(`http://127.0.0.1:${port}${path}`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (k > 300) throw new Error(`${args.join(' ')} did not answer ${path}`);
+    await sleep(100);
+  }
+  return { port, child };
+}
+
+/** CPU time (user + system) of a process, in ms. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const range = (values, digits = 0) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+
+/** Milliseconds to the first body byte of GET url; meanwhile /health every 20 ms, slowest answer kept. */
+async function firstByte(port, path) {
+  let slowest = 0;
+  let done = false;
+  const probe = (async () => {
+    while (!done) {
+      const t0 = performance.now();
+      await globalThis.fetch(`http://127.0.0.1:${port}/health`).then((r) => r.arrayBuffer());
+      slowest = Math.max(slowest, performance.now() - t0);
+      await sleep(20);
+    }
+  })();
+  const t0 = performance.now();
+  const ms = await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode}`));
+      res.once('data', () => resolve(performance.now() - t0));
+      res.on('end', () => undefined);
+      res.resume();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  done = true;
+  await probe;
+  return { ms, slowest };
+}
+
+async function main() {
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(', ')} (2 cores shared: only ratios in one run count)`);
+  const servers = [];
+  for (const dir of dirs) servers.push({ dir, ...(await start([join(dir, 'server.js')], '/health')) });
+  const hello = await start([join('bench', 'hello.js'), '$PORT'], '/hello');
+
+  // Small pages.
+  const variants = [];
+  for (const server of servers) {
+    for (const path of ['/api/v1/users?limit=10', '/api/v1/users?seed=42&limit=10']) variants.push({ label: `${server.dir} ${path}`, url: `http://127.0.0.1:${server.port}${path}`, pid: server.child.pid });
+  }
+  variants.push({ label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello`, pid: hello.child.pid });
+  const runs = variants.map(() => []);
+  for (const variant of variants) await autocannon({ url: variant.url, connections: CONNECTIONS, amount: 2_000 }); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [k, variant] of variants.entries()) {
+      const before = cpuMs(variant.pid);
+      const result = await autocannon({ url: variant.url, connections: CONNECTIONS, amount: REQUESTS });
+      if (result.errors > 0 || result.non2xx > 0) throw new Error(`${variant.url}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+      // requests/s over the whole load (autocannon's average is over 1-second samples, coarse for short loads).
+      runs[k].push({ rps: REQUESTS / result.duration, p99: result.latency.p99, us: ((cpuMs(variant.pid) - before) * 1000) / REQUESTS });
+    }
+  }
+  console.log(`\nsmall pages: autocannon, ${CONNECTIONS} connections, ${REQUESTS.toLocaleString('en-US')} requests per measurement, ${ROUNDS} interleaved rounds (median, min–max)`);
+  const helloRps = median(runs.at(-1).map((r) => r.rps));
+  const helloUs = median(runs.at(-1).map((r) => r.us));
+  for (const [k, variant] of variants.entries()) {
+    const rps = runs[k].map((r) => r.rps);
+    const us = runs[k].map((r) => r.us);
+    const p99 = runs[k].map((r) => r.p99);
+    const ratio = k < variants.length - 1 ? `  ${(median(rps) / helloRps).toFixed(2)}x hello req/s, ${(median(us) / helloUs).toFixed(1)}x its CPU` : '';
+    console.log(`  ${variant.label.padEnd(48)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99)} ms (${range(p99)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
+  }
+
+  // Analytics first byte, fresh worlds.
+  console.log(`\nanalytics first byte at scale 10: ${ROUNDS} fresh worlds each (median, min–max); slowest /health answer meanwhile`);
+  for (const entity of ['analytics/users', 'analytics/products']) {
+    const results = servers.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [k, server] of servers.entries()) {
+        const seed = 1000 + round * 10 + (entity === 'analytics/users' ? 0 : 5);
+        results[k].push(await firstByte(server.port, `/api/v1/${entity}?seed=${seed}&scale=10&format=csv&limit=100`));
+      }
+    }
+    for (const [k, server] of servers.entries()) {
+      const ms = results[k].map((r) => r.ms / 1000);
+      const slowest = results[k].map((r) => r.slowest);
+      console.log(`  ${`${server.dir} ${entity}`.padEnd(48)} ${median(ms).toFixed(2)} s (${range(ms, 2)}), /health at worst ${Math.round(Math.max(...slowest))} ms`);
+    }
+  }
+  console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+  for (const child of children) child.kill('SIGTERM');
+}
+
+await main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
