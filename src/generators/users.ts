@@ -206,7 +206,11 @@ export class UserGenerator extends EntityGenerator<User> {
     write: (i, w) => this.writeFields(i, w),
   };
 
-  private writeFields(i: number, w: FieldWriter): void {
+  /**
+   * The draws both ways of writing a user start with, in their order: {@link record} and
+   * {@link writeFields} continue from the same `rng`.
+   */
+  private drawn(i: number) {
     const { profile, window } = this.world;
     const rng = this.keyed(i);
     const place = this.placeFrom(rng);
@@ -215,13 +219,18 @@ export class UserGenerator extends EntityGenerator<User> {
     const firstNames = female ? profile.firstNamesFemale : profile.firstNamesMale;
     const f = rng.int(firstNames.length);
     const l = rng.int(profile.lastNames.length);
-    const handle = (female ? this.femaleHandles : this.maleHandles)[f] as string;
-    const lastHandle = this.lastHandles[l] as string;
     const years = rng.between(18, 80);
     const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
     const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);
     const points = rng.chance(0.3) ? 0 : Math.round(Math.exp(rng.uniform(2, 8.5)));
     const active = rng.chance(0.95);
+    const handle = (female ? this.femaleHandles : this.maleHandles)[f] as string;
+    return { rng, place, created, firstNames, f, l, handle, lastHandle: this.lastHandles[l] as string, birth, building, points, active };
+  }
+
+  private writeFields(i: number, w: FieldWriter): void {
+    const { profile, window } = this.world;
+    const { rng, place, created, firstNames, f, l, handle, lastHandle, birth, building, points, active } = this.drawn(i);
     w.begin();
     w.safe(this.idOf(i));
     w.open(); // email
@@ -273,21 +282,10 @@ export class UserGenerator extends EntityGenerator<User> {
 
   record(i: number): User {
     const { profile, window } = this.world;
-    const rng = this.keyed(i);
-    const place = this.placeFrom(rng);
-    const created = this.signupFrom(rng, i);
-    const female = rng.chance(0.5);
-    const firstNames = female ? profile.firstNamesFemale : profile.firstNamesMale;
-    const f = rng.int(firstNames.length);
-    const l = rng.int(profile.lastNames.length);
+    const { rng, place, created, firstNames, f, l, handle, lastHandle, birth, building, points, active } = this.drawn(i);
     const first = firstNames[f] as string;
     const last = profile.lastNames[l] as string;
-    const username = ((female ? this.femaleHandles : this.maleHandles)[f] as string) + '.' + this.lastHandles[l] + i;
-    const years = rng.between(18, 80);
-    const birth = window.start - years * 365.25 * DAY - rng.int(365) * DAY;
-    const building = profile.country === 'GB' ? rng.between(1, 220) : rng.between(100, 9999);
-    const points = rng.chance(0.3) ? 0 : Math.round(Math.exp(rng.uniform(2, 8.5)));
-    const active = rng.chance(0.95);
+    const username = handle + '.' + lastHandle + i;
     return {
       user_id: this.idOf(i),
       email: `${username}@${rng.pick(profile.emailDomains)}`,
