@@ -11,6 +11,7 @@
 //   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
 //     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
 //     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free).
+// `BENCH_ONLY=pages` or `BENCH_ONLY=analytics` runs one of the two parts.
 // Speed is printed, never asserted.
 
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = 3;
 const REQUESTS = QUICK ? 5_000 : 20_000;
 const CONNECTIONS = 10;
+const ONLY = process.env.BENCH_ONLY ?? '';
 const dirs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist'];
 
 const children = new Set();
@@ -100,7 +102,13 @@ async function main() {
   for (const dir of dirs) servers.push({ dir, ...(await start([join(dir, 'server.js')], '/health')) });
   const hello = await start([join('bench', 'hello.js'), '$PORT'], '/hello');
 
-  // Small pages.
+  if (ONLY !== 'analytics') await smallPages(servers, hello);
+  if (ONLY !== 'pages') await analytics(servers);
+  console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
+  for (const child of children) child.kill('SIGTERM');
+}
+
+async function smallPages(servers, hello) {
   const variants = [];
   for (const server of servers) {
     for (const path of ['/api/v1/users?limit=10', '/api/v1/users?seed=42&limit=10']) variants.push({ label: `${server.dir} ${path}`, url: `http://127.0.0.1:${server.port}${path}`, pid: server.child.pid });
@@ -128,7 +136,10 @@ async function main() {
     console.log(`  ${variant.label.padEnd(48)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99)} ms (${range(p99)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
   }
 
-  // Analytics first byte, fresh worlds.
+}
+
+/** Analytics first byte, fresh worlds. */
+async function analytics(servers) {
   console.log(`\nanalytics first byte at scale 10: ${ROUNDS} fresh worlds each (median, min–max); slowest /health answer meanwhile`);
   for (const entity of ['analytics/users', 'analytics/products']) {
     const results = servers.map(() => []);
@@ -144,8 +155,6 @@ async function main() {
       console.log(`  ${`${server.dir} ${entity}`.padEnd(48)} ${median(ms).toFixed(2)} s (${range(ms, 2)}), /health at worst ${Math.round(Math.max(...slowest))} ms`);
     }
   }
-  console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
-  for (const child of children) child.kill('SIGTERM');
 }
 
 await main().catch((err) => {

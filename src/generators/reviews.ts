@@ -124,7 +124,8 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     const lines = new Map<number, number>();
     for (let o = 0; o < this.orderCount; o++) {
       const user = this.orders.plan(o).user;
-      const bought = this.orders.lineProducts(o);
+      // The basket's draws only: building whole orders (ids, address, totals) was most of this pass.
+      const bought = this.orders.basket(o).products;
       for (const product of bought) ordered.add(key(user, product));
       const drawn = this.drawnLines(o);
       let dropped = 0;
@@ -189,7 +190,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
         // Copied out first: the scratch is reused by the next order.
         const reviewed = this.reviewed(parent);
         const lines = Array.from(reviewed.lines.subarray(0, reviewed.count));
-        const bought = this.orders.lineProducts(parent);
+        const bought = this.orders.basket(parent).products;
         const late = plan.deliveredAt !== null && plan.deliveredAt > plan.estimatedDeliveryAt;
         for (const line of lines) {
           const product = bought[line] as number;
@@ -275,7 +276,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     const line = reviewed.lines[k] as number;
     const createdAt = reviewed.times[k] as number;
     const products = this.world.generator('products');
-    const product = this.orders.lineProducts(order)[line] as number;
+    const product = this.orders.basket(order).products[line] as number;
     const rng = this.keyed(i);
     const returned = line === plan.returnLine;
     const late = (plan.deliveredAt as number) > plan.estimatedDeliveryAt;
