@@ -68,16 +68,17 @@ export function aggregatePart(world: World, part: AggregatePart): Arrays {
           userCancelled[u]! += 1;
           continue;
         }
-        const order = orders.record(i);
-        userSpentCents[u]! += cents(order.total);
-        const lineProducts = orders.lineProducts(i);
-        order.items.forEach((line, k) => {
-          const p = lineProducts[k] as number;
-          userUnits[u]! += line.quantity;
-          productUnits[p]! += line.quantity;
-          productRevenueCents[p]! += cents(line.total);
+        // The basket and total without the record (ids, address, formatted amounts).
+        const { basket, totalCents } = orders.charged(i);
+        userSpentCents[u]! += totalCents;
+        for (let k = 0; k < basket.products.length; k++) {
+          const p = basket.products[k] as number;
+          const quantity = basket.quantities[k] as number;
+          userUnits[u]! += quantity;
+          productUnits[p]! += quantity;
+          productRevenueCents[p]! += (basket.unitCents[k] as number) * quantity;
           productOrders[p]! += 1;
-        });
+        }
       }
       return { userOrders, userCancelled, userSpentCents, userUnits, userFirst, userLast, productUnits, productRevenueCents, productOrders };
     }

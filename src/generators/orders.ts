@@ -119,6 +119,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private readonly orders: RecordCache<{ order: Order; products: readonly number[] }>;
   private readonly baskets: RecordCache<Basket>;
   private readonly basketRng = new Rng();
+  private readonly chargeRng = new Rng();
   private readonly users: UserGenerator;
   private readonly lineIds: IdSpace;
   /** When orders are placed: the daily curve, week and season on top of the customer base. */
@@ -379,5 +380,37 @@ export class OrderGenerator extends EntityGenerator<Order> {
       items,
     };
     return { order, products: chosen };
+  }
+
+  /**
+   * Order i's basket and total in cents, exactly the record's, without building the record (ids,
+   * address, formatted amounts): what the analytics aggregates sum. It replays {@link build}'s
+   * draws after the basket (promotion) and its arithmetic; test/generators/analytics.test.ts
+   * holds the sums equal to the served orders'.
+   */
+  charged(i: number): { basket: Basket; totalCents: number } {
+    const plan = this.plan(i);
+    const rng = this.chargeRng.key(this.world.seed, this.tag, i);
+    const basket = this.drawBasket(i, plan, rng);
+    let subtotal = 0;
+    for (let k = 0; k < plan.lines; k++) subtotal += (basket.unitCents[k] as number) * (basket.quantities[k] as number);
+    let discount = 0;
+    if (rng.chance(0.35)) {
+      const products = this.world.generator('products');
+      const promotions = this.world.generator('promotions');
+      const lines = basket.products.map((product, k) => ({ product, category: products.categoryIndex(product), totalCents: (basket.unitCents[k] as number) * (basket.quantities[k] as number) }));
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const off = promotions.discountCents(promotions.termsOf(rng.int(promotions.population)), plan.createdAt, subtotal, lines);
+        if (off >= 0) {
+          discount = off;
+          break;
+        }
+      }
+    }
+    const taxable = subtotal - discount;
+    const tax = Math.round(taxable * this.users.place(plan.user).taxRate);
+    const fees = SHIPPING_FEES[this.world.profile.currency as keyof typeof SHIPPING_FEES];
+    const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
+    return { basket, totalCents: taxable + tax + shipping };
   }
 }
