@@ -367,7 +367,7 @@ export class SessionGenerator extends EntityGenerator<Session> {
   viewedProducts(i: number): { readonly products: readonly number[]; readonly added: number } {
     const plan = this.plan(i);
     const rng = this.scriptRng.key(this.world.seed, this.tag, i, SALT_SCRIPT);
-    const taken: number[] = plan.order >= 0 ? this.orders.lineProducts(plan.order).slice() : [];
+    const taken: number[] = plan.order >= 0 ? this.orders.basket(plan.order).products.slice() : [];
     const lines = taken.length;
     for (let k = 0; k < plan.extras + plan.views; k++) this.freshProduct(rng, taken);
     return { products: taken, added: lines + plan.extras };
