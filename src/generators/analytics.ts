@@ -30,7 +30,11 @@ export type AggregatePart =
  */
 const SESSION_PARTS = 3;
 
-/** The parts of a world's aggregates, the largest first (so threads finish at about the same time). */
+/**
+ * The parts of a world's aggregates, the largest first by measured CPU at scale 10 (reviews
+ * ~0.55 s, returns ~0.25 s, orders ~0.15 s, each sessions range ~0.15 s), so that the two
+ * threads taking whichever comes next finish at about the same time.
+ */
 export function aggregateParts(world: World): AggregatePart[] {
   const sessions = world.generator('sessions').population;
   const ranges: AggregatePart[] = [];
@@ -38,7 +42,7 @@ export function aggregateParts(world: World): AggregatePart[] {
   for (let k = 0; k < count; k++) {
     ranges.push({ pass: 'sessions', from: Math.floor((k * sessions) / count), to: Math.floor(((k + 1) * sessions) / count) });
   }
-  return [{ pass: 'reviews' }, { pass: 'orders' }, ...ranges, { pass: 'returns' }];
+  return [{ pass: 'reviews' }, { pass: 'returns' }, { pass: 'orders' }, ...ranges];
 }
 
 /** Runs one part of the aggregates of `world`: the arrays of the fields it fills. */
