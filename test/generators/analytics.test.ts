@@ -97,3 +97,22 @@ t.test('parts computed on the precompute threads and merged equal one in-process
   }
   t.equal(threaded.generator('analytics/users').record(0).orders_count, (arrays as { userOrders: Int32Array }).userOrders[0], 'the rows read the installed arrays');
 });
+
+t.test("an order's charged basket and total are the served order's, promotions and other currencies included", async (t) => {
+  for (const locale of ['en_US', 'en_GB'] as const) {
+    const world = World.of({ seed: 13, sizes: resolveSizes(0.2, {}), locale, window: WINDOW });
+    const orders = world.generator('orders');
+    let promoted = 0;
+    let mismatches = 0;
+    for (let i = 0; i < orders.population; i++) {
+      const order = orders.record(i);
+      const { basket, totalCents } = orders.charged(i);
+      if (order.promotion_id !== null) promoted++;
+      const lines = order.items.map((line) => [line.quantity, cents(line.unit_price)]);
+      const drawn = basket.products.map((_, k) => [basket.quantities[k], basket.unitCents[k]]);
+      if (totalCents !== cents(order.total) || JSON.stringify(lines) !== JSON.stringify(drawn) || JSON.stringify(basket.products) !== JSON.stringify(orders.lineProducts(i))) mismatches++;
+    }
+    t.ok(promoted > 10, `${locale}: some orders carry a promotion (${promoted})`);
+    t.equal(mismatches, 0, `${locale}: every order of ${orders.population}`);
+  }
+});
