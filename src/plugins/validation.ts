@@ -1,5 +1,6 @@
 import AjvCompiler from '@fastify/ajv-compiler';
 import type { FastifySchema, FastifyServerOptions } from 'fastify';
+import { buildSerializer } from './serializers.js';
 
 type Options = Record<string, unknown>;
 interface RouteSchema {
@@ -109,10 +110,28 @@ export function buildValidator(externalSchemas: Options, serverOptions: { custom
     pool(externalSchemas as never, { ...serverOptions, customOptions: { ...serverOptions.customOptions, ...customOptions } } as never) as unknown as Compile;
   const query = make(QUERY_OPTIONS);
   const body = make(BODY_OPTIONS);
-  return (route) => (route.httpPart === 'body' ? body(route) : finiteOnly(query(route), numericProperties(route.schema)));
+  return (route) => remembered(route.httpPart === 'body' ? body : query, route, () => (route.httpPart === 'body' ? body(route) : finiteOnly(query(route), numericProperties(route.schema))));
+}
+
+/** Validators compiled in this process, per Ajv (the pool's compile function) and schema JSON. */
+const validators = new WeakMap<Compile, Map<string, ValidateFunction>>();
+
+/**
+ * The validator of `route` compiled once per process: every app compiles the same route
+ * schemas again (fresh objects, so Ajv's own cache misses), ~0.3 s of CPU per app, paid by every
+ * test's app. The pool gives one compile function per Ajv options and external schemas; within
+ * it a validator is a pure function of the schema, so the same JSON gets the same function.
+ */
+function remembered(ajv: Compile, route: RouteSchema, compile: () => ValidateFunction): ValidateFunction {
+  let cache = validators.get(ajv);
+  if (!cache) validators.set(ajv, (cache = new Map()));
+  const key = `${route.httpPart === 'body' ? 'body' : 'query'}\n${JSON.stringify(route.schema)}`;
+  let validate = cache.get(key);
+  if (!validate) cache.set(key, (validate = compile()));
+  return validate;
 }
 
 /** The Fastify server options that install {@link buildValidator}. */
 export const validationOptions: Pick<FastifyServerOptions, 'schemaController'> = {
-  schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+  schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } },
 };

@@ -3,7 +3,7 @@
  * in a Schema Registry under `<topic>-value`, values in the Confluent wire format (magic byte 0,
  * the 4-byte schema id, the Avro binary), all through @kafkajs/confluent-schema-registry and avsc.
  */
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { TSchema } from '@sinclair/typebox';
 import type { SchemaRegistryConfig } from '../config.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
@@ -91,11 +91,21 @@ const isEntity = (name: string): name is EntityName => (ENTITY_NAMES as readonly
  */
 export class AvroEncoder implements ValueEncoder {
   readonly contentType = 'application/vnd.confluent.avro';
-  private readonly registry: SchemaRegistry;
+  private client: SchemaRegistry | undefined;
   private readonly topics = new Map<string, { entities: EntityName[]; id: number }>();
 
-  constructor(config: SchemaRegistryConfig) {
-    this.registry = new SchemaRegistry({ host: config.url, clientId: 'ecomgen', retry: { retries: 2 } });
+  constructor(private readonly config: SchemaRegistryConfig) {}
+
+  /**
+   * The registry client, its library loaded on first use: it and its Avro and HTTP libraries
+   * add to the start-up of every process that imports the sinks, and most never encode an event.
+   */
+  private async registry(): Promise<SchemaRegistry> {
+    if (!this.client) {
+      const { SchemaRegistry } = await import('@kafkajs/confluent-schema-registry');
+      this.client ??= new SchemaRegistry({ host: this.config.url, clientId: 'ecomgen', retry: { retries: 2 } });
+    }
+    return this.client;
   }
 
   async prepare(): Promise<void> {}
@@ -105,12 +115,13 @@ export class AvroEncoder implements ValueEncoder {
     let known = this.topics.get(topic);
     if (known === undefined || !known.entities.includes(event.entity)) {
       const entities = [...(known?.entities ?? []), event.entity];
-      const { id } = await this.registry.register({ type: 'AVRO', schema: JSON.stringify(eventAvroSchema(entities)) } as never, { subject: `${topic}-value` });
+      const { id } = await (await this.registry()).register({ type: 'AVRO', schema: JSON.stringify(eventAvroSchema(entities)) } as never, { subject: `${topic}-value` });
       known = { entities, id };
       this.topics.set(topic, known);
     }
+    const registry = this.client ?? (await this.registry());
     const data = known.entities.length === 1 ? event.data : { [`${AVRO_NAMESPACE}.${rowRecordName(event.entity)}`]: event.data };
-    return this.registry.encode(known.id, {
+    return registry.encode(known.id, {
       event_id: event.event_id,
       event_type: event.event_type,
       event_time: event.event_time,

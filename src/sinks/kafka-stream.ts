@@ -4,11 +4,12 @@
  * (kafka.ts) sends entities; this sends events, and shares its connection and topic code.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Kafka, Partitioners, logLevel, type IHeaders, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import type { IHeaders, Kafka, Message, Producer, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
 import { connect, describe, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
+import { kafkaLibrary } from './kafka-client.js';
 
 /** An event that no schema describes: refused, never retried. */
 export class NotEncodableError extends Error {}
@@ -91,7 +92,8 @@ const SEND_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 };
 
 export class KafkaStreamWriter implements StreamWriter {
   readonly destination: string;
-  private readonly kafka: Kafka;
+  /** Made by {@link open} (which loads kafkajs), as every writer is opened before use. */
+  private kafka: Kafka | undefined;
   private producer: Producer | undefined;
   private readonly topics = new Map<string, number>();
   private readonly counts = new Map<string, number>();
@@ -106,11 +108,16 @@ export class KafkaStreamWriter implements StreamWriter {
     private readonly eventTypes: readonly string[],
     private readonly seed: number,
     private readonly encoder: ValueEncoder,
-    log: FastifyBaseLogger,
+    private readonly log: FastifyBaseLogger,
   ) {
     this.seedText = String(seed);
     this.destination = `${options.topic_prefix ?? ''}*.v${SCHEMA_VERSION} on ${config.brokers.join(',')}`;
-    this.kafka = new Kafka({
+  }
+
+  async open(): Promise<void> {
+    const { Kafka, Partitioners, logLevel } = await kafkaLibrary();
+    const config = this.config;
+    const kafka = (this.kafka ??= new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
       ssl: config.ssl,
@@ -118,17 +125,14 @@ export class KafkaStreamWriter implements StreamWriter {
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       retry: CONNECT_RETRY,
       logLevel: logLevel.WARN,
-      logCreator: logInto(log),
-    });
-  }
-
-  async open(): Promise<void> {
+      logCreator: logInto(this.log),
+    }));
     const byTopic = new Map<string, string[]>();
     for (const type of this.eventTypes) {
       const topic = streamTopicOf(type, this.options.topic_prefix);
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), type]);
     }
-    const admin = this.kafka.admin();
+    const admin = kafka.admin();
     try {
       await connect(admin, this.config.brokers);
       const partitions = await ensureTopics(admin, [...byTopic.keys()], this.options);
@@ -137,7 +141,7 @@ export class KafkaStreamWriter implements StreamWriter {
       await admin.disconnect().catch(() => undefined);
     }
     await this.encoder.prepare(byTopic);
-    this.producer = this.kafka.producer({
+    this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,

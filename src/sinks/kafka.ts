@@ -1,10 +1,11 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyBaseLogger } from 'fastify';
-import { Kafka, logLevel, Partitioners, type Admin, type IHeaders, type logCreator, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import type { Admin, IHeaders, logCreator, Message, Producer, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import { jsonWriter, type JsonWriter } from '../formats/json-writer.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
+import { kafkaLibrary, loadedKafka } from './kafka-client.js';
 import { messageOf, type EntityProgress } from './progress.js';
 import { pause } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
@@ -153,6 +154,7 @@ export function logInto(log: FastifyBaseLogger): logCreator {
       // Retries are bounded on purpose (see SEND_RETRY): a send that gives up fails the job, so nothing is reordered.
       if (message.startsWith('Limiting retries for the idempotent producer')) return;
       const line = { kafkajs: namespace, ...extra };
+      const { logLevel } = loadedKafka();
       if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(line, message);
       else if (level === logLevel.INFO) log.info(line, message);
       else log.debug(line, message);
@@ -323,6 +325,7 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], opti
 
 async function run(run: SinkRun<KafkaConfig, KafkaOptions>): Promise<void> {
   const { config, options, slices, signal } = run;
+  const { Kafka, logLevel, Partitioners } = await kafkaLibrary();
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],

@@ -7,13 +7,14 @@
  * OpenSearch answers 409, counted as delivered and `stale`. Meant for live performance events
  * with incidents, for the observability demo; any event type works.
  */
-import { Client, errors } from '@opensearch-project/opensearch';
+import type { Client } from '@opensearch-project/opensearch';
 import type { OpenSearchConfig } from '../config.js';
 import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.js';
 import { indexMappingOf } from '../schemas/mapping.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
 import { destinationOf, ensureIndex } from './opensearch.js';
+import { openSearchErrors as errors, openSearchLibrary } from './opensearch-client.js';
 import { messageOf } from './progress.js';
 
 export const DEFAULT_STREAM_INDEX_PREFIX = 'ecomgen-stream';
@@ -33,26 +34,33 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 
 export class OpenSearchStreamWriter implements StreamWriter {
   readonly destination: string;
-  private readonly client: Client;
+  /** Made by {@link open} (which loads the client library), as every writer is opened before use. */
+  private connection: Client | undefined;
   private readonly ready = new Set<string>();
   private readonly counts = new Map<string, number>();
   private stale = 0;
 
   constructor(
-    config: OpenSearchConfig,
+    private readonly config: OpenSearchConfig,
     private readonly prefix: string = DEFAULT_STREAM_INDEX_PREFIX,
   ) {
     this.destination = `${destinationOf(config.node)} ${prefix}-<entity>-YYYY.MM.DD`;
-    this.client = new Client({
-      node: config.node,
-      ...(config.auth ? { auth: { username: config.auth.username, password: config.auth.password } } : {}),
+  }
+
+  private get client(): Client {
+    if (!this.connection) throw new Error('OpenSearch: the writer is not open');
+    return this.connection;
+  }
+
+  async open(): Promise<void> {
+    const { Client } = await openSearchLibrary();
+    this.connection ??= new Client({
+      node: this.config.node,
+      ...(this.config.auth ? { auth: { username: this.config.auth.username, password: this.config.auth.password } } : {}),
       maxRetries: 0,
       requestTimeout: 30_000,
       resurrectStrategy: 'none',
     });
-  }
-
-  async open(): Promise<void> {
     try {
       await this.client.info({}, { requestTimeout: 5000 });
     } catch (error) {
@@ -106,14 +114,14 @@ export class OpenSearchStreamWriter implements StreamWriter {
       return { bytes, refused };
     } catch (error) {
       if (error instanceof DeliveryError) throw error;
-      const status = error instanceof errors.ResponseError ? error.statusCode : undefined;
+      const status = error instanceof errors().ResponseError ? error.statusCode : undefined;
       const retriable = status === undefined || RETRYABLE.has(status);
       throw new DeliveryError(`OpenSearch: ${messageOf(error)}`, 0, 0, retriable);
     }
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => undefined);
+    await this.connection?.close().catch(() => undefined);
   }
 
   details(): Record<string, unknown> {

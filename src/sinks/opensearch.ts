@@ -1,4 +1,4 @@
-import { Client, errors } from '@opensearch-project/opensearch';
+import type { Client } from '@opensearch-project/opensearch';
 import { Type } from '@sinclair/typebox';
 import type { OpenSearchConfig } from '../config.js';
 import { bulkFormat, INDEX_NAME_PATTERN } from '../formats/bulk.js';
@@ -7,6 +7,7 @@ import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { indexMappingOf, type IndexMapping } from '../schemas/mapping.js';
 import { messageOf, type EntityProgress } from './progress.js';
+import { openSearchErrors as errors, openSearchLibrary } from './opensearch-client.js';
 import { backoffMs, pause, retryAfterMs } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
@@ -84,7 +85,7 @@ function itemReasonOf(item: BulkItem): string {
 
 /** A client error in words, naming the status and OpenSearch's error type when there is an answer. */
 function describe(error: unknown): string {
-  if (error instanceof errors.ResponseError) {
+  if (error instanceof errors().ResponseError) {
     const body = error.body as { error?: { type?: string; reason?: string } | string } | string | undefined;
     const detail =
       typeof body === 'object' && body !== null && typeof body.error === 'object'
@@ -96,13 +97,13 @@ function describe(error: unknown): string {
             : '';
     return `HTTP ${error.statusCode}${detail ? ` ${detail}` : ''}`;
   }
-  if (error instanceof errors.TimeoutError) return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  if (error instanceof errors().TimeoutError) return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
   return messageOf(error);
 }
 
 /** The Retry-After of a refused request, in milliseconds. */
 function retryAfterOf(error: unknown): number | undefined {
-  if (!(error instanceof errors.ResponseError)) return undefined;
+  if (!(error instanceof errors().ResponseError)) return undefined;
   return retryAfterMs((error.headers as Record<string, string | undefined> | null)?.['retry-after']);
 }
 
@@ -116,7 +117,7 @@ class RefusedError extends Error {}
  * created meanwhile by someone else (resource_already_exists_exception) is simply used.
  */
 export async function ensureIndex(client: Client, index: string, mapping: IndexMapping): Promise<boolean> {
-  const refused = (error: unknown) => error instanceof errors.ResponseError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 429;
+  const refused = (error: unknown) => error instanceof errors().ResponseError && error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 429;
   try {
     const exists = await client.indices.exists({ index });
     if (exists.body === true) return false;
@@ -129,7 +130,7 @@ export async function ensureIndex(client: Client, index: string, mapping: IndexM
     await client.indices.create({ index, body: mapping as unknown as CreateBody });
     return true;
   } catch (error) {
-    const type = error instanceof errors.ResponseError ? (error.body as { error?: { type?: string } } | undefined)?.error?.type : undefined;
+    const type = error instanceof errors().ResponseError ? (error.body as { error?: { type?: string } } | undefined)?.error?.type : undefined;
     if (type === 'resource_already_exists_exception') return false;
     if (refused(error)) throw new RefusedError(`creating index ${index} was refused: ${describe(error)}`);
     throw error;
@@ -214,8 +215,8 @@ async function indexSlice(
         const response = await client.bulk({ body: body as unknown as BulkBody });
         return response.body as unknown as BulkAnswer;
       } catch (error) {
-        const status = error instanceof errors.ResponseError ? error.statusCode : undefined;
-        const transient = status === undefined ? error instanceof errors.ConnectionError || error instanceof errors.TimeoutError : RETRYABLE_STATUS.has(status);
+        const status = error instanceof errors().ResponseError ? error.statusCode : undefined;
+        const transient = status === undefined ? error instanceof errors().ConnectionError || error instanceof errors().TimeoutError : RETRYABLE_STATUS.has(status);
         if (transient && retry < retries) {
           details.retried_requests++;
           if (!(await pause(backoffOf(retry, retryAfterOf(error)), signal))) return undefined;
@@ -363,6 +364,7 @@ export const opensearchSink: SinkDefinition<'opensearch', OpenSearchOptions> = {
     const destination = destinationOf(config.node);
     // Retries are this sink's own, with backoff. The client's would re-send at once, without
     // waiting, on connection errors and 502/503/504 only (never 429), marking the node dead.
+    const { Client } = await openSearchLibrary();
     const client = new Client({
       node: config.node,
       ...(config.auth ? { auth: { username: config.auth.username, password: config.auth.password } } : {}),
@@ -377,11 +379,11 @@ export const opensearchSink: SinkDefinition<'opensearch', OpenSearchOptions> = {
         const body = info.body as { cluster_name?: string; version?: { number?: string; distribution?: string } };
         run.result.cluster = { url: destination, name: body.cluster_name ?? null, version: body.version?.number ?? null, distribution: body.version?.distribution ?? null };
       } catch (error) {
-        const status = error instanceof errors.ResponseError ? error.statusCode : undefined;
+        const status = error instanceof errors().ResponseError ? error.statusCode : undefined;
         if (status === 401) throw new Error(`OpenSearch at ${destination} refused the credentials (${describe(error)}): check OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD`);
         // A user allowed to write indices but not to read cluster info still gets its documents indexed.
         if (status !== undefined && status !== 403) throw new Error(`OpenSearch at ${destination} is not usable: GET / answered ${describe(error)}`);
-        if (status === undefined) throw new Error(`OpenSearch at ${destination} is not reachable: ${error instanceof errors.TimeoutError ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s` : describe(error)}`);
+        if (status === undefined) throw new Error(`OpenSearch at ${destination} is not reachable: ${error instanceof errors().TimeoutError ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s` : describe(error)}`);
         run.result.cluster = { url: destination, name: null, version: null, distribution: null };
       }
 
