@@ -59,6 +59,46 @@ export function compiledFor<W>(cache: Map<string, W>, context: FormatContext, bu
 const WHOLE_TEXT = Array.from({ length: 10_000 }, (_, k) => String(k));
 const CENTS_TEXT = Array.from({ length: 100 }, (_, k) => String(k).padStart(2, '0'));
 const MONEY_TABLE_CENTS = WHOLE_TEXT.length * 100;
+const PAD4_TEXT = Array.from({ length: 10_000 }, (_, k) => String(k).padStart(4, '0'));
+/** The shortest decimals of k cents: '' for 0, '.5' for 50, '.05' for 5, '.25' for 25. */
+const SHORT_CENTS_TEXT = CENTS_TEXT.map((c, k) => (k === 0 ? '' : '.' + c.replace(/0$/, '')));
+
+/** The text of a whole number 0 <= n < 100,000,000 from the digit tables. */
+function wholeText(n: number): string {
+  if (n < 10_000) return WHOLE_TEXT[n] as string;
+  const high = Math.floor(n / 10_000);
+  return (WHOLE_TEXT[high] as string) + (PAD4_TEXT[n - high * 10_000] as string);
+}
+
+/**
+ * A value as `'' + value` writes it (JSON's shortest form for a finite number), from digit
+ * tables for integers of magnitude under 100,000,000 and for whole cents under 10,000.00 (line
+ * quantities, prices and totals of an order's items): no number becomes a string. See
+ * {@link moneyText} for why: V8 keeps every number it converts in a cache in the old
+ * generation, so streaming orders grew the old space by each order's amounts. Anything else
+ * (other decimals, large values, NaN, non-numbers) is `'' + value`.
+ *
+ * The table text is exactly the shortest form: c / 100 === value means the double is the one
+ * nearest the decimal W.CC, and a decimal of at most 8 significant digits is the shortest that
+ * reads back as it (two shorter decimals cannot round to the same double below 15 digits).
+ */
+export function numberText(value: unknown): string {
+  if (typeof value !== 'number') return '' + (value as string);
+  if (Number.isInteger(value)) {
+    // -0 is written "0", as String(-0) is.
+    if (value >= 0 && value < 100_000_000) return wholeText(value);
+    if (value < 0 && value > -100_000_000) return '-' + wholeText(-value);
+    return '' + value;
+  }
+  const c = Math.round(value * 100);
+  if (c / 100 === value && c > -MONEY_TABLE_CENTS && c < MONEY_TABLE_CENTS) {
+    const a = c < 0 ? -c : c;
+    const whole = Math.floor(a / 100);
+    const text = (WHOLE_TEXT[whole] as string) + (SHORT_CENTS_TEXT[a - whole * 100] as string);
+    return c < 0 ? '-' + text : text;
+  }
+  return '' + value;
+}
 
 /**
  * A money amount as text with exactly two decimals (`59.6` -> `59.60`, `0` -> `0.00`). Amounts

@@ -1,4 +1,4 @@
-import { compiledFor, moneyText, shapeOf, type PropertyNode } from './compiled.js';
+import { compiledFor, moneyText, numberText, shapeOf, type PropertyNode } from './compiled.js';
 import { CsvRows } from './fields.js';
 import { csvJsonArrayCell } from './json-writer.js';
 import type { FormatContext, RecordFormat } from './types.js';
@@ -16,12 +16,13 @@ function text(value: unknown): string {
  * How a column is written: as it is, as it is or empty, a string checked for escaping, money
  * with two decimals, or generically.
  */
-function cellKind(node: PropertyNode | undefined): 'plain' | 'nullable' | 'string' | 'money' | 'nested' | 'text' {
+function cellKind(node: PropertyNode | undefined): 'plain' | 'nullable' | 'number' | 'nullable-number' | 'string' | 'money' | 'nested' | 'text' {
   if (nestedMembers(node)) return 'nested';
   const { kind, nullable, money } = shapeOf(node);
   if (kind === 'string') return 'string';
   if (money) return 'money';
   if (kind === 'other') return 'text';
+  if (kind === 'number') return nullable ? 'nullable-number' : 'number';
   return nullable ? 'nullable' : 'plain';
 }
 
@@ -60,6 +61,15 @@ function rowWriter(context: FormatContext): RowWriter {
           fast.push(`(${access} ?? '')`);
           slow.push(`(${access} ?? '')`);
           break;
+        case 'number':
+          // numberText: the text of '' + x from digit tables (no number-to-string cache).
+          fast.push(`num(${access})`);
+          slow.push(`num(${access})`);
+          break;
+        case 'nullable-number':
+          fast.push(`(${access} == null ? '' : num(${access}))`);
+          slow.push(`(${access} == null ? '' : num(${access}))`);
+          break;
         case 'nested':
           // A JSON cell always holds quotes: written pre-escaped, no regex test or replace.
           cells[k] = csvJsonArrayCell(nestedMembers(properties[column]) ?? {}, text);
@@ -87,7 +97,7 @@ function rowWriter(context: FormatContext): RowWriter {
       ${probe.length > 0 ? `if (special.test(${probe.join(" + '\\t' + ")})) return ${join(slow)};` : ''}
       return ${join(fast)};
     };`;
-    return new Function('text', 'special', 'money', 'cells', body)(text, SPECIAL, moneyText, cells) as RowWriter;
+    return new Function('text', 'special', 'money', 'num', 'cells', body)(text, SPECIAL, moneyText, numberText, cells) as RowWriter;
   });
 }
 

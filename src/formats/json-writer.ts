@@ -1,4 +1,4 @@
-import { compiledFor, shapeOf, type PropertyNode } from './compiled.js';
+import { compiledFor, numberText, shapeOf, type PropertyNode } from './compiled.js';
 import type { FormatContext } from './types.js';
 
 /** Writes one record as JSON text. */
@@ -24,8 +24,9 @@ function propertyPieces(node: PropertyNode | undefined, access: string, key: str
     return [{ text: key }, { code: `(${access} === null ? 'null' : '"' + ${access} + '"')` }];
   }
   if (kind === 'number') {
-    // x - x === 0 only for finite numbers; JSON writes anything else as null.
-    const number = `(${access} - ${access} === 0 ? '' + ${access} : 'null')`;
+    // x - x === 0 only for finite numbers; JSON writes anything else as null. `num` is
+    // numberText: the same text as '' + x, from digit tables (no number-to-string cache).
+    const number = `(${access} - ${access} === 0 ? num(${access}) : 'null')`;
     return [{ text: key }, { code: nullable ? `(${access} === null ? 'null' : ${number})` : number, plain: true }];
   }
   return stringified;
@@ -102,7 +103,7 @@ function compiled(context: FormatContext): JsonWriter {
           if (escaped.test(${probe.join(' + ')})) return ${written(slow)};
           return ${written(fast)};
         };`;
-    return new Function('escaped', body)(NEEDS_ESCAPE) as JsonWriter;
+    return new Function('escaped', 'num', body)(NEEDS_ESCAPE, numberText) as JsonWriter;
   });
 }
 
@@ -135,7 +136,7 @@ export function csvJsonArrayCell(
   const pieces = columns.flatMap((column, k) =>
     propertyPieces(properties[column], `m[${JSON.stringify(column)}]`, `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`),
   );
-  const member = new Function('dq', `return function member(m) { return ${concatenation([...pieces, { text: '}' }], true)}; };`)(doubleQuote) as (m: object) => string;
+  const member = new Function('dq', 'num', `return function member(m) { return ${concatenation([...pieces, { text: '}' }], true)}; };`)(doubleQuote, numberText) as (m: object) => string;
   const fits = (m: unknown): boolean => {
     if (m === null || typeof m !== 'object' || Array.isArray(m)) return false;
     let k = 0;

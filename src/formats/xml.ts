@@ -1,5 +1,5 @@
 import { isMoney } from '../schemas/common.js';
-import { compiledFor, moneyText, shapeOf, type PropertyNode } from './compiled.js';
+import { compiledFor, moneyText, numberText, shapeOf, type PropertyNode } from './compiled.js';
 import { XmlRows } from './fields.js';
 import type { FormatContext, RecordFormat } from './types.js';
 
@@ -116,7 +116,7 @@ function compiled(context: FormatContext): RecordWriter {
       let value: string;
       if (kind === 'safe-string') value = access;
       else if (money) value = `money(${access})`;
-      else if (kind === 'number') value = `(Object.is(${access}, -0) ? '-0' : '' + ${access})`;
+      else if (kind === 'number') value = `(Object.is(${access}, -0) ? '-0' : num(${access}))`;
       else if (kind === 'boolean') value = `('' + ${access})`;
       else if (kind === 'string') value = `escape(${access})`;
       else {
@@ -130,7 +130,7 @@ function compiled(context: FormatContext): RecordWriter {
     terms.push(JSON.stringify(`</${item}>`));
     const body = `return function xml(r) { return ${terms.join(' + ')}; };`;
     const nodes = columns.map((column) => properties[column]);
-    return new Function('element', 'escape', 'money', 'nodes', body)(element, escapeText, moneyText, nodes) as RecordWriter;
+    return new Function('element', 'escape', 'money', 'num', 'nodes', body)(element, escapeText, moneyText, numberText, nodes) as RecordWriter;
   });
 }
 

@@ -1,5 +1,5 @@
 import { Faker, base, en, en_GB, en_US, type LocaleDefinition, type Randomizer } from '@faker-js/faker';
-import { WeightedChoice, type Rng } from './random.js';
+import { WeightedChoice, decimal, decimal5, type Rng } from './random.js';
 
 /** A place a customer, vendor or warehouse can be: city, region, postcode rule, sales tax. */
 export interface Place {
@@ -176,7 +176,8 @@ function usPlaces(): WeightedChoice<Place> {
         city,
         state,
         taxRate,
-        postcode: first >= 10_000 ? (rng) => String(rng.between(first, last)) : (rng) => String(rng.between(first, last)).padStart(5, '0'),
+        // Five digits, zero-padded (from digit tables: no number-to-string per record).
+        postcode: (rng) => decimal5(rng.between(first, last)),
       };
       return [place, weight] as const;
     }),
@@ -191,7 +192,7 @@ function ukPlaces(): WeightedChoice<Place> {
         state: county,
         taxRate: 0.2,
         postcode: (rng) =>
-          `${rng.pick(areas)}${rng.between(first, last)} ${rng.int(10)}${fillPattern(rng, '??', INWARD_LETTERS)}`,
+          rng.pick(areas) + decimal(rng.between(first, last)) + ' ' + decimal(rng.int(10)) + fillPattern(rng, '??', INWARD_LETTERS),
       };
       return [place, weight] as const;
     }),
@@ -238,7 +239,7 @@ function build(code: LocaleCode): LocaleProfile {
     streetSuffixes: faker.definitions.location.street_suffix,
     emailDomains: [...faker.definitions.internet.free_email, 'outlook.com', 'icloud.com'],
     // (NXX) NXX-XXXX: area code and exchange never start with 0 or 1.
-    phone: (rng) => '(' + rng.between(200, 999) + ') ' + rng.between(200, 999) + '-' + PAD4[rng.int(10_000)],
+    phone: (rng) => '(' + decimal(rng.between(200, 999)) + ') ' + decimal(rng.between(200, 999)) + '-' + PAD4[rng.int(10_000)],
     fakerLocales,
   };
 }

@@ -87,6 +87,8 @@ function orderNumber(n: number): string {
   return 'ORD-' + (DIGITS3[high] as string) + (DIGITS4[n - high * 10_000] as string);
 }
 
+const PRODUCT_ID_SLOTS = 65_536;
+
 /** Delivery charge in cents by locale and method; standard is free above the threshold. */
 const SHIPPING_FEES = {
   USD: { threshold: 5000, standard: 599, express: 1299, next_day: 2499 },
@@ -122,6 +124,13 @@ export class OrderGenerator extends EntityGenerator<Order> {
   private readonly chargeRng = new Rng();
   private readonly users: UserGenerator;
   private readonly lineIds: IdSpace;
+  /**
+   * Product ids of order lines, direct-mapped by product index (at most PRODUCT_ID_SLOTS
+   * strings, ~4 MB): popular products recur in most orders, and their uuid was hashed and
+   * written again for each line. A slot holds the id of `productIdOwner[slot]` (-1: empty).
+   */
+  private readonly productIds: string[] = new Array<string>(PRODUCT_ID_SLOTS).fill('');
+  private readonly productIdOwner = new Int32Array(PRODUCT_ID_SLOTS).fill(-1);
   /** When orders are placed: the daily curve, week and season on top of the customer base. */
   readonly timeline: Timeline;
   /** The earliest moment an order can be placed: a minute after the first sign-up. */
@@ -268,6 +277,16 @@ export class OrderGenerator extends EntityGenerator<Order> {
     };
   }
 
+  /** The id of product p (the products' own idOf), through the direct-mapped slots. */
+  private productId(p: number): string {
+    const slot = p & (PRODUCT_ID_SLOTS - 1);
+    if (this.productIdOwner[slot] === p) return this.productIds[slot] as string;
+    const id = this.world.generator('products').idOf(p);
+    this.productIdOwner[slot] = p;
+    this.productIds[slot] = id;
+    return id;
+  }
+
   /** Id and code of promotion j, memoised (promotions are few; a whole record per order was not). */
   private promotionCode(j: number): { readonly promotion_id: string; readonly code: string } {
     let code = this.promotionCodes.get(j);
@@ -327,7 +346,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       items.push({
         order_item_id: this.lineId(i, k),
         line_number: k + 1,
-        product_id: products.idOf(chosen[k] as number),
+        product_id: this.productId(chosen[k] as number),
         quantity,
         unit_price: money(unit),
         total: money(unit * quantity),

@@ -177,6 +177,29 @@ export class WeightedChoice<T> {
   }
 }
 
+const DECIMAL_TEXT = Array.from({ length: 10_000 }, (_, k) => String(k));
+const PADDED4_TEXT = Array.from({ length: 10_000 }, (_, k) => String(k).padStart(4, '0'));
+
+/**
+ * String(n) of a whole number n, from digit tables for 0 <= n < 100,000,000 (anything else
+ * as String). V8 keeps the text of every number it converts in a cache in the old generation,
+ * so a number converted per record (a building number, a postcode) piled up there as garbage
+ * until a full GC, and grew a long download's memory; the tables are also faster.
+ */
+export function decimal(n: number): string {
+  if (!(n >= 0 && n < 100_000_000 && Number.isInteger(n))) return String(n);
+  if (n < 10_000) return DECIMAL_TEXT[n] as string;
+  const high = Math.floor(n / 10_000);
+  return (DECIMAL_TEXT[high] as string) + (PADDED4_TEXT[n - high * 10_000] as string);
+}
+
+/** String(n).padStart(5, '0') of a whole number 0 <= n < 100,000 (US ZIP codes), from the tables. */
+export function decimal5(n: number): string {
+  if (!(n >= 0 && n < 100_000 && Number.isInteger(n))) return String(n).padStart(5, '0');
+  const high = Math.floor(n / 10_000);
+  return (DECIMAL_TEXT[high] as string) + (PADDED4_TEXT[n - high * 10_000] as string);
+}
+
 // Four hex digits per entry, as ASCII bytes (65,536 entries, 256 KB, built once): a UUID is
 // then eight 4-byte copies into a reused 36-byte buffer and one latin1 decode. Measured against
 // concatenating eight 4-character strings: 3-4x faster with the string flattened (as every

@@ -1,6 +1,6 @@
 import type { User } from '../schemas/user.js';
 import { EntityGenerator } from './entity.js';
-import { Rng } from './random.js';
+import { Rng, decimal } from './random.js';
 import { DAY, MINUTE, clockString, dayString, iso, isoDate, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline, countBy, placeOn } from './timeline.js';
 import type { Place } from './locale.js';
@@ -193,7 +193,7 @@ export class UserGenerator extends EntityGenerator<User> {
 
   private addressFrom(rng: Rng, building: number): string {
     const { profile } = this.world;
-    return building + ' ' + rng.pick(profile.lastNames) + ' ' + rng.pick(profile.streetSuffixes);
+    return decimal(building) + ' ' + rng.pick(profile.lastNames) + ' ' + rng.pick(profile.streetSuffixes);
   }
 
   /**
