@@ -330,19 +330,13 @@ export class OrderGenerator extends EntityGenerator<Order> {
     const { profile } = this.world;
     const plan = this.plan(i);
     const rng = this.keyed(i);
-    const products = this.world.generator('products');
     const user = this.users.shippingOf(plan.user);
-
     const basket = this.drawBasket(i, plan, rng);
     const chosen = basket.products;
     const items: OrderLine[] = [];
-    const lineCents: number[] = [];
-    let subtotal = 0;
     for (let k = 0; k < plan.lines; k++) {
       const quantity = basket.quantities[k] as number;
       const unit = basket.unitCents[k] as number;
-      subtotal += unit * quantity;
-      lineCents.push(unit * quantity);
       items.push({
         order_item_id: this.lineId(i, k),
         line_number: k + 1,
@@ -352,28 +346,8 @@ export class OrderGenerator extends EntityGenerator<Order> {
         total: money(unit * quantity),
       });
     }
-    // About a third of shoppers try a code at checkout; it sticks when it applies to the basket.
-    const promotions = this.world.generator('promotions');
-    let promotion = -1;
-    let discount = 0;
-    if (rng.chance(0.35)) {
-      // The lines as promotions see them, only for the orders that try a code (categoryIndex
-      // is a keyed lookup per line; it uses the products' stream, not this order's).
-      const lines = chosen.map((product, k) => ({ product, category: products.categoryIndex(product), totalCents: lineCents[k] as number }));
-      for (let attempt = 0; attempt < 3 && promotion < 0; attempt++) {
-        const j = rng.int(promotions.population);
-        const off = promotions.discountCents(promotions.termsOf(j), plan.createdAt, subtotal, lines);
-        if (off >= 0) {
-          promotion = j;
-          discount = off;
-        }
-      }
-    }
+    const { subtotal, promotion, discount, tax, shipping } = this.checkout(plan, rng, basket, user.taxRate);
     const promo = promotion >= 0 ? this.promotionCode(promotion) : null;
-    const taxable = subtotal - discount;
-    const tax = Math.round(taxable * user.taxRate);
-    const fees = SHIPPING_FEES[profile.currency as keyof typeof SHIPPING_FEES];
-    const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
     const order: Order = {
       order_id: this.idOf(i),
       order_number: orderNumber(i + 1),
@@ -394,7 +368,7 @@ export class OrderGenerator extends EntityGenerator<Order> {
       promotion_code: promo ? promo.code : null,
       tax: money(tax),
       shipping_cost: money(shipping),
-      total: money(taxable + tax + shipping),
+      total: money(subtotal - discount + tax + shipping),
       currency: profile.currency as Order['currency'],
       items,
     };
@@ -402,34 +376,48 @@ export class OrderGenerator extends EntityGenerator<Order> {
   }
 
   /**
+   * The checkout of a drawn basket, in cents: the promotion the shopper tries (the draws after
+   * the basket's), tax at the customer's rate and the shipping fee. Shared by {@link build}
+   * and {@link charged}, so the record and the analytics sums cannot drift apart.
+   */
+  private checkout(plan: OrderPlan, rng: Rng, basket: Basket, taxRate: number) {
+    let subtotal = 0;
+    for (let k = 0; k < plan.lines; k++) subtotal += (basket.unitCents[k] as number) * (basket.quantities[k] as number);
+    // About a third of shoppers try a code at checkout; it sticks when it applies to the basket.
+    let promotion = -1;
+    let discount = 0;
+    if (rng.chance(0.35)) {
+      // The lines as promotions see them, only for the orders that try a code (categoryIndex
+      // is a keyed lookup per line; it uses the products' stream, not this order's).
+      const products = this.world.generator('products');
+      const promotions = this.world.generator('promotions');
+      const lines = basket.products.map((product, k) => ({ product, category: products.categoryIndex(product), totalCents: (basket.unitCents[k] as number) * (basket.quantities[k] as number) }));
+      for (let attempt = 0; attempt < 3 && promotion < 0; attempt++) {
+        const j = rng.int(promotions.population);
+        const off = promotions.discountCents(promotions.termsOf(j), plan.createdAt, subtotal, lines);
+        if (off >= 0) {
+          promotion = j;
+          discount = off;
+        }
+      }
+    }
+    const taxable = subtotal - discount;
+    const tax = Math.round(taxable * taxRate);
+    const fees = SHIPPING_FEES[this.world.profile.currency as keyof typeof SHIPPING_FEES];
+    const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
+    return { subtotal, promotion, discount, tax, shipping };
+  }
+
+  /**
    * Order i's basket and total in cents, exactly the record's, without building the record (ids,
-   * address, formatted amounts): what the analytics aggregates sum. It replays {@link build}'s
-   * draws after the basket (promotion) and its arithmetic; test/generators/analytics.test.ts
-   * holds the sums equal to the served orders'.
+   * address, formatted amounts): what the analytics aggregates sum.
+   * test/generators/analytics.test.ts holds the sums equal to the served orders'.
    */
   charged(i: number): { basket: Basket; totalCents: number } {
     const plan = this.plan(i);
     const rng = this.chargeRng.key(this.world.seed, this.tag, i);
     const basket = this.drawBasket(i, plan, rng);
-    let subtotal = 0;
-    for (let k = 0; k < plan.lines; k++) subtotal += (basket.unitCents[k] as number) * (basket.quantities[k] as number);
-    let discount = 0;
-    if (rng.chance(0.35)) {
-      const products = this.world.generator('products');
-      const promotions = this.world.generator('promotions');
-      const lines = basket.products.map((product, k) => ({ product, category: products.categoryIndex(product), totalCents: (basket.unitCents[k] as number) * (basket.quantities[k] as number) }));
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const off = promotions.discountCents(promotions.termsOf(rng.int(promotions.population)), plan.createdAt, subtotal, lines);
-        if (off >= 0) {
-          discount = off;
-          break;
-        }
-      }
-    }
-    const taxable = subtotal - discount;
-    const tax = Math.round(taxable * this.users.place(plan.user).taxRate);
-    const fees = SHIPPING_FEES[this.world.profile.currency as keyof typeof SHIPPING_FEES];
-    const shipping = plan.method === 'standard' && taxable >= fees.threshold ? 0 : fees[plan.method];
-    return { basket, totalCents: taxable + tax + shipping };
+    const { subtotal, discount, tax, shipping } = this.checkout(plan, rng, basket, this.users.place(plan.user).taxRate);
+    return { basket, totalCents: subtotal - discount + tax + shipping };
   }
 }
