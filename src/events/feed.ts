@@ -1,6 +1,6 @@
 import { ClickstreamGenerator } from '../generators/clickstream.js';
 import { ReturnsByOrder, ShipmentsByOrder } from '../generators/inventory-movements.js';
-import { CLICKSTREAM_EVENT_TYPES, type ClickstreamEventType } from '../generators/sessions.js';
+import type { ClickstreamEventType } from '../generators/sessions.js';
 import { orderPays } from '../generators/knobs.js';
 import { mix32, tagOf } from '../generators/random.js';
 import { prepareEntity } from '../precompute/prepare.js';
@@ -104,8 +104,7 @@ export const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>
   CHECKOUT: 'interaction.checkout',
   PURCHASE: 'interaction.purchase',
 };
-/** Clickstream event types by the codes the merge carries in a step's ref. */
-const INTERACTION_CODES = CLICKSTREAM_EVENT_TYPES;
+const INTERACTION_CODES = Object.keys(INTERACTION_TYPES) as ClickstreamEventType[];
 
 /** The event type of a step, without building its row. */
 export function stepType(step: Step): EventType {
@@ -679,13 +678,11 @@ export class FeedMerge {
       const session = heap.topIdx;
       heap.pop();
       this.pushSession();
-      // Times and type codes only: the script itself is built at the session's first click
-      // (held from here it would wait hours of event time and be promoted to the old generation).
-      const sessions = this.feed.world.generator('sessions');
-      const n = sessions.scriptTimes(session);
-      const times = sessions.clickTimes;
-      const codes = sessions.clickCodes;
-      for (let k = 0; k < n; k++) heap.push(times[k] as number, 3, session, Kind.Interaction, k, codes[k] as number);
+      const script = this.feed.world.generator('sessions').script(session);
+      for (let k = 0; k < script.length; k++) {
+        const e = script[k] as { type: ClickstreamEventType; at: number };
+        heap.push(e.at, 3, session, Kind.Interaction, k, INTERACTION_CODES.indexOf(e.type));
+      }
     }
     return heap.topTime;
   }

@@ -18,9 +18,6 @@ export const SESSIONS_PER_ORDER = 1 + BROWSING_SESSIONS_PER_ORDER;
 const BROWSING_LOGGED_IN = 0.5;
 
 export type ClickstreamEventType = 'PAGE_VIEW' | 'SEARCH' | 'PRODUCT_VIEW' | 'CART_ADD' | 'CART_REMOVE' | 'CHECKOUT' | 'PURCHASE';
-/** The clickstream event types by code: the codes {@link SessionGenerator.scriptTimes} writes. */
-export const CLICKSTREAM_EVENT_TYPES: readonly ClickstreamEventType[] = ['PAGE_VIEW', 'SEARCH', 'PRODUCT_VIEW', 'CART_ADD', 'CART_REMOVE', 'CHECKOUT', 'PURCHASE'];
-const [PAGE_VIEW, SEARCH, PRODUCT_VIEW, CART_ADD, CART_REMOVE, CHECKOUT, PURCHASE] = [0, 1, 2, 3, 4, 5, 6];
 type Landing = 'home' | 'category' | 'product';
 
 /**
@@ -95,9 +92,6 @@ const BROWSE_PRODUCTS = counts([0, 22, 22, 18, 13, 10, 7, 5, 3]);
 const DWELL: Record<ClickstreamEventType, number> = {
   PAGE_VIEW: 40, SEARCH: 25, PRODUCT_VIEW: 60, CART_ADD: 12, CART_REMOVE: 10, CHECKOUT: 150, PURCHASE: 30,
 };
-
-/** DWELL by type code. */
-const DWELL_BY_CODE = CLICKSTREAM_EVENT_TYPES.map((type) => DWELL[type]);
 
 const SEASONAL = [
   'january_sale', 'valentines', 'spring_sale', 'easter', 'spring_deals', 'summer_sale',
@@ -176,9 +170,6 @@ export class SessionGenerator extends EntityGenerator<Session> {
   private readonly productUrls: RecordCache<string>;
   /** Scratch space for event times while a script is laid out. */
   private offsets = new Float64Array(64);
-  /** What {@link scriptTimes} writes: the type codes and times of a session's events. */
-  clickCodes = new Uint8Array(64);
-  clickTimes = new Float64Array(64);
   private readonly firstSecond: number;
   private readonly lastSecond: number;
 
@@ -189,10 +180,7 @@ export class SessionGenerator extends EntityGenerator<Session> {
     this.products = world.generator('products');
     this.population = this.orders.population * SESSIONS_PER_ORDER;
     this.plans = new RecordCache((i) => this.buildPlan(i), this.population, 8192);
-    // Few slots: the change feed schedules a session's clicks from scriptTimes (no script) and
-    // builds the script at its first click; its clicks come within minutes of event time, while
-    // other sessions' clicks interleave. A script kept longer is promoted to the old generation.
-    this.scripts = new RecordCache((i) => this.buildScript(i), this.population, 64);
+    this.scripts = new RecordCache((i) => this.buildScript(i), this.population, 512);
     const categories = world.generator('categories');
     this.categoryUrls = LEAF_CATEGORY_INDEXES.map((j) => `/c/${categories.record(j).slug}`);
     this.productUrls = new RecordCache((p) => `/products/${this.products.record(p).sku.toLowerCase()}`, this.products.population);
@@ -383,72 +371,6 @@ export class SessionGenerator extends EntityGenerator<Session> {
     const lines = taken.length;
     for (let k = 0; k < plan.extras + plan.views; k++) this.freshProduct(rng, taken);
     return { products: taken, added: lines + plan.extras };
-  }
-
-  /**
-   * The type codes ({@link CLICKSTREAM_EVENT_TYPES}) and times of session i's events, exactly
-   * as its script has them, written into `clickCodes` and `clickTimes` (valid until the next
-   * call); the number of events. It replays the script's draws (see buildScript) without
-   * building URLs, search queries or event objects: the change feed schedules a session's clicks
-   * hours of event time before they are due, and a script held that long is promoted to the old
-   * generation (the feed's memory grew with it).
-   */
-  scriptTimes(i: number): number {
-    const plan = this.plan(i);
-    const rng = this.scriptRng.key(this.world.seed, this.tag, i, SALT_SCRIPT);
-    const taken: number[] = plan.order >= 0 ? this.orders.lineProducts(plan.order).slice() : [];
-    const lines = taken.length;
-    for (let k = 0; k < plan.extras + plan.views; k++) this.freshProduct(rng, taken);
-    const order = taken.map((_, k) => k);
-    for (let k = order.length - 1; k > 0; k--) {
-      const j = rng.int(k + 1);
-      const swap = order[k] as number;
-      order[k] = order[j] as number;
-      order[j] = swap;
-    }
-    if (this.clickCodes.length < plan.events) {
-      this.clickCodes = new Uint8Array(2 * plan.events);
-      this.clickTimes = new Float64Array(2 * plan.events);
-    }
-    const codes = this.clickCodes;
-    const addedBelow = lines + plan.extras;
-    let n = 0;
-    let next = 0;
-    const view = (b: number) => {
-      codes[n++] = PRODUCT_VIEW;
-      if (b < addedBelow) codes[n++] = CART_ADD;
-    };
-    if (plan.landing === 'product') view(order[next++] as number);
-    else {
-      codes[n++] = PAGE_VIEW;
-      if (plan.landing !== 'home') rng.next();
-    }
-    for (let k = 0; k < plan.pages; k++) {
-      codes[n++] = PAGE_VIEW;
-      rng.next();
-    }
-    for (let k = 0; k < plan.searches; k++) {
-      // The target product's draw (when no viewed product is left), then the query's.
-      if (order[next + k] === undefined) rng.next();
-      rng.next();
-      codes[n++] = SEARCH;
-    }
-    for (; next < order.length; next++) view(order[next] as number);
-    if (plan.lines + plan.extras > 0 && (plan.removes > 0 || plan.checkout)) {
-      codes[n++] = PAGE_VIEW;
-      for (const b of order) if (b >= lines && b < lines + plan.removes) codes[n++] = CART_REMOVE;
-    }
-    if (plan.checkout) codes[n++] = CHECKOUT;
-    if (plan.order >= 0) codes[n++] = PURCHASE;
-    if (n !== plan.events) throw new Error(`session ${i}: ${n} events, planned ${plan.events}`);
-
-    const at = this.clickTimes;
-    at[0] = 0;
-    for (let k = 1; k < n; k++) at[k] = (at[k - 1] as number) + (DWELL_BY_CODE[codes[k - 1] as number] as number) * (0.4 + rng.next());
-    const total = at[n - 1] as number;
-    const span = (plan.lastEventAt - plan.startedAt) / 1000;
-    for (let k = 0; k < n; k++) at[k] = plan.startedAt + (total > 0 ? Math.round(((at[k] as number) / total) * span) * 1000 : 0);
-    return n;
   }
 
   private categoryUrl(rng: Rng): string {
