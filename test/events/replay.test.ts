@@ -7,20 +7,15 @@
  * price change knobs set.
  */
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import t from 'tap';
 import { FEED_ENTITIES } from '../../src/events/catalogue.js';
 import type { FeedEvent } from '../../src/events/types.js';
 import { ENTITIES } from '../../src/generators/registry.js';
 import { quoteIdentifier, tableName } from '../../src/schemas/columns.js';
 import { testApp } from '../support/app.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresFor } from '../support/postgres.js';
 
-const server = await startPostgres();
-t.teardown(() => server.stop());
-const client = new pg.Client({ connectionString: server.connectionString });
-await client.connect();
-t.teardown(() => client.end());
+const { server, client } = await postgresFor(t);
 
 const WORLDS = [
   { seed: 11, users: 80, vendors: 5, warehouses: 3, products: 40, orders: 300, shops: 3, suppliers: 5, transactions: 10 },

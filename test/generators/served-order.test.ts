@@ -4,14 +4,13 @@
  * pages, partitions, the manifest and the PostgreSQL sink see the same order.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import t from 'tap';
 import { ENTITIES, type EntityName } from '../../src/generators/registry.js';
 import { SERVED_BY, timeOrder } from '../../src/generators/served-order.js';
 import { World } from '../../src/generators/world.js';
 import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { testApp } from '../support/app.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresFor } from '../support/postgres.js';
 
 const SIZES = 'users=150&products=40&orders=300&vendors=5&warehouses=3&shops=4&suppliers=5&transactions=100';
 const WORLDS = [
@@ -111,11 +110,7 @@ t.test('manifest checksums are the SHA-256 of the time-ordered downloads', async
 });
 
 t.test('the PostgreSQL sink loads rows in the served order', async (t) => {
-  const server = await startPostgres();
-  t.teardown(() => server.stop());
-  const client = new pg.Client({ connectionString: server.connectionString });
-  await client.connect();
-  t.teardown(() => client.end());
+  const { server, client } = await postgresFor(t);
   const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
   const world = { seed: 7, users: 150, products: 40, orders: 300, vendors: 5, warehouses: 3, shops: 4, suppliers: 5, transactions: 100 };
   const entities = ['reviews', 'shipping', 'inventory-movements'] as const;

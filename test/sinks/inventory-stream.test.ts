@@ -3,7 +3,6 @@
  * inventory events balances in warehouse_inventory, every event is published, and sending the
  * same events again never moves stock twice.
  */
-import pg from 'pg';
 import t from 'tap';
 import { World, resolveSizes } from '../../src/generators/world.js';
 import { DEFAULT_END_DATE, DEFAULT_START_DATE, parseDate } from '../../src/generators/time.js';
@@ -11,13 +10,9 @@ import type { FeedEvent } from '../../src/streams/feed-contract.js';
 import type { FeedProvider } from '../../src/streams/source.js';
 import { testApp } from '../support/app.js';
 import { KafkaTestBroker } from '../support/kafka-broker.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresFor } from '../support/postgres.js';
 
-const server = await startPostgres();
-t.teardown(() => server.stop());
-const client = new pg.Client({ connectionString: server.connectionString });
-await client.connect();
-t.teardown(() => client.end());
+const { server, client } = await postgresFor(t);
 
 const world = World.of({
   seed: 21,

@@ -5,7 +5,6 @@
  * changes, deletes, a batch rolled back whole, a lost connection.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import pg from 'pg';
 import t from 'tap';
 import type { EntityName } from '../../src/generators/registry.js';
 import { ENTITIES } from '../../src/generators/registry.js';
@@ -14,13 +13,9 @@ import { PostgresStreamWriter } from '../../src/sinks/postgres-stream.js';
 import type { FeedEvent } from '../../src/streams/feed-contract.js';
 import { testApp } from '../support/app.js';
 import { testEvent, testFeedProvider } from '../support/feed-source.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresFor } from '../support/postgres.js';
 
-const server = await startPostgres();
-t.teardown(() => server.stop());
-const client = new pg.Client({ connectionString: server.connectionString });
-await client.connect();
-t.teardown(() => client.end());
+const { server, client } = await postgresFor(t);
 
 interface StreamJson {
   state: string;

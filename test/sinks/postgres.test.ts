@@ -4,12 +4,11 @@
  * and the jobs API and statistics report exactly what happened.
  */
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import t from 'tap';
 import { WORLD_ENTITIES, type EntityName } from '../../src/generators/registry.js';
 import { tableName } from '../../src/schemas/columns.js';
 import { testApp } from '../support/app.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresFor } from '../support/postgres.js';
 import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -25,11 +24,7 @@ type JobJson = SinkJobJson<PostgresEntityJson>;
 const WORLD = { seed: 4242, users: 60, vendors: 5, warehouses: 3, products: 40, orders: 150, shops: 4, suppliers: 6, transactions: 120 };
 const WORLD_QUERY = Object.entries(WORLD).map(([k, v]) => `${k}=${v}`).join('&');
 
-const server = await startPostgres();
-t.teardown(() => server.stop());
-const client = new pg.Client({ connectionString: server.connectionString });
-await client.connect();
-t.teardown(() => client.end());
+const { server, client } = await postgresFor(t);
 
 const post = async (app: FastifyInstance, body: object, wait = true) => {
   const response = await app.inject({ method: 'POST', url: `/api/v1/sinks/postgres${wait ? '?wait=true' : ''}`, payload: body });

