@@ -8,6 +8,7 @@ import caching from './plugins/caching.js';
 import errors, { errorServerOptions } from './plugins/errors.js';
 import http, { requestIdServerOptions } from './plugins/http.js';
 import metrics from './plugins/metrics.js';
+import pageCache from './plugins/page-cache.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
@@ -54,6 +55,8 @@ export interface AppOptions {
    * memory; see docs/limits.md). Default 30 s and 256 MB; over it, 422 COST_BUDGET_EXCEEDED.
    */
   costBudget?: Partial<CostBudget>;
+  /** Bytes kept by the cache of small seeded responses (default 32 MB; 0 turns it off; src/plugins/page-cache.ts). */
+  pageCacheBytes?: number;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -73,22 +76,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     ...requestIdServerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
-  const dataVersion = String(DATA_VERSION);
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.header('X-Data-Version', dataVersion);
-    done();
-  });
   app.addSchema(ErrorSchema);
   for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);
 
   await app.register(errors);
-  await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'] });
+  // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
+  await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'], headers: { 'X-Data-Version': String(DATA_VERSION) } });
   await app.register(swagger);
   await app.register(compress, { encodings: ['br', 'gzip', 'deflate'] });
   // After compress, so its onSend sees the content coding (the ETag names it).
   await app.register(caching);
   await app.register(metrics);
+  // After caching and compress: its hooks see the headers they set.
+  await app.register(pageCache, options.pageCacheBytes === undefined ? {} : { maxBytes: options.pageCacheBytes });
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(panel);
   await app.register(healthRoutes);

@@ -12,6 +12,8 @@ export interface HttpOptions {
    * never allowed (the API key is a bearer header, not a cookie).
    */
   corsOrigins?: readonly string[];
+  /** Further headers every response carries, written before the security headers (e.g. X-Data-Version). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** An incoming `X-Request-Id` is kept when it looks like an id (no spaces, no control characters, ≤ 128 characters). */
@@ -92,10 +94,11 @@ export default fp(
         crossOriginResourcePolicy: { policy: 'cross-origin' },
       }),
     );
+    const everyResponse = { ...options.headers, ...securityHeaders };
     // One synchronous hook for the headers every response carries (a callback hook, not an
     // async one: no promise per request).
     app.addHook('onRequest', (request, reply, done) => {
-      reply.headers(securityHeaders);
+      reply.headers(everyResponse);
       reply.header('X-Request-Id', request.id);
       done();
     });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import accepts from 'accepts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from './errors.js';
 
@@ -25,10 +25,18 @@ export interface PanelOptions {
 async function panel(app: FastifyInstance, options: PanelOptions): Promise<void> {
   const root = options.root ?? PANEL_DIR;
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url !== '/' || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+  // A hook on the `/` route only (an app-wide hook ran, as a promise, on every request).
+  const sendBrowsersToPanel = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return done();
     reply.header('Vary', 'Accept');
-    if (accepts(request.raw).type(['application/json', 'text/html']) === 'text/html') return reply.redirect('/ui/', 302);
+    if (accepts(request.raw).type(['application/json', 'text/html']) === 'text/html') {
+      reply.redirect('/ui/', 302);
+      return;
+    }
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/') route.onRequest = [...[route.onRequest ?? []].flat(), sendBrowsersToPanel] as typeof route.onRequest;
   });
 
   await app.register(async (scope) => {
