@@ -23,6 +23,7 @@ const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
 const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
 const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
+const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
 const costBudget = {
   ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000),
   mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000),
@@ -47,6 +48,7 @@ const app = await buildApp({
   maxRunningJobs,
   corsOrigins,
   costBudget,
+  pageCacheBytes: pageCacheMb * 1024 * 1024,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { hash } from 'node:crypto';
 import { DATA_VERSION } from '../generators/world.js';
 import { ApiError, clip } from './errors.js';
+import { answeredFromPageCache } from './page-cache.js';
 
 /**
  * What a seeded response depends on besides the request: the version of the generated data
@@ -57,6 +58,8 @@ function notModified(header: string | undefined, etag: string): boolean {
 
 /** Drops the ETag of an error; names the content coding in the ETag of a compressed body. */
 async function finishEtag(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  // A kept response's ETag already names its content coding.
+  if (answeredFromPageCache(reply)) return payload;
   const etag = reply.getHeader('etag');
   if (typeof etag !== 'string') return payload;
   if (reply.statusCode >= 400) {

@@ -176,6 +176,10 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
       `/api/v1/${entity}`,
       {
         compress: COMPRESSION,
+        // A GET has no body to decompress: no preParsing hook per request.
+        decompress: false,
+        // Small seeded pages are kept and answered again (src/plugins/page-cache.ts).
+        config: { pageCache: true },
         schema: {
           tags: [definition.group],
           summary: definition.summary,
@@ -242,11 +246,12 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (parquet && query.index !== undefined) throw badParameter('index', 'only applies with format=bulk');
         const format = FORMATS[chooseFormat(parquet ? 'json' : (query.format as FormatName | undefined), request.headers.accept)];
         const bulk = parquet ? undefined : bulkTarget(definition, format.name, query.index, columns);
-        reply
-          .header('X-Total-Count', total)
-          .header('X-Seed', world.seed)
-          .header('X-Date-Window', dateWindowOf(world, entity))
-          .header('Link', linkHeader(request, world.seed, pageStart, limit, total, query.page !== undefined));
+        reply.headers({
+          'X-Total-Count': total,
+          'X-Seed': world.seed,
+          'X-Date-Window': dateWindowOf(world, entity),
+          Link: linkHeader(request, world.seed, pageStart, limit, total, query.page !== undefined),
+        });
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
         if (parquet) {
           const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
@@ -260,7 +265,11 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
         const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
-        if (end - offset <= wholePage) return reply.send(await formatPage(format, context, records()));
+        if (end - offset <= wholePage) {
+          // A pure function of the request when seeded and no relative date was resolved against the clock.
+          reply.pageCacheable = query.seed !== undefined && given === request.query;
+          return reply.send(await formatPage(format, context, records()));
+        }
         const pool = app.renderPool;
         // Bulk renders on this thread: a worker's batch context carries no index.
         if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) return reply.send(formatStream(format, context, records()));

@@ -1,0 +1,107 @@
+/** The cache of small seeded responses: a kept answer is the route's answer, byte for byte and header for header. */
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import t from 'tap';
+import { testApp } from '../support/app.js';
+
+type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
+
+/** Status, headers in the order sent (Date and the per-request id left out) and body. */
+function answer(res: Injected): unknown {
+  const headers = Object.entries(res.headers).filter(([name]) => name !== 'date' && name !== 'x-request-id');
+  return { status: res.statusCode, headers, body: res.rawPayload.toString('base64') };
+}
+
+const REQUESTS: { url: string; headers?: Record<string, string> }[] = [
+  { url: '/api/v1/users?seed=42&limit=10' },
+  { url: '/api/v1/users?seed=42&limit=10&offset=20' },
+  { url: '/api/v1/users?seed=42&limit=10&page=3&format=csv' },
+  { url: '/api/v1/users?seed=42&limit=10', headers: { accept: 'application/xml' } },
+  { url: '/api/v1/users?seed=42&limit=10', headers: { accept: 'image/png' } },
+  { url: '/api/v1/users?seed=42&limit=10', headers: { 'accept-encoding': 'gzip' } },
+  { url: '/api/v1/users?seed=42&limit=10', headers: { 'accept-encoding': 'br' } },
+  { url: '/api/v1/users?seed=42&limit=10', headers: { origin: 'https://app.example' } },
+  { url: '/api/v1/users?seed=42&limit=10&fields=user_id,email&format=ndjson' },
+  { url: '/api/v1/orders?seed=7&limit=5&locale=en_GB&format=csv' },
+  { url: '/api/v1/users?seed=42&limit=oops' },
+];
+
+t.test('a repeated request gets the same status, headers (in order) and bytes as from the route', async (t) => {
+  const cached = await testApp(t);
+  const uncached = await testApp(t, { pageCacheBytes: 0 });
+  for (const request of REQUESTS) {
+    const expected = answer(await uncached.inject(request));
+    const first = await cached.inject(request);
+    const again = await cached.inject({ ...request, headers: { ...request.headers, 'x-request-id': 'again-1' } });
+    t.same(answer(first), expected, `${request.url} ${JSON.stringify(request.headers ?? {})}: first`);
+    t.same(answer(again), expected, 'and kept');
+    t.equal(again.headers['x-request-id'], 'again-1', 'the request id is the request’s own');
+  }
+  const gzip = await cached.inject({ url: '/api/v1/users?seed=42&limit=10', headers: { 'accept-encoding': 'gzip' } });
+  const plain = await cached.inject('/api/v1/users?seed=42&limit=10');
+  t.equal(gzip.headers['content-encoding'], 'gzip');
+  t.match(String(gzip.headers.etag), /-gzip"$/, 'the ETag names the coding once');
+  t.notMatch(String(gzip.headers.etag), /-gzip-gzip"$/);
+  t.same(gunzipSync(gzip.rawPayload), plain.rawPayload, 'the kept gzip body decodes to the plain page');
+});
+
+t.test('what is not kept: unseeded pages, relative dates, large pages; If-None-Match still gets 304', async (t) => {
+  const app = await testApp(t);
+  const a = await app.inject('/api/v1/users?limit=3');
+  const b = await app.inject('/api/v1/users?limit=3');
+  t.not(a.headers['x-seed'], b.headers['x-seed'], 'a new seed per unseeded request');
+  t.not(a.body, b.body);
+
+  t.same(app.pageCacheStats(), { entries: 0, bytes: 0 }, 'unseeded pages are not kept');
+
+  // A relative date resolves against the clock, so the answer is not a function of the URL.
+  const relative = '/api/v1/users?seed=5&limit=3&start_date=2026-01-01&end_date=today';
+  t.equal((await app.inject(relative)).statusCode, 200);
+  t.equal(app.pageCacheStats().entries, 0, 'relative dates are not kept');
+
+  const big = '/api/v1/users?seed=42&limit=1000&format=csv';
+  const first = await app.inject(big);
+  t.ok(first.rawPayload.length > 64 * 1024, 'a page over 64 KB');
+  t.equal(app.pageCacheStats().entries, 0, 'is not kept');
+  t.same(answer(await app.inject(big)), answer(first), 'from the route again, same bytes');
+
+  t.equal((await app.inject('/api/v1/users?seed=42&limit=oops')).statusCode, 400);
+  t.equal(app.pageCacheStats().entries, 0, 'errors are not kept');
+
+  const page = '/api/v1/users?seed=42&limit=10';
+  const etag = String((await app.inject(page)).headers.etag);
+  t.equal(app.pageCacheStats().entries, 1, 'a small seeded page is kept');
+  await app.inject(page);
+  const revalidated = await app.inject({ url: page, headers: { 'if-none-match': etag } });
+  t.equal(revalidated.statusCode, 304, 'a matching If-None-Match is still a 304');
+  t.equal(revalidated.body, '');
+  const head = await app.inject({ method: 'HEAD', url: page });
+  const get = await app.inject(page);
+  t.same([head.statusCode, head.body, head.headers['content-length']], [200, '', get.headers['content-length']], 'HEAD answers headers only');
+});
+
+t.test('bounded by bytes: a small cache evicts and answers stay the same', async (t) => {
+  const app = await testApp(t, { pageCacheBytes: 20 * 1024 });
+  const off = await testApp(t, { pageCacheBytes: 0 });
+  for (let round = 0; round < 2; round++) {
+    for (const offset of [0, 10, 20, 30, 40]) {
+      const url = `/api/v1/users?seed=9&limit=10&offset=${offset}`;
+      t.same(answer(await app.inject(url)), answer(await off.inject(url)), `round ${round}, offset ${offset}`);
+      t.ok(app.pageCacheStats().bytes <= 20 * 1024, 'within its bytes');
+    }
+  }
+  t.ok(app.pageCacheStats().entries >= 1 && app.pageCacheStats().entries < 5, 'the oldest were dropped');
+});
+
+t.test('kept answers are counted by /metrics like any other (requests, rows)', async (t) => {
+  const app = await testApp(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  for (let k = 0; k < 3; k++) await (await fetch(`http://127.0.0.1:${port}/api/v1/users?seed=1&limit=7`)).arrayBuffer();
+  // No limit in the URL: the rows counted come from the validated query (the default limit).
+  for (let k = 0; k < 2; k++) await (await fetch(`http://127.0.0.1:${port}/api/v1/users?seed=1&users=4`)).arrayBuffer();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+  t.equal(sample('http_requests_total{method="GET",route="/api/v1/users",status_code="200"}'), 5);
+  t.equal(sample('ecomgen_rows_served_total{route="/api/v1/users"}'), 3 * 7 + 2 * 4);
+});
