@@ -4,7 +4,10 @@
 // same run, so their ratios can be read on a shared machine.
 //
 //   - small pages: `users?limit=10` (no seed: a new world per request), `users?seed=42&limit=10`
-//     and a hello-world Fastify route (bench/hello.js), loaded by autocannon (10 connections,
+//     twice — answered from the cache of small seeded responses (the same URL repeated) and by a
+//     second server with that cache off (PAGE_CACHE_MB=0: every request through the route, what
+//     a URL asked for the first time costs) — and a hello-world Fastify route (bench/hello.js),
+//     loaded by autocannon (10 connections,
 //     a fixed number of requests) in ROUNDS interleaved rounds: requests/s, p99, and the server's
 //     CPU time per request read from /proc/<pid>/stat (steadier than requests/s when other work
 //     shares the cores);
@@ -38,11 +41,11 @@ process.on('exit', () => {
 });
 
 /** Starts `node args` on a free port and waits until `path` answers. */
-async function start(args, path) {
+async function start(args, path, env = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, args.map((a) => (a === '$PORT' ? String(port) : a)), {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.add(child);
@@ -102,16 +105,23 @@ async function main() {
   for (const dir of dirs) servers.push({ dir, ...(await start([join(dir, 'server.js')], '/health')) });
   const hello = await start([join('bench', 'hello.js'), '$PORT'], '/hello');
 
-  if (ONLY !== 'analytics') await smallPages(servers, hello);
+  if (ONLY !== 'analytics') {
+    // The same builds with the page cache off (a build without one ignores PAGE_CACHE_MB).
+    const uncached = [];
+    for (const dir of dirs) uncached.push({ dir, ...(await start([join(dir, 'server.js')], '/health', { PAGE_CACHE_MB: '0' })) });
+    await smallPages(servers, uncached, hello);
+  }
   if (ONLY !== 'pages') await analytics(servers);
   console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
   for (const child of children) child.kill('SIGTERM');
 }
 
-async function smallPages(servers, hello) {
+async function smallPages(servers, uncached, hello) {
   const variants = [];
-  for (const server of servers) {
+  for (const [k, server] of servers.entries()) {
     for (const path of ['/api/v1/users?limit=10', '/api/v1/users?seed=42&limit=10']) variants.push({ label: `${server.dir} ${path}`, url: `http://127.0.0.1:${server.port}${path}`, pid: server.child.pid });
+    const off = uncached[k];
+    variants.push({ label: `${off.dir} /api/v1/users?seed=42&limit=10, no page cache`, url: `http://127.0.0.1:${off.port}/api/v1/users?seed=42&limit=10`, pid: off.child.pid });
   }
   variants.push({ label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello`, pid: hello.child.pid });
   const runs = variants.map(() => []);
@@ -119,10 +129,15 @@ async function smallPages(servers, hello) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, variant] of variants.entries()) {
       const before = cpuMs(variant.pid);
-      const result = await autocannon({ url: variant.url, connections: CONNECTIONS, amount: REQUESTS });
+      const t0 = performance.now();
+      let last = t0;
+      const load = autocannon({ url: variant.url, connections: CONNECTIONS, amount: REQUESTS });
+      load.on('response', () => (last = performance.now()));
+      const result = await load;
+      const seconds = (last - t0) / 1000;
       if (result.errors > 0 || result.non2xx > 0) throw new Error(`${variant.url}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-      // requests/s over the whole load (autocannon's average is over 1-second samples, coarse for short loads).
-      runs[k].push({ rps: REQUESTS / result.duration, p99: result.latency.p99, us: ((cpuMs(variant.pid) - before) * 1000) / REQUESTS });
+      // requests/s to the last response, timed here (autocannon ends a load on its 1-second tick).
+      runs[k].push({ rps: REQUESTS / seconds, p99: result.latency.p99, us: ((cpuMs(variant.pid) - before) * 1000) / REQUESTS });
     }
   }
   console.log(`\nsmall pages: autocannon, ${CONNECTIONS} connections, ${REQUESTS.toLocaleString('en-US')} requests per measurement, ${ROUNDS} interleaved rounds (median, min–max)`);
@@ -133,7 +148,7 @@ async function smallPages(servers, hello) {
     const us = runs[k].map((r) => r.us);
     const p99 = runs[k].map((r) => r.p99);
     const ratio = k < variants.length - 1 ? `  ${(median(rps) / helloRps).toFixed(2)}x hello req/s, ${(median(us) / helloUs).toFixed(1)}x its CPU` : '';
-    console.log(`  ${variant.label.padEnd(48)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99)} ms (${range(p99)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
+    console.log(`  ${variant.label.padEnd(64)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99)} ms (${range(p99)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
   }
 
 }
