@@ -35,8 +35,30 @@ const SQRT_SCALED: ReadonlySet<SizedEntity> = new Set(['vendors', 'warehouses', 
 /** The largest population any entity may have (keeps ids and offsets exact). */
 export const MAX_POPULATION = 1_000_000_000;
 
-/** Resolves populations from a scale factor and explicit overrides. */
+/** Populations by scale, for requests that set no population (the usual case): one frozen object per scale. */
+const sizesByScale = new Map<number, Sizes>();
+
+/**
+ * Resolves populations from a scale factor and explicit overrides. Without overrides the same
+ * (frozen) object is returned for a scale, so what depends on the populations alone (the cost
+ * estimate) can be kept by it for every world of that scale.
+ */
 export function resolveSizes(scale: number, overrides: Partial<Sizes>): Sizes {
+  let plain = true;
+  for (const name in overrides) if (overrides[name as SizedEntity] !== undefined) plain = false;
+  if (plain) {
+    let sizes = sizesByScale.get(scale);
+    if (!sizes) {
+      sizes = Object.freeze(scaledSizes(scale, {}));
+      if (sizesByScale.size >= 64) sizesByScale.clear();
+      sizesByScale.set(scale, sizes);
+    }
+    return sizes;
+  }
+  return scaledSizes(scale, overrides);
+}
+
+function scaledSizes(scale: number, overrides: Partial<Sizes>): Sizes {
   const sizes = {} as Sizes;
   for (const name of SIZED_ENTITIES) {
     const factor = SQRT_SCALED.has(name) ? Math.sqrt(scale) : scale;

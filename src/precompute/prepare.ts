@@ -2,7 +2,7 @@ import { precomputeCost, type CostEstimate } from '../generators/cost.js';
 import { aggregateParts, installAggregates, mergeAggregatePart, type AggregatePart } from '../generators/analytics.js';
 import { precomputed } from '../generators/child-index.js';
 import type { EntityName } from '../generators/registry.js';
-import type { World } from '../generators/world.js';
+import type { Sizes, World } from '../generators/world.js';
 import { PrecomputePool } from './pool.js';
 import type { PreparedArrays } from './tasks.js';
 
@@ -35,15 +35,34 @@ export function retainPrecompute(): () => Promise<void> {
     await closing.close();
   };
 }
-const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
-const costs = new WeakMap<World, Map<EntityName, CostEstimate>>();
+/** The process's precompute pool, created on first use. */
+function precomputePool(): PrecomputePool {
+  return (pool ??= new PrecomputePool(16, 2048, PRECOMPUTE_THREADS));
+}
 
-/** The estimated precomputation of serving `entity` from `world`, computed once per world (a route asks for it twice per request). */
+/**
+ * Starts the precompute threads now rather than at the first request that needs them: a
+ * thread's start (loading the generators) was most of the slowest analytics first byte
+ * (2.7 s for two threads starting at once at a load average of 10). For a server; tests and
+ * the CLI leave the threads to start on first use.
+ */
+export function warmPrecompute(): void {
+  precomputePool().warm();
+}
+
+const prepared = new WeakMap<World, Map<EntityName, Promise<void>>>();
+const costs = new WeakMap<Sizes, Map<EntityName, CostEstimate>>();
+
+/**
+ * The estimated precomputation of serving `entity` from `world`: a function of the populations
+ * alone, kept by the world's sizes object, which worlds of the same scale share (resolveSizes),
+ * so a request without a seed (a new world) does not estimate it again.
+ */
 export function costOf(world: World, entity: EntityName): CostEstimate {
-  let perWorld = costs.get(world);
-  if (!perWorld) costs.set(world, (perWorld = new Map()));
-  let cost = perWorld.get(entity);
-  if (!cost) perWorld.set(entity, (cost = precomputeCost([entity], world.sizes)));
+  let bySizes = costs.get(world.sizes);
+  if (!bySizes) costs.set(world.sizes, (bySizes = new Map()));
+  let cost = bySizes.get(entity);
+  if (!cost) bySizes.set(entity, (cost = precomputeCost([entity], world.sizes)));
   return cost;
 }
 
@@ -89,9 +108,9 @@ export function prepareEntity(world: World, entity: EntityName): Promise<void> {
   let ready = perWorld.get(entity);
   if (!ready) {
     // The precompute threads of the process, shared by its apps (see retainPrecompute).
-    pool ??= new PrecomputePool(16, 2048, PRECOMPUTE_THREADS);
+    const threads = precomputePool();
     const spec = world.spec;
-    ready = ANALYTICS.has(entity) ? prepareAggregates(world, pool) : pool.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
+    ready = ANALYTICS.has(entity) ? prepareAggregates(world, threads) : threads.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
       const store = precomputed(world);
       for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
     });
