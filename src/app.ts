@@ -24,6 +24,7 @@ import { StreamManager } from './streams/jobs.js';
 import type { FeedProvider } from './streams/source.js';
 import type { SinkConfig } from './config.js';
 import { DEFAULT_COST_BUDGET, type CostBudget } from './routes/cost.js';
+import { warmPrecompute } from './precompute/prepare.js';
 import { ErrorSchema } from './schemas/query.js';
 
 export interface AppOptions {
@@ -57,6 +58,12 @@ export interface AppOptions {
   costBudget?: Partial<CostBudget>;
   /** Bytes kept by the cache of small seeded responses (default 32 MB; 0 turns it off; src/plugins/page-cache.ts). */
   pageCacheBytes?: number;
+  /**
+   * Start the precompute threads when the app is ready instead of at the first request that
+   * needs them (default false; the server sets it: a thread's start was most of the slowest
+   * analytics first byte). Tests leave it off: each app would start two threads.
+   */
+  warmPrecompute?: boolean;
 }
 
 export const DEFAULT_MAX_LIMIT = 1_000_000;
@@ -93,6 +100,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(panel);
   await app.register(healthRoutes);
   await app.register(entityRoutes, { maxLimit, defaultLimit, budget });
+  if (options.warmPrecompute) app.addHook('onReady', async () => warmPrecompute());
   await app.register(performanceRoutes);
   await app.register(manifestRoutes, { budget });
   await app.register(eventRoutes);

@@ -49,6 +49,7 @@ const app = await buildApp({
   corsOrigins,
   costBudget,
   pageCacheBytes: pageCacheMb * 1024 * 1024,
+  warmPrecompute: true,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 
