@@ -32,7 +32,7 @@ const SESSION_PARTS = 3;
 
 /**
  * The parts of a world's aggregates, the largest first by measured CPU at scale 10 (reviews
- * ~0.55 s, returns ~0.25 s, orders ~0.15 s, each sessions range ~0.15 s), so that the two
+ * ~0.35 s, returns ~0.25 s, orders ~0.15 s, each sessions range ~0.15 s), so that the two
  * threads taking whichever comes next finish at about the same time.
  */
 export function aggregateParts(world: World): AggregatePart[] {

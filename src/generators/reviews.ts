@@ -183,28 +183,66 @@ export class ReviewGenerator extends ChildGenerator<Review> {
   *ratings(): Generator<readonly [user: number, product: number, rating: number]> {
     const { end } = this.world.window;
     const users = this.world.generator('users');
+    // When the suppression is not built yet, it is built in this pass (the same walk over the
+    // orders in index order as suppressed()): each order's plan, basket and drawn lines are
+    // made once instead of once for the suppression and again for the ratings (their caches
+    // hold a few hundred orders), which was about half of the analytics' reviews pass.
+    const known = this.suppression;
+    const products = this.world.sizes.products;
+    const key = (user: number, product: number) => user * products + product;
+    const ordered = new Set<number>();
+    const reviewedPairs = new Set<number>();
+    const droppedLines = new Map<number, number>();
+    const kept: number[] = [];
     let i = 0;
-    for (let parent = 0; parent < this.parents; parent++) {
-      if (parent < this.orderCount) {
-        const plan = this.orders.plan(parent);
-        // Copied out first: the scratch is reused by the next order.
-        const reviewed = this.reviewed(parent);
-        const lines = Array.from(reviewed.lines.subarray(0, reviewed.count));
-        const bought = this.orders.basket(parent).products;
-        const late = plan.deliveredAt !== null && plan.deliveredAt > plan.estimatedDeliveryAt;
-        for (const line of lines) {
-          const product = bought[line] as number;
-          const chance = RATINGS[line === plan.returnLine ? 'returned' : late ? 'late' : this.quality(product)];
-          yield [plan.user, product, chance.draw(this.keyed(i))];
-          i++;
+    for (let parent = 0; parent < this.orderCount; parent++) {
+      const plan = this.orders.plan(parent);
+      const bought = this.orders.basket(parent).products;
+      const drawn = this.drawnLines(parent);
+      let dropped = 0;
+      if (known) dropped = known.lines.get(parent) ?? 0;
+      else {
+        for (const product of bought) ordered.add(key(plan.user, product));
+        for (let k = 0; k < drawn.count; k++) {
+          const line = drawn.lines[k] as number;
+          const pair = key(plan.user, bought[line] as number);
+          if (reviewedPairs.has(pair)) dropped |= 1 << line;
+          else reviewedPairs.add(pair);
         }
-      } else if (this.childCount(parent) === 1) {
-        const { user, product } = this.unverifiedPair(parent);
-        const rng = this.keyed(i);
-        busyMoment(rng, users.createdAt(user) + MINUTE, end);
-        yield [user, product, (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng)];
+        if (dropped !== 0) droppedLines.set(parent, dropped);
+      }
+      // Copied out first: the scratch is reused by the next order.
+      kept.length = 0;
+      for (let k = 0; k < drawn.count; k++) {
+        const line = drawn.lines[k] as number;
+        if ((dropped & (1 << line)) === 0) kept.push(line);
+      }
+      const late = plan.deliveredAt !== null && plan.deliveredAt > plan.estimatedDeliveryAt;
+      for (const line of kept) {
+        const product = bought[line] as number;
+        const chance = RATINGS[line === plan.returnLine ? 'returned' : late ? 'late' : this.quality(product)];
+        yield [plan.user, product, chance.draw(this.keyed(i))];
         i++;
       }
+    }
+    if (!known) {
+      // The unverified slots, checked against every order's pairs as in suppressed().
+      const slots = new Set<number>();
+      for (let slot = this.orderCount; slot < this.parents; slot++) {
+        const { user, product } = this.unverifiedPair(slot);
+        const pair = key(user, product);
+        if (ordered.has(pair) || reviewedPairs.has(pair)) slots.add(slot);
+        else reviewedPairs.add(pair);
+      }
+      this.suppression ??= { lines: droppedLines, slots };
+    }
+    for (let parent = this.orderCount; parent < this.parents; parent++) {
+      if (this.childCount(parent) !== 1) continue;
+      const { user, product } = this.unverifiedPair(parent);
+      const rng = this.keyed(i);
+      busyMoment(rng, users.createdAt(user) + MINUTE, end);
+      yield [user, product, (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng)];
+      i++;
     }
   }
 
