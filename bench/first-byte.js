@@ -13,12 +13,15 @@
 //     shares the cores);
 //   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
 //     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
-//     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free).
+//     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free);
+//     and the server's CPU during the request, all threads and the busiest one (/proc/<pid>/task):
+//     on a host with a core per thread the first byte cannot come sooner than the busiest thread's
+//     CPU, which a loaded machine stretches but does not change.
 // `BENCH_ONLY=pages` or `BENCH_ONLY=analytics` runs one of the two parts.
 // Speed is printed, never asserted.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,11 +71,29 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** CPU time (ms) of each thread of a process, by thread id. */
+function threadCpuMs(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, cpuMs(`${pid}/task/${tid}`));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const range = (values, digits = 0) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
-/** Milliseconds to the first body byte of GET url; meanwhile /health every 20 ms, slowest answer kept. */
-async function firstByte(port, path) {
+/**
+ * Milliseconds to the first body byte of GET url; meanwhile /health every 20 ms, slowest answer
+ * kept; and the server's CPU in that time: all threads, and the busiest thread (on a host with
+ * a core free per thread, the first byte cannot come sooner than that thread's CPU time).
+ */
+async function firstByte(port, path, pid) {
+  const before = threadCpuMs(pid);
   let slowest = 0;
   let done = false;
   const probe = (async () => {
@@ -94,9 +115,17 @@ async function firstByte(port, path) {
     req.on('error', reject);
     req.end();
   });
+  const after = threadCpuMs(pid);
   done = true;
   await probe;
-  return { ms, slowest };
+  let cpu = 0;
+  let busiest = 0;
+  for (const [tid, end] of after) {
+    const used = end - (before.get(tid) ?? 0);
+    cpu += used;
+    busiest = Math.max(busiest, used);
+  }
+  return { ms, slowest, cpu, busiest };
 }
 
 async function main() {
@@ -161,13 +190,17 @@ async function analytics(servers) {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [k, server] of servers.entries()) {
         const seed = 1000 + round * 10 + (entity === 'analytics/users' ? 0 : 5);
-        results[k].push(await firstByte(server.port, `/api/v1/${entity}?seed=${seed}&scale=10&format=csv&limit=100`));
+        results[k].push(await firstByte(server.port, `/api/v1/${entity}?seed=${seed}&scale=10&format=csv&limit=100`, server.child.pid));
       }
     }
     for (const [k, server] of servers.entries()) {
       const ms = results[k].map((r) => r.ms / 1000);
       const slowest = results[k].map((r) => r.slowest);
-      console.log(`  ${`${server.dir} ${entity}`.padEnd(48)} ${median(ms).toFixed(2)} s (${range(ms, 2)}), /health at worst ${Math.round(Math.max(...slowest))} ms`);
+      const cpu = results[k].map((r) => r.cpu / 1000);
+      const busiest = results[k].map((r) => r.busiest / 1000);
+      console.log(
+        `  ${`${server.dir} ${entity}`.padEnd(48)} ${median(ms).toFixed(2)} s (${range(ms, 2)}), server CPU ${median(cpu).toFixed(2)} s (${range(cpu, 2)}), busiest thread ${median(busiest).toFixed(2)} s (${range(busiest, 2)}), /health at worst ${Math.round(Math.max(...slowest))} ms`,
+      );
     }
   }
 }
