@@ -56,21 +56,23 @@ function notModified(header: string | undefined, etag: string): boolean {
   return header.split(',').some((tag) => bare(tag) === etag);
 }
 
-/** Drops the ETag of an error; names the content coding in the ETag of a compressed body. */
-async function finishEtag(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  // A kept response's ETag already names its content coding.
-  if (answeredFromPageCache(reply)) return payload;
+/**
+ * Drops the ETag of an error; names the content coding in the ETag of a compressed body. A
+ * callback hook, not an async one: no promise per response.
+ */
+function finishEtag(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
   const etag = reply.getHeader('etag');
-  if (typeof etag !== 'string') return payload;
+  // A kept response's ETag already names its content coding.
+  if (typeof etag !== 'string' || answeredFromPageCache(reply)) return done(null, payload);
   if (reply.statusCode >= 400) {
     // An error is not the seeded representation: nothing to cache.
     reply.removeHeader('etag');
     reply.header('Cache-Control', 'no-store');
-    return payload;
+    return done(null, payload);
   }
   const coding = reply.getHeader('content-encoding');
   if (typeof coding === 'string' && coding !== 'identity') reply.header('ETag', etag.replace(/"$/, `-${coding}"`));
-  return payload;
+  done(null, payload);
 }
 
 function offeredTypes(response: unknown): string[] | undefined {
