@@ -24,6 +24,7 @@ const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
 const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
 const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
+const warmPrecompute = intFromEnv('PRECOMPUTE_WARM', 1, 0, 1) === 1;
 const costBudget = {
   ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000),
   mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000),
@@ -49,7 +50,7 @@ const app = await buildApp({
   corsOrigins,
   costBudget,
   pageCacheBytes: pageCacheMb * 1024 * 1024,
-  warmPrecompute: true,
+  warmPrecompute,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 
