@@ -100,8 +100,9 @@ export function renderBatch(task: BatchTask): string | Uint8Array {
   return out;
 }
 
-/** Room for a batch's first bytes (a batch of 2,048 orders as CSV is ~1.4 MB). */
-const FIRST_BYTES = 256 * 1024;
+/** Room for a batch's first bytes: the last batch's size and an eighth, so a buffer rarely grows (a batch of 2,048 orders as CSV is ~1.4 MB). */
+const FIRST_BYTES = 64 * 1024;
+let bytesHint = FIRST_BYTES;
 
 /**
  * One batch as UTF-8 bytes in a buffer of its own (what a render worker transfers). Text is
@@ -114,7 +115,7 @@ export function renderBytes(task: BatchTask): Uint8Array {
   const world = World.of(task.spec);
   const direct = fieldBatch(world, task);
   if (direct) return direct;
-  let buf = Buffer.allocUnsafe(FIRST_BYTES);
+  let buf = Buffer.allocUnsafe(bytesHint);
   let pos = 0;
   writeText(world, task, (text) => {
     const most = 3 * text.length;
@@ -125,5 +126,6 @@ export function renderBytes(task: BatchTask): Uint8Array {
     }
     pos += buf.write(text, pos, 'utf8');
   });
+  bytesHint = Math.max(FIRST_BYTES, pos + (pos >>> 3));
   return buf.subarray(0, pos);
 }
