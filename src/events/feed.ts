@@ -106,11 +106,6 @@ export const INTERACTION_TYPES: Readonly<Record<ClickstreamEventType, EventType>
 };
 const INTERACTION_CODES = Object.keys(INTERACTION_TYPES) as ClickstreamEventType[];
 
-/** Whether a step is a warehouse's own movement (its idx is a place in the stock schedule). */
-export function isStockStep(step: Step): boolean {
-  return step.kind === Kind.Stock;
-}
-
 /** The event type of a step, without building its row. */
 export function stepType(step: Step): EventType {
   if (step.kind === Kind.Interaction) return INTERACTION_TYPES[INTERACTION_CODES[step.ref] as ClickstreamEventType];
@@ -812,11 +807,6 @@ export class FeedMerge {
     const row = step.kind === Kind.Stock ? (this.stock.rows[step.idx] as number) : 0;
     const k = step.kind === Kind.Stock ? (this.stock.ks[step.idx] as number) : 0;
     return stepEvent(this.feed, step, sequence, row, k);
-  }
-
-  /** The inventory row and movement number of a stock step (its place in the stock schedule). */
-  stockOf(step: Step): readonly [row: number, k: number] {
-    return [this.stock.rows[step.idx] as number, this.stock.ks[step.idx] as number];
   }
 }
 

@@ -1,14 +1,10 @@
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FeedBatchTask } from '../events/render.js';
 import type { BatchTask } from './batch.js';
 
-/** A batch of an entity download, or of the change feed (src/events/render.ts). */
-export type RenderTask = BatchTask | FeedBatchTask;
-
 interface Pending {
-  readonly task: RenderTask;
+  readonly task: BatchTask;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (err: Error) => void;
 }
@@ -47,7 +43,7 @@ export class RenderPool {
 
   constructor(readonly size: number) {}
 
-  run(task: RenderTask): Promise<Uint8Array> {
+  run(task: BatchTask): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new Error('render pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ task, resolve, reject });
@@ -120,7 +116,7 @@ export class RenderPool {
 export function orderedStream(
   pool: RenderPool,
   head: string,
-  tasks: Iterator<RenderTask>,
+  tasks: Iterator<BatchTask>,
   tail: string,
   ahead: number,
 ): Readable {
