@@ -150,7 +150,15 @@ class StepHeap {
 
   private move(from: number, to: number): void {
     this.times[to] = this.times[from] as number;
-    this.fields.copyWithin(to * 5, from * 5, from * 5 + 5);
+    // Five assignments, not copyWithin: a builtin call per move cost ~2% of the feed's time.
+    const f = this.fields;
+    const a = to * 5;
+    const b = from * 5;
+    f[a] = f[b] as number;
+    f[a + 1] = f[b + 1] as number;
+    f[a + 2] = f[b + 2] as number;
+    f[a + 3] = f[b + 3] as number;
+    f[a + 4] = f[b + 4] as number;
   }
 
   private put(k: number, t: number, src: number, idx: number, kind: number, aux: number, ref: number): void {
