@@ -37,7 +37,8 @@ export class ClickstreamGenerator extends ChildGenerator<ClickstreamEvent> {
   }
 
   protected childCount(session: number): number {
-    return this.sessions.plan(session).events;
+    // Counted from the plan's first draws alone: the child index counts every session.
+    return this.sessions.eventCount(session);
   }
 
   protected child(session: number, k: number): ClickstreamEvent {

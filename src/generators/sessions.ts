@@ -168,6 +168,11 @@ export class SessionGenerator extends EntityGenerator<Session> {
   private readonly scripts: RecordCache<readonly ScriptEvent[]>;
   private readonly categoryUrls: readonly string[];
   private readonly productUrls: RecordCache<string>;
+  /** Scratch: the draws of a plan up to its event count (see drawShape). */
+  private readonly shape = {
+    block: 0, slot: 0, checkoutSession: false, channel: 0, landing: 'home' as Landing, pages: 0, searches: 0, lines: 0,
+    extras: 0, removes: 0, views: 0, checkout: false, bounce: false, events: 0,
+  };
   /** Scratch space for event times while a script is laid out. */
   private offsets = new Float64Array(64);
   private readonly firstSecond: number;
@@ -222,19 +227,38 @@ export class SessionGenerator extends EntityGenerator<Session> {
     return Math.max(this.firstSecond, floorSec(this.users.createdAt(user)) + 1000);
   }
 
-  private buildPlan(i: number): SessionPlan {
+  /**
+   * The draws of session i's plan up to its event count, into {@link shape} (scratch, read
+   * before the next call): what the clickstream's per-session count needs, without the times,
+   * the user or a plan object. The plan's draws go on from the Rng it returns, so the count and
+   * the plan come from one sequence of draws.
+   */
+  private drawShape(i: number): Rng {
     const rng = this.planRng.key(this.world.seed, this.tag, i, SALT_PLAN);
-    const channel = CHANNEL.draw(rng);
-    const landing = (CHANNELS[channel] as Channel).landing.draw(rng);
+    const d = this.shape;
+    d.channel = CHANNEL.draw(rng);
+    d.landing = (CHANNELS[d.channel] as Channel).landing.draw(rng);
     const catalogue = this.world.sizes.products;
     const block = Math.floor(i / SESSIONS_PER_ORDER);
-    const slot = i - block * SESSIONS_PER_ORDER;
-    const checkoutSlot = this.checkoutSlot(block);
-    if (slot === checkoutSlot) return this.checkoutPlan(block, rng, channel, landing, catalogue);
-
+    d.block = block;
+    d.slot = i - block * SESSIONS_PER_ORDER;
+    d.checkoutSession = d.slot === this.checkoutSlot(block);
+    if (d.checkoutSession) {
+      const lines = this.orders.plan(block).lines;
+      d.lines = lines;
+      d.extras = lines < catalogue && rng.chance(0.15) ? 1 : 0;
+      d.removes = d.extras;
+      d.views = Math.min(catalogue - lines - d.extras, CHECKOUT_VIEWS.draw(rng));
+      d.pages = CHECKOUT_PAGES.draw(rng);
+      d.searches = CHECKOUT_SEARCHES.draw(rng);
+      d.checkout = true;
+      d.bounce = false;
+      d.events = eventCount(d.landing, d.pages, d.searches, lines, d.extras, d.extras, d.views, true, true);
+      return rng;
+    }
     let pages = 0;
     let searches = 0;
-    let products = landing === 'product' ? 1 : 0;
+    let products = d.landing === 'product' ? 1 : 0;
     let extras = 0;
     let removes = 0;
     let checkout = false;
@@ -247,8 +271,42 @@ export class SessionGenerator extends EntityGenerator<Session> {
       if (extras > 0 && rng.chance(0.3)) removes = rng.between(1, extras);
       checkout = extras > removes && rng.chance(0.25);
     }
-    const views = products - extras;
-    const events = eventCount(landing, pages, searches, 0, extras, removes, views, checkout, false);
+    d.lines = 0;
+    d.pages = pages;
+    d.searches = searches;
+    d.extras = extras;
+    d.removes = removes;
+    d.views = products - extras;
+    d.checkout = checkout;
+    d.bounce = bounce;
+    d.events = eventCount(d.landing, pages, searches, 0, extras, removes, d.views, checkout, false);
+    return rng;
+  }
+
+  /**
+   * How many clickstream events session i has: the plan's count from the draws before it
+   * (the clickstream's child index counts every session; the rest of the plan is not needed).
+   */
+  eventCount(i: number): number {
+    this.drawShape(i);
+    return this.shape.events;
+  }
+
+  private buildPlan(i: number): SessionPlan {
+    const rng = this.drawShape(i);
+    const { block, slot, channel, landing, pages, searches, lines, extras, removes, views, checkout, events, bounce } = this.shape;
+    if (this.shape.checkoutSession) {
+      // Browsing and filling in the checkout before the order, a confirmation page after it.
+      const order = this.orders.plan(block);
+      const purchaseAt = floorSec(order.createdAt);
+      const before = 1000 * Math.round((events - 2) * rng.uniform(15, 75) + rng.uniform(60, 300));
+      const startedAt = Math.min(purchaseAt, Math.max(this.earliest(order.user), purchaseAt - before));
+      const endedAt = Math.max(startedAt + 1000, Math.min(this.lastSecond, purchaseAt + 1000 * rng.between(10, 120)));
+      return {
+        order: block, user: order.user, startedAt, lastEventAt: purchaseAt, endedAt, channel, landing,
+        pages, searches, lines, extras, removes, views, checkout: true, events,
+      };
+    }
     // Time on pages, then the session's end after a last look.
     const offset = 1000 * Math.round((events - 1) * rng.uniform(15, 75) + (checkout ? rng.uniform(60, 300) : 0));
     const length = offset + 1000 * rng.between(5, bounce ? 90 : 180);
@@ -272,25 +330,6 @@ export class SessionGenerator extends EntityGenerator<Session> {
   /** Which of the five sessions of block `order` is that order's checkout session. */
   private checkoutSlot(order: number): number {
     return Math.min(SESSIONS_PER_ORDER - 1, Math.floor(this.orders.plan(order).position * SESSIONS_PER_ORDER));
-  }
-
-  private checkoutPlan(i: number, rng: Rng, channel: number, landing: Landing, catalogue: number): SessionPlan {
-    const order = this.orders.plan(i);
-    const lines = order.lines;
-    const extras = lines < catalogue && rng.chance(0.15) ? 1 : 0;
-    const views = Math.min(catalogue - lines - extras, CHECKOUT_VIEWS.draw(rng));
-    const pages = CHECKOUT_PAGES.draw(rng);
-    const searches = CHECKOUT_SEARCHES.draw(rng);
-    const events = eventCount(landing, pages, searches, lines, extras, extras, views, true, true);
-    // Browsing and filling in the checkout before the order, a confirmation page after it.
-    const purchaseAt = floorSec(order.createdAt);
-    const before = 1000 * Math.round((events - 2) * rng.uniform(15, 75) + rng.uniform(60, 300));
-    const startedAt = Math.min(purchaseAt, Math.max(this.earliest(order.user), purchaseAt - before));
-    const endedAt = Math.max(startedAt + 1000, Math.min(this.lastSecond, purchaseAt + 1000 * rng.between(10, 120)));
-    return {
-      order: i, user: order.user, startedAt, lastEventAt: purchaseAt, endedAt, channel, landing,
-      pages, searches, lines, extras, removes: extras, views, checkout: true, events,
-    };
   }
 
   /** A product index not in `taken` (a session does not view one product twice). */

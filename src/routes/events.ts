@@ -2,12 +2,11 @@ import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, formatStream, type FormatContext } from '../formats/index.js';
-import { jsonWriter, type JsonWriter } from '../formats/json-writer.js';
-import { ENTITIES, isEntityName } from '../generators/registry.js';
 import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
 import { chaosOf, type Delivery } from '../events/chaos.js';
 import { feedDeliveries, materialise, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
 import { DefectSchema, EventSchemas, FeedEventSchema } from '../events/schemas.js';
+import { eventJson, NdjsonChunks } from '../events/ndjson.js';
 import type { FeedEvent, FeedOptions } from '../events/types.js';
 import { parseDate, iso } from '../generators/time.js';
 import { World } from '../generators/world.js';
@@ -127,64 +126,19 @@ export function flat(event: FeedEvent): object {
   };
 }
 
-/** The compiled JSON writer of each entity's rows (or JSON.stringify), chosen on its first row. */
-const dataWriters = new Map<string, JsonWriter>();
-
-function dataWriter(entity: string, sample: object): JsonWriter {
-  let write = dataWriters.get(entity);
-  if (!write) {
-    const schema = isEntityName(entity) ? ENTITIES[entity].schema : undefined;
-    write = schema
-      ? jsonWriter({ columns: Object.keys(schema.properties), root: entity, item: entity, schema }, sample)
-      : (record: object) => JSON.stringify(record);
-    dataWriters.set(entity, write);
-  }
-  return write;
-}
-
 /**
- * An event as one line of JSON, byte for byte JSON.stringify(event): the envelope's fields are
- * plain text (ids, type names, times, numbers) written by concatenation, the row by its
- * entity's compiled writer (src/formats/json-writer.ts), which writes the rows of one entity
- * with the same keys in the same order as JSON.stringify does. Written by hand because the
- * feed's speed demands it: JSON.stringify of the event was the largest single cost of the
- * NDJSON feed. A chaos event (a labelled copy, a malformed row) goes through JSON.stringify.
- */
-export function eventJson(event: FeedEvent): string {
-  if (event.defect !== undefined) return event.raw ?? JSON.stringify(event);
-  return (
-    '{"event_id":"' + event.event_id + '","event_type":"' + event.event_type + '","event_time":"' + event.event_time +
-    '","entity":"' + event.entity + '","key":' + JSON.stringify(event.key) + ',"op":"' + event.op + '","sequence":' + event.sequence +
-    ',"data":' + dataWriter(event.entity, event.data)(event.data) + '}'
-  );
-}
-
-/** Bytes per NDJSON chunk handed to the socket. */
-const NDJSON_CHUNK = 1 << 16;
-
-/**
- * NDJSON of events: one per line, a truncated line's raw text verbatim. Each line is encoded
- * straight into a chunk-sized Buffer (`buf.write` at an offset) and the socket gets whole
- * Buffers: measured against concatenating 512 lines into one string for the stream to encode,
- * that flattening and encoding of a long rope of strings was ~13% of the feed's time.
+ * NDJSON of events: one per line, a truncated line's raw text verbatim, written into 64 KB
+ * Buffers (src/events/ndjson.ts) that the socket gets whole.
  */
 export function ndjsonStream(events: Iterable<FeedEvent>): Readable {
   function* chunks(): Generator<Buffer> {
-    let chunk = Buffer.allocUnsafe(NDJSON_CHUNK);
-    let used = 0;
+    const out = new NdjsonChunks();
     for (const event of events) {
-      const line = eventJson(event);
-      // A UTF-8 byte sequence is at most 3 bytes per UTF-16 code unit.
-      const most = line.length * 3 + 1;
-      if (used + most > chunk.length) {
-        if (used > 0) yield chunk.subarray(0, used);
-        chunk = Buffer.allocUnsafe(Math.max(NDJSON_CHUNK, most));
-        used = 0;
-      }
-      used += chunk.write(line, used);
-      chunk[used++] = 10;
+      const full = out.line(eventJson(event));
+      if (full) yield full;
     }
-    if (used > 0) yield chunk.subarray(0, used);
+    const rest = out.rest();
+    if (rest) yield rest;
   }
   return Readable.from(chunks(), { objectMode: false });
 }
@@ -258,8 +212,8 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence));
   const iterator = deliveries[Symbol.iterator]();
   await skip(iterator, start - (offset - skipCount));
-  const events = page(merge, iterator, count, world.seed);
   let body: Readable;
+  const events = page(merge, iterator, count, world.seed);
   if (format === 'ndjson') body = ndjsonStream(events);
   else if (format === 'json') body = formatStream(FORMATS.json, { columns: [], root: 'events', item: 'event' }, events);
   else body = formatStream(FORMATS[format], { columns: FLAT_COLUMNS, root: 'events', item: 'event' } satisfies FormatContext, mapped(events, flat));
@@ -390,4 +344,4 @@ function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
   for (const item of items) yield f(item);
 }
 
-export { EVENT_TYPES };
+export { EVENT_TYPES, eventJson };
