@@ -1,6 +1,7 @@
 import { get } from 'node:http';
 import t from 'tap';
 import { FORMAT_NAMES } from '../../src/formats/index.js';
+import { defaultRenderThreads, MAX_DEFAULT_RENDER_THREADS, RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
 
 // Large responses are rendered on worker threads; the bytes must equal the main-thread path.
@@ -40,4 +41,38 @@ t.test('a client that disconnects mid-stream does not break the pool', async (t)
   const after = await app.inject('/api/v1/users?seed=1&users=10000&limit=5000&format=ndjson');
   t.equal(after.statusCode, 200);
   t.equal(after.body.split('\n').filter(Boolean).length, 5000, 'the next large request is served in full');
+});
+
+t.test('render threads are on by default: one per processor, capped', async (t) => {
+  t.ok(defaultRenderThreads() >= 1, 'this machine reports at least one processor, so the server starts the pool');
+  t.equal(defaultRenderThreads(1), 1);
+  t.equal(defaultRenderThreads(2), 2);
+  t.equal(defaultRenderThreads(64), MAX_DEFAULT_RENDER_THREADS);
+  t.equal(defaultRenderThreads(0), 0);
+});
+
+t.test('a worker that dies fails its response, and the pool serves the next one', async (t) => {
+  const app = await testApp(t, { renderThreads: 1 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const pool = app.renderPool as RenderPool;
+  // Kill the worker once the stream has started: the response is cut short, not left hanging.
+  const outcome = await new Promise<string>((resolve, reject) => {
+    const req = get(`${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`, (res) => {
+      let killed = false;
+      res.on('data', () => {
+        if (killed) return;
+        killed = true;
+        const workers = Reflect.get(pool, 'all') as { terminate(): Promise<number> }[];
+        for (const worker of workers) void worker.terminate();
+      });
+      res.on('end', () => resolve(res.complete ? 'complete' : 'cut'));
+      res.on('aborted', () => resolve('cut'));
+      res.on('error', () => resolve('cut'));
+    });
+    req.on('error', (err) => reject(err));
+  });
+  t.equal(outcome, 'cut', 'the response whose worker died ends early');
+  const after = await app.inject('/api/v1/users?seed=1&users=10000&limit=6000&format=ndjson');
+  t.equal(after.statusCode, 200);
+  t.equal(after.body.split('\n').filter(Boolean).length, 6000, 'a new worker serves the next large request in full');
 });
