@@ -1,4 +1,6 @@
 import { Buffer } from 'node:buffer';
+import type { IdSpace } from '../generators/random.js';
+import { DAY, dayString } from '../generators/time.js';
 import type { FormatContext } from './types.js';
 
 /**
@@ -27,6 +29,12 @@ export interface FieldWriter {
   /** The decimal digits of a non-negative integer, inside an open field. */
   digits(n: number): void;
   close(): void;
+  /** A uuid field: `ids.uuid(index)`, written as bytes without the string. */
+  uuid(ids: IdSpace, index: number): void;
+  /** A date field, `YYYY-MM-DD` of a day number (days since 1970-01-01): `dayString(days)`. */
+  date(days: number): void;
+  /** A timestamp field, `YYYY-MM-DDTHH:MM:SSZ` of epoch ms: `iso(ms)`. */
+  timestamp(ms: number): void;
   /** A number field (not money: money columns are not written this way). */
   number(n: number): void;
   /** A boolean field. */
@@ -40,6 +48,20 @@ export interface FieldSource {
   /** The fields `write` writes, in order: the fast path is taken only when these are the columns asked for. */
   readonly columns: readonly string[];
   write(i: number, writer: FieldWriter): void;
+}
+
+// Dates and times as bytes, for the date and timestamp fields: the text of a day from 1900 to
+// 2199 copied into a byte table on first use, the clock from a two-digit table. Copying the
+// cached day and clock strings char by char cost more than the rest of the field (many
+// distinct strings, a cache miss each).
+const FIRST_DAY = -25567; // 1900-01-01
+const DAYS = 109574; // to 2199-12-31
+const DAY_BYTES = new Uint8Array(DAYS * 10);
+const DAY_FILLED = new Uint8Array(DAYS);
+const TWO_DIGITS = new Uint8Array(200);
+for (let k = 0; k < 100; k++) {
+  TWO_DIGITS[2 * k] = 48 + Math.floor(k / 10);
+  TWO_DIGITS[2 * k + 1] = 48 + (k % 10);
 }
 
 /** The first buffer's size, and the room added when it grows. */
@@ -84,6 +106,71 @@ export abstract class ByteRows implements FieldWriter {
       buf[pos++] = c;
     }
     this.pos = pos;
+  }
+
+  /** Makes room for `n` more bytes. */
+  protected room(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  /** Writes `YYYY-MM-DD` of a day number at the end (10 bytes, room already made), from the day table. */
+  private day(days: number): void {
+    const slot = days - FIRST_DAY;
+    if (!(slot >= 0 && slot < DAYS)) {
+      this.ascii(dayString(days));
+      return;
+    }
+    const from = slot * 10;
+    if (DAY_FILLED[slot] === 0) {
+      const text = dayString(days);
+      for (let k = 0; k < 10; k++) DAY_BYTES[from + k] = text.charCodeAt(k);
+      DAY_FILLED[slot] = 1;
+    }
+    const buf = this.buf;
+    const pos = this.pos;
+    for (let k = 0; k < 10; k++) buf[pos + k] = DAY_BYTES[from + k] as number;
+    this.pos = pos + 10;
+  }
+
+  uuid(ids: IdSpace, index: number): void {
+    this.openSafe();
+    this.room(36);
+    ids.write(index, this.buf, this.pos);
+    this.pos += 36;
+    this.closeSafe();
+  }
+
+  date(days: number): void {
+    this.openSafe();
+    this.room(10);
+    this.day(days);
+    this.closeSafe();
+  }
+
+  timestamp(ms: number): void {
+    const days = Math.floor(ms / DAY);
+    const seconds = Math.floor((ms - days * DAY) / 1000);
+    this.openSafe();
+    this.room(20);
+    this.day(days);
+    this.room(10);
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds - h * 3600) / 60);
+    const sec = seconds - h * 3600 - m * 60;
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = 0x54; // T
+    buf[pos + 1] = TWO_DIGITS[2 * h] as number;
+    buf[pos + 2] = TWO_DIGITS[2 * h + 1] as number;
+    buf[pos + 3] = 0x3a;
+    buf[pos + 4] = TWO_DIGITS[2 * m] as number;
+    buf[pos + 5] = TWO_DIGITS[2 * m + 1] as number;
+    buf[pos + 6] = 0x3a;
+    buf[pos + 7] = TWO_DIGITS[2 * sec] as number;
+    buf[pos + 8] = TWO_DIGITS[2 * sec + 1] as number;
+    buf[pos + 9] = 0x5a; // Z
+    this.pos = pos + 10;
+    this.closeSafe();
   }
 
   protected byte(c: number): void {
@@ -132,8 +219,16 @@ export abstract class ByteRows implements FieldWriter {
     this.close();
   }
 
+  safe(value: string): void {
+    this.openSafe();
+    this.ascii(value);
+    this.closeSafe();
+  }
+
+  /** What a format writes before and after a value that needs no escaping. */
+  protected abstract openSafe(): void;
+  protected abstract closeSafe(): void;
   abstract begin(): void;
-  abstract safe(value: string): void;
   abstract open(): void;
   abstract close(): void;
   abstract number(n: number): void;
@@ -169,10 +264,11 @@ export class CsvRows extends ByteRows {
     if (this.column++ > 0) this.byte(0x2c);
   }
 
-  safe(value: string): void {
+  protected openSafe(): void {
     this.next();
-    this.ascii(value);
   }
+
+  protected closeSafe(): void {}
 
   open(): void {
     this.next();
@@ -232,10 +328,12 @@ export class JsonRows extends ByteRows {
     this.ascii(this.keys[this.column++] as string);
   }
 
-  safe(value: string): void {
+  protected openSafe(): void {
     this.key();
     this.byte(0x22);
-    this.ascii(value);
+  }
+
+  protected closeSafe(): void {
     this.byte(0x22);
   }
 
@@ -294,9 +392,11 @@ export class XmlRows extends ByteRows {
     this.ascii(this.item[0]);
   }
 
-  safe(value: string): void {
+  protected openSafe(): void {
     this.ascii(this.opens[this.column] as string);
-    this.ascii(value);
+  }
+
+  protected closeSafe(): void {
     this.ascii(this.closes[this.column++] as string);
   }
 
