@@ -64,31 +64,41 @@ for (let k = 0; k < 100; k++) {
   TWO_DIGITS[2 * k + 1] = 48 + (k % 10);
 }
 
-/** The first buffer's size, and the room added when it grows. */
+/** The first buffer's size (unless reserved), and the room added when it grows. */
 const FIRST_BYTES = 64 * 1024;
 const RECORD_ROOM = 16 * 1024;
+const NO_BYTES = Buffer.alloc(0);
 
 const TRUE = 'true';
 const FALSE = 'false';
 
 /**
  * The byte buffer under every field writer, growing as records are written and handed out
- * whole (never reused: a worker transfers its ArrayBuffer). Strings are copied char by char:
- * field values are short ASCII, where a loop is cheaper than a call into the encoder per value;
- * anything beyond ASCII goes through the UTF-8 encoder.
+ * whole (never reused: a worker transfers its ArrayBuffer, so buffers are never taken from
+ * Node's shared allocation pool). Strings are copied char by char: field values are short
+ * ASCII, where a loop is cheaper than a call into the encoder per value; anything beyond ASCII
+ * goes through the UTF-8 encoder.
  */
 export abstract class ByteRows implements FieldWriter {
-  protected buf: Buffer = Buffer.allocUnsafe(FIRST_BYTES);
+  protected buf: Buffer = NO_BYTES;
   protected pos = 0;
   /** Where the open field's value starts (for the escaping check when it closes). */
   protected start = 0;
 
-  /** The bytes written since the last take, in a buffer of their own (the writer starts a new one). */
+  /** The bytes written since the last take, in a buffer of their own (the writer starts a new one when written to). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(FIRST_BYTES);
+    this.buf = NO_BYTES;
     this.pos = 0;
     return out;
+  }
+
+  /**
+   * Room for about `bytes` before the first record, when the caller knows the size to expect
+   * (a batch like the last one): growing by doubling copied each batch's bytes about once more.
+   */
+  reserve(bytes: number): void {
+    if (this.pos === 0 && this.buf.length < bytes) this.buf = Buffer.allocUnsafeSlow(bytes);
   }
 
   /** Appends text that is written as it is (ASCII fast, UTF-8 otherwise). */
@@ -179,7 +189,7 @@ export abstract class ByteRows implements FieldWriter {
   }
 
   private grow(more: number): void {
-    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + more + RECORD_ROOM));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, FIRST_BYTES, this.pos + more + RECORD_ROOM));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
@@ -211,6 +221,12 @@ export abstract class ByteRows implements FieldWriter {
 
   piece(value: string): void {
     this.ascii(value);
+  }
+
+  /** `'' + n`, for whole numbers from the digits (no number-to-string conversion: see `decimal` in random.ts). */
+  protected numberText(n: number): void {
+    if (Number.isInteger(n) && n >= 0 && n < 1e15) this.digits(n);
+    else this.ascii('' + n);
   }
 
   text(value: string): void {
@@ -281,7 +297,7 @@ export class CsvRows extends ByteRows {
 
   number(n: number): void {
     this.next();
-    this.ascii('' + n);
+    this.numberText(n);
   }
 
   bool(b: boolean): void {
@@ -356,7 +372,8 @@ export class JsonRows extends ByteRows {
 
   number(n: number): void {
     this.key();
-    this.ascii(n - n === 0 ? '' + n : 'null');
+    if (n - n === 0) this.numberText(n);
+    else this.ascii('null');
   }
 
   bool(b: boolean): void {
@@ -411,7 +428,13 @@ export class XmlRows extends ByteRows {
   }
 
   number(n: number): void {
-    this.safe(Object.is(n, -0) ? '-0' : '' + n);
+    if (Object.is(n, -0)) {
+      this.safe('-0');
+      return;
+    }
+    this.openSafe();
+    this.numberText(n);
+    this.closeSafe();
   }
 
   bool(b: boolean): void {

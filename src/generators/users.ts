@@ -250,7 +250,7 @@ export class UserGenerator extends EntityGenerator<User> {
     w.text(firstNames[f] as string);
     w.text(profile.lastNames[l] as string);
     w.date(Math.floor(birth / DAY));
-    w.text(profile.phone(rng));
+    profile.writePhone(rng, w);
     w.open(); // address
     w.piece(BUILDING_TEXT[building] ?? String(building));
     w.piece(' ');

@@ -51,6 +51,9 @@ export function* recordsOf(world: World, entity: EntityName, start: number, end:
  */
 const SUB_BATCH = 256;
 
+/** Bytes per row of the last batch written field by field, by entity and format: the next batch reserves that much. */
+const bytesPerRow = new Map<string, number>();
+
 /**
  * Renders one batch: the same bytes on the main thread or in any worker. Records that can be
  * written field by field (see src/formats/fields.ts) are written straight into bytes (nothing
@@ -64,8 +67,13 @@ export function renderBatch(task: BatchTask): string | Uint8Array {
   if (fields && format.fieldRows && !task.projected && !task.locations && !servedOrder(world, task.entity) && writesColumns(fields, context)) {
     const rows = format.fieldRows(context, task.first);
     const end = Math.min(task.end, population);
+    const hint = `${task.entity} ${task.format}`;
+    const perRow = bytesPerRow.get(hint);
+    if (perRow !== undefined && end > task.start) rows.reserve(Math.ceil(perRow * (end - task.start) * 1.05) + 1024);
     for (let i = task.start; i < end; i++) fields.write(i, rows);
-    return rows.take();
+    const bytes = rows.take();
+    if (end - task.start >= 64) bytesPerRow.set(hint, bytes.length / (end - task.start));
+    return bytes;
   }
   let out = '';
   let first = task.first;
