@@ -16,10 +16,20 @@ interface Pending {
 const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 
+/**
+ * Each worker's young generation is capped at 8 MB. V8 lets it grow to ~48 MB under a steady
+ * stream of short-lived records, and so did every worker: peak RSS of the server streaming
+ * 1,000,000 users with 2 workers was 342-353 MB against 280-284 MB for a 10,000-row page (1.22-
+ * 1.26x); capped, 296-298 against 260-261 MB (1.14-1.15x). The records of a batch die young
+ * either way: CPU per row 3.70 against 3.58 µs uncapped (7 interleaved runs in one process,
+ * within their spread).
+ */
+const OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } };
+
 function startWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL);
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, OPTIONS);
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, ...OPTIONS });
 }
 
 /**
