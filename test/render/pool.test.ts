@@ -76,3 +76,45 @@ t.test('a worker that dies fails its response, and the pool serves the next one'
   t.equal(after.statusCode, 200);
   t.equal(after.body.split('\n').filter(Boolean).length, 6000, 'a new worker serves the next large request in full');
 });
+
+t.test('/health answers while two clients download through the pool at full speed', async (t) => {
+  const app = await testApp(t, { renderThreads: 2 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  // Two 120,000-row downloads, read as fast as they come; /health asked one after another once
+  // both have started must be answered before either ends (order asserted, never timing).
+  let ended = 0;
+  const downloads = [1, 2].map((seed) => {
+    let started!: () => void;
+    const first = new Promise<void>((resolve) => (started = resolve));
+    const lines = new Promise<number>((resolve, reject) => {
+      let count = 0;
+      const req = get(`${address}/api/v1/users?seed=${seed}&users=120000&limit=120000&format=csv`, (res) => {
+        res.on('data', (chunk: Buffer) => {
+          started();
+          for (let k = chunk.indexOf(10); k !== -1; k = chunk.indexOf(10, k + 1)) count++;
+        });
+        res.on('end', () => {
+          ended++;
+          resolve(count);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      t.teardown(() => req.destroy());
+    });
+    return { first, lines };
+  });
+  await Promise.all(downloads.map((d) => d.first));
+  let answered = 0;
+  for (let k = 0; k < 10; k++) {
+    const status = await new Promise<number>((resolve, reject) => {
+      get(`${address}/health`, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      }).on('error', reject);
+    });
+    if (status === 200 && ended === 0) answered++;
+  }
+  t.equal(answered, 10, 'every /health answer came before either download ended');
+  t.same(await Promise.all(downloads.map((d) => d.lines)), [120_001, 120_001], 'both downloads complete: header and 120,000 rows');
+});
