@@ -48,7 +48,7 @@ export const MAX_DEFAULT_RENDER_THREADS = 4;
  * most {@link MAX_DEFAULT_RENDER_THREADS}. The main thread only moves the workers' bytes to the
  * socket, so it needs no core of its own: on 2 cores, 2 workers served 1,000,000 users as CSV in
  * about half the time of the main thread alone (docs/performance.md). Each worker holds its own
- * copy of the modules and the world (~30 MB), hence the cap. 0 only if no processor is reported.
+ * copy of the modules and the world (~45 MB), hence the cap. 0 only if no processor is reported.
  */
 export function defaultRenderThreads(processors = availableParallelism()): number {
   return Math.max(0, Math.min(processors, MAX_DEFAULT_RENDER_THREADS));
