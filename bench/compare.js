@@ -19,6 +19,7 @@
 // would download.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +143,11 @@ async function main() {
   const started = performance.now();
   log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
   const ecomgen = await start(join(ROOT, 'dist', 'server.js'), [], { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) }, '/health');
+  // The server's render threads: RENDER_THREADS when set (e.g. `RENDER_THREADS=0 npm run bench`), else its default.
+  const { defaultRenderThreads } = await import('../dist/render/pool.js');
+  const given = process.env.RENDER_THREADS;
+  const threads = given !== undefined && given !== '' ? `${given} (RENDER_THREADS)` : `${defaultRenderThreads()} (the default: one per processor, at most 4)`;
+  console.log(`ecomgen server: render threads ${threads}; ${os.availableParallelism()} processors, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const ceilingCsv = await start(join(ROOT, 'bench', 'ceiling.js'), ['$PORT', 'users', 'csv'], {}, '/rows?rows=1');
   const base = `http://127.0.0.1:${ecomgen.port}/api/v1`;
   const users = (format, rows = USERS) => `${base}/users?seed=42&users=${USERS}&limit=${rows}&format=${format}`;
@@ -209,7 +215,7 @@ async function main() {
 
   console.log('\nGoals (ratios of medians in this run)');
   for (const line of goals) console.log(`  ${line}`);
-  console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s`);
+  console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s; render threads ${threads}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const child of children) child.kill('SIGTERM');
 }
 

@@ -34,10 +34,9 @@ export interface AppOptions {
   defaultLimit?: number;
   logger?: FastifyServerOptions['logger'];
   /**
-   * Worker threads rendering large responses (default 0: everything on the main thread). The
-   * bytes are the same either way. Measured on 2 cores with the client on the same machine,
-   * threads cost throughput (325k vs 365k users rows/s) and memory; on hosts with many cores
-   * they let one large download use several.
+   * Worker threads rendering large responses (default 0 here: everything on the main thread, as
+   * tests expect; the server starts `defaultRenderThreads()`, one per processor, at most 4). The
+   * bytes are the same either way (docs/performance.md).
    */
   renderThreads?: number;
   /**

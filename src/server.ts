@@ -3,6 +3,7 @@ import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 import { DEFAULT_MAX_RUNNING_JOBS } from './sinks/jobs.js';
 import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
 import { DEFAULT_COST_BUDGET } from './routes/cost.js';
+import { defaultRenderThreads } from './render/pool.js';
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -20,7 +21,7 @@ const port = intFromEnv('PORT', 8000, 0, 65535);
 const host = process.env.HOST || 'localhost';
 const maxLimit = intFromEnv('MAX_LIMIT', DEFAULT_MAX_LIMIT, 1, 100_000_000);
 const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
-const renderThreads = intFromEnv('RENDER_THREADS', 0, 0, 64);
+const renderThreads = intFromEnv('RENDER_THREADS', defaultRenderThreads(), 0, 64);
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
 const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
 const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
@@ -71,3 +72,4 @@ closeWithGrace({ delay: graceMs }, async ({ err, signal }) => {
 });
 
 await app.listen({ port, host });
+app.log.info({ renderThreads }, renderThreads > 0 ? 'large responses render on worker threads' : 'render threads off');

@@ -1,4 +1,6 @@
 import { Buffer } from 'node:buffer';
+import type { IdSpace } from '../generators/random.js';
+import { DAY, dayString } from '../generators/time.js';
 import type { FormatContext } from './types.js';
 
 /**
@@ -27,6 +29,12 @@ export interface FieldWriter {
   /** The decimal digits of a non-negative integer, inside an open field. */
   digits(n: number): void;
   close(): void;
+  /** A uuid field: `ids.uuid(index)`, written as bytes without the string. */
+  uuid(ids: IdSpace, index: number): void;
+  /** A date field, `YYYY-MM-DD` of a day number (days since 1970-01-01): `dayString(days)`. */
+  date(days: number): void;
+  /** A timestamp field, `YYYY-MM-DDTHH:MM:SSZ` of epoch ms: `iso(ms)`. */
+  timestamp(ms: number): void;
   /** A number field (not money: money columns are not written this way). */
   number(n: number): void;
   /** A boolean field. */
@@ -42,31 +50,55 @@ export interface FieldSource {
   write(i: number, writer: FieldWriter): void;
 }
 
-/** The first buffer's size, and the room added when it grows. */
+// Dates and times as bytes, for the date and timestamp fields: the text of a day from 1900 to
+// 2199 copied into a byte table on first use, the clock from a two-digit table. Copying the
+// cached day and clock strings char by char cost more than the rest of the field (many
+// distinct strings, a cache miss each).
+const FIRST_DAY = -25567; // 1900-01-01
+const DAYS = 109574; // to 2199-12-31
+const DAY_BYTES = new Uint8Array(DAYS * 10);
+const DAY_FILLED = new Uint8Array(DAYS);
+const TWO_DIGITS = new Uint8Array(200);
+for (let k = 0; k < 100; k++) {
+  TWO_DIGITS[2 * k] = 48 + Math.floor(k / 10);
+  TWO_DIGITS[2 * k + 1] = 48 + (k % 10);
+}
+
+/** The first buffer's size (unless reserved), and the room added when it grows. */
 const FIRST_BYTES = 64 * 1024;
 const RECORD_ROOM = 16 * 1024;
+const NO_BYTES = Buffer.alloc(0);
 
 const TRUE = 'true';
 const FALSE = 'false';
 
 /**
  * The byte buffer under every field writer, growing as records are written and handed out
- * whole (never reused: a worker transfers its ArrayBuffer). Strings are copied char by char:
- * field values are short ASCII, where a loop is cheaper than a call into the encoder per value;
- * anything beyond ASCII goes through the UTF-8 encoder.
+ * whole (never reused: a worker transfers its ArrayBuffer, so buffers are never taken from
+ * Node's shared allocation pool). Strings are copied char by char: field values are short
+ * ASCII, where a loop is cheaper than a call into the encoder per value; anything beyond ASCII
+ * goes through the UTF-8 encoder.
  */
 export abstract class ByteRows implements FieldWriter {
-  protected buf: Buffer = Buffer.allocUnsafe(FIRST_BYTES);
+  protected buf: Buffer = NO_BYTES;
   protected pos = 0;
   /** Where the open field's value starts (for the escaping check when it closes). */
   protected start = 0;
 
-  /** The bytes written since the last take, in a buffer of their own (the writer starts a new one). */
+  /** The bytes written since the last take, in a buffer of their own (the writer starts a new one when written to). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(FIRST_BYTES);
+    this.buf = NO_BYTES;
     this.pos = 0;
     return out;
+  }
+
+  /**
+   * Room for about `bytes` before the first record, when the caller knows the size to expect
+   * (a batch like the last one): growing by doubling copied each batch's bytes about once more.
+   */
+  reserve(bytes: number): void {
+    if (this.pos === 0 && this.buf.length < bytes) this.buf = Buffer.allocUnsafeSlow(bytes);
   }
 
   /** Appends text that is written as it is (ASCII fast, UTF-8 otherwise). */
@@ -86,13 +118,88 @@ export abstract class ByteRows implements FieldWriter {
     this.pos = pos;
   }
 
+  /** Makes room for `n` more bytes. */
+  protected room(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  /** Writes `YYYY-MM-DD` of a day number at the end (10 bytes, room already made), from the day table. */
+  private day(days: number): void {
+    const slot = days - FIRST_DAY;
+    if (!(slot >= 0 && slot < DAYS)) {
+      this.ascii(dayString(days));
+      return;
+    }
+    const from = slot * 10;
+    if (DAY_FILLED[slot] === 0) {
+      const text = dayString(days);
+      for (let k = 0; k < 10; k++) DAY_BYTES[from + k] = text.charCodeAt(k);
+      DAY_FILLED[slot] = 1;
+    }
+    const buf = this.buf;
+    const pos = this.pos;
+    for (let k = 0; k < 10; k++) buf[pos + k] = DAY_BYTES[from + k] as number;
+    this.pos = pos + 10;
+  }
+
+  uuid(ids: IdSpace, index: number): void {
+    this.openSafe();
+    this.room(36);
+    ids.write(index, this.buf, this.pos);
+    this.pos += 36;
+    this.closeSafe();
+  }
+
+  date(days: number): void {
+    this.openSafe();
+    this.room(10);
+    this.day(days);
+    this.closeSafe();
+  }
+
+  timestamp(ms: number): void {
+    const days = Math.floor(ms / DAY);
+    const seconds = Math.floor((ms - days * DAY) / 1000);
+    this.openSafe();
+    this.room(20);
+    this.day(days);
+    this.room(10);
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds - h * 3600) / 60);
+    const sec = seconds - h * 3600 - m * 60;
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = 0x54; // T
+    buf[pos + 1] = TWO_DIGITS[2 * h] as number;
+    buf[pos + 2] = TWO_DIGITS[2 * h + 1] as number;
+    buf[pos + 3] = 0x3a;
+    buf[pos + 4] = TWO_DIGITS[2 * m] as number;
+    buf[pos + 5] = TWO_DIGITS[2 * m + 1] as number;
+    buf[pos + 6] = 0x3a;
+    buf[pos + 7] = TWO_DIGITS[2 * sec] as number;
+    buf[pos + 8] = TWO_DIGITS[2 * sec + 1] as number;
+    buf[pos + 9] = 0x5a; // Z
+    this.pos = pos + 10;
+    this.closeSafe();
+  }
+
+  /** Appends bytes encoded once (keys, tags): copied without reading a string, which is slow for a concatenated one. */
+  protected bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    const buf = this.buf;
+    const pos = this.pos;
+    for (let k = 0; k < n; k++) buf[pos + k] = b[k] as number;
+    this.pos = pos + n;
+  }
+
   protected byte(c: number): void {
     if (this.pos >= this.buf.length) this.grow(1);
     this.buf[this.pos++] = c;
   }
 
   private grow(more: number): void {
-    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + more + RECORD_ROOM));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, FIRST_BYTES, this.pos + more + RECORD_ROOM));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
@@ -126,14 +233,28 @@ export abstract class ByteRows implements FieldWriter {
     this.ascii(value);
   }
 
+  /** `'' + n`, for whole numbers from the digits (no number-to-string conversion: see `decimal` in random.ts). */
+  protected numberText(n: number): void {
+    if (Number.isInteger(n) && n >= 0 && n < 1e15) this.digits(n);
+    else this.ascii('' + n);
+  }
+
   text(value: string): void {
     this.open();
     this.ascii(value);
     this.close();
   }
 
+  safe(value: string): void {
+    this.openSafe();
+    this.ascii(value);
+    this.closeSafe();
+  }
+
+  /** What a format writes before and after a value that needs no escaping. */
+  protected abstract openSafe(): void;
+  protected abstract closeSafe(): void;
   abstract begin(): void;
-  abstract safe(value: string): void;
   abstract open(): void;
   abstract close(): void;
   abstract number(n: number): void;
@@ -169,10 +290,11 @@ export class CsvRows extends ByteRows {
     if (this.column++ > 0) this.byte(0x2c);
   }
 
-  safe(value: string): void {
+  protected openSafe(): void {
     this.next();
-    this.ascii(value);
   }
+
+  protected closeSafe(): void {}
 
   open(): void {
     this.next();
@@ -185,7 +307,7 @@ export class CsvRows extends ByteRows {
 
   number(n: number): void {
     this.next();
-    this.ascii('' + n);
+    this.numberText(n);
   }
 
   bool(b: boolean): void {
@@ -207,8 +329,8 @@ const JSON_SPECIAL = table([0x22, 0x5c], 0x20);
 export class JsonRows extends ByteRows {
   private column = 0;
   private first: boolean;
-  /** `{"key":` for the first column, `,"key":` for the others. */
-  private readonly keys: readonly string[];
+  /** `{"key":` for the first column, `,"key":` for the others, as UTF-8. */
+  private readonly keys: readonly Uint8Array[];
 
   constructor(
     columns: readonly string[],
@@ -216,7 +338,7 @@ export class JsonRows extends ByteRows {
     first: boolean,
   ) {
     super();
-    this.keys = columns.map((c, k) => (k === 0 ? '{' : ',') + JSON.stringify(c) + ':');
+    this.keys = columns.map((c, k) => Buffer.from((k === 0 ? '{' : ',') + JSON.stringify(c) + ':', 'utf8'));
     this.first = first;
   }
 
@@ -229,13 +351,15 @@ export class JsonRows extends ByteRows {
   }
 
   private key(): void {
-    this.ascii(this.keys[this.column++] as string);
+    this.bytes(this.keys[this.column++] as Uint8Array);
   }
 
-  safe(value: string): void {
+  protected openSafe(): void {
     this.key();
     this.byte(0x22);
-    this.ascii(value);
+  }
+
+  protected closeSafe(): void {
     this.byte(0x22);
   }
 
@@ -258,7 +382,8 @@ export class JsonRows extends ByteRows {
 
   number(n: number): void {
     this.key();
-    this.ascii(n - n === 0 ? '' + n : 'null');
+    if (n - n === 0) this.numberText(n);
+    else this.ascii('null');
   }
 
   bool(b: boolean): void {
@@ -278,40 +403,49 @@ const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/>/g, '&gt;').
 /** XML record elements as the XML writer writes them: `<item><column>value</column>…</item>`. */
 export class XmlRows extends ByteRows {
   private column = 0;
-  private readonly opens: readonly string[];
-  private readonly closes: readonly string[];
-  private readonly item: readonly [string, string];
+  /** Opening and closing tags as UTF-8. */
+  private readonly opens: readonly Uint8Array[];
+  private readonly closes: readonly Uint8Array[];
+  private readonly item: readonly [Uint8Array, Uint8Array];
 
   constructor(names: readonly string[], item: string) {
     super();
-    this.opens = names.map((n) => `<${n}>`);
-    this.closes = names.map((n) => `</${n}>`);
-    this.item = [`<${item}>`, `</${item}>`];
+    this.opens = names.map((n) => Buffer.from(`<${n}>`, 'utf8'));
+    this.closes = names.map((n) => Buffer.from(`</${n}>`, 'utf8'));
+    this.item = [Buffer.from(`<${item}>`, 'utf8'), Buffer.from(`</${item}>`, 'utf8')];
   }
 
   begin(): void {
     this.column = 0;
-    this.ascii(this.item[0]);
+    this.bytes(this.item[0]);
   }
 
-  safe(value: string): void {
-    this.ascii(this.opens[this.column] as string);
-    this.ascii(value);
-    this.ascii(this.closes[this.column++] as string);
+  protected openSafe(): void {
+    this.bytes(this.opens[this.column] as Uint8Array);
+  }
+
+  protected closeSafe(): void {
+    this.bytes(this.closes[this.column++] as Uint8Array);
   }
 
   open(): void {
-    this.ascii(this.opens[this.column] as string);
+    this.bytes(this.opens[this.column] as Uint8Array);
     this.start = this.pos;
   }
 
   close(): void {
     if (holds(this.buf, this.start, this.pos, XML_SPECIAL)) this.rewrite(xmlEscape);
-    this.ascii(this.closes[this.column++] as string);
+    this.bytes(this.closes[this.column++] as Uint8Array);
   }
 
   number(n: number): void {
-    this.safe(Object.is(n, -0) ? '-0' : '' + n);
+    if (Object.is(n, -0)) {
+      this.safe('-0');
+      return;
+    }
+    this.openSafe();
+    this.numberText(n);
+    this.closeSafe();
   }
 
   bool(b: boolean): void {
@@ -319,7 +453,7 @@ export class XmlRows extends ByteRows {
   }
 
   end(): void {
-    this.ascii(this.item[1]);
+    this.bytes(this.item[1]);
   }
 }
 

@@ -213,12 +213,12 @@ for (let k = 0; k < 65536; k++) {
 }
 const UUID_BYTES = Buffer.alloc(36, 0x2d); // '-' at 8, 13, 18 and 23 stay
 
-function putHex4(at: number, v: number): void {
+function putHex4(out: Uint8Array, at: number, v: number): void {
   const from = v * 4;
-  UUID_BYTES[at] = HEX4[from] as number;
-  UUID_BYTES[at + 1] = HEX4[from + 1] as number;
-  UUID_BYTES[at + 2] = HEX4[from + 2] as number;
-  UUID_BYTES[at + 3] = HEX4[from + 3] as number;
+  out[at] = HEX4[from] as number;
+  out[at + 1] = HEX4[from + 1] as number;
+  out[at + 2] = HEX4[from + 2] as number;
+  out[at + 3] = HEX4[from + 3] as number;
 }
 
 const ID_SALT = tagOf('id');
@@ -245,20 +245,32 @@ export class IdSpace {
   }
 
   uuid(index: number, sub = 0): string {
+    this.write(index, UUID_BYTES, 0, sub);
+    return UUID_BYTES.toString('latin1', 0, 36);
+  }
+
+  /**
+   * The 36 ASCII bytes of {@link uuid} written into `out` at `at` (dashes included): writers of
+   * bytes (src/formats/fields.ts) take them without a string in between.
+   */
+  write(index: number, out: Uint8Array, at: number, sub = 0): void {
     const salt = (ID_SALT ^ Math.imul(sub + 1, 0x27d4eb2d)) >>> 0;
     const a = keyWord(this.p0, index, salt);
     const b = ((keyWord(this.p1, index, salt) & 0xffff0fff) | 0x00004000) >>> 0;
     const c = ((keyWord(this.p2, index, salt) & 0x3fffffff) | 0x80000000) >>> 0;
     const d = keyWord(this.p3, index, salt);
-    putHex4(0, a >>> 16);
-    putHex4(4, a & 0xffff);
-    putHex4(9, b >>> 16);
-    putHex4(14, b & 0xffff);
-    putHex4(19, c >>> 16);
-    putHex4(24, c & 0xffff);
-    putHex4(28, d >>> 16);
-    putHex4(32, d & 0xffff);
-    return UUID_BYTES.toString('latin1', 0, 36);
+    putHex4(out, at, a >>> 16);
+    putHex4(out, at + 4, a & 0xffff);
+    out[at + 8] = 0x2d;
+    putHex4(out, at + 9, b >>> 16);
+    out[at + 13] = 0x2d;
+    putHex4(out, at + 14, b & 0xffff);
+    out[at + 18] = 0x2d;
+    putHex4(out, at + 19, c >>> 16);
+    out[at + 23] = 0x2d;
+    putHex4(out, at + 24, c & 0xffff);
+    putHex4(out, at + 28, d >>> 16);
+    putHex4(out, at + 32, d & 0xffff);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { User } from '../schemas/user.js';
 import { EntityGenerator } from './entity.js';
 import { Rng, decimal } from './random.js';
-import { DAY, MINUTE, clockString, dayString, iso, isoDate, laterBy } from './time.js';
+import { DAY, MINUTE, iso, isoDate, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline, countBy, placeOn } from './timeline.js';
 import type { Place } from './locale.js';
 import type { CustomerSegmentGenerator } from './customer-segments.js';
@@ -232,7 +232,7 @@ export class UserGenerator extends EntityGenerator<User> {
     const { profile, window } = this.world;
     const { rng, place, created, firstNames, f, l, handle, lastHandle, birth, building, points, active } = this.drawn(i);
     w.begin();
-    w.safe(this.idOf(i));
+    w.uuid(this.ids, i);
     w.open(); // email
     w.piece(handle);
     w.piece('.');
@@ -249,8 +249,8 @@ export class UserGenerator extends EntityGenerator<User> {
     w.close();
     w.text(firstNames[f] as string);
     w.text(profile.lastNames[l] as string);
-    w.safe(isoDate(birth));
-    w.text(profile.phone(rng));
+    w.date(Math.floor(birth / DAY));
+    profile.writePhone(rng, w);
     w.open(); // address
     w.piece(BUILDING_TEXT[building] ?? String(building));
     w.piece(' ');
@@ -262,17 +262,8 @@ export class UserGenerator extends EntityGenerator<User> {
     w.text(place.state);
     w.text(place.postcode(rng));
     w.text(profile.country);
-    const createdDay = Math.floor(created / DAY);
-    w.open();
-    w.piece(dayString(createdDay));
-    w.piece(clockString(Math.floor((created - createdDay * DAY) / 1000)));
-    w.close();
-    const updated = laterBy(rng, created, 0, window.end - 1 - created);
-    const updatedDay = Math.floor(updated / DAY);
-    w.open();
-    w.piece(dayString(updatedDay));
-    w.piece(clockString(Math.floor((updated - updatedDay * DAY) / 1000)));
-    w.close();
+    w.timestamp(created);
+    w.timestamp(laterBy(rng, created, 0, window.end - 1 - created));
     w.bool(active);
     w.bool(rng.chance(0.42));
     w.number(points);

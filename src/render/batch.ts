@@ -52,6 +52,9 @@ export function* recordsOf(world: World, entity: EntityName, start: number, end:
  */
 const SUB_BATCH = 64;
 
+/** Bytes per row of the last batch written field by field, by entity and format: the next batch reserves that much. */
+const bytesPerRow = new Map<string, number>();
+
 /**
  * A batch that can be written field by field straight into bytes (see src/formats/fields.ts),
  * or undefined when it is written as text.
@@ -63,8 +66,13 @@ function fieldBatch(world: World, task: BatchTask): Uint8Array | undefined {
   if (!(fields && format.fieldRows && !task.projected && !task.locations && !servedOrder(world, task.entity) && writesColumns(fields, context))) return undefined;
   const rows = format.fieldRows(context, task.first);
   const end = Math.min(task.end, population);
+  const hint = `${task.entity} ${task.format}`;
+  const perRow = bytesPerRow.get(hint);
+  if (perRow !== undefined && end > task.start) rows.reserve(Math.ceil(perRow * (end - task.start) * 1.05) + 1024);
   for (let i = task.start; i < end; i++) fields.write(i, rows);
-  return rows.take();
+  const bytes = rows.take();
+  if (end - task.start >= 64) bytesPerRow.set(hint, bytes.length / (end - task.start));
+  return bytes;
 }
 
 /** Writes the batch as text, a sub-batch of records at a time, to `write`. */

@@ -1,6 +1,7 @@
 import { get } from 'node:http';
 import t from 'tap';
 import { FORMAT_NAMES } from '../../src/formats/index.js';
+import { defaultRenderThreads, MAX_DEFAULT_RENDER_THREADS, RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
 
 // Large responses are rendered on worker threads; the bytes must equal the main-thread path.
@@ -40,4 +41,80 @@ t.test('a client that disconnects mid-stream does not break the pool', async (t)
   const after = await app.inject('/api/v1/users?seed=1&users=10000&limit=5000&format=ndjson');
   t.equal(after.statusCode, 200);
   t.equal(after.body.split('\n').filter(Boolean).length, 5000, 'the next large request is served in full');
+});
+
+t.test('render threads are on by default: one per processor, capped', async (t) => {
+  t.ok(defaultRenderThreads() >= 1, 'this machine reports at least one processor, so the server starts the pool');
+  t.equal(defaultRenderThreads(1), 1);
+  t.equal(defaultRenderThreads(2), 2);
+  t.equal(defaultRenderThreads(64), MAX_DEFAULT_RENDER_THREADS);
+  t.equal(defaultRenderThreads(0), 0);
+});
+
+t.test('a worker that dies fails its response, and the pool serves the next one', async (t) => {
+  const app = await testApp(t, { renderThreads: 1 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const pool = app.renderPool as RenderPool;
+  // Kill the worker once the stream has started: the response is cut short, not left hanging.
+  const outcome = await new Promise<string>((resolve, reject) => {
+    const req = get(`${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`, (res) => {
+      let killed = false;
+      res.on('data', () => {
+        if (killed) return;
+        killed = true;
+        const workers = Reflect.get(pool, 'all') as { terminate(): Promise<number> }[];
+        for (const worker of workers) void worker.terminate();
+      });
+      res.on('end', () => resolve(res.complete ? 'complete' : 'cut'));
+      res.on('aborted', () => resolve('cut'));
+      res.on('error', () => resolve('cut'));
+    });
+    req.on('error', (err) => reject(err));
+  });
+  t.equal(outcome, 'cut', 'the response whose worker died ends early');
+  const after = await app.inject('/api/v1/users?seed=1&users=10000&limit=6000&format=ndjson');
+  t.equal(after.statusCode, 200);
+  t.equal(after.body.split('\n').filter(Boolean).length, 6000, 'a new worker serves the next large request in full');
+});
+
+t.test('/health answers while two clients download through the pool at full speed', async (t) => {
+  const app = await testApp(t, { renderThreads: 2 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  // Two 120,000-row downloads, read as fast as they come; /health asked one after another once
+  // both have started must be answered before either ends (order asserted, never timing).
+  let ended = 0;
+  const downloads = [1, 2].map((seed) => {
+    let started!: () => void;
+    const first = new Promise<void>((resolve) => (started = resolve));
+    const lines = new Promise<number>((resolve, reject) => {
+      let count = 0;
+      const req = get(`${address}/api/v1/users?seed=${seed}&users=120000&limit=120000&format=csv`, (res) => {
+        res.on('data', (chunk: Buffer) => {
+          started();
+          for (let k = chunk.indexOf(10); k !== -1; k = chunk.indexOf(10, k + 1)) count++;
+        });
+        res.on('end', () => {
+          ended++;
+          resolve(count);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      t.teardown(() => req.destroy());
+    });
+    return { first, lines };
+  });
+  await Promise.all(downloads.map((d) => d.first));
+  let answered = 0;
+  for (let k = 0; k < 10; k++) {
+    const status = await new Promise<number>((resolve, reject) => {
+      get(`${address}/health`, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      }).on('error', reject);
+    });
+    if (status === 200 && ended === 0) answered++;
+  }
+  t.equal(answered, 10, 'every /health answer came before either download ended');
+  t.same(await Promise.all(downloads.map((d) => d.lines)), [120_001, 120_001], 'both downloads complete: header and 120,000 rows');
 });
