@@ -137,14 +137,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
       }
       if (dropped !== 0) lines.set(o, dropped);
     }
-    const slots = new Set<number>();
-    for (let slot = this.orderCount; slot < this.parents; slot++) {
-      const { user, product } = this.unverifiedPair(slot);
-      const pair = key(user, product);
-      if (ordered.has(pair) || reviewedPairs.has(pair)) slots.add(slot);
-      else reviewedPairs.add(pair);
-    }
-    this.suppression = { lines, slots };
+    this.suppression = { lines, slots: this.suppressedSlots(ordered, reviewedPairs) };
     return this.suppression;
   }
 
@@ -226,15 +219,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
       }
     }
     if (!known) {
-      // The unverified slots, checked against every order's pairs as in suppressed().
-      const slots = new Set<number>();
-      for (let slot = this.orderCount; slot < this.parents; slot++) {
-        const { user, product } = this.unverifiedPair(slot);
-        const pair = key(user, product);
-        if (ordered.has(pair) || reviewedPairs.has(pair)) slots.add(slot);
-        else reviewedPairs.add(pair);
-      }
-      this.suppression ??= { lines: droppedLines, slots };
+      this.suppression ??= { lines: droppedLines, slots: this.suppressedSlots(ordered, reviewedPairs) };
     }
     for (let parent = this.orderCount; parent < this.parents; parent++) {
       if (this.childCount(parent) !== 1) continue;
@@ -249,6 +234,23 @@ export class ReviewGenerator extends ChildGenerator<Review> {
   /** Review i, known to be child k of parent `parent` (no search of the index: see createdTimes). */
   recordAt(parent: number, k: number, i: number): Review {
     return this.child(parent, k, i);
+  }
+
+  /**
+   * The unverified slots suppressed after the pass over the orders: a slot whose pair was
+   * ordered, or reviewed before it (by an order's line or an earlier slot), has no review.
+   * Adds the slots' own pairs to `reviewedPairs`.
+   */
+  private suppressedSlots(ordered: Set<number>, reviewedPairs: Set<number>): Set<number> {
+    const products = this.world.sizes.products;
+    const slots = new Set<number>();
+    for (let slot = this.orderCount; slot < this.parents; slot++) {
+      const { user, product } = this.unverifiedPair(slot);
+      const pair = user * products + product;
+      if (ordered.has(pair) || reviewedPairs.has(pair)) slots.add(slot);
+      else reviewedPairs.add(pair);
+    }
+    return slots;
   }
 
   /** The customer and product of an unverified review slot: keyed by the slot, so known before the index. */
