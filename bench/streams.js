@@ -33,7 +33,7 @@ import { EVENT_TYPE_NAMES } from '../src/events/catalogue.ts';
 import { ENTITIES } from '../src/generators/registry.ts';
 import { parseDate } from '../src/generators/time.ts';
 import { resolveSizes } from '../src/generators/world.ts';
-import { columnsOf, quoteIdentifier, tableName } from '../src/schemas/columns.ts';
+import { columnsOf, createTablesSql, quoteIdentifier, tableName } from '../src/schemas/columns.ts';
 import { PostgresStreamWriter } from '../src/sinks/postgres-stream.ts';
 import { changeFeed } from '../src/streams/source.ts';
 import { KafkaTestBroker } from '../test/support/kafka-broker.ts';
@@ -58,8 +58,23 @@ const config = { brokers: [broker.address], clientId: 'bench-streams', ssl: fals
 const feed = boundedFeed(EVENTS, Date.UTC(2025, 0, 1), 1000);
 const topicsOf = (prefix) => [...new Set(TEST_EVENT_TYPES.map((t) => streamTopicOf(t, prefix)))];
 
+/**
+ * A writer opened before the clock starts (connected, its topics or tables created), as the raw
+ * side's client is: the engine's figure is then its delivery alone, like the raw side's.
+ */
+async function opened(writer) {
+  await writer.open(new AbortController().signal);
+  return {
+    destination: writer.destination,
+    open: async () => undefined,
+    prepare: (batch) => writer.prepare(batch),
+    write: (batch, signal) => writer.write(batch, signal),
+    close: () => writer.close(),
+  };
+}
+
 async function engineRun(prefix) {
-  const writer = new KafkaStreamWriter(config, { topic_prefix: prefix, partitions: 3 }, TEST_EVENT_TYPES, 42, jsonEncoder, log);
+  const writer = await opened(new KafkaStreamWriter(config, { topic_prefix: prefix, partitions: 3 }, TEST_EVENT_TYPES, 42, jsonEncoder, log));
   const progress = new StreamProgress();
   const start = performance.now();
   await runStream(feed, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: BATCH }, systemClock, progress, new AbortController().signal);
@@ -124,7 +139,9 @@ async function postgresRuns() {
     const events = [...changeFeed.open(request).replay(0)];
     // The engine: replay at max speed into apply mode.
     const run = async (schema) => {
-      const writer = new PostgresStreamWriter(config, { schema }, log);
+      // Its tables exist before the clock starts, as the raw side's do (the writer's own DDL then finds them).
+      await client.query(createTablesSql(entities, { schema, prefix: '' }).join(';\n'));
+      const writer = await opened(new PostgresStreamWriter(config, { schema }, log));
       const progress = new StreamProgress();
       const t0 = performance.now();
       await runStream({ replay: () => events, liveMinute: () => [] }, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: BATCH }, systemClock, progress, new AbortController().signal);
@@ -135,10 +152,10 @@ async function postgresRuns() {
     };
     const client = new pg.Client({ connectionString: server.connectionString });
     await client.connect();
+    const entities = [...new Set(events.map((e) => e.entity))];
     await client.query('CREATE SCHEMA warm');
     await run('warm');
     // The raw baseline: the same rows, COPY per entity per batch, into tables of the same columns (no keys to conflict on).
-    const entities = [...new Set(events.map((e) => e.entity))];
     const batchesInto = (schema) => {
       const batches = [];
       for (let k = 0; k < events.length; k += BATCH) {
