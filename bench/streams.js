@@ -147,15 +147,20 @@ async function postgresRuns() {
       await client.query(createTablesSql(entities, { schema, prefix: '' }).join(';\n'));
       const writer = await opened(new PostgresStreamWriter(config, { schema }, log));
       const progress = new StreamProgress();
+      const backend = (await client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'ecomgen-stream'`)).rows[0]?.pid;
+      const cpu = cpuClock(backend);
       const t0 = performance.now();
       await runStream({ replay: () => events, liveMinute: () => [] }, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: BATCH }, systemClock, progress, new AbortController().signal);
       const seconds = (performance.now() - t0) / 1000;
+      const used = cpu();
       await writer.close();
       if (progress.delivered !== events.length) throw new Error(`apply mode delivered ${progress.delivered} of ${events.length}: ${progress.errors.join('; ')}`);
-      return events.length / seconds;
+      return { rate: events.length / seconds, ...used };
     };
     const client = new pg.Client({ connectionString: server.connectionString });
+    client.on('error', () => undefined); // the server stops under it when a round fails: that failure is the one to report
     await client.connect();
+    const rawBackend = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const entities = [...new Set(events.map((e) => e.entity))];
     await client.query('CREATE SCHEMA warm');
     await run('warm');
@@ -180,32 +185,52 @@ async function postgresRuns() {
       for (const entity of entities) await client.query(`CREATE TABLE ${schema}.${quoteIdentifier(tableName(entity))} (LIKE warm.${quoteIdentifier(tableName(entity))})`);
       const batches = batchesInto(schema);
       globalThis.gc?.();
+      const cpu = cpuClock(rawBackend);
       const t0 = performance.now();
       for (const batch of batches) {
         await client.query('BEGIN');
         for (const { sql, csv } of batch) await pipeline(Readable.from([csv]), client.query(copyFrom(sql)));
         await client.query('COMMIT');
       }
-      return events.length / ((performance.now() - t0) / 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      return { rate: events.length / seconds, ...cpu() };
     };
     // Interleaved rounds (raw, engine, raw, engine, ...), each into empty tables: the medians, and
     // the median of the ratios pair by pair, are what a shared machine's drift moves least.
-    const raws = [];
-    const engines = [];
+    const rawRounds = [];
+    const engineRounds = [];
     for (let round = 0; round < PG_ROUNDS; round++) {
-      raws.push(await rawRun(`raw${round}`));
+      rawRounds.push(await rawRun(`raw${round}`));
       await client.query(`CREATE SCHEMA apply${round}`);
       globalThis.gc?.();
-      engines.push(await run(`apply${round}`));
+      engineRounds.push(await run(`apply${round}`));
     }
-    const raw = median(raws);
-    const engine = median(engines);
+    const raws = rawRounds.map((r) => r.rate);
+    const engines = engineRounds.map((r) => r.rate);
     const ratio = median(raws.map((r, k) => engines[k] / r));
     await client.end();
-    return { events: events.length, raw, engine, ratio, raws, engines };
+    const cpuOf = (rounds) => ({ postgres: median(rounds.map((r) => r.postgresMs)), node: median(rounds.map((r) => r.nodeMs)) });
+    return { events: events.length, raw: median(raws), engine: median(engines), ratio, raws, engines, rawCpu: cpuOf(rawRounds), engineCpu: cpuOf(engineRounds) };
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * CPU time from now on: the PostgreSQL backend's (utime + stime of /proc/<pid>/stat, in 10 ms
+ * ticks) and this process's. Wall time alone hides which side does the work on a shared machine.
+ */
+function cpuClock(backendPid) {
+  const ticks = () => {
+    const fields = readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const pg0 = ticks();
+  const node0 = process.cpuUsage();
+  return () => {
+    const node = process.cpuUsage(node0);
+    return { postgresMs: (ticks() - pg0) * 10, nodeMs: (node.user + node.system) / 1000 };
+  };
 }
 
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
@@ -314,6 +339,8 @@ async function postgresPart() {
   console.log(`  raw COPY of the rows  : ${Math.round(pgResult.raw).toLocaleString('en-US')} events/s [${list(pgResult.raws)}]`);
   console.log(`  stream engine (max)   : ${Math.round(pgResult.engine).toLocaleString('en-US')} events/s [${list(pgResult.engines)}]`);
   console.log(`  ratio                 : ${pgRatio.toFixed(2)}x  ${pgRatio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
+  const cpu = ({ postgres, node }) => `PostgreSQL backend ${postgres} ms, Node ${Math.round(node)} ms`;
+  console.log(`  CPU time, medians     : raw COPY ${cpu(pgResult.rawCpu)}; apply mode ${cpu(pgResult.engineCpu)}`);
 }
 
 async function livePart() {
