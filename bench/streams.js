@@ -80,12 +80,14 @@ async function opened(writer) {
 async function engineRun(prefix) {
   const writer = await opened(new KafkaStreamWriter(config, { topic_prefix: prefix, partitions: 3 }, TEST_EVENT_TYPES, 42, jsonEncoder, log));
   const progress = new StreamProgress();
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   await runStream(feed, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: BATCH }, systemClock, progress, new AbortController().signal);
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await writer.close();
   if (progress.delivered !== EVENTS) throw new Error(`engine delivered ${progress.delivered} of ${EVENTS}`);
-  return EVENTS / seconds;
+  return { rate: EVENTS / seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function rawRun(prefix) {
@@ -114,11 +116,13 @@ async function rawRun(prefix) {
   if (batch.size > 0) batches.push(batch);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   for (const b of batches) await producer.sendBatch({ acks: -1, topicMessages: [...b.entries()].map(([topic, messages]) => ({ topic, messages })) });
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await producer.disconnect();
-  return EVENTS / seconds;
+  return { rate: EVENTS / seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /** Rows of a table as CSV for COPY: jsonb columns as JSON text, NULL as an empty unquoted field. */
@@ -319,17 +323,25 @@ async function kafkaPart() {
   // moved by a third either way on the shared machine.
   const raws = [];
   const engines = [];
+  const cpu = { raw: [], engine: [] };
   for (let round = 0; round < KAFKA_ROUNDS; round++) {
     globalThis.gc?.();
-    raws.push(await rawRun(`raw${round}.`));
+    const raw = await rawRun(`raw${round}.`);
     globalThis.gc?.();
-    engines.push(await engineRun(`engine${round}.`));
+    const engine = await engineRun(`engine${round}.`);
+    raws.push(raw.rate);
+    engines.push(engine.rate);
+    cpu.raw.push(raw.cpuMs);
+    cpu.engine.push(engine.cpuMs);
   }
   const ratio = median(raws.map((r, k) => engines[k] / r));
   console.log(`streams → Kafka test broker, replay speed=max, ${EVENTS.toLocaleString('en-US')} events, batches of ${BATCH}, ${KAFKA_ROUNDS} interleaved rounds (medians)`);
   console.log(`  raw kafkajs sendBatch : ${Math.round(median(raws)).toLocaleString('en-US')} events/s [${list(raws)}]`);
   console.log(`  stream engine (max)   : ${Math.round(median(engines)).toLocaleString('en-US')} events/s [${list(engines)}]`);
   console.log(`  ratio                 : ${ratio.toFixed(2)}x  ${ratio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x; pairwise ${raws.map((r, k) => (engines[k] / r).toFixed(2)).join(', ')})`);
+  // One thread does everything here (client, engine, broker): its CPU time is what a quiet machine's wall time would be.
+  const perThousand = (list) => (median(list) / (EVENTS / 1000)).toFixed(1);
+  console.log(`  CPU time, medians     : raw ${perThousand(cpu.raw)} ms, engine ${perThousand(cpu.engine)} ms per 1,000 events: raw / engine ${(median(cpu.raw) / median(cpu.engine)).toFixed(2)}x`);
 }
 
 async function postgresPart() {
