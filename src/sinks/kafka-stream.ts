@@ -96,6 +96,8 @@ export class KafkaStreamWriter implements StreamWriter {
   private kafka: Kafka | undefined;
   private producer: Producer | undefined;
   private readonly topics = new Map<string, number>();
+  /** Each event type's topic, worked out once (not once per event). */
+  private readonly topicByType = new Map<string, string>();
   private readonly counts = new Map<string, number>();
   private readonly seedText: string;
   /** Batches encoded ahead (prepare), until written. */
@@ -195,7 +197,8 @@ export class KafkaStreamWriter implements StreamWriter {
 
   /** The event's topic, or undefined when it was not prepared (the event is refused). */
   private topicOf(built: BuiltBatch, k: number, event: FeedEvent): string | undefined {
-    const topic = streamTopicOf(event.event_type, this.options.topic_prefix);
+    let topic = this.topicByType.get(event.event_type);
+    if (topic === undefined) this.topicByType.set(event.event_type, (topic = streamTopicOf(event.event_type, this.options.topic_prefix)));
     if (this.topics.has(topic)) return topic;
     built.refused.set(k, `event type ${event.event_type} has no topic (${topic} was not prepared)`);
     return undefined;
@@ -228,8 +231,8 @@ export class KafkaStreamWriter implements StreamWriter {
       seed,
       'schema-version': schemaVersion,
       'content-type': contentType,
-      ...(event.defect !== undefined ? { defect: event.defect } : {}),
     };
+    if (event.defect !== undefined) headers.defect = event.defect;
     built.bytes +=
       Buffer.byteLength(key) +
       Buffer.byteLength(value) +

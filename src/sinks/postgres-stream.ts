@@ -57,13 +57,47 @@ function arrayLiteral(elements: readonly (string | null)[]): string {
   for (let i = 0; i < elements.length; i++) {
     const element = elements[i] as string | null;
     if (i > 0) text += ',';
-    text += element === null ? 'NULL' : `"${element.replace(/[\\"]/g, '\\$&')}"`;
+    text += element === null ? 'NULL' : `"${escapeElement(element)}"`;
   }
   return `${text}}`;
 }
 
+/** An array element's text with `"` and `\` escaped: most (uuids, numbers, times) have neither, and a search is cheaper than a replace. */
+const escapeElement = (text: string) => (text.includes('"') || text.includes('\\') ? text.replace(/[\\"]/g, '\\$&') : text);
+
+/** One column of rows as an array literal (the same text as `arrayLiteral` of its cells), without the array of cells between. */
+function columnLiteral(rows: readonly Record<string, unknown>[], column: string): string {
+  let text = '{';
+  for (let i = 0; i < rows.length; i++) {
+    const cell = cellText((rows[i] as Record<string, unknown>)[column]);
+    if (i > 0) text += ',';
+    text += cell === null ? 'NULL' : `"${escapeElement(cell)}"`;
+  }
+  return `${text}}`;
+}
+
+/** A uuid as PostgreSQL writes one (`uuid::text`): lower case, hyphenated. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Whether every event's key is its row's primary key as PostgreSQL writes it back (`pk::text`):
+ * then the statement takes the key from that column instead of an array of its own (one array
+ * fewer for Node to build and for PostgreSQL to parse). Events keyed otherwise keep the array.
+ */
+function keyedByPrimaryKey(events: readonly FeedEvent[], primaryKey: string, sqlType: string | undefined): boolean {
+  if (sqlType !== 'uuid' && sqlType !== 'text') return false;
+  for (const event of events) {
+    if (event.key !== (event.data as Record<string, unknown>)[primaryKey]) return false;
+    if (sqlType === 'uuid' && !CANONICAL_UUID.test(event.key)) return false;
+  }
+  return true;
+}
+
 /** A string as an SQL literal. */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The side table's mark of an entity some of whose rows were deleted (no entity's name has a `#`). */
+const deletedMark = (entity: EntityName) => `${entity}#deleted`;
 
 const isEntity = (name: string): name is EntityName => (ENTITY_NAMES as readonly string[]).includes(name);
 
@@ -169,10 +203,13 @@ export class PostgresStreamWriter implements StreamWriter {
     };
     const ctes: string[] = [];
     const counts: string[] = [];
-    const changes = [...byEntity.entries()].flatMap(([entity, group]) => [...group.updates, ...group.deletes].map((event) => ({ entity, event })));
+    const changes = [...byEntity.entries()].flatMap(([entity, group]) => [...group.updates, ...group.deletes].map((event) => ({ entity: entity as string, key: event.key, sequence: event.sequence })));
+    // An entity some of whose rows were ever deleted is marked (its own entry, sequence 0, never
+    // a row's): only then can a first change meet a row that is gone (see the inserts below).
+    for (const [entity, group] of byEntity) if (group.deletes.length > 0) changes.push({ entity: deletedMark(entity), key: '', sequence: 0 });
     // Changes go on only when newer than what their row holds (a late or repeated change is stale).
     ctes.push(
-      `fresh AS (INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest(${param(changes.map((c) => c.entity))}::text[], ${param(changes.map((c) => c.event.key))}::text[], ${param(changes.map((c) => c.event.sequence))}::bigint[])
+      `fresh AS (INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest(${param(arrayLiteral(changes.map((c) => c.entity)))}::text[], ${param(arrayLiteral(changes.map((c) => c.key)))}::text[], ${param(arrayLiteral(changes.map((c) => String(c.sequence))))}::bigint[])
        ON CONFLICT (entity, key) DO UPDATE SET sequence = EXCLUDED.sequence WHERE v.sequence < EXCLUDED.sequence RETURNING entity, key)`,
     );
     let n = 0;
@@ -183,20 +220,37 @@ export class PostgresStreamWriter implements StreamWriter {
       const typed = columnsOf(ENTITIES[entity].schema);
       const columns = typed.map((c) => quoteIdentifier(c.name));
       // The rows as one array per column (PostgreSQL reads each with the column type's input
-      // function, as COPY does: cheaper for it than JSON objects), the event's key and sequence beside.
+      // function, as COPY does: cheaper for it than JSON objects), the event's sequence beside, and
+      // its key unless that is the primary key's text (it always is, for the feed's events).
+      const pkType = typed.find((c) => c.name === ENTITIES[entity].primaryKey)?.sqlType;
       const rows = (events: readonly FeedEvent[]) => {
         const data = events.map((e) => e.data as Record<string, unknown>);
-        const arrays = typed.map((c) => array(data.map((row) => cellText(row[c.name])), c.sqlType));
-        return `unnest(${arrays.join(', ')}, ${array(events.map((e) => e.key), 'text')}, ${array(events.map((e) => String(e.sequence)), 'bigint')}) AS r(${columns.join(', ')}, ecomgen_key, ecomgen_sequence)`;
+        const arrays = typed.map((c) => {
+          const text = columnLiteral(data, c.name);
+          bytes += text.length;
+          return `${param(text)}::${c.sqlType}[]`;
+        });
+        const sequences = array(events.map((e) => String(e.sequence)), 'bigint');
+        if (keyedByPrimaryKey(events, ENTITIES[entity].primaryKey, pkType)) {
+          return { from: `unnest(${arrays.join(', ')}, ${sequences}) AS r(${columns.join(', ')}, ecomgen_sequence)`, key: `r.${primaryKey}::text` };
+        }
+        return { from: `unnest(${arrays.join(', ')}, ${array(events.map((e) => e.key), 'text')}, ${sequences}) AS r(${columns.join(', ')}, ecomgen_key, ecomgen_sequence)`, key: 'r.ecomgen_key' };
       };
       if (inserts.length > 0) {
         // A row's first change needs no side-table entry: the row itself records it. It is stale
-        // when the row is already there (the same insert again) or a newer change of the row (an
-        // update, a delete) was applied before it arrived.
+        // when the row is already there (the same insert again: ON CONFLICT) or a newer change of
+        // the row was applied before it arrived: an update (which wrote the row, so ON CONFLICT
+        // again) or a delete (the row is gone: its side-table entry tells). The side table is
+        // looked up only for an entity marked as having had deletes; for the others (the feed
+        // deletes nothing) the check is one lookup per statement instead of a join per row (which
+        // the planner, without statistics, made a scan of all the entity's entries per batch:
+        // work growing with the stream).
         const cte = `c${n++}`;
+        const { from, key } = rows(inserts);
         ctes.push(
-          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(inserts)}
-           WHERE NOT EXISTS (SELECT 1 FROM ${this.versions} v WHERE v.entity = ${name} AND v.key = r.ecomgen_key AND v.sequence >= r.ecomgen_sequence)
+          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${from}
+           WHERE NOT EXISTS (SELECT 1 FROM ${this.versions} m WHERE m.entity = ${literal(deletedMark(entity))} AND m.key = '')
+              OR NOT EXISTS (SELECT 1 FROM ${this.versions} v WHERE v.entity = ${name} AND v.key = ${key} AND v.sequence >= r.ecomgen_sequence)
            ON CONFLICT (${primaryKey}) DO NOTHING RETURNING 1)`,
         );
         counts.push(`SELECT 'inserted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
@@ -204,16 +258,17 @@ export class PostgresStreamWriter implements StreamWriter {
       if (updates.length > 0) {
         const cte = `c${n++}`;
         const set = columns.filter((c) => c !== primaryKey).map((c) => `${c} = EXCLUDED.${c}`);
+        const { from, key } = rows(updates);
         ctes.push(
-          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${rows(updates)}
-           WHERE r.ecomgen_key IN (SELECT key FROM fresh WHERE entity = ${name})
+          `${cte} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM ${from}
+           WHERE ${key} IN (SELECT key FROM fresh WHERE entity = ${name})
            ON CONFLICT (${primaryKey}) DO ${set.length > 0 ? `UPDATE SET ${set.join(', ')}` : 'NOTHING'} RETURNING 1)`,
         );
         counts.push(`SELECT 'updated' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
       }
       if (deletes.length > 0) {
         const cte = `c${n++}`;
-        ctes.push(`${cte} AS (SELECT key FROM fresh WHERE entity = ${name} AND key = ANY(${param(deletes.map((e) => e.key))}::text[]))`);
+        ctes.push(`${cte} AS (SELECT key FROM fresh WHERE entity = ${name} AND key = ANY(${param(arrayLiteral(deletes.map((e) => e.key)))}::text[]))`);
         ctes.push(`c${n++} AS (DELETE FROM ${table} WHERE ${primaryKey}::text IN (SELECT key FROM ${cte}))`);
         counts.push(`SELECT 'deleted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
       }

@@ -341,6 +341,10 @@ export async function runStream(
     sent += batch.length;
     const delivery = deliver(batch, writer, options, clock, progress, stop, hardStop);
     if (ahead && writer.prepare !== undefined && sent < maxEvents) {
+      // The batch leaves first: kafkajs puts a request on the wire only after a few promise turns,
+      // and building the next batch here, synchronously, held it back until that was done (no
+      // overlap with the broker). One macrotask runs after those turns. (pg sends at once.)
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const following = collect(now, Math.min(batchSize, maxEvents - sent));
       if (following.length > 0) {
         writer.prepare(following);

