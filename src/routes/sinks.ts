@@ -225,7 +225,7 @@ export function requireApiKey(app: FastifyInstance, apiKey: string): void {
  */
 export default async function sinkRoutes(app: FastifyInstance, options: SinkRoutesOptions): Promise<void> {
   const { config } = options;
-  const jobs = new JobManager(app.log, options.maxRunningJobs);
+  const jobs = new JobManager(app.log, options.maxRunningJobs, app.renderPool);
   app.decorate('jobs', jobs);
   // preClose, not onClose: jobs are cancelled as shutdown begins, not after the last response.
   app.addHook('preClose', async () => jobs.close());

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import type { EntityName } from '../generators/registry.js';
+import type { RenderPool } from '../render/pool.js';
 import { EntityProgress, messageOf, type ProgressListener } from './progress.js';
 import { SINK_NAMES, type EntitySlice, type SinkDefinition, type SinkName } from './types.js';
 
@@ -144,6 +145,8 @@ export class JobManager {
   constructor(
     private readonly log: FastifyBaseLogger,
     readonly maxRunning = DEFAULT_MAX_RUNNING_JOBS,
+    /** The app's render threads, handed to each job (the PostgreSQL sink renders its COPY rows there). */
+    private readonly renderPool: RenderPool | null = null,
   ) {
     // One listener per open event stream: as many as there are clients watching.
     this.events.setMaxListeners(0);
@@ -195,6 +198,7 @@ export class JobManager {
             },
             result: job.result,
             log,
+            renderPool: this.renderPool,
           });
         } catch (error) {
           failure = error;

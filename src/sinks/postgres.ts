@@ -13,7 +13,9 @@ import type { OrderItemGenerator } from '../generators/order-items.js';
 import type { Order } from '../schemas/order.js';
 import { csvFormat } from '../formats/csv.js';
 import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
-import { formatContext } from '../render/batch.js';
+import { servedLocations } from '../generators/served-order.js';
+import { formatContext, type BatchTask } from '../render/batch.js';
+import type { RenderPool } from '../render/pool.js';
 import { columnsOf, createTablesSql, quoteIdentifier, tableName } from '../schemas/columns.js';
 import { messageOf, type EntityProgress } from './progress.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
@@ -40,6 +42,78 @@ const CSV_BATCH = 256;
  * stream reads 16 batches ahead).
  */
 const AHEAD_BYTES = 256 * 1024;
+
+/** Records per batch rendered on a render thread: as the entity route's large downloads (a few hundred KB of CSV). */
+const POOL_BATCH = 2048;
+
+/**
+ * The batches of a slice as the entity route builds them for a CSV download: all columns, in
+ * schema order, and for an entity served in time order the locations of its records. COPY gets
+ * no header: a CSV batch is rows only (the header is the format's `open`, and `first` changes
+ * nothing for CSV), the same bytes as `csvFormat.batch` over the same records.
+ */
+export function* csvTasks(slice: EntitySlice, batch = POOL_BATCH): Generator<BatchTask> {
+  const spec = slice.world.spec;
+  const columns = columnsOf(ENTITIES[slice.entity].schema).map((c) => c.name);
+  for (let start = slice.start; start < slice.end; start += batch) {
+    const end = Math.min(slice.end, start + batch);
+    const locations = servedLocations(slice.world, slice.entity, start, end);
+    yield { spec, entity: slice.entity, format: 'csv', columns, projected: false, start, end, first: start === slice.start, ...(locations && { locations }) };
+  }
+}
+
+/**
+ * A slice's CSV rendered on the render threads, handed back in order with each batch's row
+ * count. At most `ahead` batches are asked of the pool beyond the one being consumed, and the
+ * next only when the consumer takes one, so COPY's backpressure reaches the pool. `stop` asks
+ * nothing more; `settled` waits for the batches already asked, so a cancelled or failed load
+ * leaves none of its batches in the pool.
+ */
+export class PooledCsv {
+  private readonly asked = new Set<Promise<Uint8Array>>();
+  private stopped = false;
+
+  constructor(
+    private readonly pool: RenderPool,
+    private readonly tasks: Iterator<BatchTask>,
+    private readonly ahead = 2 * pool.size + 1,
+  ) {}
+
+  async *chunks(): AsyncGenerator<[Buffer, number]> {
+    const queue: { bytes: Promise<Uint8Array>; rows: number }[] = [];
+    const fill = () => {
+      while (!this.stopped && queue.length < this.ahead) {
+        const next = this.tasks.next();
+        if (next.done) {
+          this.stopped = true;
+          return;
+        }
+        const bytes = this.pool.run(next.value);
+        this.asked.add(bytes);
+        // Awaited in order below; one further on may fail first, and is not unhandled meanwhile.
+        bytes.then(
+          () => this.asked.delete(bytes),
+          () => this.asked.delete(bytes),
+        );
+        queue.push({ bytes, rows: next.value.end - next.value.start });
+      }
+    };
+    fill();
+    for (let head = queue.shift(); head; head = queue.shift()) {
+      fill();
+      const bytes = await head.bytes;
+      yield [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), head.rows];
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.asked]);
+  }
+}
 
 /** The table an entity loads into: the prefix, then its name from `tables` or the entity name (`-`, `/` as `_`). */
 const tableNameOf = (options: PostgresOptions) => (entity: EntityName) =>
@@ -166,10 +240,14 @@ function linesOfOrders(slices: readonly EntitySlice[]): { orders: EntitySlice; i
   return { orders, items };
 }
 
-/** Where an entity's CSV comes from: its slice's records (each also handed to `tee`), or a spool. */
+/**
+ * Where an entity's CSV comes from: its slice's records written on this thread (each also
+ * handed to `tee`), a spool, or the render threads of `pool`.
+ */
 interface CsvSource {
   tee?: (record: object) => void;
   spool?: LineSpool;
+  pool?: RenderPool;
 }
 
 /**
@@ -226,8 +304,8 @@ async function loadEntity(
     if (batch.length > 0) yield flush();
   }
 
-  async function* spooled(spool: LineSpool): AsyncGenerator<Buffer> {
-    for await (const [chunk, rows] of spool.read()) {
+  async function* counted(chunks: AsyncIterable<[Buffer, number]>): AsyncGenerator<Buffer> {
+    for await (const [chunk, rows] of chunks) {
       if (signal.aborted) throw signal.reason;
       staged += rows;
       bytes += chunk.length;
@@ -235,7 +313,13 @@ async function loadEntity(
       yield chunk;
     }
   }
-  const rows = () => (source.spool ? Readable.from(spooled(source.spool)) : Readable.from(csv(), { objectMode: false, highWaterMark: AHEAD_BYTES }));
+  const pooled = source.pool ? new PooledCsv(source.pool, csvTasks(slice)) : undefined;
+  const rows = () => {
+    if (source.spool) return Readable.from(counted(source.spool.read()));
+    // One chunk buffered by the stream: how far ahead the pool renders is PooledCsv's bound.
+    if (pooled) return Readable.from(counted(pooled.chunks()), { highWaterMark: 1 });
+    return Readable.from(csv(), { objectMode: false, highWaterMark: AHEAD_BYTES });
+  };
 
   await client.query('BEGIN');
   try {
@@ -263,6 +347,9 @@ async function loadEntity(
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
+  } finally {
+    pooled?.stop();
+    await pooled?.settled();
   }
 }
 
@@ -403,6 +490,9 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
             source = { tee: (record) => lines.add(record as Order) };
           } else if (spool && slice === pair?.items) {
             source = { spool };
+          } else if (run.renderPool && slice.end - slice.start > 2 * POOL_BATCH) {
+            // Large slices as the entity route's large downloads: rendered on the render threads.
+            source = { pool: run.renderPool };
           }
           await loadEntity(client, slice, target, progress, run.signal, source);
           progress.done();

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import type { EntityName } from '../generators/registry.js';
 import type { World } from '../generators/world.js';
+import type { RenderPool } from '../render/pool.js';
 import type { EntityProgress } from './progress.js';
 
 export const SINK_NAMES = ['postgres', 'kafka', 'gcs', 'webhook', 'opensearch'] as const;
@@ -43,6 +44,8 @@ export interface SinkRun<Config, Options> {
   /** Sink-level facts for the job result (e.g. the gs:// URIs written). */
   readonly result: Record<string, unknown>;
   readonly log: FastifyBaseLogger;
+  /** The app's render threads, when it has them: a sink may have its batches written there. */
+  readonly renderPool?: RenderPool | null;
 }
 
 /**
