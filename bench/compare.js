@@ -5,7 +5,8 @@
 // exits non-zero. Run with `npm run bench` (builds first); `BENCH_QUICK=1 npm run bench` takes a
 // tenth of the rows and 2 s loads (a smoke run, about two minutes). (`npm run bench -- --quick`
 // would hand --quick to bench/generate.js, the script's last command; `node --import tsx
-// bench/compare.js --quick` works.)
+// bench/compare.js --quick` works.) `BENCH_ONLY=postgres` runs only the PostgreSQL part;
+// `BENCH_BASELINE=<dir>` (a built checkout, e.g. of main) adds that build's sink to it, interleaved.
 //
 // Anchors:
 //   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
@@ -19,6 +20,7 @@
 // would download.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,7 +31,12 @@ import { freePort } from './ports.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
-const ROUNDS = 3;
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres') throw new Error(`BENCH_ONLY=${ONLY}: only 'postgres' is known`);
+/** Another built checkout whose PostgreSQL sink runs interleaved with this one's (an A/B). */
+const BASELINE = process.env.BENCH_BASELINE;
+/** Interleaved rounds per comparison (BENCH_ROUNDS to change). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const DIV = QUICK ? 10 : 1;
 const USERS = 1_000_000 / DIV;
 /** Rows of the gzip and per-format comparisons: fewer, to keep the whole run to a few minutes. */
@@ -141,6 +148,13 @@ async function duckdbUsers(rows) {
 
 async function main() {
   const started = performance.now();
+  if (ONLY === 'postgres') {
+    console.log(`PostgreSQL part only; ${os.availableParallelism()} processors, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    await benchPostgres();
+    console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    for (const child of children) child.kill('SIGTERM');
+    return;
+  }
   log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
   const ecomgen = await start(join(ROOT, 'dist', 'server.js'), [], { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) }, '/health');
   // The server's render threads: RENDER_THREADS when set (e.g. `RENDER_THREADS=0 npm run bench`), else its default.
@@ -211,7 +225,7 @@ async function main() {
 
   await benchSmallPages(base);
 
-  await benchPostgres(ecomgen);
+  await benchPostgres();
 
   console.log('\nGoals (ratios of medians in this run)');
   for (const line of goals) console.log(`  ${line}`);
@@ -264,7 +278,24 @@ async function benchSmallPages(base) {
   }
 }
 
-/** PostgreSQL sink vs `GET … | psql \copy` of the same rows into a fresh table, interleaved. */
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat; NaN where there is no /proc. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * PostgreSQL sink vs `GET … | psql \copy` of the same rows into a fresh table, interleaved;
+ * with BENCH_BASELINE, that build's sink too. Each variant's ecomgen server CPU (its process,
+ * render threads included, from /proc) is printed beside the times: the machine is shared.
+ */
 async function benchPostgres() {
   const psql = spawnSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).stdout.trim();
   if (!psql) {
@@ -275,6 +306,7 @@ async function benchPostgres() {
   const { createTablesSql } = await import('../dist/schemas/columns.js');
   const database = await startPostgres();
   const server = await start(join(ROOT, 'dist', 'server.js'), [], { DATABASE_URL: database.connectionString }, '/health');
+  const baseline = BASELINE ? await start(join(BASELINE, 'dist', 'server.js'), [], { DATABASE_URL: database.connectionString }, '/health') : undefined;
   const client = new pg.Client({ connectionString: database.connectionString });
   await client.connect();
   const fresh = async (schema) => {
@@ -284,43 +316,65 @@ async function benchPostgres() {
     await client.query('CHECKPOINT');
   };
   const count = async (table) => (await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
+  const cpu = new Map();
+  /** Runs `body`, recording the server's CPU seconds under `label`. */
+  const measured = async (label, target, body) => {
+    const before = cpuSeconds(target.child.pid);
+    const result = await body();
+    cpu.set(label, [...(cpu.get(label) ?? []), cpuSeconds(target.child.pid) - before]);
+    return result;
+  };
   let round = 0;
+  const sink = (label, target, prefix) => ({
+    label,
+    run: () =>
+      measured(label, target, async () => {
+        const schema = `${prefix}_${round}`;
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.query('CHECKPOINT');
+        const t0 = performance.now();
+        const out = execFileSync('curl', ['-s', '-f', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({ seed: 42, entity: 'users', users: PG_ROWS, schema }), `http://127.0.0.1:${target.port}/api/v1/sinks/postgres?wait=true`], { encoding: 'utf8' });
+        const seconds = (performance.now() - t0) / 1000;
+        const job = JSON.parse(out);
+        if (job.state !== 'succeeded' || (await count(`${schema}.users`)) !== PG_ROWS) throw new Error(`sink job ${job.state}`);
+        return { seconds };
+      }),
+  });
+  const SINK = 'sink: POST /sinks/postgres?wait=true';
+  const BASE_SINK = 'baseline build: the same sink job';
+  const PSQL = 'curl GET format=csv | psql \\copy';
   try {
     const result = await interleave('PostgreSQL sink vs GET | psql \\copy (users, empty table)', PG_ROWS, [
+      sink(SINK, server, 'sink'),
+      ...(baseline ? [sink(BASE_SINK, baseline, 'base')] : []),
       {
-        label: 'sink: POST /sinks/postgres?wait=true',
-        run: async () => {
-          const schema = `sink_${round}`;
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-          await client.query('CHECKPOINT');
-          const t0 = performance.now();
-          const out = execFileSync('curl', ['-s', '-f', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({ seed: 42, entity: 'users', users: PG_ROWS, schema }), `http://127.0.0.1:${server.port}/api/v1/sinks/postgres?wait=true`], { encoding: 'utf8' });
-          const seconds = (performance.now() - t0) / 1000;
-          const job = JSON.parse(out);
-          if (job.state !== 'succeeded' || (await count(`${schema}.users`)) !== PG_ROWS) throw new Error(`sink job ${job.state}`);
-          return { seconds };
-        },
-      },
-      {
-        label: 'curl GET format=csv | psql \\copy',
-        run: async () => {
-          const schema = `psql_${round++}`;
-          await fresh(schema);
-          const t0 = performance.now();
-          execFileSync('sh', ['-c', `curl -s -f "$URL" | "$PSQL" "$DB" -v ON_ERROR_STOP=1 -q -c "\\\\copy ${schema}.users FROM STDIN WITH (FORMAT csv, HEADER true)"`], {
-            env: { ...process.env, URL: `http://127.0.0.1:${server.port}/api/v1/users?seed=42&users=${PG_ROWS}&limit=${PG_ROWS}&format=csv`, PSQL: psql, DB: database.connectionString },
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
-          const seconds = (performance.now() - t0) / 1000;
-          if ((await count(`${schema}.users`)) !== PG_ROWS) throw new Error('psql \\copy loaded the wrong number of rows');
-          return { seconds };
-        },
+        label: PSQL,
+        run: () =>
+          measured(PSQL, server, async () => {
+            const schema = `psql_${round++}`;
+            await fresh(schema);
+            const t0 = performance.now();
+            execFileSync('sh', ['-c', `curl -s -f "$URL" | "$PSQL" "$DB" -v ON_ERROR_STOP=1 -q -c "\\\\copy ${schema}.users FROM STDIN WITH (FORMAT csv, HEADER true)"`], {
+              env: { ...process.env, URL: `http://127.0.0.1:${server.port}/api/v1/users?seed=42&users=${PG_ROWS}&limit=${PG_ROWS}&format=csv`, PSQL: psql, DB: database.connectionString },
+              stdio: ['ignore', 'ignore', 'inherit'],
+            });
+            const seconds = (performance.now() - t0) / 1000;
+            if ((await count(`${schema}.users`)) !== PG_ROWS) throw new Error('psql \\copy loaded the wrong number of rows');
+            return { seconds };
+          }),
       },
     ]);
-    ratio('PostgreSQL sink ÷ GET | psql \\copy', result['sink: POST /sinks/postgres?wait=true'], result['curl GET format=csv | psql \\copy'], 1.0);
+    console.log('  ecomgen server CPU per run (its process, render threads included), median (min–max):');
+    for (const [label, seconds] of cpu) console.log(`    ${label.padEnd(42)} ${fmt(median(seconds))} s (${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))})`);
+    ratio('PostgreSQL sink ÷ GET | psql \\copy', result[SINK], result[PSQL], 1.0);
+    if (baseline) {
+      ratio('PostgreSQL sink ÷ the baseline build\'s sink', result[SINK], result[BASE_SINK]);
+      ratio('baseline build\'s sink ÷ GET | psql \\copy', result[BASE_SINK], result[PSQL]);
+    }
   } finally {
     await client.end().catch(() => undefined);
     server.child.kill('SIGTERM');
+    baseline?.child.kill('SIGTERM');
     await database.stop();
   }
 }
