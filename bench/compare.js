@@ -6,7 +6,8 @@
 // tenth of the rows and 2 s loads (a smoke run, about two minutes). (`npm run bench -- --quick`
 // would hand --quick to bench/generate.js, the script's last command; `node --import tsx
 // bench/compare.js --quick` works.) `BENCH_ONLY=postgres` runs only the PostgreSQL part;
-// `BENCH_BASELINE=<dir>` (a built checkout, e.g. of main) adds that build's sink to it, interleaved.
+// `BENCH_BASELINE=<dir>[,<dir>…]` (built checkouts, e.g. of main) adds those builds' sinks to it,
+// interleaved.
 //
 // Anchors:
 //   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
@@ -33,8 +34,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres') throw new Error(`BENCH_ONLY=${ONLY}: only 'postgres' is known`);
-/** Another built checkout whose PostgreSQL sink runs interleaved with this one's (an A/B). */
-const BASELINE = process.env.BENCH_BASELINE;
+/** Other built checkouts whose PostgreSQL sinks run interleaved with this one's (an A/B). */
+const BASELINES = (process.env.BENCH_BASELINE ?? '').split(',').filter((dir) => dir !== '');
 /** Interleaved rounds per comparison (BENCH_ROUNDS to change). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const DIV = QUICK ? 10 : 1;
@@ -306,7 +307,8 @@ async function benchPostgres() {
   const { createTablesSql } = await import('../dist/schemas/columns.js');
   const database = await startPostgres();
   const server = await start(join(ROOT, 'dist', 'server.js'), [], { DATABASE_URL: database.connectionString }, '/health');
-  const baseline = BASELINE ? await start(join(BASELINE, 'dist', 'server.js'), [], { DATABASE_URL: database.connectionString }, '/health') : undefined;
+  const baselines = [];
+  for (const dir of BASELINES) baselines.push({ dir, ...(await start(join(dir, 'dist', 'server.js'), [], { DATABASE_URL: database.connectionString }, '/health')) });
   const client = new pg.Client({ connectionString: database.connectionString });
   await client.connect();
   const fresh = async (schema) => {
@@ -341,12 +343,17 @@ async function benchPostgres() {
       }),
   });
   const SINK = 'sink: POST /sinks/postgres?wait=true';
-  const BASE_SINK = 'baseline build: the same sink job';
+  const baseLabel = (dir) => `the same sink job, build of ${dir}`;
   const PSQL = 'curl GET format=csv | psql \\copy';
   try {
+    // Warm every server (world, render threads) outside the measurements: a 20,000-row job of the same world.
+    for (const target of [server, ...baselines]) {
+      execFileSync('curl', ['-s', '-f', '-o', '/dev/null', '-X', 'POST', '-H', 'content-type: application/json', '-d', JSON.stringify({ seed: 42, entity: 'users', users: PG_ROWS, limit: PG_ROWS / 10, schema: 'warm' }), `http://127.0.0.1:${target.port}/api/v1/sinks/postgres?wait=true`]);
+      await client.query('DROP SCHEMA warm CASCADE');
+    }
     const result = await interleave('PostgreSQL sink vs GET | psql \\copy (users, empty table)', PG_ROWS, [
       sink(SINK, server, 'sink'),
-      ...(baseline ? [sink(BASE_SINK, baseline, 'base')] : []),
+      ...baselines.map((b, k) => sink(baseLabel(b.dir), b, `base${k}`)),
       {
         label: PSQL,
         run: () =>
@@ -367,14 +374,14 @@ async function benchPostgres() {
     console.log('  ecomgen server CPU per run (its process, render threads included), median (min–max):');
     for (const [label, seconds] of cpu) console.log(`    ${label.padEnd(42)} ${fmt(median(seconds))} s (${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))})`);
     ratio('PostgreSQL sink ÷ GET | psql \\copy', result[SINK], result[PSQL], 1.0);
-    if (baseline) {
-      ratio('PostgreSQL sink ÷ the baseline build\'s sink', result[SINK], result[BASE_SINK]);
-      ratio('baseline build\'s sink ÷ GET | psql \\copy', result[BASE_SINK], result[PSQL]);
+    for (const { dir } of baselines) {
+      ratio(`PostgreSQL sink ÷ the sink built in ${dir}`, result[SINK], result[baseLabel(dir)]);
+      ratio(`the sink built in ${dir} ÷ GET | psql \\copy`, result[baseLabel(dir)], result[PSQL]);
     }
   } finally {
     await client.end().catch(() => undefined);
     server.child.kill('SIGTERM');
-    baseline?.child.kill('SIGTERM');
+    for (const b of baselines) b.child.kill('SIGTERM');
     await database.stop();
   }
 }
