@@ -143,9 +143,9 @@ export class RenderPool {
    * The entries of the main thread's precomputed store for the task's world (child-index prefix
    * sums, time orders) that `worker` has not been sent yet; the worker installs them before
    * rendering instead of building them again (for order-items at scale 100 the child index over
-   * 500,000 orders cost each worker ~134 ms of CPU per world, 1.4 ms installed: docs/performance.md). Arrays
-   * from the precompute thread are in shared memory, so they are shared, not copied; the few
-   * built on this thread (small worlds) are copied once per worker. What a worker keeps is
+   * 500,000 orders cost each worker ~134 ms of CPU per world, 1.4 ms installed; see
+   * docs/performance.md). Arrays from the precompute thread are in shared memory, so they are
+   * shared, not copied; the few built on this thread (small worlds) are copied once per worker. What a worker keeps is
    * bounded by its own world cache (World.of keeps 16), the store being per world.
    */
   private arraysFor(worker: Worker, spec: WorldSpec): PrecomputedArrays | undefined {
