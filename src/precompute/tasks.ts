@@ -17,15 +17,27 @@ export type PreparedArrays = [key: string, array: Int32Array | Float64Array][];
 /**
  * Builds what serving `entity` needs before its first row (its population and record 0 touch
  * every lazily built structure: child indexes, analytics aggregates; a dated entity's time order) and returns copies of the
- * world's precomputed arrays, to be installed in the server's world of the same spec.
+ * world's precomputed arrays in shared memory, to be installed in the server's world of the same spec.
  */
 function prepare(spec: WorldSpec, entity: EntityName): { result: PreparedArrays; transfer: ArrayBuffer[] } {
   const world = World.of(spec);
   const generator = world.generator(entity);
   if (generator.population > 0) generator.record(0);
   servedOrder(world, entity);
-  const result: PreparedArrays = [...precomputed(world).entries()].map(([key, array]) => [key, array.slice()]);
-  return { result, transfer: result.map(([, array]) => array.buffer as ArrayBuffer) };
+  const result: PreparedArrays = [...precomputed(world).entries()].map(([key, array]) => [key, sharedCopy(array)]);
+  return { result, transfer: [] };
+}
+
+/**
+ * A copy of `array` in shared memory. Posting it to another thread shares it rather than copying
+ * it, so the server installs these and hands the same memory to its render workers
+ * (src/render/pool.ts), which would otherwise build the structures again, one each.
+ */
+export function sharedCopy<A extends Int32Array | Float64Array>(array: A): A {
+  const Kind = array.constructor as new (buffer: SharedArrayBuffer) => A;
+  const copy = new Kind(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
 }
 
 /** Runs a task (on a precompute thread); `transfer` lists buffers to move rather than copy. */

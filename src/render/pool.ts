@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
+import { World, type WorldSpec } from '../generators/world.js';
 import type { BatchTask } from './batch.js';
 
 interface Pending {
@@ -64,6 +66,10 @@ export class RenderPool {
   private readonly queue: Pending[] = [];
   /** The batches each worker holds, in the order it answers them. */
   private readonly running = new Map<Worker, Pending[]>();
+  /** The keys of each world's precomputed store each worker has been sent (see {@link arraysFor}). */
+  private readonly sent = new Map<Worker, WeakMap<World, Set<string>>>();
+  /** The main thread's world of a task's spec: a response's tasks share one spec object. */
+  private readonly worlds = new WeakMap<WorldSpec, World>();
   private closed = false;
 
   constructor(readonly size: number) {}
@@ -80,6 +86,7 @@ export class RenderPool {
     const worker = startWorker();
     worker.unref();
     this.running.set(worker, []);
+    this.sent.set(worker, new WeakMap());
     worker.on('message', (message: { bytes?: Uint8Array; error?: string }) => {
       const job = this.running.get(worker)?.shift();
       if (job) {
@@ -94,6 +101,7 @@ export class RenderPool {
       const jobs = this.running.get(worker);
       if (!jobs) return;
       this.running.delete(worker);
+      this.sent.delete(worker);
       const at = this.all.indexOf(worker);
       if (at >= 0) this.all.splice(at, 1);
       for (const job of jobs) job.reject(err);
@@ -126,8 +134,35 @@ export class RenderPool {
       if (!worker) return;
       const job = this.queue.shift() as Pending;
       (this.running.get(worker) as Pending[]).push(job);
-      worker.postMessage({ id: 0, task: job.task });
+      const arrays = this.arraysFor(worker, job.task.spec);
+      worker.postMessage(arrays ? { id: 0, task: job.task, arrays } : { id: 0, task: job.task });
     }
+  }
+
+  /**
+   * The entries of the main thread's precomputed store for the task's world (child-index prefix
+   * sums, time orders) that `worker` has not been sent yet; the worker installs them before
+   * rendering instead of building them again (for order-items at scale 100 the child index over
+   * 500,000 orders cost each worker ~134 ms of CPU per world, 1.4 ms installed; see
+   * docs/performance.md). Arrays from the precompute thread are in shared memory, so they are
+   * shared, not copied; the few built on this thread (small worlds) are copied once per worker. What a worker keeps is
+   * bounded by its own world cache (World.of keeps 16), the store being per world.
+   */
+  private arraysFor(worker: Worker, spec: WorldSpec): PrecomputedArrays | undefined {
+    let world = this.worlds.get(spec);
+    if (!world) this.worlds.set(spec, (world = World.of(spec)));
+    const store = precomputed(world);
+    if (store.size === 0) return undefined;
+    const byWorld = this.sent.get(worker) as WeakMap<World, Set<string>>;
+    let keys = byWorld.get(world);
+    if (!keys) byWorld.set(world, (keys = new Set()));
+    let arrays: PrecomputedArrays | undefined;
+    for (const [key, array] of store) {
+      if (keys.has(key)) continue;
+      keys.add(key);
+      (arrays ??= new Map()).set(key, array);
+    }
+    return arrays;
   }
 
   async close(): Promise<void> {
@@ -135,6 +170,7 @@ export class RenderPool {
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
     await Promise.all(this.all.splice(0).map((w) => w.terminate()));
     this.running.clear();
+    this.sent.clear();
   }
 }
 

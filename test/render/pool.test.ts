@@ -1,6 +1,9 @@
 import { get } from 'node:http';
 import t from 'tap';
 import { FORMAT_NAMES } from '../../src/formats/index.js';
+import { precomputed } from '../../src/generators/child-index.js';
+import { World } from '../../src/generators/world.js';
+import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { defaultRenderThreads, MAX_DEFAULT_RENDER_THREADS, RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
 
@@ -23,6 +26,30 @@ t.test('worker-thread rendering gives the same bytes as the main thread', async 
       t.ok(a.body === b.body, `${url}: identical bytes (${a.body.length})`);
     }
   }
+});
+
+// A world large enough that its order-items child index is built on the precompute thread: the
+// server installs it in shared memory and each worker is handed it with its first batch of the
+// world, once, instead of building its own (src/render/pool.ts).
+t.test('workers are handed the precomputed arrays of a world once, and render the same bytes', async (t) => {
+  const inline = await testApp(t, { renderThreads: 0 });
+  const pooled = await testApp(t, { renderThreads: 1 });
+  const query = 'order-items?seed=12&orders=20000&limit=6000&offset=30000&format=csv';
+  const a = await inline.inject(`/api/v1/${query}`);
+  const b = await pooled.inject(`/api/v1/${query}`);
+  t.equal(b.statusCode, 200);
+  t.equal(b.body.split('\n').length, 6002, 'header and 6,000 rows');
+  t.ok(a.body === b.body, 'identical bytes');
+  const world = World.of({ ...worldSpecFrom({ seed: 12, orders: 20000 }), locale: 'en_US', params: {} });
+  const prefix = precomputed(world).get('child:order-items');
+  t.ok(prefix?.buffer instanceof SharedArrayBuffer, 'the child index came from the precompute thread, in shared memory');
+  const sent = Reflect.get(pooled.renderPool as RenderPool, 'sent') as Map<unknown, WeakMap<World, Set<string>>>;
+  t.equal(sent.size, 1, 'one worker');
+  const [keys] = [...sent.values()].map((byWorld) => byWorld.get(world));
+  t.ok(keys?.has('child:order-items'), 'the worker was sent the child index');
+  const again = await pooled.inject(`/api/v1/${query.replace('offset=30000', 'offset=0')}`);
+  t.equal(again.statusCode, 200);
+  t.ok(again.body === (await inline.inject(`/api/v1/${query.replace('offset=30000', 'offset=0')}`)).body, 'identical bytes on the next request of the world');
 });
 
 t.test('a client that disconnects mid-stream does not break the pool', async (t) => {
