@@ -19,9 +19,7 @@ import { PooledCsv, csvTasks } from '../../src/sinks/postgres.js';
 import type { EntitySlice } from '../../src/sinks/types.js';
 import { testApp } from '../support/app.js';
 import type { EntityProgressJson, JobJson } from '../support/jobs.js';
-import { postgresFor } from '../support/postgres.js';
-
-type Test = Parameters<Parameters<typeof t.test>[0]>[0];
+import { assertTableEquals, postgresFor } from '../support/postgres.js';
 
 const { server, client } = await postgresFor(t);
 
@@ -74,18 +72,6 @@ function spyOn(app: FastifyInstance): { asked: number; pending: number } {
   return seen;
 }
 
-async function assertTableEquals(test: Test, table: string, records: object[]): Promise<void> {
-  const diff = await client.query<{ missing: string; extra: string; rows: string }>(
-    `WITH served AS (SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb))
-     SELECT (SELECT count(*) FROM (SELECT * FROM served EXCEPT ALL SELECT * FROM ${table}) m) AS missing,
-            (SELECT count(*) FROM (SELECT * FROM ${table} EXCEPT ALL SELECT * FROM served) e) AS extra,
-            (SELECT count(*) FROM ${table}) AS rows`,
-    [JSON.stringify(records)],
-  );
-  const row = diff.rows[0];
-  test.same({ rows: Number(row?.rows), missing: Number(row?.missing), extra: Number(row?.extra) }, { rows: records.length, missing: 0, extra: 0 }, `${table} holds exactly the ${records.length} served records`);
-}
-
 t.test('with render threads, large entities load from the pool and equal the GET output; small ones stay on the main thread', async (t) => {
   const app = await testApp(t, { renderThreads: 2, sinks: { postgres: { connectionString: server.connectionString } } });
   const seen = spyOn(app);
@@ -99,7 +85,7 @@ t.test('with render threads, large entities load from the pool and equal the GET
   const query = 'seed=31&users=9000&orders=5000&products=60';
   for (const [entity, table] of [['users', 'pooled.users'], ['products', 'pooled.products'], ['orders', 'pooled.orders']] as const) {
     const served = (await app.inject(`/api/v1/${entity}?${query}&limit=10000`)).json() as object[];
-    await assertTableEquals(t, table, served);
+    await assertTableEquals(client, t, table, served);
   }
   // Again into the loaded tables: through staging, nothing inserted twice.
   const again = (await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: body })).json() as JobJson<EntityProgressJson & { inserted?: number; skipped?: number }>;

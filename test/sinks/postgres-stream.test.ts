@@ -17,7 +17,7 @@ import type { FeedEvent } from '../../src/streams/feed-contract.js';
 import { changeFeed } from '../../src/streams/source.js';
 import { testApp } from '../support/app.js';
 import { testEvent, testFeedProvider } from '../support/feed-source.js';
-import { postgresFor } from '../support/postgres.js';
+import { postgresFor, tableDifference } from '../support/postgres.js';
 
 const { server, client } = await postgresFor(t);
 
@@ -27,19 +27,6 @@ interface StreamJson {
   failed: number;
   errors: string[];
   details: { tables: Record<string, { upserted: number; deleted: number }> };
-}
-
-/** The table equals the rows (PostgreSQL casts the JSON rows to the table's type; both differences empty). */
-async function difference(table: string, rows: object[]): Promise<{ missing: number; extra: number; rows: number }> {
-  const result = await client.query<{ missing: string; extra: string; rows: string }>(
-    `WITH expected AS (SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb))
-     SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM ${table}) m) AS missing,
-            (SELECT count(*) FROM (SELECT * FROM ${table} EXCEPT ALL SELECT * FROM expected) e) AS extra,
-            (SELECT count(*) FROM ${table}) AS rows`,
-    [JSON.stringify(rows)],
-  );
-  const row = result.rows[0] as { missing: string; extra: string; rows: string };
-  return { missing: Number(row.missing), extra: Number(row.extra), rows: Number(row.rows) };
 }
 
 t.test('apply mode: tables end equal to the rows the events carried; re-delivery changes nothing', async (t) => {
@@ -70,7 +57,7 @@ t.test('apply mode: tables end equal to the rows the events carried; re-delivery
   }
   for (const [entity, rows] of expected) {
     const table = `live.${tableName(entity)}`;
-    t.same(await difference(table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: ${rows.size} rows, equal to the events' rows`);
+    t.same(await tableDifference(client, table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: ${rows.size} rows, equal to the events' rows`);
   }
   t.ok(Object.keys(first.details.tables).length === expected.size);
 
@@ -197,7 +184,7 @@ t.test('apply mode writer: a real feed ends equal to its last rows however it is
   for (const schema of ['big', 'small', 'restarted', 'again']) {
     for (const [entity, rows] of expected) {
       const table = `${schema}.${tableName(entity)}`;
-      t.same(await difference(table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: the last row of each of its ${rows.size} keys`);
+      t.same(await tableDifference(client, table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: the last row of each of its ${rows.size} keys`);
     }
   }
 });

@@ -8,7 +8,7 @@ import t from 'tap';
 import { WORLD_ENTITIES, type EntityName } from '../../src/generators/registry.js';
 import { tableName } from '../../src/schemas/columns.js';
 import { testApp } from '../support/app.js';
-import { postgresFor } from '../support/postgres.js';
+import { assertTableEquals, postgresFor } from '../support/postgres.js';
 import { closedPort, type EntityProgressJson, type JobJson as SinkJobJson } from '../support/jobs.js';
 
 type Test = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -40,26 +40,6 @@ async function served(test: Test, app: FastifyInstance, entity: EntityName, quer
   return response.json() as object[];
 }
 
-/**
- * Table rows equal the records: PostgreSQL itself turns the JSON records into rows of the
- * table's type (jsonb_populate_recordset), and both multiset differences must be empty.
- */
-async function assertTableEquals(test: Test, table: string, records: object[]): Promise<void> {
-  const diff = await client.query<{ missing: string; extra: string; rows: string }>(
-    `WITH served AS (SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb))
-     SELECT (SELECT count(*) FROM (SELECT * FROM served EXCEPT ALL SELECT * FROM ${table}) m) AS missing,
-            (SELECT count(*) FROM (SELECT * FROM ${table} EXCEPT ALL SELECT * FROM served) e) AS extra,
-            (SELECT count(*) FROM ${table}) AS rows`,
-    [JSON.stringify(records)],
-  );
-  const row = diff.rows[0];
-  test.same(
-    { rows: Number(row?.rows), missing: Number(row?.missing), extra: Number(row?.extra) },
-    { rows: records.length, missing: 0, extra: 0 },
-    `${table} holds exactly the ${records.length} served records`,
-  );
-}
-
 t.test('a whole world lands in bronze.raw_*, equal to the GET output, and a re-run inserts nothing', async (t) => {
   const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
   const body = { ...WORLD, schema: 'bronze', table_prefix: 'raw_', foreign_keys: true };
@@ -81,7 +61,7 @@ t.test('a whole world lands in bronze.raw_*, equal to the GET output, and a re-r
   t.equal(ended.records, ended.entities.reduce((sum, e) => sum + e.planned, 0), 'job total = sum of entities');
 
   for (const entity of WORLD_ENTITIES) {
-    await assertTableEquals(t, `bronze.${tableName(entity, 'raw_')}`, await served(t, app, entity, WORLD_QUERY));
+    await assertTableEquals(client, t, `bronze.${tableName(entity, 'raw_')}`, await served(t, app, entity, WORLD_QUERY));
   }
   const fks = await client.query(`SELECT count(*)::int AS n FROM information_schema.table_constraints WHERE table_schema = 'bronze' AND constraint_type = 'FOREIGN KEY'`);
   t.ok(fks.rows[0].n >= 30, `foreign keys created (${fks.rows[0].n})`);
@@ -92,7 +72,7 @@ t.test('a whole world lands in bronze.raw_*, equal to the GET output, and a re-r
   for (const e of again.job.entities) {
     t.same([e.records, e.inserted, e.skipped, e.staging], [e.planned, 0, e.planned, true], `${e.entity}: re-run staged and skipped all ${e.planned}`);
   }
-  await assertTableEquals(t, 'bronze.raw_orders', await served(t, app, 'orders', WORLD_QUERY));
+  await assertTableEquals(client, t, 'bronze.raw_orders', await served(t, app, 'orders', WORLD_QUERY));
 
   const stats = (await app.inject('/api/v1/stats')).json();
   t.equal(stats.sinks.postgres.records, ended.records + again.job.records, 'stats count both runs');
@@ -108,7 +88,7 @@ t.test('one entity with its own parameters and a slice: performance-events, offs
   t.equal(job.state, 'succeeded', job.errors.join('; '));
   t.same(job.entities.map((e) => [e.entity, e.records, e.inserted]), [['performance-events', 400, 400]]);
   const records = (await app.inject('/api/v1/performance-events?seed=7&days=1&base_tps=0.5&offset=100&limit=400')).json() as object[];
-  await assertTableEquals(t, 'observability.performance_events', records);
+  await assertTableEquals(client, t, 'observability.performance_events', records);
   // Overlapping a loaded range: the table has rows, so the load goes through staging.
   const wider = await post(app, { seed: 7, entity: 'performance-events', days: 1, base_tps: 0.5, limit: 600, schema: 'observability' });
   t.same(
@@ -116,11 +96,11 @@ t.test('one entity with its own parameters and a slice: performance-events, offs
     [[600, 200, 400, true]],
     'records 0-99 and 500-599 inserted, 100-499 skipped',
   );
-  await assertTableEquals(t, 'observability.performance_events', (await app.inject('/api/v1/performance-events?seed=7&days=1&base_tps=0.5&limit=600')).json() as object[]);
+  await assertTableEquals(client, t, 'observability.performance_events', (await app.inject('/api/v1/performance-events?seed=7&days=1&base_tps=0.5&limit=600')).json() as object[]);
   const transactions = await post(app, { seed: 7, entity: 'transactions', limit: 50, schema: 'observability' });
   t.equal(transactions.job.state, 'succeeded');
   const gb = (await app.inject('/api/v1/transactions?seed=7&limit=50')).json() as object[];
-  await assertTableEquals(t, 'observability.transactions', gb);
+  await assertTableEquals(client, t, 'observability.transactions', gb);
 });
 
 t.test('orders with order-items: their lines come from the orders pass, or are generated again when the slices differ', async (t) => {
@@ -129,15 +109,15 @@ t.test('orders with order-items: their lines come from the orders pass, or are g
   // The whole of both: one generation pass feeds both tables.
   const whole = await post(app, { seed: 21, entities: ['orders', 'order-items'], users: 80, orders: 300, products: 50, schema: 'pair_whole' });
   t.equal(whole.job.state, 'succeeded', whole.job.errors.join('; '));
-  await assertTableEquals(t, 'pair_whole.orders', await served(t, app, 'orders', `seed=21&${world}`));
-  await assertTableEquals(t, 'pair_whole.order_items', await served(t, app, 'order-items', `seed=21&${world}`));
+  await assertTableEquals(client, t, 'pair_whole.orders', await served(t, app, 'orders', `seed=21&${world}`));
+  await assertTableEquals(client, t, 'pair_whole.order_items', await served(t, app, 'order-items', `seed=21&${world}`));
   // Worker 1 of 2 sends the second half of each entity: half the lines are not the lines of
   // half the orders, so order-items are generated on their own.
   const cut = await post(app, { seed: 21, entities: ['orders', 'order-items'], users: 80, orders: 300, products: 50, partition: '1/2', schema: 'pair_cut' });
   t.equal(cut.job.state, 'succeeded', cut.job.errors.join('; '));
   const lines = await served(t, app, 'order-items', `seed=21&${world}`);
   t.same(cut.job.entities.map((e) => [e.entity, e.inserted]), [['orders', 150], ['order-items', lines.length - Math.floor(lines.length / 2)]]);
-  await assertTableEquals(t, 'pair_cut.order_items', lines.slice(Math.floor(lines.length / 2)));
+  await assertTableEquals(client, t, 'pair_cut.order_items', lines.slice(Math.floor(lines.length / 2)));
 });
 
 t.test('a failure mid-load rolls the entity back and stops the job', async (t) => {
@@ -231,8 +211,8 @@ t.test("tables names a table per entity: the bronze reference's seven tables, wi
     ['raw_customers', 'raw_products', 'raw_inventory', 'raw_orders', 'raw_reviews', 'raw_sessions', 'raw_clickstream'].map((n) => `bronze_ref.${n}`),
     'each entity reports its table, in dependency order',
   );
-  await assertTableEquals(t, 'bronze_ref.raw_customers', await served(t, app, 'users', WORLD_QUERY));
-  await assertTableEquals(t, 'bronze_ref.raw_reviews', await served(t, app, 'reviews', WORLD_QUERY));
+  await assertTableEquals(client, t, 'bronze_ref.raw_customers', await served(t, app, 'users', WORLD_QUERY));
+  await assertTableEquals(client, t, 'bronze_ref.raw_reviews', await served(t, app, 'reviews', WORLD_QUERY));
   const fk = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM information_schema.table_constraints c JOIN information_schema.constraint_column_usage u USING (constraint_name)
      WHERE c.table_schema = 'bronze_ref' AND c.table_name = 'raw_orders' AND c.constraint_type = 'FOREIGN KEY' AND u.table_name = 'raw_customers'`,

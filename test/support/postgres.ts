@@ -315,6 +315,27 @@ export async function postgresFor(t: { teardown(fn: () => unknown): void }): Pro
   return { server, client };
 }
 
+/**
+ * How a table differs from the records, as multisets: PostgreSQL itself turns the JSON records
+ * into rows of the table's type (jsonb_populate_recordset); equal means 0 missing and 0 extra.
+ */
+export async function tableDifference(client: pg.Client, table: string, records: object[]): Promise<{ rows: number; missing: number; extra: number }> {
+  const diff = await client.query<{ missing: string; extra: string; rows: string }>(
+    `WITH served AS (SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb))
+     SELECT (SELECT count(*) FROM (SELECT * FROM served EXCEPT ALL SELECT * FROM ${table}) m) AS missing,
+            (SELECT count(*) FROM (SELECT * FROM ${table} EXCEPT ALL SELECT * FROM served) e) AS extra,
+            (SELECT count(*) FROM ${table}) AS rows`,
+    [JSON.stringify(records)],
+  );
+  const row = diff.rows[0];
+  return { rows: Number(row?.rows), missing: Number(row?.missing), extra: Number(row?.extra) };
+}
+
+/** Asserts that a table holds exactly the records (see {@link tableDifference}). */
+export async function assertTableEquals(client: pg.Client, test: { same(found: unknown, wanted: unknown, message: string): unknown }, table: string, records: object[]): Promise<void> {
+  test.same(await tableDifference(client, table, records), { rows: records.length, missing: 0, extra: 0 }, `${table} holds exactly the ${records.length} served records`);
+}
+
 /** Starts a fresh PostgreSQL cluster on a free loopback port. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const { EmbeddedPostgres, nativeDir } = await loadBinaries();
