@@ -820,10 +820,9 @@ export class FeedMerge {
 
 /**
  * The event a step stands for, with the row as it was right after it: a pure function of the
- * world and the step (a stock step's inventory row and movement number given), so a render
- * worker builds the same event as the merge's thread.
+ * world and the step (a stock step's inventory row and movement number given).
  */
-export function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: number, stockK: number): FeedEvent {
+function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: number, stockK: number): FeedEvent {
   const world = feed.world;
   const type = stepType(step);
   const info = EVENT_TYPES[type];

@@ -35,7 +35,7 @@ export function eventJson(event: FeedEvent): string {
 }
 
 /** Bytes per NDJSON chunk handed to the socket. */
-export const NDJSON_CHUNK = 1 << 16;
+const NDJSON_CHUNK = 1 << 16;
 
 /**
  * Lines of NDJSON written into Buffers: each line is encoded straight into a chunk-sized
@@ -44,16 +44,8 @@ export const NDJSON_CHUNK = 1 << 16;
  * encoding of a long rope of strings was ~13% of the feed's time.
  */
 export class NdjsonChunks {
-  private chunk: Buffer;
+  private chunk = Buffer.allocUnsafe(NDJSON_CHUNK);
   private used = 0;
-
-  constructor(
-    private readonly size = NDJSON_CHUNK,
-    /** Allocates a chunk: Buffer.allocUnsafeSlow where the chunk's memory must be its own (to transfer it). */
-    private readonly alloc: (size: number) => Buffer = Buffer.allocUnsafe,
-  ) {
-    this.chunk = alloc(size);
-  }
 
   /** Writes one line; a full chunk, when the line did not fit in the current one. */
   line(text: string): Buffer | undefined {
@@ -62,7 +54,7 @@ export class NdjsonChunks {
     let full: Buffer | undefined;
     if (this.used + most > this.chunk.length) {
       if (this.used > 0) full = this.chunk.subarray(0, this.used);
-      this.chunk = this.alloc(Math.max(this.size, most));
+      this.chunk = Buffer.allocUnsafe(Math.max(NDJSON_CHUNK, most));
       this.used = 0;
     }
     this.used += this.chunk.write(text, this.used);
@@ -75,7 +67,7 @@ export class NdjsonChunks {
     if (this.used === 0) return undefined;
     const rest = this.chunk.subarray(0, this.used);
     this.used = 0;
-    this.chunk = this.alloc(this.size);
+    this.chunk = Buffer.allocUnsafe(NDJSON_CHUNK);
     return rest;
   }
 }
