@@ -108,7 +108,8 @@ export class StreamProgress {
       if (event.defect !== undefined) this.defects[event.defect]++;
     }
     const last = events[events.length - 1];
-    if (last !== undefined) {
+    // Batches in flight at once (a writer's concurrency) may be acknowledged out of order: the position only moves forward.
+    if (last !== undefined && (this.lastSequence === null || last.sequence > this.lastSequence)) {
       this.lastEventTime = last.event_time;
       this.lastSequence = last.sequence;
     }
@@ -247,9 +248,9 @@ function* scheduled(source: FeedSource, options: EngineOptions, startMs: number)
 
 /**
  * Plays `source` into `writer` until the feed ends, `durationMs` or `maxEvents` is reached, or
- * `stop` aborts (a graceful stop: the batch in flight is finished and counted). `hardStop`
- * additionally aborts the write in flight. Resolves with why it stopped; progress holds the
- * exact counts. Throws only when the writer cannot open.
+ * `stop` aborts (a graceful stop: the batches in flight are finished and counted). `hardStop`
+ * additionally aborts the writes in flight. Resolves with why it stopped, once nothing is in
+ * flight; progress holds the exact counts. Throws only when the writer cannot open.
  */
 export async function runStream(
   source: FeedSource,
@@ -284,8 +285,12 @@ export async function runStream(
   let sent = 0;
   // A replay at full speed with no rate bound knows its next batch before the current one is
   // delivered: it is collected and handed to the writer to prepare while the current one is in
-  // flight. Events collected ahead and never sent (a stop) were never counted.
+  // flight, and sent at once when the writer takes more than one batch at a time (its
+  // `concurrency`). Events collected ahead and never sent (a stop) were never counted.
   const ahead = options.mode === 'replay' && options.speed === undefined && bucket === undefined;
+  const concurrency = ahead ? Math.max(1, Math.floor(writer.concurrency ?? 1)) : 1;
+  /** Deliveries not yet awaited, oldest first (at most `concurrency`); every return waits for them. */
+  const inFlight: Promise<void>[] = [];
   let collected: FeedEvent[] | undefined;
   const collect = (now: number, room: number): FeedEvent[] => {
     const batch: FeedEvent[] = [];
@@ -296,65 +301,75 @@ export async function runStream(
     return batch;
   };
 
-  for (;;) {
-    if (stop.aborted) return 'cancelled';
-    if (sent >= maxEvents) return 'max_events';
-    let now = clock.now();
-    if (now >= endMs) return 'duration';
-    let batch: FeedEvent[];
-    if (collected !== undefined) {
-      batch = collected;
-      collected = undefined;
-    } else {
-      const head = peek();
-      if (head === undefined) return 'end_of_feed';
-      if (head.pending !== undefined) {
-        await head.pending;
-        next = undefined;
-        continue;
-      }
-      if (head.event === undefined && head.due <= now) {
-        next = undefined;
-        continue;
-      }
-      progress.setLag(head.event === undefined ? 0 : now - head.due);
-      if (head.due > now) {
-        // Nothing due yet: wait for the next event (at least a tick, so events go in small batches), never past the end.
-        if (!(await clock.sleep(Math.min(Math.max(TICK_MS, head.due - now), endMs - now), stop))) return 'cancelled';
-        continue;
-      }
-      // Everything due by now, up to the batch size, the events left and the tokens in the bucket.
-      let room = Math.min(batchSize, maxEvents - sent);
-      if (bucket !== undefined) {
-        const tokens = bucket.available(now);
-        if (tokens < 1) {
-          const wait = bucket.waitFor(1, now);
-          if (!(await clock.sleep(Math.min(Math.max(1, wait), Math.max(1, endMs - now)), stop))) return 'cancelled';
+  const play = async (): Promise<StopReason> => {
+    for (;;) {
+      if (stop.aborted) return 'cancelled';
+      if (sent >= maxEvents) return 'max_events';
+      let now = clock.now();
+      if (now >= endMs) return 'duration';
+      let batch: FeedEvent[];
+      if (collected !== undefined) {
+        batch = collected;
+        collected = undefined;
+      } else {
+        const head = peek();
+        if (head === undefined) return 'end_of_feed';
+        if (head.pending !== undefined) {
+          await head.pending;
+          next = undefined;
           continue;
         }
-        room = Math.min(room, tokens);
+        if (head.event === undefined && head.due <= now) {
+          next = undefined;
+          continue;
+        }
+        progress.setLag(head.event === undefined ? 0 : now - head.due);
+        if (head.due > now) {
+          // Nothing due yet: wait for the next event (at least a tick, so events go in small batches), never past the end.
+          if (!(await clock.sleep(Math.min(Math.max(TICK_MS, head.due - now), endMs - now), stop))) return 'cancelled';
+          continue;
+        }
+        // Everything due by now, up to the batch size, the events left and the tokens in the bucket.
+        let room = Math.min(batchSize, maxEvents - sent);
+        if (bucket !== undefined) {
+          const tokens = bucket.available(now);
+          if (tokens < 1) {
+            const wait = bucket.waitFor(1, now);
+            if (!(await clock.sleep(Math.min(Math.max(1, wait), Math.max(1, endMs - now)), stop))) return 'cancelled';
+            continue;
+          }
+          room = Math.min(room, tokens);
+        }
+        batch = collect(now, room);
       }
-      batch = collect(now, room);
-    }
-    if (batch.length === 0) continue;
-    bucket?.take(batch.length, now);
-    sent += batch.length;
-    const delivery = deliver(batch, writer, options, clock, progress, stop, hardStop);
-    if (ahead && writer.prepare !== undefined && sent < maxEvents) {
-      // The batch leaves first: kafkajs puts a request on the wire only after a few promise turns,
-      // and building the next batch here, synchronously, held it back until that was done (no
-      // overlap with the broker). One macrotask runs after those turns. (pg sends at once.)
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const following = collect(now, Math.min(batchSize, maxEvents - sent));
-      if (following.length > 0) {
-        writer.prepare(following);
-        collected = following;
+      if (batch.length === 0) continue;
+      bucket?.take(batch.length, now);
+      sent += batch.length;
+      const delivery = deliver(batch, writer, options, clock, progress, stop, hardStop);
+      if (ahead && writer.prepare !== undefined && sent < maxEvents) {
+        // The batch leaves first: kafkajs puts a request on the wire only after a few promise turns,
+        // and building the next batch here, synchronously, held it back until that was done (no
+        // overlap with the broker). One macrotask runs after those turns. (pg sends at once.)
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const following = collect(now, Math.min(batchSize, maxEvents - sent));
+        if (following.length > 0) {
+          writer.prepare(following);
+          collected = following;
+        }
       }
+      inFlight.push(delivery);
+      // With one batch at a time, this one; otherwise the oldest, while the newer ones are applied.
+      while (inFlight.length >= concurrency) await inFlight.shift();
+      now = clock.now();
+      const after = peek();
+      progress.setLag(after === undefined || after.event === undefined ? 0 : now - after.due);
     }
-    await delivery;
-    now = clock.now();
-    const after = peek();
-    progress.setLag(after === undefined || after.event === undefined ? 0 : now - after.due);
+  };
+  try {
+    return await play();
+  } finally {
+    // A stop (or the end) lets every batch in flight finish and be counted.
+    await Promise.all(inFlight);
   }
 }
 

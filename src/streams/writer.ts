@@ -49,6 +49,13 @@ export interface StreamWriter {
    * processes work at once instead of taking turns.
    */
   prepare?(batch: readonly FeedEvent[]): void;
+  /**
+   * Optional: how many batches may be with the destination at once (default 1). A writer that
+   * takes more applies each batch whole whatever order they end in (the newest change of a row
+   * wins however the batches overlap), so the engine may hand it batch n+1 while batch n is still
+   * being applied. The engine uses it only when it knows the next batch (a replay at full speed).
+   */
+  readonly concurrency?: number;
   /** Releases connections (called once, whatever happened). */
   close(): Promise<void>;
   /** Destination facts for the job (topics used, tables, ...). */
