@@ -105,6 +105,29 @@ const isEntity = (name: string): name is EntityName => (ENTITY_NAMES as readonly
 const isDataError = (error: unknown) => /^2[23]/.test(String((error as { code?: unknown }).code ?? ''));
 
 /**
+ * A deadlock (40P01) or serialization failure (40001): two batches applied at once met on the
+ * same rows and PostgreSQL rolled one back. The other has committed (or is about to), so the
+ * same statement again on the same connection succeeds: retried at once, not as an outage.
+ */
+const isConflict = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+};
+/** Immediate retries of a batch rolled back by a conflict with the other batch in flight. */
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Batches applied at once, each in its own transaction on its own connection, so that two
+ * PostgreSQL backends work on two cores while Node prepares the next batch. Apply mode does not
+ * depend on the order batches commit in (the newest sequence of a row wins, see below) except
+ * around deletes: a batch with deletes waits for the batches before it and runs alone.
+ */
+const CONNECTIONS = 2;
+
+/** Orders events by key, so that two batches in flight lock the rows they share in the same order. */
+const byKey = (a: FeedEvent, b: FeedEvent) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
  * A stream writer's connection: the sink's client (configured timeouts), its errors logged and
  * reported through `lost` so the writer reconnects, a refused connection a DeliveryError (retried).
  */
@@ -142,7 +165,18 @@ export async function prepareStreamSchema(client: pg.Client, schema: string, sta
 
 export class PostgresStreamWriter implements StreamWriter {
   readonly destination: string;
-  private client: pg.Client | undefined;
+  readonly concurrency = CONNECTIONS;
+  /** One connection per batch in flight (undefined: not connected, or lost). */
+  private readonly clients: (pg.Client | undefined)[] = Array.from({ length: CONNECTIONS }, () => undefined);
+  /** Connections not applying a batch now, and batches waiting for one. */
+  private readonly idle: number[] = Array.from({ length: CONNECTIONS }, (_, k) => k);
+  private readonly waiting: ((slot: number) => void)[] = [];
+  /** Settles when the next batch may start: once the batch before has a connection, or has finished if it had deletes. */
+  private turn: Promise<void> = Promise.resolve();
+  /** Batches being applied (to wait for before a batch with deletes). */
+  private readonly running = new Set<Promise<unknown>>();
+  /** Batches rolled back by a conflict with the other batch in flight and applied again. */
+  private conflicts = 0;
   private readonly created = new Set<EntityName>();
   private readonly applied = new Map<string, { upserted: number; deleted: number; stale: number }>();
   private readonly schema: string;
@@ -169,20 +203,34 @@ export class PostgresStreamWriter implements StreamWriter {
     return `${quoteIdentifier(this.schema)}.${quoteIdentifier(tableName(entity, this.prefix))}`;
   }
 
-  private async connect(): Promise<pg.Client> {
-    if (this.client) return this.client;
+  private async connect(slot: number): Promise<pg.Client> {
+    const open = this.clients[slot];
+    if (open) return open;
     const client = await connectForStream(this.config, 'ecomgen-stream', this.log, (lost) => {
-      if (this.client === lost) this.client = undefined;
+      if (this.clients[slot] === lost) this.clients[slot] = undefined;
     });
-    this.client = client;
+    this.clients[slot] = client;
     return client;
   }
 
+  /** A connection of its own for one batch (waits while every one is applying a batch). */
+  private slot(): Promise<number> {
+    const free = this.idle.pop();
+    return free !== undefined ? Promise.resolve(free) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(slot: number): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(slot);
+    else this.idle.push(slot);
+  }
+
   async open(): Promise<void> {
-    const client = await this.connect().catch((error: unknown) => {
+    // Every connection now: a failure here fails the stream before anything is sent.
+    const [client] = await Promise.all(this.clients.map((_, slot) => this.connect(slot))).catch((error: unknown) => {
       throw new Error(messageOf(error));
     });
-    await prepareStreamSchema(client, this.schema, [`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`]);
+    await prepareStreamSchema(client as pg.Client, this.schema, [`CREATE TABLE IF NOT EXISTS ${this.versions} (entity text NOT NULL, key text NOT NULL, sequence bigint NOT NULL, PRIMARY KEY (entity, key))`]);
   }
 
   /**
@@ -207,6 +255,9 @@ export class PostgresStreamWriter implements StreamWriter {
     // An entity some of whose rows were ever deleted is marked (its own entry, sequence 0, never
     // a row's): only then can a first change meet a row that is gone (see the inserts below).
     for (const [entity, group] of byEntity) if (group.deletes.length > 0) changes.push({ entity: deletedMark(entity), key: '', sequence: 0 });
+    // In one order (entity, key), as the rows of each table below (by key), so that two batches in
+    // flight take the locks of the rows they share in the same order.
+    changes.sort((a, b) => (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // Changes go on only when newer than what their row holds (a late or repeated change is stale).
     ctes.push(
       `fresh AS (INSERT INTO ${this.versions} AS v (entity, key, sequence) SELECT * FROM unnest(${param(arrayLiteral(changes.map((c) => c.entity)))}::text[], ${param(arrayLiteral(changes.map((c) => c.key)))}::text[], ${param(arrayLiteral(changes.map((c) => String(c.sequence))))}::bigint[])
@@ -273,7 +324,10 @@ export class PostgresStreamWriter implements StreamWriter {
         counts.push(`SELECT 'deleted' AS kind, ${name} AS entity, count(*) AS n FROM ${cte}`);
       }
     }
-    if (counts.length === 0) counts.push(`SELECT 'none' AS kind, '' AS entity, count(*) AS n FROM fresh`);
+    // The side table first (its count is read first, which runs it): a batch locks the entries of
+    // its changes before any row of a table, so two batches in flight that change the same rows
+    // wait for each other at the side table instead of deadlocking between it and a table.
+    counts.unshift(`SELECT 'changes' AS kind, '' AS entity, count(*) AS n FROM fresh`);
     return { text: `WITH ${ctes.join(',\n')}\n${counts.join('\nUNION ALL ')}`, values, bytes };
   }
 
@@ -306,7 +360,10 @@ export class PostgresStreamWriter implements StreamWriter {
       if (group === undefined) byEntity.set(entity, (group = { inserts: [], updates: [], deletes: [], stale: staleInBatch.get(entity) ?? 0 }));
       (event.op === 'insert' ? group.inserts : event.op === 'delete' ? group.deletes : group.updates).push(event);
     }
-    return { refused, byEntity, statement: this.applyStatement(byEntity) };
+    // Tables in one order and each table's rows by key (the lock order of two batches in flight).
+    const sorted = new Map([...byEntity.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (const group of sorted.values()) for (const list of [group.inserts, group.updates, group.deletes]) list.sort(byKey);
+    return { refused, byEntity: sorted, statement: this.applyStatement(sorted) };
   }
 
   /** Works out the next batch's statement while the one before is in the database (the engine calls this ahead). */
@@ -315,46 +372,86 @@ export class PostgresStreamWriter implements StreamWriter {
   }
 
   async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
-    const { refused, byEntity, statement } = this.plans.get(batch) ?? this.plan(batch);
+    const plan = this.plans.get(batch) ?? this.plan(batch);
     this.plans.delete(batch);
+    // A batch begins after the batch before it got its connection; one with deletes only once every
+    // batch before it has finished, and the next waits for it to finish: a delete and a late
+    // insert of its row in two transactions at once would not see each other (a deleted row holds
+    // no lock, and the side-table entry that makes the insert stale is not yet committed).
+    const alone = [...plan.byEntity.values()].some((group) => group.deletes.length > 0);
+    const before = [...this.running];
+    const turn = this.turn;
+    let begun: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (begun = resolve));
+    const applying = (async () => {
+      await turn;
+      if (alone) await Promise.allSettled(before);
+      const slot = await this.slot();
+      begun();
+      try {
+        return await this.apply(slot, plan);
+      } finally {
+        this.release(slot);
+      }
+    })();
+    const settled = applying.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+    this.turn = alone ? settled : started;
+    return applying;
+  }
+
+  /** Applies one planned batch on connection `slot`: one statement, so one transaction. */
+  private async apply(slot: number, { refused, byEntity, statement }: BatchPlan): Promise<WriteOutcome> {
     const applied = new Map<EntityName, { upserted: number; deleted: number; stale: number }>();
     for (const [entity, group] of byEntity) applied.set(entity, { upserted: 0, deleted: 0, stale: group.stale });
-    // Without a pause when connected: the statement goes out before the engine prepares the next batch.
-    const client = this.client ?? (await this.connect());
-    const missing = [...byEntity.keys()].filter((e) => !this.created.has(e));
-    try {
-      if (missing.length > 0) {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
-        for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
-      }
-      // The whole batch is one statement (so one transaction even without BEGIN) and one round trip.
-      const counts = await client.query<{ kind: string; entity: EntityName; n: string }>(statement.text, statement.values);
-      if (missing.length > 0) await client.query('COMMIT');
-      for (const { kind, entity, n } of counts.rows) {
-        const group = byEntity.get(entity);
-        const count = applied.get(entity);
-        if (group === undefined || count === undefined) continue;
-        if (kind === 'inserted') {
-          count.upserted += Number(n);
-          count.stale += group.inserts.length - Number(n);
-        } else if (kind === 'updated') {
-          count.upserted += Number(n);
-          count.stale += group.updates.length - Number(n);
-        } else {
-          count.deleted += Number(n);
-          count.stale += group.deletes.length - Number(n);
+    for (let attempt = 0; ; attempt++) {
+      // Without a pause when connected: the statement goes out before the engine prepares the next batch.
+      const client = this.clients[slot] ?? (await this.connect(slot));
+      const missing = [...byEntity.keys()].filter((e) => !this.created.has(e));
+      try {
+        if (missing.length > 0) {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+          for (const sql of createTablesSql(missing, { schema: this.schema, prefix: this.prefix })) await client.query(sql);
         }
+        // The whole batch is one statement (so one transaction even without BEGIN) and one round trip.
+        const counts = await client.query<{ kind: string; entity: EntityName; n: string }>(statement.text, statement.values);
+        if (missing.length > 0) await client.query('COMMIT');
+        for (const { kind, entity, n } of counts.rows) {
+          const group = byEntity.get(entity);
+          const count = applied.get(entity);
+          if (group === undefined || count === undefined) continue;
+          if (kind === 'inserted') {
+            count.upserted += Number(n);
+            count.stale += group.inserts.length - Number(n);
+          } else if (kind === 'updated') {
+            count.upserted += Number(n);
+            count.stale += group.updates.length - Number(n);
+          } else {
+            count.deleted += Number(n);
+            count.stale += group.deletes.length - Number(n);
+          }
+        }
+        break;
+      } catch (error) {
+        if (missing.length > 0) await client.query('ROLLBACK').catch(() => undefined);
+        // Rolled back for meeting the other batch in flight: at once again, on the same connection.
+        if (isConflict(error) && attempt < CONFLICT_RETRIES) {
+          this.conflicts++;
+          continue;
+        }
+        if (!isDataError(error) && !isConflict(error)) {
+          // The connection may be gone: the next attempt opens a new one.
+          if (this.clients[slot] === client) this.clients[slot] = undefined;
+          await client.end().catch(() => undefined);
+        }
+        // Nothing of the batch is applied; a data error would fail again, an outage may not.
+        throw new DeliveryError(`PostgreSQL: batch rolled back: ${messageOf(error)}`, 0, 0, !isDataError(error));
       }
-    } catch (error) {
-      if (missing.length > 0) await client.query('ROLLBACK').catch(() => undefined);
-      if (!isDataError(error)) {
-        // The connection may be gone: the next attempt opens a new one.
-        this.client = undefined;
-        await client.end().catch(() => undefined);
-      }
-      // Nothing of the batch is applied; a data error would fail again, an outage may not.
-      throw new DeliveryError(`PostgreSQL: batch rolled back: ${messageOf(error)}`, 0, 0, !isDataError(error));
     }
     for (const [entity, { upserted, deleted, stale }] of applied) {
       this.created.add(entity);
@@ -368,10 +465,10 @@ export class PostgresStreamWriter implements StreamWriter {
   }
 
   async close(): Promise<void> {
-    await this.client?.end().catch(() => undefined);
+    await Promise.all(this.clients.map((client) => client?.end().catch(() => undefined)));
   }
 
   details(): Record<string, unknown> {
-    return { schema: this.schema, tables: Object.fromEntries([...this.applied.entries()].map(([entity, c]) => [tableName(entity as EntityName, this.prefix), { ...c }])) };
+    return { schema: this.schema, conflicts: this.conflicts, tables: Object.fromEntries([...this.applied.entries()].map(([entity, c]) => [tableName(entity as EntityName, this.prefix), { ...c }])) };
   }
 }
