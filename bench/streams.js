@@ -74,6 +74,8 @@ async function opened(writer) {
     destination: writer.destination,
     open: async () => undefined,
     prepare: (batch) => writer.prepare(batch),
+    concurrency: writer.concurrency,
+    details: () => writer.details(),
     write: (batch, signal) => writer.write(batch, signal),
     close: () => writer.close(),
   };
@@ -153,20 +155,22 @@ async function postgresRuns() {
       await client.query(createTablesSql(entities, { schema, prefix: '' }).join(';\n'));
       const writer = await opened(new PostgresStreamWriter(config, { schema }, log));
       const progress = new StreamProgress();
-      const backend = (await client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'ecomgen-stream'`)).rows[0]?.pid;
-      const cpu = cpuClock(backend);
+      // Every backend of the writer (it applies batches on more than one connection at once).
+      const backends = (await client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'ecomgen-stream'`)).rows.map((r) => r.pid);
+      const cpu = cpuClock(backends);
       const t0 = performance.now();
       await runStream({ replay: () => events, liveMinute: () => [] }, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: BATCH }, systemClock, progress, new AbortController().signal);
       const seconds = (performance.now() - t0) / 1000;
       const used = cpu();
+      const { conflicts = 0 } = writer.details();
       await writer.close();
       if (progress.delivered !== events.length) throw new Error(`apply mode delivered ${progress.delivered} of ${events.length}: ${progress.errors.join('; ')}`);
-      return { rate: events.length / seconds, ...used };
+      return { rate: events.length / seconds, conflicts, ...used };
     };
     const client = new pg.Client({ connectionString: server.connectionString });
     client.on('error', () => undefined); // the server stops under it when a round fails: that failure is the one to report
     await client.connect();
-    const rawBackend = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const rawBackends = [(await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid];
     const entities = [...new Set(events.map((e) => e.entity))];
     await client.query('CREATE SCHEMA warm');
     await run('warm');
@@ -191,7 +195,7 @@ async function postgresRuns() {
       for (const entity of entities) await client.query(`CREATE TABLE ${schema}.${quoteIdentifier(tableName(entity))} (LIKE warm.${quoteIdentifier(tableName(entity))})`);
       const batches = batchesInto(schema);
       globalThis.gc?.();
-      const cpu = cpuClock(rawBackend);
+      const cpu = cpuClock(rawBackends);
       const t0 = performance.now();
       for (const batch of batches) {
         await client.query('BEGIN');
@@ -216,21 +220,23 @@ async function postgresRuns() {
     const ratio = median(raws.map((r, k) => engines[k] / r));
     await client.end();
     const cpuOf = (rounds) => ({ postgres: median(rounds.map((r) => r.postgresMs)), node: median(rounds.map((r) => r.nodeMs)) });
-    return { events: events.length, raw: median(raws), engine: median(engines), ratio, raws, engines, rawCpu: cpuOf(rawRounds), engineCpu: cpuOf(engineRounds) };
+    const conflicts = engineRounds.reduce((n, r) => n + r.conflicts, 0);
+    return { events: events.length, raw: median(raws), engine: median(engines), ratio, raws, engines, rawCpu: cpuOf(rawRounds), engineCpu: cpuOf(engineRounds), conflicts };
   } finally {
     await server.stop();
   }
 }
 
 /**
- * CPU time from now on: the PostgreSQL backend's (utime + stime of /proc/<pid>/stat, in 10 ms
- * ticks) and this process's. Wall time alone hides which side does the work on a shared machine.
+ * CPU time from now on: the PostgreSQL backends' (utime + stime of /proc/<pid>/stat, in 10 ms
+ * ticks, summed) and this process's. Wall time alone hides which side does the work on a shared machine.
  */
-function cpuClock(backendPid) {
-  const ticks = () => {
-    const fields = readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  };
+function cpuClock(backendPids) {
+  const ticks = () =>
+    backendPids.reduce((sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + Number(fields[11]) + Number(fields[12]);
+    }, 0);
   const pg0 = ticks();
   const node0 = process.cpuUsage();
   return () => {
@@ -353,8 +359,9 @@ async function postgresPart() {
   console.log(`  raw COPY of the rows  : ${Math.round(pgResult.raw).toLocaleString('en-US')} events/s [${list(pgResult.raws)}]`);
   console.log(`  stream engine (max)   : ${Math.round(pgResult.engine).toLocaleString('en-US')} events/s [${list(pgResult.engines)}]`);
   console.log(`  ratio                 : ${pgRatio.toFixed(2)}x  ${pgRatio >= TARGET_RATIO ? 'OK' : 'MISS'} (goal >= ${TARGET_RATIO}x)`);
-  const cpu = ({ postgres, node }) => `PostgreSQL backend ${postgres} ms, Node ${Math.round(node)} ms`;
+  const cpu = ({ postgres, node }) => `PostgreSQL backends ${postgres} ms, Node ${Math.round(node)} ms`;
   console.log(`  CPU time, medians     : raw COPY ${cpu(pgResult.rawCpu)}; apply mode ${cpu(pgResult.engineCpu)}`);
+  console.log(`  apply mode            : two batches in flight on two connections (raw COPY: one); ${pgResult.conflicts} batch${pgResult.conflicts === 1 ? '' : 'es'} rolled back by a deadlock and applied again over the ${PG_ROUNDS} rounds`);
 }
 
 async function livePart() {
