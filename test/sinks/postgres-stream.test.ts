@@ -6,6 +6,7 @@
  * and small, restarted mid-way and delivered again ends equal to its last rows.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import pg from 'pg';
 import t from 'tap';
 import type { EntityName } from '../../src/generators/registry.js';
 import { ENTITIES } from '../../src/generators/registry.js';
@@ -187,4 +188,84 @@ t.test('apply mode writer: a real feed ends equal to its last rows however it is
       t.same(await tableDifference(client, table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: the last row of each of its ${rows.size} keys`);
     }
   }
+});
+
+t.test('apply mode writer: two batches in flight at once, later changes of the same rows racing earlier ones, end equal to the last rows', async (t) => {
+  const window = { start: parseDate('2025-01-01', false) as number, end: parseDate('2025-12-31', true) as number };
+  const request = { world: { seed: 6, sizes: resolveSizes(0.01, {}), locale: 'en_US' as const, window }, feed: {}, live: { seed: 6, locale: 'en_US' as const, events_per_second: 1, daily_curve: false } };
+  await changeFeed.prepare?.(request);
+  const events = [...changeFeed.open(request).replay(0)];
+  const writer = new PostgresStreamWriter({ connectionString: server.connectionString }, { schema: 'race' }, quiet);
+  t.teardown(() => writer.close());
+  await writer.open();
+  t.equal(writer.concurrency, 2, 'two batches at once');
+  const batches = Array.from({ length: Math.ceil(events.length / 40) }, (_, k) => events.slice(k * 40, (k + 1) * 40));
+  // Rows that change in two neighbouring batches (an order placed in one, paid in the next).
+  const shared = batches.slice(1).filter((b, k) => b.some((e) => (batches[k] as FeedEvent[]).some((p) => p.entity === e.entity && p.key === e.key))).length;
+  t.ok(shared > 10, `${shared} pairs of neighbouring batches change the same rows`);
+  // Each pair at once, the later batch handed over first; then every update again, two at a time,
+  // newest first (each one older than what its row holds by then).
+  for (let k = 0; k < batches.length; k += 2) {
+    const pair = batches.slice(k, k + 2).reverse();
+    const outcomes = await Promise.all(pair.map((batch) => writer.write(batch)));
+    t.ok(outcomes.every((o) => o.refused?.size === 0), `batches ${k} and ${k + 1} applied`);
+  }
+  const updates = events.filter((e) => e.op === 'update').reverse();
+  await Promise.all([writer.write(updates.slice(0, updates.length >> 1)), writer.write(updates.slice(updates.length >> 1))]);
+
+  const expected = new Map<EntityName, Map<string, object>>();
+  for (const event of events) {
+    const entity = event.entity as EntityName;
+    if (!expected.has(entity)) expected.set(entity, new Map());
+    expected.get(entity)?.set(event.key, event.data);
+  }
+  for (const [entity, rows] of expected) {
+    const table = `race.${tableName(entity)}`;
+    t.same(await tableDifference(client, table, [...rows.values()]), { missing: 0, extra: 0, rows: rows.size }, `${table}: the last row of each of its ${rows.size} keys`);
+  }
+  const tables = (writer.details() as { tables: Record<string, { upserted: number; stale: number }> }).tables;
+  const keys = [...expected.values()].reduce((n, rows) => n + rows.size, 0);
+  const upserted = Object.values(tables).reduce((n, c) => n + c.upserted, 0);
+  t.ok(upserted >= keys, `every row written (${upserted} upserts for ${keys} keys)`);
+  t.equal(Object.values(tables).reduce((n, c) => n + c.upserted + c.stale, 0), events.length + updates.length, 'every event applied or stale, none lost');
+
+  // A delete and its row's late insert handed over at once, either first, the first held up by a
+  // lock of the test's until the second could have run beside it: the row ends deleted (a batch
+  // with deletes waits for the batch before it and runs alone; beside it, neither would see the
+  // other's uncommitted change).
+  const click = events.find((e) => e.entity === 'clickstream' && e.op === 'insert') as FeedEvent;
+  const rowWithKey = (key: string) => ({ ...click, key, data: { ...(click.data as Record<string, unknown>), event_id: key } });
+  const present = async (key: string) => Number((await client.query(`SELECT count(*) AS n FROM race.clickstream WHERE event_id::text = $1`, [key])).rows[0]?.n);
+  const whileHeld = async (sql: string, params: unknown[], writes: () => Promise<unknown>[]) => {
+    const blocker = new pg.Client({ connectionString: server.connectionString });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(sql, params);
+      const pending = writes();
+      const waiting = async () => Number((await client.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'ecomgen-stream' AND wait_event_type = 'Lock'`)).rows[0]?.n);
+      // Until the first batch waits for the lock (at once, when it goes first: bounded, should the other have gone first).
+      for (let polls = 0; polls < 200 && (await waiting()) === 0; polls++) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await blocker.query('ROLLBACK');
+      await Promise.all(pending);
+    } finally {
+      await blocker.end();
+    }
+  };
+  const first = rowWithKey('00000000-0000-4000-8000-0000000000a1');
+  await whileHeld(`INSERT INTO race.clickstream SELECT * FROM json_populate_record(NULL::race.clickstream, $1::json)`, [JSON.stringify(first.data)], () => [
+    writer.write([change(first, 'insert', 3_000_000)]),
+    writer.write([change(first, 'delete', 3_000_001)]),
+  ]);
+  t.equal(await present(first.key), 0, 'an insert held up, its delete handed over beside it: deleted');
+  const second = rowWithKey('00000000-0000-4000-8000-0000000000a2');
+  await whileHeld(`INSERT INTO race.stream_applied (entity, key, sequence) VALUES ('clickstream', $1, 0)`, [second.key], () => [
+    writer.write([change(second, 'delete', 3_000_003)]),
+    writer.write([change(second, 'insert', 3_000_002)]),
+  ]);
+  t.equal(await present(second.key), 0, 'a delete held up, the late insert handed over beside it: stale, deleted');
+  await Promise.all([writer.write([change(first, 'insert', 3_000_004)]), writer.write([change(second, 'insert', 3_000_000)])]);
+  t.equal(await present(first.key), 1, 'inserted again after its delete: there');
+  t.equal(await present(second.key), 0, 'an insert older than its delete, beside another batch: stale');
 });
