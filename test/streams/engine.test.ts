@@ -194,3 +194,69 @@ t.test('live with nothing to send: the clock still runs and the stream ends on t
   t.equal(clock.ms, start + 10 * 60_000, 'ended at the duration');
   t.equal(progress.lagSeconds, 0);
 });
+
+/** A writer that takes two batches at once and acknowledges each pair newest first. */
+class PairWriter implements StreamWriter {
+  readonly destination = 'memory';
+  readonly concurrency = 2;
+  /** Sequences in the order acknowledged. */
+  readonly acknowledged: number[] = [];
+  maxInFlight = 0;
+  onWrite: (batch: readonly FeedEvent[]) => void = () => undefined;
+  private pending: { batch: readonly FeedEvent[]; done: () => void }[] = [];
+
+  async open(): Promise<void> {}
+
+  write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+    return new Promise((resolve) => {
+      this.pending.push({ batch, done: () => resolve({ bytes: batch.length }) });
+      this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
+      this.onWrite(batch);
+      // The engine hands the second batch over in the same turn: both are in flight by then.
+      setImmediate(() => {
+        for (const { batch: b, done } of this.pending.splice(0).reverse()) {
+          this.acknowledged.push(...b.map((e) => e.sequence));
+          done();
+        }
+      });
+    });
+  }
+
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
+  async close(): Promise<void> {}
+}
+
+t.test('a writer that takes two batches at once: acknowledged out of order, counted exactly; a stop waits for both', async (t) => {
+  const replay: EngineOptions = { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: 2 };
+  const writer = new PairWriter();
+  const progress = new StreamProgress();
+  const reason = await runStream(boundedFeed(11, 0, 0), writer, replay, new FakeClock(0), progress, new AbortController().signal);
+  t.equal(reason, 'end_of_feed');
+  t.equal(writer.maxInFlight, 2, 'two batches in flight at once');
+  t.not(writer.acknowledged.join(), [...writer.acknowledged].sort((a, b) => a - b).join(), 'acknowledged out of order');
+  t.same([...writer.acknowledged].sort((a, b) => a - b), Array.from({ length: 11 }, (_, k) => k), 'each event once');
+  t.equal(progress.delivered, 11);
+  t.equal(progress.batches, 6);
+  t.equal(progress.lastSequence, 10, 'the last position is the newest acknowledged, not the last to answer');
+
+  // Stopped while two batches are with the writer: both finish and count, nothing after them goes.
+  const stop = new AbortController();
+  const stopped = new PairWriter();
+  stopped.onWrite = (batch) => {
+    if ((batch[0] as FeedEvent).sequence === 4) stop.abort();
+  };
+  const counted = new StreamProgress();
+  t.equal(await runStream(boundedFeed(11, 0, 0), stopped, replay, new FakeClock(0), counted, stop.signal), 'cancelled');
+  t.equal(stopped.inFlight, 0, 'nothing in flight when the stream has stopped');
+  t.same([...stopped.acknowledged].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5], 'the batches handed over, and only they');
+  t.equal(counted.delivered, 6, 'delivered is exactly what was acknowledged');
+  t.equal(counted.lastSequence, 5);
+
+  // A live stream (or a replay at a rate) keeps one batch at a time whatever the writer takes.
+  const paced = new PairWriter();
+  await runStream(boundedFeed(6, 0, 1000), paced, { ...replay, speed: 100 }, new FakeClock(0), new StreamProgress(), new AbortController().signal);
+  t.equal(paced.maxInFlight, 1, 'one at a time when paced');
+});
