@@ -16,7 +16,8 @@
 //   - `GET …format=csv | psql \copy` of the same rows, against the PostgreSQL sink (embedded
 //     PostgreSQL; psql when on the machine);
 //   - small pages: a hello-world Fastify route (bench/hello.js, a child process started the same
-//     way as the server), loaded by autocannon (10 connections) in this process.
+//     way as the server), loaded by wrk (one thread, 10 connections; bench/wrk.js, autocannon
+//     when wrk is not installed).
 // The HTTP client of the downloads is curl (`-s -o /dev/null`), a separate process, as a user
 // would download.
 
@@ -26,9 +27,9 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { freePort } from './ports.js';
+import { LOAD_CLIENT, load as loadWith } from './wrk.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -234,12 +235,8 @@ async function main() {
   for (const child of children) child.kill('SIGTERM');
 }
 
-/** autocannon against one URL for LOAD_SECONDS: requests/s and the p99 latency in ms. */
-async function load(url) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: LOAD_SECONDS });
-  if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
-}
+/** wrk (autocannon without it) against one URL for LOAD_SECONDS: requests/s and the p99 latency in ms. */
+const load = (url) => loadWith(url, { connections: CONNECTIONS, seconds: LOAD_SECONDS });
 
 /**
  * Small pages: requests/s and p99 of `users?limit=10` (no seed: a new world per request, the
@@ -261,7 +258,7 @@ async function benchSmallPages(base) {
   } finally {
     hello.child.kill('SIGTERM');
   }
-  console.log(`\nsmall pages: autocannon, ${CONNECTIONS} connections, ${LOAD_SECONDS} s per measurement, ${ROUNDS} interleaved rounds`);
+  console.log(`\nsmall pages: ${LOAD_CLIENT}, ${CONNECTIONS} connections, ${LOAD_SECONDS} s per measurement, ${ROUNDS} interleaved rounds`);
   const out = variants.map((variant, k) => {
     const rps = runs[k].map((r) => r.rps);
     const p99 = runs[k].map((r) => r.p99);

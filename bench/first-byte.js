@@ -7,9 +7,9 @@
 //     twice — answered from the cache of small seeded responses (the same URL repeated) and by a
 //     second server with that cache off (PAGE_CACHE_MB=0: every request through the route, what
 //     a URL asked for the first time costs) — and a hello-world Fastify route (bench/hello.js),
-//     loaded by autocannon (10 connections,
-//     a fixed number of requests) in ROUNDS interleaved rounds: requests/s, p99, and the server's
-//     CPU time per request read from /proc/<pid>/stat (steadier than requests/s when other work
+//     loaded by wrk (one thread, 10 connections, LOAD_SECONDS each; bench/wrk.js: autocannon when
+//     wrk is not installed) in ROUNDS interleaved rounds: requests/s, p99, and the server's CPU
+//     time per request read from /proc/<pid>/stat (steadier than requests/s when other work
 //     shares the cores);
 //   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
 //     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
@@ -27,13 +27,14 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import autocannon from 'autocannon';
 import { freePort } from './ports.js';
+import { LOAD_CLIENT, load } from './wrk.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = 3;
-const REQUESTS = QUICK ? 5_000 : 20_000;
+/** Seconds of load per small-page measurement. */
+const LOAD_SECONDS = QUICK ? 2 : 5;
 const CONNECTIONS = 10;
 const ONLY = process.env.BENCH_ONLY ?? '';
 const dirs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist'];
@@ -131,13 +132,15 @@ async function firstByte(port, path, pid) {
 async function main() {
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(', ')} (2 cores shared: only ratios in one run count)`);
   const servers = [];
-  for (const dir of dirs) servers.push({ dir, ...(await start([join(dir, 'server.js')], '/health')) });
+  // The server's flags as `npm start` and the Dockerfile give them.
+  const server = (dir) => ['--max-semi-space-size=32', join(dir, 'server.js')];
+  for (const dir of dirs) servers.push({ dir, ...(await start(server(dir), '/health')) });
   const hello = await start([join('bench', 'hello.js'), '$PORT'], '/hello');
 
   if (ONLY !== 'analytics') {
     // The same builds with the page cache off (a build without one ignores PAGE_CACHE_MB).
     const uncached = [];
-    for (const dir of dirs) uncached.push({ dir, ...(await start([join(dir, 'server.js')], '/health', { PAGE_CACHE_MB: '0' })) });
+    for (const dir of dirs) uncached.push({ dir, ...(await start(server(dir), '/health', { PAGE_CACHE_MB: '0' })) });
     await smallPages(servers, uncached, hello);
   }
   if (ONLY !== 'pages') await analytics(servers);
@@ -154,22 +157,15 @@ async function smallPages(servers, uncached, hello) {
   }
   variants.push({ label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello`, pid: hello.child.pid });
   const runs = variants.map(() => []);
-  for (const variant of variants) await autocannon({ url: variant.url, connections: CONNECTIONS, amount: 2_000 }); // warm-up
+  for (const variant of variants) await load(variant.url, { connections: CONNECTIONS, seconds: 1 }); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, variant] of variants.entries()) {
       const before = cpuMs(variant.pid);
-      const t0 = performance.now();
-      let last = t0;
-      const load = autocannon({ url: variant.url, connections: CONNECTIONS, amount: REQUESTS });
-      load.on('response', () => (last = performance.now()));
-      const result = await load;
-      const seconds = (last - t0) / 1000;
-      if (result.errors > 0 || result.non2xx > 0) throw new Error(`${variant.url}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-      // requests/s to the last response, timed here (autocannon ends a load on its 1-second tick).
-      runs[k].push({ rps: REQUESTS / seconds, p99: result.latency.p99, us: ((cpuMs(variant.pid) - before) * 1000) / REQUESTS });
+      const result = await load(variant.url, { connections: CONNECTIONS, seconds: LOAD_SECONDS });
+      runs[k].push({ rps: result.rps, p99: result.p99, us: ((cpuMs(variant.pid) - before) * 1000) / result.requests });
     }
   }
-  console.log(`\nsmall pages: autocannon, ${CONNECTIONS} connections, ${REQUESTS.toLocaleString('en-US')} requests per measurement, ${ROUNDS} interleaved rounds (median, min–max)`);
+  console.log(`\nsmall pages: ${LOAD_CLIENT}, ${CONNECTIONS} connections, ${LOAD_SECONDS} s per measurement, ${ROUNDS} interleaved rounds (median, min–max)`);
   const helloRps = median(runs.at(-1).map((r) => r.rps));
   const helloUs = median(runs.at(-1).map((r) => r.us));
   for (const [k, variant] of variants.entries()) {
@@ -177,7 +173,7 @@ async function smallPages(servers, uncached, hello) {
     const us = runs[k].map((r) => r.us);
     const p99 = runs[k].map((r) => r.p99);
     const ratio = k < variants.length - 1 ? `  ${(median(rps) / helloRps).toFixed(2)}x hello req/s, ${(median(us) / helloUs).toFixed(1)}x its CPU` : '';
-    console.log(`  ${variant.label.padEnd(64)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99)} ms (${range(p99)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
+    console.log(`  ${variant.label.padEnd(64)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99).toFixed(2)} ms (${range(p99, 2)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
   }
 
 }

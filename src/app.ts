@@ -8,7 +8,7 @@ import caching from './plugins/caching.js';
 import errors, { errorServerOptions } from './plugins/errors.js';
 import http, { requestIdServerOptions } from './plugins/http.js';
 import metrics from './plugins/metrics.js';
-import pageCache from './plugins/page-cache.js';
+import pageCache, { keepPages } from './plugins/page-cache.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
@@ -86,6 +86,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   for (const name of ENTITY_NAMES) app.addSchema(ENTITIES[name].schema);
 
   await app.register(errors);
+  // First of the request hooks: a kept small page is answered before the others run.
+  await app.register(pageCache, options.pageCacheBytes === undefined ? {} : { maxBytes: options.pageCacheBytes });
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
   await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'], headers: { 'X-Data-Version': String(DATA_VERSION) } });
   await app.register(swagger);
@@ -93,8 +95,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // After compress, so its onSend sees the content coding (the ETag names it).
   await app.register(caching);
   await app.register(metrics);
-  // After caching and compress: its hooks see the headers they set.
-  await app.register(pageCache, options.pageCacheBytes === undefined ? {} : { maxBytes: options.pageCacheBytes });
+  // After caching and compress: it keeps the headers they set.
+  await app.register(keepPages);
   await app.register(renderPool, { threads: options.renderThreads ?? 0 });
   await app.register(panel);
   await app.register(healthRoutes);

@@ -197,14 +197,22 @@ export class World implements WorldSpec {
    */
   private static keyOf(spec: WorldSpec): string {
     const { seed, sizes, locale, window } = spec;
-    let key = `${seed}|${locale}|${window.start}|${window.end}`;
-    for (const name of SIZED_ENTITIES) key += `|${sizes[name]}`;
+    // The populations' part, written once per sizes object (worlds of a scale share theirs,
+    // see resolveSizes): 27 concatenations a request less.
+    let populations = World.sizesKeys.get(sizes);
+    if (populations === undefined) {
+      populations = '';
+      for (const name of SIZED_ENTITIES) populations += `|${sizes[name]}`;
+      World.sizesKeys.set(sizes, populations);
+    }
+    const key = `${seed}|${locale}|${window.start}|${window.end}${populations}`;
     const params = spec.params === undefined ? [] : Object.entries(spec.params);
     const knobs = spec.knobs === undefined ? {} : knobsOf(spec.knobs);
     if (params.length === 0 && Object.keys(knobs).length === 0) return key;
     params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `${key}|${JSON.stringify([params, knobs])}`;
   }
+  private static readonly sizesKeys = new WeakMap<Sizes, string>();
   private static readonly CACHE_SIZE = 16;
 
   /**

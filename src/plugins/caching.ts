@@ -4,7 +4,6 @@ import fp from 'fastify-plugin';
 import { hash } from 'node:crypto';
 import { DATA_VERSION } from '../generators/world.js';
 import { ApiError, clip } from './errors.js';
-import { answeredFromPageCache } from './page-cache.js';
 
 /**
  * What a seeded response depends on besides the request: the version of the generated data
@@ -62,8 +61,7 @@ function notModified(header: string | undefined, etag: string): boolean {
  */
 function finishEtag(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
   const etag = reply.getHeader('etag');
-  // A kept response's ETag already names its content coding.
-  if (typeof etag !== 'string' || answeredFromPageCache(reply)) return done(null, payload);
+  if (typeof etag !== 'string') return done(null, payload);
   if (reply.statusCode >= 400) {
     // An error is not the seeded representation: nothing to cache.
     reply.removeHeader('etag');

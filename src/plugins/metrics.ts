@@ -1,13 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Bytes the socket had written when this request arrived (for bytes served). */
-    metricsBytesAtStart?: number;
-  }
-}
+/** Bytes a socket had written when its last response was counted (for bytes served). */
+const COUNTED = Symbol('metricsBytesCounted');
+type CountedSocket = Socket & { [COUNTED]?: number };
 
 const JOB_STATES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
 
@@ -58,10 +56,6 @@ export default fp(
     // Callback hooks (no promise per request), and the counters' children by label values: a
     // child keeps its label hash, which prom-client otherwise computes (sorting the label
     // names) on every inc and observe.
-    app.addHook('onRequest', (request, _reply, done) => {
-      request.metricsBytesAtStart = request.raw.socket?.bytesWritten ?? 0;
-      done();
-    });
     type Children = { requests: Counter.Internal; duration: Histogram.Internal<string> };
     const children = new Map<string, Children>();
     const routeChildren = new Map<string, { rows: Counter.Internal; bytes: Counter.Internal }>();
@@ -80,10 +74,15 @@ export default fp(
       if (!perRoute) routeChildren.set(route, (perRoute = { rows: rows.labels({ route }), bytes: bytes.labels({ route }) }));
       const served = rowsOf(request, reply);
       if (served > 0) perRoute.rows.inc(served);
-      // The socket's count of bytes written during this request, headers included (HTTP/1.1
-      // answers one request at a time per connection); Content-Length where there is no socket count.
+      // The socket's count of bytes written since its previous response, headers included
+      // (HTTP/1.1 answers one request at a time per connection; no onRequest hook needed, so a
+      // response answered before the other hooks, src/plugins/page-cache.ts, is counted too);
+      // Content-Length where there is no socket count.
       const length = Number(reply.getHeader('content-length'));
-      const viaSocket = (request.raw.socket?.bytesWritten ?? 0) - (request.metricsBytesAtStart ?? 0);
+      const socket = request.raw.socket as CountedSocket | null;
+      const total = socket?.bytesWritten ?? 0;
+      const viaSocket = total - (socket?.[COUNTED] ?? 0);
+      if (socket) socket[COUNTED] = total;
       const written = viaSocket > 0 ? viaSocket : Number.isFinite(length) ? length : 0;
       if (written > 0) perRoute.bytes.inc(written);
       done();

@@ -1,10 +1,28 @@
 /** The cache of small seeded responses: a kept answer is the route's answer, byte for byte and header for header. */
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { testApp } from '../support/app.js';
 
 type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
+
+/** GET over a real socket (keep-alive off): status, the raw header lines in order, the body bytes. */
+function wireGet(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; rawHeaders: string[]; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { connection: 'close', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Header lines as `name: value`, Date left out (X-Request-Id is given by each request). */
+const lines = (rawHeaders: string[]) => rawHeaders.flatMap((value, k) => (k % 2 === 1 && rawHeaders[k - 1]?.toLowerCase() !== 'date' ? [`${rawHeaders[k - 1]}: ${value}`] : []));
 
 /** Status, headers in the order sent (Date and the per-request id left out) and body. */
 function answer(res: Injected): unknown {
@@ -104,4 +122,64 @@ t.test('kept answers are counted by /metrics like any other (requests, rows)', a
   const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
   t.equal(sample('http_requests_total{method="GET",route="/api/v1/users",status_code="200"}'), 5);
   t.equal(sample('ecomgen_rows_served_total{route="/api/v1/users"}'), 3 * 7 + 2 * 4);
+});
+
+t.test('over a socket: the kept answer is the route’s, header line for header line (order, case) and byte for byte', async (t) => {
+  const cached = await testApp(t);
+  const uncached = await testApp(t, { pageCacheBytes: 0 });
+  const port = async (app: typeof cached) => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return (app.server.address() as AddressInfo).port;
+  };
+  const [hot, cold] = [await port(cached), await port(uncached)];
+  for (const request of REQUESTS.slice(0, 10)) {
+    const headers = { ...request.headers, 'x-request-id': 'wire-1' };
+    const expected = await wireGet(cold, request.url, headers);
+    t.equal(expected.status, request.url.includes('oops') ? 400 : request.headers?.accept === 'image/png' ? 406 : 200);
+    for (const round of ['first', 'kept']) {
+      const got = await wireGet(hot, request.url, headers);
+      t.same([got.status, lines(got.rawHeaders), got.body.toString('base64')], [expected.status, lines(expected.rawHeaders), expected.body.toString('base64')], `${request.url} ${JSON.stringify(request.headers ?? {})}: ${round}`);
+    }
+  }
+  t.ok(cached.pageCacheStats().entries >= 8, 'the 200s were kept');
+});
+
+t.test('conditional requests after a kept answer: 304 for its ETag (plain and gzip), 200 with the kept bytes for another', async (t) => {
+  const app = await testApp(t);
+  const page = '/api/v1/users?seed=11&limit=5&format=csv';
+  for (const encoding of [undefined, 'gzip']) {
+    const headers: Record<string, string> = encoding ? { 'accept-encoding': encoding } : {};
+    const first = await app.inject({ url: page, headers });
+    const kept = await app.inject({ url: page, headers });
+    t.same(kept.rawPayload, first.rawPayload, `${encoding ?? 'identity'}: kept`);
+    const etag = String(kept.headers.etag);
+    t.match(etag, encoding ? /-gzip"$/ : /[^p]"$/);
+    const notModified = await app.inject({ url: page, headers: { ...headers, 'if-none-match': etag } });
+    t.equal(notModified.statusCode, 304, 'its own ETag: 304');
+    t.equal(notModified.rawPayload.length, 0);
+    t.equal(notModified.headers.etag, etag.replace(/-gzip"$/, '"'), 'the 304 names the ETag');
+    const other = await app.inject({ url: page, headers: { ...headers, 'if-none-match': '"something-else"' } });
+    t.equal(other.statusCode, 200, 'another ETag: 200');
+    t.same(other.rawPayload, first.rawPayload, 'with the same bytes');
+    t.equal(other.headers.etag, etag);
+  }
+});
+
+t.test('kept answers count the bytes they write in /metrics, like the route’s', async (t) => {
+  const app = await testApp(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const metric = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return Number(/^ecomgen_bytes_served_total\{route="\/api\/v1\/users"\} (\S+)$/m.exec(text)?.[1] ?? 0);
+  };
+  const sizes: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const before = await metric();
+    const res = await wireGet(port, '/api/v1/users?seed=3&limit=4', { 'x-request-id': 'bytes-1' });
+    t.equal(res.status, 200);
+    sizes.push((await metric()) - before);
+  }
+  t.ok(sizes[0]! > 0, 'bytes counted');
+  t.same(sizes, [sizes[0], sizes[0], sizes[0]], 'the kept answers (same length) count what the first did');
 });
