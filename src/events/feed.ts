@@ -810,11 +810,6 @@ export class FeedMerge {
     this.heap.push(t, step.src, step.idx, kind, aux, ref);
   }
 
-  /** A stock step's inventory row and movement number (what a render worker, without the stock schedule, needs). */
-  stockOf(step: Step): readonly [row: number, k: number] {
-    return [this.stock.rows[step.idx] as number, this.stock.ks[step.idx] as number];
-  }
-
   /** The event a step stands for, with the row as it was right after it. */
   event(step: Step, sequence: number): FeedEvent {
     const row = step.kind === Kind.Stock ? (this.stock.rows[step.idx] as number) : 0;
@@ -827,7 +822,7 @@ export class FeedMerge {
  * The event a step stands for, with the row as it was right after it: a pure function of the
  * world and the step (a stock step's inventory row and movement number given).
  */
-export function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: number, stockK: number): FeedEvent {
+function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: number, stockK: number): FeedEvent {
   const world = feed.world;
   const type = stepType(step);
   const info = EVENT_TYPES[type];
@@ -960,11 +955,6 @@ const PAYMENT_STATUS: Partial<Record<Kind, string>> = {
   [Kind.PaymentFailed]: 'failed',
   [Kind.PaymentRefunded]: 'refunded',
 };
-
-/** Whether a step is a warehouse's own stock movement (idx is its place in the stock schedule). */
-export function isStockStep(step: Step): boolean {
-  return step.kind === Kind.Stock;
-}
 
 /** A step with its position in the whole feed. */
 export interface Placed {

@@ -324,16 +324,6 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     return this.flowCache as { sold: Int32Array; returned: Int32Array };
   }
 
-  /** The per-row sums behind the opening stock, once {@link prepareFlows} is done. */
-  get preparedFlows(): { readonly sold: Int32Array; readonly returned: Int32Array } | undefined {
-    return this.flowCache;
-  }
-
-  /** Takes the sums another thread prepared for the same world (the feed's render workers), instead of walking the orders again. */
-  useFlows(flows: { readonly sold: Int32Array; readonly returned: Int32Array }): void {
-    this.flowCache ??= { sold: flows.sold, returned: flows.returned };
-  }
-
   /**
    * Walks up to `budget` more order lines and returns into the per-row sums behind the opening
    * stock; true when they are complete. Callers that must not block (the change feed) call it

@@ -4,14 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World, type WorldSpec } from '../generators/world.js';
-import type { FeedBatchTask } from '../events/render.js';
 import type { BatchTask } from './batch.js';
 
-/** A batch of an entity download, or a worker's share of a window of the change feed (src/events/render.ts). */
-export type RenderTask = BatchTask | FeedBatchTask;
-
 interface Pending {
-  readonly task: RenderTask;
+  readonly task: BatchTask;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (err: Error) => void;
 }
@@ -68,10 +64,6 @@ export function defaultRenderThreads(processors = availableParallelism()): numbe
 export class RenderPool {
   private readonly all: Worker[] = [];
   private readonly queue: Pending[] = [];
-  /** Each worker's place, 0 .. size-1: tasks sent with {@link runOn} go to the worker in that place. */
-  private readonly slots: (Worker | undefined)[] = [];
-  /** Per place, the tasks only its worker may take (before any of the shared queue). */
-  private readonly slotQueues: Pending[][] = [];
   /** The batches each worker holds, in the order it answers them. */
   private readonly running = new Map<Worker, Pending[]>();
   /** The keys of each world's precomputed store each worker has been sent (see {@link arraysFor}). */
@@ -80,9 +72,7 @@ export class RenderPool {
   private readonly worlds = new WeakMap<WorldSpec, World>();
   private closed = false;
 
-  constructor(readonly size: number) {
-    for (let k = 0; k < size; k++) this.slotQueues.push([]);
-  }
+  constructor(readonly size: number) {}
 
   run(task: BatchTask): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new Error('render pool is closed'));
@@ -92,22 +82,8 @@ export class RenderPool {
     });
   }
 
-  /**
-   * Renders a task on the worker in place `slot` (mod size), always the same thread while it
-   * lives: the change feed sends every event of one owner to one worker, so that worker's caches
-   * see each owner once (src/events/render.ts). A worker that dies is replaced in its place.
-   */
-  runOn(slot: number, task: RenderTask): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new Error('render pool is closed'));
-    return new Promise((resolve, reject) => {
-      (this.slotQueues[slot % this.size] as Pending[]).push({ task, resolve, reject });
-      this.dispatch();
-    });
-  }
-
-  private spawn(slot = this.slots.findIndex((w) => w === undefined)): Worker {
+  private spawn(): Worker {
     const worker = startWorker();
-    this.slots[slot < 0 ? this.slots.length : slot] = worker;
     worker.unref();
     this.running.set(worker, []);
     this.sent.set(worker, new WeakMap());
@@ -128,8 +104,6 @@ export class RenderPool {
       this.sent.delete(worker);
       const at = this.all.indexOf(worker);
       if (at >= 0) this.all.splice(at, 1);
-      const place = this.slots.indexOf(worker);
-      if (place >= 0) this.slots[place] = undefined;
       for (const job of jobs) job.reject(err);
       if (!this.closed) this.dispatch();
     };
@@ -155,26 +129,14 @@ export class RenderPool {
   }
 
   private dispatch(): void {
-    if (this.closed) return;
-    for (let slot = 0; slot < this.size; slot++) {
-      const own = this.slotQueues[slot] as Pending[];
-      if (own.length === 0) continue;
-      const worker = this.slots[slot] ?? this.spawn(slot);
-      const held = this.running.get(worker) as Pending[];
-      while (own.length > 0 && held.length < DEPTH) this.send(worker, own.shift() as Pending);
-    }
     while (this.queue.length > 0) {
       const worker = this.leastBusy();
       if (!worker) return;
-      this.send(worker, this.queue.shift() as Pending);
+      const job = this.queue.shift() as Pending;
+      (this.running.get(worker) as Pending[]).push(job);
+      const arrays = this.arraysFor(worker, job.task.spec);
+      worker.postMessage(arrays ? { id: 0, task: job.task, arrays } : { id: 0, task: job.task });
     }
-  }
-
-  private send(worker: Worker, job: Pending): void {
-    (this.running.get(worker) as Pending[]).push(job);
-    // A feed task carries what its world needs itself (src/events/render.ts).
-    const arrays = 'feed' in job.task ? undefined : this.arraysFor(worker, job.task.spec);
-    worker.postMessage(arrays ? { id: 0, task: job.task, arrays } : { id: 0, task: job.task });
   }
 
   /**
@@ -206,8 +168,6 @@ export class RenderPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
-    for (const own of this.slotQueues) for (const job of own.splice(0)) job.reject(new Error('render pool closed'));
-    this.slots.length = 0;
     await Promise.all(this.all.splice(0).map((w) => w.terminate()));
     this.running.clear();
     this.sent.clear();

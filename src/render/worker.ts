@@ -1,12 +1,10 @@
 // Worker-thread entry of the render pool: renders batches and hands back their UTF-8 bytes.
 import { parentPort } from 'node:worker_threads';
-import { renderFeedBatch } from '../events/render.js';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World } from '../generators/world.js';
-import { renderBytes } from './batch.js';
-import type { RenderTask } from './pool.js';
+import { renderBytes, type BatchTask } from './batch.js';
 
-parentPort?.on('message', ({ id, task, arrays }: { id: number; task: RenderTask; arrays?: PrecomputedArrays }) => {
+parentPort?.on('message', ({ id, task, arrays }: { id: number; task: BatchTask; arrays?: PrecomputedArrays }) => {
   try {
     // The main thread's precomputed arrays of this world (src/render/pool.ts), installed before
     // anything of the world is built, so its generators find them instead of building their own.
@@ -15,7 +13,7 @@ parentPort?.on('message', ({ id, task, arrays }: { id: number; task: RenderTask;
       for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
     }
     // The batch's bytes have their own ArrayBuffer, so it is transferred, not copied.
-    const bytes = 'feed' in task ? renderFeedBatch(task) : renderBytes(task);
+    const bytes = renderBytes(task);
     parentPort?.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
   } catch (err) {
     parentPort?.postMessage({ id, error: err instanceof Error ? err.message : String(err) });

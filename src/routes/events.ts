@@ -7,8 +7,6 @@ import { chaosOf, type Delivery } from '../events/chaos.js';
 import { feedDeliveries, materialise, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
 import { DefectSchema, EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import { eventJson, NdjsonChunks } from '../events/ndjson.js';
-import { parallelNdjson } from '../events/render.js';
-import type { RenderPool } from '../render/pool.js';
 import type { FeedEvent, FeedOptions } from '../events/types.js';
 import { parseDate, iso } from '../generators/time.js';
 import { World } from '../generators/world.js';
@@ -91,12 +89,6 @@ function feedRequest(query: DefectsQueryType): { world: World; options: FeedOpti
   };
 }
 
-/**
- * NDJSON pages longer than this are rendered on the render pool's workers (src/events/render.ts):
- * below it, starting the workers on a world costs more than it saves.
- */
-const PARALLEL_MIN = 20_000;
-
 /** The largest page whose Link header is computed (by walking ahead to its end). */
 const LINK_LIMIT = 100_000;
 
@@ -174,10 +166,9 @@ export interface FeedPage {
 
 /**
  * The body of `GET /api/v1/events` for a query, shared by the route and `ecomgen events` so
- * both write the same bytes. `limit` may be Infinity (the whole feed, command line only). With
- * a render pool, large NDJSON pages are rendered on its worker threads (the same bytes).
+ * both write the same bytes. `limit` may be Infinity (the whole feed, command line only).
  */
-export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number, pool: RenderPool | null = null): Promise<FeedPage> {
+export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number): Promise<FeedPage> {
   const problem = partitionProblem(query.partition, query.partitions);
   if (problem) throw badParameter(problem.parameter, problem.reason);
   const { world, options } = feedRequest(query);
@@ -222,12 +213,6 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   const iterator = deliveries[Symbol.iterator]();
   await skip(iterator, start - (offset - skipCount));
   let body: Readable;
-  if (format === 'ndjson' && pool && pool.size > 0 && count > PARALLEL_MIN) {
-    // This thread walks the merge (small step values); the workers build and write the events,
-    // each worker the events of its own orders, sessions, users, ... (src/events/render.ts).
-    body = parallelNdjson(pool, world, merge, iterator, count);
-    return { world, options, offset, limit, more, last: ahead?.last, ...(range ? { range } : {}), body };
-  }
   const events = page(merge, iterator, count, world.seed);
   if (format === 'ndjson') body = ndjsonStream(events);
   else if (format === 'json') body = formatStream(FORMATS.json, { columns: [], root: 'events', item: 'event' }, events);
@@ -302,7 +287,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
       const query = request.query;
       const format = chooseFormat(query.format, request.headers.accept);
-      const page = await feedPage(query, format, query.limit ?? 1000, app.renderPool);
+      const page = await feedPage(query, format, query.limit ?? 1000);
       const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
       if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);
