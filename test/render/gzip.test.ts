@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { get } from 'node:http';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import zlib from 'node:zlib';
 import t from 'tap';
 import { crc32Combine, deflatePart, gzipJoined } from '../../src/render/gzip.js';
+import type { RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
 
 /** Bytes that are not all alike: a counter's digits. */
@@ -54,12 +56,12 @@ t.test('gzip of worker-rendered responses', async (t) => {
   const inline = await testApp(t, { renderThreads: 0 });
   const pooled = await testApp(t, { renderThreads: 2 });
   const queries = [
-    'users?seed=7&users=12000&limit=9000&offset=1500&format=csv',
-    'users?seed=7&users=12000&limit=5000&format=json',
-    'users?seed=7&users=12000&limit=4500&format=xml&locale=en_GB',
-    'orders?seed=7&orders=6000&limit=6000&format=csv&fields=order_id,total',
+    'users?seed=7&users=8000&limit=6000&offset=1500&format=csv',
+    'users?seed=7&users=8000&limit=4200&format=json',
+    'users?seed=7&users=8000&limit=4200&format=xml&locale=en_GB',
+    'orders?seed=7&orders=5000&limit=4500&format=csv&fields=order_id,total',
     // Three batches, the last of one row.
-    'users?seed=7&users=12000&limit=4097&offset=3&format=csv',
+    'users?seed=7&users=8000&limit=4097&offset=3&format=csv',
   ];
   const headers = (r: { headers: Record<string, unknown> }) =>
     Object.fromEntries(['content-encoding', 'vary', 'etag', 'content-type', 'content-disposition'].map((h) => [h, r.headers[h]]));
@@ -87,7 +89,7 @@ t.test('gzip of worker-rendered responses', async (t) => {
 t.test('other encodings and opt-outs are negotiated as before', async (t) => {
   const inline = await testApp(t, { renderThreads: 0 });
   const pooled = await testApp(t, { renderThreads: 1 });
-  const url = '/api/v1/users?seed=9&users=6000&limit=6000&format=csv';
+  const url = '/api/v1/users?seed=9&users=5000&limit=4200&format=csv';
   const plain = (await inline.inject(url)).rawPayload;
   const decode: Record<string, (b: Buffer) => Buffer> = {
     gzip: zlib.gunzipSync,
@@ -119,4 +121,40 @@ t.test('other encodings and opt-outs are negotiated as before', async (t) => {
   const ndjson = await pooled.inject({ url: url.replace('csv', 'ndjson'), headers: { 'accept-encoding': 'gzip' } });
   t.equal(ndjson.headers['content-encoding'], undefined, 'NDJSON uncompressed');
   t.ok(ndjson.rawPayload.equals((await inline.inject(url.replace('csv', 'ndjson'))).rawPayload), 'NDJSON bytes as before');
+});
+
+t.test('a gzip download cut short (client gone, worker dead) leaves the pool serving', async (t) => {
+  const app = await testApp(t, { renderThreads: 1 });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`;
+  // The client hangs up after the first bytes.
+  await new Promise<void>((resolve, reject) => {
+    const req = get(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
+  });
+  // The worker dies mid-stream: the response ends early instead of hanging or passing as whole.
+  const pool = app.renderPool as RenderPool;
+  const outcome = await new Promise<string>((resolve, reject) => {
+    const req = get(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+      let killed = false;
+      res.on('data', () => {
+        if (killed) return;
+        killed = true;
+        for (const worker of Reflect.get(pool, 'all') as { terminate(): Promise<number> }[]) void worker.terminate();
+      });
+      res.on('end', () => resolve(res.complete ? 'complete' : 'cut'));
+      res.on('aborted', () => resolve('cut'));
+      res.on('error', () => resolve('cut'));
+    });
+    req.on('error', (err) => reject(err));
+  });
+  t.equal(outcome, 'cut', 'the response whose worker died ends early');
+  const after = await app.inject({ url: '/api/v1/users?seed=1&users=10000&limit=6000&format=csv', headers: { 'accept-encoding': 'gzip' } });
+  t.equal(after.headers['content-encoding'], 'gzip');
+  t.equal(zlib.gunzipSync(after.rawPayload).toString().split('\r\n').filter(Boolean).length, 6001, 'the next gzip download is whole: header and 6,000 rows');
 });
