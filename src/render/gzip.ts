@@ -5,34 +5,42 @@ import zlib from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * gzip of large downloads rendered on worker threads, compressed where they are rendered.
+ * gzip of large downloads rendered on worker threads, compressed in parallel.
  *
- * Each worker deflates its own batch (raw deflate, ending on a byte boundary with a sync flush and
- * no final block) and reports the batch's CRC-32 and length; the main thread writes the gzip
- * header once, the batches' deflate data in order, an empty final block and the trailer (the
- * CRC-32 of the whole body combined from the batches', and its length). That is one gzip member,
- * as pigz makes, which any gzip reader takes (curl --compressed, browsers, `gzip -d`, zlib). The
- * main thread, which otherwise compressed every byte on one libuv thread, only copies bytes.
+ * @fastify/compress pipes a response through one zlib stream: one thread at a time compresses,
+ * 16 KB per hop to and from the main thread, and for a large CSV download it was the bottleneck
+ * (gzip costs about what generating and writing a row costs). Here each batch is deflated on its
+ * own (raw deflate ending on a byte boundary with a sync flush, no final block), up to
+ * {@link PARALLEL} batches at once on the libuv threads, while the render workers make the next
+ * ones; the worker reports each batch's CRC-32 with its bytes. The main thread writes the gzip
+ * header once, the deflated batches in order, an empty final block and the trailer (the CRC-32 of
+ * the whole body combined from the batches', and its length). That is one gzip member, as pigz
+ * makes, which any gzip reader takes (curl --compressed, browsers, `gzip -d`, zlib).
  */
 
 /** The level of gzip on entity routes (their @fastify/compress options use it too). */
 export const ENTITY_GZIP_LEVEL = 1;
 
-/** Bytes before each deflated batch: its length uncompressed, its CRC-32 and its deflated length (uint32 LE each). */
-const FRAME = 12;
+/** Bytes before each part: its length and its CRC-32 (uint32 LE each). */
+const FRAME = 8;
+
+/** Batches deflated at once (Node's libuv pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise). */
+const PARALLEL = 4;
+
+/** Raw deflate of one part: a sync flush leaves it on a byte boundary with no final block, so parts join. */
+const PART_OPTIONS = { level: ENTITY_GZIP_LEVEL, finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: 1 << 20 };
 
 /**
- * A batch's bytes deflated as one part of a gzip body: the frame (see {@link FRAME}) then raw
- * deflate data ending with a sync flush, so parts can be joined in order (see {@link gzipJoined}).
+ * A batch's bytes as a part of a gzip body (what a render worker hands back when the response is
+ * gzipped): the frame (see {@link FRAME}), then the bytes. The CRC-32 is computed where the batch
+ * was rendered; the main thread deflates (see {@link gzipJoined}).
  */
-export function deflatePart(bytes: Uint8Array): Uint8Array {
-  const packed = zlib.deflateRawSync(bytes, { level: ENTITY_GZIP_LEVEL, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  // A buffer of its own, so a worker transfers it instead of copying (zlib's may share memory).
-  const out = Buffer.allocUnsafeSlow(FRAME + packed.length);
+export function gzipPart(bytes: Uint8Array): Uint8Array {
+  // A buffer of its own, so a worker transfers it instead of copying.
+  const out = Buffer.allocUnsafeSlow(FRAME + bytes.length);
   out.writeUInt32LE(bytes.length, 0);
   out.writeUInt32LE(zlib.crc32(bytes), 4);
-  out.writeUInt32LE(packed.length, 8);
-  packed.copy(out, FRAME);
+  out.set(bytes, FRAME);
   return out;
 }
 
@@ -86,14 +94,24 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0x04, 0x03]);
 /** An empty final block (fixed Huffman, end of block): ends the deflate stream. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
-/** Joins deflated parts (frames from {@link deflatePart}) into one gzip body. */
+interface Pending {
+  deflated?: Buffer;
+}
+
+/** Joins parts (frames from {@link gzipPart}) into one gzip body, deflating several at once. */
 class GzipJoin extends Transform {
   private crc = 0;
   private length = 0;
-  /** Deflated bytes of the current part still to pass on; 0 while reading a frame. */
-  private remaining = 0;
+  /** The frame of the part being read, and the pieces of its bytes. */
   private readonly frame = Buffer.alloc(FRAME);
   private framed = 0;
+  private remaining = 0;
+  private pieces: Buffer[] = [];
+  /** Parts being deflated, in order; the first is pushed when done. */
+  private readonly pending: Pending[] = [];
+  /** The callback of a chunk held back while {@link PARALLEL} parts are being deflated. */
+  private held: TransformCallback | undefined;
+  private flushed: TransformCallback | undefined;
   private started = false;
 
   constructor(
@@ -108,7 +126,7 @@ class GzipJoin extends Transform {
     if (text === '') return;
     const bytes = Buffer.from(text, 'utf8');
     this.add(zlib.crc32(bytes), bytes.length);
-    this.push(zlib.deflateRawSync(bytes, { level: ENTITY_GZIP_LEVEL, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    this.push(zlib.deflateRawSync(bytes, PART_OPTIONS));
   }
 
   private add(crc: number, length: number): void {
@@ -123,34 +141,67 @@ class GzipJoin extends Transform {
     this.text(this.head);
   }
 
+  /** Deflates a whole part on a libuv thread; parts are pushed in order as they finish. */
+  private deflate(bytes: Buffer): void {
+    const entry: Pending = {};
+    this.pending.push(entry);
+    zlib.deflateRaw(bytes, PART_OPTIONS, (err, deflated) => {
+      if (err) return this.destroy(err);
+      entry.deflated = deflated;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.destroyed) return;
+    while (this.pending[0]?.deflated) this.push((this.pending.shift() as Pending).deflated);
+    if (this.held && this.pending.length < PARALLEL) {
+      const callback = this.held;
+      this.held = undefined;
+      callback();
+    }
+    if (this.flushed && this.pending.length === 0) this.finish(this.flushed);
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.start();
     let at = 0;
     while (at < chunk.length) {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
-        this.push(chunk.subarray(at, at + take));
+        this.pieces.push(chunk.subarray(at, at + take));
         this.remaining -= take;
         at += take;
-        continue;
-      }
-      // A frame may arrive split across chunks (never from the pool, but a byte stream may be).
-      const take = Math.min(FRAME - this.framed, chunk.length - at);
-      chunk.copy(this.frame, this.framed, at, at + take);
-      this.framed += take;
-      at += take;
-      if (this.framed === FRAME) {
+      } else {
+        // A frame may arrive split across chunks (never from the pool, but a byte stream may be).
+        const take = Math.min(FRAME - this.framed, chunk.length - at);
+        chunk.copy(this.frame, this.framed, at, at + take);
+        this.framed += take;
+        at += take;
+        if (this.framed < FRAME) continue;
         this.framed = 0;
         this.add(this.frame.readUInt32LE(4), this.frame.readUInt32LE(0));
-        this.remaining = this.frame.readUInt32LE(8);
+        this.remaining = this.frame.readUInt32LE(0);
+      }
+      if (this.remaining === 0 && this.framed === 0) {
+        const pieces = this.pieces;
+        this.pieces = [];
+        if (pieces.length > 0) this.deflate(pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces));
       }
     }
-    callback();
+    if (this.pending.length < PARALLEL) callback();
+    else this.held = callback;
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.remaining > 0 || this.framed > 0) return callback(new Error('gzip: a deflated batch ended early'));
+    if (this.remaining > 0 || this.framed > 0) return callback(new Error('gzip: a batch ended early'));
     this.start();
+    if (this.pending.length === 0) this.finish(callback);
+    else this.flushed = callback;
+  }
+
+  private finish(callback: TransformCallback): void {
+    this.flushed = undefined;
     this.text(this.tail);
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(this.crc, 0);
@@ -161,8 +212,8 @@ class GzipJoin extends Transform {
 }
 
 /**
- * One gzip body of `head`, the deflated parts `parts` streams (in order) and `tail`. An error of
- * `parts` (a failed batch) or of the result (the client went away) ends both.
+ * One gzip body of `head`, the parts `parts` streams (in order) and `tail`. An error of `parts`
+ * (a failed batch) or of the result (the client went away) ends both.
  */
 export function gzipJoined(parts: Readable, head: string, tail: string): Readable {
   const join = new GzipJoin(head, tail);

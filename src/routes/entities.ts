@@ -275,17 +275,17 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         // Bulk renders on this thread: a worker's batch context carries no index.
         if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) return reply.send(formatStream(format, context, records()));
         // Large responses: batches rendered on worker threads, streamed back in order; gzip, when
-        // negotiated, done by the workers too (src/render/gzip.ts).
-        const deflate = takeGzip(request, reply, COMPRESSION.encodings);
+        // negotiated, several batches at once (src/render/gzip.ts).
+        const gzip = takeGzip(request, reply, COMPRESSION.encodings);
         function* tasks(): Generator<BatchTask> {
           for (let start = offset; start < end; start += PARALLEL_BATCH) {
             const stop = Math.min(end, start + PARALLEL_BATCH);
             const locations = servedLocations(world, entity, start, stop);
-            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }), ...(deflate && { deflate }) };
+            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }), ...(gzip && { gzip }) };
           }
         }
         const [head, tail] = [format.open(context), format.close(context, false)];
-        if (deflate) return reply.send(gzipJoined(orderedStream(pool, '', tasks(), '', 2 * pool.size + 1), head, tail));
+        if (gzip) return reply.send(gzipJoined(orderedStream(pool, '', tasks(), '', 2 * pool.size + 1), head, tail));
         return reply.send(orderedStream(pool, head, tasks(), tail, 2 * pool.size + 1));
       },
     );

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import zlib from 'node:zlib';
 import t from 'tap';
-import { crc32Combine, deflatePart, gzipJoined } from '../../src/render/gzip.js';
+import { crc32Combine, gzipJoined, gzipPart } from '../../src/render/gzip.js';
 import type { RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
 
@@ -30,9 +30,9 @@ t.test('crc32Combine gives the CRC-32 of the concatenation', async (t) => {
   }
 });
 
-t.test('deflated parts joined under one header are one gzip member', async (t) => {
+t.test('parts deflated apart and joined under one header are one gzip member', async (t) => {
   const parts = [sample(70_000, 3), Buffer.alloc(0), sample(5, 4), Buffer.from('héllo, wörld\r\n'.repeat(1000))];
-  const framed = parts.map((p) => Buffer.from(deflatePart(p)));
+  const framed = parts.map((p) => Buffer.from(gzipPart(p)));
   const expected = Buffer.concat([Buffer.from('HEAD\n'), ...parts, Buffer.from('TAIL')]);
   // Whole frames, and the same bytes cut at every 7th byte (frames split across chunks).
   const whole = await buffer(gzipJoined(Readable.from(framed), 'HEAD\n', 'TAIL'));
@@ -47,10 +47,10 @@ t.test('deflated parts joined under one header are one gzip member', async (t) =
   const empty = await buffer(gzipJoined(Readable.from([]), '', ''));
   t.equal(zlib.gunzipSync(empty).length, 0, 'no parts and no text: an empty body');
   const truncated = gzipJoined(Readable.from([joined.subarray(0, joined.length - 3)]), '', '');
-  await t.rejects(buffer(truncated), /ended early/, 'a part cut short is an error, not a body');
+  await t.rejects(buffer(truncated), /ended early/, 'a batch cut short is an error, not a body');
 });
 
-// Large responses are deflated by the render workers; the body must decompress to the bytes of
+// Large responses are deflated a batch at a time, several at once; the body must decompress to the bytes of
 // the uncompressed response, and the headers must be those @fastify/compress gives on the main thread.
 t.test('gzip of worker-rendered responses', async (t) => {
   const inline = await testApp(t, { renderThreads: 0 });
