@@ -235,7 +235,8 @@ const COMPRESSIBLE = /^text\/(?!event-stream)|(?:\+|\/)json(?:;|$)|(?:\+|\/)text
  */
 export function takeGzip(request: FastifyRequest, reply: FastifyReply, encodings: readonly string[]): boolean {
   const header = request.headers['accept-encoding'];
-  if (header === undefined || request.headers['x-no-compression'] !== undefined) return false;
+  // A HEAD answer has no body: @fastify/compress sees none and names no coding.
+  if (request.method === 'HEAD' || header === undefined || request.headers['x-no-compression'] !== undefined) return false;
   if (reply.statusCode === 206 || reply.getHeader('content-range') !== undefined) return false;
   if (reply.getHeader('content-encoding') !== undefined) return false;
   if (!COMPRESSIBLE.test(String(reply.getHeader('content-type') ?? 'application/json'))) return false;

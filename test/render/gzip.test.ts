@@ -117,6 +117,10 @@ t.test('other encodings and opt-outs are negotiated as before', async (t) => {
     t.equal(b.headers.vary, a.headers.vary, `${label}: the same Vary`);
     t.ok(decode[expected]?.(b.rawPayload).equals(plain), `${label}: the same body`);
   }
+  // HEAD: no body, so @fastify/compress names no coding; nor does the pooled path.
+  const [headA, headB] = [await inline.inject({ method: 'HEAD', url, headers: { 'accept-encoding': 'gzip' } }), await pooled.inject({ method: 'HEAD', url, headers: { 'accept-encoding': 'gzip' } })];
+  t.equal(headB.statusCode, 200);
+  t.same([headB.headers['content-encoding'], headB.headers.vary], [headA.headers['content-encoding'], headA.headers.vary], 'HEAD: the same Content-Encoding and Vary as the main thread');
   // NDJSON's media type is not one @fastify/compress compresses: still sent as is.
   const ndjson = await pooled.inject({ url: url.replace('csv', 'ndjson'), headers: { 'accept-encoding': 'gzip' } });
   t.equal(ndjson.headers['content-encoding'], undefined, 'NDJSON uncompressed');
