@@ -4,6 +4,7 @@ import { writesColumns } from '../formats/fields.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { recordsAtLocations, servedOrder, servedRange } from '../generators/served-order.js';
 import { World, type WorldSpec } from '../generators/world.js';
+import { gzipPart } from './gzip.js';
 
 /**
  * One batch of a response: records start..end-1 of an entity in a world, projected to
@@ -21,6 +22,8 @@ export interface BatchTask {
   readonly first: boolean;
   /** For an entity served in time order, where its records come from (`servedLocations`), so a worker needs no permutation. */
   readonly locations?: Int32Array;
+  /** The bytes framed with their CRC-32 as a part of a gzip body (src/render/gzip.ts). */
+  readonly gzip?: boolean;
 }
 
 /** What formats need to know to write records of an entity. */
@@ -117,9 +120,15 @@ let bytesHint = FIRST_BYTES;
  * encoded a sub-batch at a time into a growing buffer: a batch held whole as one string
  * (2,048 orders, ~1.4 MB) outlived the nursery, and encoding it flattened it into the old
  * generation first; orders rendered in a worker cost ~1.5x the CPU of the main thread's
- * stream that way (renderBatch of 2,048-order batches, in-process).
+ * stream that way (renderBatch of 2,048-order batches, in-process). With `gzip`, the bytes
+ * framed with their CRC-32 as a part of a gzip body (src/render/gzip.ts).
  */
 export function renderBytes(task: BatchTask): Uint8Array {
+  const bytes = renderPlain(task);
+  return task.gzip ? gzipPart(bytes) : bytes;
+}
+
+function renderPlain(task: BatchTask): Uint8Array {
   const world = World.of(task.spec);
   const direct = fieldBatch(world, task);
   if (direct) return direct;

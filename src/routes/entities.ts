@@ -11,6 +11,7 @@ import { ApiError, badParameter } from '../plugins/errors.js';
 import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
 import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
+import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { dateWindowHeader, resolveRelativeDates, worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, costOf, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
@@ -33,7 +34,7 @@ const WHOLE_PAGE = 1000;
  */
 const COMPRESSION = {
   encodings: ['gzip', 'zstd', 'br', 'deflate'] as ('gzip' | 'zstd' | 'br' | 'deflate')[],
-  zlibOptions: { level: 1 },
+  zlibOptions: { level: ENTITY_GZIP_LEVEL },
   brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
 };
 
@@ -284,15 +285,19 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         const pool = app.renderPool;
         // Bulk renders on this thread: a worker's batch context carries no index.
         if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) return reply.send(formatStream(format, context, records()));
-        // Large responses: batches rendered on worker threads, streamed back in order.
+        // Large responses: batches rendered on worker threads, streamed back in order; gzip, when
+        // negotiated, several batches at once (src/render/gzip.ts).
+        const gzip = takeGzip(request, reply, COMPRESSION.encodings);
         function* tasks(): Generator<BatchTask> {
           for (let start = offset; start < end; start += PARALLEL_BATCH) {
             const stop = Math.min(end, start + PARALLEL_BATCH);
             const locations = servedLocations(world, entity, start, stop);
-            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }) };
+            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }), ...(gzip && { gzip }) };
           }
         }
-        return reply.send(orderedStream(pool, format.open(context), tasks(), format.close(context, false), 2 * pool.size + 1));
+        const [head, tail] = [format.open(context), format.close(context, false)];
+        if (gzip) return reply.send(gzipJoined(orderedStream(pool, '', tasks(), '', 2 * pool.size + 1), head, tail));
+        return reply.send(orderedStream(pool, head, tasks(), tail, 2 * pool.size + 1));
       },
     );
   }
