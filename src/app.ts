@@ -2,6 +2,7 @@ import compress from '@fastify/compress';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ENTITIES, ENTITY_NAMES } from './generators/registry.js';
+import { COMPRESSIBLE_TYPES } from './formats/index.js';
 import { DATA_VERSION } from './generators/world.js';
 import panel from './plugins/panel.js';
 import caching from './plugins/caching.js';
@@ -91,7 +92,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
   await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'], headers: { 'X-Data-Version': String(DATA_VERSION) } });
   await app.register(swagger);
-  await app.register(compress, { encodings: ['br', 'gzip', 'deflate'] });
+  await app.register(compress, { encodings: ['br', 'gzip', 'deflate'], customTypes: COMPRESSIBLE_TYPES });
   // After compress, so its onSend sees the content coding (the ETag names it).
   await app.register(caching);
   await app.register(metrics);

@@ -24,6 +24,14 @@ export const MEDIA_TYPES: Readonly<Record<string, FormatName>> = {
   'text/xml': 'xml',
 };
 
+/**
+ * Content types compressed when the client accepts a content coding: @fastify/compress's own
+ * default list (text other than event streams, JSON, XML, octet streams) plus NDJSON, which that
+ * list misses (`application/x-ndjson` is neither `/json` nor in mime-db), so NDJSON downloads and
+ * the events feed went out uncompressed whatever the client asked for.
+ */
+export const COMPRESSIBLE_TYPES = /^text\/(?!event-stream)|(?:\+|\/)json(?:;|$)|(?:\+|\/)text(?:;|$)|(?:\+|\/)xml(?:;|$)|octet-stream(?:;|$)|\/(?:x-)?ndjson(?:;|$)/u;
+
 /** Text produced between two yields to the event loop: large enough that per-write costs vanish. */
 const CHUNK_CHARS = 64 * 1024;
 

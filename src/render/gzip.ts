@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { COMPRESSIBLE_TYPES } from '../formats/index.js';
 
 /**
  * gzip of large downloads rendered on worker threads, compressed in parallel.
@@ -222,9 +223,6 @@ export function gzipJoined(parts: Readable, head: string, tail: string): Readabl
   return parts.pipe(join);
 }
 
-/** Media types @fastify/compress always compresses (its default `compressibleTypes`); others it looks up in mime-db. */
-const COMPRESSIBLE = /^text\/(?!event-stream)|(?:\+|\/)json(?:;|$)|(?:\+|\/)text(?:;|$)|(?:\+|\/)xml(?:;|$)|octet-stream(?:;|$)/u;
-
 /**
  * Whether @fastify/compress, with the route's `encodings` (in its order), would gzip this
  * response, decided the same way (x-no-compression, Content-Range, the media type, then
@@ -239,7 +237,7 @@ export function takeGzip(request: FastifyRequest, reply: FastifyReply, encodings
   if (request.method === 'HEAD' || header === undefined || request.headers['x-no-compression'] !== undefined) return false;
   if (reply.statusCode === 206 || reply.getHeader('content-range') !== undefined) return false;
   if (reply.getHeader('content-encoding') !== undefined) return false;
-  if (!COMPRESSIBLE.test(String(reply.getHeader('content-type') ?? 'application/json'))) return false;
+  if (!COMPRESSIBLE_TYPES.test(String(reply.getHeader('content-type') ?? 'application/json'))) return false;
   // As @fastify/compress: only the encodings this Node has, in the route's order.
   const offered = encodings.filter((e) => e !== 'zstd' || typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress === 'function');
   if (negotiate(header.toLowerCase().replace(/\*|x-gzip/gu, 'gzip'), offered) !== 'gzip') return false;

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
 import { constants as zlibConstants } from 'node:zlib';
-import { FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
+import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { World, type WorldParams, type WorldSpec } from '../generators/world.js';
@@ -36,6 +36,8 @@ const COMPRESSION = {
   encodings: ['gzip', 'zstd', 'br', 'deflate'] as ('gzip' | 'zstd' | 'br' | 'deflate')[],
   zlibOptions: { level: ENTITY_GZIP_LEVEL },
   brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
+  // Route options replace the app's list of compressible types rather than merge with it.
+  customTypes: COMPRESSIBLE_TYPES,
 };
 
 export interface EntityRoutesOptions {

@@ -52,6 +52,15 @@ t.test('gzip when the client accepts it', async (t) => {
   const body = gunzipSync(zipped.rawPayload).toString('utf8');
   t.equal(body, plain.body, 'gunzipped body equals the plain body');
   t.ok(zipped.rawPayload.length < plain.rawPayload.length / 2, 'and is much smaller');
+  // NDJSON too: the entity download and the events feed (application/x-ndjson, which
+  // @fastify/compress's own list of compressible types misses).
+  for (const url of ['/api/v1/users?seed=9&limit=500&format=ndjson', '/api/v1/events?seed=9&scale=0.01&limit=500&format=ndjson']) {
+    const asIs = await app.inject(url);
+    const gz = await app.inject({ url, headers: { 'accept-encoding': 'gzip' } });
+    t.equal(gz.headers['content-encoding'], 'gzip', `${url}: gzip`);
+    t.equal(gunzipSync(gz.rawPayload).toString('utf8'), asIs.body, `${url}: gunzipped body equals the plain body`);
+    t.ok(gz.rawPayload.length < asIs.rawPayload.length / 2, `${url}: much smaller`);
+  }
 });
 
 t.test('health, index and docs', async (t) => {
