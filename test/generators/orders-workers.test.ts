@@ -29,6 +29,9 @@ t.test("workers fill the main thread's price table, and every filled price is th
   t.ok(counts?.buffer instanceof SharedArrayBuffer, 'the table is registered in shared memory before any price is asked for');
   t.equal(counts?.filter((c) => c !== 0).length, 0, 'and is empty');
 
+  // Started before any batch (as a warming server does): the table reaches them with their first one.
+  pool.warm();
+  t.equal((Reflect.get(pool, 'all') as unknown[]).length, 2, 'both workers started by warm()');
   const rendered = await Promise.all(tasksOf(spec).map((task) => pool.run(task)));
   const filled = [...(counts ?? [])].flatMap((c, p) => (c !== 0 ? [p] : []));
   t.ok(filled.length > 100, `the workers filled this thread's table (${filled.length} products)`);
