@@ -102,7 +102,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(panel);
   await app.register(healthRoutes);
   await app.register(entityRoutes, { maxLimit, defaultLimit, budget });
-  if (options.warmPrecompute) app.addHook('onReady', async () => warmPrecompute());
+  if (options.warmPrecompute) {
+    app.addHook('onReady', async () => {
+      warmPrecompute();
+      // The render threads too: the first large response no longer pays their start.
+      app.renderPool?.warm();
+    });
+  }
   await app.register(performanceRoutes);
   await app.register(manifestRoutes, { budget });
   await app.register(eventRoutes);

@@ -1,9 +1,18 @@
+import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 import { DEFAULT_MAX_RUNNING_JOBS } from './sinks/jobs.js';
 import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
 import { DEFAULT_COST_BUDGET } from './routes/cost.js';
 import { defaultRenderThreads } from './render/pool.js';
+
+// V8's allocation-site pretenuring off, for every thread of the process (V8 flags are per
+// process; set before any render worker starts). A fresh render worker that meets an early
+// scavenge with all of a site's objects alive allocates that site's records straight into the
+// old generation for good, so when that happened varied the peak RSS of a 1,000,000-order
+// download 1.16-1.47x a 10,000-order one; off, 1.09-1.10x in every run, with less CPU
+// (docs/performance.md, "Orders, fifth round").
+setFlagsFromString('--no-allocation-site-pretenuring');
 
 /** Reads an integer environment variable, or exits with a message naming it. */
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {

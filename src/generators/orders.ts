@@ -151,6 +151,9 @@ export class OrderGenerator extends EntityGenerator<Order> {
     // Orders copy only the customer's id and address: no user record is built or cached (a
     // cache of whole users filled with the population and was most of orders' GC time).
     this.users = world.generator('users');
+    // Made now, before the first batch of this world is sent to a render worker, so that the
+    // workers share this thread's price table rather than fill one each (src/generators/products.ts).
+    world.generator('products').sharePrices();
   }
 
   record(i: number): Order {

@@ -1,5 +1,6 @@
 import type { Product } from '../schemas/product.js';
 import { CATEGORY_NODES, LEAF_CATEGORY_INDEXES, type CategoryNode } from './catalogue.js';
+import { precomputed } from './child-index.js';
 import { EntityGenerator, RecordCache, longTail, money } from './entity.js';
 import { PriceHistories } from './price-history.js';
 import { Rng } from './random.js';
@@ -37,42 +38,98 @@ export function pricePoint(currency: string, usd: number, usual: boolean): numbe
   return (usual ? Math.max(10, Math.round(pounds / 10) * 10) - 1 : Math.round(pounds / 5) * 5) * 100;
 }
 
+/** Prefix of the price table's arrays in a world's precomputed store (see {@link PriceTable}). */
+export const PRICE_TABLE_KEY = 'price-table:';
+
 /**
  * Products' price histories as flat typed arrays, one fixed-size slot per product, filled on
  * first use: every order line asks for a price, and the histories' cache of objects (16,384 of
  * them, with a long-tail of products asked for) missed about a third of the time at scale 100,
- * rebuilding a history each time; pricing lines was half of generating orders. Slots are
- * direct-mapped (at most 65,536, so memory is bounded at any scale: ~13 MB, touched only as
- * products are asked for); a product with more than {@link PriceTable.STRIDE} changes (a high
- * `price_change_rate`) is answered by the histories themselves.
+ * rebuilding a history each time; pricing lines was half of generating orders. A product with
+ * more than {@link PriceTable.STRIDE} changes (a high `price_change_rate`) is answered by the
+ * histories themselves.
+ *
+ * Up to {@link PriceTable.SLOTS} products (scale 131) the table has a slot per product, lives in
+ * shared memory and is registered in the world's precomputed store, so the render workers are
+ * handed this thread's table with their first batch (src/render/pool.ts) and fill one table
+ * together instead of one each: filling it for the 50,000 products of scale 100 cost each worker
+ * 204-272 ms of CPU per world. A slot only ever holds its own product, and every thread writes
+ * the same values into it (a price is a pure function of the world), so the one ordering that
+ * matters is that a reader sees a slot's count only after its prices: the count is stored last,
+ * atomically, and read atomically. Above that size the slots are direct-mapped (memory bounded
+ * at any scale, ~13 MB, touched only as products are asked for) and the table is each thread's
+ * own: two threads could fill one slot with different products at once.
  */
 class PriceTable {
   static readonly STRIDE = 16;
-  private readonly keys: Float64Array;
-  /** Number of changes, or -1 for a product answered by the histories (too many changes). */
+  static readonly SLOTS = 65_536;
+  /** Direct-mapped tables only: the product a slot holds (-1: none). */
+  private readonly keys: Float64Array | undefined;
+  /** 0 while a slot is empty; else its number of changes + 2 (1: answered by the histories, too many changes). */
   private readonly counts: Int32Array;
   /** The price before the first change; the price itself when there is no change. */
   private readonly first: Int32Array;
   private readonly times: Float64Array;
   private readonly next: Int32Array;
+  /**
+   * Slots this thread has filled or seen filled through an atomic read of their count (which
+   * orders the prices before it): its later reads of them need no atomic (a price read through
+   * an atomic count took ~70 ns, through a plain one ~30 ns: Atomics.load is a call here).
+   */
+  private readonly seen: Uint8Array;
 
   constructor(
+    world: World,
     population: number,
     private readonly histories: PriceHistories,
     private readonly finalPrice: (p: number) => number,
   ) {
-    const slots = Math.max(1, Math.min(population, 65_536));
-    this.keys = new Float64Array(slots).fill(-1);
-    this.counts = new Int32Array(slots);
-    this.first = new Int32Array(slots);
-    this.times = new Float64Array(slots * PriceTable.STRIDE);
-    this.next = new Int32Array(slots * PriceTable.STRIDE);
+    if (population > PriceTable.SLOTS) {
+      this.seen = new Uint8Array(0);
+      this.keys = new Float64Array(PriceTable.SLOTS).fill(-1);
+      this.counts = new Int32Array(PriceTable.SLOTS);
+      this.first = new Int32Array(PriceTable.SLOTS);
+      this.times = new Float64Array(PriceTable.SLOTS * PriceTable.STRIDE);
+      this.next = new Int32Array(PriceTable.SLOTS * PriceTable.STRIDE);
+      return;
+    }
+    const slots = Math.max(1, population);
+    this.seen = new Uint8Array(slots);
+    const store = precomputed(world);
+    const installed = store.get(`${PRICE_TABLE_KEY}counts`);
+    if (installed instanceof Int32Array && installed.length === slots) {
+      this.counts = installed;
+      this.first = store.get(`${PRICE_TABLE_KEY}first`) as Int32Array;
+      this.times = store.get(`${PRICE_TABLE_KEY}times`) as Float64Array;
+      this.next = store.get(`${PRICE_TABLE_KEY}next`) as Int32Array;
+      return;
+    }
+    // Zeroed shared memory: pages are touched only as products are filled.
+    this.counts = new Int32Array(new SharedArrayBuffer(slots * 4));
+    this.first = new Int32Array(new SharedArrayBuffer(slots * 4));
+    this.times = new Float64Array(new SharedArrayBuffer(slots * PriceTable.STRIDE * 8));
+    this.next = new Int32Array(new SharedArrayBuffer(slots * PriceTable.STRIDE * 4));
+    store.set(`${PRICE_TABLE_KEY}counts`, this.counts);
+    store.set(`${PRICE_TABLE_KEY}first`, this.first);
+    store.set(`${PRICE_TABLE_KEY}times`, this.times);
+    store.set(`${PRICE_TABLE_KEY}next`, this.next);
   }
 
   priceAt(p: number, t: number): number {
-    const slot = p % this.keys.length;
-    if (this.keys[slot] !== p) this.fill(p, slot);
-    const n = this.counts[slot] as number;
+    const keys = this.keys;
+    let slot = p;
+    let count: number;
+    if (keys) {
+      slot = p % PriceTable.SLOTS;
+      count = keys[slot] === p ? (this.counts[slot] as number) : this.fill(p, slot);
+    } else if (this.seen[slot] === 1) {
+      count = this.counts[slot] as number;
+    } else {
+      count = Atomics.load(this.counts, slot);
+      if (count === 0) count = this.fill(p, slot);
+      this.seen[slot] = 1;
+    }
+    const n = count - 2;
     if (n < 0) return this.histories.priceAt(p, t);
     if (n === 0) return this.first[slot] as number;
     const base = slot * PriceTable.STRIDE;
@@ -82,23 +139,26 @@ class PriceTable {
     return this.next[k] as number;
   }
 
-  private fill(p: number, slot: number): void {
+  /** Fills `slot` with product p's history and returns its count (see {@link counts}). */
+  private fill(p: number, slot: number): number {
     // Built, not taken from the histories' cache: kept there, every history the table copies
     // would be promoted to the old generation and then replaced, garbage growing with the rows.
     const history = this.histories.build(p);
     const n = history.times.length;
-    this.keys[slot] = p;
+    if (this.keys) this.keys[slot] = p;
     if (n > PriceTable.STRIDE) {
-      this.counts[slot] = -1;
-      return;
+      Atomics.store(this.counts, slot, 1);
+      return 1;
     }
-    this.counts[slot] = n;
     this.first[slot] = n === 0 ? this.finalPrice(p) : (history.previous[0] as number);
     const base = slot * PriceTable.STRIDE;
     for (let k = 0; k < n; k++) {
       this.times[base + k] = history.times[k] as number;
       this.next[base + k] = history.next[k] as number;
     }
+    // Last, so a thread sharing the table never sees the count before the prices.
+    Atomics.store(this.counts, slot, n + 2);
+    return n + 2;
   }
 }
 
@@ -160,11 +220,23 @@ export class ProductGenerator extends EntityGenerator<Product> {
    * `histories.priceAt`, which a test holds).
    */
   priceAt(p: number, t: number): number {
-    this.prices ??= new PriceTable(this.population, this.histories, (q) => this.priceCents(q));
-    return this.prices.priceAt(p, t);
+    return (this.prices ??= this.priceTable()).priceAt(p, t);
   }
 
   private prices?: PriceTable;
+
+  /**
+   * Makes the price table now (empty) rather than at the first price asked for, so that a world
+   * whose orders are rendered on worker threads registers it before the first batch is sent and
+   * the workers share it (see {@link PriceTable}). Costs nothing measurable: zeroed memory.
+   */
+  sharePrices(): void {
+    this.prices ??= this.priceTable();
+  }
+
+  private priceTable(): PriceTable {
+    return new PriceTable(this.world, this.population, this.histories, (q) => this.priceCents(q));
+  }
 
   /** The first draws of a product's stream: category, brand, noun, model, adjective and price. */
   private head(rng: Rng) {

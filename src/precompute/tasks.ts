@@ -1,5 +1,6 @@
 import { aggregatePart, type AggregatePart } from '../generators/analytics.js';
 import { precomputed } from '../generators/child-index.js';
+import { PRICE_TABLE_KEY } from '../generators/products.js';
 import type { EntityName } from '../generators/registry.js';
 import { servedOrder } from '../generators/served-order.js';
 import { World, type WorldSpec } from '../generators/world.js';
@@ -24,7 +25,11 @@ function prepare(spec: WorldSpec, entity: EntityName): { result: PreparedArrays;
   const generator = world.generator(entity);
   if (generator.population > 0) generator.record(0);
   servedOrder(world, entity);
-  const result: PreparedArrays = [...precomputed(world).entries()].map(([key, array]) => [key, sharedCopy(array)]);
+  // The products' price table is filled as prices are asked for, by whichever threads share it:
+  // the server makes its own (src/generators/products.ts), so this thread's few prices stay here.
+  const result: PreparedArrays = [...precomputed(world).entries()]
+    .filter(([key]) => !key.startsWith(PRICE_TABLE_KEY))
+    .map(([key, array]) => [key, sharedCopy(array)]);
   return { result, transfer: [] };
 }
 
