@@ -40,6 +40,8 @@ export class TransactionGenerator extends EntityGenerator<Transaction> {
     this.sessions = world.generator('sessions');
     this.products = world.generator('products');
     this.shops = world.generator('shops');
+    // As orders do: render workers share this thread's price table instead of filling one each.
+    this.products.sharePrices();
   }
 
   /**
