@@ -234,4 +234,13 @@ export class World implements WorldSpec {
     World.cache.set(key, world);
     return world;
   }
+
+  /**
+   * A world for a spec no later request is expected to share (a request without a seed: a new
+   * random seed each time), built without the shared cache: kept there, a stream of unseeded
+   * requests pushed the seeded worlds out of it (16 kept), and each request paid for its key.
+   */
+  static fresh(spec: WorldSpec): World {
+    return new World(spec);
+  }
 }

@@ -1,5 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import t from 'tap';
+import { World } from '../../src/generators/world.js';
+import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { testApp } from '../support/app.js';
 
 // How entity responses are sent: a page up to 1,000 records (the default limit) as one body
@@ -43,4 +45,21 @@ t.test('compression: gzip by default, brotli when preferred, bodies decode to th
     t.equal(br.headers['content-encoding'], 'br', `${limit}: brotli when preferred`);
     t.ok(brotliDecompressSync(br.rawPayload).equals(plain), `${limit}: brotli decodes to the plain body`);
   }
+});
+
+// A request without a seed gets a new random seed and that seed's page; its world stays out of
+// the cache of worlds (16 kept), so a run of unseeded requests does not push the seeded worlds out.
+t.test('unseeded pages: the page of the reported seed, and the seeded worlds stay cached', async (t) => {
+  const app = await testApp(t);
+  const seeded = World.of(worldSpecFrom({ seed: 5 }));
+  const seeds = new Set<string>();
+  for (let k = 0; k < 20; k++) {
+    const unseeded = await app.inject('/api/v1/users?limit=3&format=csv');
+    t.equal(unseeded.statusCode, 200);
+    const seed = unseeded.headers['x-seed'] as string;
+    seeds.add(seed);
+    if (k < 2) t.equal((await app.inject(`/api/v1/users?seed=${seed}&limit=3&format=csv`)).body, unseeded.body, `seed ${seed}: the same page asked with it`);
+  }
+  t.equal(seeds.size, 20, 'a new seed per request');
+  t.equal(World.of(worldSpecFrom({ seed: 5 })), seeded, 'the seeded world is still the cached one');
 });
