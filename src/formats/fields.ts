@@ -26,10 +26,6 @@ export interface FieldWriter {
   /** A free-text field built from pieces: `open()`, then `piece` and `digits`, then `close()`. */
   open(): void;
   piece(value: string): void;
-  /** Where the next byte will be written: with {@link again}, a piece written once and copied. */
-  mark(): number;
-  /** Copies bytes from..to-1 already written in this record (see {@link mark}), inside an open field. */
-  again(from: number, to: number): void;
   /** The decimal digits of a non-negative integer, inside an open field. */
   digits(n: number): void;
   close(): void;
@@ -235,19 +231,6 @@ export abstract class ByteRows implements FieldWriter {
 
   piece(value: string): void {
     this.ascii(value);
-  }
-
-  mark(): number {
-    return this.pos;
-  }
-
-  again(from: number, to: number): void {
-    const n = to - from;
-    if (this.pos + n > this.buf.length) this.grow(n);
-    const buf = this.buf;
-    const pos = this.pos;
-    for (let k = 0; k < n; k++) buf[pos + k] = buf[from + k] as number;
-    this.pos = pos + n;
   }
 
   /** `'' + n`, for whole numbers from the digits (no number-to-string conversion: see `decimal` in random.ts). */
