@@ -458,15 +458,10 @@ export class FeedWorld {
 export async function prepareFeed(world: World): Promise<void> {
   const feed = FeedWorld.of(world);
   const movements = world.generator('inventory-movements');
-  // The price changes' order is built on a precompute thread while this thread builds the
-  // rest: awaited first, this thread sat idle for it (~1.3 s of a scale-10 feed's first byte).
-  const prices = prepareEntity(world, 'price-changes');
-  // Handled here so that a failure is not unhandled while the slices run; awaited below.
-  prices.catch(() => undefined);
+  await prepareEntity(world, 'price-changes');
   while (!movements.prepareFlows(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareSome(2000)) await new Promise((resolve) => setImmediate(resolve));
   while (!feed.prepareRecords(500)) await new Promise((resolve) => setImmediate(resolve));
-  await prices;
 }
 
 /** Takes up to `budget` records' times; true when the records are exhausted. */
