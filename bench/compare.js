@@ -235,6 +235,9 @@ async function main() {
   for (const child of children) child.kill('SIGTERM');
 }
 
+/** A latency in ms as printed: at most three significant digits (wrk's units converted to ms carry float noise). */
+const ms = (value) => Number(value.toPrecision(3));
+
 /** wrk (autocannon without it) against one URL for LOAD_SECONDS: requests/s and the p99 latency in ms. */
 const load = (url) => loadWith(url, { connections: CONNECTIONS, seconds: LOAD_SECONDS });
 
@@ -263,14 +266,14 @@ async function benchSmallPages(base) {
     const rps = runs[k].map((r) => r.rps);
     const p99 = runs[k].map((r) => r.p99);
     const row = { label: variant.label, rps: median(rps), p99: median(p99) };
-    console.log(`  ${variant.label.padEnd(44)} ${Math.round(row.rps).toLocaleString('en-US')} req/s (${Math.round(Math.min(...rps)).toLocaleString('en-US')}–${Math.round(Math.max(...rps)).toLocaleString('en-US')}), p99 ${row.p99} ms (${Math.min(...p99)}–${Math.max(...p99)})`);
+    console.log(`  ${variant.label.padEnd(44)} ${Math.round(row.rps).toLocaleString('en-US')} req/s (${Math.round(Math.min(...rps)).toLocaleString('en-US')}–${Math.round(Math.max(...rps)).toLocaleString('en-US')}), p99 ${ms(row.p99)} ms (${ms(Math.min(...p99))}–${ms(Math.max(...p99))})`);
     return row;
   });
   const helloRow = out[2];
   for (const row of out.slice(0, 2)) {
     const value = row.rps / helloRow.rps;
     const pass = value >= 0.5 && row.p99 <= 3;
-    const line = `${row.label} ÷ hello-world req/s: ${value.toFixed(2)}x, p99 ${row.p99} ms (goal ≥ 0.5x and p99 ≤ 3 ms: ${pass ? 'PASS' : 'MISS'})`;
+    const line = `${row.label} ÷ hello-world req/s: ${value.toFixed(2)}x, p99 ${ms(row.p99)} ms (goal ≥ 0.5x and p99 ≤ 3 ms: ${pass ? 'PASS' : 'MISS'})`;
     goals.push(line);
     console.log(`  → ${line}`);
   }
