@@ -262,7 +262,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
   }
 
   protected child(parent: number, k: number, i: number): Review {
-    return parent < this.orderCount ? this.verified(parent, k, i) : this.unverified(i);
+    return parent < this.orderCount ? this.verified(parent, k, i) : this.unverified(parent, i);
   }
 
   /** The reviewed lines of order o, without the ones suppressed as a second review of the product. */
@@ -341,12 +341,13 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     };
   }
 
-  private unverified(i: number): Review {
+  /** Review i, the one review of unverified slot `slot` (its parent, known to every caller: no search of the index). */
+  private unverified(slot: number, i: number): Review {
     const { end } = this.world.window;
     const rng = this.keyed(i);
     const users = this.world.generator('users');
     const products = this.world.generator('products');
-    const { user, product } = this.unverifiedPair(this.locate(i)[0]);
+    const { user, product } = this.unverifiedPair(slot);
     const createdAt = busyMoment(rng, users.createdAt(user) + MINUTE, end);
     const rating = (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng);
     const noun = nounOf(products.record(product).name);
