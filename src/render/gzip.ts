@@ -228,8 +228,9 @@ export function gzipJoined(parts: Readable, head: string, tail: string): Readabl
  * response, decided the same way (x-no-compression, Content-Range, the media type, then
  * Accept-Encoding through the same negotiator, `*` and `x-gzip` read as gzip). If so, sets the
  * headers it would (Vary: accept-encoding, Content-Encoding: gzip), and the body must be
- * gzip: @fastify/compress leaves a body whose Content-Encoding is set alone. Media types it
- * decides through mime-db (NDJSON: not compressed) are left to it.
+ * gzip: @fastify/compress leaves a body whose Content-Encoding is set alone. The media type is
+ * tested against the app's {@link COMPRESSIBLE_TYPES}, the list the routes give @fastify/compress
+ * (it covers every format an entity route writes, so compress's mime-db fallback never decides).
  */
 export function takeGzip(request: FastifyRequest, reply: FastifyReply, encodings: readonly string[]): boolean {
   const header = request.headers['accept-encoding'];
