@@ -9,7 +9,7 @@ import caching from './plugins/caching.js';
 import errors, { errorServerOptions } from './plugins/errors.js';
 import http, { requestIdServerOptions } from './plugins/http.js';
 import metrics from './plugins/metrics.js';
-import pageCache, { keepPages } from './plugins/page-cache.js';
+import pageCache, { DEFAULT_PAGE_CACHE_BYTES, PageFront, keepPages } from './plugins/page-cache.js';
 import renderPool from './plugins/render-pool.js';
 import swagger from './plugins/swagger.js';
 import { validationOptions } from './plugins/validation.js';
@@ -74,8 +74,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const maxLimit = options.maxLimit ?? DEFAULT_MAX_LIMIT;
   const defaultLimit = Math.min(options.defaultLimit ?? DEFAULT_LIMIT, maxLimit);
   const budget: CostBudget = { ...DEFAULT_COST_BUDGET, ...options.costBudget };
+  const pageCacheBytes = options.pageCacheBytes ?? DEFAULT_PAGE_CACHE_BYTES;
+  // With the page cache on, the app's HTTP server answers kept pages before Fastify (src/plugins/page-cache.ts).
+  const front = pageCacheBytes > 0 ? new PageFront() : undefined;
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(front && { serverFactory: front.serverFactory }),
     // Unknown query parameters are errors, not silently dropped: a typo must not change the data.
     // Query strings are coerced and must be finite, bodies are not coerced (src/plugins/validation.ts).
     ...validationOptions,
@@ -88,7 +92,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   await app.register(errors);
   // First of the request hooks: a kept small page is answered before the others run.
-  await app.register(pageCache, options.pageCacheBytes === undefined ? {} : { maxBytes: options.pageCacheBytes });
+  await app.register(pageCache, front ? { maxBytes: pageCacheBytes, front } : { maxBytes: pageCacheBytes });
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
   await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'], headers: { 'X-Data-Version': String(DATA_VERSION) } });
   await app.register(swagger);

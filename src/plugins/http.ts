@@ -20,7 +20,7 @@ export interface HttpOptions {
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** The request id: the client's `X-Request-Id` when sane, otherwise a new UUID. */
-function genReqId(request: IncomingMessage): string {
+export function genReqId(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
@@ -40,11 +40,17 @@ class OneLineRequestLog extends LogController {
   }
 }
 
+/**
+ * The request log of every app: Fastify's requests, and kept pages answered before Fastify
+ * (src/plugins/page-cache.ts), which call `requestCompleted` with a request and reply of their own.
+ */
+export const requestLog = new OneLineRequestLog();
+
 /** Server options for request ids (Fastify reads the header itself only without checking it) and request logging. */
 export const requestIdServerOptions: Pick<FastifyServerOptions, 'genReqId' | 'requestIdHeader' | 'logController'> = {
   genReqId,
   requestIdHeader: false,
-  logController: new OneLineRequestLog(),
+  logController: requestLog,
 };
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;

@@ -7,10 +7,24 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const COUNTED = Symbol('metricsBytesCounted');
 type CountedSocket = Socket & { [COUNTED]?: number };
 
+/**
+ * Counts one answered request in /metrics: its method, route pattern, status, seconds from
+ * request to response, records served, the socket (bytes written since its previous answer) and
+ * Content-Length (used where there is no socket).
+ */
+export type CountAnswer = (method: string, route: string, statusCode: number, seconds: number, rows: number, socket: Socket | null, contentLength: unknown) => void;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** See {@link CountAnswer}; decorated by the metrics plugin. */
+    countAnswer?: CountAnswer;
+  }
+}
+
 const JOB_STATES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
 
 /** Rows in a response of an entity route: min(limit, population - offset), from what the route answered. */
-function rowsOf(request: FastifyRequest, reply: FastifyReply): number {
+export function rowsOf(request: FastifyRequest, reply: FastifyReply): number {
   const total = Number(reply.getHeader('x-total-count'));
   if (!Number.isFinite(total) || reply.statusCode !== 200) return 0;
   const query = request.query as { limit?: number; offset?: number; page?: number };
@@ -59,32 +73,41 @@ export default fp(
     type Children = { requests: Counter.Internal; duration: Histogram.Internal<string> };
     const children = new Map<string, Children>();
     const routeChildren = new Map<string, { rows: Counter.Internal; bytes: Counter.Internal }>();
-    app.addHook('onResponse', (request, reply, done) => {
-      // Route patterns, not URLs, so the label set stays small; unmatched paths share one label.
-      const route = request.routeOptions.url ?? 'unmatched';
-      const key = `${request.method} ${reply.statusCode} ${route}`;
+    /**
+     * Counts one answered request: requests and latency by method, route and status; rows and
+     * bytes by route. The one place answers are counted: the onResponse hook below for every
+     * request Fastify answers, and src/plugins/page-cache.ts for a kept page answered before
+     * Fastify (`app.countAnswer`).
+     */
+    const countAnswer: CountAnswer = (method, route, statusCode, seconds, served, socket, contentLength) => {
+      const key = `${method} ${statusCode} ${route}`;
       let child = children.get(key);
       if (!child) {
-        const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+        const labels = { method, route, status_code: String(statusCode) };
         children.set(key, (child = { requests: requests.labels(labels), duration: duration.labels(labels) }));
       }
       child.requests.inc();
-      child.duration.observe(reply.elapsedTime / 1000);
+      child.duration.observe(seconds);
       let perRoute = routeChildren.get(route);
       if (!perRoute) routeChildren.set(route, (perRoute = { rows: rows.labels({ route }), bytes: bytes.labels({ route }) }));
-      const served = rowsOf(request, reply);
       if (served > 0) perRoute.rows.inc(served);
       // The socket's count of bytes written since its previous response, headers included
       // (HTTP/1.1 answers one request at a time per connection; no onRequest hook needed, so a
-      // response answered before the other hooks, src/plugins/page-cache.ts, is counted too);
+      // response answered before Fastify, src/plugins/page-cache.ts, is counted too);
       // Content-Length where there is no socket count.
-      const length = Number(reply.getHeader('content-length'));
-      const socket = request.raw.socket as CountedSocket | null;
-      const total = socket?.bytesWritten ?? 0;
-      const viaSocket = total - (socket?.[COUNTED] ?? 0);
-      if (socket) socket[COUNTED] = total;
+      const length = Number(contentLength);
+      const counted = socket as CountedSocket | null;
+      const total = counted?.bytesWritten ?? 0;
+      const viaSocket = total - (counted?.[COUNTED] ?? 0);
+      if (counted) counted[COUNTED] = total;
       const written = viaSocket > 0 ? viaSocket : Number.isFinite(length) ? length : 0;
       if (written > 0) perRoute.bytes.inc(written);
+    };
+    app.decorate('countAnswer', countAnswer);
+    app.addHook('onResponse', (request, reply, done) => {
+      // Route patterns, not URLs, so the label set stays small; unmatched paths share one label.
+      const route = request.routeOptions.url ?? 'unmatched';
+      countAnswer(request.method, route, reply.statusCode, reply.elapsedTime / 1000, rowsOf(request, reply), request.raw.socket, reply.getHeader('content-length'));
       done();
     });
 

@@ -1,7 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
-import type { OutgoingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { genReqId, requestLog } from './http.js';
+import { rowsOf } from './metrics.js';
 
 /** The default budget of the cache of small responses (PAGE_CACHE_MB). */
 export const DEFAULT_PAGE_CACHE_BYTES = 32 * 1024 * 1024;
@@ -11,6 +14,8 @@ export const PAGE_CACHE_MAX_BODY = 64 * 1024;
 export interface PageCacheOptions {
   /** Bytes the cache may hold, bodies and headers (default 32 MB); 0 turns it off. */
   maxBytes?: number;
+  /** The app's server front ({@link PageFront}), when the app was built with its `serverFactory`. */
+  front?: PageFront;
 }
 
 declare module 'fastify' {
@@ -42,6 +47,97 @@ interface Kept {
   total: string | number | string[] | undefined;
   query: unknown;
   body: Buffer;
+  /** The route pattern and records served, as /metrics counts them. */
+  route: string;
+  rows: number;
+}
+
+/** The cache key: everything a kept response depends on besides the URL's route (see the plugin). */
+const keyOf = (url: string | undefined, headers: IncomingHttpHeaders): string =>
+  `${url}\n${headers.accept ?? ''}\n${headers['accept-encoding'] ?? ''}\n${headers.origin ?? ''}`;
+
+/** Whether a request may be answered from the cache: a GET that asks neither for a 304 nor for no compression. */
+const answerable = (method: string | undefined, headers: IncomingHttpHeaders): boolean =>
+  method === 'GET' && headers['if-none-match'] === undefined && headers['x-no-compression'] === undefined;
+
+/** Writes a kept response: its status line, every kept header in order with this request's id, its body. */
+function writeKept(res: ServerResponse, kept: Kept, requestId: string): void {
+  const head = kept.head.slice();
+  if (kept.requestIdAt >= 0) head[kept.requestIdAt] = requestId;
+  res.writeHead(200, head as unknown as OutgoingHttpHeaders);
+  res.end(kept.body);
+}
+
+/** Set on a request the front looked up and missed: its cache key (the onRequest hook need not build it again). */
+const LOOKED_UP = Symbol('pageCacheKey');
+type LookedUp = IncomingMessage & { [LOOKED_UP]?: string };
+
+/** What a kept answer written by the front needs once it has been sent: counted in /metrics, logged. */
+interface Answered {
+  req: IncomingMessage;
+  kept: Kept;
+  id: string;
+  start: number;
+}
+const ANSWERED = Symbol('pageCacheAnswered');
+type WithAnswered = ServerResponse & { [ANSWERED]?: Answered };
+
+/**
+ * The HTTP server of an app whose kept pages are answered before Fastify: its `serverFactory`
+ * (Fastify's documented option) makes the `http.Server`, whose request listener answers a
+ * page-cache hit itself (status, headers in order with the request's own X-Request-Id, body)
+ * and hands everything else to Fastify's handler. A hit answered there skips Fastify's request
+ * and reply objects, child logger, router and hook chain (a kept page cost ~2× a hello-world
+ * route's CPU through the first onRequest hook; docs/performance.md, "Seventh round"); /metrics
+ * and the request log count it through the same code as Fastify's answers
+ * (`app.countAnswer`, `requestLog.requestCompleted`).
+ *
+ * Fastify gives the server it makes its timeouts; a factory's server gets them here. With a
+ * factory, Fastify listens on the first address of a host name only (`HOST=localhost`: not
+ * also ::1 where localhost resolves to both).
+ */
+export class PageFront {
+  /** Answers a kept page (true) or leaves the request to Fastify (false); set while the app is ready and not closing. */
+  answer: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+
+  readonly serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void, options: Record<string, unknown>): Server => {
+    const server = createServer((options.http ?? {}) as ServerOptions, (req, res) => {
+      if (this.answer === undefined || !this.answer(req, res)) handler(req, res);
+    });
+    // What Fastify does to the server it makes (its defaults: keep-alive 72 s, the rest off);
+    // the Keep-Alive header's timeout is part of every response's bytes.
+    server.keepAliveTimeout = Number(options.keepAliveTimeout ?? 72_000);
+    server.requestTimeout = Number(options.requestTimeout ?? 0);
+    server.setTimeout(Number(options.connectionTimeout ?? 0));
+    const perSocket = Number(options.maxRequestsPerSocket ?? 0);
+    if (perSocket > 0) server.maxRequestsPerSocket = perSocket;
+    return server;
+  };
+}
+
+/** A kept answer's request as the request log reads it (Fastify's `req` serializer: method, url, headers, host, ip, socket). */
+function loggedRequest(answered: Answered): FastifyRequest {
+  const { req, id } = answered;
+  return { id, method: req.method, url: req.url, headers: req.headers, host: req.headers.host, ip: req.socket.remoteAddress, socket: req.socket, raw: req } as unknown as FastifyRequest;
+}
+
+/** Counts and logs a kept answer the front wrote, once sent (Fastify runs its onResponse hooks on 'finish' too). */
+function sent(this: WithAnswered, app: FastifyInstance): void {
+  const answered = this[ANSWERED];
+  if (answered === undefined) return;
+  this[ANSWERED] = undefined;
+  const { kept, req } = answered;
+  const elapsed = performance.now() - answered.start;
+  app.countAnswer?.('GET', kept.route, 200, elapsed / 1000, kept.rows, req.socket, kept.body.length);
+  // pino's level test; the no-op logger of an app without one has none (and writes nothing).
+  const log = app.log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+  if (log.isLevelEnabled?.('info') === true) {
+    const request = loggedRequest(answered);
+    if (!requestLog.isLogDisabled(request)) {
+      const reply = { log: log.child({ reqId: answered.id }), statusCode: 200, elapsedTime: elapsed } as unknown as FastifyReply;
+      requestLog.requestCompleted(null, request, reply);
+    }
+  }
 }
 
 interface PageStore {
@@ -83,13 +179,51 @@ export default fp(
     app.decorate('pageCacheStats', () => ({ entries: cache.size, bytes: cache.calculatedSize }));
     (app as WithStore)[STORE] = { cache };
 
-    // A callback hook, not an async one: no promise per request.
+    const front = options.front;
+    if (front !== undefined) {
+      // The server's request listener answers hits once every plugin is in place (metrics), and
+      // leaves every request to Fastify once the app is closing (Fastify answers them 503).
+      app.addHook('onReady', (done) => {
+        const onFinish = function (this: WithAnswered) {
+          sent.call(this, app);
+        };
+        front.answer = (req, res) => {
+          const headers = req.headers;
+          if (!answerable(req.method, headers)) return false;
+          const key = keyOf(req.url, headers);
+          const kept = cache.get(key);
+          if (kept === undefined) {
+            (req as LookedUp)[LOOKED_UP] = key;
+            return false;
+          }
+          const start = performance.now();
+          const id = genReqId(req);
+          writeKept(res, kept, id);
+          (res as WithAnswered)[ANSWERED] = { req, kept, id, start };
+          res.on('finish', onFinish);
+          return true;
+        };
+        done();
+      });
+      app.addHook('preClose', (done) => {
+        front.answer = undefined;
+        done();
+      });
+    }
+
+    // A callback hook, not an async one: no promise per request. It answers what the front did
+    // not see (app.inject, an app built without the front) and notes the key of a miss.
     app.addHook('onRequest', (request, reply, done) => {
+      const looked = (request.raw as LookedUp)[LOOKED_UP];
+      if (looked !== undefined) {
+        (reply as WithState)[STATE] = looked;
+        return done();
+      }
       const headers = request.headers;
-      if (request.method !== 'GET' || headers['if-none-match'] !== undefined || headers['x-no-compression'] !== undefined) return done();
+      if (!answerable(request.method, headers)) return done();
       // Every GET is looked up (a route's config is not read here: request.routeOptions builds an
       // object per call); only the routes that opt in keep answers, so other URLs miss.
-      const key = `${request.url}\n${headers.accept ?? ''}\n${headers['accept-encoding'] ?? ''}\n${headers.origin ?? ''}`;
+      const key = keyOf(request.url, headers);
       const kept = cache.get(key);
       if (kept === undefined) {
         (reply as WithState)[STATE] = key;
@@ -98,11 +232,8 @@ export default fp(
       // What reads the request after the response (metrics, logs): the validated query, the population.
       request.query = kept.query;
       if (kept.total !== undefined) reply.header('x-total-count', kept.total);
-      const head = kept.head.slice();
-      if (kept.requestIdAt >= 0) head[kept.requestIdAt] = request.id;
       reply.hijack();
-      reply.raw.writeHead(200, head as unknown as OutgoingHttpHeaders);
-      reply.raw.end(kept.body);
+      writeKept(reply.raw, kept, request.id);
     });
   },
   { name: 'page-cache' },
@@ -133,7 +264,8 @@ export const keepPages = fp(
           }
           // Fastify adds Content-Length after the onSend hooks, last, unless already set.
           if (!sized) head.push('content-length', body.length);
-          cache.set(key, { head, requestIdAt, total: reply.getHeader('x-total-count'), query: request.query, body });
+          const route = request.routeOptions.url ?? 'unmatched';
+          cache.set(key, { head, requestIdAt, total: reply.getHeader('x-total-count'), query: request.query, body, route, rows: rowsOf(request, reply) });
           return done(null, body);
         }
       }

@@ -1,6 +1,7 @@
 /** The cache of small seeded responses: a kept answer is the route's answer, byte for byte and header for header. */
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { testApp } from '../support/app.js';
@@ -121,6 +122,8 @@ t.test('kept answers are counted by /metrics like any other (requests, rows)', a
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
   t.equal(sample('http_requests_total{method="GET",route="/api/v1/users",status_code="200"}'), 5);
+  t.equal(sample('http_request_duration_seconds_count{method="GET",route="/api/v1/users",status_code="200"}'), 5, 'every answer timed');
+  t.ok(sample('http_request_duration_seconds_sum{method="GET",route="/api/v1/users",status_code="200"}') > 0);
   t.equal(sample('ecomgen_rows_served_total{route="/api/v1/users"}'), 3 * 7 + 2 * 4);
 });
 
@@ -182,4 +185,34 @@ t.test('kept answers count the bytes they write in /metrics, like the route’s'
   }
   t.ok(sizes[0]! > 0, 'bytes counted');
   t.same(sizes, [sizes[0], sizes[0], sizes[0]], 'the kept answers (same length) count what the first did');
+});
+
+t.test('over a socket, a kept answer writes the request log line the first answer wrote', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const app = await testApp(t, { logger: { level: 'info', stream } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const url = '/api/v1/users?seed=8&limit=3&format=csv';
+  for (let k = 0; k < 3; k++) t.equal((await wireGet(port, url, { 'x-request-id': 'log-1', host: 'example.test' })).status, 200);
+  t.equal(app.pageCacheStats().entries, 1, 'the page was kept');
+  const completed = lines.filter((line) => line.msg === 'request completed');
+  t.equal(completed.length, 3, 'one line per request');
+  // The same line but for what differs per request: time, response time, the client's port.
+  const same = completed.map(({ time, responseTime, ...line }) => {
+    t.type(time, 'number');
+    t.type(responseTime, 'number');
+    const req = { ...(line.req as Record<string, unknown>) };
+    t.type(req.remotePort, 'number');
+    delete req.remotePort;
+    return JSON.stringify({ ...line, req });
+  });
+  t.same(JSON.parse(same[0]!), { level: 30, pid: process.pid, hostname: JSON.parse(same[0]!).hostname, reqId: 'log-1', req: { method: 'GET', url, host: 'example.test', remoteAddress: '127.0.0.1' }, res: { statusCode: 200 }, msg: 'request completed' });
+  t.equal(same[1], same[0], 'the kept answer logs the same line (keys in the same order)');
+  t.equal(same[2], same[0]);
 });
