@@ -29,7 +29,13 @@ declare module 'fastify' {
 
 /** Appends to Vary without dropping what other plugins (CORS, compression) put there. */
 function addVary(reply: FastifyReply, field: string): void {
-  const current = String(reply.getHeader('vary') ?? '');
+  const header = reply.getHeader('vary');
+  // The usual case (no other plugin has set Vary yet): no parsing.
+  if (header === undefined) {
+    reply.header('Vary', field);
+    return;
+  }
+  const current = String(header);
   const fields = current.split(',').map((f) => f.trim()).filter((f) => f !== '');
   if (!fields.some((f) => f.toLowerCase() === field.toLowerCase() || f === '*')) reply.header('Vary', [...fields, field].join(', '));
 }

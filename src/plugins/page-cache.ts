@@ -158,11 +158,12 @@ type WithStore = FastifyInstance & { [STORE]?: PageStore };
  * Why: a seeded response is a pure function of the request and DATA_VERSION (that is what its
  * strong ETag says), and a small page's records are cheap next to what answering any request
  * through the whole route costs (validation, world lookup, headers, hooks: ~4× a hello-world
- * route's CPU). A repeated request is answered from the first onRequest hook, before the other
- * plugins' hooks, validation and the onSend hooks run: the kept status line, headers (all of
- * them, in the order sent, the request's own X-Request-Id in its place) and bytes are written
- * straight to the socket's response (`reply.hijack()`; the onResponse hooks, /metrics and the
- * request log, still run). The key is everything the response depends on: the URL, Accept
+ * route's CPU). A repeated request is answered by the HTTP server's request listener, before
+ * Fastify ({@link PageFront}; over HTTP), or else by the first onRequest hook (`app.inject`, an
+ * app without the front), before the other plugins' hooks, validation and the onSend hooks
+ * run: the kept status line, headers (all of them, in the order sent, the request's own
+ * X-Request-Id in its place) and bytes are written straight to the Node response; /metrics and
+ * the request log count it like any other answer. The key is everything the response depends on: the URL, Accept
  * (format, 406), Accept-Encoding (content coding) and Origin (CORS). Requests with If-None-Match
  * (304) or X-No-Compression go through the route. Measured figures are in docs/performance.md.
  */

@@ -66,9 +66,13 @@ export function chooseFormat(format: FormatName | undefined, accept: string | un
   return 'json';
 }
 
+/** Every column of an entity, in the schema's order, listed once (the list is only read). */
+const allColumns = new Map<EntityName, readonly string[]>();
+
 /** Validates `fields` against the entity's properties; returns the columns to write. */
-function columnsFor(entity: EntityName, fields: string | undefined): { columns: string[]; projected: boolean } {
-  const all = Object.keys(ENTITIES[entity].schema.properties);
+function columnsFor(entity: EntityName, fields: string | undefined): { columns: readonly string[]; projected: boolean } {
+  let all = allColumns.get(entity);
+  if (all === undefined) allColumns.set(entity, (all = Object.keys(ENTITIES[entity].schema.properties)));
   if (!fields) return { columns: all, projected: false };
   const requested = [...new Set(fields.split(','))];
   const unknown = requested.filter((f) => !all.includes(f));
