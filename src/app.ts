@@ -66,6 +66,13 @@ export interface AppOptions {
   warmPrecompute?: boolean;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Binds the other addresses of the host name `listen` was given (see PageFront.listenAlso); call after listen. */
+    listenAlso(host: string): Promise<void>;
+  }
+}
+
 export const DEFAULT_MAX_LIMIT = 1_000_000;
 export const DEFAULT_LIMIT = 1000;
 
@@ -93,6 +100,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(errors);
   // First of the request hooks: a kept small page is answered before the others run.
   await app.register(pageCache, front ? { maxBytes: pageCacheBytes, front } : { maxBytes: pageCacheBytes });
+  // After listen: the host name's other addresses (Fastify binds them itself only for a server it makes).
+  app.decorate('listenAlso', async (host: string) => front?.listenAlso(app.server, host));
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
   await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'], headers: { 'X-Data-Version': String(DATA_VERSION) } });
   await app.register(swagger);

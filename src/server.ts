@@ -81,4 +81,5 @@ closeWithGrace({ delay: graceMs }, async ({ err, signal }) => {
 });
 
 await app.listen({ port, host });
+await app.listenAlso(host);
 app.log.info({ renderThreads }, renderThreads > 0 ? 'large responses render on worker threads' : 'render threads off');

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { genReqId, requestLog } from './http.js';
 import { rowsOf } from './metrics.js';
@@ -100,7 +101,12 @@ export class PageFront {
   /** Answers a kept page (true) or leaves the request to Fastify (false); set while the app is ready and not closing. */
   answer: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
 
+  /** Servers on the host name's other addresses (see {@link listenAlso}), closed with the app. */
+  readonly others: Server[] = [];
+  private made: { handler: (req: IncomingMessage, res: ServerResponse) => void; options: Record<string, unknown> } | undefined;
+
   readonly serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void, options: Record<string, unknown>): Server => {
+    this.made = { handler, options };
     const server = createServer((options.http ?? {}) as ServerOptions, (req, res) => {
       if (this.answer === undefined || !this.answer(req, res)) handler(req, res);
     });
@@ -113,6 +119,27 @@ export class PageFront {
     if (perSocket > 0) server.maxRequestsPerSocket = perSocket;
     return server;
   };
+
+  /**
+   * Listens on the host name's other addresses at the app's port, as Fastify does with a server
+   * it makes (with a factory it binds the first address only): `HOST=localhost` answers on
+   * 127.0.0.1 and on ::1 where localhost resolves to both. An address that cannot be bound is
+   * skipped, as Fastify skips it.
+   */
+  async listenAlso(primary: Server, host: string): Promise<void> {
+    const bound = primary.address();
+    if (this.made === undefined || bound === null || typeof bound === 'string') return;
+    const addresses = await lookup(host, { all: true }).catch(() => []);
+    for (const { address } of addresses) {
+      if (address === bound.address) continue;
+      const server = this.serverFactory(this.made.handler, this.made.options);
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(bound.port, address, () => resolve(true));
+      });
+      if (listening) this.others.push(server);
+    }
+  }
 }
 
 /** A kept answer's request as the request log reads it (Fastify's `req` serializer: method, url, headers, host, ip, socket). */
@@ -208,6 +235,11 @@ export default fp(
       });
       app.addHook('preClose', (done) => {
         front.answer = undefined;
+        // Fastify closes the server it was given; the ones on the other addresses close here.
+        for (const server of front.others.splice(0)) {
+          server.close();
+          server.closeIdleConnections();
+        }
         done();
       });
     }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
+import { buildApp } from '../../src/app.js';
 import { testApp } from '../support/app.js';
 
 type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
@@ -215,4 +216,31 @@ t.test('over a socket, a kept answer writes the request log line the first answe
   t.same(JSON.parse(same[0]!), { level: 30, pid: process.pid, hostname: JSON.parse(same[0]!).hostname, reqId: 'log-1', req: { method: 'GET', url, host: 'example.test', remoteAddress: '127.0.0.1' }, res: { statusCode: 200 }, msg: 'request completed' });
   t.equal(same[1], same[0], 'the kept answer logs the same line (keys in the same order)');
   t.equal(same[2], same[0]);
+});
+
+t.test('the host name’s other addresses are bound too (Fastify binds only the first with a server factory), and closed with the app', async (t) => {
+  const app = await buildApp({});
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  // '::1' stands for a name whose other address is the IPv6 loopback (localhost on many hosts).
+  await app.listenAlso('::1');
+  const url = '/api/v1/users?seed=4&limit=2';
+  const first = await wireGet(port, url, { 'x-request-id': 'v6-1' });
+  const v6 = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    const req = httpRequest({ host: '::1', port, path: url, headers: { connection: 'close', 'x-request-id': 'v6-1' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.same([v6.status, v6.body.toString('base64')], [first.status, first.body.toString('base64')], 'the kept page, answered on ::1');
+  await app.close();
+  const refused = await new Promise<string>((resolve) => {
+    const req = httpRequest({ host: '::1', port, path: url }, () => resolve('answered'));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    req.end();
+  });
+  t.equal(refused, 'ECONNREFUSED', 'closed with the app');
 });
