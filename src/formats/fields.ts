@@ -338,8 +338,9 @@ const BEFORE_STRING = 2;
  * The text between two values is constant (`","email":"` between the uuid and the e-mail), so
  * it is written as one run per column, encoded once in four variants (after a string value or
  * not, before one or not): a string's closing quote is held back and goes out with the next
- * key. A run is copied four bytes at a time (DataView stores of precomputed 32-bit words; a
- * byte loop over the ~250 bytes of keys in a user row cost about twice as much). Free text is
+ * key. A run is copied four bytes at a time (DataView stores of precomputed 32-bit words): the
+ * byte loop over the ~250 bytes of keys in a user row was most of what NDJSON cost over CSV
+ * (docs/performance.md, seventh round). Free text is
  * checked for what JSON escapes while it is copied, not in a second pass over its bytes.
  */
 export class JsonRows extends ByteRows {
