@@ -340,8 +340,8 @@ const BEFORE_STRING = 2;
  * not, before one or not): a string's closing quote is held back and goes out with the next
  * key. A run is copied four bytes at a time (DataView stores of precomputed 32-bit words): the
  * byte loop over the ~250 bytes of keys in a user row was most of what NDJSON cost over CSV
- * (docs/performance.md, seventh round). Free text is
- * checked for what JSON escapes while it is copied, not in a second pass over its bytes.
+ * (docs/performance.md, seventh round). Free text is checked for what JSON escapes while it is
+ * copied, not in a second pass over its bytes.
  */
 export class JsonRows extends ByteRows {
   private column = 0;
@@ -383,9 +383,12 @@ export class JsonRows extends ByteRows {
       words += Math.ceil(run.length / 4);
     });
     this.from[runs.length] = words;
-    this.words = new Int32Array(words);
-    const padded = new Uint8Array(this.words.buffer);
+    const padded = new Uint8Array(4 * words);
     runs.forEach((run, r) => padded.set(run, 4 * (this.from[r] as number)));
+    // Read as little-endian, as `key` stores them, whatever the platform's byte order.
+    const reader = new DataView(padded.buffer);
+    this.words = new Int32Array(words);
+    for (let w = 0; w < words; w++) this.words[w] = reader.getInt32(4 * w, true);
     const newline = lines ? '\n' : '';
     this.ends = [Buffer.from('}' + newline, 'utf8'), Buffer.from('"}' + newline, 'utf8')];
     this.first = first;
