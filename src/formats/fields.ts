@@ -325,12 +325,41 @@ export class CsvRows extends ByteRows {
 // view (UTF-8 of a valid string), and field text from the generators holds no lone ones.
 const JSON_SPECIAL = table([0x22, 0x5c], 0x20);
 
-/** JSON objects (NDJSON lines, or members of the JSON array) as the JSON writer writes them. */
+/** Whether a char code must be escaped in a JSON string, or is not ASCII (then the UTF-8 bytes are checked instead). */
+const jsonAside = (c: number) => c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80;
+
+/** The variants of the text before a JSON value: after a string value (its closing quote first), before one (its opening quote last). */
+const AFTER_STRING = 1;
+const BEFORE_STRING = 2;
+
+/**
+ * JSON objects (NDJSON lines, or members of the JSON array) as the JSON writer writes them.
+ *
+ * The text between two values is constant (`","email":"` between the uuid and the e-mail), so
+ * it is written as one run per column, encoded once in four variants (after a string value or
+ * not, before one or not): a string's closing quote is held back and goes out with the next
+ * key. A run is copied four bytes at a time (DataView stores of precomputed 32-bit words): the
+ * byte loop over the ~250 bytes of keys in a user row was most of what NDJSON cost over CSV
+ * (docs/performance.md, seventh round). Free text is checked for what JSON escapes while it is
+ * copied, not in a second pass over its bytes.
+ */
 export class JsonRows extends ByteRows {
   private column = 0;
   private first: boolean;
-  /** `{"key":` for the first column, `,"key":` for the others, as UTF-8. */
-  private readonly keys: readonly Uint8Array[];
+  /** Whether the last value written was a string whose closing quote is still to write. */
+  private quoted = false;
+  /** Whether the open field's pieces held a byte to escape or a non-ASCII character. */
+  private aside = false;
+  /** The runs as little-endian 32-bit words (the last one padded), 4 variants per column: run r = 4 × column + variant. */
+  private readonly words: Int32Array;
+  /** Run r's words start at `from[r]`; its length in bytes is `lengths[r]`. */
+  private readonly from: Int32Array;
+  private readonly lengths: Int32Array;
+  /** The record's end: `}` or `"}`, and the line break for NDJSON. */
+  private readonly ends: readonly [Uint8Array, Uint8Array];
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  /** The buffer `view` looks at. */
+  private viewed: Buffer | undefined;
 
   constructor(
     columns: readonly string[],
@@ -338,62 +367,146 @@ export class JsonRows extends ByteRows {
     first: boolean,
   ) {
     super();
-    this.keys = columns.map((c, k) => Buffer.from((k === 0 ? '{' : ',') + JSON.stringify(c) + ':', 'utf8'));
+    const runs: Uint8Array[] = [];
+    columns.forEach((c, k) => {
+      const key = (k === 0 ? '{' : ',') + JSON.stringify(c) + ':';
+      for (let variant = 0; variant < 4; variant++) {
+        runs.push(Buffer.from((variant & AFTER_STRING ? '"' : '') + key + (variant & BEFORE_STRING ? '"' : ''), 'utf8'));
+      }
+    });
+    this.from = new Int32Array(runs.length + 1);
+    this.lengths = new Int32Array(runs.length);
+    let words = 0;
+    runs.forEach((run, r) => {
+      this.from[r] = words;
+      this.lengths[r] = run.length;
+      words += Math.ceil(run.length / 4);
+    });
+    this.from[runs.length] = words;
+    const padded = new Uint8Array(4 * words);
+    runs.forEach((run, r) => padded.set(run, 4 * (this.from[r] as number)));
+    // Read as little-endian, as `key` stores them, whatever the platform's byte order.
+    const reader = new DataView(padded.buffer);
+    this.words = new Int32Array(words);
+    for (let w = 0; w < words; w++) this.words[w] = reader.getInt32(4 * w, true);
+    const newline = lines ? '\n' : '';
+    this.ends = [Buffer.from('}' + newline, 'utf8'), Buffer.from('"}' + newline, 'utf8')];
     this.first = first;
   }
 
   begin(): void {
     this.column = 0;
+    this.quoted = false;
     if (!this.lines) {
       if (!this.first) this.byte(0x2c);
       this.first = false;
     }
   }
 
-  private key(): void {
-    this.bytes(this.keys[this.column++] as Uint8Array);
+  /** Writes the text before the next column's value, with the held-back quote and, `before` a string, its opening quote. */
+  private key(before: number): void {
+    const r = 4 * this.column++ + (this.quoted ? AFTER_STRING : 0) + before;
+    this.quoted = false;
+    const n = this.lengths[r] as number;
+    // The last word may write up to 3 bytes past the run: room for them too (they are written over next).
+    if (this.pos + n + 4 > this.buf.length) this.room(n + 4);
+    if (this.viewed !== this.buf) {
+      this.viewed = this.buf;
+      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    }
+    const view = this.view;
+    const words = this.words;
+    const end = this.from[r + 1] as number;
+    let pos = this.pos;
+    for (let w = this.from[r] as number; w < end; w++) {
+      view.setInt32(pos, words[w] as number, true);
+      pos += 4;
+    }
+    this.pos += n;
   }
 
   protected openSafe(): void {
-    this.key();
-    this.byte(0x22);
+    this.key(BEFORE_STRING);
   }
 
   protected closeSafe(): void {
-    this.byte(0x22);
+    this.quoted = true;
   }
 
   open(): void {
-    this.key();
-    this.start = this.pos;
-    this.byte(0x22);
+    this.key(BEFORE_STRING);
+    this.start = this.pos - 1;
+    this.aside = false;
+  }
+
+  /** Copies ASCII that needs no escaping; true when it met something else (nothing copied past it). */
+  private plain(value: string): boolean {
+    const n = value.length;
+    if (this.pos + n > this.buf.length) this.room(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let k = 0; k < n; k++) {
+      const c = value.charCodeAt(k);
+      if (jsonAside(c)) {
+        this.pos = pos;
+        return true;
+      }
+      buf[pos++] = c;
+    }
+    this.pos = pos;
+    return false;
+  }
+
+  override piece(value: string): void {
+    if (!this.aside) {
+      const at = this.pos;
+      if (!this.plain(value)) return;
+      // From here the field goes the general way: UTF-8 copies, checked when it closes.
+      this.pos = at;
+      this.aside = true;
+    }
+    this.ascii(value);
+  }
+
+  override text(value: string): void {
+    this.key(BEFORE_STRING);
+    const start = this.pos;
+    if (!this.plain(value)) {
+      this.quoted = true;
+      return;
+    }
+    this.pos = start;
+    this.start = start - 1;
+    this.ascii(value);
+    this.aside = true;
+    this.close();
   }
 
   close(): void {
-    if (holds(this.buf, this.start + 1, this.pos, JSON_SPECIAL)) {
+    if (this.aside && holds(this.buf, this.start + 1, this.pos, JSON_SPECIAL)) {
       // The value, and the quote open() wrote before it, are rewritten as JSON.stringify writes them.
       const text = this.buf.toString('utf8', this.start + 1, this.pos);
       this.pos = this.start;
       this.ascii(JSON.stringify(text));
       return;
     }
-    this.byte(0x22);
+    this.quoted = true;
   }
 
   number(n: number): void {
-    this.key();
+    this.key(0);
     if (n - n === 0) this.numberText(n);
     else this.ascii('null');
   }
 
   bool(b: boolean): void {
-    this.key();
+    this.key(0);
     this.ascii(b ? TRUE : FALSE);
   }
 
   end(): void {
-    this.byte(0x7d);
-    if (this.lines) this.byte(0x0a);
+    this.bytes(this.ends[this.quoted ? 1 : 0]);
+    this.quoted = false;
   }
 }
 

@@ -1,0 +1,102 @@
+// Users over HTTP in CSV and NDJSON (and XML with FORMATS=csv,ndjson,xml), the formats part of
+// bench/compare.js on its own, for A/B runs against other builds: this checkout's server and,
+// with BENCH_BASELINE=<built checkout>[,<dir>…], each baseline's server, every download
+// interleaved (round by round: each server's formats in turn), curl as the client
+// (`-s -o /dev/null`). Prints per server and format the median with min–max, rows/s, the
+// server's CPU per download (its process, render threads included, from /proc) and the ratios
+// to CSV of the same server in the same run. ROWS (default 300,000 as in compare.js), BENCH_ROUNDS
+// (default 5), RENDER_THREADS (the servers' default when unset), GZIP=1 for `Accept-Encoding: gzip`.
+// `npm run build` first (and in each baseline).
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROWS = Number(process.env.ROWS ?? 300_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
+const FORMATS = (process.env.FORMATS ?? 'csv,ndjson').split(',');
+const GZIP = process.env.GZIP === '1';
+const BUILDS = [ROOT, ...(process.env.BENCH_BASELINE ?? '').split(',').filter((dir) => dir !== '')];
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** CPU seconds (user + system, all threads) a process has used so far; NaN without /proc. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+async function start(dir) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(dir, 'dist', 'server.js')], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MAX_LIMIT: String(Math.max(ROWS, 1_000_000)) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.add(child);
+  for (let k = 0; ; k++) {
+    if (child.exitCode !== null) throw new Error(`${dir}: server exited during start-up`);
+    const probe = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/health`], { encoding: 'utf8' });
+    if (probe.stdout === '200') break;
+    if (k > 300) throw new Error(`${dir}: server did not answer /health`);
+    await sleep(100);
+  }
+  return { dir, port, child };
+}
+
+function download(server, format) {
+  const url = `http://127.0.0.1:${server.port}/api/v1/users?seed=42&users=1000000&limit=${ROWS}&format=${format}`;
+  const before = cpuSeconds(server.child.pid);
+  const out = execFileSync('curl', ['-s', '-f', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', ...(GZIP ? ['-H', 'Accept-Encoding: gzip'] : []), url], { encoding: 'utf8' });
+  const [seconds, bytes] = out.split(' ').map(Number);
+  return { seconds, bytes, cpu: cpuSeconds(server.child.pid) - before };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+
+const servers = [];
+for (const dir of BUILDS) servers.push(await start(dir));
+// Warm every server (modules, the world, the render threads) outside the measurements.
+for (const server of servers) for (const format of FORMATS) download(server, format);
+console.log(`users, ${ROWS.toLocaleString('en-US')} rows${GZIP ? ', gzip' : ''}, ${ROUNDS} interleaved rounds; render threads ${process.env.RENDER_THREADS ?? 'default'}; load average ${load()}`);
+const runs = servers.map(() => Object.fromEntries(FORMATS.map((f) => [f, []])));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [s, server] of servers.entries()) for (const format of FORMATS) runs[s][format].push(download(server, format));
+}
+for (const [s, server] of servers.entries()) {
+  console.log(`\n${server.dir}`);
+  const csvSeconds = median(runs[s].csv?.map((r) => r.seconds) ?? [NaN]);
+  for (const format of FORMATS) {
+    const seconds = runs[s][format].map((r) => r.seconds);
+    const cpu = median(runs[s][format].map((r) => r.cpu));
+    const m = median(seconds);
+    const versus = format === 'csv' ? '' : `, ÷ CSV ${(csvSeconds / m).toFixed(2)}x rows/s`;
+    console.log(`  ${format.padEnd(7)} ${m.toFixed(2)} s (${Math.min(...seconds).toFixed(2)}–${Math.max(...seconds).toFixed(2)})  ${Math.round(ROWS / m).toLocaleString('en-US')} rows/s, ${(runs[s][format][0].bytes / 1e6).toFixed(1)} MB, server CPU ${cpu.toFixed(2)} s${versus}`);
+  }
+}
+if (servers.length > 1) {
+  // Pair by pair (the same round), this build's speed over each baseline's.
+  for (const format of FORMATS) {
+    for (let s = 1; s < servers.length; s++) {
+      const pairs = runs[0][format].map((r, k) => runs[s][format][k].seconds / r.seconds);
+      console.log(`${format}: this build ÷ ${servers[s].dir}, speed per round: median ${median(pairs).toFixed(2)}x (${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)})`);
+    }
+  }
+}
+console.log(`\nload average at the end ${load()}`);
+for (const child of children) child.kill('SIGTERM');
