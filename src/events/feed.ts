@@ -593,6 +593,7 @@ export class FeedMerge {
   private readonly orderSource: TimedSource;
   private readonly sessionSource: TimedSource;
   private nextSession = 0;
+  private sessionStride = 1;
   private nextOpened = 0;
   private nextCounted = 0;
   private readonly rows: number;
@@ -616,12 +617,18 @@ export class FeedMerge {
    * src-3 steps of the whole feed in the same relative order, since nothing outside src 3 reads
    * a session; it needs none of the world's preparation) or 'off' (every other source). A
    * render worker walks 'only' while the main thread walks 'off' and merges the two by the
-   * same (t, src, idx, kind, aux) order (src/events/split.ts).
+   * same (t, src, idx, kind, aux) order (src/events/split.ts). With `sessionParts` > 1, 'only'
+   * walks the sessions numbered sessionPart, sessionPart + sessionParts, …: one worker's share.
    */
   constructor(
     readonly feed: FeedWorld,
     readonly mode: 'all' | 'only' | 'off' = 'all',
+    sessionPart = 0,
+    sessionParts = 1,
   ) {
+    // 'only' may take every sessionParts-th session from sessionPart (a worker's share).
+    this.nextSession = sessionPart;
+    this.sessionStride = sessionParts;
     this.userSource = users(feed.world);
     this.orderSource = orders(feed.world);
     this.sessionSource = sessions(feed.world);
@@ -690,7 +697,8 @@ export class FeedMerge {
 
   private pushSession(): void {
     if (this.mode === 'off') return;
-    const i = this.nextSession++;
+    const i = this.nextSession;
+    this.nextSession += this.sessionStride;
     if (i < this.sessionSource.population) this.heap.push(this.sessionSource.createdAt(i), 3, i, Kind.SessionStarted, 0, 0);
   }
 

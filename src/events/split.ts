@@ -101,7 +101,7 @@ function sessionBatch(walk: SessionWalk, max: number): SessionBatch {
  * drops it; `count` (channel 0) says how many walks the worker holds.
  */
 export function sessionChannelMessage(
-  message: { channel: number; op: string; spec?: WorldSpec; arrays?: PrecomputedArrays; types?: string[] },
+  message: { channel: number; op: string; spec?: WorldSpec; arrays?: PrecomputedArrays; types?: string[]; part?: number; parts?: number },
   post: (message: object, transfer?: ArrayBuffer[]) => void,
 ): void {
   const { channel, op } = message;
@@ -121,7 +121,7 @@ export function sessionChannelMessage(
         for (const [key, array] of message.arrays) if (!store.has(key)) store.set(key, array);
       }
       const types = message.types && message.types.length > 0 ? new Set(message.types) : undefined;
-      walks.set(channel, { merge: new FeedMerge(FeedWorld.of(world), 'only'), types });
+      walks.set(channel, { merge: new FeedMerge(FeedWorld.of(world), 'only', message.part ?? 0, message.parts ?? 1), types });
       return;
     }
     const walk = walks.get(channel);
@@ -153,26 +153,65 @@ export function splitApplies(options: FeedOptions, chaos: boolean, afterSequence
 /** The smallest page (in events) the split path serves: below it, the worker's start-up does not pay. */
 export const SPLIT_MIN = 20_000;
 
+/** One worker's share of the sessions: its batches, asked for ahead and merged in turn. */
+class Lane {
+  readonly queue: SessionBatch[] = [];
+  asked = 0;
+  batch: SessionBatch | undefined;
+  at = 0;
+  ended = false;
+
+  constructor(readonly channel: WorkerChannel) {}
+
+  /** Keeps AHEAD batches asked for or received (none after the last). */
+  ask(): void {
+    if (this.ended || this.batch?.done || this.queue.some((b) => b.done)) return;
+    while (this.asked + this.queue.length < AHEAD) {
+      this.channel.send({ op: 'more' });
+      this.asked++;
+    }
+  }
+
+  /** Whether the lane has a current event or has ended; false when its next batch has not come yet. */
+  ready(): boolean {
+    while (!this.ended && (this.batch === undefined || this.at >= this.batch.n)) {
+      if (this.batch?.done) {
+        this.ended = true;
+        break;
+      }
+      const next = this.queue.shift();
+      if (!next) return false;
+      this.batch = next;
+      this.at = 0;
+      this.ask();
+    }
+    return true;
+  }
+}
+
 /**
- * The feed of a prepared world (see prepareFeed) as NDJSON, its clickstream rendered on a
- * render worker: up to `limit` events of `options.types` (all when none). Undefined when the
- * pool cannot open a channel. The stream fails (destroyed with an error) if the worker dies;
- * destroying it (a client hang-up) closes the worker's walk.
+ * The feed of a prepared world (see prepareFeed) as NDJSON, its clickstream (about 70% of the
+ * events) rendered on the render workers, each walking its share of the sessions: up to
+ * `limit` events of `options.types` (all when none). Undefined when the pool cannot open a
+ * channel. The stream fails (destroyed with an error) if a worker dies; destroying it (a
+ * client hang-up) closes the workers' walks.
  */
 export function splitNdjsonStream(pool: RenderPool, world: World, options: FeedOptions, limit: number): Readable | undefined {
   const types = options.types && options.types.length > 0 ? new Set<string>(options.types) : undefined;
-  const opened: WorkerChannel | undefined = pool.openChannel(world.spec, { types: types ? [...types] : [] });
-  if (!opened) return undefined;
-  const channel = opened;
+  const parts = pool.size;
+  const lanes: Lane[] = [];
+  for (let part = 0; part < parts; part++) {
+    const channel = pool.openChannel(world.spec, { types: types ? [...types] : [], part, parts });
+    if (!channel) {
+      for (const lane of lanes) lane.channel.close();
+      return undefined;
+    }
+    lanes.push(new Lane(channel));
+  }
   const feed = FeedWorld.of(world);
   const merge = new FeedMerge(feed, 'off');
   const prefix = `ev-${feed.fingerprint}-`;
   const out = new NdjsonChunks();
-  const queue: SessionBatch[] = [];
-  let asked = 0;
-  let batch: SessionBatch | undefined;
-  let at = 0;
-  let workerEnded = false;
   let step: Step | undefined;
   let mainEnded = false;
   let sequence = 0;
@@ -180,11 +219,9 @@ export function splitNdjsonStream(pool: RenderPool, world: World, options: FeedO
   let waiting = false;
   let finished = false;
 
-  const ask = () => {
-    while (!finished && asked + queue.length < AHEAD) {
-      channel.send({ op: 'more' });
-      asked++;
-    }
+  const closeAll = () => {
+    finished = true;
+    for (const lane of lanes) lane.channel.close();
   };
 
   const stream = new Readable({
@@ -192,31 +229,30 @@ export function splitNdjsonStream(pool: RenderPool, world: World, options: FeedO
       pump();
     },
     destroy(err, callback) {
-      finished = true;
-      channel.close();
+      closeAll();
       callback(err);
     },
   });
 
-  channel.onMessage = (message) => {
-    const received = message as unknown as SessionBatch;
-    if (received.error !== undefined) {
-      stream.destroy(new Error(`clickstream worker: ${received.error}`));
-      return;
-    }
-    asked--;
-    queue.push(received);
-    if (received.done) asked = 0;
-    if (waiting) {
-      waiting = false;
-      pump();
-    }
-  };
-  channel.onError = (err) => stream.destroy(err);
+  for (const lane of lanes) {
+    lane.channel.onMessage = (message) => {
+      const received = message as unknown as SessionBatch;
+      if (received.error !== undefined) {
+        stream.destroy(new Error(`clickstream worker: ${received.error}`));
+        return;
+      }
+      lane.asked--;
+      lane.queue.push(received);
+      if (waiting) {
+        waiting = false;
+        pump();
+      }
+    };
+    lane.channel.onError = (err) => stream.destroy(err);
+  }
 
   function finish(): void {
-    finished = true;
-    channel.close();
+    closeAll();
     const rest = out.rest();
     if (rest) stream.push(rest);
     stream.push(null);
@@ -225,35 +261,41 @@ export function splitNdjsonStream(pool: RenderPool, world: World, options: FeedO
   function pump(): void {
     if (finished || stream.destroyed) return;
     for (let turn = 0; turn < STEPS_PER_TURN; turn++) {
-      while (!workerEnded && (batch === undefined || at >= batch.n)) {
-        if (batch?.done) {
-          workerEnded = true;
-          break;
-        }
-        const next = queue.shift();
-        if (!next) {
+      // The first of the lanes' current events, by (t, idx, aux): all are src 3, Interaction.
+      let first: Lane | undefined;
+      for (const lane of lanes) {
+        if (!lane.ready()) {
           waiting = true;
-          ask();
           return;
         }
-        batch = next;
-        at = 0;
-        if (!next.done) ask();
+        if (lane.ended) continue;
+        const b = lane.batch as SessionBatch;
+        if (first === undefined) {
+          first = lane;
+          continue;
+        }
+        const f = first.batch as SessionBatch;
+        const t = b.times[lane.at] as number;
+        const ft = f.times[first.at] as number;
+        if (t < ft || (t === ft && ((b.idx[lane.at] as number) < (f.idx[first.at] as number) || (b.idx[lane.at] === f.idx[first.at] && (b.aux[lane.at] as number) < (f.aux[first.at] as number))))) {
+          first = lane;
+        }
       }
       if (step === undefined && !mainEnded) {
         step = merge.next();
         if (!step) mainEnded = true;
       }
       let full: Buffer | undefined;
-      if (step !== undefined && (workerEnded || step.t < (batch as SessionBatch).times[at]! || (step.t === (batch as SessionBatch).times[at] && step.src < SESSION_SRC))) {
+      const firstTime = first ? ((first.batch as SessionBatch).times[first.at] as number) : Infinity;
+      if (step !== undefined && (first === undefined || step.t < firstTime || (step.t === firstTime && step.src < SESSION_SRC))) {
         if (!types || types.has(stepType(step))) {
           full = out.line(eventJson(merge.event(step, sequence)));
           delivered++;
         }
         step = undefined;
-      } else if (!workerEnded) {
-        const b = batch as SessionBatch;
-        const j = 2 * at;
+      } else if (first !== undefined) {
+        const b = first.batch as SessionBatch;
+        const j = 2 * first.at;
         const start = b.marks[j] as number;
         const middle = b.marks[j + 1] as number;
         const end = b.marks[j + 2] as number;
@@ -261,7 +303,7 @@ export function splitNdjsonStream(pool: RenderPool, world: World, options: FeedO
           full = out.splice(prefix, sequence, b.bytes, start, middle, end);
           delivered++;
         }
-        at++;
+        first.at++;
       } else {
         finish();
         return;
@@ -278,6 +320,6 @@ export function splitNdjsonStream(pool: RenderPool, world: World, options: FeedO
     setImmediate(pump);
   }
 
-  ask();
+  for (const lane of lanes) lane.ask();
   return stream;
 }

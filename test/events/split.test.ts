@@ -14,7 +14,8 @@ const WORLD = 'seed=5&users=300&vendors=4&warehouses=2&products=40&orders=1000&s
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const single = await testApp(t, { renderThreads: 0 });
-const pooled = await testApp(t, { renderThreads: 1 });
+// Two workers: each walks half of the sessions.
+const pooled = await testApp(t, { renderThreads: 2 });
 const pool = pooled.renderPool as RenderPool;
 
 t.test('the split path writes the bytes of the single-thread path', async (t) => {
@@ -36,12 +37,20 @@ t.test('the split path writes the bytes of the single-thread path', async (t) =>
       t.ok(lines.length > 25_000, `${query}: ${lines.length} events, above the split path's smallest page`);
       t.ok(lines.filter((l) => l.includes('"entity":"clickstream"')).length > 5000, 'clicks among them');
     }
-    t.equal(Reflect.get(pool, 'nextChannel'), opened + 1, `${query}: served by the split path`);
+    t.equal(Reflect.get(pool, 'nextChannel'), opened + 2, `${query}: served by the split path, a channel to each worker`);
     t.equal(b.body.length, a.body.length, `${query}: length`);
     t.equal(sha(b.body), sha(a.body), `${query}: identical bytes (${lines.length} events)`);
   }
   t.equal(pool.openChannels, 0, 'no channel left open');
   t.same((await pool.workerChannelCounts()).reduce((s, n) => s + n, 0), 0, 'no walk left in the worker');
+});
+
+t.test('with one worker, it walks every session', async (t) => {
+  const one = await testApp(t, { renderThreads: 1 });
+  const url = `/api/v1/events?${WORLD}&format=ndjson&limit=10000000`;
+  const [a, b] = [await single.inject(url), await one.inject(url)];
+  t.equal(Reflect.get(one.renderPool as RenderPool, 'nextChannel'), 2, 'served by the split path');
+  t.equal(sha(b.body), sha(a.body), 'identical bytes');
 });
 
 t.test('a client that hangs up mid-stream leaves no worker state behind', async (t) => {
@@ -50,7 +59,7 @@ t.test('a client that hangs up mid-stream leaves no worker state behind', async 
     const req = get(`${address}/api/v1/events?${WORLD}&format=ndjson&limit=10000000`, (res) => {
       t.equal(res.statusCode, 200);
       res.once('data', () => {
-        t.equal(pool.openChannels, 1, 'the response holds a channel');
+        t.equal(pool.openChannels, 2, 'the response holds a channel to each worker');
         req.destroy();
         resolve();
       });
@@ -80,7 +89,9 @@ t.test('a killed worker fails the response cleanly, and the next one is served i
     req.on('error', (err) => reject(err));
   });
   t.equal(outcome, 'cut', 'the response whose worker died ends early');
-  t.equal(pool.openChannels, 0, 'its channel is gone');
+  t.equal(pool.openChannels, 0, 'its channels are gone');
+  // Both workers were killed: the next request starts new ones once the pool has seen them exit.
+  for (let k = 0; k < 500 && (Reflect.get(pool, 'all') as unknown[]).length > 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
   const url = `/api/v1/events?${WORLD}&format=ndjson&limit=10000000`;
   const [a, b] = [await single.inject(url), await pooled.inject(url)];
   t.equal(sha(b.body), sha(a.body), 'a new worker serves the next feed in full, byte for byte');
