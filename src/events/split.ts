@@ -54,14 +54,27 @@ interface SessionWalk {
 /** The walks of this worker, by channel id: dropped on close and at the end of the walk. */
 const walks = new Map<number, SessionWalk>();
 
-/** The next batch of a sessions-only walk: up to `max` events. */
-function sessionBatch(walk: SessionWalk, max: number): SessionBatch {
-  const times = new Float64Array(max);
-  const idx = new Int32Array(max);
-  const aux = new Int32Array(max);
-  const marks = new Int32Array(2 * max + 1);
+/** The memory of a merged batch, handed back to the worker to fill again. */
+interface Spare {
+  readonly times: ArrayBuffer;
+  readonly idx: ArrayBuffer;
+  readonly aux: ArrayBuffer;
+  readonly marks: ArrayBuffer;
+  readonly bytes: ArrayBuffer;
+}
+
+/**
+ * The next batch of a sessions-only walk: up to `max` events, written into `spare` when given
+ * (a batch the main thread has merged, sent back: the batches' memory is reused instead of
+ * left to the main thread's collector, which frees transferred buffers only when it runs).
+ */
+function sessionBatch(walk: SessionWalk, max: number, spare?: Spare): SessionBatch {
+  const times = spare ? new Float64Array(spare.times) : new Float64Array(max);
+  const idx = spare ? new Int32Array(spare.idx) : new Int32Array(max);
+  const aux = spare ? new Int32Array(spare.aux) : new Int32Array(max);
+  const marks = spare ? new Int32Array(spare.marks) : new Int32Array(2 * max + 1);
   // Its own ArrayBuffer (not the Buffer pool's), so it can be transferred.
-  let bytes = Buffer.allocUnsafeSlow(max * 640);
+  let bytes = spare ? Buffer.from(spare.bytes) : Buffer.allocUnsafeSlow(max * 640);
   let used = 0;
   let n = 0;
   let done = false;
@@ -101,7 +114,7 @@ function sessionBatch(walk: SessionWalk, max: number): SessionBatch {
  * drops it; `count` (channel 0) says how many walks the worker holds.
  */
 export function sessionChannelMessage(
-  message: { channel: number; op: string; spec?: WorldSpec; arrays?: PrecomputedArrays; types?: string[]; part?: number; parts?: number },
+  message: { channel: number; op: string; spec?: WorldSpec; arrays?: PrecomputedArrays; types?: string[]; part?: number; parts?: number; spare?: Spare },
   post: (message: object, transfer?: ArrayBuffer[]) => void,
 ): void {
   const { channel, op } = message;
@@ -127,7 +140,7 @@ export function sessionChannelMessage(
     const walk = walks.get(channel);
     // A 'more' after the last batch (asked ahead) or after a close: nothing to answer.
     if (op !== 'more' || !walk) return;
-    const batch = sessionBatch(walk, BATCH);
+    const batch = sessionBatch(walk, BATCH, message.spare);
     if (batch.done) walks.delete(channel);
     post({ channel, ...batch }, [batch.times.buffer, batch.idx.buffer, batch.aux.buffer, batch.marks.buffer, batch.bytes.buffer] as ArrayBuffer[]);
   } catch (err) {
@@ -163,11 +176,20 @@ class Lane {
 
   constructor(readonly channel: WorkerChannel) {}
 
+  /** Merged batches whose memory goes back to the worker with the next request. */
+  private readonly spares: SessionBatch[] = [];
+
   /** Keeps AHEAD batches asked for or received (none after the last). */
   ask(): void {
     if (this.ended || this.batch?.done || this.queue.some((b) => b.done)) return;
     while (this.asked + this.queue.length < AHEAD) {
-      this.channel.send({ op: 'more' });
+      const used = this.spares.pop();
+      if (used) {
+        const spare: Spare = { times: used.times.buffer, idx: used.idx.buffer, aux: used.aux.buffer, marks: used.marks.buffer, bytes: used.bytes.buffer } as Spare;
+        this.channel.send({ op: 'more', spare }, [spare.times, spare.idx, spare.aux, spare.marks, spare.bytes]);
+      } else {
+        this.channel.send({ op: 'more' });
+      }
       this.asked++;
     }
   }
@@ -181,6 +203,8 @@ class Lane {
       }
       const next = this.queue.shift();
       if (!next) return false;
+      // Merged: its bytes were copied into the chunks, so its memory can be filled again.
+      if (this.batch) this.spares.push(this.batch);
       this.batch = next;
       this.at = 0;
       this.ask();
