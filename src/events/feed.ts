@@ -593,6 +593,7 @@ export class FeedMerge {
   private readonly orderSource: TimedSource;
   private readonly sessionSource: TimedSource;
   private nextSession = 0;
+  private sessionStride = 1;
   private nextOpened = 0;
   private nextCounted = 0;
   private readonly rows: number;
@@ -611,10 +612,35 @@ export class FeedMerge {
   /** Position in the feed of the next step. */
   sequence = 0;
 
-  constructor(readonly feed: FeedWorld) {
+  /**
+   * `mode`: 'all' (the whole feed), 'only' (the sessions' clickstream alone: exactly the
+   * src-3 steps of the whole feed in the same relative order, since nothing outside src 3 reads
+   * a session; it needs none of the world's preparation) or 'off' (every other source). A
+   * render worker walks 'only' while the main thread walks 'off' and merges the two by the
+   * same (t, src, idx, kind, aux) order (src/events/split.ts). With `sessionParts` > 1, 'only'
+   * walks the sessions numbered sessionPart, sessionPart + sessionParts, …: one worker's share.
+   */
+  constructor(
+    readonly feed: FeedWorld,
+    readonly mode: 'all' | 'only' | 'off' = 'all',
+    sessionPart = 0,
+    sessionParts = 1,
+  ) {
+    // 'only' may take every sessionParts-th session from sessionPart (a worker's share).
+    this.nextSession = sessionPart;
+    this.sessionStride = sessionParts;
     this.userSource = users(feed.world);
     this.orderSource = orders(feed.world);
     this.sessionSource = sessions(feed.world);
+    if (mode === 'only') {
+      this.priceSource = { population: 0, createdAt: () => 0 };
+      this.stock = { times: new Float64Array(0), rows: new Int32Array(0), ks: new Int32Array(0) };
+      this.rows = 0;
+      this.reviews = this.tickets = { times: new Float64Array(0), index: new Int32Array(0), parents: new Int32Array(0), ks: new Int32Array(0) };
+      this.pushSession();
+      return;
+    }
+    this.priceSource = prices(feed.world);
     this.stock = feed.stock;
     this.rows = feed.world.generator('inventory').population;
     this.reviews = feed.reviews;
@@ -627,7 +653,6 @@ export class FeedMerge {
     this.pushUser();
     this.pushOrder();
     this.pushStock();
-    this.priceSource = prices(feed.world);
     this.pushPrice();
   }
 
@@ -671,7 +696,9 @@ export class FeedMerge {
   }
 
   private pushSession(): void {
-    const i = this.nextSession++;
+    if (this.mode === 'off') return;
+    const i = this.nextSession;
+    this.nextSession += this.sessionStride;
     if (i < this.sessionSource.population) this.heap.push(this.sessionSource.createdAt(i), 3, i, Kind.SessionStarted, 0, 0);
   }
 

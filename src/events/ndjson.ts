@@ -27,11 +27,23 @@ function dataWriter(entity: string, sample: object): JsonWriter {
  */
 export function eventJson(event: FeedEvent): string {
   if (event.defect !== undefined) return event.raw ?? JSON.stringify(event);
+  return '{"event_id":"' + event.event_id + eventMiddle(event) + event.sequence + eventTail(event);
+}
+
+/**
+ * The part of an event's line between its event_id's value and its sequence's value: what does
+ * not depend on the event's position in the feed (a render worker writes it; src/events/split.ts).
+ */
+export function eventMiddle(event: FeedEvent): string {
   return (
-    '{"event_id":"' + event.event_id + '","event_type":"' + event.event_type + '","event_time":"' + event.event_time +
-    '","entity":"' + event.entity + '","key":' + JSON.stringify(event.key) + ',"op":"' + event.op + '","sequence":' + event.sequence +
-    ',"data":' + dataWriter(event.entity, event.data)(event.data) + '}'
+    '","event_type":"' + event.event_type + '","event_time":"' + event.event_time + '","entity":"' + event.entity +
+    '","key":' + JSON.stringify(event.key) + ',"op":"' + event.op + '","sequence":'
   );
+}
+
+/** The part of an event's line after its sequence: the row, and the closing brace. */
+export function eventTail(event: FeedEvent): string {
+  return ',"data":' + dataWriter(event.entity, event.data)(event.data) + '}';
 }
 
 /** Bytes per NDJSON chunk handed to the socket. */
@@ -59,6 +71,34 @@ export class NdjsonChunks {
     }
     this.used += this.chunk.write(text, this.used);
     this.chunk[this.used++] = 10;
+    return full;
+  }
+
+  /**
+   * Writes one line whose position-free parts are bytes already encoded (by a render worker):
+   * `{"event_id":"<idPrefix><sequence>`, bytes [a, b), `<sequence>`, bytes [b, c), newline. A full
+   * chunk, when the line did not fit in the current one.
+   */
+  splice(idPrefix: string, sequence: number, bytes: Uint8Array, a: number, b: number, c: number): Buffer | undefined {
+    const seq = String(sequence);
+    const head = '{"event_id":"' + idPrefix + seq;
+    const most = head.length + seq.length + (c - a) + 1;
+    let full: Buffer | undefined;
+    if (this.used + most > this.chunk.length) {
+      if (this.used > 0) full = this.chunk.subarray(0, this.used);
+      this.chunk = Buffer.allocUnsafe(Math.max(NDJSON_CHUNK, most));
+      this.used = 0;
+    }
+    const chunk = this.chunk;
+    // The head and the sequence are ASCII: latin1 writes them byte for byte, without UTF-8 encoding.
+    let used = this.used + chunk.write(head, this.used, 'latin1');
+    chunk.set(bytes.subarray(a, b), used);
+    used += b - a;
+    used += chunk.write(seq, used, 'latin1');
+    chunk.set(bytes.subarray(b, c), used);
+    used += c - b;
+    chunk[used++] = 10;
+    this.used = used;
     return full;
   }
 

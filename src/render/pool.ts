@@ -6,6 +6,44 @@ import { precomputed, type PrecomputedArrays } from '../generators/child-index.j
 import { World, type WorldSpec } from '../generators/world.js';
 import type { BatchTask } from './batch.js';
 
+/**
+ * A conversation with one worker for the whole of a response (e.g. the feed's clickstream,
+ * src/events/split.ts): the worker keeps state under the channel's id until it is closed. The
+ * main thread sends requests with {@link send}; the worker's answers arrive at `onMessage`.
+ * If the worker dies, `onError` is called once and the channel is closed.
+ */
+export class WorkerChannel {
+  onMessage: (message: Record<string, unknown>) => void = () => {};
+  onError: (err: Error) => void = () => {};
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly worker: Worker,
+    private readonly forget: (channel: WorkerChannel) => void,
+  ) {}
+
+  send(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): void {
+    if (!this.closed) this.worker.postMessage({ ...message, channel: this.id }, transfer);
+  }
+
+  /** Ends the conversation: the worker drops the channel's state. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.send({ op: 'close' });
+    this.closed = true;
+    this.forget(this);
+  }
+
+  /** The worker died: fails the channel (no message is sent). */
+  fail(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.forget(this);
+    this.onError(err);
+  }
+}
+
 interface Pending {
   readonly task: BatchTask;
   readonly resolve: (bytes: Uint8Array) => void;
@@ -70,6 +108,11 @@ export class RenderPool {
   private readonly sent = new Map<Worker, WeakMap<World, Set<string>>>();
   /** The main thread's world of a task's spec: a response's tasks share one spec object. */
   private readonly worlds = new WeakMap<WorldSpec, World>();
+  /** Open channels, by worker (see {@link openChannel}). */
+  private readonly channels = new Map<Worker, Map<number, WorkerChannel>>();
+  private nextChannel = 1;
+  /** Answers awaited from {@link workerChannelCounts}. */
+  private readonly probes: ((count: number) => void)[] = [];
   private closed = false;
 
   constructor(readonly size: number) {}
@@ -96,7 +139,13 @@ export class RenderPool {
     worker.unref();
     this.running.set(worker, []);
     this.sent.set(worker, new WeakMap());
-    worker.on('message', (message: { bytes?: Uint8Array; error?: string }) => {
+    this.channels.set(worker, new Map());
+    worker.on('message', (message: { bytes?: Uint8Array; error?: string; channel?: number; count?: number }) => {
+      if (message.channel !== undefined) {
+        if (message.channel === 0) this.probes.shift()?.(message.count ?? 0);
+        else this.channels.get(worker)?.get(message.channel)?.onMessage(message);
+        return;
+      }
       const job = this.running.get(worker)?.shift();
       if (job) {
         if (message.bytes) job.resolve(message.bytes);
@@ -114,6 +163,9 @@ export class RenderPool {
       const at = this.all.indexOf(worker);
       if (at >= 0) this.all.splice(at, 1);
       for (const job of jobs) job.reject(err);
+      const channels = this.channels.get(worker);
+      this.channels.delete(worker);
+      for (const channel of channels?.values() ?? []) channel.fail(err);
       if (!this.closed) this.dispatch();
     };
     worker.on('error', drop);
@@ -174,12 +226,56 @@ export class RenderPool {
     return arrays;
   }
 
+  /**
+   * Opens a channel to the worker with the fewest open channels (starting one while fewer than
+   * `size` run), sending `open` with the world's precomputed arrays the worker lacks; undefined
+   * when the pool is closed or has no threads.
+   */
+  openChannel(spec: WorldSpec, open: Record<string, unknown>): WorkerChannel | undefined {
+    if (this.closed || this.size === 0) return undefined;
+    let worker: Worker | undefined;
+    let least = Infinity;
+    for (const w of this.all) {
+      const n = (this.channels.get(w) as Map<number, WorkerChannel>).size;
+      if (n < least) {
+        worker = w;
+        least = n;
+      }
+    }
+    if (!worker || (least > 0 && this.all.length < this.size)) worker = this.spawn();
+    const byWorker = this.channels.get(worker) as Map<number, WorkerChannel>;
+    const channel = new WorkerChannel(this.nextChannel++, worker, (c) => byWorker.delete(c.id));
+    byWorker.set(channel.id, channel);
+    const arrays = this.arraysFor(worker, spec);
+    channel.send({ ...open, op: 'open', spec, ...(arrays ? { arrays } : {}) });
+    return channel;
+  }
+
+  /** Channels open on the main thread's side, over all workers (for tests). */
+  get openChannels(): number {
+    let n = 0;
+    for (const byWorker of this.channels.values()) n += byWorker.size;
+    return n;
+  }
+
+  /** The channel states each running worker holds (for tests: none once every response ended). */
+  async workerChannelCounts(): Promise<number[]> {
+    const counts: Promise<number>[] = [];
+    for (const worker of this.all) {
+      counts.push(new Promise((resolve) => this.probes.push(resolve)));
+      worker.postMessage({ channel: 0, op: 'count' });
+    }
+    return Promise.all(counts);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const byWorker of this.channels.values()) for (const channel of [...byWorker.values()]) channel.fail(new Error('render pool closed'));
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
     await Promise.all(this.all.splice(0).map((w) => w.terminate()));
     this.running.clear();
     this.sent.clear();
+    this.channels.clear();
   }
 }
 

@@ -3,8 +3,17 @@ import { parentPort } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
+import { sessionChannelMessage } from '../events/split.js';
 
-parentPort?.on('message', ({ id, task, arrays }: { id: number; task: BatchTask; arrays?: PrecomputedArrays }) => {
+type ChannelMessage = Parameters<typeof sessionChannelMessage>[0];
+
+parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: PrecomputedArrays } | ChannelMessage) => {
+  // A channel's message (src/render/pool.ts WorkerChannel): the feed's clickstream walk.
+  if ('channel' in message) {
+    sessionChannelMessage(message, (answer, transfer) => parentPort?.postMessage(answer, transfer ?? []));
+    return;
+  }
+  const { id, task, arrays } = message;
   try {
     // The main thread's precomputed arrays of this world (src/render/pool.ts), installed before
     // anything of the world is built, so its generators find them instead of building their own.

@@ -4,7 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, formatStream, type FormatContext } from '../formats/index.js';
 import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
 import { chaosOf, type Delivery } from '../events/chaos.js';
-import { feedDeliveries, materialise, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
+import { splitApplies, splitNdjsonStream } from '../events/split.js';
+import type { RenderPool } from '../render/pool.js';
+import { feedDeliveries, materialise, prepareFeed, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
 import { DefectSchema, EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import { eventJson, NdjsonChunks } from '../events/ndjson.js';
 import type { FeedEvent, FeedOptions } from '../events/types.js';
@@ -168,7 +170,7 @@ export interface FeedPage {
  * The body of `GET /api/v1/events` for a query, shared by the route and `ecomgen events` so
  * both write the same bytes. `limit` may be Infinity (the whole feed, command line only).
  */
-export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number): Promise<FeedPage> {
+export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number, pool?: RenderPool | null): Promise<FeedPage> {
   const problem = partitionProblem(query.partition, query.partitions);
   if (problem) throw badParameter(problem.parameter, problem.reason);
   const { world, options } = feedRequest(query);
@@ -208,6 +210,13 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
     range = partitionRange(offset, Math.max(offset, skipped), { partition: query.partition, partitions: query.partitions });
     start = range.start;
     count = range.end - range.start;
+  }
+  // A large NDJSON page from the feed's start: the clickstream on a render worker (src/events/split.ts).
+  const chaos = chaosOf(world.seed, options) !== undefined;
+  if (format === 'ndjson' && !range && splitApplies(options, chaos, afterSequence, offset, query.partition !== undefined, limit, pool)) {
+    await prepareFeed(world);
+    const body = splitNdjsonStream(pool, world, options, limit);
+    if (body) return { world, options, offset, limit, more, last: ahead?.last, body };
   }
   const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence));
   const iterator = deliveries[Symbol.iterator]();
@@ -287,7 +296,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
       const query = request.query;
       const format = chooseFormat(query.format, request.headers.accept);
-      const page = await feedPage(query, format, query.limit ?? 1000);
+      const page = await feedPage(query, format, query.limit ?? 1000, app.renderPool);
       const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
       if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);
