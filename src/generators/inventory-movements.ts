@@ -255,7 +255,6 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private flowBuild?: {
     sold: Int32Array;
     returned: Int32Array;
-    warehouseIndex: Map<string, number>;
     sales: Iterator<readonly [number, number, number]>;
     returns: Iterator<readonly [number, number, number]>;
   };
@@ -357,29 +356,25 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     if (this.flowCache) return true;
     if (!this.flowBuild) {
       const rows = this.world.generator('inventory').population;
-      const warehouses = this.world.generator('warehouses');
-      const warehouseIndex = new Map<string, number>();
-      for (let w = 0; w < this.warehouses; w++) warehouseIndex.set(warehouses.idOf(w), w);
       this.flowBuild = {
         sold: new Int32Array(rows),
         returned: new Int32Array(rows),
-        warehouseIndex,
         sales: this.ledger.saleLines(0, this.ledger.sales),
         returns: this.ledger.acceptedReturns(0, this.ledger.returns),
       };
     }
     const build = this.flowBuild;
+    // The lines' products and quantities from the basket, the warehouse from the shipment's
+    // own draw: no order or shipment record is built for a sale (the basket's draws are the
+    // record's, test/generators/served-order.test.ts).
     const rowOf = (order: number, line: number, shipment: number) =>
-      (this.orders.lineProducts(order)[line] as number) * this.warehouses +
-      (build.warehouseIndex.get(this.shipmentOf(order, shipment).warehouse_id) as number);
+      (this.orders.basket(order).products[line] as number) * this.warehouses + this.shipments.warehouseOf(shipment);
     for (let n = 0; n < budget; n++) {
       const sale = build.sales.next();
       if (!sale.done) {
         const [order, line, shipment] = sale.value;
-        const item = this.orders.record(order).items[line];
-        if (!item) continue;
         const row = rowOf(order, line, shipment);
-        build.sold[row] = (build.sold[row] as number) + item.quantity;
+        build.sold[row] = (build.sold[row] as number) + (this.orders.basket(order).quantities[line] as number);
         continue;
       }
       const ret = build.returns.next();
@@ -436,14 +431,14 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     const parent = this.orders.record(order);
     const item = parent.items[line];
     if (!item) throw new RangeError(`order ${order} has no line ${line}`);
-    const shipped = this.shipmentOf(order, shipment);
+    // The shipment's warehouse and shipped_at, without building the shipment.
     return {
       movement_id: this.ids.uuid(order, line + 1),
       product_id: item.product_id,
-      warehouse_id: shipped.warehouse_id,
+      warehouse_id: this.world.generator('inventory').warehouseIds.get(this.shipments.warehouseOf(shipment)),
       movement_type: 'SALE',
       quantity: -item.quantity,
-      occurred_at: shipped.shipped_at,
+      occurred_at: iso(this.orders.plan(order).shippedAt as number),
       order_item_id: item.order_item_id,
       return_id: null,
       supplier_id: null,

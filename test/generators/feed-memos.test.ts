@@ -1,7 +1,8 @@
 /**
  * What the change feed remembers of a world to build its rows faster gives the very rows a
  * fresh generator builds without it: the stock schedule's per-row facts and sums (the
- * warehouse movements, the opening stock, the period-close count).
+ * warehouse movements, the opening stock, the period-close count) and the shipment's warehouse
+ * drawn alone.
  */
 import t from 'tap';
 import { World, resolveSizes, type WorldSpec } from '../../src/generators/world.js';
@@ -49,3 +50,15 @@ for (const seed of [3, 44]) {
     t.same([...scheduled.range(0, scheduled.population)], all, 'range(0, population) equal');
   });
 }
+
+t.test("a shipment's warehouse drawn alone is the record's", async (t) => {
+  const world = new World(specOf(5));
+  const shipping = world.generator('shipping');
+  const warehouses = world.generator('warehouses');
+  let differ = 0;
+  for (let i = 0; i < shipping.population; i++) {
+    if (warehouses.idOf(shipping.warehouseOf(i)) !== shipping.record(i).warehouse_id) differ++;
+  }
+  t.ok(shipping.population > 500, `${shipping.population} shipments`);
+  t.equal(differ, 0, 'warehouseOf(i) names every shipment record’s warehouse');
+});
