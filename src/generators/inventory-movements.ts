@@ -431,14 +431,14 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     const parent = this.orders.record(order);
     const item = parent.items[line];
     if (!item) throw new RangeError(`order ${order} has no line ${line}`);
-    // The shipment's warehouse and shipped_at, without building the shipment.
+    const shipped = this.shipmentOf(order, shipment);
     return {
       movement_id: this.ids.uuid(order, line + 1),
       product_id: item.product_id,
-      warehouse_id: this.world.generator('inventory').warehouseIds.get(this.shipments.warehouseOf(shipment)),
+      warehouse_id: shipped.warehouse_id,
       movement_type: 'SALE',
       quantity: -item.quantity,
-      occurred_at: iso(this.orders.plan(order).shippedAt as number),
+      occurred_at: shipped.shipped_at,
       order_item_id: item.order_item_id,
       return_id: null,
       supplier_id: null,
