@@ -207,7 +207,7 @@ interface StockDraw {
  * reorder quantity (a movement's facts, drawn per row otherwise: the feed visits rows in time
  * order, so consecutive movements seldom share one), and the sums of its warehouse movements
  * in and out (the opening stock and the period-close count, which otherwise draw every
- * movement of the row again). Typed arrays, ~22 bytes a row: they live as long as the world.
+ * movement of the row again). Typed arrays, 21 bytes a row: they live as long as the world.
  */
 interface StockTable {
   /** restocks | damages << 3 | adjustments << 5; 0 while the row is not yet seen (restocks >= 1). */
