@@ -344,9 +344,9 @@ export class FeedWorld {
     const p = this.pending;
     const stop = Math.min(total, p.next + rows);
     for (let row = p.next; row < stop; row++) {
-      const n = movements.stockMovementCount(row);
+      // The times, and the row's facts and sums kept for the movements built later.
+      const n = movements.stockMovementTimes(row, p.times);
       for (let k = 0; k < n; k++) {
-        p.times.push(movements.stockMovementTime(row, k));
         p.rowOf.push(row);
         p.kOf.push(k);
       }

@@ -175,12 +175,18 @@ interface StockPlan {
   readonly adjustments: number;
 }
 
+/**
+ * The facts of the inventory row whose movements are being built (scratch, overwritten when
+ * another row's are asked for): its plan, last restock and reorder quantity.
+ */
 interface StockRow {
-  readonly row: number;
-  readonly plan: StockPlan;
+  row: number;
+  restocks: number;
+  damages: number;
+  adjustments: number;
   /** The row's last_restocked_at, epoch ms. */
-  readonly lastRestock: number;
-  readonly reorderQuantity: number;
+  lastRestock: number;
+  reorderQuantity: number;
 }
 
 /** What a warehouse movement draws (scratch, overwritten by the next draw). */
@@ -193,6 +199,23 @@ interface StockDraw {
   short: boolean;
   /** ADJUSTMENT: units found rather than lost. */
   found: boolean;
+}
+
+/**
+ * What the change feed's schedule pass (`stockMovementTimes`) learns of every inventory row, so
+ * that building a movement later need not draw it again: the row's plan, last restock and
+ * reorder quantity (a movement's facts, drawn per row otherwise: the feed visits rows in time
+ * order, so consecutive movements seldom share one), and the sums of its warehouse movements
+ * in and out (the opening stock and the period-close count, which otherwise draw every
+ * movement of the row again). Typed arrays, 21 bytes a row: they live as long as the world.
+ */
+interface StockTable {
+  /** restocks | damages << 3 | adjustments << 5; 0 while the row is not yet seen (restocks >= 1). */
+  readonly plans: Uint8Array;
+  readonly lastRestock: Float64Array;
+  readonly reorderQuantity: Int32Array;
+  readonly inflow: Int32Array;
+  readonly outflow: Int32Array;
 }
 
 /**
@@ -224,14 +247,14 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   private readonly warehouses: number;
   private ledgerCache?: OrderLedger;
   private stockCache?: ChildIndex;
-  private lastRow?: StockRow;
+  private readonly facts: StockRow = { row: -1, restocks: 0, damages: 0, adjustments: 0, lastRestock: 0, reorderQuantity: 0 };
+  private table?: StockTable;
   private readonly draw: StockDraw = { at: 0, quantity: 0, supplier: 0, short: false, found: false };
   private readonly reliability = new Map<number, number>();
   private flowCache?: { sold: Int32Array; returned: Int32Array };
   private flowBuild?: {
     sold: Int32Array;
     returned: Int32Array;
-    warehouseIndex: Map<string, number>;
     sales: Iterator<readonly [number, number, number]>;
     returns: Iterator<readonly [number, number, number]>;
   };
@@ -333,29 +356,25 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     if (this.flowCache) return true;
     if (!this.flowBuild) {
       const rows = this.world.generator('inventory').population;
-      const warehouses = this.world.generator('warehouses');
-      const warehouseIndex = new Map<string, number>();
-      for (let w = 0; w < this.warehouses; w++) warehouseIndex.set(warehouses.idOf(w), w);
       this.flowBuild = {
         sold: new Int32Array(rows),
         returned: new Int32Array(rows),
-        warehouseIndex,
         sales: this.ledger.saleLines(0, this.ledger.sales),
         returns: this.ledger.acceptedReturns(0, this.ledger.returns),
       };
     }
     const build = this.flowBuild;
+    // The lines' products and quantities from the basket, the warehouse from the shipment's
+    // own draw: no order or shipment record is built for a sale (the basket's draws are the
+    // record's, test/generators/served-order.test.ts).
     const rowOf = (order: number, line: number, shipment: number) =>
-      (this.orders.lineProducts(order)[line] as number) * this.warehouses +
-      (build.warehouseIndex.get(this.shipmentOf(order, shipment).warehouse_id) as number);
+      (this.orders.basket(order).products[line] as number) * this.warehouses + this.shipments.warehouseOf(shipment);
     for (let n = 0; n < budget; n++) {
       const sale = build.sales.next();
       if (!sale.done) {
         const [order, line, shipment] = sale.value;
-        const item = this.orders.record(order).items[line];
-        if (!item) continue;
         const row = rowOf(order, line, shipment);
-        build.sold[row] = (build.sold[row] as number) + item.quantity;
+        build.sold[row] = (build.sold[row] as number) + (this.orders.basket(order).quantities[line] as number);
         continue;
       }
       const ret = build.returns.next();
@@ -375,14 +394,19 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
 
   /** The opening stock of a row and its closing count (the last movement, at the window end). */
   private balanceOf(row: number): { opening: number; closing: number } {
-    const facts = this.rowFacts(row);
-    const { plan } = facts;
     let inflow = this.flows.returned[row] as number;
     let outflow = this.flows.sold[row] as number;
-    for (let k = 0; k < plan.restocks + plan.damages + plan.adjustments; k++) {
-      const q = this.stockDraw(row, k, facts, true).quantity;
-      if (q > 0) inflow += q;
-      else outflow -= q;
+    const table = this.table;
+    if (table !== undefined && table.plans[row] !== 0) {
+      inflow += table.inflow[row] as number;
+      outflow += table.outflow[row] as number;
+    } else {
+      const facts = this.rowFacts(row);
+      for (let k = 0; k < facts.restocks + facts.damages + facts.adjustments; k++) {
+        const q = this.stockDraw(row, k, facts, true).quantity;
+        if (q > 0) inflow += q;
+        else outflow -= q;
+      }
     }
     const onHand = this.world.generator('inventory').quantityOnHand(row);
     const rng = this.planRng.key(this.world.seed, this.tag, row, SALT_CLOSE);
@@ -451,11 +475,27 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
 
   /** The plan, last restock and reorder quantity of an inventory row; consecutive movements share a row. */
   private rowFacts(row: number): StockRow {
-    if (this.lastRow?.row !== row) {
+    const facts = this.facts;
+    if (facts.row === row) return facts;
+    const table = this.table;
+    const packed = table === undefined ? 0 : (table.plans[row] as number);
+    if (table !== undefined && packed !== 0) {
+      facts.restocks = packed & 7;
+      facts.damages = (packed >> 3) & 3;
+      facts.adjustments = packed >> 5;
+      facts.lastRestock = table.lastRestock[row] as number;
+      facts.reorderQuantity = table.reorderQuantity[row] as number;
+    } else {
       const { lastRestockedAt, reorderQuantity } = this.world.generator('inventory').restockOf(row);
-      this.lastRow = { row, plan: this.stockPlan(row), lastRestock: lastRestockedAt, reorderQuantity };
+      const plan = this.stockPlan(row);
+      facts.restocks = plan.restocks;
+      facts.damages = plan.damages;
+      facts.adjustments = plan.adjustments;
+      facts.lastRestock = lastRestockedAt;
+      facts.reorderQuantity = reorderQuantity;
     }
-    return this.lastRow;
+    facts.row = row;
+    return facts;
   }
 
   /** A supplier's reliability score, by index (suppliers are few: all of them are remembered). */
@@ -476,26 +516,26 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
    */
   private stockDraw(row: number, k: number, facts: StockRow, quantity: boolean): StockDraw {
     const { start, end } = this.world.window;
-    const { plan, lastRestock } = facts;
+    const { restocks, lastRestock } = facts;
     const out = this.draw;
     const rng = this.keyed(row, (SALT_MOVE ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
-    if (k < plan.restocks) {
+    if (k < restocks) {
       const product = Math.floor(row / this.warehouses);
       const offered = this.world.generator('product-suppliers').suppliersOf(product);
       const preferred = offered.length === 1 || rng.chance(0.75);
       out.supplier = preferred ? (offered[0] as number) : (offered[1 + rng.int(offered.length - 1)] as number);
       // The latest delivery is the one inventory reports; earlier ones spread over the window before it.
       out.at =
-        k === plan.restocks - 1
+        k === restocks - 1
           ? lastRestock
-          : start + Math.floor(((lastRestock - start) * (k + rng.uniform(0.15, 0.85))) / (plan.restocks - 1));
+          : start + Math.floor(((lastRestock - start) * (k + rng.uniform(0.15, 0.85))) / (restocks - 1));
       if (!quantity) return out;
       const ordered = facts.reorderQuantity;
       out.short = rng.chance((1 - this.reliabilityOf(out.supplier)) * 0.8);
       out.quantity = out.short ? Math.max(1, Math.round(ordered * rng.uniform(0.5, 0.95))) : ordered;
       return out;
     }
-    const damage = k < plan.restocks + plan.damages;
+    const damage = k < restocks + facts.damages;
     out.found = !damage && rng.chance(0.4);
     out.quantity = damage ? -rng.between(1, 3) : out.found ? rng.between(1, 4) : -rng.between(1, 6);
     // Before the period-close count at the window's last second.
@@ -503,23 +543,56 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     return out;
   }
 
+  /**
+   * The times (epoch ms, whole seconds: their occurred_at) of every warehouse movement of row
+   * `row`, the period-close count last, appended to `times`; returns how many. The change
+   * feed's stock schedule calls it once per row: it draws each movement whole (its quantity
+   * too, a few draws more than its time), so the row's facts and sums are remembered for the
+   * movements, the opening stock and the count built later (see StockTable).
+   */
+  stockMovementTimes(row: number, times: number[]): number {
+    const rows = this.world.generator('inventory').population;
+    const table = (this.table ??= {
+      plans: new Uint8Array(rows),
+      lastRestock: new Float64Array(rows),
+      reorderQuantity: new Int32Array(rows),
+      inflow: new Int32Array(rows),
+      outflow: new Int32Array(rows),
+    });
+    const facts = this.rowFacts(row);
+    const n = facts.restocks + facts.damages + facts.adjustments;
+    let inflow = 0;
+    let outflow = 0;
+    for (let k = 0; k < n; k++) {
+      const draw = this.stockDraw(row, k, facts, true);
+      times.push(Math.floor(draw.at / 1000) * 1000);
+      if (draw.quantity > 0) inflow += draw.quantity;
+      else outflow -= draw.quantity;
+    }
+    times.push(Math.floor((this.world.window.end - 1000) / 1000) * 1000);
+    table.lastRestock[row] = facts.lastRestock;
+    table.reorderQuantity[row] = facts.reorderQuantity;
+    table.inflow[row] = inflow;
+    table.outflow[row] = outflow;
+    table.plans[row] = facts.restocks | (facts.damages << 3) | (facts.adjustments << 5);
+    return n + 1;
+  }
+
   /** When warehouse movement k of row `row` happens (epoch ms, whole seconds: its occurred_at). */
   stockMovementTime(row: number, k: number): number {
     const facts = this.rowFacts(row);
-    const { plan } = facts;
-    if (k === plan.restocks + plan.damages + plan.adjustments) return Math.floor((this.world.window.end - 1000) / 1000) * 1000;
+    if (k === facts.restocks + facts.damages + facts.adjustments) return Math.floor((this.world.window.end - 1000) / 1000) * 1000;
     return Math.floor(this.stockDraw(row, k, facts, false).at / 1000) * 1000;
   }
 
   private stockMovement(row: number, k: number): InventoryMovement {
     const { end } = this.world.window;
     const facts = this.rowFacts(row);
-    const { plan } = facts;
     const id = this.ids.uuid(row, 100 + k);
     const inventory = this.world.generator('inventory');
     const productId = inventory.productIds.get(Math.floor(row / this.warehouses));
     const warehouseId = inventory.warehouseIds.get(row % this.warehouses);
-    if (k === plan.restocks + plan.damages + plan.adjustments) {
+    if (k === facts.restocks + facts.damages + facts.adjustments) {
       // The period-close stock count: whatever the count finds missing, at the window's last second.
       return {
         movement_id: id,
@@ -536,7 +609,7 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
     }
     const draw = this.stockDraw(row, k, facts, true);
     const rng = this.rng;
-    if (k < plan.restocks) {
+    if (k < facts.restocks) {
       const supplier = this.world.generator('suppliers').record(draw.supplier);
       const ordered = facts.reorderQuantity;
       const quantity = draw.quantity;
@@ -554,7 +627,7 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
         note: draw.short ? `${po} from ${supplier.name}: short delivery, ${quantity} of ${ordered}` : `${po} from ${supplier.name}`,
       };
     }
-    const damage = k < plan.restocks + plan.damages;
+    const damage = k < facts.restocks + facts.damages;
     return {
       movement_id: id,
       product_id: productId,

@@ -43,6 +43,17 @@ export class ShipmentGenerator extends ChildGenerator<Shipment> {
     return this.orders.plan(order).shippedAt === null ? 0 : 1;
   }
 
+  /**
+   * The warehouse (its index) shipment i leaves from: the record's draw after the carrier's,
+   * without the rest of the record (its order, the package's weight). A SALE movement and the
+   * opening stock's sums need only this.
+   */
+  warehouseOf(i: number): number {
+    const rng = this.keyed(i);
+    rng.u32(); // the carrier
+    return rng.int(this.world.generator('warehouses').population);
+  }
+
   protected child(order: number, _k: number, i: number): Shipment {
     const plan = this.orders.plan(order);
     const parent = this.orders.record(order);
