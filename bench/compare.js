@@ -7,7 +7,8 @@
 // would hand --quick to bench/generate.js, the script's last command; `node --import tsx
 // bench/compare.js --quick` works.) `BENCH_ONLY=postgres` runs only the PostgreSQL part;
 // `BENCH_BASELINE=<dir>[,<dir>…]` (built checkouts, e.g. of main) adds those builds' sinks to it,
-// interleaved.
+// interleaved. `BENCH_ONLY=users` runs only users CSV over HTTP against DuckDB, with the
+// BENCH_BASELINE builds' servers interleaved and each server's CPU per download.
 //
 // Anchors:
 //   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
@@ -34,8 +35,8 @@ import { LOAD_CLIENT, load as loadWith } from './wrk.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres') throw new Error(`BENCH_ONLY=${ONLY}: only 'postgres' is known`);
-/** Other built checkouts whose PostgreSQL sinks run interleaved with this one's (an A/B). */
+if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres' && ONLY !== 'users') throw new Error(`BENCH_ONLY=${ONLY}: only 'postgres' and 'users' are known`);
+/** Other built checkouts whose PostgreSQL sinks (or, with BENCH_ONLY=users, users CSV downloads) run interleaved with this one's (an A/B). */
 const BASELINES = (process.env.BENCH_BASELINE ?? '').split(',').filter((dir) => dir !== '');
 /** Interleaved rounds per comparison (BENCH_ROUNDS to change). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
@@ -153,6 +154,13 @@ async function main() {
   if (ONLY === 'postgres') {
     console.log(`PostgreSQL part only; ${os.availableParallelism()} processors, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     await benchPostgres();
+    console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    for (const child of children) child.kill('SIGTERM');
+    return;
+  }
+  if (ONLY === 'users') {
+    console.log(`users CSV part only; ${os.availableParallelism()} processors, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    await benchUsers();
     console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const child of children) child.kill('SIGTERM');
     return;
@@ -291,6 +299,39 @@ function cpuSeconds(pid) {
   }
 }
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * Users CSV over HTTP (USERS rows, curl) from this build's server and from each BENCH_BASELINE
+ * build's, against DuckDB's generator, interleaved; each server's CPU per download (its process,
+ * render threads included, from /proc) beside the times.
+ */
+async function benchUsers() {
+  const env = { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) };
+  const servers = [{ label: 'ecomgen users CSV, this build', ...(await start(join(ROOT, 'dist', 'server.js'), [], env, '/health')) }];
+  for (const dir of BASELINES) servers.push({ label: `ecomgen users CSV, build of ${dir}`, ...(await start(join(dir, 'dist', 'server.js'), [], env, '/health')) });
+  const url = (server, rows) => `http://127.0.0.1:${server.port}/api/v1/users?seed=42&users=${USERS}&limit=${rows}&format=csv`;
+  // Warm every server (world, render threads) outside the measurements.
+  for (const server of servers) download(url(server, 20_000));
+  const cpu = new Map();
+  const duck = await duckdbUsers(USERS);
+  const DUCK = 'DuckDB generator, users shape, 1 thread';
+  const result = await interleave('users CSV over HTTP vs DuckDB 1 thread', USERS, [
+    ...servers.map((server) => ({
+      label: server.label,
+      run: () => {
+        const before = cpuSeconds(server.child.pid);
+        const out = download(url(server, USERS));
+        cpu.set(server.label, [...(cpu.get(server.label) ?? []), cpuSeconds(server.child.pid) - before]);
+        return out;
+      },
+    })),
+    { label: DUCK, run: duck.run },
+  ]);
+  console.log('  ecomgen server CPU per download (its process, render threads included), median (min–max):');
+  for (const [label, seconds] of cpu) console.log(`    ${label.padEnd(42)} ${fmt(median(seconds))} s (${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))})`);
+  for (const server of servers) ratio(`${server.label} ÷ DuckDB 1 thread`, result[server.label], result[DUCK], server === servers[0] ? 1.0 : undefined);
+  for (const server of servers.slice(1)) ratio(`this build ÷ ${server.label.replace('ecomgen users CSV, ', '')}`, result[servers[0].label], result[server.label]);
+}
 
 /**
  * PostgreSQL sink vs `GET … | psql \copy` of the same rows into a fresh table, interleaved;

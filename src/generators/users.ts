@@ -22,9 +22,6 @@ function handlesOf(names: readonly string[]): readonly string[] {
   return handles;
 }
 
-/** Building numbers as text (1-9999), built once, for users written field by field. */
-const BUILDING_TEXT: readonly string[] = Array.from({ length: 10_000 }, (_, k) => String(k));
-
 /** The fields of a user in the order {@link UserGenerator.fields} writes them (the schema's order). */
 const USER_COLUMNS: readonly string[] = [
   'user_id', 'email', 'username', 'first_name', 'last_name', 'date_of_birth', 'phone_number', 'address', 'city',
@@ -252,7 +249,7 @@ export class UserGenerator extends EntityGenerator<User> {
     w.date(Math.floor(birth / DAY));
     profile.writePhone(rng, w);
     w.open(); // address
-    w.piece(BUILDING_TEXT[building] ?? String(building));
+    w.digits(building);
     w.piece(' ');
     w.piece(rng.pick(profile.lastNames));
     w.piece(' ');
@@ -260,7 +257,7 @@ export class UserGenerator extends EntityGenerator<User> {
     w.close();
     w.text(place.city);
     w.text(place.state);
-    w.text(place.postcode(rng));
+    place.writePostcode(rng, w);
     w.text(profile.country);
     w.timestamp(created);
     w.timestamp(laterBy(rng, created, 0, window.end - 1 - created));

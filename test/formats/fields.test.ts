@@ -57,6 +57,9 @@ t.test('escaping: values that need it are written as the record writers write th
     '<tag> & \'apos\'',
     'Zoë Ångström',
     'emoji 😀 pair',
+    'naïve, "quoted"',
+    'comma, then ü',
+    'ü then\nbreak',
     '',
   ];
   const columns = ['id', 'text', 'joined', 'n', 'flag', 'when'];
@@ -120,4 +123,24 @@ t.test('a writer grows past its first buffer and hands out independent buffers',
   const second = rows.take();
   t.equal(second.toString(), 'y\r\n');
   t.equal(first.subarray(0, 3).toString(), 'xxx', 'the first buffer is not overwritten');
+});
+
+t.test('whole numbers and digits are their decimal text, across the digit-pair edges', async (t) => {
+  const cases = [0, -0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10_000, 99_999, 100_000, 999_999, 1_000_000, 9_999_999, 10_000_000];
+  cases.push(99_999_999, 100_000_000, 123_456_789, 999_999_999, 1e9, 1e9 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 1e15 - 1, 1e15, 2 ** 53);
+  cases.push(1.5, -1, -123, 1e21, NaN, Infinity);
+  for (let n = 0; n < 100_000; n += 37) cases.push(n, n * 10_007);
+  const rows = new CsvRows();
+  let expected = '';
+  for (const n of cases) {
+    rows.begin();
+    rows.number(n);
+    rows.open();
+    rows.piece('#');
+    rows.digits(n);
+    rows.close();
+    rows.end();
+    expected += `${String(n)},#${String(n)}\r\n`;
+  }
+  t.ok(rows.take().toString('utf8') === expected, `${cases.length} numbers written as String writes them`);
 });

@@ -83,3 +83,32 @@ t.test('child index: locate and walk agree with a brute-force expansion', async 
   t.same([...index.walk(3000, 3050)], expanded.slice(3000, 3050), 'walk from the middle');
   t.same([...index.walk(expanded.length - 3, expanded.length + 10)], expanded.slice(-3), 'walk stops at the end');
 });
+
+// Pinned from the build before keys of indexes below 2^32 skipped the high word (the same
+// hash, without the float modulo): both sides of 2^32, whole ids and the first draws of a key.
+t.test('keys and ids on both sides of 2^32 keep their values', async (t) => {
+  const users = tagOf('users');
+  const ids: ReadonlyArray<readonly [number, number, string]> = [
+    [0, 0, '7b179b5a-deaf-49a8-9b17-9181aab32699'],
+    [1, 0, '14b46c9f-d0e3-4cf8-a5fa-11320ec25c54'],
+    [2 ** 31 - 1, 0, 'eef32dc7-8288-4a62-9870-b3900578e0d3'],
+    [2 ** 31, 2, 'a73794f8-d278-48d8-8fd7-9db98e71164b'],
+    [2 ** 32 - 1, 0, '5690e76e-652a-45cc-a8a8-f0afec4028f3'],
+    [2 ** 32, 0, 'd13f979a-1245-4290-ab99-e183e1537207'],
+    [2 ** 32 + 5, 1, 'a65a826a-af72-46e6-8b12-6b1037022e23'],
+    [2 ** 40 + 3, 0, '37633705-9daa-43fd-87fa-8a86c919cb01'],
+  ];
+  for (const [i, sub, id] of ids) t.equal(uuidOf(7, users, i, sub), id, `id of ${i} (sub ${sub})`);
+  const draws: ReadonlyArray<readonly [number, number, number]> = [
+    [0, 125618641, 2758858352],
+    [123456, 2267254051, 3496860777],
+    [2 ** 32 - 1, 2076616715, 2687644402],
+    [2 ** 32, 1173599601, 2067305726],
+    [2 ** 40 + 3, 2615852066, 2703341791],
+  ];
+  const rng = new Rng();
+  for (const [i, first, second] of draws) {
+    rng.key(7, users, i, 5);
+    t.same([rng.u32(), rng.u32()], [first, second], `draws of ${i}`);
+  }
+});
