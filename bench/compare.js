@@ -23,7 +23,6 @@
 // would download.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from './ports.js';
 import { LOAD_CLIENT, load as loadWith } from './wrk.js';
+import { cpuSeconds } from './proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -287,18 +287,6 @@ async function benchSmallPages(base) {
   }
 }
 
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat; NaN where there is no /proc. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /**
  * Users CSV over HTTP (USERS rows, curl) from this build's server and from each BENCH_BASELINE

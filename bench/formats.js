@@ -9,11 +9,11 @@
 // `npm run build` first (and in each baseline).
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds } from './proc.js';
 import { freePort } from './ports.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,23 +22,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
 const FORMATS = (process.env.FORMATS ?? 'csv,ndjson').split(',');
 const GZIP = process.env.GZIP === '1';
 const BUILDS = [ROOT, ...(process.env.BENCH_BASELINE ?? '').split(',').filter((dir) => dir !== '')];
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const children = new Set();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** CPU seconds (user + system, all threads) a process has used so far; NaN without /proc. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
 
 async function start(dir) {
   const port = await freePort();

@@ -12,7 +12,7 @@
 //                    --cpu-prof and print its top self-time functions (profile kept in bench/results/)
 
 import { Buffer } from 'node:buffer';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -25,6 +25,7 @@ import { URLSearchParams, fileURLToPath } from 'node:url';
 import { faker } from '@faker-js/faker';
 import { benchKafka } from './kafka.js';
 import { benchPostgres } from './postgres.js';
+import { cpuSeconds } from './proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -183,19 +184,7 @@ function readMemory(pid) {
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
 
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-} catch {
-  // keep the usual 100 Hz
-}
 
-/** User + system CPU seconds consumed so far by a process (from /proc/<pid>/stat). */
-function readCpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime (fields 14, 15)
-}
 
 /** Polls VmRSS every RSS_POLL_MS; stop() returns the largest value seen, in kB. */
 function sampleRss(pid) {
@@ -343,7 +332,7 @@ async function measureHttp(scenario) {
       log(`${scenario.name}: ${fmtInt(scenario.rows)} records, GET ${path}`);
     }
     const idle = readMemory(server.pid);
-    const cpu0 = readCpuSeconds(server.pid);
+    const cpu0 = cpuSeconds(server.pid);
     const sampler = sampleRss(server.pid);
     const clientCpu0 = process.cpuUsage();
     let result;
@@ -353,7 +342,7 @@ async function measureHttp(scenario) {
     } finally {
       sampled = sampler.stop();
     }
-    const cpuSeconds = readCpuSeconds(server.pid) - cpu0;
+    const serverCpu = cpuSeconds(server.pid) - cpu0;
     const clientCpu = process.cpuUsage(clientCpu0);
     const clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
     const { hwmKb } = readMemory(server.pid);
@@ -375,8 +364,8 @@ async function measureHttp(scenario) {
       vmHwmMB: kbToMB(hwmKb),
       sampledPeakRssMB: kbToMB(sampled.peakKb),
       rssSamples: sampled.samples,
-      serverCpuSeconds: cpuSeconds,
-      serverCpuPercent: (100 * cpuSeconds) / result.seconds,
+      serverCpuSeconds: serverCpu,
+      serverCpuPercent: (100 * serverCpu) / result.seconds,
       clientCpuSeconds,
       clientCpuPercent: (100 * clientCpuSeconds) / result.seconds,
     };
