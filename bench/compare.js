@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from './ports.js';
 import { LOAD_CLIENT, load as loadWith } from './wrk.js';
-import { cpuSeconds } from './proc.js';
+import { cpuSeconds, mainThreadSeconds } from './proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -301,6 +301,8 @@ async function benchUsers() {
   // Warm every server (world, render threads) outside the measurements.
   for (const server of servers) download(url(server, 20_000));
   const cpu = new Map();
+  // The main thread's share (moving the render threads' bytes to the socket): the rest is render work.
+  const mainCpu = new Map();
   const duck = await duckdbUsers(USERS);
   const DUCK = 'DuckDB generator, users shape, 1 thread';
   const result = await interleave('users CSV over HTTP vs DuckDB 1 thread', USERS, [
@@ -308,8 +310,10 @@ async function benchUsers() {
       label: server.label,
       run: () => {
         const before = cpuSeconds(server.child.pid);
+        const mainBefore = mainThreadSeconds(server.child.pid);
         const out = download(url(server, USERS));
         cpu.set(server.label, [...(cpu.get(server.label) ?? []), cpuSeconds(server.child.pid) - before]);
+        mainCpu.set(server.label, [...(mainCpu.get(server.label) ?? []), mainThreadSeconds(server.child.pid) - mainBefore]);
         return out;
       },
     })),
@@ -317,6 +321,8 @@ async function benchUsers() {
   ]);
   console.log('  ecomgen server CPU per download (its process, render threads included), median (min–max):');
   for (const [label, seconds] of cpu) console.log(`    ${label.padEnd(42)} ${fmt(median(seconds))} s (${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))})`);
+  console.log('  of which the main thread, median (min–max):');
+  for (const [label, seconds] of mainCpu) console.log(`    ${label.padEnd(42)} ${fmt(median(seconds))} s (${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))})`);
   for (const server of servers) ratio(`${server.label} ÷ DuckDB 1 thread`, result[server.label], result[DUCK], server === servers[0] ? 1.0 : undefined);
   for (const server of servers.slice(1)) ratio(`this build ÷ ${server.label.replace('ecomgen users CSV, ', '')}`, result[servers[0].label], result[server.label]);
 }
