@@ -64,6 +64,13 @@ export interface AppOptions {
    * analytics first byte). Tests leave it off: each app would start two threads.
    */
   warmPrecompute?: boolean;
+  /**
+   * Large NDJSON pages of the change feed render their clickstream on the render threads
+   * (src/events/split.ts; default false). ~1.2-1.3x the events/s on two cores, at ~100-150 MB
+   * more peak memory while a whole feed streams (docs/events.md): off by default, so a whole
+   * feed stays within 1.2x a small page's memory.
+   */
+  feedSplit?: boolean;
 }
 
 declare module 'fastify' {
@@ -124,7 +131,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
   await app.register(performanceRoutes);
   await app.register(manifestRoutes, { budget });
-  await app.register(eventRoutes);
+  await app.register(eventRoutes, { split: options.feedSplit ?? false });
   await app.register(liveEventRoutes);
   // One set of streams for the streams routes and the jobs list (streams are jobs too).
   const streams = new StreamManager(app.log);

@@ -35,6 +35,7 @@ const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 
 const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
 const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
 const warmPrecompute = intFromEnv('PRECOMPUTE_WARM', 1, 0, 1) === 1;
+const feedSplit = intFromEnv('FEED_SPLIT', 0, 0, 1) === 1;
 const costBudget = {
   ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000),
   mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000),
@@ -61,6 +62,7 @@ const app = await buildApp({
   costBudget,
   pageCacheBytes: pageCacheMb * 1024 * 1024,
   warmPrecompute,
+  feedSplit,
   logger: { level: process.env.LOG_LEVEL || 'info' },
 });
 

@@ -258,8 +258,8 @@ export async function feedDefects(query: DefectsQueryType): Promise<{ world: Wor
   return { world, defects };
 }
 
-/** `GET /api/v1/events` and `GET /api/v1/events/defects`. */
-export default async function eventRoutes(app: FastifyInstance): Promise<void> {
+/** `GET /api/v1/events` and `GET /api/v1/events/defects`; with `split`, large NDJSON pages take the split path (src/events/split.ts). */
+export default async function eventRoutes(app: FastifyInstance, opts: { split?: boolean }): Promise<void> {
   for (const schema of EventSchemas) app.addSchema(schema);
   app.addSchema(FeedEventSchema);
   app.addSchema(DefectSchema);
@@ -296,7 +296,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
       const query = request.query;
       const format = chooseFormat(query.format, request.headers.accept);
-      const page = await feedPage(query, format, query.limit ?? 1000, app.renderPool);
+      const page = await feedPage(query, format, query.limit ?? 1000, opts.split === true ? app.renderPool : null);
       const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
       if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);

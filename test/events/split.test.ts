@@ -14,8 +14,8 @@ const WORLD = 'seed=5&users=300&vendors=4&warehouses=2&products=40&orders=1000&s
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const single = await testApp(t, { renderThreads: 0 });
-// Two workers: each walks half of the sessions.
-const pooled = await testApp(t, { renderThreads: 2 });
+// Two workers: each walks half of the sessions (the split path is a server setting, FEED_SPLIT, off by default).
+const pooled = await testApp(t, { renderThreads: 2, feedSplit: true });
 const pool = pooled.renderPool as RenderPool;
 
 t.test('the split path writes the bytes of the single-thread path', async (t) => {
@@ -46,7 +46,7 @@ t.test('the split path writes the bytes of the single-thread path', async (t) =>
 });
 
 t.test('with one worker, it walks every session', async (t) => {
-  const one = await testApp(t, { renderThreads: 1 });
+  const one = await testApp(t, { renderThreads: 1, feedSplit: true });
   const url = `/api/v1/events?${WORLD}&format=ndjson&limit=10000000`;
   const [a, b] = [await single.inject(url), await one.inject(url)];
   t.equal(Reflect.get(one.renderPool as RenderPool, 'nextChannel'), 2, 'served by the split path');
@@ -95,4 +95,14 @@ t.test('a killed worker fails the response cleanly, and the next one is served i
   const url = `/api/v1/events?${WORLD}&format=ndjson&limit=10000000`;
   const [a, b] = [await single.inject(url), await pooled.inject(url)];
   t.equal(sha(b.body), sha(a.body), 'a new worker serves the next feed in full, byte for byte');
+});
+
+t.test('without the setting, a large page keeps the single-thread path', async (t) => {
+  const plain = await testApp(t, { renderThreads: 2 });
+  const plainPool = plain.renderPool as RenderPool;
+  const url = `/api/v1/events?${WORLD}&format=ndjson&limit=10000000`;
+  const [a, b] = [await single.inject(url), await plain.inject(url)];
+  t.equal(b.statusCode, 200);
+  t.equal(Reflect.get(plainPool, 'nextChannel'), 1, 'no channel was ever opened to a worker');
+  t.equal(sha(b.body), sha(a.body), 'the same bytes');
 });
