@@ -8,6 +8,7 @@ import { get } from 'node:http';
 import t from 'tap';
 import type { RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
+import { downloadKillingWorkers } from '../support/render.js';
 
 // About 60,000 events, a third of them clicks: above the split path's smallest page (20,000).
 const WORLD = 'seed=5&users=300&vendors=4&warehouses=2&products=40&orders=1000&shops=2&suppliers=4&transactions=10';
@@ -73,21 +74,7 @@ t.test('a client that hangs up mid-stream leaves no worker state behind', async 
 
 t.test('a killed worker fails the response cleanly, and the next one is served in full', async (t) => {
   const address = await pooled.listen({ port: 0, host: '127.0.0.1' }).catch(() => `http://127.0.0.1:${(pooled.server.address() as { port: number }).port}`);
-  const outcome = await new Promise<string>((resolve, reject) => {
-    const req = get(`${address}/api/v1/events?${WORLD}&format=ndjson&limit=10000000`, (res) => {
-      let killed = false;
-      res.on('data', () => {
-        if (killed) return;
-        killed = true;
-        const workers = Reflect.get(pool, 'all') as { terminate(): Promise<number> }[];
-        for (const worker of workers) void worker.terminate();
-      });
-      res.on('end', () => resolve(res.complete ? 'complete' : 'cut'));
-      res.on('aborted', () => resolve('cut'));
-      res.on('error', () => resolve('cut'));
-    });
-    req.on('error', (err) => reject(err));
-  });
+  const outcome = await downloadKillingWorkers(`${address}/api/v1/events?${WORLD}&format=ndjson&limit=10000000`, pool);
   t.equal(outcome, 'cut', 'the response whose worker died ends early');
   t.equal(pool.openChannels, 0, 'its channels are gone');
   // Both workers were killed: the next request starts new ones once the pool has seen them exit.

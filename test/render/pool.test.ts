@@ -6,6 +6,7 @@ import { World } from '../../src/generators/world.js';
 import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { defaultRenderThreads, MAX_DEFAULT_RENDER_THREADS, RenderPool } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
+import { downloadKillingWorkers } from '../support/render.js';
 
 // Large responses are rendered on worker threads; the bytes must equal the main-thread path.
 t.test('worker-thread rendering gives the same bytes as the main thread', async (t) => {
@@ -83,21 +84,7 @@ t.test('a worker that dies fails its response, and the pool serves the next one'
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const pool = app.renderPool as RenderPool;
   // Kill the worker once the stream has started: the response is cut short, not left hanging.
-  const outcome = await new Promise<string>((resolve, reject) => {
-    const req = get(`${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`, (res) => {
-      let killed = false;
-      res.on('data', () => {
-        if (killed) return;
-        killed = true;
-        const workers = Reflect.get(pool, 'all') as { terminate(): Promise<number> }[];
-        for (const worker of workers) void worker.terminate();
-      });
-      res.on('end', () => resolve(res.complete ? 'complete' : 'cut'));
-      res.on('aborted', () => resolve('cut'));
-      res.on('error', () => resolve('cut'));
-    });
-    req.on('error', (err) => reject(err));
-  });
+  const outcome = await downloadKillingWorkers(`${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`, pool);
   t.equal(outcome, 'cut', 'the response whose worker died ends early');
   const after = await app.inject('/api/v1/users?seed=1&users=10000&limit=6000&format=ndjson');
   t.equal(after.statusCode, 200);
