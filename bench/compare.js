@@ -22,15 +22,14 @@
 // The HTTP client of the downloads is curl (`-s -o /dev/null`), a separate process, as a user
 // would download.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort } from './ports.js';
 import { LOAD_CLIENT, load as loadWith } from './wrk.js';
 import { cpuSeconds, mainThreadSeconds } from './proc.js';
+import { children, download, median, start } from './serve.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -51,40 +50,8 @@ const FAKER_ROWS = 20_000 / DIV;
 const LOAD_SECONDS = QUICK ? 2 : 5;
 const CONNECTIONS = 10;
 
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
 const log = (message) => console.error(`[bench] ${message}`);
 
-/** Spawns `node script args` with `env` and waits until `path` answers 200. */
-async function start(script, args, env, path) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [script, ...args.map((a) => (a === '$PORT' ? String(port) : a))], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.add(child);
-  for (let k = 0; ; k++) {
-    if (child.exitCode !== null) throw new Error(`${script} exited during start-up`);
-    const probe = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
-    if (probe.stdout === '200') break;
-    if (k > 300) throw new Error(`${script} did not answer ${path}`);
-    await sleep(100);
-  }
-  return { port, child };
-}
-
-/** Downloads a URL with curl; returns seconds and bytes (raw: no decompression). */
-function download(url, headers = []) {
-  const out = execFileSync('curl', ['-s', '-f', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', ...headers.flatMap((h) => ['-H', h]), url], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const [seconds, bytes] = out.split(' ').map(Number);
-  return { seconds, bytes };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
 
 /**

@@ -8,13 +8,11 @@
 // (default 5), RENDER_THREADS (the servers' default when unset), GZIP=1 for `Accept-Encoding: gzip`.
 // `npm run build` first (and in each baseline).
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds } from './proc.js';
-import { freePort } from './ports.js';
+import { children, download, median, start } from './serve.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROWS = Number(process.env.ROWS ?? 300_000);
@@ -23,49 +21,30 @@ const FORMATS = (process.env.FORMATS ?? 'csv,ndjson').split(',');
 const GZIP = process.env.GZIP === '1';
 const BUILDS = [ROOT, ...(process.env.BENCH_BASELINE ?? '').split(',').filter((dir) => dir !== '')];
 
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-
-async function start(dir) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(dir, 'dist', 'server.js')], {
-    cwd: dir,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MAX_LIMIT: String(Math.max(ROWS, 1_000_000)) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.add(child);
-  for (let k = 0; ; k++) {
-    if (child.exitCode !== null) throw new Error(`${dir}: server exited during start-up`);
-    const probe = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/health`], { encoding: 'utf8' });
-    if (probe.stdout === '200') break;
-    if (k > 300) throw new Error(`${dir}: server did not answer /health`);
-    await sleep(100);
-  }
-  return { dir, port, child };
+/** This build's server or a baseline's, by its checkout. */
+async function startBuild(dir) {
+  const env = { MAX_LIMIT: String(Math.max(ROWS, 1_000_000)) };
+  return { dir, ...(await start(join(dir, 'dist', 'server.js'), [], env, '/health')) };
 }
 
-function download(server, format) {
+/** One download and the server's CPU spent on it. */
+function measure(server, format) {
   const url = `http://127.0.0.1:${server.port}/api/v1/users?seed=42&users=1000000&limit=${ROWS}&format=${format}`;
   const before = cpuSeconds(server.child.pid);
-  const out = execFileSync('curl', ['-s', '-f', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', ...(GZIP ? ['-H', 'Accept-Encoding: gzip'] : []), url], { encoding: 'utf8' });
-  const [seconds, bytes] = out.split(' ').map(Number);
+  const { seconds, bytes } = download(url, GZIP ? ['Accept-Encoding: gzip'] : []);
   return { seconds, bytes, cpu: cpuSeconds(server.child.pid) - before };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 
 const servers = [];
-for (const dir of BUILDS) servers.push(await start(dir));
+for (const dir of BUILDS) servers.push(await startBuild(dir));
 // Warm every server (modules, the world, the render threads) outside the measurements.
-for (const server of servers) for (const format of FORMATS) download(server, format);
+for (const server of servers) for (const format of FORMATS) measure(server, format);
 console.log(`users, ${ROWS.toLocaleString('en-US')} rows${GZIP ? ', gzip' : ''}, ${ROUNDS} interleaved rounds; render threads ${process.env.RENDER_THREADS ?? 'default'}; load average ${load()}`);
 const runs = servers.map(() => Object.fromEntries(FORMATS.map((f) => [f, []])));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [s, server] of servers.entries()) for (const format of FORMATS) runs[s][format].push(download(server, format));
+  for (const [s, server] of servers.entries()) for (const format of FORMATS) runs[s][format].push(measure(server, format));
 }
 for (const [s, server] of servers.entries()) {
   console.log(`\n${server.dir}`);
