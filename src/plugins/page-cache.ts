@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
+import { randomInt } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
@@ -34,8 +35,41 @@ declare module 'fastify' {
      * relative date (the clock would change it), rendered whole.
      */
     pageCacheable: boolean;
+    /**
+     * Set by the route on an unseeded page rendered whole: how to render the same URL's page
+     * for another seed, so the front may answer the URL's next requests itself (see keepPages).
+     */
+    pageTemplate: PageTemplate | null;
   }
 }
+
+/**
+ * An unseeded page for any seed: what `render` returns is the body and the headers that
+ * depend on the seed (lower-case names), exactly what the route sends for that seed; undefined
+ * when this page cannot be rendered so for that seed (the route then answers it).
+ */
+export interface PageTemplate {
+  render(seed: number): { headers: Readonly<Record<string, string | number>>; body: string } | undefined;
+}
+
+/**
+ * The shape of an unseeded URL's answer (see keepPages): every header as sent, in order, with
+ * the slots of the request id, of the seed's headers and of Content-Length; the page's template.
+ */
+interface Shape {
+  head: (string | number | string[])[];
+  requestIdAt: number;
+  lengthAt: number;
+  slots: [at: number, name: string][];
+  template: PageTemplate;
+  route: string;
+  rows: number;
+  /** Set when the template could not render a seed: the URL is left to the route from then on. */
+  dead: boolean;
+}
+
+/** Unseeded URLs whose answer's shape is kept (a few hundred bytes each). */
+const SHAPES = 256;
 
 /**
  * A kept response: every header as sent, in order (names and values in one flat list, the form
@@ -73,10 +107,12 @@ function writeKept(res: ServerResponse, kept: Kept, requestId: string): void {
 const LOOKED_UP = Symbol('pageCacheKey');
 type LookedUp = IncomingMessage & { [LOOKED_UP]?: string };
 
-/** What a kept answer written by the front needs once it has been sent: counted in /metrics, logged. */
+/** What an answer written by the front needs once it has been sent: counted in /metrics, logged. */
 interface Answered {
   req: IncomingMessage;
-  kept: Kept;
+  route: string;
+  rows: number;
+  bytes: number;
   id: string;
   start: number;
 }
@@ -153,9 +189,9 @@ function sent(this: WithAnswered, app: FastifyInstance): void {
   const answered = this[ANSWERED];
   if (answered === undefined) return;
   this[ANSWERED] = undefined;
-  const { kept, req } = answered;
+  const { req } = answered;
   const elapsed = performance.now() - answered.start;
-  app.countAnswer?.('GET', kept.route, 200, elapsed / 1000, kept.rows, req.socket, kept.body.length);
+  app.countAnswer?.('GET', answered.route, 200, elapsed / 1000, answered.rows, req.socket, answered.bytes);
   // pino's level test; the no-op logger of an app without one has none (and writes nothing).
   const log = app.log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
   if (log.isLevelEnabled?.('info') === true) {
@@ -169,6 +205,34 @@ function sent(this: WithAnswered, app: FastifyInstance): void {
 
 interface PageStore {
   cache: LRUCache<string, Kept>;
+  /** The shapes of unseeded URLs' answers, when the app has the front (only it answers from them). */
+  shapes: LRUCache<string, Shape> | undefined;
+}
+
+/**
+ * Answers an unseeded URL from its shape: a new random seed (as the route draws one), that
+ * seed's page and headers in the shape's slots. False (nothing written) when the template
+ * cannot render the seed; the URL is then left to the route.
+ */
+function writeShaped(res: ServerResponse, shape: Shape, requestId: string): number | undefined {
+  let page;
+  try {
+    page = shape.template.render(randomInt(0, 2 ** 32));
+  } catch {
+    page = undefined;
+  }
+  if (page === undefined) {
+    shape.dead = true;
+    return undefined;
+  }
+  const head = shape.head.slice();
+  if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
+  for (const [at, name] of shape.slots) head[at] = page.headers[name] as string | number;
+  const bytes = Buffer.byteLength(page.body);
+  head[shape.lengthAt] = bytes;
+  res.writeHead(200, head as unknown as OutgoingHttpHeaders);
+  res.end(page.body);
+  return bytes;
 }
 
 const STATE = Symbol('pageCache');
@@ -197,6 +261,7 @@ type WithStore = FastifyInstance & { [STORE]?: PageStore };
 export default fp(
   async (app: FastifyInstance, options: PageCacheOptions) => {
     app.decorateReply('pageCacheable', false);
+    app.decorateReply('pageTemplate', null);
     const maxBytes = options.maxBytes ?? DEFAULT_PAGE_CACHE_BYTES;
     if (maxBytes <= 0) {
       app.decorate('pageCacheStats', () => ({ entries: 0, bytes: 0 }));
@@ -205,9 +270,10 @@ export default fp(
     // Each entry counted as its body plus 1 KB for its key, headers and query.
     const cache = new LRUCache<string, Kept>({ maxSize: maxBytes, sizeCalculation: (kept) => kept.body.length + 1024 });
     app.decorate('pageCacheStats', () => ({ entries: cache.size, bytes: cache.calculatedSize }));
-    (app as WithStore)[STORE] = { cache };
-
     const front = options.front;
+    const shapes = front === undefined ? undefined : new LRUCache<string, Shape>({ max: SHAPES });
+    (app as WithStore)[STORE] = { cache, shapes };
+
     if (front !== undefined) {
       // The server's request listener answers hits once every plugin is in place (metrics), and
       // leaves every request to Fastify once the app is closing (Fastify answers them 503).
@@ -221,13 +287,24 @@ export default fp(
           const key = keyOf(req.url, headers);
           const kept = cache.get(key);
           if (kept === undefined) {
+            const shape = shapes?.get(key);
+            if (shape !== undefined && !shape.dead) {
+              const start = performance.now();
+              const id = genReqId(req);
+              const bytes = writeShaped(res, shape, id);
+              if (bytes !== undefined) {
+                (res as WithAnswered)[ANSWERED] = { req, route: shape.route, rows: shape.rows, bytes, id, start };
+                res.on('finish', onFinish);
+                return true;
+              }
+            }
             (req as LookedUp)[LOOKED_UP] = key;
             return false;
           }
           const start = performance.now();
           const id = genReqId(req);
           writeKept(res, kept, id);
-          (res as WithAnswered)[ANSWERED] = { req, kept, id, start };
+          (res as WithAnswered)[ANSWERED] = { req, route: kept.route, rows: kept.rows, bytes: kept.body.length, id, start };
           res.on('finish', onFinish);
           return true;
         };
@@ -273,6 +350,43 @@ export default fp(
 );
 
 /**
+ * The shape of an unseeded page's answer, for the front to answer the same URL again with
+ * another seed: kept only when the page is sent as it was rendered (status 200, no content
+ * coding), small, and its template renders this answer's seed to the same body and the same
+ * values of the seed's headers, each of them among the headers sent. A URL is answered by the
+ * route the first time, by the front after (answered there, an unseeded `users?limit=10` skips
+ * Fastify's routing, validation and hooks: docs/performance.md, "Eighth round").
+ */
+function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTemplate, payload: string): Shape | undefined {
+  if (reply.statusCode !== 200 || reply.getHeader('content-encoding') !== undefined || payload.length > PAGE_CACHE_MAX_BODY) return undefined;
+  const seed = Number(reply.getHeader('x-seed'));
+  if (!Number.isInteger(seed)) return undefined;
+  const page = template.render(seed);
+  if (page === undefined || page.body !== payload) return undefined;
+  const head: Shape['head'] = [];
+  const slots: Shape['slots'] = [];
+  let requestIdAt = -1;
+  let lengthAt = -1;
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value === undefined) continue;
+    if (name === 'x-request-id') requestIdAt = head.length + 1;
+    else if (name === 'content-length') lengthAt = head.length + 1;
+    else if (name in page.headers) {
+      if (String(page.headers[name]) !== String(value)) return undefined;
+      slots.push([head.length + 1, name]);
+    }
+    head.push(name, value);
+  }
+  if (slots.length !== Object.keys(page.headers).length) return undefined;
+  // Fastify adds Content-Length after the onSend hooks, last, unless already set.
+  if (lengthAt < 0) {
+    lengthAt = head.length + 1;
+    head.push('content-length', 0);
+  }
+  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), dead: false };
+}
+
+/**
  * Keeps the small seeded responses `page-cache` answers: the last onSend hook of each route that
  * opts in, so the kept headers are the ones sent (ETag with its content coding, Content-Encoding).
  */
@@ -280,9 +394,13 @@ export const keepPages = fp(
   async (app: FastifyInstance) => {
     const store = (app as WithStore)[STORE];
     if (store === undefined) return;
-    const { cache } = store;
+    const { cache, shapes } = store;
     const keep = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void => {
       const key = (reply as WithState)[STATE];
+      if (key !== undefined && shapes !== undefined && reply.pageTemplate !== null && typeof payload === 'string' && !shapes.has(key)) {
+        const shape = shapeOf(request, reply, reply.pageTemplate, payload);
+        if (shape !== undefined) shapes.set(key, shape);
+      }
       if (key !== undefined && reply.pageCacheable && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
         const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
         if (body.length <= PAGE_CACHE_MAX_BODY) {

@@ -101,6 +101,11 @@ function prepareAggregates(world: World, threads: PrecomputePool): Promise<void>
  * await prepareEntity(world, 'order-items');
  * world.generator('order-items').population; // no pass over the orders on this thread
  */
+/** Whether {@link prepareEntity} has nothing to wait for: the entity is built on the event loop, as its records are asked for. */
+export function preparedOnLoop(world: World, entity: EntityName): boolean {
+  return costOf(world, entity).ms < ON_LOOP_MS;
+}
+
 export function prepareEntity(world: World, entity: EntityName): Promise<void> {
   if (costOf(world, entity).ms < ON_LOOP_MS) return Promise.resolve();
   let perWorld = prepared.get(world);

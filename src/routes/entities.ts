@@ -2,7 +2,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
 import { constants as zlibConstants } from 'node:zlib';
-import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
+import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatChunks, formatPage, formatStream, type FormatName, type RecordFormat } from '../formats/index.js';
+import type { FormatContext } from '../formats/types.js';
+import type { PageTemplate } from '../plugins/page-cache.js';
+import { preparedOnLoop } from '../precompute/prepare.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { World, type WorldParams, type WorldSpec } from '../generators/world.js';
@@ -136,8 +139,8 @@ function linkTemplate(url: string, byPage: boolean): readonly [string, string, s
 }
 
 /** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
-function linkHeader(request: FastifyRequest, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
-  const [before, between, after, seedFirst] = linkTemplate(request.url, byPage);
+function linkHeader(url: string, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
+  const [before, between, after, seedFirst] = linkTemplate(url, byPage);
   const key = byPage ? 'page=' : 'offset=';
   const seedPart = `seed=${seed}`;
   const at = (start: number) => {
@@ -175,6 +178,25 @@ function dateWindowText(start: number, end: number): string {
 function withLocaleAndParams(base: WorldSpec, locale: WorldSpec['locale'], params: WorldParams): WorldSpec {
   const { seed, sizes, window, knobs } = base;
   return knobs === undefined ? { seed, sizes, locale, window, params } : { seed, sizes, locale, window, knobs, params };
+}
+
+/** `spec` with another seed (written out: see withLocaleAndParams). */
+function withSeed(spec: WorldSpec, seed: number): WorldSpec {
+  const { sizes, locale, window, params, knobs } = spec;
+  if (knobs === undefined) return params === undefined ? { seed, sizes, locale, window } : { seed, sizes, locale, window, params };
+  return params === undefined ? { seed, sizes, locale, window, knobs } : { seed, sizes, locale, window, knobs, params };
+}
+
+/**
+ * The whole text of a small page without yielding (what {@link formatPage} returns): for the
+ * page cache's front, which answers in the server's request listener. Only pages of up to
+ * 64 KB are answered there (a few milliseconds at most).
+ */
+function pageNow(format: RecordFormat, context: FormatContext, records: Iterable<object>): string {
+  const chunks = formatChunks(format, context, records);
+  let out = chunks.next() ?? '';
+  while (!chunks.finished) out += chunks.next() ?? '';
+  return out;
 }
 
 const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1/${entity}?seed=42&limit=5&format=csv'`;
@@ -271,7 +293,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           'X-Total-Count': total,
           'X-Seed': world.seed,
           'X-Date-Window': dateWindowOf(world, entity),
-          Link: linkHeader(request, world.seed, pageStart, limit, total, query.page !== undefined),
+          Link: linkHeader(request.url, world.seed, pageStart, limit, total, query.page !== undefined),
         });
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
         if (parquet) {
@@ -288,7 +310,27 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
         if (end - offset <= wholePage) {
           // A pure function of the request when seeded and no relative date was resolved against the clock.
-          reply.pageCacheable = query.seed !== undefined && given === request.query;
+          const pure = given === request.query;
+          reply.pageCacheable = query.seed !== undefined && pure;
+          // Unseeded: the same URL's page for any other seed, for the page cache's front (src/plugins/page-cache.ts).
+          if (query.seed === undefined && pure && preparedOnLoop(world, entity)) {
+            const { url } = request;
+            const byPage = query.page !== undefined;
+            const named = format.name !== 'json';
+            reply.pageTemplate = {
+              render: (seed) => {
+                const other = World.fresh(withSeed(spec, seed));
+                if (other.generator(entity).population !== total) return undefined;
+                const headers: Record<string, string | number> = {
+                  'x-seed': other.seed,
+                  'x-date-window': dateWindowOf(other, entity),
+                  link: linkHeader(url, other.seed, pageStart, limit, total, byPage),
+                };
+                if (named) headers['content-disposition'] = `attachment; filename="${entity.replace(/\//g, '-')}-seed${other.seed}.${format.extension}"`;
+                return { headers, body: pageNow(format, context, recordsOf(other, entity, offset, end, projected ? columns : null)) };
+              },
+            } satisfies PageTemplate;
+          }
           return reply.send(await formatPage(format, context, records()));
         }
         const pool = app.renderPool;
