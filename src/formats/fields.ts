@@ -388,6 +388,43 @@ const jsonAside = (c: number) => c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x
 const AFTER_STRING = 1;
 const BEFORE_STRING = 2;
 
+/** The runs of text between a JSON record's values (see {@link JsonRows}), for a column list. */
+interface JsonRuns {
+  readonly words: Int32Array;
+  readonly from: Int32Array;
+  readonly lengths: Int32Array;
+}
+/** A record's end (`}` or `"}`), for JSON array members and NDJSON lines (read only). */
+const OBJECT_ENDS: readonly [Uint8Array, Uint8Array] = [Buffer.from('}', 'utf8'), Buffer.from('"}', 'utf8')];
+const LINE_ENDS: readonly [Uint8Array, Uint8Array] = [Buffer.from('}\n', 'utf8'), Buffer.from('"}\n', 'utf8')];
+const jsonRunsOf = new WeakMap<readonly string[], JsonRuns>();
+
+function jsonRuns(columns: readonly string[]): JsonRuns {
+  const runs: Uint8Array[] = [];
+  columns.forEach((c, k) => {
+    const key = (k === 0 ? '{' : ',') + JSON.stringify(c) + ':';
+    for (let variant = 0; variant < 4; variant++) {
+      runs.push(Buffer.from((variant & AFTER_STRING ? '"' : '') + key + (variant & BEFORE_STRING ? '"' : ''), 'utf8'));
+    }
+  });
+  const from = new Int32Array(runs.length + 1);
+  const lengths = new Int32Array(runs.length);
+  let count = 0;
+  runs.forEach((run, r) => {
+    from[r] = count;
+    lengths[r] = run.length;
+    count += Math.ceil(run.length / 4);
+  });
+  from[runs.length] = count;
+  const padded = new Uint8Array(4 * count);
+  runs.forEach((run, r) => padded.set(run, 4 * (from[r] as number)));
+  // Read as little-endian, as `key` stores them, whatever the platform's byte order.
+  const reader = new DataView(padded.buffer);
+  const words = new Int32Array(count);
+  for (let w = 0; w < count; w++) words[w] = reader.getInt32(4 * w, true);
+  return { words, from, lengths };
+}
+
 /**
  * JSON objects (NDJSON lines, or members of the JSON array) as the JSON writer writes them.
  *
@@ -423,30 +460,14 @@ export class JsonRows extends ByteRows {
     first: boolean,
   ) {
     super();
-    const runs: Uint8Array[] = [];
-    columns.forEach((c, k) => {
-      const key = (k === 0 ? '{' : ',') + JSON.stringify(c) + ':';
-      for (let variant = 0; variant < 4; variant++) {
-        runs.push(Buffer.from((variant & AFTER_STRING ? '"' : '') + key + (variant & BEFORE_STRING ? '"' : ''), 'utf8'));
-      }
-    });
-    this.from = new Int32Array(runs.length + 1);
-    this.lengths = new Int32Array(runs.length);
-    let words = 0;
-    runs.forEach((run, r) => {
-      this.from[r] = words;
-      this.lengths[r] = run.length;
-      words += Math.ceil(run.length / 4);
-    });
-    this.from[runs.length] = words;
-    const padded = new Uint8Array(4 * words);
-    runs.forEach((run, r) => padded.set(run, 4 * (this.from[r] as number)));
-    // Read as little-endian, as `key` stores them, whatever the platform's byte order.
-    const reader = new DataView(padded.buffer);
-    this.words = new Int32Array(words);
-    for (let w = 0; w < words; w++) this.words[w] = reader.getInt32(4 * w, true);
-    const newline = lines ? '\n' : '';
-    this.ends = [Buffer.from('}' + newline, 'utf8'), Buffer.from('"}' + newline, 'utf8')];
+    // The runs depend on the columns alone: built once per column list and shared (a 10-row
+    // page built them for every page, more than its rows cost; docs/performance.md, "Eighth round").
+    let runs = jsonRunsOf.get(columns);
+    if (runs === undefined) jsonRunsOf.set(columns, (runs = jsonRuns(columns)));
+    this.words = runs.words;
+    this.from = runs.from;
+    this.lengths = runs.lengths;
+    this.ends = lines ? LINE_ENDS : OBJECT_ENDS;
     this.first = first;
   }
 

@@ -49,7 +49,7 @@ declare module 'fastify' {
  * when this page cannot be rendered so for that seed (the route then answers it).
  */
 export interface PageTemplate {
-  render(seed: number): { headers: Readonly<Record<string, string | number>>; body: string } | undefined;
+  render(seed: number): { headers: Readonly<Record<string, string | number>>; body: string | Uint8Array } | undefined;
 }
 
 /**
@@ -228,7 +228,7 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
   const head = shape.head.slice();
   if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
   for (const [at, name] of shape.slots) head[at] = page.headers[name] as string | number;
-  const bytes = Buffer.byteLength(page.body);
+  const bytes = typeof page.body === 'string' ? Buffer.byteLength(page.body) : page.body.length;
   head[shape.lengthAt] = bytes;
   res.writeHead(200, head as unknown as OutgoingHttpHeaders);
   res.end(page.body);
@@ -357,12 +357,12 @@ export default fp(
  * route the first time, by the front after (answered there, an unseeded `users?limit=10` skips
  * Fastify's routing, validation and hooks: docs/performance.md, "Eighth round").
  */
-function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTemplate, payload: string): Shape | undefined {
+function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTemplate, payload: string | Buffer): Shape | undefined {
   if (reply.statusCode !== 200 || reply.getHeader('content-encoding') !== undefined || payload.length > PAGE_CACHE_MAX_BODY) return undefined;
   const seed = Number(reply.getHeader('x-seed'));
   if (!Number.isInteger(seed)) return undefined;
   const page = template.render(seed);
-  if (page === undefined || page.body !== payload) return undefined;
+  if (page === undefined || !Buffer.from(page.body).equals(Buffer.from(payload))) return undefined;
   const head: Shape['head'] = [];
   const slots: Shape['slots'] = [];
   let requestIdAt = -1;
@@ -397,7 +397,7 @@ export const keepPages = fp(
     const { cache, shapes } = store;
     const keep = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void => {
       const key = (reply as WithState)[STATE];
-      if (key !== undefined && shapes !== undefined && reply.pageTemplate !== null && typeof payload === 'string' && !shapes.has(key)) {
+      if (key !== undefined && shapes !== undefined && reply.pageTemplate !== null && (typeof payload === 'string' || Buffer.isBuffer(payload)) && !shapes.has(key)) {
         const shape = shapeOf(request, reply, reply.pageTemplate, payload);
         if (shape !== undefined) shapes.set(key, shape);
       }
