@@ -26,8 +26,8 @@ declare module 'fastify' {
     pageCache?: boolean;
   }
   interface FastifyInstance {
-    /** What the cache of small responses holds: entries and bytes (both 0 when it is off). */
-    pageCacheStats(): { entries: number; bytes: number };
+    /** What the cache of small responses holds: entries and bytes, and the unseeded URLs' shapes the front answers from (all 0 when it is off). */
+    pageCacheStats(): { entries: number; bytes: number; shapes: number };
   }
   interface FastifyReply {
     /**
@@ -264,14 +264,14 @@ export default fp(
     app.decorateReply('pageTemplate', null);
     const maxBytes = options.maxBytes ?? DEFAULT_PAGE_CACHE_BYTES;
     if (maxBytes <= 0) {
-      app.decorate('pageCacheStats', () => ({ entries: 0, bytes: 0 }));
+      app.decorate('pageCacheStats', () => ({ entries: 0, bytes: 0, shapes: 0 }));
       return;
     }
     // Each entry counted as its body plus 1 KB for its key, headers and query.
     const cache = new LRUCache<string, Kept>({ maxSize: maxBytes, sizeCalculation: (kept) => kept.body.length + 1024 });
-    app.decorate('pageCacheStats', () => ({ entries: cache.size, bytes: cache.calculatedSize }));
     const front = options.front;
     const shapes = front === undefined ? undefined : new LRUCache<string, Shape>({ max: SHAPES });
+    app.decorate('pageCacheStats', () => ({ entries: cache.size, bytes: cache.calculatedSize, shapes: shapes?.size ?? 0 }));
     (app as WithStore)[STORE] = { cache, shapes };
 
     if (front !== undefined) {

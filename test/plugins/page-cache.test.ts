@@ -72,7 +72,7 @@ t.test('what is not kept: unseeded pages, relative dates, large pages; If-None-M
   t.not(a.headers['x-seed'], b.headers['x-seed'], 'a new seed per unseeded request');
   t.not(a.body, b.body);
 
-  t.same(app.pageCacheStats(), { entries: 0, bytes: 0 }, 'unseeded pages are not kept');
+  t.same(app.pageCacheStats(), { entries: 0, bytes: 0, shapes: 1 }, 'unseeded pages are not kept (their URL’s shape is: only the front, over a socket, answers from it)');
 
   // A relative date resolves against the clock, so the answer is not a function of the URL.
   const relative = '/api/v1/users?seed=5&limit=3&start_date=2026-01-01&end_date=today';
@@ -243,4 +243,121 @@ t.test('the host name’s other addresses are bound too (Fastify binds only the 
     req.end();
   });
   t.equal(refused, 'ECONNREFUSED', 'closed with the app');
+});
+
+/** Header lines (Date left out) with the request id dropped and the seed in the seed's headers masked. */
+const unseededLines = (rawHeaders: string[], seed: string) =>
+  lines(rawHeaders)
+    .filter((line) => !/^x-request-id:/i.test(line))
+    .map((line) => (/^(x-seed|link|content-disposition):/i.test(line) ? line.replaceAll(seed, 'SEED') : line));
+
+const UNSEEDED: { url: string; headers?: Record<string, string> }[] = [
+  { url: '/api/v1/users?limit=10' },
+  { url: '/api/v1/users?limit=5&format=csv' },
+  { url: '/api/v1/users?limit=4&format=ndjson&offset=996' },
+  { url: '/api/v1/users?limit=3&page=2', headers: { accept: 'application/xml' } },
+  { url: '/api/v1/users?limit=3&fields=email,user_id' },
+  { url: '/api/v1/users?limit=3', headers: { origin: 'https://app.example' } },
+  { url: '/api/v1/orders?limit=3&locale=en_GB&format=csv' },
+  { url: '/api/v1/customer-segments?format=xml' },
+];
+
+t.test('over a socket, an unseeded small page is answered by the front from its URL’s shape: a new seed each time, the route’s header lines and that seed’s page', async (t) => {
+  const hot = await testApp(t);
+  const plain = await testApp(t, { pageCacheBytes: 0 });
+  const port = async (app: typeof hot) => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return (app.server.address() as AddressInfo).port;
+  };
+  const [hotPort, plainPort] = [await port(hot), await port(plain)];
+  for (const request of UNSEEDED) {
+    const headers = { ...request.headers, 'x-request-id': 'shape-1' };
+    // The route's answer (no front): its header lines with the seed masked.
+    const routed = await wireGet(plainPort, request.url, headers);
+    const routedSeed = routed.rawHeaders[routed.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+    const seeds = new Set<string>();
+    for (let k = 0; k < 4; k++) {
+      const got = await wireGet(hotPort, request.url, headers);
+      t.equal(got.status, 200);
+      const seed = got.rawHeaders[got.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+      seeds.add(seed);
+      const what = `${request.url} ${JSON.stringify(request.headers ?? {})} #${k}`;
+      const length = lines(got.rawHeaders).find((line) => /^content-length:/i.test(line));
+      t.equal(length, `content-length: ${got.body.length}`, `${what}: Content-Length is the body's`);
+      t.same(
+        unseededLines(got.rawHeaders, seed).filter((line) => !/^content-length:/i.test(line)),
+        unseededLines(routed.rawHeaders, routedSeed).filter((line) => !/^content-length:/i.test(line)),
+        `${what}: the route's header lines, in order`,
+      );
+      t.ok(lines(got.rawHeaders).includes('x-request-id: shape-1'), 'the request id is the request’s own');
+      const seeded = await wireGet(plainPort, `${request.url}&seed=${seed}`, request.headers);
+      t.equal(got.body.toString('base64'), seeded.body.toString('base64'), `${what}: the page of its X-Seed`);
+    }
+    t.equal(seeds.size, 4, 'a new seed per request');
+  }
+  t.equal(hot.pageCacheStats().shapes, UNSEEDED.length, 'every URL answered from its shape after the first');
+  t.equal(hot.pageCacheStats().entries, 0, 'nothing kept');
+
+  // Compressed answers and relative dates go through the route every time.
+  for (const request of [
+    { url: '/api/v1/users?limit=3', headers: { 'accept-encoding': 'gzip' } },
+    { url: '/api/v1/users?limit=3&start_date=2026-01-01&end_date=today' },
+  ]) {
+    for (let k = 0; k < 2; k++) {
+      const got = await wireGet(hotPort, request.url, request.headers);
+      t.equal(got.status, 200);
+      const body = request.headers?.['accept-encoding'] === 'gzip' ? gunzipSync(got.body) : got.body;
+      t.equal((JSON.parse(body.toString('utf8')) as unknown[]).length, 3);
+    }
+  }
+  t.equal(hot.pageCacheStats().shapes, UNSEEDED.length, 'not shaped');
+});
+
+t.test('unseeded answers from the front are counted by /metrics (requests, rows, bytes) and logged like the route’s', async (t) => {
+  const logged: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logged.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const app = await testApp(t, { logger: { level: 'info', stream } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const metrics = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    return {
+      requests: sample('http_requests_total{method="GET",route="/api/v1/users",status_code="200"}'),
+      timed: sample('http_request_duration_seconds_count{method="GET",route="/api/v1/users",status_code="200"}'),
+      rows: sample('ecomgen_rows_served_total{route="/api/v1/users"}'),
+      bytes: sample('ecomgen_bytes_served_total{route="/api/v1/users"}'),
+    };
+  };
+  const url = '/api/v1/users?limit=7&format=csv';
+  const before = await metrics();
+  let bytes = 0;
+  for (let k = 0; k < 3; k++) {
+    const res = await wireGet(port, url, { 'x-request-id': 'log-2', host: 'example.test' });
+    t.equal(res.status, 200);
+    bytes += res.body.length;
+  }
+  t.equal(app.pageCacheStats().shapes, 1, 'answered from the shape after the first');
+  const after = await metrics();
+  t.same({ requests: after.requests - before.requests, timed: after.timed - before.timed, rows: after.rows - before.rows }, { requests: 3, timed: 3, rows: 21 });
+  // Bytes as the socket counts them, headers included (~1.4 KB of header lines an answer).
+  const counted = after.bytes - before.bytes;
+  t.ok(counted > bytes + 3 * 1000 && counted < bytes + 3 * 2000, `bytes counted with their headers (${counted} for ${bytes} of bodies)`);
+  const completed = logged.filter((line) => line.msg === 'request completed' && (line.req as { url?: string }).url === url);
+  t.equal(completed.length, 3, 'one line per request');
+  const same = completed.map(({ time, responseTime, ...line }) => {
+    t.type(time, 'number');
+    t.type(responseTime, 'number');
+    const req = { ...(line.req as Record<string, unknown>) };
+    delete req.remotePort;
+    return JSON.stringify({ ...line, req });
+  });
+  t.same(JSON.parse(same[0]!), { level: 30, pid: process.pid, hostname: JSON.parse(same[0]!).hostname, reqId: 'log-2', req: { method: 'GET', url, host: 'example.test', remoteAddress: '127.0.0.1' }, res: { statusCode: 200 }, msg: 'request completed' });
+  t.equal(same[1], same[0], 'the front’s answers log the route’s line (keys in the same order)');
+  t.equal(same[2], same[0]);
 });
