@@ -101,6 +101,11 @@ export abstract class ByteRows implements FieldWriter {
     if (this.pos === 0 && this.buf.length < bytes) this.buf = Buffer.allocUnsafeSlow(bytes);
   }
 
+  /** Appends a format's own text as it is (a page's opening and closing text around its records). */
+  raw(s: string): void {
+    this.ascii(s);
+  }
+
   /** Appends text that is written as it is (ASCII fast, UTF-8 otherwise). */
   protected ascii(s: string): void {
     const n = s.length;

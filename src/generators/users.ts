@@ -4,7 +4,7 @@ import { Rng, decimal } from './random.js';
 import { DAY, MINUTE, iso, isoDate, laterBy } from './time.js';
 import { SHOP_UTC_OFFSET_HOURS, Timeline, countBy, placeOn } from './timeline.js';
 import type { Place } from './locale.js';
-import type { CustomerSegmentGenerator } from './customer-segments.js';
+import { SEGMENTS, type CustomerSegmentGenerator } from './customer-segments.js';
 import { expectedOrderRatio } from './orders.js';
 import type { World } from './world.js';
 import type { FieldSource, FieldWriter } from '../formats/index.js';
@@ -28,6 +28,52 @@ const USER_COLUMNS: readonly string[] = [
   'state', 'postal_code', 'country', 'created_at', 'updated_at', 'is_active', 'marketing_opt_in', 'loyalty_points',
   'segment_id',
 ];
+
+/** Index of each segment in the fixed list (customer-segments.ts): the same in every world. */
+const segmentIndex = (code: string): number => {
+  const index = SEGMENTS.findIndex((s) => s.code === code);
+  if (index < 0) throw new RangeError(`no segment ${code}`);
+  return index;
+};
+const SEGMENT_COUNT = SEGMENTS.length;
+const SEGMENT_INDEX: Readonly<Record<'vip' | 'loyal' | 'new' | 'regular' | 'occasional' | 'churned', number>> = {
+  vip: segmentIndex('vip'),
+  loyal: segmentIndex('loyal'),
+  new: segmentIndex('new'),
+  regular: segmentIndex('regular'),
+  occasional: segmentIndex('occasional'),
+  churned: segmentIndex('churned'),
+};
+
+/** The vip and loyal index bounds by population (a function of it alone): see {@link orderBoundsOf}. */
+const orderBounds = new Map<number, { readonly vip: number; readonly loyal: number }>();
+
+/**
+ * The first user indexes below which expected orders are 3× and 1.5× the average (the vip and
+ * loyal bounds). Expected orders fall with the index (the loyal long tail favours low indexes),
+ * so each bound is found by bisection: O(log population), where a scan of the population
+ * blocked the event loop for seconds in large worlds. Kept by population: every unseeded
+ * request builds a new world of the same population.
+ */
+function orderBoundsOf(n: number): { readonly vip: number; readonly loyal: number } {
+  let bounds = orderBounds.get(n);
+  if (bounds === undefined) {
+    const firstBelow = (ratio: number) => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (expectedOrderRatio(mid, n) < ratio) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    bounds = { vip: firstBelow(3), loyal: firstBelow(1.5) };
+    if (orderBounds.size >= 64) orderBounds.clear();
+    orderBounds.set(n, bounds);
+  }
+  return bounds;
+}
 
 /** What an order copies from its customer: the shipping address and the sales tax rate. */
 export interface UserShipping {
@@ -60,9 +106,9 @@ export class UserGenerator extends EntityGenerator<User> {
   /** A second cursor on the same per-user stream, for lookups from other generators. */
   private readonly lookupRng = new Rng();
 
-  /** Segment ids by index, and the index bounds of the vip and loyal segments (see segmentOf). */
-  private readonly segmentIds: readonly string[];
-  private readonly segment: Readonly<Record<'vip' | 'loyal' | 'new' | 'regular' | 'occasional' | 'churned', number>>;
+  /** Segment ids by index, made on first use (see segmentId), and the index bounds of the vip and loyal segments (see segmentOf). */
+  private readonly segmentIds: (string | undefined)[];
+  private readonly segment = SEGMENT_INDEX;
   private readonly vipBelow: number;
   private readonly loyalBelow: number;
   /** Lower-case handles of the locale's name lists (see handlesOf), looked up once per world. */
@@ -87,34 +133,16 @@ export class UserGenerator extends EntityGenerator<User> {
     this.femaleHandles = handlesOf(profile.firstNamesFemale);
     this.maleHandles = handlesOf(profile.firstNamesMale);
     this.lastHandles = handlesOf(profile.lastNames);
-    const segments: CustomerSegmentGenerator = world.generator('customer-segments');
-    this.segmentIds = Array.from({ length: segments.population }, (_, k) => segments.idOf(k));
-    const index = (code: string) => segments.indexOf(code);
-    this.segment = {
-      vip: index('vip'),
-      loyal: index('loyal'),
-      new: index('new'),
-      regular: index('regular'),
-      occasional: index('occasional'),
-      churned: index('churned'),
-    };
-    // Expected orders fall with the index (the loyal long tail favours low indexes), so each
-    // threshold is an index bound, found once by bisection: O(log population), where a scan
-    // of the population blocked the event loop for seconds in large worlds.
-    const firstBelow = (ratio: number) => {
-      const n = this.population;
-      const below = (j: number) => expectedOrderRatio(j, n) < ratio;
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (below(mid)) hi = mid;
-        else lo = mid + 1;
-      }
-      return lo;
-    };
-    this.vipBelow = firstBelow(3);
-    this.loyalBelow = firstBelow(1.5);
+    // Segment ids are made when first written (a 10-user page writes two or three of the six).
+    this.segmentIds = new Array<string | undefined>(SEGMENT_COUNT);
+    const bounds = orderBoundsOf(this.population);
+    this.vipBelow = bounds.vip;
+    this.loyalBelow = bounds.loyal;
+  }
+
+  /** The id of segment k, made once per world. */
+  private segmentId(k: number): string {
+    return (this.segmentIds[k] ??= (this.world.generator('customer-segments') as CustomerSegmentGenerator).idOf(k));
   }
 
   /** The segment index of user i, by the rules listed in customer-segments.ts. */
@@ -264,7 +292,7 @@ export class UserGenerator extends EntityGenerator<User> {
     w.bool(active);
     w.bool(rng.chance(0.42));
     w.number(points);
-    w.safe(this.segmentIds[this.segmentOf(i, active, created, points)] as string);
+    w.safe(this.segmentId(this.segmentOf(i, active, created, points)));
     w.end();
   }
 
@@ -292,7 +320,7 @@ export class UserGenerator extends EntityGenerator<User> {
       is_active: active,
       marketing_opt_in: rng.chance(0.42),
       loyalty_points: points,
-      segment_id: this.segmentIds[this.segmentOf(i, active, created, points)] as string,
+      segment_id: this.segmentId(this.segmentOf(i, active, created, points)),
     };
   }
 }

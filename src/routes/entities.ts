@@ -218,11 +218,15 @@ function pageBytes(world: World, entity: EntityName, format: RecordFormat, conte
   if (fields === undefined || servedOrder(world, entity) !== undefined || !writesColumns(fields, context)) return undefined;
   const rows = format.fieldRows(context, true);
   const hint = `${entity} ${format.name}`;
-  rows.reserve(Math.ceil((pageBytesPerRow.get(hint) ?? 1024) * (end - start) * 1.1) + 256);
+  const open = format.open(context);
+  const close = format.close(context, false);
+  rows.reserve(Math.ceil((pageBytesPerRow.get(hint) ?? 1024) * (end - start) * 1.1) + 3 * (open.length + close.length) + 256);
+  rows.raw(open);
   for (let i = start; i < end; i++) fields.write(i, rows);
-  const records = rows.take();
-  pageBytesPerRow.set(hint, records.length / (end - start));
-  return Buffer.concat([Buffer.from(format.open(context)), records, Buffer.from(format.close(context, false))]);
+  rows.raw(close);
+  const page = rows.take();
+  pageBytesPerRow.set(hint, (page.length - open.length - close.length) / (end - start));
+  return page;
 }
 
 const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1/${entity}?seed=42&limit=5&format=csv'`;
