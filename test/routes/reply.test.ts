@@ -63,3 +63,26 @@ t.test('unseeded pages: the page of the reported seed, and the seeded worlds sta
   t.equal(seeds.size, 20, 'a new seed per request');
   t.equal(World.of(worldSpecFrom({ seed: 5 })), seeded, 'the seeded world is still the cached one');
 });
+
+// Pages of up to 100 records are written field by field into bytes where the entity can be
+// (users); larger ones as record text. Both ways must give the same bytes: a 100-row page is
+// the 101-row page (text) less its last record.
+t.test('small pages written as bytes equal the record writers’ text, in every format and both locales', async (t) => {
+  const app = await testApp(t);
+  const ends: Record<string, string> = { json: ']\n', ndjson: '', csv: '', xml: '</users>\n' };
+  for (const locale of ['en_US', 'en_GB']) {
+    for (const format of ['json', 'ndjson', 'csv', 'xml']) {
+      for (const offset of [0, 899]) {
+        const query = `seed=13&locale=${locale}&format=${format}&offset=${offset}`;
+        const small = (await app.inject(`/api/v1/users?${query}&limit=100`)).body;
+        const text = (await app.inject(`/api/v1/users?${query}&limit=101`)).body;
+        const end = ends[format]!;
+        t.ok(small.endsWith(end), `${query}: the page's end`);
+        const head = small.slice(0, small.length - end.length);
+        t.ok(head.length > 100 * 100, `${query}: 100 records`);
+        t.equal(text.slice(0, head.length), head, `${query}: the 101-row page starts with the 100-row page`);
+        t.ok(text.length > small.length, 'and goes on with the 101st record');
+      }
+    }
+  }
+});
