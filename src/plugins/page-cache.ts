@@ -50,6 +50,8 @@ declare module 'fastify' {
  */
 export interface PageTemplate {
   render(seed: number): { headers: Readonly<Record<string, string | number>>; body: string | Uint8Array } | undefined;
+  /** The body as the route's compression writes it with this content coding; undefined for a coding not reproduced here. */
+  encode?(coding: string, body: Buffer): Buffer | undefined;
 }
 
 /**
@@ -64,6 +66,15 @@ interface Shape {
   template: PageTemplate;
   route: string;
   rows: number;
+  /** The content coding of the answers (compressed by the template's `encode`), or none. */
+  coding: string | undefined;
+  /**
+   * When the request accepts a content coding, whether the route compresses depends on the
+   * body's size (a threshold below, a synchronous-compression ceiling above): the front answers
+   * only bodies whose size lies between the smallest and the largest the route was seen to
+   * answer with this shape; others go to the route, which widens the range.
+   */
+  sizes: [min: number, max: number] | undefined;
   /** Set when the template could not render a seed: the URL is left to the route from then on. */
   dead: boolean;
 }
@@ -207,6 +218,8 @@ interface PageStore {
   cache: LRUCache<string, Kept>;
   /** The shapes of unseeded URLs' answers, when the app has the front (only it answers from them). */
   shapes: LRUCache<string, Shape> | undefined;
+  /** Unseeded URLs whose answer has no shape (another content coding, a template that did not match): not tried again. */
+  refused: LRUCache<string, true> | undefined;
 }
 
 /**
@@ -216,22 +229,30 @@ interface PageStore {
  */
 function writeShaped(res: ServerResponse, shape: Shape, requestId: string): number | undefined {
   let page;
+  let body: string | Uint8Array | undefined;
   try {
     page = shape.template.render(randomInt(0, 2 ** 32));
+    body = page?.body;
+    if (body !== undefined && shape.sizes !== undefined) {
+      const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      // Outside the sizes seen: the route decides whether to compress (nothing written yet).
+      if (size < shape.sizes[0] || size > shape.sizes[1]) return undefined;
+      if (shape.coding !== undefined) body = shape.template.encode?.(shape.coding, Buffer.from(body));
+    }
   } catch {
     page = undefined;
   }
-  if (page === undefined) {
+  if (page === undefined || body === undefined) {
     shape.dead = true;
     return undefined;
   }
   const head = shape.head.slice();
   if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
   for (const [at, name] of shape.slots) head[at] = page.headers[name] as string | number;
-  const bytes = typeof page.body === 'string' ? Buffer.byteLength(page.body) : page.body.length;
+  const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   head[shape.lengthAt] = bytes;
   res.writeHead(200, head as unknown as OutgoingHttpHeaders);
-  res.end(page.body);
+  res.end(body);
   return bytes;
 }
 
@@ -271,8 +292,9 @@ export default fp(
     const cache = new LRUCache<string, Kept>({ maxSize: maxBytes, sizeCalculation: (kept) => kept.body.length + 1024 });
     const front = options.front;
     const shapes = front === undefined ? undefined : new LRUCache<string, Shape>({ max: SHAPES });
+    const refused = front === undefined ? undefined : new LRUCache<string, true>({ max: SHAPES });
     app.decorate('pageCacheStats', () => ({ entries: cache.size, bytes: cache.calculatedSize, shapes: shapes?.size ?? 0 }));
-    (app as WithStore)[STORE] = { cache, shapes };
+    (app as WithStore)[STORE] = { cache, shapes, refused };
 
     if (front !== undefined) {
       // The server's request listener answers hits once every plugin is in place (metrics), and
@@ -358,11 +380,15 @@ export default fp(
  * Fastify's routing, validation and hooks: docs/performance.md, "Eighth round").
  */
 function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTemplate, payload: string | Buffer): Shape | undefined {
-  if (reply.statusCode !== 200 || reply.getHeader('content-encoding') !== undefined || payload.length > PAGE_CACHE_MAX_BODY) return undefined;
+  const coding = reply.getHeader('content-encoding');
+  if (reply.statusCode !== 200 || (coding !== undefined && typeof coding !== 'string') || payload.length > PAGE_CACHE_MAX_BODY) return undefined;
   const seed = Number(reply.getHeader('x-seed'));
   if (!Number.isInteger(seed)) return undefined;
   const page = template.render(seed);
-  if (page === undefined || !Buffer.from(page.body).equals(Buffer.from(payload))) return undefined;
+  if (page === undefined) return undefined;
+  const raw = Buffer.from(page.body);
+  const sent = coding === undefined ? raw : template.encode?.(coding, raw);
+  if (sent === undefined || !sent.equals(Buffer.from(payload))) return undefined;
   const head: Shape['head'] = [];
   const slots: Shape['slots'] = [];
   let requestIdAt = -1;
@@ -383,7 +409,15 @@ function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTem
     lengthAt = head.length + 1;
     head.push('content-length', 0);
   }
-  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), dead: false };
+  const sizes: Shape['sizes'] = request.headers['accept-encoding'] === undefined ? undefined : [raw.length, raw.length];
+  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false };
+}
+
+/** Whether two shapes write the same headers in the same order (the slots' values aside). */
+function sameHead(a: Shape, b: Shape): boolean {
+  if (a.head.length !== b.head.length || a.lengthAt !== b.lengthAt || a.requestIdAt !== b.requestIdAt) return false;
+  const slots = new Set([a.lengthAt, a.requestIdAt, ...a.slots.map(([at]) => at)]);
+  return a.head.every((value, k) => slots.has(k) || String(value) === String(b.head[k]));
 }
 
 /**
@@ -394,12 +428,22 @@ export const keepPages = fp(
   async (app: FastifyInstance) => {
     const store = (app as WithStore)[STORE];
     if (store === undefined) return;
-    const { cache, shapes } = store;
+    const { cache, shapes, refused } = store;
     const keep = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void => {
       const key = (reply as WithState)[STATE];
-      if (key !== undefined && shapes !== undefined && reply.pageTemplate !== null && (typeof payload === 'string' || Buffer.isBuffer(payload)) && !shapes.has(key)) {
-        const shape = shapeOf(request, reply, reply.pageTemplate, payload);
-        if (shape !== undefined) shapes.set(key, shape);
+      if (key !== undefined && shapes !== undefined && reply.pageTemplate !== null && (typeof payload === 'string' || Buffer.isBuffer(payload)) && refused?.has(key) !== true) {
+        const known = shapes.get(key);
+        // A new URL, or one the front left to the route for its page's size: the range widens
+        // when the route answered with the same headers and coding.
+        if (known === undefined || (known.sizes !== undefined && !known.dead)) {
+          const shape = shapeOf(request, reply, reply.pageTemplate, payload);
+          if (known === undefined) {
+            if (shape !== undefined) shapes.set(key, shape);
+            else refused?.set(key, true);
+          } else if (known.sizes !== undefined && shape?.sizes !== undefined && shape.coding === known.coding && sameHead(shape, known)) {
+            known.sizes = [Math.min(known.sizes[0], shape.sizes[0]), Math.max(known.sizes[1], shape.sizes[1])];
+          }
+        }
       }
       if (key !== undefined && reply.pageCacheable && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
         const body = typeof payload === 'string' ? Buffer.from(payload) : payload;

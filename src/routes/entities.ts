@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
-import { constants as zlibConstants } from 'node:zlib';
+import { gzipSync, constants as zlibConstants } from 'node:zlib';
 import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatChunks, formatPage, formatStream, type FormatName, type RecordFormat } from '../formats/index.js';
 import type { FormatContext } from '../formats/types.js';
 import type { PageTemplate } from '../plugins/page-cache.js';
@@ -360,6 +360,9 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
                 const bytes = projected || bulk ? undefined : pageBytes(other, entity, format, context, offset, end);
                 return { headers, body: bytes ?? pageNow(format, context, recordsOf(other, entity, offset, end, projected ? columns : null)) };
               },
+              // What @fastify/compress writes for a small body (its synchronous path, these options);
+              // the page cache checks it against the route's own answer before using it.
+              encode: (coding, body) => (coding === 'gzip' ? gzipSync(body, COMPRESSION.zlibOptions) : undefined),
             } satisfies PageTemplate;
           }
           const bytes = projected || bulk ? undefined : pageBytes(world, entity, format, context, offset, end);
