@@ -181,6 +181,11 @@ function withLocaleAndParams(base: WorldSpec, locale: WorldSpec['locale'], param
   return knobs === undefined ? { seed, sizes, locale, window, params } : { seed, sizes, locale, window, knobs, params };
 }
 
+/** The Content-Disposition of a download: analytics/users -> analytics-users-seed1.csv (`curl -OJ` keeps only the last path segment). */
+function attachment(entity: EntityName, seed: number, suffix: string): string {
+  return `attachment; filename="${entity.replace(/\//g, '-')}-seed${seed}${suffix}"`;
+}
+
 /** `spec` with another seed (written out: see withLocaleAndParams). */
 function withSeed(spec: WorldSpec, seed: number): WorldSpec {
   const { sizes, locale, window, params, knobs } = spec;
@@ -328,13 +333,12 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
         if (parquet) {
           const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
-          reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}${part}.${PARQUET_EXTENSION}"`);
+          reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', attachment(entity, world.seed, `${part}.${PARQUET_EXTENSION}`));
           return reply.send(parquetStream(definition.schema, recordsOf(world, entity, offset, end, projected ? columns : null), { columns }));
         }
         reply.type(format.contentType);
         if (format.name !== 'json') {
-          // analytics/users -> analytics-users-seed1.csv: `curl -OJ` keeps only the last path segment.
-          reply.header('Content-Disposition', `attachment; filename="${entity.replace(/\//g, '-')}-seed${world.seed}.${format.extension}"`);
+          reply.header('Content-Disposition', attachment(entity, world.seed, `.${format.extension}`));
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
         const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
@@ -356,7 +360,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
                   'x-date-window': dateWindowOf(other, entity),
                   link: linkHeader(url, other.seed, pageStart, limit, total, byPage),
                 };
-                if (named) headers['content-disposition'] = `attachment; filename="${entity.replace(/\//g, '-')}-seed${other.seed}.${format.extension}"`;
+                if (named) headers['content-disposition'] = attachment(entity, other.seed, `.${format.extension}`);
                 const bytes = projected || bulk ? undefined : pageBytes(other, entity, format, context, offset, end);
                 return { headers, body: bytes ?? pageNow(format, context, recordsOf(other, entity, offset, end, projected ? columns : null)) };
               },
