@@ -77,6 +77,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Binds the other addresses of the host name `listen` was given (see PageFront.listenAlso); call after listen. */
     listenAlso(host: string): Promise<void>;
+    /** Ends every connection of every listening address (the shutdown's cut: responses still streaming are ended). */
+    cutConnections(): void;
   }
 }
 
@@ -109,6 +111,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(pageCache, front ? { maxBytes: pageCacheBytes, front } : { maxBytes: pageCacheBytes });
   // After listen: the host name's other addresses (Fastify binds them itself only for a server it makes).
   app.decorate('listenAlso', async (host: string) => front?.listenAlso(app.server, host));
+  app.decorate('cutConnections', () => {
+    app.server.closeAllConnections();
+    for (const other of front?.others ?? []) other.closeAllConnections();
+  });
   // Every answer names the data version its bytes belong to (a seed + this version = the same bytes).
   await app.register(http, { corsOrigins: options.corsOrigins ?? ['*'], headers: { 'X-Data-Version': String(DATA_VERSION) } });
   await app.register(swagger);

@@ -74,7 +74,7 @@ closeWithGrace({ delay: graceMs }, async ({ err, signal }) => {
   else app.log.info({ signal, graceMs }, 'closing');
   const cut = setTimeout(() => {
     app.log.info('closing: ending the responses still streaming');
-    app.server.closeAllConnections();
+    app.cutConnections();
   }, graceMs / 2);
   cut.unref();
   await app.close();

@@ -245,6 +245,34 @@ t.test('the host name’s other addresses are bound too (Fastify binds only the 
   t.equal(refused, 'ECONNREFUSED', 'closed with the app');
 });
 
+t.test('the shutdown\'s cut ends a download streaming on another address too', async (t) => {
+  const app = await buildApp({});
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  await app.listenAlso('::1');
+  // A download far longer than the test, on ::1: paused after its first bytes, so it is still streaming.
+  const ended = await new Promise<{ bytes: number; complete: boolean }>((resolve, reject) => {
+    const req = httpRequest({ host: '::1', port, path: '/api/v1/users?seed=5&scale=1000&limit=1000000&format=csv' }, (res) => {
+      let bytes = 0;
+      res.once('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        res.pause();
+        app.cutConnections();
+        res.resume();
+      });
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      // Cut mid-transfer, the response errors ('aborted') before it closes.
+      res.on('error', () => undefined);
+      res.on('close', () => resolve({ bytes, complete: res.complete }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.equal(ended.complete, false, 'the response was cut, not finished');
+  t.ok(ended.bytes > 0 && ended.bytes < 50_000_000, `ended after ${ended.bytes} bytes of a ~264 MB download`);
+});
+
 /** Header lines (Date left out) with the request id dropped and the seed in the seed's headers masked. */
 const unseededLines = (rawHeaders: string[], seed: string) =>
   lines(rawHeaders)
