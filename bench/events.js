@@ -10,6 +10,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, mainThreadSeconds } from './proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -79,8 +80,12 @@ function stream(port, path) {
 async function measure(path) {
   const { port, child } = await startServer();
   try {
+    const [cpu0, main0] = [cpuSeconds(child.pid), mainThreadSeconds(child.pid)];
     const result = await stream(port, path);
-    return { ...result, rssMb: peakRss(child.pid) };
+    // CPU of the download alone (start-up excluded): the whole process and its main thread.
+    const cpu = cpuSeconds(child.pid) - cpu0;
+    const main = mainThreadSeconds(child.pid) - main0;
+    return { ...result, rssMb: peakRss(child.pid), cpu, main };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -100,4 +105,5 @@ line('users CSV rows/s', Math.round(usersPerSecond).toLocaleString('en-US'), '')
 line(`feed events (${feed.lines.toLocaleString('en-US')}) per second`, Math.round(eventsPerSecond).toLocaleString('en-US'), `target >= ${TARGET_EVENTS_PER_SECOND.toLocaleString('en-US')}`, eventsPerSecond >= TARGET_EVENTS_PER_SECOND);
 line('feed events/s / users CSV rows/s', (eventsPerSecond / usersPerSecond).toFixed(3), '');
 line('feed MB/s', (feed.bytes / 1e6 / feed.seconds).toFixed(1), '');
+line('feed CPU s: process / main thread / others', `${feed.cpu.toFixed(1)} / ${feed.main.toFixed(1)} / ${(feed.cpu - feed.main).toFixed(1)}`, '');
 line('peak RSS, whole feed / 10,000-event page (MB)', `${feed.rssMb.toFixed(0)} / ${page.rssMb.toFixed(0)}`, `ratio ${ratio.toFixed(2)}, target <= ${TARGET_RSS_RATIO}`, ratio <= TARGET_RSS_RATIO);
