@@ -136,7 +136,7 @@ export function ndjsonStream(events: Iterable<FeedEvent>): Readable {
   function* chunks(): Generator<Buffer> {
     const out = new NdjsonChunks();
     for (const event of events) {
-      const full = out.event(event);
+      const full = out.line(eventJson(event));
       if (full) yield full;
     }
     const rest = out.rest();
