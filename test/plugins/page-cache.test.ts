@@ -131,11 +131,7 @@ t.test('kept answers are counted by /metrics like any other (requests, rows)', a
 t.test('over a socket: the kept answer is the route’s, header line for header line (order, case) and byte for byte', async (t) => {
   const cached = await testApp(t);
   const uncached = await testApp(t, { pageCacheBytes: 0 });
-  const port = async (app: typeof cached) => {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return (app.server.address() as AddressInfo).port;
-  };
-  const [hot, cold] = [await port(cached), await port(uncached)];
+  const [hot, cold] = [await listening(cached), await listening(uncached)];
   for (const request of REQUESTS.slice(0, 10)) {
     const headers = { ...request.headers, 'x-request-id': 'wire-1' };
     const expected = await wireGet(cold, request.url, headers);
@@ -188,7 +184,14 @@ t.test('kept answers count the bytes they write in /metrics, like the route’s'
   t.same(sizes, [sizes[0], sizes[0], sizes[0]], 'the kept answers (same length) count what the first did');
 });
 
-t.test('over a socket, a kept answer writes the request log line the first answer wrote', async (t) => {
+/** Listens on a free loopback port; the port. */
+async function listening(app: Awaited<ReturnType<typeof testApp>>): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+/** A log stream for an app's logger and the JSON lines written to it. */
+function logCapture(): { lines: Record<string, unknown>[]; stream: Writable } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -196,6 +199,11 @@ t.test('over a socket, a kept answer writes the request log line the first answe
       callback();
     },
   });
+  return { lines, stream };
+}
+
+t.test('over a socket, a kept answer writes the request log line the first answer wrote', async (t) => {
+  const { lines, stream } = logCapture();
   const app = await testApp(t, { logger: { level: 'info', stream } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
@@ -296,11 +304,7 @@ const UNSEEDED: { url: string; headers?: Record<string, string> }[] = [
 t.test('over a socket, an unseeded small page is answered by the front from its URL’s shape: a new seed each time, the route’s header lines and that seed’s page', async (t) => {
   const hot = await testApp(t);
   const plain = await testApp(t, { pageCacheBytes: 0 });
-  const port = async (app: typeof hot) => {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return (app.server.address() as AddressInfo).port;
-  };
-  const [hotPort, plainPort] = [await port(hot), await port(plain)];
+  const [hotPort, plainPort] = [await listening(hot), await listening(plain)];
   for (const request of UNSEEDED) {
     const headers = { ...request.headers, 'x-request-id': 'shape-1' };
     // The route's answer (no front): its header lines with the seed masked.
@@ -344,13 +348,7 @@ t.test('over a socket, an unseeded small page is answered by the front from its 
 });
 
 t.test('unseeded answers from the front are counted by /metrics (requests, rows, bytes) and logged like the route’s', async (t) => {
-  const logged: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') logged.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
+  const { lines: logged, stream } = logCapture();
   const app = await testApp(t, { logger: { level: 'info', stream } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
