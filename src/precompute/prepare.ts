@@ -92,6 +92,11 @@ function prepareAggregates(world: World, threads: PrecomputePool): Promise<void>
   return ready;
 }
 
+/** Whether {@link prepareEntity} has nothing to wait for: the entity is built on the event loop, as its records are asked for. */
+export function preparedOnLoop(world: World, entity: EntityName): boolean {
+  return costOf(world, entity).ms < ON_LOOP_MS;
+}
+
 /**
  * Makes `entity` of `world` ready to serve without blocking the event loop: its child indexes
  * and aggregates are built on a precompute thread and installed in the world, once per world
@@ -101,13 +106,8 @@ function prepareAggregates(world: World, threads: PrecomputePool): Promise<void>
  * await prepareEntity(world, 'order-items');
  * world.generator('order-items').population; // no pass over the orders on this thread
  */
-/** Whether {@link prepareEntity} has nothing to wait for: the entity is built on the event loop, as its records are asked for. */
-export function preparedOnLoop(world: World, entity: EntityName): boolean {
-  return costOf(world, entity).ms < ON_LOOP_MS;
-}
-
 export function prepareEntity(world: World, entity: EntityName): Promise<void> {
-  if (costOf(world, entity).ms < ON_LOOP_MS) return Promise.resolve();
+  if (preparedOnLoop(world, entity)) return Promise.resolve();
   let perWorld = prepared.get(world);
   if (!perWorld) prepared.set(world, (perWorld = new Map()));
   let ready = perWorld.get(entity);
