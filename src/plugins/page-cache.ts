@@ -224,8 +224,9 @@ interface PageStore {
 
 /**
  * Answers an unseeded URL from its shape: a new random seed (as the route draws one), that
- * seed's page and headers in the shape's slots. False (nothing written) when the template
- * cannot render the seed; the URL is then left to the route.
+ * seed's page and headers in the shape's slots; the body's bytes. Undefined (nothing written)
+ * when the page's size lies outside the sizes seen (the route decides), or when the template
+ * cannot render the seed (the URL is then left to the route for good).
  */
 function writeShaped(res: ServerResponse, shape: Shape, requestId: string): number | undefined {
   let page;

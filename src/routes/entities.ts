@@ -324,12 +324,15 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (parquet && query.index !== undefined) throw badParameter('index', 'only applies with format=bulk');
         const format = FORMATS[chooseFormat(parquet ? 'json' : (query.format as FormatName | undefined), request.headers.accept)];
         const bulk = parquet ? undefined : bulkTarget(definition, format.name, query.index, columns);
-        reply.headers({
-          'X-Total-Count': total,
-          'X-Seed': world.seed,
-          'X-Date-Window': dateWindowOf(world, entity),
-          Link: linkHeader(request.url, world.seed, pageStart, limit, total, query.page !== undefined),
+        const { url } = request;
+        const byPage = query.page !== undefined;
+        /** The headers that name the world's seed (the page front fills them in for another seed). */
+        const seedHeaders = (w: World): Record<string, string | number> => ({
+          'x-seed': w.seed,
+          'x-date-window': dateWindowOf(w, entity),
+          link: linkHeader(url, w.seed, pageStart, limit, total, byPage),
         });
+        reply.headers({ 'x-total-count': total, ...seedHeaders(world) });
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
         if (parquet) {
           const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
@@ -341,36 +344,31 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           reply.header('Content-Disposition', attachment(entity, world.seed, `.${format.extension}`));
         }
         const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
-        const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
+        const recordsIn = (w: World) => recordsOf(w, entity, offset, end, projected ? columns : null);
+        const records = () => recordsIn(world);
+        /** The page as bytes, where the entity and format can write it so (see pageBytes). */
+        const bytesIn = (w: World) => (projected || bulk ? undefined : pageBytes(w, entity, format, context, offset, end));
         if (end - offset <= wholePage) {
           // A pure function of the request when seeded and no relative date was resolved against the clock.
           const pure = given === request.query;
           reply.pageCacheable = query.seed !== undefined && pure;
           // Unseeded: the same URL's page for any other seed, for the page cache's front (src/plugins/page-cache.ts).
           if (query.seed === undefined && pure && preparedOnLoop(world, entity)) {
-            const { url } = request;
-            const byPage = query.page !== undefined;
             const named = format.name !== 'json';
             reply.pageTemplate = {
               render: (seed) => {
                 const other = World.fresh(withSeed(spec, seed));
                 if (other.generator(entity).population !== total) return undefined;
-                const headers: Record<string, string | number> = {
-                  'x-seed': other.seed,
-                  'x-date-window': dateWindowOf(other, entity),
-                  link: linkHeader(url, other.seed, pageStart, limit, total, byPage),
-                };
+                const headers = seedHeaders(other);
                 if (named) headers['content-disposition'] = attachment(entity, other.seed, `.${format.extension}`);
-                const bytes = projected || bulk ? undefined : pageBytes(other, entity, format, context, offset, end);
-                return { headers, body: bytes ?? pageNow(format, context, recordsOf(other, entity, offset, end, projected ? columns : null)) };
+                return { headers, body: bytesIn(other) ?? pageNow(format, context, recordsIn(other)) };
               },
               // What @fastify/compress writes for a small body (its synchronous path, these options);
               // the page cache checks it against the route's own answer before using it.
               encode: (coding, body) => (coding === 'gzip' ? gzipSync(body, COMPRESSION.zlibOptions) : undefined),
             } satisfies PageTemplate;
           }
-          const bytes = projected || bulk ? undefined : pageBytes(world, entity, format, context, offset, end);
-          return reply.send(bytes ?? (await formatPage(format, context, records())));
+          return reply.send(bytesIn(world) ?? (await formatPage(format, context, records())));
         }
         const pool = app.renderPool;
         // Bulk renders on this thread: a worker's batch context carries no index.
