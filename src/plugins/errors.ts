@@ -57,17 +57,50 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
+/** What a value refused by a pattern must look like, for the parameters whose pattern a person would not read. */
+const PATTERN_REASONS: Readonly<Record<string, string>> = {
+  fields: 'must be a comma-separated list of field names',
+  types: 'must be a comma-separated list of event types (e.g. order.placed,payment.captured; see the event types in docs/events.md)',
+  weights: 'must be a comma-separated list of name:weight, the names orders, interactions and inventory, each weight a number (e.g. orders:0.6,interactions:0.3,inventory:0.1)',
+};
+
+/**
+ * Fastify's body parsing errors, in the service's words: the message starts with what is wrong
+ * (`body`, `Content-Type`, `Content-Length`) and says what to send instead.
+ */
+function bodyProblem(err: FastifyError, request: FastifyRequest): string | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'body: not valid JSON (send one JSON object; keys named __proto__ or constructor.prototype are refused)';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'body: empty; send a JSON object, or no Content-Type header';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return unsupportedType(request);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `body: larger than this server accepts (${request.routeOptions.bodyLimit ?? 'its limit'} bytes)`;
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'Content-Length: does not match the body sent';
+    default:
+      return undefined;
+  }
+}
+
+const unsupportedType = (request: FastifyRequest): string =>
+  `Content-Type: '${clip(String(request.headers['content-type'] ?? ''))}' is not accepted here; send application/json`;
+
 /** Turns Ajv's first complaint into `name: reason`, naming the parameter the client sent. */
 function describe(issue: ValidationIssue, context: string | undefined): { code: string; message: string } {
   const where = context === 'body' ? 'body field' : context === 'params' ? 'path parameter' : 'query parameter';
+  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (issue.keyword === 'additionalProperties') {
-    const name = clip(String(issue.params.additionalProperty));
+    // Inside a nested object (a stream's `weights`), the field is named by its path.
+    const name = clip(`${path ? `${path}.` : ''}${String(issue.params.additionalProperty)}`);
     return { code: 'UNKNOWN_PARAMETER', message: `${name}: unknown ${where}` };
   }
-  const name = clip(issue.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(issue.params.missingProperty ?? context));
+  const name = clip(path || String(issue.params.missingProperty ?? context));
   let reason = issue.message ?? 'is invalid';
   if (issue.keyword === 'enum') reason = `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}`;
-  if (issue.keyword === 'pattern' && name === 'fields') reason = 'must be a comma-separated list of field names';
+  if (issue.keyword === 'pattern') reason = PATTERN_REASONS[name] ?? reason;
   if (issue.keyword === 'type' && context === 'body') reason = `${reason} (JSON types are not converted)`;
   return { code: 'INVALID_PARAMETER', message: `${name}: ${reason}` };
 }
@@ -138,7 +171,12 @@ export default fp(
       let code: string = err.code ?? codeOfStatus(statusCode);
       let message = err.message;
       const validation = (err as FastifyError).validation as ValidationIssue[] | undefined;
-      if (validation && validation.length > 0) {
+      if (validation && validation.length > 0 && (err as FastifyError).validationContext === 'body' && typeof request.body === 'string') {
+        // A text/plain body reaches a JSON route as a string (Fastify parses text/plain by default).
+        statusCode = 415;
+        code = 'UNSUPPORTED_MEDIA_TYPE';
+        message = unsupportedType(request);
+      } else if (validation && validation.length > 0) {
         statusCode = 400;
         ({ code, message } = describe(validation[0] as ValidationIssue, (err as FastifyError).validationContext));
       } else if (statusCode >= 500) {
@@ -148,6 +186,7 @@ export default fp(
       } else if (!(err instanceof ApiError)) {
         // Fastify's and Node's codes (FST_ERR_CTP_BODY_TOO_LARGE, ...) are not part of the contract.
         code = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : codeOfStatus(statusCode);
+        message = bodyProblem(err, request) ?? message;
       }
       reply.status(statusCode).type('application/json; charset=utf-8').send(errorBody(statusCode, code, message));
     });

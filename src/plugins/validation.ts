@@ -31,8 +31,13 @@ const BODY_OPTIONS = { removeAdditional: false, coerceTypes: false, useDefaults:
  * string passes, any non-finite number left in it is refused, naming the parameter. (No Ajv
  * option closes this gap; a query string is flat, so one pass over it and its arrays suffices.)
  */
-function finiteOnly(validate: ValidateFunction, numeric: ReadonlySet<string>): ValidateFunction {
+function finiteOnly(validate: ValidateFunction, numeric: ReadonlySet<string>, single: ReadonlySet<string>): ValidateFunction {
   const checked: ValidateFunction = (data, context) => {
+    const repeated = single.size > 0 && data !== null && typeof data === 'object' ? givenTwice(data as Record<string, unknown>, single) : undefined;
+    if (repeated !== undefined) {
+      checked.errors = [{ keyword: 'repeated', instancePath: `/${repeated.name}`, schemaPath: '', params: {}, message: `given ${repeated.times} times; give it once` }];
+      return false;
+    }
     const written = numeric.size > 0 && data !== null && typeof data === 'object' ? notDecimal(data as Record<string, unknown>, numeric) : undefined;
     if (written !== undefined) {
       checked.errors = [{ keyword: 'decimal', instancePath: `/${written}`, schemaPath: '', params: {}, message: 'must be a decimal number' }];
@@ -56,6 +61,19 @@ function finiteOnly(validate: ValidateFunction, numeric: ReadonlySet<string>): V
   };
   if (validate.schemaEnv !== undefined) checked.schemaEnv = validate.schemaEnv;
   return checked;
+}
+
+/**
+ * A query string may repeat a name (`limit=1&limit=2`), which the parser turns into an array.
+ * For a parameter that takes one value, Ajv's complaint about the array (`must be integer`)
+ * names the wrong reason; the first such parameter is named with the right one instead.
+ */
+function givenTwice(data: Record<string, unknown>, single: ReadonlySet<string>): { name: string; times: number } | undefined {
+  for (const name in data) {
+    const value = data[name];
+    if (Array.isArray(value) && single.has(name)) return { name, times: value.length };
+  }
+  return undefined;
 }
 
 /** A number as a person writes it in a URL: digits, an optional fraction and exponent. */
@@ -93,6 +111,18 @@ const isNumeric = (schema: unknown): boolean => {
   return Array.isArray(anyOf) && anyOf.some(isNumeric);
 };
 
+const isArray = (schema: unknown): boolean => {
+  if (schema === null || typeof schema !== 'object') return false;
+  const { type, anyOf } = schema as { type?: unknown; anyOf?: unknown[] };
+  return (Array.isArray(type) ? type : [type]).includes('array') || (Array.isArray(anyOf) && anyOf.some(isArray));
+};
+
+/** The names of a query schema's properties that take one value (not an array). */
+function singleProperties(schema: unknown): Set<string> {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  return new Set(Object.entries(properties).filter(([, property]) => !isArray(property)).map(([name]) => name));
+}
+
 /** The names of a query schema's properties that hold numbers (or arrays of numbers). */
 function numericProperties(schema: unknown): Set<string> {
   const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
@@ -110,7 +140,7 @@ export function buildValidator(externalSchemas: Options, serverOptions: { custom
     pool(externalSchemas as never, { ...serverOptions, customOptions: { ...serverOptions.customOptions, ...customOptions } } as never) as unknown as Compile;
   const query = make(QUERY_OPTIONS);
   const body = make(BODY_OPTIONS);
-  return (route) => remembered(route.httpPart === 'body' ? body : query, route, () => (route.httpPart === 'body' ? body(route) : finiteOnly(query(route), numericProperties(route.schema))));
+  return (route) => remembered(route.httpPart === 'body' ? body : query, route, () => (route.httpPart === 'body' ? body(route) : finiteOnly(query(route), numericProperties(route.schema), route.httpPart === 'querystring' ? singleProperties(route.schema) : new Set())));
 }
 
 /** Validators compiled in this process, per Ajv (the pool's compile function) and schema JSON. */
@@ -125,7 +155,7 @@ const validators = new WeakMap<Compile, Map<string, ValidateFunction>>();
 function remembered(ajv: Compile, route: RouteSchema, compile: () => ValidateFunction): ValidateFunction {
   let cache = validators.get(ajv);
   if (!cache) validators.set(ajv, (cache = new Map()));
-  const key = `${route.httpPart === 'body' ? 'body' : 'query'}\n${JSON.stringify(route.schema)}`;
+  const key = `${route.httpPart}\n${JSON.stringify(route.schema)}`;
   let validate = cache.get(key);
   if (!validate) cache.set(key, (validate = compile()));
   return validate;

@@ -1,0 +1,60 @@
+/**
+ * Bad input a demanding user sends, as the docs promise to answer it: a 4xx JSON body whose
+ * message starts with the parameter (or `body`, or the header) and says why. Cases the other
+ * tests do not cover: repeated query parameters, bodies that are not JSON or not sent as JSON,
+ * unknown fields inside a nested body object, values a pattern refuses.
+ */
+import t from 'tap';
+import { testApp } from '../support/app.js';
+
+const app = await testApp(t);
+
+interface ErrorBody { statusCode: number; error: string; message: string; code: string }
+
+interface Tap { equal: (a: unknown, b: unknown, m: string) => unknown; match: (a: unknown, b: RegExp, m: string) => unknown }
+const check = (t: Tap, label: string, response: { statusCode: number; json: () => unknown }, status: number, code: string, message: RegExp) => {
+  const body = response.json() as ErrorBody;
+  t.equal(response.statusCode, status, `${label}: status`);
+  t.equal(body.statusCode, status, `${label}: statusCode`);
+  t.equal(body.code, code, `${label}: code`);
+  t.match(body.message, message, `${label}: ${body.message}`);
+};
+
+t.test('a query parameter given twice is named, with the reason', async (t) => {
+  for (const [url, name] of [
+    ['/api/v1/users?seed=42&limit=1&limit=2', 'limit'],
+    ['/api/v1/users?seed=42&seed=43', 'seed'],
+    ['/api/v1/orders?seed=42&format=csv&format=json', 'format'],
+    ['/api/v1/events?seed=42&types=order.placed&types=payment.captured', 'types'],
+    ['/api/v1/events/defects?seed=42&late_ratio=0.1&late_ratio=0.2', 'late_ratio'],
+    ['/api/v1/manifest?seed=42&entities=users&entities=orders', 'entities'],
+  ] as const) {
+    check(t, url, await app.inject(url), 400, 'INVALID_PARAMETER', new RegExp(`^${name}: given 2 times; give it once`));
+  }
+});
+
+t.test('a body that is not JSON, or not sent as JSON', async (t) => {
+  const post = (payload: string, type: string) => app.inject({ method: 'POST', url: '/api/v1/streams', payload, headers: { 'content-type': type } });
+  check(t, 'truncated JSON', await post('{"sink":', 'application/json'), 400, 'BAD_REQUEST', /^body: not valid JSON/);
+  check(t, 'a __proto__ key', await post('{"sink":"kafka","__proto__":{"x":1}}', 'application/json'), 400, 'BAD_REQUEST', /^body: not valid JSON/);
+  check(t, 'empty', await post('', 'application/json'), 400, 'BAD_REQUEST', /^body: empty; send a JSON object/);
+  check(t, 'text/plain', await post('{"sink":"kafka"}', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE', /^Content-Type: 'text\/plain' is not accepted here; send application\/json/);
+  check(t, 'a form', await post('sink=kafka', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE', /^Content-Type: 'application\/x-www-form-urlencoded' is not accepted here; send application\/json/);
+  const sink = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres', payload: '{"seed": 42', headers: { 'content-type': 'application/json' } });
+  check(t, 'a sink', sink, 400, 'BAD_REQUEST', /^body: not valid JSON/);
+});
+
+t.test('an unknown field inside a body object is named by its path', async (t) => {
+  const response = await app.inject({ method: 'POST', url: '/api/v1/streams', payload: { sink: 'kafka', weights: { orders: 1, nope: 1 } } });
+  check(t, 'weights.nope', response, 400, 'UNKNOWN_PARAMETER', /^weights\.nope: unknown body field/);
+});
+
+t.test('a value a pattern refuses gets a reason a person reads, not the pattern', async (t) => {
+  check(t, 'types', await app.inject('/api/v1/events?seed=42&types=order'), 400, 'INVALID_PARAMETER', /^types: must be a comma-separated list of event types/);
+  check(t, 'types, empty item', await app.inject('/api/v1/events?seed=42&types=order.placed,,payment.captured'), 400, 'INVALID_PARAMETER', /^types: must be a comma-separated list of event types/);
+  const live = '/api/v1/events/live?seed=42&start=2026-11-30T12:00:00Z&end=2026-11-30T12:01:00Z';
+  check(t, 'weights', await app.inject(`${live}&weights=orders:-1`), 400, 'INVALID_PARAMETER', /^weights: must be a comma-separated list of name:weight/);
+  for (const url of ['/api/v1/events?seed=42&types=order', `${live}&weights=orders:-1`]) {
+    t.notMatch((await app.inject(url)).json(), { message: /\^|\$/ }, `${url}: no regular expression in the message`);
+  }
+});
