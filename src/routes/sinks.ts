@@ -272,7 +272,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
       async (request: FastifyRequest<{ Body: Body | undefined; Querystring: { wait?: boolean } }>, reply) => {
         const section = config[sink.configKey as keyof SinkConfig];
         if (!section) {
-          throw new ApiError(409, 'SINK_NOT_CONFIGURED', `${sink.name} sink is not configured: set ${sink.requires} in the server's environment`);
+          throw new ApiError(409, 'SINK_NOT_CONFIGURED', `sink: ${sink.name} is not configured: set ${sink.requires} in the server's environment`);
         }
         const body = request.body ?? {};
         const { seed, slices, options: sinkOptions } = await plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);

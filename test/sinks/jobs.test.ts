@@ -16,7 +16,7 @@ t.test('an unconfigured sink answers 409 naming the variable to set; everything 
     const response = await app.inject({ method: 'POST', url: `/api/v1/sinks/${sink.name}`, payload: {} });
     t.equal(response.statusCode, 409, sink.name);
     t.same(response.json().code, 'SINK_NOT_CONFIGURED');
-    t.match(response.json().message, `${sink.name} sink is not configured: set ${sink.requires}`);
+    t.match(response.json().message, `sink: ${sink.name} is not configured: set ${sink.requires}`);
   }
   t.equal((await app.inject('/api/v1/users?limit=1')).statusCode, 200);
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/sinks/ftp', payload: {} })).statusCode, 404);
