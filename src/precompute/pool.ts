@@ -12,7 +12,10 @@ const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.m
 function startWorker(heapMb: number): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: heapMb };
   if (!FROM_SOURCE) return new Worker(WORKER_URL, { resourceLimits });
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  // tsx resolved here, from this module: an eval'd worker resolves bare names from the process's
+  // working directory, so `ecomgen` run from another directory found no tsx and every
+  // precomputation failed.
+  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
   return new Worker(bootstrap, { eval: true, resourceLimits });
 }
 
