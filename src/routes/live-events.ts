@@ -72,6 +72,8 @@ function liveRequest(query: LiveEventsQueryType): { spec: LiveWorldSpec; start: 
   };
   const start = time('start', query.start);
   const end = time('end', query.end);
+  // A live world's minutes are numbered from the epoch: an earlier one would have a negative sequence.
+  if (start < 0) throw badParameter('start', `must be 1970-01-01T00:00:00Z or later (${iso(start)} is before the Unix epoch)`);
   if (end <= start) throw badParameter('end', 'must be after start');
   if (end - start > MAX_LIVE_WINDOW_MS) throw badParameter('end', `the window ${iso(start)} .. ${iso(end)} is longer than one hour; fetch it an hour at a time`);
   const eventsPerSecond = query.events_per_second ?? DEFAULT_EVENTS_PER_SECOND;

@@ -58,3 +58,13 @@ t.test('a value a pattern refuses gets a reason a person reads, not the pattern'
     t.notMatch((await app.inject(url)).json(), { message: /\^|\$/ }, `${url}: no regular expression in the message`);
   }
 });
+
+t.test('a live window before the Unix epoch is a 400 naming start, not negative sequences', async (t) => {
+  for (const start of ['1969-11-30T12:00:00Z', '0001-01-01T00:00:00Z']) {
+    const end = start.replace(':00:00Z', ':01:00Z');
+    check(t, start, await app.inject(`/api/v1/events/live?seed=42&start=${start}&end=${end}&limit=1`), 400, 'INVALID_PARAMETER', /^start: must be 1970-01-01T00:00:00Z or later/);
+  }
+  const first = await app.inject('/api/v1/events/live?seed=42&start=1970-01-01T00:00:00Z&end=1970-01-01T00:01:00Z&limit=1');
+  t.equal(first.statusCode, 200, 'the epoch itself is a live minute');
+  t.ok(((first.json() as { sequence: number }[])[0]?.sequence ?? -1) >= 0, 'with a sequence >= 0');
+});
