@@ -7,6 +7,7 @@
  * in proportion and listed exactly by /events/defects.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
+import { XMLParser } from 'fast-xml-parser';
 import t from 'tap';
 import { FEED_ENTITIES } from '../../src/events/catalogue.js';
 import type { FeedEvent } from '../../src/events/types.js';
@@ -171,6 +172,29 @@ for (const world of WORLDS) {
       const expected = lines.filter((_, k) => types.includes((all[k] as FeedEvent).event_type));
       t.ok(expected.length > 100);
       t.equal(subset, expected.join('\n') + '\n', `types subset: ${expected.length} events, the same bytes`);
+    });
+
+    t.test('partitions of a page are its slices; json and xml carry the same events', async (t) => {
+      const page = `offset=${Math.floor(n / 3)}&limit=3000`;
+      const whole = (await get(`format=ndjson&${page}`)).body;
+      let joined = '';
+      const ranges: string[] = [];
+      for (let k = 0; k < 3; k++) {
+        const part = await get(`format=ndjson&${page}&partition=${k}&partitions=3`);
+        joined += part.body;
+        ranges.push(String(part.headers['x-partition-range']));
+      }
+      t.equal(joined, whole, `three partitions (${ranges.join(', ')}) are the page, byte for byte`);
+      const json = (await get(`format=json&${page}`)).json() as FeedEvent[];
+      t.equal(JSON.stringify(json), JSON.stringify(ndjson(whole)), 'json = ndjson');
+      const xml = new XMLParser({ parseTagValue: false }).parse((await get(`format=xml&${page}`)).body) as { events: { event: Record<string, string>[] } };
+      const events = ndjson(whole);
+      const differ = xml.events.event.filter((el, k) => {
+        const e = events[k] as FeedEvent;
+        return el.event_id !== e.event_id || el.event_type !== e.event_type || el.event_time !== e.event_time || el.key !== e.key || el.data !== JSON.stringify(e.data);
+      }).length;
+      t.equal(xml.events.event.length, events.length);
+      t.equal(differ, 0, 'every xml element is its event');
     });
 
     t.test('chaos: in proportion, listed exactly, the same on every page and subset', async (t) => {
