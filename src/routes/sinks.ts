@@ -8,7 +8,7 @@ import { MAX_POPULATION, World } from '../generators/world.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { recordsOf } from '../render/batch.js';
 import { OneOf } from '../schemas/common.js';
-import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { ErrorSchema, NO_QUERY, WorldQueryFields } from '../schemas/query.js';
 import { SINKS, type AnySink } from '../sinks/index.js';
 import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
@@ -289,6 +289,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
         tags: ['Sinks'],
         summary: 'The sinks and whether this server is configured for them',
         description: 'Each sink with its endpoint, whether its destination is configured (and which variables it needs), its default entities and its body options.',
+        querystring: NO_QUERY,
         response: {
           200: Type.Array(
             Type.Object({
@@ -383,6 +384,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
         tags: ['Sinks'],
         summary: 'What each sink has sent',
         description: 'Per sink: records and bytes delivered, records failed, jobs by outcome, last activity; since the server started or the last reset.',
+        querystring: NO_QUERY,
         response: { 200: StatsSchema },
       },
     },

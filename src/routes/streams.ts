@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { OneOf } from '../schemas/common.js';
-import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
+import { ErrorSchema, NO_QUERY, WorldQueryFields } from '../schemas/query.js';
 import { AvroEncoder } from '../sinks/avro-stream.js';
 import { KafkaStreamWriter, jsonEncoder } from '../sinks/kafka-stream.js';
 import { postgresSink } from '../sinks/postgres.js';
@@ -291,10 +291,23 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
         tags: ['Streams'],
         summary: 'Streams, newest first',
         description: `Running streams and the last ${FINISHED_STREAMS_KEPT} ended ones, with live progress.`,
+        querystring: Type.Object(
+          {
+            state: Type.Optional(OneOf(['running', 'stopping', 'succeeded', 'partial', 'failed', 'cancelled'] as const, 'Only streams in this state')),
+            sink: Type.Optional(OneOf(STREAM_SINKS, 'Only streams into this sink')),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Array(streamRef) },
       },
     },
-    async () => streams.list().map((s) => s.toJSON()),
+    async (request: FastifyRequest<{ Querystring: { state?: string; sink?: string } }>) => {
+      const { state, sink } = request.query;
+      return streams
+        .list()
+        .filter((s) => (state === undefined || s.state === state) && (sink === undefined || s.sink === sink))
+        .map((s) => s.toJSON());
+    },
   );
 
   app.get(
@@ -304,6 +317,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
         tags: ['Streams'],
         summary: 'What streams have sent, per sink',
         description: 'Since the server started: streams started and running, events delivered and failed by ended streams, per sink (running streams show their own counts).',
+        querystring: NO_QUERY,
         response: {
           200: Type.Record(Type.String(), Type.Object({ streams: Type.Integer(), running: Type.Integer(), delivered: Type.Integer(), failed: Type.Integer() })),
         },

@@ -141,6 +141,9 @@ function optional<T extends Record<string, TSchema>>(fields: T): { [K in keyof T
 }
 export type ListQuery = Static<ReturnType<typeof listQuerySchema>> & Record<string, unknown>;
 
+/** The query string of a route that takes no parameters: any parameter is a 400 naming it. */
+export const NO_QUERY = Type.Object({}, { additionalProperties: false });
+
 /** The body of every error response. */
 export const ErrorSchema = Type.Object(
   {

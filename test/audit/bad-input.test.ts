@@ -68,3 +68,14 @@ t.test('a live window before the Unix epoch is a 400 naming start, not negative 
   t.equal(first.statusCode, 200, 'the epoch itself is a live minute');
   t.ok(((first.json() as { sequence: number }[])[0]?.sequence ?? -1) >= 0, 'with a sequence >= 0');
 });
+
+t.test('every API listing refuses unknown parameters; streams filter by state and sink like jobs', async (t) => {
+  for (const url of ['/api/v1/streams?bogus=1', '/api/v1/streams/stats?bogus=1', '/api/v1/stats?bogus=1', '/api/v1/sinks?bogus=1']) {
+    check(t, url, await app.inject(url), 400, 'UNKNOWN_PARAMETER', /^bogus: unknown query parameter/);
+  }
+  check(t, 'streams state', await app.inject('/api/v1/streams?state=asleep'), 400, 'INVALID_PARAMETER', /^state: must be one of running, stopping, succeeded, partial, failed, cancelled/);
+  check(t, 'streams sink', await app.inject('/api/v1/streams?sink=gcs'), 400, 'INVALID_PARAMETER', /^sink: must be one of kafka, webhook, postgres, opensearch/);
+  const running = await app.inject('/api/v1/streams?state=running&sink=kafka');
+  t.equal(running.statusCode, 200);
+  t.same(running.json(), [], 'no stream runs here');
+});
