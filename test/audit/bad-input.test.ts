@@ -79,3 +79,15 @@ t.test('every API listing refuses unknown parameters; streams filter by state an
   t.equal(running.statusCode, 200);
   t.same(running.json(), [], 'no stream runs here');
 });
+
+t.test('the index names every kind of endpoint, and each one answers', async (t) => {
+  const index = (await app.inject('/')).json() as Record<string, unknown>;
+  for (const name of ['docs', 'openapi', 'panel', 'manifest', 'events', 'streams', 'sinks', 'jobs', 'stats']) {
+    t.type(index[name], 'string', `${name} is listed`);
+  }
+  for (const path of ['/api/v1/streams', '/api/v1/sinks', '/api/v1/jobs', '/api/v1/stats', '/docs/json']) {
+    t.equal((await app.inject(path)).statusCode, 200, `${path} answers`);
+  }
+  t.equal((await app.inject('/api/v1/events?seed=42&users=5&orders=5&products=5&warehouses=1&limit=1')).statusCode, 200, '/api/v1/events answers');
+  t.equal((await app.inject('/api/v1/manifest?seed=42&users=5&orders=5&products=5&entities=users')).statusCode, 200, '/api/v1/manifest answers');
+});
