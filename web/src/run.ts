@@ -5,6 +5,7 @@
  */
 import { ApiError, getJson, messageOf, send } from './api.js';
 import { byId, h, say } from './dom.js';
+import { streamBody } from './stream-body.js';
 import { worldBody } from './world.js';
 
 interface Sink {
@@ -128,17 +129,16 @@ function streamCard(sinks: Sink[], available: boolean): HTMLElement {
   const duration = h('input', { id: 'stream-duration', type: 'number', min: 1, max: 86400, value: 60 });
   const button = h('button', { type: 'button', id: 'stream-start', disabled: !available }, 'Start stream');
   button.addEventListener('click', () => {
-    const body = {
-      seed: worldBody().seed,
+    const body = streamBody(worldBody(), {
       sink: sink.value,
-      mode: mode.value,
-      events_per_second: Number(rate.value),
+      mode: mode.value === 'replay' ? 'replay' : 'live',
+      eventsPerSecond: Number(rate.value),
       weights: { orders: Number(orders.value), interactions: Number(interactions.value), inventory: Number(inventory.value) },
       burst: Number(burst.value),
-      duplicate_ratio: Number(duplicates.value),
-      late_ratio: Number(late.value),
-      duration_s: Number(duration.value),
-    };
+      duplicateRatio: Number(duplicates.value),
+      lateRatio: Number(late.value),
+      durationS: Number(duration.value),
+    });
     void start(button, '/api/v1/streams', body, `${mode.value} stream to ${sink.value}`);
   });
   const fieldset = h(
