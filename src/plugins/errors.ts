@@ -176,6 +176,10 @@ export default fp(
         statusCode = 415;
         code = 'UNSUPPORTED_MEDIA_TYPE';
         message = unsupportedType(request);
+      } else if (validation && validation.length > 0 && (err as FastifyError).validationContext === 'body' && request.body === undefined) {
+        statusCode = 400;
+        code = 'INVALID_PARAMETER';
+        message = 'body: missing; send a JSON object with Content-Type: application/json';
       } else if (validation && validation.length > 0) {
         statusCode = 400;
         ({ code, message } = describe(validation[0] as ValidationIssue, (err as FastifyError).validationContext));

@@ -40,6 +40,7 @@ t.test('a body that is not JSON, or not sent as JSON', async (t) => {
   check(t, 'empty', await post('', 'application/json'), 400, 'BAD_REQUEST', /^body: empty; send a JSON object/);
   check(t, 'text/plain', await post('{"sink":"kafka"}', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE', /^Content-Type: 'text\/plain' is not accepted here; send application\/json/);
   check(t, 'a form', await post('sink=kafka', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE', /^Content-Type: 'application\/x-www-form-urlencoded' is not accepted here; send application\/json/);
+  check(t, 'no body at all', await app.inject({ method: 'POST', url: '/api/v1/streams' }), 400, 'INVALID_PARAMETER', /^body: missing; send a JSON object with Content-Type: application\/json/);
   const sink = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres', payload: '{"seed": 42', headers: { 'content-type': 'application/json' } });
   check(t, 'a sink', sink, 400, 'BAD_REQUEST', /^body: not valid JSON/);
 });
