@@ -190,9 +190,13 @@ export default async function liveEventRoutes(app: FastifyInstance): Promise<voi
       const query = request.query;
       const format = chooseFormat(query.format, request.headers.accept);
       const { spec, start, end, types } = liveRequest(query);
-      const spans = await planPage(spec, start, end, types, query.offset ?? 0, query.limit ?? 1000);
+      const offset = query.offset ?? 0;
+      const limit = query.limit ?? 1000;
+      const spans = await planPage(spec, start, end, types, offset, limit);
       const events = built(spans);
       reply.header('X-Seed', spec.seed).type(FORMATS[format].contentType);
+      // A full page may have a next one: the same window from the following offset.
+      if (spans.reduce((sum, span) => sum + span.positions.length, 0) === limit) reply.header('Link', `<${nextPageUrl(request.url, offset + limit)}>; rel="next"`);
       if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="live-events-seed${spec.seed}.${FORMATS[format].extension}"`);
       // The serialisers of GET /api/v1/events: the same bytes for the same events.
       if (format === 'ndjson') return reply.send(ndjsonStream(events));
@@ -200,6 +204,14 @@ export default async function liveEventRoutes(app: FastifyInstance): Promise<voi
       return reply.send(formatStream(FORMATS[format], { columns: FLAT_COLUMNS, root: 'events', item: 'event' } satisfies FormatContext, mapped(events, flat)));
     },
   );
+}
+
+/** The request's URL with `offset` set to `offset`, every other parameter as it was sent. */
+function nextPageUrl(url: string, offset: number): string {
+  const [path, search = ''] = url.split('?', 2) as [string, string?];
+  const params = new URLSearchParams(search);
+  params.set('offset', String(offset));
+  return `${path}?${params.toString()}`;
 }
 
 function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {

@@ -92,3 +92,15 @@ t.test('the index names every kind of endpoint, and each one answers', async (t)
   t.equal((await app.inject('/api/v1/events?seed=42&users=5&orders=5&products=5&warehouses=1&limit=1')).statusCode, 200, '/api/v1/events answers');
   t.equal((await app.inject('/api/v1/manifest?seed=42&users=5&orders=5&products=5&entities=users')).statusCode, 200, '/api/v1/manifest answers');
 });
+
+t.test('a full page of a live window links to the next one, which continues it', async (t) => {
+  const window = '/api/v1/events/live?seed=42&events_per_second=10&start=2026-11-30T12:00:00Z&end=2026-11-30T12:02:00Z&format=ndjson';
+  const whole = (await app.inject(`${window}&limit=100000`)).body;
+  const first = await app.inject(`${window}&limit=200`);
+  const next = /<([^>]+)>; rel="next"/.exec(String(first.headers.link ?? ''))?.[1];
+  t.match(next, /offset=200/, 'a next link with the following offset');
+  const second = await app.inject(next ?? '');
+  t.equal(first.body + second.body, whole.split('\n').slice(0, 400).join('\n') + '\n', 'two pages by the link are the start of the window');
+  const last = await app.inject(`${window}&limit=100000`);
+  t.equal(last.headers.link, undefined, 'no next link once the window is delivered');
+});
