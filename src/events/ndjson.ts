@@ -1,3 +1,4 @@
+import { numberText } from '../formats/compiled.js';
 import { jsonWriter, type JsonWriter } from '../formats/json-writer.js';
 import { ENTITIES, isEntityName } from '../generators/registry.js';
 import type { FeedEvent } from './types.js';
@@ -27,7 +28,7 @@ function dataWriter(entity: string, sample: object): JsonWriter {
  */
 export function eventJson(event: FeedEvent): string {
   if (event.defect !== undefined) return event.raw ?? JSON.stringify(event);
-  return '{"event_id":"' + event.event_id + eventMiddle(event) + event.sequence + eventTail(event);
+  return '{"event_id":"' + event.event_id + eventMiddle(event) + numberText(event.sequence) + eventTail(event);
 }
 
 /**
