@@ -81,7 +81,7 @@ export class NdjsonChunks {
    * chunk, when the line did not fit in the current one.
    */
   splice(idPrefix: string, sequence: number, bytes: Uint8Array, a: number, b: number, c: number): Buffer | undefined {
-    const seq = String(sequence);
+    const seq = numberText(sequence); // digit tables, as in eventJson
     const head = '{"event_id":"' + idPrefix + seq;
     const most = head.length + seq.length + (c - a) + 1;
     let full: Buffer | undefined;
