@@ -7,6 +7,7 @@ import { prepareEntity } from '../precompute/prepare.js';
 import { DAY, iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
+import { numberText } from '../formats/compiled.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
 import { applyChaos, chaosOf, type Delivery } from './chaos.js';
 import type { FeedEvent, FeedOptions, TimedSource } from './types.js';
@@ -544,9 +545,13 @@ export function worldFingerprint(world: World): string {
   return FeedWorld.of(world).fingerprint;
 }
 
-/** `ev-<world fingerprint>-<sequence>`: deterministic, and a cursor. */
+/**
+ * `ev-<world fingerprint>-<sequence>`: deterministic, and a cursor. The sequence's digits come
+ * from digit tables (numberText), not a number-to-string conversion: V8 keeps each number it
+ * converts in its old-generation cache, and every event has a new sequence.
+ */
 export function eventId(fingerprint: string, sequence: number): string {
-  return `ev-${fingerprint}-${sequence}`;
+  return 'ev-' + fingerprint + '-' + numberText(sequence);
 }
 
 /** The sequence an event id names, or undefined when it is not one of this world's ids. */

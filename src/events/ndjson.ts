@@ -1,3 +1,4 @@
+import { numberText } from '../formats/compiled.js';
 import { jsonWriter, type JsonWriter } from '../formats/json-writer.js';
 import { ENTITIES, isEntityName } from '../generators/registry.js';
 import type { FeedEvent } from './types.js';
@@ -27,7 +28,7 @@ function dataWriter(entity: string, sample: object): JsonWriter {
  */
 export function eventJson(event: FeedEvent): string {
   if (event.defect !== undefined) return event.raw ?? JSON.stringify(event);
-  return '{"event_id":"' + event.event_id + eventMiddle(event) + event.sequence + eventTail(event);
+  return '{"event_id":"' + event.event_id + eventMiddle(event) + numberText(event.sequence) + eventTail(event);
 }
 
 /**
@@ -80,7 +81,7 @@ export class NdjsonChunks {
    * chunk, when the line did not fit in the current one.
    */
   splice(idPrefix: string, sequence: number, bytes: Uint8Array, a: number, b: number, c: number): Buffer | undefined {
-    const seq = String(sequence);
+    const seq = numberText(sequence); // digit tables, as in eventJson
     const head = '{"event_id":"' + idPrefix + seq;
     const most = head.length + seq.length + (c - a) + 1;
     let full: Buffer | undefined;

@@ -15,9 +15,15 @@ type Piece = { readonly text: string } | { readonly code: string; readonly plain
  * The pieces that write one property (its key included): by concatenation when its schema
  * says that is safe, through JSON.stringify otherwise.
  */
-function propertyPieces(node: PropertyNode | undefined, access: string, key: string): Piece[] {
+function propertyPieces(node: PropertyNode | undefined, access: string, key: string, arrays?: JsonWriter[]): Piece[] {
   const stringified: Piece[] = [{ text: key }, { code: `JSON.stringify(${access})` }];
   const { kind, nullable } = shapeOf(node);
+  const members = arrays ? objectMembers(node) : undefined;
+  if (arrays && members) {
+    // An array of objects (an order's items): its own compiled writer, not JSON.stringify.
+    arrays.push(jsonArrayOfObjects(members));
+    return [{ text: key }, { code: `arrays[${arrays.length - 1}](${access})` }];
+  }
   if (kind === 'safe-string') {
     // The quotes join the constant text around the value: fewer pieces to concatenate.
     if (!nullable) return [{ text: `${key}"` }, { code: access, plain: true }, { text: '"' }];
@@ -79,11 +85,12 @@ function compiled(context: FormatContext): JsonWriter {
     const probe: string[] = [];
     const fast: Piece[] = [];
     const slow: Piece[] = [];
+    const arrays: JsonWriter[] = [];
     columns.forEach((column, k) => {
       const key = `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`;
       const { kind, nullable } = shapeOf(properties[column]);
       if (kind !== 'string') {
-        const pieces = propertyPieces(properties[column], `r[${JSON.stringify(column)}]`, key);
+        const pieces = propertyPieces(properties[column], `r[${JSON.stringify(column)}]`, key, arrays);
         fast.push(...pieces);
         slow.push(...pieces);
         return;
@@ -103,7 +110,7 @@ function compiled(context: FormatContext): JsonWriter {
           if (escaped.test(${probe.join(' + ')})) return ${written(slow)};
           return ${written(fast)};
         };`;
-    return new Function('escaped', 'num', body)(NEEDS_ESCAPE, numberText) as JsonWriter;
+    return new Function('escaped', 'num', 'arrays', body)(NEEDS_ESCAPE, numberText, arrays) as JsonWriter;
   });
 }
 
@@ -126,23 +133,10 @@ const doubleQuote = (s: string) => s.replace(/"/g, '""');
  * writer's JSON cell) gives, which also writes anything else: an empty array, a value that
  * is not an array, a member whose keys are not the schema's properties in order.
  */
-export function csvJsonArrayCell(
-  members: { required?: readonly string[]; properties?: Readonly<Record<string, PropertyNode>> },
-  generic: (value: unknown) => string,
-): (value: unknown) => string {
-  const properties = members.properties ?? {};
-  const columns = Object.keys(properties);
-  if (columns.length === 0 || (members.required ?? []).length !== columns.length) return generic;
-  const pieces = columns.flatMap((column, k) =>
-    propertyPieces(properties[column], `m[${JSON.stringify(column)}]`, `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`),
-  );
-  const member = new Function('dq', 'num', `return function member(m) { return ${concatenation([...pieces, { text: '}' }], true)}; };`)(doubleQuote, numberText) as (m: object) => string;
-  const fits = (m: unknown): boolean => {
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) return false;
-    let k = 0;
-    for (const key in m) if (key !== columns[k++]) return false;
-    return k === columns.length;
-  };
+export function csvJsonArrayCell(members: Members, generic: (value: unknown) => string): (value: unknown) => string {
+  const compiled = memberWriter(members, true);
+  if (!compiled) return generic;
+  const { member, fits } = compiled;
   return (value) => {
     if (!Array.isArray(value) || value.length === 0) return generic(value);
     let out = '"[';
@@ -152,6 +146,63 @@ export function csvJsonArrayCell(
       out += (k > 0 ? ',' : '') + member(m as object);
     }
     return out + ']"';
+  };
+}
+
+/** The member schema of an array-of-objects property (an order's items). */
+type Members = { required?: readonly string[]; properties?: Readonly<Record<string, PropertyNode>> };
+
+/** The member schema of a property that is an array of objects, else undefined. */
+function objectMembers(node: PropertyNode | undefined): Members | undefined {
+  const array = node as { type?: string; items?: Members & { type?: string } } | undefined;
+  return array?.type === 'array' && array.items?.type === 'object' && array.items.properties ? array.items : undefined;
+}
+
+/**
+ * A compiled writer of one member of an array of objects (JSON, its quotes doubled for a CSV
+ * cell with `doubleQuotes`), and the test a member must pass to be written by it: its keys are
+ * the schema's properties, in order. Undefined unless every property is required (JSON.stringify
+ * leaves a missing optional value out).
+ */
+function memberWriter(members: Members, doubleQuotes: boolean): { member: (m: object) => string; fits: (m: unknown) => boolean } | undefined {
+  const properties = members.properties ?? {};
+  const columns = Object.keys(properties);
+  if (columns.length === 0 || (members.required ?? []).length !== columns.length) return undefined;
+  const pieces = columns.flatMap((column, k) =>
+    propertyPieces(properties[column], `m[${JSON.stringify(column)}]`, `${k === 0 ? '{' : ','}${JSON.stringify(column)}:`),
+  );
+  const member = new Function('dq', 'num', `return function member(m) { return ${concatenation([...pieces, { text: '}' }], doubleQuotes)}; };`)(
+    doubleQuote,
+    numberText,
+  ) as (m: object) => string;
+  const fits = (m: unknown): boolean => {
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) return false;
+    let k = 0;
+    for (const key in m) if (key !== columns[k++]) return false;
+    return k === columns.length;
+  };
+  return { member, fits };
+}
+
+/**
+ * The JSON of an array of objects (an order's items), byte for byte JSON.stringify's: each
+ * member by a compiled writer when its keys are the schema's in order, anything else (not an
+ * array, a member of another shape) through JSON.stringify. Compiled because JSON.stringify of
+ * the items was ~60% of an order row's JSON (in process, 5,000 orders: 1.5 of 2.5 µs a row).
+ */
+function jsonArrayOfObjects(members: Members): JsonWriter {
+  const compiled = memberWriter(members, false);
+  if (!compiled) return stringify;
+  const { member, fits } = compiled;
+  return (value) => {
+    if (!Array.isArray(value)) return JSON.stringify(value);
+    let out = '[';
+    for (let k = 0; k < value.length; k++) {
+      const m: unknown = value[k];
+      if (!fits(m)) return JSON.stringify(value);
+      out += (k > 0 ? ',' : '') + member(m as object);
+    }
+    return out + ']';
   };
 }
 
