@@ -88,9 +88,14 @@ export abstract class ByteRows implements FieldWriter {
   /** The bytes written since the last take, in a buffer of their own (the writer starts a new one when written to). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = NO_BYTES;
+    this.adopt(NO_BYTES);
     this.pos = 0;
     return out;
+  }
+
+  /** Writes into `buf` from now on (every change of buffer comes here: a format may keep a view of it). */
+  protected adopt(buf: Buffer): void {
+    this.buf = buf;
   }
 
   /**
@@ -98,7 +103,7 @@ export abstract class ByteRows implements FieldWriter {
    * (a batch like the last one): growing by doubling copied each batch's bytes about once more.
    */
   reserve(bytes: number): void {
-    if (this.pos === 0 && this.buf.length < bytes) this.buf = Buffer.allocUnsafeSlow(bytes);
+    if (this.pos === 0 && this.buf.length < bytes) this.adopt(Buffer.allocUnsafeSlow(bytes));
   }
 
   /** Appends a format's own text as it is (a page's opening and closing text around its records). */
@@ -206,7 +211,7 @@ export abstract class ByteRows implements FieldWriter {
   private grow(more: number): void {
     const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, FIRST_BYTES, this.pos + more + RECORD_ROOM));
     this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    this.adopt(bigger);
   }
 
   /** Replaces the bytes of the field opened at `start` with `escape` of its text. */
@@ -481,9 +486,8 @@ export class JsonRows extends ByteRows {
   private readonly short: Uint8Array;
   /** The record's end: `}` or `"}`, and the line break for NDJSON. */
   private readonly ends: readonly [Uint8Array, Uint8Array];
+  /** A view of the buffer, for the runs' stores (made when the buffer changes, see `adopt`). */
   private view: DataView = new DataView(new ArrayBuffer(0));
-  /** The buffer `view` looks at. */
-  private viewed: Buffer | undefined;
 
   constructor(
     columns: readonly string[],
@@ -520,10 +524,6 @@ export class JsonRows extends ByteRows {
     const n = this.lengths[r] as number;
     // The stores may write past the run (up to 23 bytes of padding): room for them too (they are written over next).
     if (this.pos + n + SHORT_RUN > this.buf.length) this.room(n + SHORT_RUN);
-    if (this.viewed !== this.buf) {
-      this.viewed = this.buf;
-      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-    }
     const view = this.view;
     let pos = this.pos;
     if (this.short[r] === 1) {
@@ -542,6 +542,11 @@ export class JsonRows extends ByteRows {
       }
     }
     this.pos += n;
+  }
+
+  protected override adopt(buf: Buffer): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 
   protected openSafe(): void {
