@@ -441,9 +441,9 @@ function jsonRuns(columns: readonly string[]): JsonRuns {
   const words = new Int32Array(count);
   for (let w = 0; w < count; w++) words[w] = reader.getInt32(4 * w, true);
   // The same runs as doubles, for three stores a run. A double carries its 8 bytes through a
-  // load and a store unchanged unless it is a NaN (whose bits V8 may change); the bytes of ASCII
-  // text never read as one (a NaN's seventh byte is 0xf0 or more), but a run that would goes the
-  // 32-bit way.
+  // load and a store unchanged unless it is a NaN (whose bits V8 may change). UTF-8 text never
+  // reads as one (a NaN's last two bytes are 0x7f and one of 0xf0 or more before it, a lead byte
+  // that a continuation byte must follow), but a run that would goes the 32-bit way.
   const eights = new Float64Array(3 * runs.length);
   const short = new Uint8Array(runs.length);
   const eight = new Uint8Array(SHORT_RUN);
