@@ -139,7 +139,7 @@ async function main() {
     for (const child of children) child.kill('SIGTERM');
     return;
   }
-  log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
+  if (ONLY !== 'formats') log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
   const ecomgen = await start(join(ROOT, 'dist', 'server.js'), [], { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) }, '/health');
   if (ONLY === 'formats') {
     console.log(`formats part only; ${os.availableParallelism()} processors, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
