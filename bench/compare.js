@@ -1,6 +1,7 @@
 // Interleaved comparisons: every measurement is taken against its anchor in the same run,
 // alternating A B A B … for ROUNDS rounds, and reported as the median with min–max and the
-// ratio of medians. The machine may be shared, so only ratios taken this way mean anything.
+// ratio of medians. The formats (CSV, NDJSON, XML) are compared on the headline's 1,000,000 rows,
+// at least 5 rounds in alternating order, with each one's server CPU and the same-round ratios. The machine may be shared, so only ratios taken this way mean anything.
 // Speed is measured here, never asserted: a missed goal prints MISS, and only a harness error
 // exits non-zero. Run with `npm run bench` (builds first); `BENCH_QUICK=1 npm run bench` takes a
 // tenth of the rows and 2 s loads (a smoke run, about two minutes). (`npm run bench -- --quick`
@@ -8,7 +9,8 @@
 // bench/compare.js --quick` works.) `BENCH_ONLY=postgres` runs only the PostgreSQL part;
 // `BENCH_BASELINE=<dir>[,<dir>…]` (built checkouts, e.g. of main) adds those builds' sinks to it,
 // interleaved. `BENCH_ONLY=users` runs only users CSV over HTTP against DuckDB, with the
-// BENCH_BASELINE builds' servers interleaved and each server's CPU per download.
+// BENCH_BASELINE builds' servers interleaved and each server's CPU per download. `BENCH_ONLY=formats`
+// runs only users in CSV, NDJSON and XML from one server.
 //
 // Anchors:
 //   - DuckDB's SQL generator writing the users shape as CSV, one thread (in this process);
@@ -34,15 +36,20 @@ import { children, download, median, start } from './serve.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres' && ONLY !== 'users') throw new Error(`BENCH_ONLY=${ONLY}: only 'postgres' and 'users' are known`);
+if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres' && ONLY !== 'users' && ONLY !== 'formats') throw new Error(`BENCH_ONLY=${ONLY}: only 'postgres', 'users' and 'formats' are known`);
 /** Other built checkouts whose PostgreSQL sinks (or, with BENCH_ONLY=users, users CSV downloads) run interleaved with this one's (an A/B). */
 const BASELINES = (process.env.BENCH_BASELINE ?? '').split(',').filter((dir) => dir !== '');
 /** Interleaved rounds per comparison (BENCH_ROUNDS to change). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const DIV = QUICK ? 10 : 1;
 const USERS = 1_000_000 / DIV;
-/** Rows of the gzip and per-format comparisons: fewer, to keep the whole run to a few minutes. */
+/** Rows of the gzip comparison: fewer, to keep the whole run to a few minutes. */
 const SOME_USERS = 300_000 / DIV;
+/**
+ * Rounds of the per-format comparison (at least 5): its downloads of 0.3-0.6 s (300,000 rows, 3
+ * rounds) read NDJSON ÷ CSV 0.68-0.82x in three runs of the same code (docs/performance.md).
+ */
+const FORMAT_ROUNDS = Math.max(ROUNDS, 5);
 const ORDERS = 200_000 / DIV;
 const PG_ROWS = 200_000 / DIV;
 const FAKER_ROWS = 20_000 / DIV;
@@ -132,8 +139,15 @@ async function main() {
     for (const child of children) child.kill('SIGTERM');
     return;
   }
-  log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
+  if (ONLY !== 'formats') log(`${QUICK ? 'quick run: a tenth of the rows' : 'full run'}; building servers`);
   const ecomgen = await start(join(ROOT, 'dist', 'server.js'), [], { MAX_LIMIT: String(Math.max(USERS, 1_000_000)) }, '/health');
+  if (ONLY === 'formats') {
+    console.log(`formats part only; ${os.availableParallelism()} processors, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    await benchFormats(ecomgen, (format, rows = USERS) => `http://127.0.0.1:${ecomgen.port}/api/v1/users?seed=42&users=${USERS}&limit=${rows}&format=${format}`);
+    console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    for (const child of children) child.kill('SIGTERM');
+    return;
+  }
   // The server's render threads: RENDER_THREADS when set (e.g. `RENDER_THREADS=0 npm run bench`), else its default.
   const { defaultRenderThreads } = await import('../dist/render/pool.js');
   const given = process.env.RENDER_THREADS;
@@ -163,13 +177,7 @@ async function main() {
   ]);
   ratio('users CSV gzip ÷ ceiling gzip', gz['ecomgen users CSV, gzip'], gz['ceiling, gzip'], 0.8);
 
-  const formats = await interleave('users in every format', SOME_USERS, [
-    { label: 'CSV', ...get(users('csv', SOME_USERS)) },
-    { label: 'NDJSON', ...get(users('ndjson', SOME_USERS)) },
-    { label: 'XML', ...get(users('xml', SOME_USERS)) },
-  ]);
-  ratio('NDJSON ÷ CSV rows/s', formats.NDJSON, formats.CSV, 0.8);
-  ratio('XML ÷ CSV rows/s', formats.XML, formats.CSV, 0.5);
+  await benchFormats(ecomgen, users);
 
   const heavy = await interleave('orders and order-items at scale 100 vs users', ORDERS, [
     { label: 'orders CSV, scale 100', ...get(`${base}/orders?seed=42&scale=100&limit=${ORDERS}&format=csv`) },
@@ -208,6 +216,48 @@ async function main() {
   for (const line of goals) console.log(`  ${line}`);
   console.log(`\nbench took ${Math.round((performance.now() - started) / 1000)} s; render threads ${threads}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const child of children) child.kill('SIGTERM');
+}
+
+/**
+ * Users CSV, NDJSON and XML from the same server, the same 1,000,000 rows as the headline CSV
+ * figure, curl as the client, FORMAT_ROUNDS rounds in alternating order (CSV NDJSON XML, then XML
+ * NDJSON CSV, …: a drift in the machine's load falls on both sides of each ratio). Prints per
+ * format the median with min–max and the server's CPU per download (its process, render threads
+ * included, from /proc); per ratio the ratio of medians (the goal's figure), the same-round
+ * ratios' median with min–max (how far one reading can be trusted) and the ratio of the server's
+ * CPU (what the load average moves least).
+ */
+async function benchFormats(server, users) {
+  const formats = [
+    { label: 'CSV', format: 'csv' },
+    { label: 'NDJSON', format: 'ndjson' },
+    { label: 'XML', format: 'xml' },
+  ];
+  // The render threads' code for each format warmed outside the measurements.
+  for (const { format } of formats) download(users(format, 20_000));
+  const runs = formats.map(() => []);
+  for (let round = 0; round < FORMAT_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    for (const k of order) {
+      const before = cpuSeconds(server.child.pid);
+      const { seconds, bytes } = download(users(formats[k].format));
+      runs[k].push({ seconds, bytes, cpu: cpuSeconds(server.child.pid) - before });
+    }
+  }
+  console.log(`\nusers in every format, the same server (${USERS.toLocaleString('en-US')} rows, ${FORMAT_ROUNDS} rounds in alternating order; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  const out = formats.map(({ label }, k) => {
+    const seconds = runs[k].map((r) => r.seconds);
+    const cpu = runs[k].map((r) => r.cpu);
+    const row = { label, median: median(seconds), rowsPerSecond: USERS / median(seconds), cpu: median(cpu) };
+    console.log(`  ${label.padEnd(44)} ${fmt(row.median)} s (${fmt(Math.min(...seconds))}–${fmt(Math.max(...seconds))})  ${Math.round(row.rowsPerSecond).toLocaleString('en-US')} rows/s, ${(runs[k][0].bytes / 1e6).toFixed(1)} MB, server CPU ${fmt(row.cpu)} s (${fmt(Math.min(...cpu))}–${fmt(Math.max(...cpu))})`);
+    return row;
+  });
+  const [csv, ndjson, xml] = out;
+  for (const [row, k, goal] of [[ndjson, 1, 0.8], [xml, 2, 0.5]]) {
+    ratio(`${row.label} ÷ CSV rows/s`, row, csv, goal);
+    const perRound = runs[k].map((r, round) => (runs[0][round].seconds / r.seconds));
+    console.log(`    same-round ratios ${median(perRound).toFixed(2)}x (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)}); server CPU per row ${(row.cpu / csv.cpu).toFixed(2)}x CSV's`);
+  }
 }
 
 /** A latency in ms as printed: at most three significant digits (wrk's units converted to ms carry float noise). */

@@ -108,7 +108,10 @@ function rows(count: number, columns: number): Value[][] {
 
 t.test('every order of value kinds and escapes in any piece give the JSON writer bytes', async (t) => {
   for (const width of [1, 2, 5, 19]) {
-    const columns = Array.from({ length: width }, (_, c) => (c % 3 === 0 ? `col_${c}` : `k${c}"é`));
+    // Short keys (a run written as three 8-byte stores), keys to escape, non-ASCII keys, and keys
+    // whose run is longer than 24 bytes (written as 4-byte words) or 23 to 26 bytes long.
+    const names = [(c: number) => `col_${c}`, (c: number) => `k${c}"é`, (c: number) => `a_column_name_longer_than_the_short_runs_${c}`, (c: number) => `${c}`.padEnd(19 + ((c >> 2) % 2), 'b')];
+    const columns = Array.from({ length: width }, (_, c) => (names[c % names.length] as (c: number) => string)(c));
     const context: FormatContext = { columns, root: 'things', item: 'thing', schema: { $id: 'Things', properties: Object.fromEntries(columns.map((c) => [c, {}])) } };
     const data = rows(400, width);
     const records = data.map((row) => Object.fromEntries(row.map((v, c) => [columns[c] as string, plainValue(v)])));
