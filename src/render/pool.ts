@@ -5,6 +5,35 @@ import { Worker } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World, type WorldSpec } from '../generators/world.js';
 import type { BatchTask } from './batch.js';
+import type { PagePlan } from './page.js';
+
+/**
+ * A page of an unseeded URL rendered ahead by a worker for a seed it drew (src/render/page.ts):
+ * the headers that depend on the seed, the body as sent (encoded with the asked content coding,
+ * if any) and the page's size before encoding.
+ */
+export interface PageAhead {
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly body: Uint8Array;
+  readonly size: number;
+}
+
+/** A worker's answer to `{ pages }`: the pages' headers and sizes, their bodies end to end in one transferred buffer. */
+export interface PagesMessage {
+  pages: number;
+  heads?: Record<string, string | number>[];
+  sizes?: number[];
+  lengths?: number[];
+  bytes?: Uint8Array;
+  /** A seed the plan cannot render (another population): the URL is left to the route. */
+  unrenderable?: boolean;
+  error?: string;
+}
+
+interface PendingPages {
+  readonly resolve: (pages: PageAhead[] | undefined) => void;
+  readonly reject: (err: Error) => void;
+}
 
 /**
  * A conversation with one worker for the whole of a response (e.g. the feed's clickstream,
@@ -111,6 +140,9 @@ export class RenderPool {
   /** Open channels, by worker (see {@link openChannel}). */
   private readonly channels = new Map<Worker, Map<number, WorkerChannel>>();
   private nextChannel = 1;
+  /** Pages asked of each worker (see {@link renderPages}), by request id. */
+  private readonly pageJobs = new Map<Worker, Map<number, PendingPages>>();
+  private nextPages = 1;
   /** Answers awaited from {@link workerChannelCounts}. */
   private readonly probes: ((count: number) => void)[] = [];
   private closed = false;
@@ -140,7 +172,12 @@ export class RenderPool {
     this.running.set(worker, []);
     this.sent.set(worker, new WeakMap());
     this.channels.set(worker, new Map());
-    worker.on('message', (message: { bytes?: Uint8Array; error?: string; channel?: number; count?: number }) => {
+    this.pageJobs.set(worker, new Map());
+    worker.on('message', (message: { bytes?: Uint8Array; error?: string; channel?: number; count?: number; pages?: number }) => {
+      if (message.pages !== undefined) {
+        this.pagesAnswered(worker, message as PagesMessage);
+        return;
+      }
       if (message.channel !== undefined) {
         if (message.channel === 0) this.probes.shift()?.(message.count ?? 0);
         else this.channels.get(worker)?.get(message.channel)?.onMessage(message);
@@ -166,6 +203,9 @@ export class RenderPool {
       const channels = this.channels.get(worker);
       this.channels.delete(worker);
       for (const channel of channels?.values() ?? []) channel.fail(err);
+      const pages = this.pageJobs.get(worker);
+      this.pageJobs.delete(worker);
+      for (const job of pages?.values() ?? []) job.reject(err);
       if (!this.closed) this.dispatch();
     };
     worker.on('error', drop);
@@ -251,6 +291,52 @@ export class RenderPool {
     return channel;
   }
 
+  /**
+   * Renders `count` pages of an unseeded URL ahead on a worker: each for a new seed the worker
+   * draws as the route does (`randomInt(0, 2 ** 32)`), with the seed's headers, the body encoded
+   * with `coding` when given. Resolves undefined when a seed's world has another population (the
+   * plan cannot render it); rejects when the pool closes or the worker dies. The worker chosen
+   * holds the fewest batches and page requests, so large downloads are not held up by more than
+   * one such request per worker (a few milliseconds).
+   */
+  renderPages(plan: PagePlan, coding: string | undefined, count: number): Promise<PageAhead[] | undefined> {
+    if (this.closed || this.size === 0) return Promise.reject(new Error('render pool is closed'));
+    let worker: Worker | undefined;
+    let least = Infinity;
+    for (const w of this.all) {
+      const held = (this.running.get(w) as Pending[]).length + (this.pageJobs.get(w) as Map<number, PendingPages>).size;
+      if (held < least) {
+        worker = w;
+        least = held;
+      }
+    }
+    if (!worker || (least > 0 && this.all.length < this.size)) worker = this.spawn();
+    const id = this.nextPages++;
+    const jobs = this.pageJobs.get(worker) as Map<number, PendingPages>;
+    return new Promise((resolve, reject) => {
+      jobs.set(id, { resolve, reject });
+      (worker as Worker).postMessage({ pages: id, plan, coding, count });
+    });
+  }
+
+  private pagesAnswered(worker: Worker, message: PagesMessage): void {
+    const jobs = this.pageJobs.get(worker);
+    const job = jobs?.get(message.pages);
+    if (!jobs || !job) return;
+    jobs.delete(message.pages);
+    if (message.unrenderable === true) return job.resolve(undefined);
+    const { heads, sizes, lengths, bytes } = message;
+    if (heads === undefined || sizes === undefined || lengths === undefined || bytes === undefined) return job.reject(new Error(message.error ?? 'page render failed'));
+    const pages: PageAhead[] = [];
+    let at = 0;
+    for (let k = 0; k < heads.length; k++) {
+      const length = lengths[k] as number;
+      pages.push({ headers: heads[k] as Record<string, string | number>, body: bytes.subarray(at, at + length), size: sizes[k] as number });
+      at += length;
+    }
+    job.resolve(pages);
+  }
+
   /** Channels open on the main thread's side, over all workers (for tests). */
   get openChannels(): number {
     let n = 0;
@@ -272,6 +358,8 @@ export class RenderPool {
     this.closed = true;
     for (const byWorker of this.channels.values()) for (const channel of [...byWorker.values()]) channel.fail(new Error('render pool closed'));
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
+    for (const jobs of this.pageJobs.values()) for (const job of jobs.values()) job.reject(new Error('render pool closed'));
+    this.pageJobs.clear();
     await Promise.all(this.all.splice(0).map((w) => w.terminate()));
     this.running.clear();
     this.sent.clear();

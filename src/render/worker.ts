@@ -1,13 +1,59 @@
 // Worker-thread entry of the render pool: renders batches and hands back their UTF-8 bytes.
+import { Buffer } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
 import { sessionChannelMessage } from '../events/split.js';
+import { randomInt } from 'node:crypto';
+import { encodePage, planContext, renderPage, type PagePlan } from './page.js';
+import type { PagesMessage } from './pool.js';
+
+/**
+ * Pages of an unseeded URL rendered ahead (src/render/pool.ts `renderPages`): each for a new seed
+ * drawn exactly as the route draws one, its headers, size and body (encoded when asked); the
+ * bodies end to end in one buffer, transferred.
+ */
+function renderAhead(id: number, plan: PagePlan, coding: string | undefined, count: number): PagesMessage {
+  const context = planContext(plan);
+  const heads: Record<string, string | number>[] = [];
+  const sizes: number[] = [];
+  const bodies: Uint8Array[] = [];
+  for (let k = 0; k < count; k++) {
+    const page = renderPage(plan, context, randomInt(0, 2 ** 32));
+    if (page === undefined) return { pages: id, unrenderable: true };
+    const raw = typeof page.body === 'string' ? Buffer.from(page.body) : page.body;
+    const body = coding === undefined ? raw : encodePage(coding, raw);
+    if (body === undefined) return { pages: id, error: `no ${coding} encoding here` };
+    heads.push(page.headers);
+    sizes.push(raw.length);
+    bodies.push(body);
+  }
+  // Its own ArrayBuffer (not Node's shared pool of small buffers), so it can be transferred.
+  const bytes = new Uint8Array(bodies.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const body of bodies) {
+    bytes.set(body, at);
+    at += body.length;
+  }
+  return { pages: id, heads, sizes, lengths: bodies.map((b) => b.length), bytes };
+}
 
 type ChannelMessage = Parameters<typeof sessionChannelMessage>[0];
 
-parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: PrecomputedArrays } | ChannelMessage) => {
+type PagesRequest = { pages: number; plan: PagePlan; coding: string | undefined; count: number };
+
+parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: PrecomputedArrays } | ChannelMessage | PagesRequest) => {
+  if ('pages' in message) {
+    let answer: PagesMessage;
+    try {
+      answer = renderAhead(message.pages, message.plan, message.coding, message.count);
+    } catch (err) {
+      answer = { pages: message.pages, error: err instanceof Error ? err.message : String(err) };
+    }
+    parentPort?.postMessage(answer, answer.bytes ? [answer.bytes.buffer as ArrayBuffer] : []);
+    return;
+  }
   // A channel's message (src/render/pool.ts WorkerChannel): the feed's clickstream walk.
   if ('channel' in message) {
     sessionChannelMessage(message, (answer, transfer) => parentPort?.postMessage(answer, transfer ?? []));
