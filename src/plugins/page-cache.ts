@@ -32,9 +32,10 @@ declare module 'fastify' {
     pageCacheStats(): { entries: number; bytes: number; shapes: number };
     /**
      * The unseeded pages rendered ahead on the render threads (see {@link PageFront}): ready now
-     * (answers and bytes), batches asked of the workers, answers written from them.
+     * (answers and bytes), batches asked of the workers and not yet back, batches asked in all,
+     * answers written from them.
      */
-    pageAheadStats(): { ready: number; bytes: number; asked: number; served: number };
+    pageAheadStats(): { ready: number; bytes: number; rendering: number; asked: number; served: number };
   }
   interface FastifyReply {
     /**
@@ -88,8 +89,8 @@ interface Shape {
   dead: boolean;
   /** Answers rendered ahead by a render worker, each for its own new seed, used once (see {@link Ahead}). */
   ahead: PageAhead[];
-  /** A batch of answers is being rendered ahead for this shape. */
-  asking: boolean;
+  /** Batches of answers being rendered ahead for this shape. */
+  asking: number;
   /** Answers the front wrote for this shape (rendering ahead starts after a few). */
   served: number;
   /** Set when rendering ahead failed or the shape was dropped: no more is asked for it. */
@@ -111,8 +112,12 @@ const Ahead = {
   after: 4,
   /** Answers rendered per batch: one worker message per batch. */
   batch: 16,
-  /** A batch is asked when at most this many answers are ready, so at most `low + batch` are held per shape. */
-  low: 16,
+  /**
+   * Answers held or being rendered per shape: a batch is asked when a request leaves room for
+   * one, so up to three batches are on their way at once (on a loaded machine one batch at a
+   * time arrived too late: half the answers were rendered inline).
+   */
+  depth: 48,
   /** Bytes of ready answers over all shapes beyond which no batch is asked. */
   bytes: 2 * 1024 * 1024,
 } as const;
@@ -341,13 +346,13 @@ export default fp(
     const maxBytes = options.maxBytes ?? DEFAULT_PAGE_CACHE_BYTES;
     if (maxBytes <= 0) {
       app.decorate('pageCacheStats', () => ({ entries: 0, bytes: 0, shapes: 0 }));
-      app.decorate('pageAheadStats', () => ({ ready: 0, bytes: 0, asked: 0, served: 0 }));
+      app.decorate('pageAheadStats', () => ({ ready: 0, bytes: 0, rendering: 0, asked: 0, served: 0 }));
       return;
     }
     // Each entry counted as its body plus 1 KB for its key, headers and query.
     const cache = new LRUCache<string, Kept>({ maxSize: maxBytes, sizeCalculation: (kept) => kept.body.length + 1024 });
     const front = options.front;
-    const ahead = { ready: 0, bytes: 0, asked: 0, served: 0 };
+    const ahead = { ready: 0, bytes: 0, rendering: 0, asked: 0, served: 0 };
     /** Drops a shape's answers rendered ahead, and asks for no more (the shape was dropped, or the app is closing). */
     const stopAhead = (shape: Shape) => {
       shape.stopped = true;
@@ -373,13 +378,15 @@ export default fp(
         const pool = (app as FastifyInstance & { renderPool?: RenderPool | null }).renderPool ?? null;
         /** Asks a worker for a batch of the shape's pages when a request has just taken one and few are left (see {@link Ahead}). */
         const refill = (shape: Shape) => {
-          if (pool === null || shape.template.plan === undefined || shape.asking || shape.stopped || shape.dead) return;
-          if (shape.served < Ahead.after || shape.ahead.length > Ahead.low || ahead.bytes >= Ahead.bytes) return;
-          shape.asking = true;
+          if (pool === null || shape.template.plan === undefined || shape.stopped || shape.dead) return;
+          if (shape.served < Ahead.after || shape.ahead.length + (shape.asking + 1) * Ahead.batch > Ahead.depth || ahead.bytes >= Ahead.bytes) return;
+          shape.asking++;
           ahead.asked++;
+          ahead.rendering++;
           pool.renderPages(shape.template.plan, shape.coding, Ahead.batch).then(
             (pages) => {
-              shape.asking = false;
+              shape.asking--;
+              ahead.rendering--;
               if (pages === undefined) shape.dead = true;
               if (pages === undefined || shape.stopped || shape.dead) return;
               for (const page of pages) {
@@ -389,7 +396,8 @@ export default fp(
               }
             },
             () => {
-              shape.asking = false;
+              shape.asking--;
+              ahead.rendering--;
               shape.stopped = true;
             },
           );
@@ -511,7 +519,7 @@ function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTem
     head.push('content-length', 0);
   }
   const sizes: Shape['sizes'] = request.headers['accept-encoding'] === undefined ? undefined : [raw.length, raw.length];
-  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false, ahead: [], asking: false, served: 0, stopped: false };
+  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false, ahead: [], asking: 0, served: 0, stopped: false };
 }
 
 /** Whether two shapes write the same headers in the same order (the slots' values aside). */

@@ -30,6 +30,9 @@ export interface PagesMessage {
   error?: string;
 }
 
+/** Page plans a worker keeps (see `renderPages`): a few hundred bytes each. */
+const PLANS_KEPT = 256;
+
 interface PendingPages {
   readonly resolve: (pages: PageAhead[] | undefined) => void;
   readonly reject: (err: Error) => void;
@@ -143,6 +146,11 @@ export class RenderPool {
   /** Pages asked of each worker (see {@link renderPages}), by request id. */
   private readonly pageJobs = new Map<Worker, Map<number, PendingPages>>();
   private nextPages = 1;
+  /** Page plans by object, numbered: each worker is sent a plan once and keeps it under its number. */
+  private readonly planIds = new WeakMap<PagePlan, number>();
+  private nextPlan = 1;
+  /** The plans each worker holds (see {@link renderPages}). */
+  private readonly plansSent = new Map<Worker, Set<number>>();
   /** Answers awaited from {@link workerChannelCounts}. */
   private readonly probes: ((count: number) => void)[] = [];
   private closed = false;
@@ -173,6 +181,7 @@ export class RenderPool {
     this.sent.set(worker, new WeakMap());
     this.channels.set(worker, new Map());
     this.pageJobs.set(worker, new Map());
+    this.plansSent.set(worker, new Set());
     worker.on('message', (message: { bytes?: Uint8Array; error?: string; channel?: number; count?: number; pages?: number }) => {
       if (message.pages !== undefined) {
         this.pagesAnswered(worker, message as PagesMessage);
@@ -205,6 +214,7 @@ export class RenderPool {
       for (const channel of channels?.values() ?? []) channel.fail(err);
       const pages = this.pageJobs.get(worker);
       this.pageJobs.delete(worker);
+      this.plansSent.delete(worker);
       for (const job of pages?.values() ?? []) job.reject(err);
       if (!this.closed) this.dispatch();
     };
@@ -313,9 +323,18 @@ export class RenderPool {
     if (!worker || (least > 0 && this.all.length < this.size)) worker = this.spawn();
     const id = this.nextPages++;
     const jobs = this.pageJobs.get(worker) as Map<number, PendingPages>;
+    let planId = this.planIds.get(plan);
+    if (planId === undefined) this.planIds.set(plan, (planId = this.nextPlan++));
+    // A plan crosses to a worker once (its structured clone was ~4% of the main thread's time);
+    // a worker keeps at most PLANS_KEPT, dropped together on both sides.
+    const sent = this.plansSent.get(worker) as Set<number>;
+    const reset = !sent.has(planId) && sent.size >= PLANS_KEPT;
+    if (reset) sent.clear();
+    const message = sent.has(planId) ? { pages: id, planId, coding, count } : { pages: id, planId, plan, reset, coding, count };
+    sent.add(planId);
     return new Promise((resolve, reject) => {
       jobs.set(id, { resolve, reject });
-      (worker as Worker).postMessage({ pages: id, plan, coding, count });
+      (worker as Worker).postMessage(message);
     });
   }
 
@@ -360,6 +379,7 @@ export class RenderPool {
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
     for (const jobs of this.pageJobs.values()) for (const job of jobs.values()) job.reject(new Error('render pool closed'));
     this.pageJobs.clear();
+    this.plansSent.clear();
     await Promise.all(this.all.splice(0).map((w) => w.terminate()));
     this.running.clear();
     this.sent.clear();

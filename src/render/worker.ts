@@ -41,13 +41,20 @@ function renderAhead(id: number, plan: PagePlan, coding: string | undefined, cou
 
 type ChannelMessage = Parameters<typeof sessionChannelMessage>[0];
 
-type PagesRequest = { pages: number; plan: PagePlan; coding: string | undefined; count: number };
+type PagesRequest = { pages: number; planId: number; plan?: PagePlan; reset?: boolean; coding: string | undefined; count: number };
+
+/** The page plans this worker was sent, by number (the pool sends each once; `reset` drops them all first). */
+const plans = new Map<number, PagePlan>();
 
 parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: PrecomputedArrays } | ChannelMessage | PagesRequest) => {
   if ('pages' in message) {
     let answer: PagesMessage;
     try {
-      answer = renderAhead(message.pages, message.plan, message.coding, message.count);
+      if (message.reset === true) plans.clear();
+      if (message.plan !== undefined) plans.set(message.planId, message.plan);
+      const plan = plans.get(message.planId);
+      if (plan === undefined) throw new Error(`page plan ${message.planId} unknown`);
+      answer = renderAhead(message.pages, plan, message.coding, message.count);
     } catch (err) {
       answer = { pages: message.pages, error: err instanceof Error ? err.message : String(err) };
     }
