@@ -87,7 +87,7 @@ interface Shape {
   sizes: [min: number, max: number] | undefined;
   /** Set when the template could not render a seed: the URL is left to the route from then on. */
   dead: boolean;
-  /** Answers rendered ahead by a render worker, each for its own new seed, used once (see {@link Ahead}). */
+  /** Answers rendered ahead on the page thread, each for its own new seed, used once (see {@link PAGE_AHEAD}). */
   ahead: PageAhead[];
   /** Batches of answers being rendered ahead for this shape. */
   asking: number;
@@ -98,26 +98,27 @@ interface Shape {
 }
 
 /**
- * Rendering ahead, off the main thread: for an unseeded URL the front answers often, a render
- * worker draws new seeds (`randomInt(0, 2 ** 32)`, the route's draw) and renders their pages and
+ * Rendering ahead, off the main thread: for an unseeded URL the front answers often, the render
+ * pool's page thread (a worker at a lower priority, `RenderPool.renderPages`) draws new seeds (`randomInt(0, 2 ** 32)`, the route's draw) and renders their pages and
  * headers in batches (src/render/page.ts, the route's own functions); the front takes one ready
  * answer per request, oldest first, and fills only the request id and Content-Length (Node adds
  * Date). Each answer is written once and dropped; with none ready the front renders inline as
  * before. A batch is asked only when a request takes an answer and leaves few, so a URL that
  * goes quiet asks for nothing more and an idle server renders nothing; the answers still ready
- * stay until used or the shape is dropped, within a budget of bytes over all shapes.
+ * stay until used or the shape is dropped, within a budget of bytes over all shapes. Measured
+ * in docs/performance.md ("Ninth round").
  */
-const Ahead = {
+export const PAGE_AHEAD = {
   /** Front answers of a shape before its pages are rendered ahead (a URL asked once or twice is not worth a batch). */
   after: 4,
-  /** Answers rendered per batch: one worker message per batch. */
-  batch: 16,
+  /** Answers rendered per batch: one message each way per batch (posting one cost the main thread several µs). */
+  batch: 32,
   /**
    * Answers held or being rendered per shape: a batch is asked when a request leaves room for
    * one, so up to three batches are on their way at once (on a loaded machine one batch at a
    * time arrived too late: half the answers were rendered inline).
    */
-  depth: 48,
+  depth: 96,
   /** Bytes of ready answers over all shapes beyond which no batch is asked. */
   bytes: 2 * 1024 * 1024,
 } as const;
@@ -376,14 +377,14 @@ export default fp(
         };
         // Registered after this plugin; null without render threads (nothing is rendered ahead).
         const pool = (app as FastifyInstance & { renderPool?: RenderPool | null }).renderPool ?? null;
-        /** Asks a worker for a batch of the shape's pages when a request has just taken one and few are left (see {@link Ahead}). */
+        /** Asks the page thread for a batch of the shape's pages when a request has just taken one and few are left (see {@link PAGE_AHEAD}). */
         const refill = (shape: Shape) => {
           if (pool === null || shape.template.plan === undefined || shape.stopped || shape.dead) return;
-          if (shape.served < Ahead.after || shape.ahead.length + (shape.asking + 1) * Ahead.batch > Ahead.depth || ahead.bytes >= Ahead.bytes) return;
+          if (shape.served < PAGE_AHEAD.after || shape.ahead.length + (shape.asking + 1) * PAGE_AHEAD.batch > PAGE_AHEAD.depth || ahead.bytes >= PAGE_AHEAD.bytes) return;
           shape.asking++;
           ahead.asked++;
           ahead.rendering++;
-          pool.renderPages(shape.template.plan, shape.coding, Ahead.batch).then(
+          pool.renderPages(shape.template.plan, shape.coding, PAGE_AHEAD.batch).then(
             (pages) => {
               shape.asking--;
               ahead.rendering--;

@@ -98,10 +98,15 @@ const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.m
  */
 const OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } };
 
-function startWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, OPTIONS);
+function startWorker(workerData?: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { ...OPTIONS, workerData });
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true, ...OPTIONS });
+  return new Worker(bootstrap, { eval: true, ...OPTIONS, workerData });
+}
+
+/** What a worker started for pages rendered ahead is told (src/render/worker.ts lowers its priority). */
+export interface AheadWorkerData {
+  ahead: true;
 }
 
 /**
@@ -143,13 +148,15 @@ export class RenderPool {
   /** Open channels, by worker (see {@link openChannel}). */
   private readonly channels = new Map<Worker, Map<number, WorkerChannel>>();
   private nextChannel = 1;
-  /** Pages asked of each worker (see {@link renderPages}), by request id. */
+  /** The worker that renders pages ahead (see {@link renderPages}), started on first use. */
+  private aheadWorker: Worker | undefined;
+  /** Pages asked of the page thread (see {@link renderPages}), by request id. */
   private readonly pageJobs = new Map<Worker, Map<number, PendingPages>>();
   private nextPages = 1;
   /** Page plans by object, numbered: each worker is sent a plan once and keeps it under its number. */
   private readonly planIds = new WeakMap<PagePlan, number>();
   private nextPlan = 1;
-  /** The plans each worker holds (see {@link renderPages}). */
+  /** The plans the page thread holds (see {@link renderPages}). */
   private readonly plansSent = new Map<Worker, Set<number>>();
   /** Answers awaited from {@link workerChannelCounts}. */
   private readonly probes: ((count: number) => void)[] = [];
@@ -180,13 +187,7 @@ export class RenderPool {
     this.running.set(worker, []);
     this.sent.set(worker, new WeakMap());
     this.channels.set(worker, new Map());
-    this.pageJobs.set(worker, new Map());
-    this.plansSent.set(worker, new Set());
-    worker.on('message', (message: { bytes?: Uint8Array; error?: string; channel?: number; count?: number; pages?: number }) => {
-      if (message.pages !== undefined) {
-        this.pagesAnswered(worker, message as PagesMessage);
-        return;
-      }
+    worker.on('message', (message: { bytes?: Uint8Array; error?: string; channel?: number; count?: number }) => {
       if (message.channel !== undefined) {
         if (message.channel === 0) this.probes.shift()?.(message.count ?? 0);
         else this.channels.get(worker)?.get(message.channel)?.onMessage(message);
@@ -212,10 +213,6 @@ export class RenderPool {
       const channels = this.channels.get(worker);
       this.channels.delete(worker);
       for (const channel of channels?.values() ?? []) channel.fail(err);
-      const pages = this.pageJobs.get(worker);
-      this.pageJobs.delete(worker);
-      this.plansSent.delete(worker);
-      for (const job of pages?.values() ?? []) job.reject(err);
       if (!this.closed) this.dispatch();
     };
     worker.on('error', drop);
@@ -302,25 +299,15 @@ export class RenderPool {
   }
 
   /**
-   * Renders `count` pages of an unseeded URL ahead on a worker: each for a new seed the worker
-   * draws as the route does (`randomInt(0, 2 ** 32)`), with the seed's headers, the body encoded
-   * with `coding` when given. Resolves undefined when a seed's world has another population (the
-   * plan cannot render it); rejects when the pool closes or the worker dies. The worker chosen
-   * holds the fewest batches and page requests, so large downloads are not held up by more than
-   * one such request per worker (a few milliseconds).
+   * Renders `count` pages of an unseeded URL ahead on the pool's page thread (see
+   * {@link spawnAhead}): each for a new seed the thread draws as the route does
+   * (`randomInt(0, 2 ** 32)`), with the seed's headers, the body encoded with `coding` when
+   * given. Resolves undefined when a seed's world has another population (the plan cannot render
+   * it); rejects when the pool closes or the thread dies.
    */
   renderPages(plan: PagePlan, coding: string | undefined, count: number): Promise<PageAhead[] | undefined> {
     if (this.closed || this.size === 0) return Promise.reject(new Error('render pool is closed'));
-    let worker: Worker | undefined;
-    let least = Infinity;
-    for (const w of this.all) {
-      const held = (this.running.get(w) as Pending[]).length + (this.pageJobs.get(w) as Map<number, PendingPages>).size;
-      if (held < least) {
-        worker = w;
-        least = held;
-      }
-    }
-    if (!worker || (least > 0 && this.all.length < this.size)) worker = this.spawn();
+    const worker = (this.aheadWorker ??= this.spawnAhead());
     const id = this.nextPages++;
     const jobs = this.pageJobs.get(worker) as Map<number, PendingPages>;
     let planId = this.planIds.get(plan);
@@ -336,6 +323,33 @@ export class RenderPool {
       jobs.set(id, { resolve, reject });
       (worker as Worker).postMessage(message);
     });
+  }
+
+  /**
+   * The thread of pages rendered ahead: one, apart from the batch workers (a large download's
+   * batches never wait behind it, nor it behind them), at a lower scheduling priority
+   * (src/render/worker.ts): it should use a core the main thread leaves idle, not take the main
+   * thread's. On a busy machine it then renders less, and the front renders inline as it did
+   * without it. Unref'd, stopped with the pool; a dead one fails its requests and is replaced
+   * on the next.
+   */
+  private spawnAhead(): Worker {
+    const worker = startWorker({ ahead: true } satisfies AheadWorkerData);
+    worker.unref();
+    const jobs = new Map<number, PendingPages>();
+    this.pageJobs.set(worker, jobs);
+    this.plansSent.set(worker, new Set());
+    worker.on('message', (message: PagesMessage) => this.pagesAnswered(worker, message));
+    const drop = (err: Error) => {
+      if (this.aheadWorker === worker) this.aheadWorker = undefined;
+      this.pageJobs.delete(worker);
+      this.plansSent.delete(worker);
+      for (const job of jobs.values()) job.reject(err);
+      jobs.clear();
+    };
+    worker.on('error', drop);
+    worker.on('exit', (code) => drop(new Error(`page render worker exited (code ${code})`)));
+    return worker;
   }
 
   private pagesAnswered(worker: Worker, message: PagesMessage): void {
@@ -380,7 +394,9 @@ export class RenderPool {
     for (const jobs of this.pageJobs.values()) for (const job of jobs.values()) job.reject(new Error('render pool closed'));
     this.pageJobs.clear();
     this.plansSent.clear();
-    await Promise.all(this.all.splice(0).map((w) => w.terminate()));
+    const ahead = this.aheadWorker;
+    this.aheadWorker = undefined;
+    await Promise.all([...this.all.splice(0), ...(ahead ? [ahead] : [])].map((w) => w.terminate()));
     this.running.clear();
     this.sent.clear();
     this.channels.clear();

@@ -1,6 +1,8 @@
 // Worker-thread entry of the render pool: renders batches and hands back their UTF-8 bytes.
 import { Buffer } from 'node:buffer';
-import { parentPort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
@@ -40,6 +42,17 @@ function renderAhead(id: number, plan: PagePlan, coding: string | undefined, cou
 }
 
 type ChannelMessage = Parameters<typeof sessionChannelMessage>[0];
+
+// The page thread (src/render/pool.ts `spawnAhead`) renders with the cores the main thread leaves
+// idle: its nice value is raised by 10 (Linux sets it per thread; /proc/thread-self names the
+// thread). Elsewhere, or if refused, it keeps the process's priority.
+if ((workerData as { ahead?: boolean } | null)?.ahead === true) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+  } catch {
+    // not Linux, or not allowed: the same priority as the main thread
+  }
+}
 
 type PagesRequest = { pages: number; planId: number; plan?: PagePlan; reset?: boolean; coding: string | undefined; count: number };
 

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
+import { PAGE_AHEAD } from '../../src/plugins/page-cache.js';
 import { testApp } from '../support/app.js';
 
 type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
@@ -390,7 +391,7 @@ t.test('unseeded answers from the front are counted by /metrics (requests, rows,
   t.equal(same[2], same[0]);
 });
 
-t.test('with render threads, unseeded pages are rendered ahead on a worker: each a new seed, the route’s header lines and that seed’s page; bounded; nothing asked once the URL goes quiet; closed cleanly', async (t) => {
+t.test('with render threads, unseeded pages are rendered ahead on the page thread: each a new seed, the route’s header lines and that seed’s page; bounded; nothing asked once the URL goes quiet; closed cleanly', async (t) => {
   const hot = await buildApp({ renderThreads: 1 });
   let closed = false;
   t.teardown(() => (closed ? undefined : hot.close()));
@@ -413,9 +414,11 @@ t.test('with render threads, unseeded pages are rendered ahead on a worker: each
     const routedSeed = routed.rawHeaders[routed.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
     // The answers still ready for the URLs before (quiet now: they stay as they are).
     const { served, ready: before } = await settled();
-    // Until a few dozen answers came from the workers (the first ones are rendered inline while
-    // the first batch is on its way); bounded, so a pool that never answers fails, not hangs.
-    for (let k = 0; k < 300 && hot.pageAheadStats().served < served + 24; k++) {
+    // Until a few dozen answers came from the page thread (the first ones are rendered inline
+    // while the first batch is on its way: it is waited for once asked); bounded, so a pool that
+    // never answers fails, not hangs.
+    for (let k = 0; k < 120 && hot.pageAheadStats().served < served + 24; k++) {
+      if (k === PAGE_AHEAD.after + 2) await settled();
       const got = await wireGet(hotPort, request.url, headers);
       t.equal(got.status, 200);
       const seed = got.rawHeaders[got.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
@@ -432,7 +435,7 @@ t.test('with render threads, unseeded pages are rendered ahead on a worker: each
       t.ok(lines(got.rawHeaders).includes('x-request-id: ahead-1'), 'the request id is the request’s own');
       const seeded = await wireGet(plainPort, `${request.url}&seed=${seed}`, request.headers);
       t.equal(got.body.toString('base64'), seeded.body.toString('base64'), 'the page of its X-Seed');
-      t.ok(hot.pageAheadStats().ready - before <= 48, 'at most 48 answers held for the URL');
+      t.ok(hot.pageAheadStats().ready - before <= PAGE_AHEAD.depth, `at most ${PAGE_AHEAD.depth} answers held for the URL`);
     }
     t.ok(hot.pageAheadStats().served >= served + 24, `answers rendered ahead were served (${hot.pageAheadStats().served - served})`);
   }
@@ -444,7 +447,7 @@ t.test('with render threads, unseeded pages are rendered ahead on a worker: each
   t.equal(quiet.rendering, 0, 'the batches asked came back');
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.same(hot.pageAheadStats(), quiet, 'no batch asked while no request comes');
-  t.ok(quiet.ready > 0 && quiet.ready <= 3 * 48, `ready answers bounded (${quiet.ready} for 3 URLs)`);
+  t.ok(quiet.ready > 0 && quiet.ready <= 3 * PAGE_AHEAD.depth, `ready answers bounded (${quiet.ready} for 3 URLs)`);
 
   // One more request takes a ready answer (a new seed) and asks for a batch again.
   const again = await wireGet(hotPort, '/api/v1/users?limit=10');
