@@ -20,6 +20,8 @@ export interface PageCacheOptions {
   maxBytes?: number;
   /** The app's server front ({@link PageFront}), when the app was built with its `serverFactory`. */
   front?: PageFront;
+  /** Render unseeded pages ahead on the render pool's page thread (see {@link PAGE_AHEAD}); off by default. */
+  ahead?: boolean;
 }
 
 declare module 'fastify' {
@@ -376,7 +378,7 @@ export default fp(
           sent.call(this, app);
         };
         // Registered after this plugin; null without render threads (nothing is rendered ahead).
-        const pool = (app as FastifyInstance & { renderPool?: RenderPool | null }).renderPool ?? null;
+        const pool = options.ahead === true ? ((app as FastifyInstance & { renderPool?: RenderPool | null }).renderPool ?? null) : null;
         /** Asks the page thread for a batch of the shape's pages when a request has just taken one and few are left (see {@link PAGE_AHEAD}). */
         const refill = (shape: Shape) => {
           if (pool === null || shape.template.plan === undefined || shape.stopped || shape.dead) return;

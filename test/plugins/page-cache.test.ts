@@ -392,7 +392,7 @@ t.test('unseeded answers from the front are counted by /metrics (requests, rows,
 });
 
 t.test('with render threads, unseeded pages are rendered ahead on the page thread: each a new seed, the route’s header lines and that seed’s page; bounded; nothing asked once the URL goes quiet; closed cleanly', async (t) => {
-  const hot = await buildApp({ renderThreads: 1 });
+  const hot = await buildApp({ renderThreads: 1, pageAhead: true });
   let closed = false;
   t.teardown(() => (closed ? undefined : hot.close()));
   await hot.ready();
@@ -460,4 +460,12 @@ t.test('with render threads, unseeded pages are rendered ahead on the page threa
   t.same({ ready: hot.pageAheadStats().ready, bytes: hot.pageAheadStats().bytes }, { ready: 0, bytes: 0 }, 'closing drops the ready answers');
   t.equal(hot.renderPool?.openChannels, 0);
   t.same(await hot.renderPool?.workerChannelCounts(), [], 'the workers are stopped');
+});
+
+t.test('rendering ahead is off unless asked (PAGE_AHEAD): render threads alone render no page ahead', async (t) => {
+  const app = await testApp(t, { renderThreads: 1 });
+  const port = await listening(app);
+  for (let k = 0; k < 10; k++) t.equal((await wireGet(port, '/api/v1/users?limit=3')).status, 200);
+  t.equal(app.pageCacheStats().shapes, 1, 'answered from its shape');
+  t.same(app.pageAheadStats(), { ready: 0, bytes: 0, rendering: 0, asked: 0, served: 0 }, 'nothing asked of the page thread');
 });
