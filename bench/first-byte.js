@@ -10,7 +10,8 @@
 //     loaded by wrk (one thread, 10 connections, LOAD_SECONDS each; bench/wrk.js: autocannon when
 //     wrk is not installed) in ROUNDS interleaved rounds: requests/s, p99, and the server's CPU
 //     time per request read from /proc/<pid>/stat (steadier than requests/s when other work
-//     shares the cores);
+//     shares the cores), the whole process's and the main thread's; the unseeded page also from
+//     a third server with PAGE_AHEAD=1 (pages rendered ahead on the render pool's page thread);
 //   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
 //     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
 //     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free);
@@ -141,19 +142,24 @@ async function main() {
     // The same builds with the page cache off (a build without one ignores PAGE_CACHE_MB).
     const uncached = [];
     for (const dir of dirs) uncached.push({ dir, ...(await start(server(dir), '/health', { PAGE_CACHE_MB: '0' })) });
-    await smallPages(servers, uncached, hello);
+    // And with unseeded pages rendered ahead on the page thread (a build without it ignores PAGE_AHEAD).
+    const ahead = [];
+    for (const dir of dirs) ahead.push({ dir, ...(await start(server(dir), '/health', { PAGE_AHEAD: '1' })) });
+    await smallPages(servers, uncached, ahead, hello);
   }
   if (ONLY !== 'pages') await analytics(servers);
   console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
   for (const child of children) child.kill('SIGTERM');
 }
 
-async function smallPages(servers, uncached, hello) {
+async function smallPages(servers, uncached, ahead, hello) {
   const variants = [];
   for (const [k, server] of servers.entries()) {
     for (const path of ['/api/v1/users?limit=10', '/api/v1/users?seed=42&limit=10']) variants.push({ label: `${server.dir} ${path}`, url: `http://127.0.0.1:${server.port}${path}`, pid: server.child.pid });
     const off = uncached[k];
     variants.push({ label: `${off.dir} /api/v1/users?seed=42&limit=10, no page cache`, url: `http://127.0.0.1:${off.port}/api/v1/users?seed=42&limit=10`, pid: off.child.pid });
+    const early = ahead[k];
+    variants.push({ label: `${early.dir} /api/v1/users?limit=10, PAGE_AHEAD=1`, url: `http://127.0.0.1:${early.port}/api/v1/users?limit=10`, pid: early.child.pid });
   }
   variants.push({ label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello`, pid: hello.child.pid });
   const runs = variants.map(() => []);

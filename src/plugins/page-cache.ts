@@ -61,7 +61,7 @@ declare module 'fastify' {
 export interface PageTemplate {
   render(seed: number): { headers: Readonly<Record<string, string | number>>; body: string | Uint8Array } | undefined;
   /** The body as the route's compression writes it with this content coding; undefined for a coding not reproduced here. */
-  encode?(coding: string, body: Buffer): Buffer | undefined;
+  encode?(coding: string, body: Uint8Array): Buffer | undefined;
   /** The page as plain values, for a render worker to render the same pages ahead (src/render/page.ts). */
   plan?: PagePlan;
 }
@@ -284,7 +284,8 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
       const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       // Outside the sizes seen: the route decides whether to compress (nothing written yet).
       if (size < shape.sizes[0] || size > shape.sizes[1]) return undefined;
-      if (shape.coding !== undefined) body = shape.template.encode?.(shape.coding, Buffer.from(body));
+      // A page written as bytes is encoded as it is (Buffer.from would copy it).
+      if (shape.coding !== undefined) body = shape.template.encode?.(shape.coding, typeof body === 'string' ? Buffer.from(body) : body);
     }
   } catch {
     page = undefined;
