@@ -10,7 +10,8 @@
 //     loaded by wrk (one thread, 10 connections, LOAD_SECONDS each; bench/wrk.js: autocannon when
 //     wrk is not installed) in ROUNDS interleaved rounds: requests/s, p99, and the server's CPU
 //     time per request read from /proc/<pid>/stat (steadier than requests/s when other work
-//     shares the cores);
+//     shares the cores), the whole process's and the main thread's; the unseeded page also from
+//     a third server with PAGE_AHEAD=1 (pages rendered ahead on the render pool's page thread);
 //   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
 //     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
 //     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free);
@@ -141,19 +142,24 @@ async function main() {
     // The same builds with the page cache off (a build without one ignores PAGE_CACHE_MB).
     const uncached = [];
     for (const dir of dirs) uncached.push({ dir, ...(await start(server(dir), '/health', { PAGE_CACHE_MB: '0' })) });
-    await smallPages(servers, uncached, hello);
+    // And with unseeded pages rendered ahead on the page thread (a build without it ignores PAGE_AHEAD).
+    const ahead = [];
+    for (const dir of dirs) ahead.push({ dir, ...(await start(server(dir), '/health', { PAGE_AHEAD: '1' })) });
+    await smallPages(servers, uncached, ahead, hello);
   }
   if (ONLY !== 'pages') await analytics(servers);
   console.log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
   for (const child of children) child.kill('SIGTERM');
 }
 
-async function smallPages(servers, uncached, hello) {
+async function smallPages(servers, uncached, ahead, hello) {
   const variants = [];
   for (const [k, server] of servers.entries()) {
     for (const path of ['/api/v1/users?limit=10', '/api/v1/users?seed=42&limit=10']) variants.push({ label: `${server.dir} ${path}`, url: `http://127.0.0.1:${server.port}${path}`, pid: server.child.pid });
     const off = uncached[k];
     variants.push({ label: `${off.dir} /api/v1/users?seed=42&limit=10, no page cache`, url: `http://127.0.0.1:${off.port}/api/v1/users?seed=42&limit=10`, pid: off.child.pid });
+    const early = ahead[k];
+    variants.push({ label: `${early.dir} /api/v1/users?limit=10, PAGE_AHEAD=1`, url: `http://127.0.0.1:${early.port}/api/v1/users?limit=10`, pid: early.child.pid });
   }
   variants.push({ label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello`, pid: hello.child.pid });
   const runs = variants.map(() => []);
@@ -161,8 +167,10 @@ async function smallPages(servers, uncached, hello) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, variant] of variants.entries()) {
       const before = cpuMs(variant.pid);
+      const mainBefore = cpuMs(`${variant.pid}/task/${variant.pid}`);
       const result = await load(variant.url, { connections: CONNECTIONS, seconds: LOAD_SECONDS });
-      runs[k].push({ rps: result.rps, p99: result.p99, us: ((cpuMs(variant.pid) - before) * 1000) / result.requests });
+      const mainUs = ((cpuMs(`${variant.pid}/task/${variant.pid}`) - mainBefore) * 1000) / result.requests;
+      runs[k].push({ rps: result.rps, p99: result.p99, us: ((cpuMs(variant.pid) - before) * 1000) / result.requests, mainUs });
     }
   }
   console.log(`\nsmall pages: ${LOAD_CLIENT}, ${CONNECTIONS} connections, ${LOAD_SECONDS} s per measurement, ${ROUNDS} interleaved rounds (median, min–max)`);
@@ -172,8 +180,9 @@ async function smallPages(servers, uncached, hello) {
     const rps = runs[k].map((r) => r.rps);
     const us = runs[k].map((r) => r.us);
     const p99 = runs[k].map((r) => r.p99);
+    const mainUs = runs[k].map((r) => r.mainUs);
     const ratio = k < variants.length - 1 ? `  ${(median(rps) / helloRps).toFixed(2)}x hello req/s, ${(median(us) / helloUs).toFixed(1)}x its CPU` : '';
-    console.log(`  ${variant.label.padEnd(64)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99).toFixed(2)} ms (${range(p99, 2)}), server CPU ${Math.round(median(us))} µs/request (${range(us)})${ratio}`);
+    console.log(`  ${variant.label.padEnd(64)} ${Math.round(median(rps)).toLocaleString('en-US')} req/s (${range(rps)}), p99 ${median(p99).toFixed(2)} ms (${range(p99, 2)}), server CPU ${Math.round(median(us))} µs/request (${range(us)}), main thread ${Math.round(median(mainUs))} µs (${range(mainUs)})${ratio}`);
   }
 
 }

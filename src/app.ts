@@ -59,6 +59,11 @@ export interface AppOptions {
   /** Bytes kept by the cache of small seeded responses (default 32 MB; 0 turns it off; src/plugins/page-cache.ts). */
   pageCacheBytes?: number;
   /**
+   * Render unseeded small pages ahead on the render pool's page thread (default false; needs the
+   * page cache and render threads; src/plugins/page-cache.ts `PAGE_AHEAD`, docs/performance.md).
+   */
+  pageAhead?: boolean;
+  /**
    * Start the precompute threads when the app is ready instead of at the first request that
    * needs them (default false; the server sets it: a thread's start was most of the slowest
    * analytics first byte). Tests leave it off: each app would start two threads.
@@ -108,7 +113,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   await app.register(errors);
   // First of the request hooks: a kept small page is answered before the others run.
-  await app.register(pageCache, front ? { maxBytes: pageCacheBytes, front } : { maxBytes: pageCacheBytes });
+  await app.register(pageCache, front ? { maxBytes: pageCacheBytes, front, ahead: options.pageAhead ?? false } : { maxBytes: pageCacheBytes });
   // After listen: the host name's other addresses (Fastify binds them itself only for a server it makes).
   app.decorate('listenAlso', async (host: string) => front?.listenAlso(app.server, host));
   app.decorate('cutConnections', () => {

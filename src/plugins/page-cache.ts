@@ -7,6 +7,8 @@ import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { genReqId, requestLog } from './http.js';
 import { rowsOf } from './metrics.js';
+import type { PageAhead, RenderPool } from '../render/pool.js';
+import type { PagePlan } from '../render/page.js';
 
 /** The default budget of the cache of small responses (PAGE_CACHE_MB). */
 export const DEFAULT_PAGE_CACHE_BYTES = 32 * 1024 * 1024;
@@ -18,6 +20,8 @@ export interface PageCacheOptions {
   maxBytes?: number;
   /** The app's server front ({@link PageFront}), when the app was built with its `serverFactory`. */
   front?: PageFront;
+  /** Render unseeded pages ahead on the render pool's page thread (see {@link PAGE_AHEAD}); off by default. */
+  ahead?: boolean;
 }
 
 declare module 'fastify' {
@@ -28,6 +32,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** What the cache of small responses holds: entries and bytes, and the unseeded URLs' shapes the front answers from (all 0 when it is off). */
     pageCacheStats(): { entries: number; bytes: number; shapes: number };
+    /**
+     * The unseeded pages rendered ahead on the render threads (see {@link PageFront}): ready now
+     * (answers and bytes), batches asked of the workers and not yet back, batches asked in all,
+     * answers written from them.
+     */
+    pageAheadStats(): { ready: number; bytes: number; rendering: number; asked: number; served: number };
   }
   interface FastifyReply {
     /**
@@ -51,7 +61,9 @@ declare module 'fastify' {
 export interface PageTemplate {
   render(seed: number): { headers: Readonly<Record<string, string | number>>; body: string | Uint8Array } | undefined;
   /** The body as the route's compression writes it with this content coding; undefined for a coding not reproduced here. */
-  encode?(coding: string, body: Buffer): Buffer | undefined;
+  encode?(coding: string, body: Uint8Array): Buffer | undefined;
+  /** The page as plain values, for a render worker to render the same pages ahead (src/render/page.ts). */
+  plan?: PagePlan;
 }
 
 /**
@@ -77,9 +89,43 @@ interface Shape {
   sizes: [min: number, max: number] | undefined;
   /** Set when the template could not render a seed: the URL is left to the route from then on. */
   dead: boolean;
+  /** Answers rendered ahead on the page thread, each for its own new seed, used once (see {@link PAGE_AHEAD}). */
+  ahead: PageAhead[];
+  /** Batches of answers being rendered ahead for this shape. */
+  asking: number;
+  /** Answers the front wrote for this shape (rendering ahead starts after a few). */
+  served: number;
+  /** Set when rendering ahead failed or the shape was dropped: no more is asked for it. */
+  stopped: boolean;
 }
 
-/** Unseeded URLs whose answer's shape is kept (a few hundred bytes each). */
+/**
+ * Rendering ahead, off the main thread: for an unseeded URL the front answers often, the render
+ * pool's page thread (a worker at a lower priority, `RenderPool.renderPages`) draws new seeds (`randomInt(0, 2 ** 32)`, the route's draw) and renders their pages and
+ * headers in batches (src/render/page.ts, the route's own functions); the front takes one ready
+ * answer per request, oldest first, and fills only the request id and Content-Length (Node adds
+ * Date). Each answer is written once and dropped; with none ready the front renders inline as
+ * before. A batch is asked only when a request takes an answer and leaves few, so a URL that
+ * goes quiet asks for nothing more and an idle server renders nothing; the answers still ready
+ * stay until used or the shape is dropped, within a budget of bytes over all shapes. Measured
+ * in docs/performance.md ("Ninth round").
+ */
+export const PAGE_AHEAD = {
+  /** Front answers of a shape before its pages are rendered ahead (a URL asked once or twice is not worth a batch). */
+  after: 4,
+  /** Answers rendered per batch: one message each way per batch (posting one cost the main thread several µs). */
+  batch: 32,
+  /**
+   * Answers held or being rendered per shape: a batch is asked when a request leaves room for
+   * one, so up to three batches are on their way at once (on a loaded machine one batch at a
+   * time arrived too late: half the answers were rendered inline).
+   */
+  depth: 96,
+  /** Bytes of ready answers over all shapes beyond which no batch is asked. */
+  bytes: 2 * 1024 * 1024,
+} as const;
+
+/** Unseeded URLs whose answer's shape is kept (a few hundred bytes each, plus the answers rendered ahead). */
 const SHAPES = 256;
 
 /**
@@ -238,7 +284,8 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
       const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       // Outside the sizes seen: the route decides whether to compress (nothing written yet).
       if (size < shape.sizes[0] || size > shape.sizes[1]) return undefined;
-      if (shape.coding !== undefined) body = shape.template.encode?.(shape.coding, Buffer.from(body));
+      // A page written as bytes is encoded as it is (Buffer.from would copy it).
+      if (shape.coding !== undefined) body = shape.template.encode?.(shape.coding, typeof body === 'string' ? Buffer.from(body) : body);
     }
   } catch {
     page = undefined;
@@ -255,6 +302,22 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
   res.writeHead(200, head as unknown as OutgoingHttpHeaders);
   res.end(body);
   return bytes;
+}
+
+/**
+ * Answers an unseeded URL with an answer rendered ahead: its seed's headers in the shape's slots,
+ * its body. Undefined (nothing written) when the page's size lies outside the sizes seen (the
+ * route then answers with a seed of its own; this answer is dropped either way).
+ */
+function writeAhead(res: ServerResponse, shape: Shape, page: PageAhead, requestId: string): number | undefined {
+  if (shape.sizes !== undefined && (page.size < shape.sizes[0] || page.size > shape.sizes[1])) return undefined;
+  const head = shape.head.slice();
+  if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
+  for (const [at, name] of shape.slots) head[at] = page.headers[name] as string | number;
+  head[shape.lengthAt] = page.body.length;
+  res.writeHead(200, head as unknown as OutgoingHttpHeaders);
+  res.end(page.body);
+  return page.body.length;
 }
 
 const STATE = Symbol('pageCache');
@@ -287,14 +350,25 @@ export default fp(
     const maxBytes = options.maxBytes ?? DEFAULT_PAGE_CACHE_BYTES;
     if (maxBytes <= 0) {
       app.decorate('pageCacheStats', () => ({ entries: 0, bytes: 0, shapes: 0 }));
+      app.decorate('pageAheadStats', () => ({ ready: 0, bytes: 0, rendering: 0, asked: 0, served: 0 }));
       return;
     }
     // Each entry counted as its body plus 1 KB for its key, headers and query.
     const cache = new LRUCache<string, Kept>({ maxSize: maxBytes, sizeCalculation: (kept) => kept.body.length + 1024 });
     const front = options.front;
-    const shapes = front === undefined ? undefined : new LRUCache<string, Shape>({ max: SHAPES });
+    const ahead = { ready: 0, bytes: 0, rendering: 0, asked: 0, served: 0 };
+    /** Drops a shape's answers rendered ahead, and asks for no more (the shape was dropped, or the app is closing). */
+    const stopAhead = (shape: Shape) => {
+      shape.stopped = true;
+      for (const page of shape.ahead.splice(0)) {
+        ahead.ready--;
+        ahead.bytes -= page.body.length;
+      }
+    };
+    const shapes = front === undefined ? undefined : new LRUCache<string, Shape>({ max: SHAPES, dispose: stopAhead });
     const refused = front === undefined ? undefined : new LRUCache<string, true>({ max: SHAPES });
     app.decorate('pageCacheStats', () => ({ entries: cache.size, bytes: cache.calculatedSize, shapes: shapes?.size ?? 0 }));
+    app.decorate('pageAheadStats', () => ({ ...ahead }));
     (app as WithStore)[STORE] = { cache, shapes, refused };
 
     if (front !== undefined) {
@@ -303,6 +377,34 @@ export default fp(
       app.addHook('onReady', (done) => {
         const onFinish = function (this: WithAnswered) {
           sent.call(this, app);
+        };
+        // Registered after this plugin; null without render threads (nothing is rendered ahead).
+        const pool = options.ahead === true ? ((app as FastifyInstance & { renderPool?: RenderPool | null }).renderPool ?? null) : null;
+        /** Asks the page thread for a batch of the shape's pages when a request has just taken one and few are left (see {@link PAGE_AHEAD}). */
+        const refill = (shape: Shape) => {
+          if (pool === null || shape.template.plan === undefined || shape.stopped || shape.dead) return;
+          if (shape.served < PAGE_AHEAD.after || shape.ahead.length + (shape.asking + 1) * PAGE_AHEAD.batch > PAGE_AHEAD.depth || ahead.bytes >= PAGE_AHEAD.bytes) return;
+          shape.asking++;
+          ahead.asked++;
+          ahead.rendering++;
+          pool.renderPages(shape.template.plan, shape.coding, PAGE_AHEAD.batch).then(
+            (pages) => {
+              shape.asking--;
+              ahead.rendering--;
+              if (pages === undefined) shape.dead = true;
+              if (pages === undefined || shape.stopped || shape.dead) return;
+              for (const page of pages) {
+                shape.ahead.push(page);
+                ahead.ready++;
+                ahead.bytes += page.body.length;
+              }
+            },
+            () => {
+              shape.asking--;
+              ahead.rendering--;
+              shape.stopped = true;
+            },
+          );
         };
         front.answer = (req, res) => {
           const headers = req.headers;
@@ -314,7 +416,16 @@ export default fp(
             if (shape !== undefined && !shape.dead) {
               const start = performance.now();
               const id = genReqId(req);
-              const bytes = writeShaped(res, shape, id);
+              const page = shape.ahead.shift();
+              let bytes;
+              if (page !== undefined) {
+                ahead.ready--;
+                ahead.bytes -= page.body.length;
+                bytes = writeAhead(res, shape, page, id);
+                if (bytes !== undefined) ahead.served++;
+              } else bytes = writeShaped(res, shape, id);
+              if (bytes !== undefined) shape.served++;
+              refill(shape);
               if (bytes !== undefined) {
                 (res as WithAnswered)[ANSWERED] = { req, route: shape.route, rows: shape.rows, bytes, id, start };
                 res.on('finish', onFinish);
@@ -335,6 +446,7 @@ export default fp(
       });
       app.addHook('preClose', (done) => {
         front.answer = undefined;
+        for (const shape of shapes?.values() ?? []) stopAhead(shape);
         // Fastify closes the server it was given; the ones on the other addresses close here.
         for (const server of front.others.splice(0)) {
           server.close();
@@ -411,7 +523,7 @@ function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTem
     head.push('content-length', 0);
   }
   const sizes: Shape['sizes'] = request.headers['accept-encoding'] === undefined ? undefined : [raw.length, raw.length];
-  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false };
+  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false, ahead: [], asking: 0, served: 0, stopped: false };
 }
 
 /** Whether two shapes write the same headers in the same order (the slots' values aside). */

@@ -5,6 +5,38 @@ import { Worker } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World, type WorldSpec } from '../generators/world.js';
 import type { BatchTask } from './batch.js';
+import type { PagePlan } from './page.js';
+
+/**
+ * A page of an unseeded URL rendered ahead by a worker for a seed it drew (src/render/page.ts):
+ * the headers that depend on the seed, the body as sent (encoded with the asked content coding,
+ * if any) and the page's size before encoding.
+ */
+export interface PageAhead {
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly body: Uint8Array;
+  readonly size: number;
+}
+
+/** A worker's answer to `{ pages }`: the pages' headers and sizes, their bodies end to end in one transferred buffer. */
+export interface PagesMessage {
+  pages: number;
+  heads?: Record<string, string | number>[];
+  sizes?: number[];
+  lengths?: number[];
+  bytes?: Uint8Array;
+  /** A seed the plan cannot render (another population): the URL is left to the route. */
+  unrenderable?: boolean;
+  error?: string;
+}
+
+/** Page plans a worker keeps (see `renderPages`): a few hundred bytes each. */
+const PLANS_KEPT = 256;
+
+interface PendingPages {
+  readonly resolve: (pages: PageAhead[] | undefined) => void;
+  readonly reject: (err: Error) => void;
+}
 
 /**
  * A conversation with one worker for the whole of a response (e.g. the feed's clickstream,
@@ -66,10 +98,15 @@ const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.m
  */
 const OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } };
 
-function startWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, OPTIONS);
+function startWorker(workerData?: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { ...OPTIONS, workerData });
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true, ...OPTIONS });
+  return new Worker(bootstrap, { eval: true, ...OPTIONS, workerData });
+}
+
+/** What a worker started for pages rendered ahead is told (src/render/worker.ts lowers its priority). */
+export interface AheadWorkerData {
+  ahead: true;
 }
 
 /**
@@ -111,6 +148,16 @@ export class RenderPool {
   /** Open channels, by worker (see {@link openChannel}). */
   private readonly channels = new Map<Worker, Map<number, WorkerChannel>>();
   private nextChannel = 1;
+  /** The worker that renders pages ahead (see {@link renderPages}), started on first use. */
+  private aheadWorker: Worker | undefined;
+  /** Pages asked of the page thread (see {@link renderPages}), by request id. */
+  private readonly pageJobs = new Map<Worker, Map<number, PendingPages>>();
+  private nextPages = 1;
+  /** Page plans by object, numbered: each worker is sent a plan once and keeps it under its number. */
+  private readonly planIds = new WeakMap<PagePlan, number>();
+  private nextPlan = 1;
+  /** The plans the page thread holds (see {@link renderPages}). */
+  private readonly plansSent = new Map<Worker, Set<number>>();
   /** Answers awaited from {@link workerChannelCounts}. */
   private readonly probes: ((count: number) => void)[] = [];
   private closed = false;
@@ -251,6 +298,78 @@ export class RenderPool {
     return channel;
   }
 
+  /**
+   * Renders `count` pages of an unseeded URL ahead on the pool's page thread (see
+   * {@link spawnAhead}): each for a new seed the thread draws as the route does
+   * (`randomInt(0, 2 ** 32)`), with the seed's headers, the body encoded with `coding` when
+   * given. Resolves undefined when a seed's world has another population (the plan cannot render
+   * it); rejects when the pool closes or the thread dies.
+   */
+  renderPages(plan: PagePlan, coding: string | undefined, count: number): Promise<PageAhead[] | undefined> {
+    if (this.closed || this.size === 0) return Promise.reject(new Error('render pool is closed'));
+    const worker = (this.aheadWorker ??= this.spawnAhead());
+    const id = this.nextPages++;
+    const jobs = this.pageJobs.get(worker) as Map<number, PendingPages>;
+    let planId = this.planIds.get(plan);
+    if (planId === undefined) this.planIds.set(plan, (planId = this.nextPlan++));
+    // A plan crosses to a worker once (its structured clone was ~4% of the main thread's time);
+    // a worker keeps at most PLANS_KEPT, dropped together on both sides.
+    const sent = this.plansSent.get(worker) as Set<number>;
+    const reset = !sent.has(planId) && sent.size >= PLANS_KEPT;
+    if (reset) sent.clear();
+    const message = sent.has(planId) ? { pages: id, planId, coding, count } : { pages: id, planId, plan, reset, coding, count };
+    sent.add(planId);
+    return new Promise((resolve, reject) => {
+      jobs.set(id, { resolve, reject });
+      (worker as Worker).postMessage(message);
+    });
+  }
+
+  /**
+   * The thread of pages rendered ahead: one, apart from the batch workers (a large download's
+   * batches never wait behind it, nor it behind them), at a lower scheduling priority
+   * (src/render/worker.ts): it should use a core the main thread leaves idle, not take the main
+   * thread's. On a busy machine it then renders less, and the front renders inline as it did
+   * without it. Unref'd, stopped with the pool; a dead one fails its requests and is replaced
+   * on the next.
+   */
+  private spawnAhead(): Worker {
+    const worker = startWorker({ ahead: true } satisfies AheadWorkerData);
+    worker.unref();
+    const jobs = new Map<number, PendingPages>();
+    this.pageJobs.set(worker, jobs);
+    this.plansSent.set(worker, new Set());
+    worker.on('message', (message: PagesMessage) => this.pagesAnswered(worker, message));
+    const drop = (err: Error) => {
+      if (this.aheadWorker === worker) this.aheadWorker = undefined;
+      this.pageJobs.delete(worker);
+      this.plansSent.delete(worker);
+      for (const job of jobs.values()) job.reject(err);
+      jobs.clear();
+    };
+    worker.on('error', drop);
+    worker.on('exit', (code) => drop(new Error(`page render worker exited (code ${code})`)));
+    return worker;
+  }
+
+  private pagesAnswered(worker: Worker, message: PagesMessage): void {
+    const jobs = this.pageJobs.get(worker);
+    const job = jobs?.get(message.pages);
+    if (!jobs || !job) return;
+    jobs.delete(message.pages);
+    if (message.unrenderable === true) return job.resolve(undefined);
+    const { heads, sizes, lengths, bytes } = message;
+    if (heads === undefined || sizes === undefined || lengths === undefined || bytes === undefined) return job.reject(new Error(message.error ?? 'page render failed'));
+    const pages: PageAhead[] = [];
+    let at = 0;
+    for (let k = 0; k < heads.length; k++) {
+      const length = lengths[k] as number;
+      pages.push({ headers: heads[k] as Record<string, string | number>, body: bytes.subarray(at, at + length), size: sizes[k] as number });
+      at += length;
+    }
+    job.resolve(pages);
+  }
+
   /** Channels open on the main thread's side, over all workers (for tests). */
   get openChannels(): number {
     let n = 0;
@@ -272,7 +391,12 @@ export class RenderPool {
     this.closed = true;
     for (const byWorker of this.channels.values()) for (const channel of [...byWorker.values()]) channel.fail(new Error('render pool closed'));
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
-    await Promise.all(this.all.splice(0).map((w) => w.terminate()));
+    for (const jobs of this.pageJobs.values()) for (const job of jobs.values()) job.reject(new Error('render pool closed'));
+    this.pageJobs.clear();
+    this.plansSent.clear();
+    const ahead = this.aheadWorker;
+    this.aheadWorker = undefined;
+    await Promise.all([...this.all.splice(0), ...(ahead ? [ahead] : [])].map((w) => w.terminate()));
     this.running.clear();
     this.sent.clear();
     this.channels.clear();

@@ -1,13 +1,79 @@
 // Worker-thread entry of the render pool: renders batches and hands back their UTF-8 bytes.
-import { parentPort } from 'node:worker_threads';
+import { Buffer } from 'node:buffer';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
 import { sessionChannelMessage } from '../events/split.js';
+import { randomInt } from 'node:crypto';
+import { encodePage, planContext, renderPage, type PagePlan } from './page.js';
+import type { PagesMessage } from './pool.js';
+
+/**
+ * Pages of an unseeded URL rendered ahead (src/render/pool.ts `renderPages`): each for a new seed
+ * drawn exactly as the route draws one, its headers, size and body (encoded when asked); the
+ * bodies end to end in one buffer, transferred.
+ */
+function renderAhead(id: number, plan: PagePlan, coding: string | undefined, count: number): PagesMessage {
+  const context = planContext(plan);
+  const heads: Record<string, string | number>[] = [];
+  const sizes: number[] = [];
+  const bodies: Uint8Array[] = [];
+  for (let k = 0; k < count; k++) {
+    const page = renderPage(plan, context, randomInt(0, 2 ** 32));
+    if (page === undefined) return { pages: id, unrenderable: true };
+    const raw = typeof page.body === 'string' ? Buffer.from(page.body) : page.body;
+    const body = coding === undefined ? raw : encodePage(coding, raw);
+    if (body === undefined) return { pages: id, error: `no ${coding} encoding here` };
+    heads.push(page.headers);
+    sizes.push(raw.length);
+    bodies.push(body);
+  }
+  // Its own ArrayBuffer (not Node's shared pool of small buffers), so it can be transferred.
+  const bytes = new Uint8Array(bodies.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const body of bodies) {
+    bytes.set(body, at);
+    at += body.length;
+  }
+  return { pages: id, heads, sizes, lengths: bodies.map((b) => b.length), bytes };
+}
 
 type ChannelMessage = Parameters<typeof sessionChannelMessage>[0];
 
-parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: PrecomputedArrays } | ChannelMessage) => {
+// The page thread (src/render/pool.ts `spawnAhead`) renders with the cores the main thread leaves
+// idle: its nice value is raised by 10 (Linux sets it per thread; /proc/thread-self names the
+// thread). Elsewhere, or if refused, it keeps the process's priority.
+if ((workerData as { ahead?: boolean } | null)?.ahead === true) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+  } catch {
+    // not Linux, or not allowed: the same priority as the main thread
+  }
+}
+
+type PagesRequest = { pages: number; planId: number; plan?: PagePlan; reset?: boolean; coding: string | undefined; count: number };
+
+/** The page plans this worker was sent, by number (the pool sends each once; `reset` drops them all first). */
+const plans = new Map<number, PagePlan>();
+
+parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: PrecomputedArrays } | ChannelMessage | PagesRequest) => {
+  if ('pages' in message) {
+    let answer: PagesMessage;
+    try {
+      if (message.reset === true) plans.clear();
+      if (message.plan !== undefined) plans.set(message.planId, message.plan);
+      const plan = plans.get(message.planId);
+      if (plan === undefined) throw new Error(`page plan ${message.planId} unknown`);
+      answer = renderAhead(message.pages, plan, message.coding, message.count);
+    } catch (err) {
+      answer = { pages: message.pages, error: err instanceof Error ? err.message : String(err) };
+    }
+    parentPort?.postMessage(answer, answer.bytes ? [answer.bytes.buffer as ArrayBuffer] : []);
+    return;
+  }
   // A channel's message (src/render/pool.ts WorkerChannel): the feed's clickstream walk.
   if ('channel' in message) {
     sessionChannelMessage(message, (answer, transfer) => parentPort?.postMessage(answer, transfer ?? []));

@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
-import { gzipSync, constants as zlibConstants } from 'node:zlib';
-import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatChunks, formatPage, formatStream, type FormatName, type RecordFormat } from '../formats/index.js';
-import type { FormatContext } from '../formats/types.js';
+import { constants as zlibConstants } from 'node:zlib';
+import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
 import type { PageTemplate } from '../plugins/page-cache.js';
 import { preparedOnLoop } from '../precompute/prepare.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
@@ -11,13 +10,13 @@ import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { World, type WorldParams, type WorldSpec } from '../generators/world.js';
 import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION, parquetStream } from '../formats/parquet.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
-import { formatContext, recordsOf, type BatchTask } from '../render/batch.js';
-import { servedLocations, servedOrder } from '../generators/served-order.js';
-import { writesColumns, type FieldSource } from '../formats/fields.js';
+import { recordsOf, type BatchTask } from '../render/batch.js';
+import { attachment, encodePage, planBytes, planContext, renderPage, seedHeaders, type PagePlan } from '../render/page.js';
+import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
-import { dateWindowHeader, resolveRelativeDates, worldSpecFrom } from './world-query.js';
+import { resolveRelativeDates, worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, costOf, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
@@ -104,72 +103,6 @@ function bulkTarget(definition: EntityDefinition, format: FormatName, index: unk
   return { index: typeof index === 'string' ? index : definition.bulkIndex, idColumn: definition.primaryKey };
 }
 
-/** Values no query holds: `=` inside a value is percent-encoded, so `key=` + these occur only where set. */
-const LINK_SLOT = 'ecomgen-link-slot';
-const SEED_SLOT = 'ecomgen-seed-slot';
-
-/** Link templates by request URL (see linkTemplate); a few hundred, dropped whole when full. */
-const linkTemplates = new Map<string, readonly [before: string, between: string, after: string, seedFirst: boolean]>();
-const LINK_TEMPLATES = 256;
-
-/**
- * The request's URL as the Link header writes it, cut where the seed and the offset (or page)
- * go. The query is parsed and serialised once per distinct URL (WHATWG URL rules, so
- * percent-encoding is normalised as before): a small page spent ~7% of its CPU in `new URL`.
- */
-function linkTemplate(url: string, byPage: boolean): readonly [string, string, string, boolean] {
-  const cacheKey = (byPage ? 'p' : 'o') + url;
-  let template = linkTemplates.get(cacheKey);
-  if (!template) {
-    const parsed = new URL(url, 'http://localhost');
-    parsed.searchParams.set('seed', SEED_SLOT);
-    const key = byPage ? 'page' : 'offset';
-    parsed.searchParams.delete(byPage ? 'offset' : 'page');
-    parsed.searchParams.set(key, LINK_SLOT);
-    const text = `${parsed.pathname}${parsed.search}`;
-    const seedAt = text.indexOf(`seed=${SEED_SLOT}`);
-    const slotAt = text.indexOf(`${key}=${LINK_SLOT}`);
-    const [first, second] = seedAt < slotAt ? [`seed=${SEED_SLOT}`, `${key}=${LINK_SLOT}`] : [`${key}=${LINK_SLOT}`, `seed=${SEED_SLOT}`];
-    const [before = '', rest = ''] = text.split(first);
-    const [between = '', after = ''] = rest.split(second);
-    template = [before, between, after, seedAt < slotAt];
-    if (linkTemplates.size >= LINK_TEMPLATES) linkTemplates.clear();
-    linkTemplates.set(cacheKey, template);
-  }
-  return template;
-}
-
-/** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
-function linkHeader(url: string, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
-  const [before, between, after, seedFirst] = linkTemplate(url, byPage);
-  const key = byPage ? 'page=' : 'offset=';
-  const seedPart = `seed=${seed}`;
-  const at = (start: number) => {
-    const slot = key + (byPage ? Math.floor(start / limit) + 1 : start);
-    return seedFirst ? `<${before}${seedPart}${between}${slot}${after}>` : `<${before}${slot}${between}${seedPart}${after}>`;
-  };
-  const lastStart = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
-  let links = `${at(0)}; rel="first"`;
-  if (offset > 0) links += `, ${at(Math.max(0, offset - limit))}; rel="prev"`;
-  if (offset + limit < total) links += `, ${at(offset + limit)}; rel="next"`;
-  return `${links}, ${at(lastStart)}; rel="last"`;
-}
-
-/** The dates a response covers (relative dates resolved): the world's window, or an entity's own range (performance-events). */
-function dateWindowOf(world: World, entity: EntityName): string {
-  const generator = world.generator(entity) as { rangeStart?: number; rangeEnd?: number };
-  return generator.rangeStart !== undefined && generator.rangeEnd !== undefined
-    ? dateWindowText(generator.rangeStart, generator.rangeEnd)
-    : dateWindowText(world.window.start, world.window.end);
-}
-
-/** The last X-Date-Window written, kept: nearly every request has the default window (two toISOString calls saved). */
-let lastWindow = { start: NaN, end: NaN, text: '' };
-function dateWindowText(start: number, end: number): string {
-  if (lastWindow.start !== start || lastWindow.end !== end) lastWindow = { start, end, text: dateWindowHeader(start, end) };
-  return lastWindow.text;
-}
-
 /**
  * The world spec of a request: `base` with the entity's locale and parameters. Written out, not
  * as `{ ...base, locale, params }`: on Node 20.20 (this machine; Node 22 not measured) a spread
@@ -179,59 +112,6 @@ function dateWindowText(start: number, end: number): string {
 function withLocaleAndParams(base: WorldSpec, locale: WorldSpec['locale'], params: WorldParams): WorldSpec {
   const { seed, sizes, window, knobs } = base;
   return knobs === undefined ? { seed, sizes, locale, window, params } : { seed, sizes, locale, window, knobs, params };
-}
-
-/** The Content-Disposition of a download: analytics/users -> analytics-users-seed1.csv (`curl -OJ` keeps only the last path segment). */
-function attachment(entity: EntityName, seed: number, suffix: string): string {
-  return `attachment; filename="${entity.replace(/\//g, '-')}-seed${seed}${suffix}"`;
-}
-
-/** `spec` with another seed (written out: see withLocaleAndParams). */
-function withSeed(spec: WorldSpec, seed: number): WorldSpec {
-  const { sizes, locale, window, params, knobs } = spec;
-  if (knobs === undefined) return params === undefined ? { seed, sizes, locale, window } : { seed, sizes, locale, window, params };
-  return params === undefined ? { seed, sizes, locale, window, knobs } : { seed, sizes, locale, window, knobs, params };
-}
-
-/**
- * The whole text of a small page without yielding (what {@link formatPage} returns): for the
- * page cache's front, which answers in the server's request listener. Only pages of up to
- * 64 KB are answered there (a few milliseconds at most).
- */
-function pageNow(format: RecordFormat, context: FormatContext, records: Iterable<object>): string {
-  const chunks = formatChunks(format, context, records);
-  let out = chunks.next() ?? '';
-  while (!chunks.finished) out += chunks.next() ?? '';
-  return out;
-}
-
-/**
- * Pages of up to this many records are written field by field straight into bytes, without
- * yielding, where the entity and format can be (src/formats/fields.ts): for a 10-user JSON page,
- * a fresh world and its page cost ~29 µs so against ~48 µs as record objects, text and its
- * encoding (docs/performance.md, "Eighth round"). Larger pages stay text written a chunk at a
- * time, yielding between chunks.
- */
-const BYTE_PAGE = 100;
-/** Bytes per row of the last page written as bytes, by entity and format: the next one reserves that much. */
-const pageBytesPerRow = new Map<string, number>();
-
-/** A small page as bytes written field by field (the same bytes as the format's text), or undefined when it cannot be. */
-function pageBytes(world: World, entity: EntityName, format: RecordFormat, context: FormatContext, start: number, end: number): Buffer | undefined {
-  if (end <= start || end - start > BYTE_PAGE || format.fieldRows === undefined) return undefined;
-  const { fields } = world.generator(entity) as { fields?: FieldSource };
-  if (fields === undefined || servedOrder(world, entity) !== undefined || !writesColumns(fields, context)) return undefined;
-  const rows = format.fieldRows(context, true);
-  const hint = `${entity} ${format.name}`;
-  const open = format.open(context);
-  const close = format.close(context, false);
-  rows.reserve(Math.ceil((pageBytesPerRow.get(hint) ?? 1024) * (end - start) * 1.1) + 3 * (open.length + close.length) + 256);
-  rows.raw(open);
-  for (let i = start; i < end; i++) fields.write(i, rows);
-  rows.raw(close);
-  const page = rows.take();
-  pageBytesPerRow.set(hint, (page.length - open.length - close.length) / (end - start));
-  return page;
 }
 
 const exampleValue = (entity: EntityName) => `curl 'http://localhost:8000/api/v1/${entity}?seed=42&limit=5&format=csv'`;
@@ -324,15 +204,24 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (parquet && query.index !== undefined) throw badParameter('index', 'only applies with format=bulk');
         const format = FORMATS[chooseFormat(parquet ? 'json' : (query.format as FormatName | undefined), request.headers.accept)];
         const bulk = parquet ? undefined : bulkTarget(definition, format.name, query.index, columns);
-        const { url } = request;
-        const byPage = query.page !== undefined;
-        /** The headers that name the world's seed (the page front fills them in for another seed). */
-        const seedHeaders = (w: World): Record<string, string | number> => ({
-          'x-seed': w.seed,
-          'x-date-window': dateWindowOf(w, entity),
-          link: linkHeader(url, w.seed, pageStart, limit, total, byPage),
-        });
-        reply.headers({ 'x-total-count': total, ...seedHeaders(world) });
+        // The page as plain values: the route and the page cache's front (or a render worker,
+        // for an unseeded URL) render a seed's page and headers with the same functions (src/render/page.ts).
+        const plan: PagePlan = {
+          spec,
+          entity,
+          format: format.name,
+          columns,
+          projected,
+          ...(bulk && { bulk }),
+          offset,
+          end,
+          total,
+          url: request.url,
+          pageStart,
+          limit,
+          byPage: query.page !== undefined,
+        };
+        reply.headers({ 'x-total-count': total, ...seedHeaders(plan, world) });
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
         if (parquet) {
           const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
@@ -343,32 +232,21 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (format.name !== 'json') {
           reply.header('Content-Disposition', attachment(entity, world.seed, `.${format.extension}`));
         }
-        const context = bulk ? { ...formatContext(entity, columns), bulk } : formatContext(entity, columns);
-        const recordsIn = (w: World) => recordsOf(w, entity, offset, end, projected ? columns : null);
-        const records = () => recordsIn(world);
-        /** The page as bytes, where the entity and format can write it so (see pageBytes). */
-        const bytesIn = (w: World) => (projected || bulk ? undefined : pageBytes(w, entity, format, context, offset, end));
+        const context = planContext(plan);
+        const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
         if (end - offset <= wholePage) {
           // A pure function of the request when seeded and no relative date was resolved against the clock.
           const pure = given === request.query;
           reply.pageCacheable = query.seed !== undefined && pure;
           // Unseeded: the same URL's page for any other seed, for the page cache's front (src/plugins/page-cache.ts).
           if (query.seed === undefined && pure && preparedOnLoop(world, entity)) {
-            const named = format.name !== 'json';
             reply.pageTemplate = {
-              render: (seed) => {
-                const other = World.fresh(withSeed(spec, seed));
-                if (other.generator(entity).population !== total) return undefined;
-                const headers = seedHeaders(other);
-                if (named) headers['content-disposition'] = attachment(entity, other.seed, `.${format.extension}`);
-                return { headers, body: bytesIn(other) ?? pageNow(format, context, recordsIn(other)) };
-              },
-              // What @fastify/compress writes for a small body (its synchronous path, these options);
-              // the page cache checks it against the route's own answer before using it.
-              encode: (coding, body) => (coding === 'gzip' ? gzipSync(body, COMPRESSION.zlibOptions) : undefined),
+              render: (seed) => renderPage(plan, context, seed),
+              encode: encodePage,
+              plan,
             } satisfies PageTemplate;
           }
-          return reply.send(bytesIn(world) ?? (await formatPage(format, context, records())));
+          return reply.send(planBytes(plan, context, world) ?? (await formatPage(format, context, records())));
         }
         const pool = app.renderPool;
         // Bulk renders on this thread: a worker's batch context carries no index.

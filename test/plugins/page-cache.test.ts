@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
+import { PAGE_AHEAD } from '../../src/plugins/page-cache.js';
 import { testApp } from '../support/app.js';
 
 type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
@@ -388,4 +389,83 @@ t.test('unseeded answers from the front are counted by /metrics (requests, rows,
   t.same(JSON.parse(same[0]!), { level: 30, pid: process.pid, hostname: JSON.parse(same[0]!).hostname, reqId: 'log-2', req: { method: 'GET', url, host: 'example.test', remoteAddress: '127.0.0.1' }, res: { statusCode: 200 }, msg: 'request completed' });
   t.equal(same[1], same[0], 'the front’s answers log the route’s line (keys in the same order)');
   t.equal(same[2], same[0]);
+});
+
+t.test('with render threads, unseeded pages are rendered ahead on the page thread: each a new seed, the route’s header lines and that seed’s page; bounded; nothing asked once the URL goes quiet; closed cleanly', async (t) => {
+  const hot = await buildApp({ renderThreads: 1, pageAhead: true });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : hot.close()));
+  await hot.ready();
+  const plain = await testApp(t, { pageCacheBytes: 0 });
+  const [hotPort, plainPort] = [await listening(hot), await listening(plain)];
+  const seeds = new Set<string>();
+  let answers = 0;
+  const settled = async () => {
+    for (let k = 0; k < 500 && hot.pageAheadStats().rendering > 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
+    return hot.pageAheadStats();
+  };
+  for (const request of [
+    { url: '/api/v1/users?limit=10' },
+    { url: '/api/v1/users?limit=6&format=csv&offset=3' },
+    { url: '/api/v1/users?limit=10', headers: { 'accept-encoding': 'gzip' } },
+  ] as { url: string; headers?: Record<string, string> }[]) {
+    const headers = { ...request.headers, 'x-request-id': 'ahead-1' };
+    const routed = await wireGet(plainPort, request.url, headers);
+    const routedSeed = routed.rawHeaders[routed.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+    // The answers still ready for the URLs before (quiet now: they stay as they are).
+    const { served, ready: before } = await settled();
+    // Until a few dozen answers came from the page thread (the first ones are rendered inline
+    // while the first batch is on its way: it is waited for once asked); bounded, so a pool that
+    // never answers fails, not hangs.
+    for (let k = 0; k < 120 && hot.pageAheadStats().served < served + 24; k++) {
+      if (k === PAGE_AHEAD.after + 2) await settled();
+      const got = await wireGet(hotPort, request.url, headers);
+      t.equal(got.status, 200);
+      const seed = got.rawHeaders[got.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+      t.notOk(seeds.has(seed), 'a seed not seen before');
+      seeds.add(seed);
+      answers++;
+      const length = lines(got.rawHeaders).find((line) => /^content-length:/i.test(line));
+      t.equal(length, `content-length: ${got.body.length}`, "Content-Length is the body's");
+      t.same(
+        unseededLines(got.rawHeaders, seed).filter((line) => !/^content-length:/i.test(line)),
+        unseededLines(routed.rawHeaders, routedSeed).filter((line) => !/^content-length:/i.test(line)),
+        `${request.url} ${JSON.stringify(request.headers ?? {})} #${k}: the route's header lines, in order`,
+      );
+      t.ok(lines(got.rawHeaders).includes('x-request-id: ahead-1'), 'the request id is the request’s own');
+      const seeded = await wireGet(plainPort, `${request.url}&seed=${seed}`, request.headers);
+      t.equal(got.body.toString('base64'), seeded.body.toString('base64'), 'the page of its X-Seed');
+      t.ok(hot.pageAheadStats().ready - before <= PAGE_AHEAD.depth, `at most ${PAGE_AHEAD.depth} answers held for the URL`);
+    }
+    t.ok(hot.pageAheadStats().served >= served + 24, `answers rendered ahead were served (${hot.pageAheadStats().served - served})`);
+  }
+  t.equal(seeds.size, answers, 'a new seed per request');
+  t.equal(hot.pageCacheStats().entries, 0, 'nothing kept in the cache of seeded pages');
+
+  // Quiet: once the batches asked have come back, nothing more is asked however long it waits.
+  const quiet = await settled();
+  t.equal(quiet.rendering, 0, 'the batches asked came back');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.same(hot.pageAheadStats(), quiet, 'no batch asked while no request comes');
+  t.ok(quiet.ready > 0 && quiet.ready <= 3 * PAGE_AHEAD.depth, `ready answers bounded (${quiet.ready} for 3 URLs)`);
+
+  // One more request takes a ready answer (a new seed) and asks for a batch again.
+  const again = await wireGet(hotPort, '/api/v1/users?limit=10');
+  const seed = again.rawHeaders[again.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+  t.notOk(seeds.has(seed), 'a new seed');
+  t.equal(hot.pageAheadStats().served, quiet.served + 1, 'taken from the ready answers');
+
+  closed = true;
+  await hot.close();
+  t.same({ ready: hot.pageAheadStats().ready, bytes: hot.pageAheadStats().bytes }, { ready: 0, bytes: 0 }, 'closing drops the ready answers');
+  t.equal(hot.renderPool?.openChannels, 0);
+  t.same(await hot.renderPool?.workerChannelCounts(), [], 'the workers are stopped');
+});
+
+t.test('rendering ahead is off unless asked (PAGE_AHEAD): render threads alone render no page ahead', async (t) => {
+  const app = await testApp(t, { renderThreads: 1 });
+  const port = await listening(app);
+  for (let k = 0; k < 10; k++) t.equal((await wireGet(port, '/api/v1/users?limit=3')).status, 200);
+  t.equal(app.pageCacheStats().shapes, 1, 'answered from its shape');
+  t.same(app.pageAheadStats(), { ready: 0, bytes: 0, rendering: 0, asked: 0, served: 0 }, 'nothing asked of the page thread');
 });
