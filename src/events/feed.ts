@@ -718,10 +718,17 @@ export class FeedMerge {
       const session = heap.topIdx;
       heap.pop();
       this.pushSession();
-      const script = this.feed.world.generator('sessions').script(session);
-      for (let k = 0; k < script.length; k++) {
+      const sessions = this.feed.world.generator('sessions');
+      const script = sessions.script(session);
+      const last = script.length - 1;
+      for (let k = 0; k <= last; k++) {
         const e = script[k] as { type: ClickstreamEventType; at: number };
-        heap.push(e.at, 3, session, Kind.Interaction, k, INTERACTION_CODES.indexOf(e.type));
+        // A PURCHASE (a checkout session's last event) is at its order's created_at to the
+        // second; it enters the merge at the order's exact moment, so it follows that order's
+        // order.placed (src 1 before src 3 at one moment) instead of preceding it by the
+        // order's milliseconds. Its event_time (to the second) and its row are unchanged.
+        const at = k === last && e.type === 'PURCHASE' ? this.feed.world.generator('orders').plan(sessions.plan(session).order).createdAt : e.at;
+        heap.push(at, 3, session, Kind.Interaction, k, INTERACTION_CODES.indexOf(e.type));
       }
     }
     return heap.topTime;

@@ -253,6 +253,8 @@ class LiveRows {
   private readonly paymentTemplates = new Memo<Record<string, unknown>>();
   private readonly shipmentTemplates = new Memo<Record<string, unknown>>();
   private readonly lines: Int8Array;
+  /** Plans of the minutes purchases looked at (a minute's purchases share them). */
+  private readonly minutePlans = new Memo<MinutePlans>();
 
   constructor(private readonly live: LiveWorld) {
     this.lines = new Int8Array(live.base.sizes.orders).fill(-1);
@@ -273,6 +275,26 @@ class LiveRows {
     const offsetMs = rng.int(MINUTE);
     const template = rng.int(this.live.base.sizes.orders);
     return { offsetMs, template, pay: rng.int(PAY_MAX) };
+  }
+
+  /**
+   * The live order a PURCHASE at `offset` ms into minute m confirms: the last one placed before
+   * it (in this minute, else in the RECENT_MINUTES - 1 minutes before), so its
+   * `order_id` names an order the live feed has already placed; with none placed in that time
+   * (an order weight of 0), null. The user is that order's customer.
+   */
+  purchased(m: number, offset: number): { order_id: string; user_id: string } | undefined {
+    for (let m0 = m; m0 > m - RECENT_MINUTES; m0--) {
+      const plans = this.minutePlans.get(m0, (minute) => this.live.plans(minute));
+      const before = m0 === m ? offset : MINUTE;
+      let best = -1;
+      for (let k = 0; k < plans.n; k++) {
+        const at = plans.offsetMs[k] as number;
+        if (at < before && (best < 0 || at >= (plans.offsetMs[best] as number))) best = k;
+      }
+      if (best >= 0) return { order_id: this.live.orderIds.uuid(m0 * MINUTE_SLOTS + best), user_id: this.order(plans.template[best] as number).user_id };
+    }
+    return undefined;
   }
 
   private order(template: number): Order {
@@ -489,6 +511,8 @@ function build(live: LiveWorld, rows: LiveRows, m: number, t: number, key: numbe
     const session = rng.int(sessions.population);
     const k = rng.int(sessions.plan(session).events);
     const row = { ...live.clicks.of(session, k), event_id: live.clickIds.uuid(m * MINUTE_SLOTS + n), occurred_at: iso(t) };
+    // A purchase confirms a live order placed before it, not the base world's order of its template.
+    if (row.event_type === 'PURCHASE') Object.assign(row, rows.purchased(m, t - m * MINUTE) ?? { order_id: null });
     return event(INTERACTION_TYPES[row.event_type], t, eventId, sequence, row.event_id, row);
   }
   if (category === 0) {

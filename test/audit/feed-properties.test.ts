@@ -96,10 +96,9 @@ for (const world of WORLDS) {
         for (const [field, value] of Object.entries(e.data as Row)) {
           const target = TARGETS[field];
           if (value === null || target === undefined || field === KEY_FIELD[e.entity]) continue;
-          if (e.event_type === 'interaction.purchase' && field === 'order_id') {
-            // docs/events.md: a PURCHASE is at its order's created_at, delivered just before its order.placed.
-            if (placedAt.get(String(value)) !== e.event_time) problems.push(`${e.event_id}: purchase of order ${String(value)} not at its order's time`);
-            continue;
+          // docs/events.md: a PURCHASE is at its order's created_at, delivered after its order.placed (data version 4).
+          if (e.event_type === 'interaction.purchase' && field === 'order_id' && placedAt.get(String(value)) !== e.event_time) {
+            problems.push(`${e.event_id}: purchase of order ${String(value)} not at its order's time`);
           }
           const known = inserted.get(target) ?? outside.get(field);
           if (!known?.has(String(value))) problems.push(`${e.event_id}: ${e.entity}.${field} ${String(value)} does not resolve in ${target}`);

@@ -81,3 +81,24 @@ t.test('chaos in a live minute is labelled', async (t) => {
   for (const e of events) if (e.defect) kinds[e.defect]++;
   t.ok(kinds.late > 0 && kinds.duplicate > 0 && kinds.bad > 0, JSON.stringify(kinds));
 });
+
+t.test("a purchase confirms a live order placed before it, as that order's customer", async (t) => {
+  // Five minutes before the hour walked: a purchase names the last order placed before it.
+  const placed = new Map<string, { time: string; user: unknown }>();
+  let purchases = 0;
+  const wrong: string[] = [];
+  for (let m = -5; m < 60; m++) {
+    for (const e of liveMinute(spec, NOON + m * 60_000)) {
+      if (e.event_type === 'order.placed') placed.set(e.key, { time: e.event_time, user: e.data.user_id });
+      if (e.event_type !== 'interaction.purchase' || m < 0) continue;
+      purchases++;
+      const order = placed.get(String(e.data.order_id));
+      if (order === undefined) wrong.push(`${e.event_id}: order ${String(e.data.order_id)} not placed before it`);
+      else if (order.time > e.event_time || order.user !== e.data.user_id) wrong.push(`${e.event_id}: not after its order, or not its customer`);
+    }
+  }
+  t.ok(purchases > 50, `${purchases} purchases in an hour`);
+  t.same(wrong, [], 'every purchase resolves to an order already placed');
+  const none = liveMinute({ ...spec, weights: { orders: 0, interactions: 1, inventory: 0 } }, NOON).filter((e) => e.event_type === 'interaction.purchase');
+  t.ok(none.length > 0 && none.every((e) => e.data.order_id === null), 'without live orders, a purchase names none');
+});
