@@ -253,8 +253,8 @@ class LiveRows {
   private readonly paymentTemplates = new Memo<Record<string, unknown>>();
   private readonly shipmentTemplates = new Memo<Record<string, unknown>>();
   private readonly lines: Int8Array;
-  /** Plans of the minutes purchases looked at (a minute's purchases share them). */
-  private readonly minutePlans = new Memo<MinutePlans>();
+  /** Plans of the last few minutes purchases looked at (a minute's purchases share them; bounded). */
+  private readonly purchasePlans = new Map<number, MinutePlans>();
 
   constructor(private readonly live: LiveWorld) {
     this.lines = new Int8Array(live.base.sizes.orders).fill(-1);
@@ -285,7 +285,12 @@ class LiveRows {
    */
   purchased(m: number, offset: number): { order_id: string; user_id: string } | undefined {
     for (let m0 = m; m0 > m - RECENT_MINUTES; m0--) {
-      const plans = this.minutePlans.get(m0, (minute) => this.live.plans(minute));
+      let plans = this.purchasePlans.get(m0);
+      if (plans === undefined) {
+        plans = this.live.plans(m0);
+        this.purchasePlans.set(m0, plans);
+        if (this.purchasePlans.size > 4) this.purchasePlans.delete(this.purchasePlans.keys().next().value as number);
+      }
       const before = m0 === m ? offset : MINUTE;
       let best = -1;
       for (let k = 0; k < plans.n; k++) {
