@@ -4229,3 +4229,17 @@ Object {
   ],
 }
 `
+
+exports[`test/snapshots.test.ts > TAP > the change feed of seed 42 at scale 0.05 > must match snapshot 1`] = `
+Object {
+  "around": Array [
+    "72 2025-01-03T12:49:33Z interaction.checkout 211d699f-770b-4a34-99ce-bf6d64f5c917",
+    "73 2025-01-03T12:51:46Z order.placed ec711d12-3909-4c82-8d03-e92e5e8b797f",
+    "74 2025-01-03T12:51:46Z payment.authorised 3b4ce428-4d91-408a-b6f2-9470f7d0b7ee",
+    "75 2025-01-03T12:51:46Z interaction.purchase 714a7412-269f-4e76-aa8a-b886b01aefb2",
+    "76 2025-01-03T13:30:00Z payment.captured 3b4ce428-4d91-408a-b6f2-9470f7d0b7ee",
+  ],
+  "events": 10713,
+  "sha256": "038b7607244d6e3ce99bfb54be67b0f886bd64558eeb5e5bf7d7481b5a95db30",
+}
+`
