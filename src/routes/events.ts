@@ -18,6 +18,8 @@ import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
 import { chooseFormat } from './entities.js';
 import { worldSpecFrom } from './world-query.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
+import { feedCost } from '../generators/cost.js';
 
 const Ratio = (what: string) =>
   Type.Number({ minimum: 0, maximum: 1, default: 0, description: `${what} (0-1, default 0). The late, duplicate and bad ratios together may not exceed 1.` });
@@ -60,8 +62,12 @@ function optional<T extends Record<string, import('@sinclair/typebox').TSchema>>
   };
 }
 
-/** The world and the feed options of a request; every problem is a 400 naming its parameter. */
-function feedRequest(query: DefectsQueryType): { world: World; options: FeedOptions } {
+/**
+ * The world and the feed options of a request; every problem is a 400 naming its parameter,
+ * and a feed whose preparation (or, with `defects`, whose defects list) would cost more than
+ * `budget` is a 422 naming the parameter to lower, before any work.
+ */
+function feedRequest(query: DefectsQueryType, budget: CostBudget, defects = false): { world: World; options: FeedOptions } {
   const world = World.of(worldSpecFrom(query));
   const { start: from, end: to } = world.window;
   const window = `${iso(from)} .. ${iso(to)}`;
@@ -85,10 +91,10 @@ function feedRequest(query: DefectsQueryType): { world: World; options: FeedOpti
   const duplicate = query.duplicate_ratio ?? 0;
   const bad = query.bad_ratio ?? 0;
   if (late + duplicate + bad > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
-  return {
-    world,
-    options: { types, start, end, late_ratio: late, duplicate_ratio: duplicate, bad_ratio: bad, max_lateness_ms: (query.max_lateness ?? 300) * 1000 },
-  };
+  const options = { types, start, end, late_ratio: late, duplicate_ratio: duplicate, bad_ratio: bad, max_lateness_ms: (query.max_lateness ?? 300) * 1000 };
+  // max_lateness is in seconds here: the estimate names the ratio, which the query also has.
+  assertWithinBudget(feedCost(world, options, defects), budget, query, defects ? 'the defects list of the change feed' : 'the change feed');
+  return { world, options };
 }
 
 /** The largest page whose Link header is computed (by walking ahead to its end). */
@@ -170,10 +176,10 @@ export interface FeedPage {
  * The body of `GET /api/v1/events` for a query, shared by the route and `ecomgen events` so
  * both write the same bytes. `limit` may be Infinity (the whole feed, command line only).
  */
-export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number, pool?: RenderPool | null): Promise<FeedPage> {
+export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number, pool?: RenderPool | null, budget: CostBudget = DEFAULT_COST_BUDGET): Promise<FeedPage> {
   const problem = partitionProblem(query.partition, query.partitions);
   if (problem) throw badParameter(problem.parameter, problem.reason);
-  const { world, options } = feedRequest(query);
+  const { world, options } = feedRequest(query, budget);
   let afterSequence = -1;
   if (query.after !== undefined) {
     const sequence = sequenceOfId(worldFingerprint(world), query.after);
@@ -230,8 +236,8 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
 }
 
 /** The defects of a feed (`GET /api/v1/events/defects`, `ecomgen events --defects`), in delivery order. */
-export async function feedDefects(query: DefectsQueryType): Promise<{ world: World; defects: object[] }> {
-  const { world, options } = feedRequest(query);
+export async function feedDefects(query: DefectsQueryType, budget: CostBudget = DEFAULT_COST_BUDGET): Promise<{ world: World; defects: object[] }> {
+  const { world, options } = feedRequest(query, budget, true);
   const fingerprint = worldFingerprint(world);
   const iterator = feedDeliveries(world, options, -1, await seekFeed(world, options)).deliveries[Symbol.iterator]();
   const defects: object[] = [];
@@ -259,7 +265,8 @@ export async function feedDefects(query: DefectsQueryType): Promise<{ world: Wor
 }
 
 /** `GET /api/v1/events` and `GET /api/v1/events/defects`; with `split`, large NDJSON pages take the split path (src/events/split.ts). */
-export default async function eventRoutes(app: FastifyInstance, opts: { split?: boolean }): Promise<void> {
+export default async function eventRoutes(app: FastifyInstance, opts: { split?: boolean; budget?: CostBudget }): Promise<void> {
+  const budget = opts.budget ?? DEFAULT_COST_BUDGET;
   for (const schema of EventSchemas) app.addSchema(schema);
   app.addSchema(FeedEventSchema);
   app.addSchema(DefectSchema);
@@ -290,13 +297,14 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
             },
           },
           400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+          422: { description: "COST_BUDGET_EXCEEDED: preparing this world's feed would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
         },
       },
     },
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
       const query = request.query;
       const format = chooseFormat(query.format, request.headers.accept);
-      const page = await feedPage(query, format, query.limit ?? 1000, opts.split === true ? app.renderPool : null);
+      const page = await feedPage(query, format, query.limit ?? 1000, opts.split === true ? app.renderPool : null, budget);
       const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
       if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);
@@ -330,11 +338,12 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
         response: {
           200: { description: 'The defects, in delivery order', content: { 'application/json': { schema: Type.Array(Type.Ref(DefectSchema)) } } },
           400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+          422: { description: "COST_BUDGET_EXCEEDED: preparing this world's feed, or holding its defects list, would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
         },
       },
     },
     async (request: FastifyRequest<{ Querystring: DefectsQueryType }>, reply: FastifyReply) => {
-      const { world, defects } = await feedDefects(request.query);
+      const { world, defects } = await feedDefects(request.query, budget);
       reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length);
       return defects;
     },

@@ -26,6 +26,9 @@ import { FeedUnavailableError, changeFeed, type FeedProvider } from '../streams/
 import type { StreamWriter } from '../streams/writer.js';
 import { requireApiKey } from './sinks.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
+import { feedCost } from '../generators/cost.js';
+import { World } from '../generators/world.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +44,8 @@ export interface StreamRoutesOptions {
   cancelWaitMs?: number;
   /** The streams, shared with the jobs routes (GET /api/v1/jobs lists them); default: this plugin's own. */
   streams?: StreamManager;
+  /** What preparing a replay's world may cost (docs/limits.md); default 30 s and 256 MB. */
+  budget?: CostBudget;
 }
 
 export const STREAM_SINKS = ['kafka', 'webhook', 'postgres', 'opensearch'] as const;
@@ -221,6 +226,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
           400: { description: 'A body field is invalid; the message names it', ...errorRef },
           401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
           409: { description: 'The sink (or the Schema Registry for Avro) is not configured; the message names the variable', ...errorRef },
+          422: { description: "COST_BUDGET_EXCEEDED (replay): preparing this world's feed would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
           503: { description: 'The change feed is not available in this build (code FEED_UNAVAILABLE)', ...errorRef },
         },
       },
@@ -238,6 +244,11 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       const world = worldSpecFrom(body);
       const section = config[body.sink];
       if (!section) throw new ApiError(409, 'SINK_NOT_CONFIGURED', `sink: ${body.sink} is not configured: set ${REQUIRES[body.sink]} in the server's environment`);
+      // A replay prepares its bounded world's feed first: refused at creation when that is over budget.
+      if (engine.mode === 'replay') {
+        const chaos = { late_ratio: body.late_ratio, duplicate_ratio: body.duplicate_ratio, bad_ratio: body.bad_ratio, max_lateness_ms: body.max_lateness_ms };
+        assertWithinBudget(feedCost(World.of(world), chaos), options.budget ?? DEFAULT_COST_BUDGET, body as unknown as Record<string, unknown>, "the replay's change feed");
+      }
       const ratios = {
         ...(body.late_ratio !== undefined ? { late_ratio: body.late_ratio } : {}),
         ...(body.duplicate_ratio !== undefined ? { duplicate_ratio: body.duplicate_ratio } : {}),
