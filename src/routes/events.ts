@@ -6,12 +6,12 @@ import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.
 import { chaosOf, type Delivery } from '../events/chaos.js';
 import { splitApplies, splitNdjsonStream } from '../events/split.js';
 import type { RenderPool } from '../render/pool.js';
-import { feedDeliveries, materialise, prepareFeed, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
+import { eventId, feedDeliveries, materialise, prepareFeed, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
 import { DefectSchema, EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import { eventJson, NdjsonChunks } from '../events/ndjson.js';
 import type { FeedEvent, FeedOptions } from '../events/types.js';
 import { parseDate, iso } from '../generators/time.js';
-import { World } from '../generators/world.js';
+import { MAX_POPULATION, World } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
 import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
 import { partitionProblem, partitionRange } from '../generators/partition.js';
@@ -43,7 +43,7 @@ export const EventsQuery = Type.Object(
     ...optional(WorldQueryFields),
     ...optional(FeedQueryFields),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1000, description: 'Events to return (1-10,000,000, default 1,000).' })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Delivered events to skip first (after types, window and chaos).', examples: [0] })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Delivered events to skip first (after types, window and chaos; 0-1,000,000,000). Past the end of the feed the page is empty.', examples: [0] })),
     ...optional(PartitionFields),
     after: Type.Optional(
       Type.String({ maxLength: 64, description: 'Resume after this event_id (a cursor from the Link header or the last event received): events with a larger sequence.' }),
@@ -76,6 +76,9 @@ function feedRequest(query: DefectsQueryType, budget: CostBudget, defects = fals
     const ms = parseDate(text, name === 'end');
     if (ms === undefined) throw badParameter(name, `'${text}' is not a date (YYYY-MM-DD or ISO 8601 date-time)`);
     if (ms < from || ms > to) throw badParameter(name, `${iso(ms)} is outside the world window ${window}`);
+    // The window is [from, to): a start at its end, or an end at its start, would select nothing.
+    if (name === 'start' && ms === to) throw badParameter(name, `${iso(ms)} is the end of the world window ${window} (exclusive): a start must be before it`);
+    if (name === 'end' && ms === from) throw badParameter(name, `${iso(ms)} is the start of the world window ${window}: an end must be after it`);
     return ms;
   };
   const start = time('start', query.start);
@@ -181,16 +184,32 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   if (problem) throw badParameter(problem.parameter, problem.reason);
   const { world, options } = feedRequest(query, budget);
   let afterSequence = -1;
+  // The merge at the cursor, sought once to check the cursor; the first seek after it uses it.
+  let cursor: FeedMerge | undefined;
   if (query.after !== undefined) {
-    const sequence = sequenceOfId(worldFingerprint(world), query.after);
+    const fingerprint = worldFingerprint(world);
+    const sequence = sequenceOfId(fingerprint, query.after);
     if (sequence === undefined) throw badParameter('after', `'${query.after}' is not an event id of this world (seed, sizes, locale and window must match)`);
+    // Ids are written one way: ev-<fingerprint>-<sequence> without leading zeros.
+    if (eventId(fingerprint, sequence) !== query.after) throw badParameter('after', `'${query.after}' is not an event id as the feed writes it (${eventId(fingerprint, sequence)})`);
     afterSequence = sequence;
+    cursor = await seekFeed(world, options, afterSequence);
+    // A walk to the cursor that ends before passing it: the feed has no such event.
+    if (cursor.sequence <= afterSequence) {
+      throw badParameter('after', `'${query.after}' is past the end of this world's feed (${cursor.sequence} events, the last ${eventId(fingerprint, cursor.sequence - 1)})`);
+    }
   }
+  const soughtAt = afterSequence;
+  const seek = async (after: number): Promise<FeedMerge> => {
+    const merge = cursor && after === soughtAt ? cursor : await seekFeed(world, options, after);
+    cursor = undefined;
+    return merge;
+  };
   const offset = query.offset ?? 0;
   // Without types and chaos every step is delivered, so an offset is a position in the feed:
   // it joins the cursor and the seek (checkpoints make it cheap) instead of being walked.
   const folded = offset > 0 && !options.types?.length && !chaosOf(world.seed, options);
-  if (folded) afterSequence = (await seekFeed(world, options, afterSequence)).sequence + offset - 1;
+  if (folded) afterSequence = (await seek(afterSequence)).sequence + offset - 1;
   const skipCount = folded ? 0 : offset;
   // Where the page ends, walked ahead without building rows, for the Link header: only for
   // pages of up to 100,000 events (a larger page is read in one go; walking it twice would
@@ -198,7 +217,7 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   let more = false;
   let ahead: { skipped: number; last: Delivery | undefined } | undefined;
   if (limit <= LINK_LIMIT) {
-    const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
+    const probe = feedDeliveries(world, options, afterSequence, await seek(afterSequence)).deliveries[Symbol.iterator]();
     ahead = await skip(probe, skipCount + limit);
     more = ahead.skipped === skipCount + limit && !probe.next().done;
   }
@@ -209,7 +228,7 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   let range: { start: number; end: number } | undefined;
   if (query.partition !== undefined && query.partitions !== undefined) {
     if (!ahead) {
-      const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
+      const probe = feedDeliveries(world, options, afterSequence, await seek(afterSequence)).deliveries[Symbol.iterator]();
       ahead = await skip(probe, skipCount + limit);
     }
     const skipped = (folded ? offset : 0) + ahead.skipped;
@@ -224,7 +243,7 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
     const body = splitNdjsonStream(pool, world, options, limit);
     if (body) return { world, options, offset, limit, more, last: ahead?.last, body };
   }
-  const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence));
+  const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seek(afterSequence));
   const iterator = deliveries[Symbol.iterator]();
   await skip(iterator, start - (offset - skipCount));
   let body: Readable;
