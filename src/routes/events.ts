@@ -363,8 +363,10 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
     },
     async (request: FastifyRequest<{ Querystring: DefectsQueryType }>, reply: FastifyReply) => {
       const { world, defects } = await feedDefects(request.query, budget);
-      reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length);
-      return defects;
+      reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length).type('application/json; charset=utf-8');
+      // A short list as one string (with its Content-Length, compressed or not as before); a long one streamed.
+      const body = jsonArray(defects);
+      return reply.send(defects.length <= JSON_CHUNK ? (body.next().value as string) : Readable.from(body, { objectMode: false }));
     },
   );
 }
@@ -376,6 +378,24 @@ function* page(merge: FeedMerge, deliveries: Iterator<Delivery>, limit: number, 
     yield materialise(merge, r.value, seed);
   }
 }
+
+/**
+ * A JSON array, a few thousand items a chunk: serialising a long list in one piece held the
+ * event loop (the defects of a scale-10 feed with the reference chaos, 187,000 of them and 33 MB
+ * of JSON, ~3 s of /health unanswered). The items' keys are in their schema's order, so the bytes
+ * are those the response schema's serialiser wrote.
+ */
+function* jsonArray(items: readonly object[]): Generator<string> {
+  if (items.length === 0) {
+    yield '[]';
+    return;
+  }
+  for (let k = 0; k < items.length; k += JSON_CHUNK) {
+    const part = items.slice(k, k + JSON_CHUNK).map((item) => JSON.stringify(item)).join(',');
+    yield (k === 0 ? '[' : ',') + part + (k + JSON_CHUNK >= items.length ? ']' : '');
+  }
+}
+const JSON_CHUNK = 2048;
 
 function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
   for (const item of items) yield f(item);

@@ -189,3 +189,22 @@ t.test('bad input is a 400 naming the parameter', async (t) => {
     t.ok(String((response.json() as { message?: string }).message).startsWith(`${parameter}:`), `defects ${query}`);
   }
 });
+
+t.test('a long defects list (streamed in chunks) is the one JSON array of every defect', async (t) => {
+  const world = 'seed=9&scale=0.1&duplicate_ratio=0.2&bad_ratio=0.05';
+  const response = await app.inject(`/api/v1/events/defects?${world}`);
+  t.equal(response.statusCode, 200);
+  t.match(String(response.headers['content-type']), /^application\/json/);
+  const defects = response.json() as { position: number; event_id: string; sequence: number; defect: string; variant: string | null }[];
+  t.ok(defects.length > 4096, `${defects.length} defects, more than two chunks`);
+  t.equal(Number(response.headers['x-total-count']), defects.length);
+  const lines = (await app.inject(`/api/v1/events?${world}&format=ndjson&limit=10000000`)).body.trimEnd().split('\n');
+  let wrong = 0;
+  for (const d of defects) {
+    const line = lines[d.position] as string;
+    if (d.variant === 'truncated' ? !line.startsWith('{') : (JSON.parse(line) as FeedEvent).defect !== d.defect) wrong++;
+  }
+  t.equal(wrong, 0, 'each defect is the delivery at its position');
+  const plain = (await app.inject('/api/v1/events?seed=9&scale=0.1&format=ndjson&limit=10000000')).body.trimEnd().split('\n').length;
+  t.equal(lines.length, plain + defects.length, 'every duplicate and bad copy is listed (no late ones here)');
+});
