@@ -199,23 +199,23 @@ export function manifestCost(entities: readonly EntityName[], world: World): Cos
  * with: microseconds of CPU and bytes at its peak. Calibrated on the shared 2-core machine
  * (docs/limits.md, "The change feed's budget"): the real preparation of scales 0.1, 1, 10 and
  * 30 timed phase by phase in one process, rounded up to bounds the measurements stay under
- * (scale 10: 2.1-2.2 s CPU, peak 49 MB live, 85 MB with garbage; scale 30: 6.9-7.3 s, ~240 MB
- * live, 313 MB with garbage).
+ * (scale 10: 2.1-2.2 s CPU, peak 32 MB live, 58 MB with garbage; scale 30: 6.9-7.3 s, peak 169
+ * MB with garbage, RSS +173 MB).
  *
  * - orders: the order ledger and the units sold and returned per inventory row (one pass over
  *   the orders and their lines, 12-14 µs an order), then the review and support-ticket
  *   schedules (their times, sorted: 8-10 µs an order).
  * - inventory rows (products × warehouses): the stock schedule, every warehouse movement's
  *   time worked out and sorted (5.0-5.3 µs a row; ~4.2 movements a row, 16 bytes each kept and
- *   ~50 more while it is built and sorted, plus a 29-byte table per row: ~270 bytes a row at
- *   the peak).
+ *   ~25 more while it is built and sorted, plus a 29-byte table per row: ~205 bytes a row at
+ *   the peak at scale 30, garbage included).
  * - products: the time order of the price changes (on the precompute thread), by the number of
  *   changes a product has (the price_change_rate knob and the window's length; ~100 bytes a
  *   change measured with the generators it starts).
  * - users: the unverified-review and unlinked-ticket slots of the schedules.
  */
 const FEED_US: Rate = { orders: 40, inventory: 8, users: 5 };
-const FEED_BYTES: Rate = { orders: 60, inventory: 360, users: 16 };
+const FEED_BYTES: Rate = { orders: 60, inventory: 250, users: 16 };
 /** Per product: a fixed part and a part per price change. */
 const FEED_PRICE_US = { perProduct: 20, perChange: 5 };
 const FEED_PRICE_BYTES = { perProduct: 8, perChange: 120 };

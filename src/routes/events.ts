@@ -95,8 +95,10 @@ function feedRequest(query: DefectsQueryType, budget: CostBudget, defects = fals
   const bad = query.bad_ratio ?? 0;
   if (late + duplicate + bad > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
   const options = { types, start, end, late_ratio: late, duplicate_ratio: duplicate, bad_ratio: bad, max_lateness_ms: (query.max_lateness ?? 300) * 1000 };
-  // max_lateness is in seconds here: the estimate names the ratio, which the query also has.
-  assertWithinBudget(feedCost(world, options, defects), budget, query, defects ? 'the defects list of the change feed' : 'the change feed');
+  // The world first (naming its size), then what the chaos adds (naming the largest ratio).
+  const what = defects ? 'the defects list of the change feed' : 'the change feed';
+  assertWithinBudget(feedCost(world), budget, query, what);
+  assertWithinBudget(feedCost(world, options, defects), budget, query, what);
   return { world, options };
 }
 

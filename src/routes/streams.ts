@@ -247,7 +247,10 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       // A replay prepares its bounded world's feed first: refused at creation when that is over budget.
       if (engine.mode === 'replay') {
         const chaos = { late_ratio: body.late_ratio, duplicate_ratio: body.duplicate_ratio, bad_ratio: body.bad_ratio, max_lateness_ms: body.max_lateness_ms };
-        assertWithinBudget(feedCost(World.of(world), chaos), options.budget ?? DEFAULT_COST_BUDGET, body as unknown as Record<string, unknown>, "the replay's change feed");
+        // The world first (naming its size), then what the chaos adds (naming the ratio).
+        const budget = options.budget ?? DEFAULT_COST_BUDGET;
+        assertWithinBudget(feedCost(World.of(world)), budget, body as unknown as Record<string, unknown>, "the replay's change feed");
+        assertWithinBudget(feedCost(World.of(world), chaos), budget, body as unknown as Record<string, unknown>, "the replay's change feed");
       }
       const ratios = {
         ...(body.late_ratio !== undefined ? { late_ratio: body.late_ratio } : {}),
