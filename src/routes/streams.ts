@@ -28,7 +28,7 @@ import { requireApiKey } from './sinks.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
 import { feedCost } from '../generators/cost.js';
-import { World } from '../generators/world.js';
+import { MAX_POPULATION, World } from '../generators/world.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,7 +84,7 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
     schema: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Literal('max')], { description: "replay: world seconds per real second (e.g. 3600: an hour a second), or 'max' (default): as fast as the sink takes events." }),
     modes: ['replay'],
   },
-  from_sequence: { schema: Type.Integer({ minimum: 0, description: 'replay: the feed position to start from (default 0).' }), modes: ['replay'] },
+  from_sequence: { schema: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'replay: the feed position to start from (0-1,000,000,000; default 0).' }), modes: ['replay'] },
   duration_s: { schema: Type.Number({ exclusiveMinimum: 0, maximum: 31 * 86_400, description: 'Stop after this many seconds.' }) },
   max_events: { schema: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Stop after this many events.' }) },
   late_ratio: { schema: Ratio('sent late (out of time order)') },
@@ -263,6 +263,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
           world,
           feed: { ...ratios, ...(body.types ? { types: body.types } : {}), ...(body.max_lateness_ms !== undefined ? { max_lateness_ms: body.max_lateness_ms } : {}) },
           live: { seed: world.seed, locale: world.locale, events_per_second: engine.rate.eventsPerSecond, daily_curve: engine.rate.dailyCurve, ...(body.weights ? { weights: body.weights } : {}), ...ratios },
+          ...(body.from_sequence !== undefined ? { fromSequence: body.from_sequence } : {}),
         };
         // A replay's world schedules are built in slices before the stream starts, off the hot path.
         if ((body.mode ?? 'live') === 'replay' && feed.prepare) await feed.prepare(feedRequest);
