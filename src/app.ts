@@ -142,11 +142,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
   await app.register(performanceRoutes);
   await app.register(manifestRoutes, { budget });
-  await app.register(eventRoutes, { split: options.feedSplit ?? false });
+  await app.register(eventRoutes, { split: options.feedSplit ?? false, budget });
   await app.register(liveEventRoutes);
   // One set of streams for the streams routes and the jobs list (streams are jobs too).
   const streams = new StreamManager(app.log);
   await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
-  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, ...(options.feed ? { feed: options.feed } : {}) });
+  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, budget, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
 }

@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
       output.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof ApiError && error.statusCode === 400) {
+    if (error instanceof ApiError && (error.statusCode === 400 || error.statusCode === 422)) {
       // The shared validation names query and body fields; on the command line they are flags.
       output.stderr.write(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
       return 2;

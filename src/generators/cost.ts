@@ -193,3 +193,84 @@ export function manifestCost(entities: readonly EntityName[], world: World): Cos
   }
   return estimate(us, extra, aggregateMb(entities, sizes));
 }
+
+/**
+ * The change feed's preparation (src/events/feed.ts prepareFeed) per record of the size it grows
+ * with: microseconds of CPU and bytes at its peak. Calibrated on the shared 2-core machine
+ * (docs/limits.md, "The change feed's budget"): the real preparation of scales 0.1, 1, 10 and
+ * 30 timed phase by phase in one process, rounded up to bounds the measurements stay under
+ * (scale 10: 2.1-2.2 s CPU, peak 32 MB live, 58 MB with garbage; scale 30: 6.9-7.3 s, peak 169
+ * MB with garbage, RSS +173 MB).
+ *
+ * - orders: the order ledger and the units sold and returned per inventory row (one pass over
+ *   the orders and their lines, 12-14 µs an order), then the review and support-ticket
+ *   schedules (their times, sorted: 8-10 µs an order).
+ * - inventory rows (products × warehouses): the stock schedule, every warehouse movement's
+ *   time worked out and sorted (5.0-5.3 µs a row; ~4.2 movements a row, 16 bytes each kept and
+ *   ~25 more while it is built and sorted, plus a 29-byte table per row: ~205 bytes a row at
+ *   the peak at scale 30, garbage included).
+ * - products: the time order of the price changes (on the precompute thread), by the number of
+ *   changes a product has (the price_change_rate knob and the window's length; ~100 bytes a
+ *   change measured with the generators it starts).
+ * - users: the unverified-review and unlinked-ticket slots of the schedules.
+ */
+const FEED_US: Rate = { orders: 40, inventory: 8, users: 5 };
+const FEED_BYTES: Rate = { orders: 60, inventory: 250, users: 16 };
+/** Per product: a fixed part and a part per price change. */
+const FEED_PRICE_US = { perProduct: 20, perChange: 5 };
+const FEED_PRICE_BYTES = { perProduct: 8, perChange: 120 };
+/** Start-up of the preparation (the generators' first calls, the code's first runs): ~0.4 s CPU at scale 1. */
+const FEED_BASE_MS = 200;
+
+/**
+ * Events of a feed per record, rounded up from the counts of scales 0.1, 1 and 3 (238,448
+ * events at scale 1; a scale-10 feed has 3,057,504): an order brings its lifecycle, its lines'
+ * SALE movements and its sessions' clickstream; an inventory row its opening, count and
+ * warehouse movements; a user the sign-up and an update.
+ */
+const EVENTS_PER: Rate = { orders: 45, inventory: 7, users: 2 };
+/** Bytes one entry of the defects list holds: the object (216 measured at scale 1) and its JSON in the answer (179). */
+const DEFECT_BYTES = 400;
+/** Bytes one late event held back holds in the chaos buffer. */
+const HELD_BYTES = 200;
+
+/** A feed's chaos as far as its cost goes: the ratios and the longest lateness (ms). */
+export interface FeedChaos {
+  readonly late_ratio?: number | undefined;
+  readonly duplicate_ratio?: number | undefined;
+  readonly bad_ratio?: number | undefined;
+  readonly max_lateness_ms?: number | undefined;
+}
+
+/**
+ * What the change feed of `world` costs before its first event: the preparation's CPU time and
+ * peak memory, from the world's sizes, knobs and window alone, without building anything. With
+ * `defects`, also the list of GET /api/v1/events/defects (every chaos delivery, held until
+ * answered); late events held back by the chaos count in any case. `types`, `start`, `end` and
+ * pages do not change the preparation (it is the whole world's), so they do not appear here.
+ *
+ * @example
+ * feedCost(world).ms; // ~3,800 at scale 10, ~200,000 at scale 1000
+ */
+export function feedCost(world: World, chaos: FeedChaos = {}, defects = false): CostEstimate {
+  const { sizes } = world;
+  const windowMs = world.window.end - world.window.start;
+  const changesPerProduct = (Math.min(world.knob('price_change_rate'), 15) * windowMs) / (30 * 86_400_000);
+  const us = add(terms(FEED_US, sizes), { ...ZERO, products: sizes.products * (FEED_PRICE_US.perProduct + FEED_PRICE_US.perChange * changesPerProduct) });
+  const bytes = new Map<string, number>(Object.entries(add(terms(FEED_BYTES, sizes), { ...ZERO, products: sizes.products * (FEED_PRICE_BYTES.perProduct + FEED_PRICE_BYTES.perChange * changesPerProduct) })));
+  const events = Object.values(terms(EVENTS_PER, sizes)).reduce((a, b) => a + b, 0) + sizes.products * changesPerProduct;
+  const late = chaos.late_ratio ?? 0;
+  // Late events wait for up to max_lateness of event time: at most the share of the feed in that span.
+  const held = events * late * Math.min(1, (chaos.max_lateness_ms ?? 300_000) / windowMs);
+  if (held > 0) bytes.set('late_ratio', held * HELD_BYTES);
+  if (defects) {
+    // Every chaos delivery is an entry; the largest ratio is the one to lower.
+    const ratios: [string, number][] = [['late_ratio', late], ['duplicate_ratio', chaos.duplicate_ratio ?? 0], ['bad_ratio', chaos.bad_ratio ?? 0]];
+    const total = ratios.reduce((sum, [, r]) => sum + r, 0);
+    const [name] = ratios.sort((a, b) => b[1] - a[1])[0] as [string, number];
+    if (total > 0) bytes.set(name, (bytes.get(name) ?? 0) + events * total * DEFECT_BYTES);
+  }
+  const ranked = [...bytes.entries()].sort((a, b) => b[1] - a[1]);
+  const mb = ranked.reduce((sum, [, v]) => sum + v, 0) / 1e6;
+  return estimate(us, new Map([['scale', FEED_BASE_MS * 1000]]), { mb, memoryDriver: (ranked[0] as [string, number])[0] });
+}

@@ -71,13 +71,17 @@ function blockOf(prefix: Float64Array, flat: number): number {
  * one block, and the shipment and return indexes of an order come with it.
  */
 class OrderLedger {
-  readonly sales: number;
-  readonly returns: number;
+  /** SALE and RETURN movements: known once {@link build} has taken every order. */
+  sales = 0;
+  returns = 0;
   private readonly salePrefix: Float64Array;
   private readonly shipPrefix: Float64Array;
   private readonly returnPrefix: Float64Array;
   private readonly acceptedPrefix: Float64Array;
   private readonly count: number;
+  /** The next order {@link build} takes, and the counts before it. */
+  private next = 0;
+  private sums = { sale: 0, ship: 0, ret: 0, acc: 0 };
 
   constructor(
     private readonly orders: OrderGenerator,
@@ -90,30 +94,42 @@ class OrderLedger {
     this.shipPrefix = new Float64Array(blocks + 1);
     this.returnPrefix = new Float64Array(blocks + 1);
     this.acceptedPrefix = new Float64Array(blocks + 1);
-    let sale = 0;
-    let ship = 0;
-    let ret = 0;
-    let acc = 0;
-    for (let b = 0; b <= blocks; b++) {
-      this.salePrefix[b] = sale;
-      this.shipPrefix[b] = ship;
-      this.returnPrefix[b] = ret;
-      this.acceptedPrefix[b] = acc;
-      const end = Math.min(this.count, (b + 1) * BLOCK);
-      for (let o = b * BLOCK; o < end; o++) {
-        const plan = orders.plan(o);
-        if (plan.shippedAt !== null) {
-          sale += plan.lines;
-          ship++;
-        }
-        if (plan.returnLine >= 0) {
-          if (accepted(o, ret)) acc++;
-          ret++;
-        }
+  }
+
+  /**
+   * Takes up to `budget` more orders into the block counts; true when every order is in. In
+   * slices so that the change feed's preparation can yield to the event loop between them (one
+   * pass over the orders held it for ~0.7 s at scale 10).
+   */
+  build(budget: number): boolean {
+    const s = this.sums;
+    const stop = Math.min(this.count, this.next + budget);
+    for (let o = this.next; o < stop; o++) {
+      if (o % BLOCK === 0) this.mark(o / BLOCK);
+      const plan = this.orders.plan(o);
+      if (plan.shippedAt !== null) {
+        s.sale += plan.lines;
+        s.ship++;
+      }
+      if (plan.returnLine >= 0) {
+        if (this.accepted(o, s.ret)) s.acc++;
+        s.ret++;
       }
     }
-    this.sales = sale;
-    this.returns = acc;
+    this.next = stop;
+    if (stop < this.count) return false;
+    this.mark(Math.ceil(this.count / BLOCK));
+    this.sales = s.sale;
+    this.returns = s.acc;
+    return true;
+  }
+
+  /** Where each count stands at the start of block b. */
+  private mark(b: number): void {
+    this.salePrefix[b] = this.sums.sale;
+    this.shipPrefix[b] = this.sums.ship;
+    this.returnPrefix[b] = this.sums.ret;
+    this.acceptedPrefix[b] = this.sums.acc;
   }
 
   /** (order, line, shipment index) of SALE positions start..end-1. */
@@ -268,6 +284,13 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   }
 
   private get ledger(): OrderLedger {
+    const ledger = this.ledgerOf();
+    while (!ledger.build(1 << 30));
+    return ledger;
+  }
+
+  /** The order ledger, built or not (the change feed builds it in slices: prepareFlows). */
+  private ledgerOf(): OrderLedger {
     this.ledgerCache ??= new OrderLedger(this.orders, (order, ret) => {
       const status = this.returnOf(order, ret).status;
       return status === 'approved' || status === 'refunded';
@@ -355,6 +378,7 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   prepareFlows(budget: number): boolean {
     if (this.flowCache) return true;
     if (!this.flowBuild) {
+      if (!this.ledgerOf().build(budget)) return false;
       const rows = this.world.generator('inventory').population;
       this.flowBuild = {
         sold: new Int32Array(rows),
@@ -388,6 +412,9 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
       const line = this.orders.record(order).items.findIndex((item) => item.order_item_id === accepted.order_item_id);
       const row = rowOf(order, line, shipment);
       build.returned[row] = (build.returned[row] as number) + accepted.quantity;
+      // A return builds its order and its return record: counted as ~20 sales, so that a slice
+      // of returns costs about what a slice of sales does (500 of them held the loop ~30 ms).
+      n += 19;
     }
     return false;
   }

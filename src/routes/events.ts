@@ -6,18 +6,20 @@ import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.
 import { chaosOf, type Delivery } from '../events/chaos.js';
 import { splitApplies, splitNdjsonStream } from '../events/split.js';
 import type { RenderPool } from '../render/pool.js';
-import { feedDeliveries, materialise, prepareFeed, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
+import { eventId, feedDeliveries, materialise, prepareFeed, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
 import { DefectSchema, EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import { eventJson, NdjsonChunks } from '../events/ndjson.js';
 import type { FeedEvent, FeedOptions } from '../events/types.js';
 import { parseDate, iso } from '../generators/time.js';
-import { World } from '../generators/world.js';
+import { MAX_POPULATION, World } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
 import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
 import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
 import { chooseFormat } from './entities.js';
 import { worldSpecFrom } from './world-query.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
+import { feedCost } from '../generators/cost.js';
 
 const Ratio = (what: string) =>
   Type.Number({ minimum: 0, maximum: 1, default: 0, description: `${what} (0-1, default 0). The late, duplicate and bad ratios together may not exceed 1.` });
@@ -41,7 +43,7 @@ export const EventsQuery = Type.Object(
     ...optional(WorldQueryFields),
     ...optional(FeedQueryFields),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1000, description: 'Events to return (1-10,000,000, default 1,000).' })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Delivered events to skip first (after types, window and chaos).', examples: [0] })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Delivered events to skip first (after types, window and chaos; 0-1,000,000,000). Past the end of the feed the page is empty.', examples: [0] })),
     ...optional(PartitionFields),
     after: Type.Optional(
       Type.String({ maxLength: 64, description: 'Resume after this event_id (a cursor from the Link header or the last event received): events with a larger sequence.' }),
@@ -60,8 +62,12 @@ function optional<T extends Record<string, import('@sinclair/typebox').TSchema>>
   };
 }
 
-/** The world and the feed options of a request; every problem is a 400 naming its parameter. */
-function feedRequest(query: DefectsQueryType): { world: World; options: FeedOptions } {
+/**
+ * The world and the feed options of a request; every problem is a 400 naming its parameter,
+ * and a feed whose preparation (or, with `defects`, whose defects list) would cost more than
+ * `budget` is a 422 naming the parameter to lower, before any work.
+ */
+function feedRequest(query: DefectsQueryType, budget: CostBudget, defects = false): { world: World; options: FeedOptions } {
   const world = World.of(worldSpecFrom(query));
   const { start: from, end: to } = world.window;
   const window = `${iso(from)} .. ${iso(to)}`;
@@ -70,6 +76,9 @@ function feedRequest(query: DefectsQueryType): { world: World; options: FeedOpti
     const ms = parseDate(text, name === 'end');
     if (ms === undefined) throw badParameter(name, `'${text}' is not a date (YYYY-MM-DD or ISO 8601 date-time)`);
     if (ms < from || ms > to) throw badParameter(name, `${iso(ms)} is outside the world window ${window}`);
+    // The window is [from, to): a start at its end, or an end at its start, would select nothing.
+    if (name === 'start' && ms === to) throw badParameter(name, `${iso(ms)} is the end of the world window ${window} (exclusive): a start must be before it`);
+    if (name === 'end' && ms === from) throw badParameter(name, `${iso(ms)} is the start of the world window ${window}: an end must be after it`);
     return ms;
   };
   const start = time('start', query.start);
@@ -85,10 +94,12 @@ function feedRequest(query: DefectsQueryType): { world: World; options: FeedOpti
   const duplicate = query.duplicate_ratio ?? 0;
   const bad = query.bad_ratio ?? 0;
   if (late + duplicate + bad > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
-  return {
-    world,
-    options: { types, start, end, late_ratio: late, duplicate_ratio: duplicate, bad_ratio: bad, max_lateness_ms: (query.max_lateness ?? 300) * 1000 },
-  };
+  const options = { types, start, end, late_ratio: late, duplicate_ratio: duplicate, bad_ratio: bad, max_lateness_ms: (query.max_lateness ?? 300) * 1000 };
+  // The world first (naming its size), then what the chaos adds (naming the largest ratio).
+  const what = defects ? 'the defects list of the change feed' : 'the change feed';
+  assertWithinBudget(feedCost(world), budget, query, what);
+  assertWithinBudget(feedCost(world, options, defects), budget, query, what);
+  return { world, options };
 }
 
 /** The largest page whose Link header is computed (by walking ahead to its end). */
@@ -170,21 +181,37 @@ export interface FeedPage {
  * The body of `GET /api/v1/events` for a query, shared by the route and `ecomgen events` so
  * both write the same bytes. `limit` may be Infinity (the whole feed, command line only).
  */
-export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number, pool?: RenderPool | null): Promise<FeedPage> {
+export async function feedPage(query: EventsQueryType, format: FeedFormat, limit: number, pool?: RenderPool | null, budget: CostBudget = DEFAULT_COST_BUDGET): Promise<FeedPage> {
   const problem = partitionProblem(query.partition, query.partitions);
   if (problem) throw badParameter(problem.parameter, problem.reason);
-  const { world, options } = feedRequest(query);
+  const { world, options } = feedRequest(query, budget);
   let afterSequence = -1;
+  // The merge at the cursor, sought once to check the cursor; the first seek after it uses it.
+  let cursor: FeedMerge | undefined;
   if (query.after !== undefined) {
-    const sequence = sequenceOfId(worldFingerprint(world), query.after);
+    const fingerprint = worldFingerprint(world);
+    const sequence = sequenceOfId(fingerprint, query.after);
     if (sequence === undefined) throw badParameter('after', `'${query.after}' is not an event id of this world (seed, sizes, locale and window must match)`);
+    // Ids are written one way: ev-<fingerprint>-<sequence> without leading zeros.
+    if (eventId(fingerprint, sequence) !== query.after) throw badParameter('after', `'${query.after}' is not an event id as the feed writes it (${eventId(fingerprint, sequence)})`);
     afterSequence = sequence;
+    cursor = await seekFeed(world, options, afterSequence);
+    // A walk to the cursor that ends before passing it: the feed has no such event.
+    if (cursor.sequence <= afterSequence) {
+      throw badParameter('after', `'${query.after}' is past the end of this world's feed (${cursor.sequence} events, the last ${eventId(fingerprint, cursor.sequence - 1)})`);
+    }
   }
+  const soughtAt = afterSequence;
+  const seek = async (after: number): Promise<FeedMerge> => {
+    const merge = cursor && after === soughtAt ? cursor : await seekFeed(world, options, after);
+    cursor = undefined;
+    return merge;
+  };
   const offset = query.offset ?? 0;
   // Without types and chaos every step is delivered, so an offset is a position in the feed:
   // it joins the cursor and the seek (checkpoints make it cheap) instead of being walked.
   const folded = offset > 0 && !options.types?.length && !chaosOf(world.seed, options);
-  if (folded) afterSequence = (await seekFeed(world, options, afterSequence)).sequence + offset - 1;
+  if (folded) afterSequence = (await seek(afterSequence)).sequence + offset - 1;
   const skipCount = folded ? 0 : offset;
   // Where the page ends, walked ahead without building rows, for the Link header: only for
   // pages of up to 100,000 events (a larger page is read in one go; walking it twice would
@@ -192,7 +219,7 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   let more = false;
   let ahead: { skipped: number; last: Delivery | undefined } | undefined;
   if (limit <= LINK_LIMIT) {
-    const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
+    const probe = feedDeliveries(world, options, afterSequence, await seek(afterSequence)).deliveries[Symbol.iterator]();
     ahead = await skip(probe, skipCount + limit);
     more = ahead.skipped === skipCount + limit && !probe.next().done;
   }
@@ -203,7 +230,7 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
   let range: { start: number; end: number } | undefined;
   if (query.partition !== undefined && query.partitions !== undefined) {
     if (!ahead) {
-      const probe = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence)).deliveries[Symbol.iterator]();
+      const probe = feedDeliveries(world, options, afterSequence, await seek(afterSequence)).deliveries[Symbol.iterator]();
       ahead = await skip(probe, skipCount + limit);
     }
     const skipped = (folded ? offset : 0) + ahead.skipped;
@@ -218,7 +245,7 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
     const body = splitNdjsonStream(pool, world, options, limit);
     if (body) return { world, options, offset, limit, more, last: ahead?.last, body };
   }
-  const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seekFeed(world, options, afterSequence));
+  const { merge, deliveries } = feedDeliveries(world, options, afterSequence, await seek(afterSequence));
   const iterator = deliveries[Symbol.iterator]();
   await skip(iterator, start - (offset - skipCount));
   let body: Readable;
@@ -230,8 +257,8 @@ export async function feedPage(query: EventsQueryType, format: FeedFormat, limit
 }
 
 /** The defects of a feed (`GET /api/v1/events/defects`, `ecomgen events --defects`), in delivery order. */
-export async function feedDefects(query: DefectsQueryType): Promise<{ world: World; defects: object[] }> {
-  const { world, options } = feedRequest(query);
+export async function feedDefects(query: DefectsQueryType, budget: CostBudget = DEFAULT_COST_BUDGET): Promise<{ world: World; defects: object[] }> {
+  const { world, options } = feedRequest(query, budget, true);
   const fingerprint = worldFingerprint(world);
   const iterator = feedDeliveries(world, options, -1, await seekFeed(world, options)).deliveries[Symbol.iterator]();
   const defects: object[] = [];
@@ -259,7 +286,8 @@ export async function feedDefects(query: DefectsQueryType): Promise<{ world: Wor
 }
 
 /** `GET /api/v1/events` and `GET /api/v1/events/defects`; with `split`, large NDJSON pages take the split path (src/events/split.ts). */
-export default async function eventRoutes(app: FastifyInstance, opts: { split?: boolean }): Promise<void> {
+export default async function eventRoutes(app: FastifyInstance, opts: { split?: boolean; budget?: CostBudget }): Promise<void> {
+  const budget = opts.budget ?? DEFAULT_COST_BUDGET;
   for (const schema of EventSchemas) app.addSchema(schema);
   app.addSchema(FeedEventSchema);
   app.addSchema(DefectSchema);
@@ -290,13 +318,14 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
             },
           },
           400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+          422: { description: "COST_BUDGET_EXCEEDED: preparing this world's feed would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
         },
       },
     },
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
       const query = request.query;
       const format = chooseFormat(query.format, request.headers.accept);
-      const page = await feedPage(query, format, query.limit ?? 1000, opts.split === true ? app.renderPool : null);
+      const page = await feedPage(query, format, query.limit ?? 1000, opts.split === true ? app.renderPool : null, budget);
       const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
       if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);
@@ -330,13 +359,16 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
         response: {
           200: { description: 'The defects, in delivery order', content: { 'application/json': { schema: Type.Array(Type.Ref(DefectSchema)) } } },
           400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
+          422: { description: "COST_BUDGET_EXCEEDED: preparing this world's feed, or holding its defects list, would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
         },
       },
     },
     async (request: FastifyRequest<{ Querystring: DefectsQueryType }>, reply: FastifyReply) => {
-      const { world, defects } = await feedDefects(request.query);
-      reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length);
-      return defects;
+      const { world, defects } = await feedDefects(request.query, budget);
+      reply.header('X-Seed', world.seed).header('X-Total-Count', defects.length).type('application/json; charset=utf-8');
+      // A short list as one string (with its Content-Length, compressed or not as before); a long one streamed.
+      const body = jsonArray(defects);
+      return reply.send(defects.length <= JSON_CHUNK ? (body.next().value as string) : Readable.from(body, { objectMode: false }));
     },
   );
 }
@@ -348,6 +380,24 @@ function* page(merge: FeedMerge, deliveries: Iterator<Delivery>, limit: number, 
     yield materialise(merge, r.value, seed);
   }
 }
+
+/**
+ * A JSON array, a few thousand items a chunk: serialising a long list in one piece held the
+ * event loop (the defects of a scale-10 feed with the reference chaos, 187,000 of them and 33 MB
+ * of JSON, ~3 s of /health unanswered). The items' keys are in their schema's order, so the bytes
+ * are those the response schema's serialiser wrote.
+ */
+function* jsonArray(items: readonly object[]): Generator<string> {
+  if (items.length === 0) {
+    yield '[]';
+    return;
+  }
+  for (let k = 0; k < items.length; k += JSON_CHUNK) {
+    const part = items.slice(k, k + JSON_CHUNK).map((item) => JSON.stringify(item)).join(',');
+    yield (k === 0 ? '[' : ',') + part + (k + JSON_CHUNK >= items.length ? ']' : '');
+  }
+}
+const JSON_CHUNK = 2048;
 
 function* mapped<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
   for (const item of items) yield f(item);

@@ -12,6 +12,7 @@ import { liveMinuteEventsAsync, type LiveEvents } from '../events/live.js';
 import { EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import type { FeedEvent, LiveWorldSpec } from '../events/types.js';
 import { iso, parseDate } from '../generators/time.js';
+import { MAX_POPULATION } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
@@ -56,7 +57,7 @@ export const LiveEventsQuery = Type.Object(
       Type.String({ pattern: '^[a-z_]+\\.[a-z_]+(,[a-z_]+\\.[a-z_]+)*$', description: 'Comma-separated event types to keep (default all); sequences stay those of the whole minute.' }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIVE_LIMIT, default: 1000, description: `Events to return (1-${MAX_LIVE_LIMIT.toLocaleString('en-US')}, default 1,000).` })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Events to skip first (after types and the window).', examples: [0] })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Events to skip first (after types and the window; 0-1,000,000,000).', examples: [0] })),
     format: Type.Optional(OneOf(['json', 'ndjson', 'csv', 'xml'] as const, 'Output format; overrides the Accept header. Default json.')),
   },
   { additionalProperties: false },

@@ -26,6 +26,9 @@ import { FeedUnavailableError, changeFeed, type FeedProvider } from '../streams/
 import type { StreamWriter } from '../streams/writer.js';
 import { requireApiKey } from './sinks.js';
 import { worldSpecFrom, type WorldParams } from './world-query.js';
+import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
+import { feedCost } from '../generators/cost.js';
+import { MAX_POPULATION, World } from '../generators/world.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +44,8 @@ export interface StreamRoutesOptions {
   cancelWaitMs?: number;
   /** The streams, shared with the jobs routes (GET /api/v1/jobs lists them); default: this plugin's own. */
   streams?: StreamManager;
+  /** What preparing a replay's world may cost (docs/limits.md); default 30 s and 256 MB. */
+  budget?: CostBudget;
 }
 
 export const STREAM_SINKS = ['kafka', 'webhook', 'postgres', 'opensearch'] as const;
@@ -79,7 +84,7 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
     schema: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Literal('max')], { description: "replay: world seconds per real second (e.g. 3600: an hour a second), or 'max' (default): as fast as the sink takes events." }),
     modes: ['replay'],
   },
-  from_sequence: { schema: Type.Integer({ minimum: 0, description: 'replay: the feed position to start from (default 0).' }), modes: ['replay'] },
+  from_sequence: { schema: Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'replay: the feed position to start from (0-1,000,000,000; default 0).' }), modes: ['replay'] },
   duration_s: { schema: Type.Number({ exclusiveMinimum: 0, maximum: 31 * 86_400, description: 'Stop after this many seconds.' }) },
   max_events: { schema: Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'Stop after this many events.' }) },
   late_ratio: { schema: Ratio('sent late (out of time order)') },
@@ -221,6 +226,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
           400: { description: 'A body field is invalid; the message names it', ...errorRef },
           401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
           409: { description: 'The sink (or the Schema Registry for Avro) is not configured; the message names the variable', ...errorRef },
+          422: { description: "COST_BUDGET_EXCEEDED (replay): preparing this world's feed would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
           503: { description: 'The change feed is not available in this build (code FEED_UNAVAILABLE)', ...errorRef },
         },
       },
@@ -238,6 +244,14 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       const world = worldSpecFrom(body);
       const section = config[body.sink];
       if (!section) throw new ApiError(409, 'SINK_NOT_CONFIGURED', `sink: ${body.sink} is not configured: set ${REQUIRES[body.sink]} in the server's environment`);
+      // A replay prepares its bounded world's feed first: refused at creation when that is over budget.
+      if (engine.mode === 'replay') {
+        const chaos = { late_ratio: body.late_ratio, duplicate_ratio: body.duplicate_ratio, bad_ratio: body.bad_ratio, max_lateness_ms: body.max_lateness_ms };
+        // The world first (naming its size), then what the chaos adds (naming the ratio).
+        const budget = options.budget ?? DEFAULT_COST_BUDGET;
+        assertWithinBudget(feedCost(World.of(world)), budget, body as unknown as Record<string, unknown>, "the replay's change feed");
+        assertWithinBudget(feedCost(World.of(world), chaos), budget, body as unknown as Record<string, unknown>, "the replay's change feed");
+      }
       const ratios = {
         ...(body.late_ratio !== undefined ? { late_ratio: body.late_ratio } : {}),
         ...(body.duplicate_ratio !== undefined ? { duplicate_ratio: body.duplicate_ratio } : {}),
@@ -249,6 +263,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
           world,
           feed: { ...ratios, ...(body.types ? { types: body.types } : {}), ...(body.max_lateness_ms !== undefined ? { max_lateness_ms: body.max_lateness_ms } : {}) },
           live: { seed: world.seed, locale: world.locale, events_per_second: engine.rate.eventsPerSecond, daily_curve: engine.rate.dailyCurve, ...(body.weights ? { weights: body.weights } : {}), ...ratios },
+          ...(body.from_sequence !== undefined ? { fromSequence: body.from_sequence } : {}),
         };
         // A replay's world schedules are built in slices before the stream starts, off the hot path.
         if ((body.mode ?? 'live') === 'replay' && feed.prepare) await feed.prepare(feedRequest);

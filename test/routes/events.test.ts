@@ -143,13 +143,68 @@ t.test('bad input is a 400 naming the parameter', async (t) => {
     [`after=${all[5]?.event_id.replace(/^ev-[0-9a-f]{8}/, 'ev-00000000')}`, 'after'],
     ['after=nonsense', 'after'],
     ['start=yesterday', 'start'],
+    // The window is [2025-01-01, 2026-01-01): a start at its end or an end at its start selects nothing.
+    ['start=2026-01-01T00:00:00Z', 'start'],
+    ['start=2026-01-01', 'start'],
+    ['end=2025-01-01T00:00:00Z', 'end'],
+    // Offsets stop at 1,000,000,000, as on every entity (docs/api.md).
+    ['offset=1e20', 'offset'],
+    ['offset=1000000001', 'offset'],
+    // A cursor names an event of this world: not one past its end, not with leading zeros.
+    [`after=${all[0]?.event_id.replace(/-\d+$/, `-${all.length}`)}`, 'after'],
+    [`after=${all[0]?.event_id.replace(/-\d+$/, '-999999999999')}`, 'after'],
+    [`after=${all[5]?.event_id.replace(/-\d+$/, '-005')}`, 'after'],
+    [`after=${all[5]?.event_id.replace(/-\d+$/, '-05')}&limit=1`, 'after'],
   ];
   for (const [query, parameter] of cases) {
     const response = await get(query);
     t.equal(response.statusCode, 400, query);
-    const body = response.json() as { message: string; code: string };
-    t.ok(body.message.startsWith(`${parameter}:`), `${query}: ${body.message}`);
+    const body = response.json() as { message?: string; code: string };
+    t.ok(String(body.message).startsWith(`${parameter}:`), `${query}: ${body.message}`);
   }
   const other = await app.inject(`/api/v1/events?seed=322&users=40&vendors=4&warehouses=2&products=25&orders=120&after=${all[5]?.event_id}`);
   t.equal(other.statusCode, 400, 'a cursor from another world');
+  // /events/live has offsets too: they stop at 1,000,000,000 as well.
+  for (const offset of ['1e20', '1000000001']) {
+    const live = await app.inject(`/api/v1/events/live?seed=5&start=2026-11-30T12:00:00Z&end=2026-11-30T12:01:00Z&offset=${offset}`);
+    t.equal(live.statusCode, 400, `live offset=${offset}`);
+    t.ok(String((live.json() as { message?: string }).message).startsWith('offset:'), `live offset=${offset} names offset`);
+  }
+  // The last event's cursor is a real one: nothing after it.
+  const last = await get(`format=ndjson&after=${all[all.length - 1]?.event_id}`);
+  t.equal(last.statusCode, 200);
+  t.equal(last.body, '', 'nothing after the last event');
+  const first = await get(`format=ndjson&limit=1&after=${all[0]?.event_id}`);
+  t.equal(ndjson(first.body)[0]?.sequence, 1, 'after=<event 0> is event 1');
+  // A start inside the window's last second is fine (the inventory counts happen then).
+  const lastSecond = await get('format=ndjson&start=2025-12-31T23:59:59Z');
+  t.equal(lastSecond.statusCode, 200);
+  t.ok(ndjson(lastSecond.body).every((e) => e.event_time === '2025-12-31T23:59:59Z'));
+  for (const [query, parameter] of [
+    ['start=2026-01-01T00:00:00Z', 'start'],
+    ['end=2025-01-01T00:00:00Z', 'end'],
+  ] as const) {
+    const response = await app.inject(`/api/v1/events/defects?${WORLD}&late_ratio=0.1&${query}`);
+    t.equal(response.statusCode, 400, `defects ${query}`);
+    t.ok(String((response.json() as { message?: string }).message).startsWith(`${parameter}:`), `defects ${query}`);
+  }
+});
+
+t.test('a long defects list (streamed in chunks) is the one JSON array of every defect', async (t) => {
+  const world = 'seed=9&scale=0.1&duplicate_ratio=0.2&bad_ratio=0.05';
+  const response = await app.inject(`/api/v1/events/defects?${world}`);
+  t.equal(response.statusCode, 200);
+  t.match(String(response.headers['content-type']), /^application\/json/);
+  const defects = response.json() as { position: number; event_id: string; sequence: number; defect: string; variant: string | null }[];
+  t.ok(defects.length > 4096, `${defects.length} defects, more than two chunks`);
+  t.equal(Number(response.headers['x-total-count']), defects.length);
+  const lines = (await app.inject(`/api/v1/events?${world}&format=ndjson&limit=10000000`)).body.trimEnd().split('\n');
+  let wrong = 0;
+  for (const d of defects) {
+    const line = lines[d.position] as string;
+    if (d.variant === 'truncated' ? !line.startsWith('{') : (JSON.parse(line) as FeedEvent).defect !== d.defect) wrong++;
+  }
+  t.equal(wrong, 0, 'each defect is the delivery at its position');
+  const plain = (await app.inject('/api/v1/events?seed=9&scale=0.1&format=ndjson&limit=10000000')).body.trimEnd().split('\n').length;
+  t.equal(lines.length, plain + defects.length, 'every duplicate and bad copy is listed (no late ones here)');
 });

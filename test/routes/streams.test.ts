@@ -3,7 +3,10 @@ import t from 'tap';
 import type { KafkaConfig, WebhookConfig } from '../../src/config.js';
 import { streamKeyOf, streamTopicOf } from '../../src/sinks/kafka-stream.js';
 import type { FeedEvent } from '../../src/streams/feed-contract.js';
-import { FeedUnavailableError, type FeedProvider } from '../../src/streams/source.js';
+import { FeedUnavailableError, changeFeed, type FeedProvider, type FeedRequest } from '../../src/streams/source.js';
+import { feedEvents } from '../../src/events/feed.js';
+import { World } from '../../src/generators/world.js';
+import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { testApp } from '../support/app.js';
 import { TEST_EVENT_TYPES, liveFeed, testEvent, testFeedProvider } from '../support/feed-source.js';
 import { KafkaTestBroker, type StoredRecord } from '../support/kafka-broker.js';
@@ -259,4 +262,18 @@ t.test('webhook: a refused event counts failed, the rest go on', async (t) => {
   t.equal(job.failed, 1);
   t.equal(receiver.accepted().length, 11);
   t.match(job.errors[0], /sequence 5: event evt_5: HTTP 422/);
+});
+
+t.test('a replay from deep in the feed starts from the merge sought while preparing: the events of a walk', async (t) => {
+  const world = worldSpecFrom({ seed: 12, scale: 0.05 });
+  for (const feed of [{}, { late_ratio: 0.05, duplicate_ratio: 0.02, bad_ratio: 0.01 }, { types: ['order.placed', 'inventory.changed'] }]) {
+    for (const from of [0, 1, 2500, 7000]) {
+      const request: FeedRequest = { world, feed, live: { seed: 12, locale: 'en_US', events_per_second: 10, daily_curve: true }, fromSequence: from };
+      await changeFeed.prepare?.(request);
+      const replayed = [...changeFeed.open(request).replay(from)].slice(0, 300);
+      const walked = [...feedEvents(World.of(world), feed, from - 1)].slice(0, 300);
+      t.ok(walked.length > 0, `${JSON.stringify(feed)} from ${from}: ${walked.length} events`);
+      t.equal(JSON.stringify(replayed), JSON.stringify(walked), `${JSON.stringify(feed)} from ${from}`);
+    }
+  }
 });
