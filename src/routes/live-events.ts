@@ -15,7 +15,7 @@ import { iso, parseDate } from '../generators/time.js';
 import { badParameter } from '../plugins/errors.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
-import { chooseFormat } from './entities.js';
+import { chooseFormat } from './negotiate.js';
 import { FLAT_COLUMNS, flat, ndjsonStream } from './events.js';
 
 const MINUTE = 60_000;
