@@ -28,7 +28,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The `ecomgen` command (generate, load, serve): runs dist/cli/main.js in the image.
+# The `ecomgen` command (generate, load, events, stream, serve): runs dist/cli/main.js in the
+# image. /app belongs to root and the process runs as `node` (uid 1000): files go to a mounted
+# directory it may write, e.g. `docker run --rm -v "$PWD/out:/out" ecomgen node bin/ecomgen.js
+# generate users --seed 42 --out /out`.
 COPY bin ./bin
 USER node
 EXPOSE 8000

@@ -22,5 +22,5 @@ if (process.env.ECOMGEN_USE_DIST !== '1' && existsSync(`${root}src/cli/main.ts`)
 }
 const { main } = await import(entry);
 const code = await main(process.argv.slice(2));
-// `serve` keeps running; every other command ends here.
-if (process.argv[2] !== 'serve') process.exit(code);
+// `serve` keeps running once listening; every other command, and a `serve` refused (a bad flag), ends here.
+if (process.argv[2] !== 'serve' || code !== 0) process.exit(code);

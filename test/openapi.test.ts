@@ -27,7 +27,7 @@ t.test('every entity route is documented with a summary, description, tag and ex
     if (!op) continue;
     t.ok(op.summary && op.description && op.tags?.length, `${entity}: summary, description, tag`);
     t.match(op.description ?? '', 'curl', `${entity}: example request`);
-    t.same(Object.keys(op.responses['200']?.content ?? {}).sort(), ['application/json', 'application/x-ndjson', 'application/xml', 'text/csv']);
+    t.same(Object.keys(op.responses['200']?.content ?? {}).sort(), ['application/json', 'application/vnd.apache.parquet', 'application/x-ndjson', 'application/xml', 'text/csv']);
     t.ok(op.responses['400'], `${entity}: documents its 400`);
     for (const name of ['seed', 'scale', 'limit', 'offset', 'page', 'format', 'fields', 'locale', 'start_date', 'end_date', 'users']) {
       t.ok(op.parameters.some((p) => p.name === name), `${entity}: parameter ${name}`);

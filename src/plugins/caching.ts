@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hash } from 'node:crypto';
 import { DATA_VERSION } from '../generators/world.js';
+import { acceptedTypes, acceptsAny } from '../routes/negotiate.js';
 import { ApiError, clip } from './errors.js';
 
 /**
@@ -98,8 +99,10 @@ export default fp(
     app.addHook('onRoute', (route) => {
       const methods = [route.method].flat();
       if (!methods.includes('GET')) return;
-      const offered = offeredTypes(route.schema?.response);
-      if (!offered) return;
+      const documented = offeredTypes(route.schema?.response);
+      if (!documented) return;
+      // With their aliases (text/xml...), as the route's format choice reads them (src/routes/negotiate.ts).
+      const offered = acceptedTypes(documented);
       const query = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
       // A route whose answer is not a pure function of a seeded request (a live feed) says
       // `config: { seeded: false }` and gets no-store instead of an ETag.
@@ -119,8 +122,8 @@ export default fp(
           const query = (request.query ?? {}) as Record<string, unknown>;
           addVary(reply, 'Accept');
           const accept = request.headers.accept;
-          if (query.format === undefined && accept && request.accepts().type(offered) === false) {
-            throw new ApiError(406, 'NOT_ACCEPTABLE', `Accept: '${clip(accept)}' names no type this endpoint offers (${offered.join(', ')})${offered.length > 1 ? '; or use format=' : ''}`);
+          if (query.format === undefined && accept && !acceptsAny(accept, offered)) {
+            throw new ApiError(406, 'NOT_ACCEPTABLE', `Accept: '${clip(accept)}' names no type this endpoint offers (${documented.join(', ')})${documented.length > 1 ? '; or use format=' : ''}`);
           }
           if (!seeded || query.seed === undefined) {
             reply.header('Cache-Control', 'no-store');

@@ -166,6 +166,9 @@ function patternOf(url: string): RegExp {
 export default fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+      // An error can end a response that was set up as a download (a stream failing before its
+      // first byte): its body is plain JSON, neither encoded nor an attachment.
+      reply.removeHeader('content-encoding').removeHeader('content-disposition');
       let statusCode = err.statusCode ?? 500;
       if (statusCode < 400 || statusCode > 599) statusCode = 500;
       let code: string = err.code ?? codeOfStatus(statusCode);
@@ -185,7 +188,11 @@ export default fp(
         ({ code, message } = describe(validation[0] as ValidationIssue, (err as FastifyError).validationContext));
       } else if (statusCode >= 500) {
         request.log.error({ err }, 'request failed');
-        const body = { ...errorBody(statusCode, 'INTERNAL_ERROR', `Internal error; the request was logged as ${request.id}.`), request_id: request.id };
+        // An ApiError's message is written for the client (PRECOMPUTE_FAILED, RENDER_FAILED); any other 5xx hides its internals.
+        const body =
+          err instanceof ApiError
+            ? { ...errorBody(statusCode, err.code, `${err.message} (request ${request.id})`), request_id: request.id }
+            : { ...errorBody(statusCode, 'INTERNAL_ERROR', `Internal error; the request was logged as ${request.id}.`), request_id: request.id };
         return reply.status(statusCode).type('application/json; charset=utf-8').send(body);
       } else if (!(err instanceof ApiError)) {
         // Fastify's and Node's codes (FST_ERR_CTP_BODY_TOO_LARGE, ...) are not part of the contract.

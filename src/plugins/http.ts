@@ -77,8 +77,23 @@ function staticHeadersOf(middleware: Middleware): Record<string, string> {
   return headers;
 }
 
-/** Headers a browser script may read from a cross-origin response. */
-export const EXPOSED_HEADERS = ['X-Total-Count', 'X-Seed', 'Link', 'ETag', 'Content-Disposition', 'X-Request-Id', 'Location'];
+/**
+ * Headers a browser script may read from a cross-origin response: every header of ours a response
+ * carries (test/plugins/http.test.ts checks each X- header the routes set is listed).
+ */
+export const EXPOSED_HEADERS = [
+  'X-Total-Count',
+  'X-Seed',
+  'X-Data-Version',
+  'X-Date-Window',
+  'X-Partition-Range',
+  'X-Events-Count',
+  'X-Request-Id',
+  'Link',
+  'ETag',
+  'Content-Disposition',
+  'Location',
+];
 
 /**
  * The HTTP conventions of every response: security headers (helmet), CORS, and the request id

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World, type WorldSpec } from '../generators/world.js';
+import { ApiError } from '../plugins/errors.js';
 import type { BatchTask } from './batch.js';
 import type { PagePlan } from './page.js';
 
@@ -100,7 +101,10 @@ const OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } };
 
 function startWorker(workerData?: unknown): Worker {
   if (!FROM_SOURCE) return new Worker(WORKER_URL, { ...OPTIONS, workerData });
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  // tsx resolved here, from this module, as src/precompute/pool.ts does: an eval'd worker resolves
+  // bare names from the process's working directory, so `ecomgen serve` run from another
+  // directory found no tsx, every batch failed and large downloads were cut after their header.
+  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
   return new Worker(bootstrap, { eval: true, ...OPTIONS, workerData });
 }
 
@@ -404,9 +408,26 @@ export class RenderPool {
 }
 
 /**
+ * Why a response rendered on the worker threads failed before its first byte: the client gets
+ * this 503 instead of a 200 (see {@link orderedStream}); the worker's error is its `cause`, logged.
+ */
+export class RenderError extends ApiError {
+  constructor(cause: Error) {
+    super(503, 'RENDER_FAILED', 'the render threads failed before the response started (see the server log); retry, or ask the operator');
+    this.cause = cause;
+  }
+}
+
+/**
  * A byte stream of `head`, the rendered tasks in order, then `tail`. At most `ahead` tasks are
  * in flight, so memory stays bounded however long the stream; a client that goes away stops
  * further rendering.
+ *
+ * `head` waits for the first task's bytes, so a failure there (workers that cannot start, a pool
+ * closing) fails the stream before anything is written: Fastify then answers with the error
+ * handler's 503 ({@link RenderError}) instead of a 200. A task failing later destroys the stream,
+ * and Fastify aborts the chunked response (no final chunk), so no client takes the cut body for a
+ * whole one.
  */
 export function orderedStream(
   pool: RenderPool,
@@ -422,6 +443,7 @@ export function orderedStream(
   let inFlight = 0;
   let wanting = false;
   let ended = false;
+  let started = false;
 
   const stream = new Readable({
     read() {
@@ -429,6 +451,12 @@ export function orderedStream(
       pump();
     },
   });
+
+  function start(): void {
+    if (started) return;
+    started = true;
+    if (head) wanting = stream.push(head);
+  }
 
   function pump(): void {
     if (stream.destroyed || ended) return;
@@ -446,21 +474,22 @@ export function orderedStream(
           done.set(index, bytes);
           pump();
         },
-        (err: Error) => stream.destroy(err),
+        (err: Error) => stream.destroy(started ? err : new RenderError(err)),
       );
     }
     while (wanting && done.has(pushed)) {
+      start();
       const bytes = done.get(pushed) as Uint8Array;
       done.delete(pushed++);
       if (bytes.length > 0) wanting = stream.push(bytes);
     }
     if (exhausted && inFlight === 0 && done.size === 0 && wanting) {
+      start();
       ended = true;
       if (tail) stream.push(tail);
       stream.push(null);
     }
   }
 
-  if (head) stream.push(head);
   return stream;
 }

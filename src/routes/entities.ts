@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BulkTarget } from '../formats/bulk.js';
 import { constants as zlibConstants } from 'node:zlib';
-import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, MEDIA_TYPES, formatPage, formatStream, type FormatName } from '../formats/index.js';
+import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, formatPage, formatStream, type FormatName } from '../formats/index.js';
 import type { PageTemplate } from '../plugins/page-cache.js';
 import { preparedOnLoop } from '../precompute/prepare.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
@@ -16,6 +16,7 @@ import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
+import { chooseEntityFormat } from './negotiate.js';
 import { resolveRelativeDates, worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, costOf, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
 
@@ -47,26 +48,6 @@ export interface EntityRoutesOptions {
   maxLimit: number;
   defaultLimit: number;
   budget: CostBudget;
-}
-
-/** The format: `format=` wins, then the first supported type in Accept, then JSON. */
-export function chooseFormat(format: FormatName | undefined, accept: string | undefined): FormatName {
-  if (format) return format;
-  if (!accept) return 'json';
-  const ranked = accept
-    .split(',')
-    .map((part, order) => {
-      const [type = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { type: type.trim().toLowerCase(), q: q ? Number(q.slice(2)) : 1, order };
-    })
-    .filter((m) => m.q > 0)
-    .sort((a, b) => b.q - a.q || a.order - b.order);
-  for (const { type } of ranked) {
-    const match = MEDIA_TYPES[type];
-    if (match) return match;
-  }
-  return 'json';
 }
 
 /** Every column of an entity, in the schema's order, listed once (the list is only read). */
@@ -160,11 +141,16 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
                 },
                 'text/csv': { schema: Type.String({ description: 'RFC 4180 CSV with a header row' }) },
                 'application/xml': { schema: Type.String({ description: `<${definition.xml.root}><${definition.xml.item}>…` }) },
+                [PARQUET_CONTENT_TYPE]: { schema: Type.String({ format: 'binary', description: 'Apache Parquet with typed columns (docs/parquet.md); by format=parquet or this Accept type' }) },
               },
             },
             400: { description: 'A parameter is invalid; the message names it and says why', ...errorRef },
             422: { description: 'COST_BUDGET_EXCEEDED: the world is too large for this server (see docs/limits.md); the message names the parameter to lower', ...errorRef },
-            503: { description: "PRECOMPUTE_FAILED: the world's background precomputation failed (e.g. out of memory) or the server is shutting down", ...errorRef },
+            503: {
+              description:
+                "PRECOMPUTE_FAILED: the world's background precomputation failed (e.g. out of memory) or the server is shutting down; RENDER_FAILED: the render threads of a large download failed before its first byte",
+              ...errorRef,
+            },
           },
         },
       },
@@ -200,9 +186,10 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         const { partition, partitions } = query;
         const { start: offset, end } =
           partition !== undefined && partitions !== undefined ? partitionRange(pageStart, pageEnd, { partition, partitions }) : { start: pageStart, end: pageEnd };
-        const parquet = query.format === 'parquet';
+        const chosen = chooseEntityFormat(query.format, request.headers.accept);
+        const parquet = chosen === 'parquet';
         if (parquet && query.index !== undefined) throw badParameter('index', 'only applies with format=bulk');
-        const format = FORMATS[chooseFormat(parquet ? 'json' : (query.format as FormatName | undefined), request.headers.accept)];
+        const format = FORMATS[parquet ? 'json' : chosen];
         const bulk = parquet ? undefined : bulkTarget(definition, format.name, query.index, columns);
         // The page as plain values: the route and the page cache's front (or a render worker,
         // for an unseeded URL) render a seed's page and headers with the same functions (src/render/page.ts).

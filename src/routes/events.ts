@@ -16,7 +16,7 @@ import { badParameter } from '../plugins/errors.js';
 import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
 import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
-import { chooseFormat } from './entities.js';
+import { chooseFormat } from './negotiate.js';
 import { worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
 import { feedCost } from '../generators/cost.js';

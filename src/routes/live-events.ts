@@ -16,7 +16,7 @@ import { MAX_POPULATION } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
-import { chooseFormat } from './entities.js';
+import { chooseFormat } from './negotiate.js';
 import { FLAT_COLUMNS, flat, ndjsonStream } from './events.js';
 
 const MINUTE = 60_000;

@@ -9,7 +9,7 @@ import { indexMappingOf } from '../schemas/mapping.js';
 import { PerformanceIncidentSchema, PerformanceParams } from '../schemas/performance-event.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
-import { chooseFormat } from './entities.js';
+import { chooseFormat } from './negotiate.js';
 import { resolveRelativeDates, worldSpecFrom, type WorldParams as WorldQuery } from './world-query.js';
 
 const ENTITY = 'performance-events';

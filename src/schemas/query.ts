@@ -42,7 +42,8 @@ export const WorldQueryFields = {
   }),
   end_date: Type.String({
     description: `Last day of the date window, inclusive (YYYY-MM-DD, an exclusive ISO 8601 date-time, or today, yesterday, today-<n>d: resolved by the server and reported in X-Date-Window). Default ${DEFAULT_END_DATE}.`,
-    examples: [DEFAULT_END_DATE],
+    // No example: Swagger UI's "Try it out" sends every parameter's example, and with start_date's
+    // it made performance-events (start_date or end_date, not both) answer 400.
   }),
   price_change_rate: Type.Number({
     minimum: 0,
@@ -75,9 +76,10 @@ export const PartitionFields = {
     minimum: 0,
     maximum: MAX_PARTITIONS - 1,
     description: 'With `partitions`: this worker\'s 0-based index. Worker k of n gets a contiguous slice of the records asked for; the n slices in order of k are the unpartitioned output (CSV: after each slice\'s header line). See docs/scaling.md.',
-    examples: [0],
+    // No examples here or on partitions: Swagger UI's "Try it out" sends them, and every list
+    // endpoint answered a quarter of its page.
   }),
-  partitions: Type.Integer({ minimum: 1, maximum: MAX_PARTITIONS, description: `Number of workers the records are split over (1-${MAX_PARTITIONS}), with \`partition\`.`, examples: [4] }),
+  partitions: Type.Integer({ minimum: 1, maximum: MAX_PARTITIONS, description: `Number of workers the records are split over (1-${MAX_PARTITIONS}), with \`partition\`.` }),
 };
 
 /** Just the world parameters, all optional (for routes that read a world but page nothing). */
@@ -130,7 +132,7 @@ const BulkIndexField = (defaultIndex: string) =>
     pattern: INDEX_NAME_PATTERN,
     maxLength: 255,
     description: `Index named in the action lines of format=bulk (only with format=bulk). Default ${defaultIndex}. Lowercase letters, digits, '.', '_' and '-', not starting with '.', '_' or '-'.`,
-    examples: [defaultIndex],
+    // No example: Swagger UI's "Try it out" sends it without format=bulk, a 400.
   });
 
 /** Every parameter is optional: Type.Object would otherwise require them all. */

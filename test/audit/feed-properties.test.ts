@@ -12,6 +12,7 @@ import t from 'tap';
 import { FEED_ENTITIES } from '../../src/events/catalogue.js';
 import type { FeedEvent } from '../../src/events/types.js';
 import { testApp } from '../support/app.js';
+import { chaosEvents } from '../support/parse.js';
 
 const app = await testApp(t);
 
@@ -200,13 +201,7 @@ for (const world of WORLDS) {
       const chaos = 'late_ratio=0.05&duplicate_ratio=0.01&bad_ratio=0.001';
       const body = (await get(`format=ndjson&limit=10000000&${chaos}`)).body;
       const lines = body.trimEnd().split('\n');
-      const delivered = lines.map((line) => {
-        try {
-          return JSON.parse(line) as FeedEvent;
-        } catch {
-          return { defect: 'bad', truncated: true } as unknown as FeedEvent;
-        }
-      });
+      const delivered = chaosEvents(lines);
       const counted = { late: 0, duplicate: 0, bad: 0 };
       for (const e of delivered) if (e.defect) counted[e.defect]++;
       const near = (count: number, ratio: number) => Math.abs(count - n * ratio) <= 4 * Math.sqrt(n * ratio * (1 - ratio)) + 1;

@@ -132,3 +132,20 @@ t.test('/health answers while two clients download through the pool at full spee
   t.equal(answered, 10, 'every /health answer came before either download ended');
   t.same(await Promise.all(downloads.map((d) => d.lines)), [120_001, 120_001], 'both downloads complete: header and 120,000 rows');
 });
+
+t.test('render threads that fail before the first byte give a 503 in the error shape, not a 200 cut after its header', async (t) => {
+  const app = await testApp(t, { renderThreads: 1 });
+  // A closed pool refuses every batch, as workers that cannot start fail theirs.
+  await (app.renderPool as RenderPool).close();
+  for (const coding of ['gzip', 'identity']) {
+    const res = await app.inject({ url: '/api/v1/users?seed=1&users=10000&limit=10000&format=csv', headers: { 'accept-encoding': coding } });
+    t.equal(res.statusCode, 503, `${coding}: status`);
+    t.equal(res.headers['content-encoding'], undefined, `${coding}: the error body is not encoded`);
+    t.equal(res.headers['content-disposition'], undefined, `${coding}: nor an attachment`);
+    t.match(res.headers['content-type'], /^application\/json/);
+    const body = res.json() as { statusCode: number; code: string; message: string; request_id: string };
+    t.equal(body.statusCode, 503);
+    t.equal(body.code, 'RENDER_FAILED');
+    t.match(body.message, body.request_id, 'names the request it was logged under');
+  }
+});

@@ -8,6 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import t from 'tap';
 import type { FeedEvent } from '../../src/events/types.js';
 import { testApp } from '../support/app.js';
+import { chaosEvents } from '../support/parse.js';
 
 const WORLD = 'seed=321&users=40&vendors=4&warehouses=2&products=25&orders=120&shops=2&suppliers=4&transactions=10';
 const app = await testApp(t);
@@ -100,14 +101,7 @@ t.test('chaos: labelled, in proportion, listed exactly by /events/defects', asyn
   const body = (await get(`format=ndjson&limit=10000000&${chaos}`)).body;
   const again = (await get(`format=ndjson&limit=10000000&${chaos}`)).body;
   t.equal(body, again, 'the same chaos every time');
-  const lines = body.trimEnd().split('\n');
-  const delivered = lines.map((line) => {
-    try {
-      return JSON.parse(line) as FeedEvent;
-    } catch {
-      return { defect: 'bad', truncated: true } as unknown as FeedEvent;
-    }
-  });
+  const delivered = chaosEvents(body.trimEnd().split('\n'));
   const counted = { late: 0, duplicate: 0, bad: 0 };
   delivered.forEach((e) => e.defect && counted[e.defect]++);
   const n = all.length;

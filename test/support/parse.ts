@@ -1,6 +1,7 @@
 import type { TObject } from '@sinclair/typebox';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser } from 'fast-xml-parser';
+import type { FeedEvent } from '../../src/events/types.js';
 import type { FormatName } from '../../src/formats/index.js';
 import { singular, xmlName } from '../../src/formats/xml.js';
 
@@ -96,4 +97,22 @@ export function parseRecords(format: FormatName, body: string, schema: TObject, 
       return (list ?? []).map((raw) => fromXmlRecord(raw, schema as unknown as Node));
     }
   }
+}
+
+/** A delivered event of a chaos feed; a line that is not JSON (a truncated-line defect) is `{ defect: 'bad', truncated: true }`. */
+export type DeliveredEvent = FeedEvent & { truncated?: boolean };
+
+/**
+ * The lines of a chaos feed's NDJSON (`late_ratio`, `duplicate_ratio`, `bad_ratio`) as events,
+ * one per line in order: a truncated-line defect, which does not parse, stands as
+ * `{ defect: 'bad', truncated: true }`, so positions match GET /api/v1/events/defects.
+ */
+export function chaosEvents(lines: readonly string[]): DeliveredEvent[] {
+  return lines.map((line) => {
+    try {
+      return JSON.parse(line) as DeliveredEvent;
+    } catch {
+      return { defect: 'bad', truncated: true } as DeliveredEvent;
+    }
+  });
 }
