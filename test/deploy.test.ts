@@ -30,6 +30,10 @@ t.test('every Kubernetes manifest in deploy/kubernetes validates against its API
 
   const deployment = parse(await readFile(`${dir}/deployment.yaml`, 'utf8'));
   const container = deployment.spec.template.spec.containers[0];
+  // The server runs as the image's CMD (its node flags included), not a command of its own.
+  t.equal(container.args, undefined, 'the Deployment keeps the image CMD');
+  t.equal(container.command, undefined);
+  t.match(await readFile('Dockerfile', 'utf8'), /^CMD \["node", "--max-semi-space-size=32", "dist\/server.js"\]$/m);
   t.equal(container.readinessProbe.httpGet.path, '/health');
   t.equal(container.livenessProbe.httpGet.path, '/health');
   t.same(container.envFrom.map((e: Record<string, { name: string }>) => Object.values(e)[0]?.name), ['ecomgen-config', 'ecomgen-secrets']);
