@@ -15,10 +15,18 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 /** The same Ajv settings as the HTTP server's (src/app.ts): coerce strings, apply defaults, no unknown keys. */
 const ajv = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false, strict: false }));
 
+/** Ajv's type names in words (`must be number` reads as a typo on a command line). */
+const TYPE_WORDS: Readonly<Record<string, string>> = { number: 'a number', integer: 'a whole number', boolean: 'true or false', string: 'text', array: 'a list', object: 'an object' };
+
 function describe(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') return `${flagOf(String(error.params.additionalProperty))}: unknown option`;
   const name = error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
-  const reason = error.keyword === 'enum' ? `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}` : (error.message ?? 'is invalid');
+  const reason =
+    error.keyword === 'enum'
+      ? `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`
+      : error.keyword === 'type'
+        ? `must be ${TYPE_WORDS[String(error.params.type)] ?? `of type ${String(error.params.type)}`}`
+        : (error.message ?? 'is invalid');
   return `${flagOf(name)}: ${reason}`;
 }
 

@@ -121,7 +121,7 @@ t.test('ecomgen events: bad flags exit 2 naming the flag', async (t) => {
     [['--types', 'order.nope'], /^error: --types: unknown event type 'order.nope'/],
     [['--start', '1999-01-01'], /^error: --start: 1999-01-01T00:00:00Z is outside the world window/],
     [['--late-ratio', '0.7', '--bad-ratio', '0.7'], /^error: --late-ratio: late_ratio \+ duplicate_ratio \+ bad_ratio may not exceed 1/],
-    [['--late-ratio', 'lots'], /^error: --late-ratio: must be number/],
+    [['--late-ratio', 'lots'], /^error: --late-ratio: must be a number/],
     [['--format', 'yaml'], /argument 'yaml' is invalid. Allowed choices are ndjson, json, csv, xml/],
     [['--partition', '4/4'], /--partition <k\/n>' argument '4\/4' is invalid. k must be an integer from 0 to n - 1/],
     [['--defects', '--partition', '0/2'], /option '--defects' cannot be used with option '--partition <k\/n>'/],

@@ -115,13 +115,13 @@ t.test('bad flags exit 2 with a clear message', async (t) => {
     [['generate', '--out', '/tmp/x', '--partition', '4/4'], /k must be an integer from 0 to n - 1 \(3\)/],
     [['generate', '--out', '/tmp/x', '--partition', 'two'], /expected k\/n/],
     [['generate', '--out', '/tmp/x', '--seed', '-3'], /error: --seed: must be >= 0/],
-    [['generate', '--out', '/tmp/x', '--scale', 'big'], /error: --scale: must be number/],
+    [['generate', '--out', '/tmp/x', '--scale', 'big'], /error: --scale: must be a number/],
     [['generate', '--out', '/tmp/x', '--start-date', 'soon'], /error: --start-date: 'soon' is not a date/],
     [['generate', '--out', '/tmp/x', 'nosuch'], /unknown entity 'nosuch'/],
     [['generate', '--seed', '1'], /required option '--out <dir>'/],
     [['generate', '--out', '/tmp/x', '--users', '5', '--customers', '6'], /cannot be used with option '--users/],
     [['load', 'postgres', '--schema', 'Bad-Name'], /error: --schema: must match pattern/],
-    [['load', 'kafka', '--partitions', 'x'], /error: --partitions: must be integer/],
+    [['load', 'kafka', '--partitions', 'x'], /error: --partitions: must be a whole number/],
     [['nosuch'], /unknown command 'nosuch'/],
   ];
   for (const [args, message] of cases) {

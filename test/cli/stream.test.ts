@@ -90,9 +90,10 @@ t.test('ecomgen stream: bad flags and missing configuration', async (t) => {
     [['webhook', '--speed', '10'], /^error: --speed: applies to mode=replay, not live/],
     [['webhook', '--topic-prefix', 'dev.'], /^error: --topic-prefix: applies to sink kafka, not webhook/],
     [['webhook', '--types', 'order.nope'], /^error: --types: unknown event type 'order.nope'/],
-    [['webhook', '--weights', 'orders'], /^error: --weights: expected name=weight pairs/],
+    [['webhook', '--weights', 'orders'], /^error: --weights: expected name:weight pairs/],
     [['webhook', '--weights', 'orders=0,inventory=0'], /^error: --weights: at least one weight must be above 0/],
-    [['webhook', '--events-per-second', 'fast'], /^error: --events-per-second: must be number/],
+    [['webhook', '--weights', 'orders:0,inventory:0'], /^error: --weights: at least one weight must be above 0/],
+    [['webhook', '--events-per-second', 'fast'], /^error: --events-per-second: must be a number/],
     [['webhook', '--partition', '0/2'], /^error: --partition: a stream plays the whole feed/],
   ] as const) {
     const result = await inProcess(['stream', ...args], env);

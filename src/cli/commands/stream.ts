@@ -20,12 +20,15 @@ const attributeOf = (name: string) => name.replace(/_([a-z])/g, (_, c: string) =
 const HAND_MADE = new Set(['sink', 'weights', 'types', 'daily_curve', ...Object.keys(WorldQueryFields)]);
 const bodyFields = () => Object.entries((BodySchema as TObject).properties).filter(([name]) => !HAND_MADE.has(name));
 
-/** `orders=0.6,interactions=0.3` as the body's weights object (values left to the schema to check). */
+/**
+ * `orders:0.6,interactions:0.3` (the API's `weights=` syntax) or `orders=0.6,...` as the body's
+ * weights object (values left to the schema to check).
+ */
 function parseWeights(text: string): Record<string, string> {
   const weights: Record<string, string> = {};
   for (const part of text.split(',')) {
-    const match = /^([a-z]+)=(.+)$/.exec(part.trim());
-    if (!match) throw new UsageError(`--weights: expected name=weight pairs separated by commas, e.g. orders=0.6,interactions=0.3,inventory=0.1; got '${text}'`);
+    const match = /^([a-z]+)[:=](.+)$/.exec(part.trim());
+    if (!match) throw new UsageError(`--weights: expected name:weight pairs separated by commas, e.g. orders:0.6,interactions:0.3,inventory:0.1; got '${text}'`);
     weights[match[1] as string] = match[2] as string;
   }
   return weights;
@@ -168,7 +171,7 @@ export function registerStream(program: Command, output: Output): void {
   command.options.find((option) => option.long === '--partition')?.hideHelp(); // refused: a stream plays the whole feed
   command
     .option('--types <a,b>', 'only these event types, comma-separated (default: all)')
-    .option('--weights <mix>', 'live: the event mix, e.g. orders=0.6,interactions=0.3,inventory=0.1')
+    .option('--weights <mix>', 'live: the event mix, e.g. orders:0.6,interactions:0.3,inventory:0.1 (as /events/live; = also taken)')
     .option('--no-daily-curve', 'live: a flat rate instead of following the day');
   for (const [name, schema] of bodyFields()) addSchemaOption(command, name, schema);
   command
@@ -176,7 +179,7 @@ export function registerStream(program: Command, output: Output): void {
     .option('-q, --quiet', 'no progress output');
   command.addHelpText(
     'after',
-    '\nExamples:\n  KAFKA_BROKERS=localhost:9092 ecomgen stream kafka --seed 42 --events-per-second 100 --weights orders=0.6,interactions=0.3,inventory=0.1 --duration-s 600\n  STREAM_ENDPOINT=https://example.test/hook STREAM_SECRET=... ecomgen stream webhook --mode replay --speed max --seed 42 --users 200\n  DATABASE_URL=postgres://... ecomgen stream postgres --mode replay --speed 3600 --late-ratio 0.05',
+    '\nExamples:\n  KAFKA_BROKERS=localhost:9092 ecomgen stream kafka --seed 42 --events-per-second 100 --weights orders:0.6,interactions:0.3,inventory:0.1 --duration-s 600\n  STREAM_ENDPOINT=https://example.test/hook STREAM_SECRET=... ecomgen stream webhook --mode replay --speed max --seed 42 --users 200\n  DATABASE_URL=postgres://... ecomgen stream postgres --mode replay --speed 3600 --late-ratio 0.05',
   );
   command.action((sink: string, flags: StreamFlags) => stream(output, sink, flags));
 }
