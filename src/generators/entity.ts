@@ -61,9 +61,11 @@ export class RecordCache<T> {
     private readonly produce: (i: number) => T,
     population: number,
     capacity = 65_536,
+    /** Slots to start with (at most the limit): for records dear enough that the growth's drops cost more. */
+    initial = RecordCache.INITIAL,
   ) {
     this.limit = Math.max(1, Math.min(population, capacity));
-    const size = Math.min(this.limit, RecordCache.INITIAL);
+    const size = Math.max(1, Math.min(this.limit, initial));
     this.keys = new Float64Array(size).fill(-1);
     this.values = new Array<T | undefined>(size);
   }
