@@ -72,6 +72,12 @@ export class RecordCache<T> {
 
   private static readonly INITIAL = 64;
 
+  /** Record i when it is held, without producing it. */
+  peek(i: number): T | undefined {
+    const slot = i % this.keys.length;
+    return this.keys[slot] === i ? this.values[slot] : undefined;
+  }
+
   get(i: number): T {
     const slot = i % this.keys.length;
     if (this.keys[slot] === i) return this.values[slot] as T;
