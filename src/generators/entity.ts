@@ -61,14 +61,22 @@ export class RecordCache<T> {
     private readonly produce: (i: number) => T,
     population: number,
     capacity = 65_536,
+    /** Slots to start with (at most the limit): for records dear enough that the growth's drops cost more. */
+    initial = RecordCache.INITIAL,
   ) {
     this.limit = Math.max(1, Math.min(population, capacity));
-    const size = Math.min(this.limit, RecordCache.INITIAL);
+    const size = Math.max(1, Math.min(this.limit, initial));
     this.keys = new Float64Array(size).fill(-1);
     this.values = new Array<T | undefined>(size);
   }
 
   private static readonly INITIAL = 64;
+
+  /** Record i when it is held, without producing it. */
+  peek(i: number): T | undefined {
+    const slot = i % this.keys.length;
+    return this.keys[slot] === i ? this.values[slot] : undefined;
+  }
 
   get(i: number): T {
     const slot = i % this.keys.length;

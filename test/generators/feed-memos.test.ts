@@ -2,7 +2,7 @@
  * What the change feed remembers of a world to build its rows faster gives the very rows a
  * fresh generator builds without it: the stock schedule's per-row facts and sums (the
  * warehouse movements, the opening stock, the period-close count) and the shipment's warehouse
- * drawn alone.
+ * drawn alone, and the products' cache started at its full size.
  */
 import t from 'tap';
 import { InventoryMovementGenerator } from '../../src/generators/inventory-movements.js';
@@ -64,4 +64,17 @@ t.test("a shipment's warehouse drawn alone is the record's", async (t) => {
   }
   t.ok(shipping.population > 500, `${shipping.population} shipments`);
   t.equal(differ, 0, 'warehouseOf(i) names every shipment record’s warehouse');
+});
+
+t.test("the products' cache, started large, serves the same records in any order", async (t) => {
+  const spec = { ...specOf(9), sizes: resolveSizes(1, { products: 3000 }) };
+  const inOrder = [...World.of(spec).generator('products').range(0, 3000)].map((p) => JSON.stringify(p));
+  const cached = World.of(spec).generator('products');
+  let differ = 0;
+  // Every product twice, out of order: the second visit is served from the cache.
+  for (const p of [...scattered(cached.population), ...scattered(cached.population)]) {
+    if (JSON.stringify(cached.record(p)) !== inOrder[p]) differ++;
+  }
+  t.equal(cached.population, 3000);
+  t.equal(differ, 0, 'each product visited twice, out of order, equals the in-order record');
 });
