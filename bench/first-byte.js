@@ -11,7 +11,8 @@
 //     wrk is not installed) in ROUNDS interleaved rounds: requests/s, p99, and the server's CPU
 //     time per request read from /proc/<pid>/stat (steadier than requests/s when other work
 //     shares the cores), the whole process's and the main thread's; the unseeded page also from
-//     a third server with PAGE_AHEAD=1 (pages rendered ahead on the render pool's page thread);
+//     a third server with PAGE_AHEAD=0 (pages rendered on the main thread; the default renders
+//     them ahead on the render pool's page thread);
 //   - analytics first byte: `analytics/users` and `analytics/products` at scale 10, each for
 //     ROUNDS fresh worlds (new seeds: nothing precomputed), time to the first body byte; meanwhile
 //     `/health` is asked every 20 ms and its slowest answer printed (the event loop stays free);
@@ -142,9 +143,10 @@ async function main() {
     // The same builds with the page cache off (a build without one ignores PAGE_CACHE_MB).
     const uncached = [];
     for (const dir of dirs) uncached.push({ dir, ...(await start(server(dir), '/health', { PAGE_CACHE_MB: '0' })) });
-    // And with unseeded pages rendered ahead on the page thread (a build without it ignores PAGE_AHEAD).
+    // And with unseeded pages rendered on the main thread (PAGE_AHEAD=0; on by default since the
+    // tenth round, so the servers above render them ahead; a build without it ignores PAGE_AHEAD).
     const ahead = [];
-    for (const dir of dirs) ahead.push({ dir, ...(await start(server(dir), '/health', { PAGE_AHEAD: '1' })) });
+    for (const dir of dirs) ahead.push({ dir, ...(await start(server(dir), '/health', { PAGE_AHEAD: '0' })) });
     await smallPages(servers, uncached, ahead, hello);
   }
   if (ONLY !== 'pages') await analytics(servers);
@@ -159,7 +161,7 @@ async function smallPages(servers, uncached, ahead, hello) {
     const off = uncached[k];
     variants.push({ label: `${off.dir} /api/v1/users?seed=42&limit=10, no page cache`, url: `http://127.0.0.1:${off.port}/api/v1/users?seed=42&limit=10`, pid: off.child.pid });
     const early = ahead[k];
-    variants.push({ label: `${early.dir} /api/v1/users?limit=10, PAGE_AHEAD=1`, url: `http://127.0.0.1:${early.port}/api/v1/users?limit=10`, pid: early.child.pid });
+    variants.push({ label: `${early.dir} /api/v1/users?limit=10, PAGE_AHEAD=0`, url: `http://127.0.0.1:${early.port}/api/v1/users?limit=10`, pid: early.child.pid });
   }
   variants.push({ label: 'hello-world Fastify route', url: `http://127.0.0.1:${hello.port}/hello`, pid: hello.child.pid });
   const runs = variants.map(() => []);

@@ -59,8 +59,8 @@ export interface AppOptions {
   /** Bytes kept by the cache of small seeded responses (default 32 MB; 0 turns it off; src/plugins/page-cache.ts). */
   pageCacheBytes?: number;
   /**
-   * Render unseeded small pages ahead on the render pool's page thread (default false; needs the
-   * page cache and render threads; src/plugins/page-cache.ts `PAGE_AHEAD`, docs/performance.md).
+   * Render unseeded small pages ahead on the render pool's page thread (default false here; the
+   * server turns it on unless PAGE_AHEAD=0; needs the page cache and render threads; src/plugins/page-cache.ts `PAGE_AHEAD`, docs/performance.md).
    */
   pageAhead?: boolean;
   /**

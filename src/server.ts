@@ -34,7 +34,8 @@ const renderThreads = intFromEnv('RENDER_THREADS', defaultRenderThreads(), 0, 64
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
 const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
 const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
-const pageAhead = intFromEnv('PAGE_AHEAD', 0, 0, 1) === 1;
+// On by default since the tenth round's quiet measurement (docs/performance.md): 0.27x -> 0.43x hello-world.
+const pageAhead = intFromEnv('PAGE_AHEAD', 1, 0, 1) === 1;
 const warmPrecompute = intFromEnv('PRECOMPUTE_WARM', 1, 0, 1) === 1;
 const feedSplit = intFromEnv('FEED_SPLIT', 0, 0, 1) === 1;
 const costBudget = {

@@ -20,7 +20,7 @@ export interface PageCacheOptions {
   maxBytes?: number;
   /** The app's server front ({@link PageFront}), when the app was built with its `serverFactory`. */
   front?: PageFront;
-  /** Render unseeded pages ahead on the render pool's page thread (see {@link PAGE_AHEAD}); off by default. */
+  /** Render unseeded pages ahead on the render pool's page thread (see {@link PAGE_AHEAD}); off unless asked (the server asks by default). */
   ahead?: boolean;
 }
 
