@@ -279,6 +279,25 @@ interface RecordSchedule {
 /** Moves of a sort, or entries of a schedule filled, between two yields to the event loop (~1 ms of CPU). */
 const SLICE = 1 << 14;
 
+/** `times`, `first` and `second` taken in `order` into typed arrays, yielding every SLICE entries. */
+function* gathered(
+  order: Int32Array,
+  times: ArrayLike<number>,
+  first: ArrayLike<number>,
+  second: ArrayLike<number>,
+): Generator<void, { times: Float64Array; first: Int32Array; second: Int32Array }> {
+  const n = order.length;
+  const out = { times: new Float64Array(n), first: new Int32Array(n), second: new Int32Array(n) };
+  for (let k = 0; k < n; k++) {
+    const at = order[k] as number;
+    out.times[k] = times[at] as number;
+    out.first[k] = first[at] as number;
+    out.second[k] = second[at] as number;
+    if ((k + 1) % SLICE === 0) yield;
+  }
+  return out;
+}
+
 /**
  * The order that sorts `times` (epoch ms), ties by position, worked out a slice at a time: a
  * bottom-up merge sort of positions that yields every SLICE moves, so the caller can hand the
@@ -399,15 +418,8 @@ export class FeedWorld {
     }
     taken.length = 0;
     const order = yield* sortedOrder(times);
-    const schedule = { times: new Float64Array(n), rows: new Int32Array(n), ks: new Int32Array(n) };
-    for (let k = 0; k < n; k++) {
-      const at = order[k] as number;
-      schedule.times[k] = times[at] as number;
-      schedule.rows[k] = rowOf[at] as number;
-      schedule.ks[k] = kOf[at] as number;
-      if ((k + 1) % SLICE === 0) yield;
-    }
-    return schedule;
+    const sorted = yield* gathered(order, times, rowOf, kOf);
+    return { times: sorted.times, rows: sorted.first, ks: sorted.second };
   }
 
   /** Takes the reviews and tickets a slice further into their schedules (up to `budget` records, or a slice of a sort); true when both are complete. */
@@ -444,16 +456,8 @@ export class FeedWorld {
       }
     }
     const order = yield* sortedOrder(times);
-    const n = order.length;
-    const schedule = { times: new Float64Array(n), index: order, parents: new Int32Array(n), ks: new Int32Array(n) };
-    for (let k = 0; k < n; k++) {
-      const at = order[k] as number;
-      schedule.times[k] = times[at] as number;
-      schedule.parents[k] = parents[at] as number;
-      schedule.ks[k] = ks[at] as number;
-      if ((k + 1) % SLICE === 0) yield;
-    }
-    return schedule;
+    const sorted = yield* gathered(order, times, parents, ks);
+    return { times: sorted.times, index: order, parents: sorted.first, ks: sorted.second };
   }
 
   /** Reviews by created_at (they are numbered by order, then by user). */
