@@ -9,6 +9,14 @@ export interface Delivery extends Placed {
   readonly variant?: BadVariant | undefined;
 }
 
+/**
+ * Yielded in place of a delivery by a feed walked with `idleEvery` (src/events/feed.ts
+ * `feedSteps`) after that many steps walked without one delivered, so that a consumer can give
+ * the event loop a turn: a rare `types=` subset walks millions of other steps between two of its
+ * own. It is no event: consumers compare by identity and skip it; nothing else holds it.
+ */
+export const IDLE: Delivery = Object.freeze({ step: Object.freeze({ t: Number.NaN, src: -1, idx: -1 }) as unknown as Placed['step'], sequence: -1, defect: undefined, variant: undefined });
+
 export interface Chaos {
   readonly seed: number;
   readonly late: number;
@@ -65,6 +73,10 @@ export function defectOf(chaos: Chaos, sequence: number): { defect: DefectKind |
 export function* applyChaos(steps: Iterable<Placed>, chaos: Chaos): Generator<Delivery> {
   const held: { release: number; placed: Placed }[] = [];
   for (const placed of steps) {
+    if (placed === IDLE) {
+      yield IDLE;
+      continue;
+    }
     while (held.length > 0 && (held[0] as { release: number }).release < placed.step.t) {
       const { placed: late } = held.shift() as { placed: Placed };
       yield { ...late, defect: 'late', variant: undefined };

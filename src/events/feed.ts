@@ -9,7 +9,7 @@ import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
 import { numberText } from '../formats/compiled.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
-import { applyChaos, chaosOf, type Delivery } from './chaos.js';
+import { IDLE, applyChaos, chaosOf, type Delivery } from './chaos.js';
 import type { FeedEvent, FeedOptions, TimedSource } from './types.js';
 
 /**
@@ -1058,31 +1058,41 @@ export interface Placed {
 
 /**
  * The steps of a world's feed inside the options' window and types, after `afterSequence`,
- * in feed order, without building rows.
+ * in feed order, without building rows. With `idleEvery`, {@link IDLE} is yielded after that many
+ * steps walked in a row without one yielded (a rare `types=` subset), so a caller on the event
+ * loop can let other work run; without it (0), never.
  */
-export function* feedSteps(merge: FeedMerge, options: FeedOptions, afterSequence = -1): Generator<Placed> {
+export function* feedSteps(merge: FeedMerge, options: FeedOptions, afterSequence = -1, idleEvery = 0): Generator<Placed> {
   const types = options.types && options.types.length > 0 ? new Set(options.types) : undefined;
   const start = options.start ?? -Infinity;
   const end = options.end ?? Infinity;
+  let idle = 0;
   for (;;) {
     const sequence = merge.sequence;
     const step = merge.next();
     if (!step || step.t >= end) return;
-    if (step.t < start || sequence <= afterSequence) continue;
-    if (types && !types.has(stepType(step))) continue;
+    if (step.t < start || sequence <= afterSequence || (types && !types.has(stepType(step)))) {
+      if (idleEvery > 0 && ++idle >= idleEvery) {
+        idle = 0;
+        yield IDLE;
+      }
+      continue;
+    }
+    idle = 0;
     yield { step, sequence };
   }
 }
 
-/** The deliveries of a feed (chaos applied, offset not), still without rows. */
+/** The deliveries of a feed (chaos applied, offset not), still without rows; with `idleEvery`, {@link IDLE} among them (see {@link feedSteps}). */
 export function feedDeliveries(
   world: World,
   options: FeedOptions = {},
   afterSequence = -1,
   merge: FeedMerge = new FeedMerge(FeedWorld.of(world)),
+  idleEvery = 0,
 ): { merge: FeedMerge; deliveries: Iterable<Delivery> } {
   const chaos = chaosOf(world.seed, options);
-  const steps = feedSteps(merge, options, afterSequence);
+  const steps = feedSteps(merge, options, afterSequence, idleEvery);
   return { merge, deliveries: chaos ? applyChaos(steps, chaos) : steps };
 }
 

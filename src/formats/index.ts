@@ -60,6 +60,7 @@ export function formatChunks(
   context: FormatContext,
   records: Iterable<object>,
   batchSize = SUB_BATCH,
+  pause?: object,
 ): { next(): string | null; stop(): void; readonly finished: boolean } {
   const iterator = records[Symbol.iterator]();
   let opened = false;
@@ -80,6 +81,8 @@ export function formatChunks(
           done = true;
           break;
         }
+        // The records' source asks for a turn of the event loop: the chunk ends here (maybe empty).
+        if (step.value === pause) break;
         batch.push(step.value);
         if (batch.length === batchSize) {
           out += format.batch(batch, context, first);
@@ -117,8 +120,9 @@ export function formatStream(
   context: FormatContext,
   records: Iterable<object>,
   batchSize = SUB_BATCH,
+  pause?: object,
 ): Readable {
-  const chunks = formatChunks(format, context, records, batchSize);
+  const chunks = formatChunks(format, context, records, batchSize, pause);
   let scheduled = false;
   const stream = new Readable({
     highWaterMark: AHEAD_BYTES,
@@ -144,7 +148,11 @@ export function formatStream(
     }
     if (text === null) stream.push(null);
     else if (text.length > 0) stream.push(text);
-    else produce();
+    else {
+      // An empty chunk: the records paused (`pause`); the next one in a later turn.
+      scheduled = true;
+      setImmediate(produce);
+    }
   }
   return stream;
 }
