@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, formatStream, type FormatContext } from '../formats/index.js';
 import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
-import { IDLE, chaosOf, type Delivery } from '../events/chaos.js';
+import { IDLE, IDLE_EVERY, chaosOf, type Delivery } from '../events/chaos.js';
 import { splitApplies, splitNdjsonStream } from '../events/split.js';
 import type { RenderPool } from '../render/pool.js';
 import { eventId, feedDeliveries, materialise, prepareFeed, seekFeed, sequenceOfId, stepType, worldFingerprint, type FeedMerge } from '../events/feed.js';
@@ -135,13 +135,6 @@ async function hasMore(iterator: Iterator<Delivery>): Promise<boolean> {
     await yieldToLoop();
   }
 }
-
-/**
- * Steps walked without a delivery before the walk lets the event loop run (an IDLE): ~3-8 ms of
- * a rare `types=` subset's walk on the shared 2-core machine. Walks of the HTTP routes only; the
- * command line and the tests walk without it.
- */
-const IDLE_EVERY = 4096;
 
 /** An event as a flat CSV/XML record: `data` as a JSON string cell (the raw text for a truncated line). */
 export const FLAT_COLUMNS = ['event_id', 'event_type', 'event_time', 'entity', 'key', 'op', 'sequence', 'defect', 'data'] as const;

@@ -6,7 +6,7 @@
  * events keep their due times and the gap shows as lag.
  */
 import { backoffMs } from '../sinks/retry.js';
-import type { FeedEvent } from './feed-contract.js';
+import { REPLAY_PAUSE, type FeedEvent } from './feed-contract.js';
 import type { FeedSource, LiveMinute } from './source.js';
 import { TokenBucket, rateAt, type RateSpec } from './rate.js';
 import { DeliveryError, type StreamWriter } from './writer.js';
@@ -235,6 +235,11 @@ function* scheduled(source: FeedSource, options: EngineOptions, startMs: number)
   let first: number | undefined;
   let seen = -Infinity;
   for (const event of source.replay(options.fromSequence ?? 0)) {
+    // A long walk without an event (a rare types= subset): a turn for the event loop, then on.
+    if (event === REPLAY_PAUSE) {
+      yield { event: undefined, due: -Infinity, pending: new Promise((resolve) => setImmediate(resolve)) };
+      continue;
+    }
     if (!wanted(event)) continue;
     if (speed === undefined) {
       yield { event, due: startMs };

@@ -3,13 +3,14 @@
  * connects the two; the engine only sees a FeedSource.
  */
 import { EVENT_TYPE_NAMES } from '../events/catalogue.js';
+import { IDLE, IDLE_EVERY } from '../events/chaos.js';
 import { feedDeliveries, materialise, prepareFeed, seekFeed, type FeedMerge } from '../events/feed.js';
 import { liveMinuteEventsAsync, type LiveEvents } from '../events/live.js';
 import { World, type WorldSpec } from '../generators/world.js';
-import type { FeedEvent, FeedOptions, LiveWorldSpec } from './feed-contract.js';
+import { REPLAY_PAUSE, type FeedEvent, type FeedOptions, type LiveWorldSpec } from './feed-contract.js';
 /** The events a stream plays, from a position of a bounded world or minute by minute of a live one. */
 export interface FeedSource {
-  /** A bounded world's feed in time order, from `fromSequence` on, generated lazily. */
+  /** A bounded world's feed in time order, from `fromSequence` on, generated lazily; {@link REPLAY_PAUSE} among the events after long walks without one. */
   replay(fromSequence: number): Iterable<FeedEvent>;
   /**
    * The events of the minute starting at `minuteStartMs` of a live world (sorted by time except
@@ -92,10 +93,11 @@ const sought = new WeakMap<FeedRequest, { from: number; merge: FeedMerge }>();
 
 /** The events of a bounded world's feed after `afterSequence` (those of feedEvents), from `merge` when it was sought there. */
 function* replayFrom(world: World, options: FeedOptions, afterSequence: number, merge?: FeedMerge): Generator<FeedEvent> {
-  const { merge: walked, deliveries } = feedDeliveries(world, options, afterSequence, merge);
+  const { merge: walked, deliveries } = feedDeliveries(world, options, afterSequence, merge, IDLE_EVERY);
   let skip = options.offset ?? 0;
   for (const delivery of deliveries) {
-    if (skip > 0) skip--;
+    if (delivery === IDLE) yield REPLAY_PAUSE;
+    else if (skip > 0) skip--;
     else yield materialise(walked, delivery, world.seed);
   }
 }

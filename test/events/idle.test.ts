@@ -11,6 +11,8 @@ import type { FeedOptions } from '../../src/events/types.js';
 import { World } from '../../src/generators/world.js';
 import { eventJson } from '../../src/routes/events.js';
 import { worldSpecFrom } from '../../src/routes/world-query.js';
+import { REPLAY_PAUSE } from '../../src/streams/feed-contract.js';
+import { changeFeed } from '../../src/streams/source.js';
 import { testApp } from '../support/app.js';
 
 const spec = { seed: 99, users: 60, vendors: 4, warehouses: 2, products: 30, orders: 150, shops: 2, suppliers: 4, transactions: 10 };
@@ -68,4 +70,15 @@ t.test('the route writes a rare subset with pauses in every format and the same 
   const walked = [...feedDeliveries(world, { types: [type], duplicate_ratio: 0.5 }).deliveries];
   const positions = walked.flatMap((d, position) => (d.defect ? [position] : []));
   t.same(listed.map((d) => d.position), positions, 'the positions of the walk without pauses');
+});
+
+t.test('a replay stream of a rare subset pauses on its walk and plays the feed\'s events', async (t) => {
+  const big = { ...spec, users: 300, orders: 1500 };
+  const world = worldSpecFrom(big);
+  const request = { world, feed: { types: ['inventory.opened'] }, live: { seed: 1 } as never };
+  await changeFeed.prepare?.(request);
+  const played = [...changeFeed.open(request).replay(0)];
+  const pauses = played.filter((e) => e === REPLAY_PAUSE).length;
+  t.ok(pauses >= 10, `${pauses} pauses (the subset's 60 events lie far apart)`);
+  t.same(played.filter((e) => e !== REPLAY_PAUSE).map(eventJson), [...feedEvents(World.of(world), { types: ['inventory.opened'] })].map(eventJson));
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { StreamProgress, runStream, type EngineOptions } from '../../src/streams/engine.js';
-import type { FeedEvent } from '../../src/streams/feed-contract.js';
+import { REPLAY_PAUSE, type FeedEvent } from '../../src/streams/feed-contract.js';
 import { expectedEvents, type RateSpec } from '../../src/streams/rate.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../../src/streams/writer.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -259,4 +259,40 @@ t.test('a writer that takes two batches at once: acknowledged out of order, coun
   const paced = new PairWriter();
   await runStream(boundedFeed(6, 0, 1000), paced, { ...replay, speed: 100 }, new FakeClock(0), new StreamProgress(), new AbortController().signal);
   t.equal(paced.maxInFlight, 1, 'one at a time when paced');
+});
+
+t.test('a replay pause (a long walk of a rare types= subset) is a turn of the event loop, never an event', async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const writer = new RecordingWriter(clock);
+  const progress = new StreamProgress();
+  const events = Array.from({ length: 300 }, (_, k) => testEvent(k, Date.UTC(2025, 0, 1) + k * 1000));
+  // A pause before, between and after the events, and runs of them.
+  const replayed: FeedEvent[] = [REPLAY_PAUSE, REPLAY_PAUSE];
+  for (const [k, event] of events.entries()) replayed.push(event, ...(k % 7 === 0 ? [REPLAY_PAUSE] : []), ...(k % 50 === 0 ? [REPLAY_PAUSE, REPLAY_PAUSE] : []));
+  replayed.push(REPLAY_PAUSE);
+  let turns = 0;
+  const source = {
+    replay: function* () {
+      for (const event of replayed) {
+        if (event === REPLAY_PAUSE) turns++;
+        yield event;
+      }
+    },
+    liveMinute: () => Promise.reject(new Error('replay only')),
+  };
+  // A setImmediate callback counts the event loop's turns while the stream plays.
+  let immediates = 0;
+  const tick = (): void => {
+    immediates++;
+    if (!done) setImmediate(tick);
+  };
+  let done = false;
+  setImmediate(tick);
+  const reason = await runStream(source, writer, { mode: 'replay', rate: { eventsPerSecond: 1, dailyCurve: false, timeZone: 'UTC' }, batchSize: 1000 }, clock, progress, new AbortController().signal);
+  done = true;
+  t.equal(reason, 'end_of_feed');
+  t.same(writer.received.map((r) => r.event), events, 'every event once, in order; no pause sent');
+  t.equal(turns, replayed.length - events.length, 'every pause was read');
+  t.ok(immediates >= 5, `the event loop turned while the replay played (${immediates} turns)`);
+  t.equal(progress.toJSON(clock.now()).delivered, 300);
 });
