@@ -82,3 +82,19 @@ t.test('ecomgen stream: a bad --weights name or value names --weights', async (t
     t.equal(result.err, message, args.join(' '));
   }
 });
+
+t.test("a stream's id at /api/v1/jobs/{id}/events is told where its progress is", async (t) => {
+  const app = await testApp(t, { sinks: { webhook: WEBHOOK } });
+  const started = await app.inject({ method: 'POST', url: '/api/v1/streams', payload: { sink: 'webhook', seed: 7, max_events: 1 } });
+  const id = (started.json() as { id: string }).id;
+  t.equal((await app.inject(`/api/v1/jobs/${id}`)).statusCode, 200, 'GET /api/v1/jobs/{id} answers a stream');
+  const events = await app.inject({ url: `/api/v1/jobs/${id}/events`, headers: { accept: 'text/event-stream' } });
+  t.equal(events.statusCode, 404);
+  t.same(events.json(), {
+    statusCode: 404,
+    error: 'Not Found',
+    code: 'NOT_FOUND',
+    message: `id: ${id} is a stream, and streams have no event stream; read GET /api/v1/streams/${id} (with ?wait=true it answers when the stream has ended)`,
+  });
+  await app.inject({ method: 'DELETE', url: `/api/v1/streams/${id}` });
+});
