@@ -6,7 +6,8 @@
  * - a live stream took `scale`, population overrides, `start_date`/`end_date` and the knobs, echoed
  *   them in its `request`, and ignored them (its events were those of the live world without
  *   them, the world `GET /api/v1/events/live` serves); now they are refused naming the field;
- * - `ecomgen stream --weights foo:1` said `--foo: unknown option`, a flag nobody typed.
+ * - `ecomgen stream --weights foo:1` said `--foo: unknown option`, a flag nobody typed, and a
+ *   name given twice kept the last (the API's `weights=` refuses it).
  */
 import t from 'tap';
 import { testApp } from '../support/app.js';
@@ -72,6 +73,7 @@ t.test('ecomgen stream: a bad --weights name or value names --weights', async (t
   for (const [args, message] of [
     [['--weights', 'foo:1'], "error: --weights: unknown name 'foo'; known: orders, interactions, inventory\n"],
     [['--weights', 'orders:0.6,sessions=0.4'], "error: --weights: unknown name 'sessions'; known: orders, interactions, inventory\n"],
+    [['--weights', 'orders:0.6,orders=0.4'], 'error: --weights: orders is named twice\n'],
     [['--weights', 'orders:-1'], 'error: --weights: orders must be >= 0\n'],
     [['--weights', 'orders:x'], 'error: --weights: orders must be a number\n'],
     [['--scale', '3'], 'error: --scale: applies to mode=replay, not live: a live world is its seed, locale, rate, weights and chaos (as GET /api/v1/events/live)\n'],

@@ -32,6 +32,7 @@ function parseWeights(text: string): Record<string, string> {
     if (!match) throw new UsageError(`--weights: expected name:weight pairs separated by commas, e.g. orders:0.6,interactions:0.3,inventory:0.1; got '${text}'`);
     const name = match[1] as string;
     if (!known.includes(name)) throw new UsageError(`--weights: unknown name '${name}'; known: ${known.join(', ')}`);
+    if (name in weights) throw new UsageError(`--weights: ${name} is named twice`);
     weights[name] = match[2] as string;
   }
   return weights;
