@@ -323,3 +323,25 @@ t.test('a live minute still being planned at the end of the duration: the stream
   t.equal(await stopped, 'cancelled');
   t.equal(progress2.delivered, 0);
 });
+
+t.test('a live stream stopped behind its clock says so; one that kept up does not', async (t) => {
+  const start = Date.UTC(2026, 0, 1, 12);
+  const rate = { eventsPerSecond: 100, dailyCurve: false, timeZone: 'UTC' };
+  const slowClock = new FakeClock(start);
+  const slow = new RecordingWriter(slowClock);
+  slow.writeMs = 2000; // each batch of at most 50 takes 2 s: half the rate gets through
+  const behind = new StreamProgress();
+  t.equal(await runStream(liveFeed(rate), slow, live(rate, { durationMs: 20_000, batchSize: 50 }), slowClock, behind, new AbortController().signal), 'duration');
+  const due = liveFeed(rate).liveMinute(start).filter((e) => Date.parse(e.event_time) < start + 20_000).length;
+  t.ok(behind.delivered < due, `${behind.delivered} delivered of the ${due} due in the 20 s`);
+  t.equal(behind.failed, 0, 'the rest is not counted failed');
+  const notSent = slow.received.length === 0 ? undefined : liveFeed(rate).liveMinute(start)[slow.received.length];
+  t.equal(behind.errors.length, 1);
+  t.match(behind.errors[0], new RegExp(`^stopped \\d+\\.\\d s behind its clock: the events due from ${notSent?.event_time.replace('Z', '')}.*Z were not sent \\(nor counted as failed\\); GET /api/v1/events/live has them$`));
+  t.ok(behind.lagSeconds >= 5, `lag at the stop: ${behind.lagSeconds} s`);
+
+  const clock = new FakeClock(start);
+  const kept = new StreamProgress();
+  await runStream(liveFeed(rate), new RecordingWriter(clock), live(rate, { durationMs: 20_000 }), clock, kept, new AbortController().signal);
+  t.same(kept.errors, [], 'a stream that kept up has no such message');
+});
