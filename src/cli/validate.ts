@@ -19,15 +19,19 @@ const ajv = addFormats(new Ajv({ coerceTypes: 'array', useDefaults: true, remove
 const TYPE_WORDS: Readonly<Record<string, string>> = { number: 'a number', integer: 'a whole number', boolean: 'true or false', string: 'text', array: 'a list', object: 'an object' };
 
 function describe(error: ErrorObject): string {
-  if (error.keyword === 'additionalProperties') return `${flagOf(String(error.params.additionalProperty))}: unknown option`;
-  const name = error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+  // A path inside a flag's value (`--weights foo:1` is /weights/foo) names the flag, then the part.
+  const [name = '', ...inside] = error.instancePath.replace(/^\//, '').split('/');
+  if (error.keyword === 'additionalProperties') {
+    const key = String(error.params.additionalProperty);
+    return name ? `${flagOf(name)}: unknown name '${key}'${inside.length > 0 ? ` in ${inside.join('.')}` : ''}` : `${flagOf(key)}: unknown option`;
+  }
   const reason =
     error.keyword === 'enum'
       ? `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`
       : error.keyword === 'type'
         ? `must be ${TYPE_WORDS[String(error.params.type)] ?? `of type ${String(error.params.type)}`}`
         : (error.message ?? 'is invalid');
-  return `${flagOf(name)}: ${reason}`;
+  return `${flagOf(name)}: ${inside.length > 0 ? `${inside.join('.')} ` : ''}${reason}`;
 }
 
 /**

@@ -85,6 +85,9 @@ function bodyProblem(err: FastifyError, request: FastifyRequest): string | undef
   }
 }
 
+/** Whether the request said its body is JSON (`application/json`, with or without parameters). */
+const isJson = (request: FastifyRequest): boolean => /^application\/json\s*(;|$)/i.test(String(request.headers['content-type'] ?? ''));
+
 const unsupportedType = (request: FastifyRequest): string =>
   `Content-Type: '${clip(String(request.headers['content-type'] ?? ''))}' is not accepted here; send application/json`;
 
@@ -174,8 +177,9 @@ export default fp(
       let code: string = err.code ?? codeOfStatus(statusCode);
       let message = err.message;
       const validation = (err as FastifyError).validation as ValidationIssue[] | undefined;
-      if (validation && validation.length > 0 && (err as FastifyError).validationContext === 'body' && typeof request.body === 'string') {
-        // A text/plain body reaches a JSON route as a string (Fastify parses text/plain by default).
+      if (validation && validation.length > 0 && (err as FastifyError).validationContext === 'body' && typeof request.body === 'string' && !isJson(request)) {
+        // A text/plain body reaches a JSON route as a string (Fastify parses text/plain by default);
+        // a JSON string sent as JSON (`"x"`) is a body of the wrong type, said below like `123`.
         statusCode = 415;
         code = 'UNSUPPORTED_MEDIA_TYPE';
         message = unsupportedType(request);

@@ -375,7 +375,15 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
     cancelWaitMs: options.cancelWaitMs ?? 30_000,
   });
 
-  await app.register(jobEventRoutes, { jobs, findJob });
+  // GET /api/v1/jobs/{id} answers a stream's id too; its event stream is for sink jobs only, so a
+  // stream's id is told where its progress is rather than "no job".
+  const findSinkJob = (id: string) => {
+    if (jobs.get(id) === undefined && streams?.get(id) !== undefined) {
+      throw new ApiError(404, 'NOT_FOUND', `id: ${id} is a stream, and streams have no event stream; read GET /api/v1/streams/${id} (with ?wait=true it answers when the stream has ended)`);
+    }
+    return findJob(id);
+  };
+  await app.register(jobEventRoutes, { jobs, findJob: findSinkJob });
 
   app.get(
     '/api/v1/stats',

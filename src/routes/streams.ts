@@ -62,6 +62,9 @@ function withoutDefault(schema: TSchema): TSchema {
   return { ...rest, description: `postgres: ${String(rest.description ?? '')}` } as TSchema;
 }
 
+/** The world's fields a live world does not have (sizes, date window, knobs): refused on a live stream. */
+const LIVE_IGNORES = (Object.keys(WorldQueryFields) as (keyof typeof WorldQueryFields)[]).filter((name) => name !== 'seed' && name !== 'locale');
+
 /** Body fields and the sinks they apply to (undefined: every sink). `ecomgen stream` makes a flag of each. */
 const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; modes?: readonly ('live' | 'replay')[] }> = {
   sink: { schema: OneOf(STREAM_SINKS, 'Where the events go (its destination from the server configuration): kafka, webhook, postgres (apply mode: tables kept current) or opensearch (daily indices).') },
@@ -177,6 +180,18 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       if (field.sinks && !field.sinks.includes(body.sink)) throw badParameter(name, `applies to sink ${field.sinks.join(', ')}, not ${body.sink}`);
       if (field.modes && !field.modes.includes(mode)) throw badParameter(name, `applies to mode=${field.modes.join(', ')}, not ${mode}`);
     }
+    if (mode === 'live') {
+      // A live world is its seed, locale, rate, weights and chaos (GET /api/v1/events/live takes
+      // nothing else): a size, date window or knob would be silently ignored, so it is refused
+      // unless it is the default (the command line and the panel send those).
+      for (const name of LIVE_IGNORES) {
+        const value = (body as unknown as Record<string, unknown>)[name];
+        const fallback = (WorldQueryFields[name] as TSchema & { default?: unknown }).default;
+        if (value !== undefined && value !== fallback) {
+          throw badParameter(name, 'applies to mode=replay, not live: a live world is its seed, locale, rate, weights and chaos (as GET /api/v1/events/live)');
+        }
+      }
+    }
     const unknown = body.types?.find((type) => !knownTypes.includes(type));
     if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
     if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
@@ -210,7 +225,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
         description: [
           "Plays the world's change feed (the events of `GET /api/v1/events`) into one sink, live or as a replay, and answers 202 at once with the stream; follow `Location` for live progress (events per type, current rate, lag, last event time) and `DELETE` it to stop. Several streams run at once.",
           '',
-          '- **live** (default): an open-ended world; event times are now. Runs until stopped, `duration_s` or `max_events`, at `events_per_second` times the daily curve (0.4x at 03:00 to 1.4x at 15:00 in the shop\'s time zone), with the event mix `weights`, through a token bucket of `burst`.',
+          '- **live** (default): an open-ended world; event times are now. Runs until stopped, `duration_s` or `max_events`, at `events_per_second` times the daily curve (0.4x at 03:00 to 1.4x at 15:00 in the shop\'s time zone), with the event mix `weights`, through a token bucket of `burst`. A live world is its `seed` and `locale` (the parameters of `GET /api/v1/events/live`): a size, date window or knob other than the default is refused.',
           "- **replay**: a bounded world's feed from its start (or `from_sequence`), at `speed` world seconds per real second or as fast as the sink takes it; `events_per_second` caps the rate.",
           '',
           'When the sink cannot keep up the stream does not slow down silently: `lag_seconds` says how far behind it is. A destination outage is retried with backoff (the batch is sent again, `retries` counts it); events still undelivered are counted in `failed`. Chaos (`late_ratio`, `duplicate_ratio`, `bad_ratio`) comes labelled from the feed: a `defect` header (Kafka) or `X-Ecomgen-Defect` (webhook).',

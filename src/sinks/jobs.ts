@@ -170,16 +170,26 @@ export class JobManager {
     stats().jobs.total++;
     stats().touch();
     const log = this.log.child({ job: job.id, sink: sink.name });
+    // A free slot is taken at once, so the 202 answer says `running`: it said `queued` for every
+    // job, a free slot or not, since the slot was only taken after the answer had gone.
+    const immediate = this.running < this.maxRunning && this.waiting.length === 0;
+    if (immediate) {
+      this.running++;
+      job.state = 'running';
+      job.startedAt = now();
+    }
     this.events.emit('job', job);
 
     job.finished = (async () => {
       // Let the request that created the job answer before any generation starts.
       await new Promise((resolve) => setImmediate(resolve));
-      const admitted = await this.slot(job);
+      const admitted = immediate || (await this.slot(job));
       let failure: unknown;
       if (admitted) {
-        job.state = 'running';
-        job.startedAt = now();
+        if (!immediate) {
+          job.state = 'running';
+          job.startedAt = now();
+        }
         stats().jobs.running++;
         this.events.emit('job', job);
         try {

@@ -3,7 +3,8 @@
  * streamBody (web/src/stream-body.ts). In replay mode it sent the live-only `weights`, so every
  * replay started from the panel was a 400; and it sent only the seed, not the world chosen under
  * Explore. Here its bodies, for both modes, pass the API's validation: on a server without
- * sinks the answer is the 409 naming the unconfigured sink, never a 400.
+ * sinks the answer is the 409 naming the unconfigured sink, never a 400. (A live stream takes
+ * only the seed and locale: the API refuses a size or date window a live world would ignore.)
  */
 import t from 'tap';
 import { streamBody } from '../../web/src/stream-body.js';
@@ -24,7 +25,10 @@ const controls = {
 for (const mode of ['live', 'replay'] as const) {
   t.test(`a ${mode} stream from the panel`, async (t) => {
     const body = streamBody(world, { ...controls, mode });
-    t.match(body, { ...world, sink: 'webhook', mode, events_per_second: 10, late_ratio: 0.05, duplicate_ratio: 0.01, duration_s: 60 }, 'the world on screen and the controls');
+    // A replay takes the whole world on screen; a live world is only its seed and locale.
+    const sent = mode === 'replay' ? world : { seed: world.seed, locale: world.locale };
+    t.match(body, { ...sent, sink: 'webhook', mode, events_per_second: 10, late_ratio: 0.05, duplicate_ratio: 0.01, duration_s: 60 }, 'the world on screen and the controls');
+    if (mode === 'live') t.same(['scale', 'start_date', 'end_date'].filter((k) => k in body), [], 'no size or date window on a live stream');
     const response = await app.inject({ method: 'POST', url: '/api/v1/streams', payload: body });
     const answer = response.json() as { code: string; message: string };
     t.equal(response.statusCode, 409, answer.message);

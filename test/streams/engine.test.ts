@@ -296,3 +296,52 @@ t.test('a replay pause (a long walk of a rare types= subset) is a turn of the ev
   t.ok(immediates >= 5, `the event loop turned while the replay played (${immediates} turns)`);
   t.equal(progress.toJSON(clock.now()).delivered, 300);
 });
+
+t.test('a live minute still being planned at the end of the duration: the stream stops on time and shows the wait as lag', async (t) => {
+  // At a high rate planning a minute can take longer than the minute (100,000 events/s on a
+  // loaded 2-core machine: a 20 s stream ran 33 s, sent nothing, and said lag 0). Here the
+  // first minute's plan arrives only after 300 ms of real time, long after the fake clock has
+  // passed the stream's 5 s.
+  const start = Date.UTC(2026, 11, 1, 12, 0, 10);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  const rate = { eventsPerSecond: 100, dailyCurve: false, timeZone: 'UTC' };
+  const feed = liveFeed(rate);
+  const slow = { replay: feed.replay, liveMinute: async (minute: number) => { await new Promise((resolve) => setTimeout(resolve, 300)); return feed.liveMinute(minute); } };
+  const progress = new StreamProgress();
+  const reason = await runStream(slow, writer, live(rate, { durationMs: 5_000 }), clock, progress, new AbortController().signal);
+  t.equal(reason, 'duration', 'stopped by its duration');
+  t.equal(clock.now() - start, 5_000, 'at its end, not when the plan arrived');
+  t.equal(progress.delivered, 0, 'nothing was sent');
+  t.equal(writer.received.length, 0);
+  t.equal(progress.maxLagSeconds, 5, 'the whole wait shows as lag');
+  // And a stop while planning ends the stream at once.
+  const stopper = new AbortController();
+  const progress2 = new StreamProgress();
+  const stopped = runStream(slow, new RecordingWriter(new FakeClock(start)), live(rate), new FakeClock(start), progress2, stopper.signal);
+  stopper.abort();
+  t.equal(await stopped, 'cancelled');
+  t.equal(progress2.delivered, 0);
+});
+
+t.test('a live stream stopped behind its clock says so; one that kept up does not', async (t) => {
+  const start = Date.UTC(2026, 0, 1, 12);
+  const rate = { eventsPerSecond: 100, dailyCurve: false, timeZone: 'UTC' };
+  const slowClock = new FakeClock(start);
+  const slow = new RecordingWriter(slowClock);
+  slow.writeMs = 2000; // each batch of at most 50 takes 2 s: half the rate gets through
+  const behind = new StreamProgress();
+  t.equal(await runStream(liveFeed(rate), slow, live(rate, { durationMs: 20_000, batchSize: 50 }), slowClock, behind, new AbortController().signal), 'duration');
+  const due = liveFeed(rate).liveMinute(start).filter((e) => Date.parse(e.event_time) < start + 20_000).length;
+  t.ok(behind.delivered < due, `${behind.delivered} delivered of the ${due} due in the 20 s`);
+  t.equal(behind.failed, 0, 'the rest is not counted failed');
+  const notSent = slow.received.length === 0 ? undefined : liveFeed(rate).liveMinute(start)[slow.received.length];
+  t.equal(behind.errors.length, 1);
+  t.match(behind.errors[0], new RegExp(`^stopped \\d+\\.\\d s behind its clock: the events due from ${notSent?.event_time.replace('Z', '')}.*Z were not sent \\(nor counted as failed\\); GET /api/v1/events/live has them$`));
+  t.ok(behind.lagSeconds >= 5, `lag at the stop: ${behind.lagSeconds} s`);
+
+  const clock = new FakeClock(start);
+  const kept = new StreamProgress();
+  await runStream(liveFeed(rate), new RecordingWriter(clock), live(rate, { durationMs: 20_000 }), clock, kept, new AbortController().signal);
+  t.same(kept.errors, [], 'a stream that kept up has no such message');
+});

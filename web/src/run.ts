@@ -116,7 +116,10 @@ function genericCard(sink: Sink, entities: string[]): HTMLElement {
 /** The live stream (POST /api/v1/streams): rate, mix, burst, chaos, duration. */
 function streamCard(sinks: Sink[], available: boolean): HTMLElement {
   const field = (label: string, input: HTMLInputElement | HTMLSelectElement) => h('label', {}, `${label} `, input);
-  const sink = h('select', { id: 'stream-sink' }, ...sinks.filter((s) => s.name !== 'gcs').map((s) => h('option', { value: s.name }, s.name)));
+  // The first configured sink is chosen (not the first listed, which may answer 409); the others say what they need.
+  const streamSinks = sinks.filter((s) => s.name !== 'gcs');
+  const chosen = streamSinks.find((s) => s.configured)?.name;
+  const sink = h('select', { id: 'stream-sink' }, ...streamSinks.map((s) => h('option', { value: s.name, selected: s.name === chosen }, s.configured ? s.name : `${s.name} (not configured: ${s.requires})`)));
   const mode = h('select', { id: 'stream-mode' }, h('option', { value: 'live' }, 'live'), h('option', { value: 'replay' }, 'replay'));
   const rate = h('input', { id: 'stream-rate', type: 'number', min: 1, max: 10000, value: 10 });
   // The reference generator's mix: orders (with payments and shipments), customer interactions, inventory.

@@ -1,7 +1,9 @@
 /**
  * The body of POST /api/v1/streams from the live-stream card's controls, apart from the DOM so a
- * test can send it to the API. The world is the one chosen under Explore (seed, scale, locale,
- * dates); `weights` is a live-only field, so a replay leaves it out (the API refuses it there).
+ * test can send it to the API. The world is the one chosen under Explore: all of it (seed, scale,
+ * locale, dates) for a replay; its seed and locale for a live stream, since a live world has no
+ * size or date window (the API refuses them there). `weights` is a live-only field, so a replay
+ * leaves it out (the API refuses it there).
  */
 export interface StreamControls {
   sink: string;
@@ -15,8 +17,9 @@ export interface StreamControls {
 }
 
 export function streamBody(world: Record<string, unknown>, c: StreamControls): Record<string, unknown> {
+  const live = c.mode === 'live';
   return {
-    ...world,
+    ...(live ? { seed: world.seed, ...(world.locale !== undefined ? { locale: world.locale } : {}) } : world),
     sink: c.sink,
     mode: c.mode,
     events_per_second: c.eventsPerSecond,

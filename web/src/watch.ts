@@ -29,6 +29,55 @@ export interface JobJson {
   error_count?: number;
   /** Streams: how far the stream is behind its clock, when the server tells. */
   lag_ms?: number;
+  /** Streams: the events planned (`max_events`), when the stream has an end in events. */
+  planned?: number;
+  /** `stream` for a stream of POST /api/v1/streams (its own fields are below). */
+  kind?: string;
+  mode?: string;
+}
+
+/** A stream as GET /api/v1/streams/{id} (and the jobs list) shows it. */
+interface StreamJson {
+  id: string;
+  kind: 'stream';
+  sink: string;
+  mode: string;
+  state: string;
+  created_at: string;
+  finished_at: string | null;
+  delivered: number;
+  failed: number;
+  bytes: number;
+  lag_seconds: number;
+  errors: string[];
+  error_count: number;
+  request?: { max_events?: number };
+}
+
+/**
+ * A job line from what the API answers: a stream counts its delivered events as records, started
+ * when it was created, with its lag. (Read as a sink job, a stream had no `records`, and the NaN
+ * bar it made threw, which stopped the Watch on any server that had run a stream.)
+ */
+export function asJob(raw: JobJson | StreamJson): JobJson {
+  if (raw.kind !== 'stream' || !('delivered' in raw)) return raw as JobJson;
+  const stream = raw as StreamJson;
+  return {
+    id: stream.id,
+    kind: 'stream',
+    mode: stream.mode,
+    sink: stream.sink,
+    state: stream.state,
+    started_at: stream.created_at,
+    finished_at: stream.finished_at,
+    records: stream.delivered,
+    bytes: stream.bytes,
+    failed: stream.failed,
+    errors: stream.errors,
+    error_count: stream.error_count,
+    lag_ms: stream.lag_seconds * 1000,
+    ...(stream.request?.max_events !== undefined ? { planned: stream.request.max_events } : {}),
+  };
 }
 interface SinkStats {
   records: number;
@@ -58,13 +107,16 @@ const words: Record<string, string> = {
 
 /** What a job's line says now: bar, counts, rate, ETA or lag. */
 function factsOf(job: JobJson): { planned: number; facts: string; ended: boolean } {
-  const planned = (job.entities ?? []).reduce((sum, e) => sum + e.planned, 0) || job.records;
+  // A live stream without max_events has no planned total: its bar is indeterminate while it runs.
+  const planned = (job.entities ?? []).reduce((sum, e) => sum + e.planned, 0) || job.planned || job.records;
   const seconds = job.started_at ? ((job.finished_at ? Date.parse(job.finished_at) : Date.now()) - Date.parse(job.started_at)) / 1000 : 0;
   const rate = seconds > 0 ? job.records / seconds : 0;
   const ended = ENDED.has(job.state);
   const eta = !ended && rate > 0 && planned > job.records ? `ETA ${duration((planned - job.records) / rate)}` : '';
   const lag = job.lag_ms !== undefined ? `lag ${duration(job.lag_ms / 1000)}` : '';
-  const facts = [`${fmt(job.records)}/${fmt(planned)} records`, bytes(job.bytes), `${fmt(Math.round(rate))} records/s`, eta, lag, job.failed > 0 ? `${fmt(job.failed)} failed` : ''].filter(Boolean);
+  const noun = job.kind === 'stream' ? 'events' : 'records';
+  const counts = job.kind === 'stream' && job.planned === undefined ? `${fmt(job.records)} ${noun}` : `${fmt(job.records)}/${fmt(planned)} ${noun}`;
+  const facts = [counts, bytes(job.bytes), `${fmt(Math.round(rate))} ${noun}/s`, eta, lag, job.failed > 0 ? `${fmt(job.failed)} failed` : ''].filter(Boolean);
   return { planned, facts: facts.join(' · '), ended };
 }
 
@@ -80,7 +132,7 @@ function jobItem(job: JobJson): HTMLElement {
     item = h(
       'li',
       { 'data-job': job.id },
-      h('div', { class: 'job-head' }, h('strong', { id: label }, `${job.sink} · ${(job.entities ?? []).map((e) => e.entity).join(', ') || 'stream'}`), h('span', { class: 'badge' }), cancel),
+      h('div', { class: 'job-head' }, h('strong', { id: label }, `${job.sink} · ${job.kind === 'stream' ? `${job.mode ?? ''} stream`.trim() : (job.entities ?? []).map((e) => e.entity).join(', ') || 'stream'}`), h('span', { class: 'badge' }), cancel),
       h('progress', { 'aria-labelledby': label }),
       h('p', { class: 'facts', 'data-progress': job.id }),
       h('ul', { class: 'errors' }),
@@ -94,9 +146,14 @@ function jobItem(job: JobJson): HTMLElement {
   badge.className = `badge ${job.state}`;
   badge.textContent = words[job.state] ?? job.state;
   const bar = item.querySelector('progress') as HTMLProgressElement;
-  bar.max = Math.max(planned, 1);
-  bar.value = job.records;
-  bar.setAttribute('aria-valuetext', `${job.records} of ${planned} records`);
+  if (job.kind === 'stream' && job.planned === undefined && !ended) {
+    bar.removeAttribute('value'); // indeterminate: a live stream runs until stopped
+    bar.setAttribute('aria-valuetext', `${job.records} events`);
+  } else {
+    bar.max = Math.max(Number.isFinite(planned) ? planned : 0, 1);
+    bar.value = Number.isFinite(job.records) ? job.records : 0;
+    bar.setAttribute('aria-valuetext', `${job.records} of ${planned} ${job.kind === 'stream' ? 'events' : 'records'}`);
+  }
   (item.querySelector('.facts') as HTMLElement).textContent = facts;
   if (ended) item.querySelector('button[data-cancel]')?.remove();
   const errors = (job.errors ?? []).slice(0, 3).map((e) => h('li', {}, e));
@@ -149,14 +206,23 @@ async function cancelJob(button: HTMLButtonElement, id: string): Promise<void> {
 }
 
 /** A job the panel just started, unless an event already told more. */
-export function addIfNew(job: JobJson): void {
-  if (!jobs.has(job.id)) update(job);
+export function addIfNew(job: JobJson | StreamJson): void {
+  if (!jobs.has(job.id)) update(asJob(job));
 }
 
 /** A job as the API shows it now: newer news replaces older. */
-export function update(job: JobJson): void {
-  jobs.set(job.id, job);
+export function update(job: JobJson | StreamJson): void {
+  jobs.set(job.id, asJob(job));
   renderJobs();
+}
+
+/**
+ * Streams have no event stream (GET /api/v1/jobs/events pushes sink jobs only): while one runs,
+ * it is read again every second, until it has ended.
+ */
+async function refreshStreams(): Promise<void> {
+  const running = [...jobs.values()].filter((j) => j.kind === 'stream' && !ENDED.has(j.state));
+  await Promise.all(running.map(async (j) => update((await getJson<StreamJson>(`/api/v1/streams/${j.id}`)).body)));
 }
 
 export async function setupWatch(): Promise<void> {
@@ -170,7 +236,7 @@ export async function setupWatch(): Promise<void> {
     }
   });
   const [{ body: list }, { body: now }] = await Promise.all([getJson<JobJson[]>('/api/v1/jobs'), getJson<Stats>('/api/v1/stats')]);
-  for (const job of list.slice(0, SHOWN).reverse()) jobs.set(job.id, job);
+  for (const job of list.slice(0, SHOWN).reverse()) jobs.set(job.id, asJob(job));
   stats = now;
   renderJobs();
   renderStats();
@@ -197,5 +263,6 @@ export async function setupWatch(): Promise<void> {
   setInterval(() => {
     renderStats();
     if ([...jobs.values()].some((j) => !ENDED.has(j.state))) renderJobs();
+    refreshStreams().catch((error: unknown) => say(byId('watch-error'), messageOf(error)));
   }, 1000);
 }

@@ -26,10 +26,14 @@ const bodyFields = () => Object.entries((BodySchema as TObject).properties).filt
  */
 function parseWeights(text: string): Record<string, string> {
   const weights: Record<string, string> = {};
+  const known = Object.keys(((BodySchema as TObject).properties.weights as TObject).properties);
   for (const part of text.split(',')) {
     const match = /^([a-z]+)[:=](.+)$/.exec(part.trim());
     if (!match) throw new UsageError(`--weights: expected name:weight pairs separated by commas, e.g. orders:0.6,interactions:0.3,inventory:0.1; got '${text}'`);
-    weights[match[1] as string] = match[2] as string;
+    const name = match[1] as string;
+    if (!known.includes(name)) throw new UsageError(`--weights: unknown name '${name}'; known: ${known.join(', ')}`);
+    if (name in weights) throw new UsageError(`--weights: ${name} is named twice`);
+    weights[name] = match[2] as string;
   }
   return weights;
 }
