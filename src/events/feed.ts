@@ -7,6 +7,7 @@ import { prepareEntity } from '../precompute/prepare.js';
 import { DAY, iso } from '../generators/time.js';
 import type { World } from '../generators/world.js';
 import type { ClickstreamEvent } from '../schemas/clickstream.js';
+import type { SupportTicket } from '../schemas/support-ticket.js';
 import { numberText } from '../formats/compiled.js';
 import { EVENT_TYPES, type EventType } from './catalogue.js';
 import { IDLE, applyChaos, chaosOf, type Delivery } from './chaos.js';
@@ -114,15 +115,18 @@ export function stepType(step: Step): EventType {
 }
 
 /**
- * A binary min-heap of steps ordered by (t, src, idx, kind, aux), held in typed arrays (a
+ * A 4-ary min-heap of steps ordered by (t, src, idx, kind, aux), held in typed arrays (a
  * step's time, and its five small fields side by side) rather than as one object per step: a
  * step waits in the heap for hours to days of event time, long enough for the garbage
  * collector to move an object of it to the old generation, so a heap of objects made every
  * step old garbage (the feed's memory grew by ~170 MB streaming a scale-10 world, and the
  * collector took ~15% of its time). Hand-written: a few dozen lines the merge calls for every
  * event; a general-purpose queue package would hold objects and call a comparator closure.
- * The sift steps are those of the object heap it replaced, so the heap's layout, and the order
- * of ties (there are none: the order is total), are unchanged.
+ * The order is total (no two steps tie), so any heap pops the same sequence: four children a
+ * node (~13 levels of a binary heap for the ~7,100 steps of a scale-10 world's look-ahead,
+ * ~7 here) halve the moves of a pop (~4.8% of the feed's CPU in process): the merge's walk
+ * alone, with this and next()'s closure per step gone, took 0.86-0.94x the CPU of the binary
+ * heap's (two interleaved runs, docs/events.md, eleventh round).
  */
 class StepHeap {
   private times = new Float64Array(1024);
@@ -184,7 +188,7 @@ class StepHeap {
     }
     let k = this.size++;
     while (k > 0) {
-      const parent = (k - 1) >> 1;
+      const parent = (k - 1) >> 2;
       if (!this.before(t, src, idx, kind, aux, parent)) break;
       this.move(parent, k);
       k = parent;
@@ -239,10 +243,12 @@ class StepHeap {
     const ref = f[q + 4] as number;
     let k = 0;
     for (;;) {
-      const l = 2 * k + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const child = r < n && this.beforeAt(r, l) ? r : l;
+      const first = 4 * k + 1;
+      if (first >= n) break;
+      // The first of up to four children.
+      let child = first;
+      const last = Math.min(first + 4, n);
+      for (let c = first + 1; c < last; c++) if (this.beforeAt(c, child)) child = c;
       // Position n still holds the last step: nothing below it is written during the sift.
       if (!this.beforeAt(child, n)) break;
       this.move(child, k);
@@ -346,9 +352,14 @@ function* sortedOrder(times: ArrayLike<number>): Generator<void, Int32Array> {
   return from;
 }
 
+/** Tickets held open for the feed at most (see FeedWorld.holdTicket): a few hundred are open at once at scale 10. */
+const MAX_OPEN_TICKETS = 65_536;
+
 /** Per-world state the feed builds once: the stock schedule and the world's fingerprint. */
 export class FeedWorld {
   readonly fingerprint: string;
+  /** `ev-<fingerprint>-`: an event id is this and its sequence (see {@link eventId}), one concatenation an event. */
+  readonly idPrefix: string;
   readonly shipments: ShipmentsByOrder;
   readonly returns: ReturnsByOrder;
   readonly clicks: ClickstreamBySession;
@@ -362,10 +373,36 @@ export class FeedWorld {
   /** Records the schedules' passes take between yields (the latest prepareRecords'). */
   private recordBudget = 0;
 
+  /**
+   * Support tickets from their opening to their last event (index -> the ticket and that
+   * event's time): a ticket's four events lie days apart, and each built the ticket again
+   * (~14 µs a build, its text; 2.3% of the scale-10 feed in process for ~1% of its events).
+   * At most the tickets open at once in the feeds being walked.
+   */
+  private readonly openTickets = new Map<number, { readonly until: number; readonly ticket: SupportTicket }>();
+
+  /** Ticket `idx` (its parent and child number given), held from its opening to its last event. */
+  ticket(idx: number, parent: number, k: number): SupportTicket {
+    return this.openTickets.get(idx)?.ticket ?? this.world.generator('support-tickets').recordAt(parent, k, idx);
+  }
+
+  /** Holds a ticket just opened until `until`, its last event's time. */
+  holdTicket(idx: number, ticket: SupportTicket, until: number): void {
+    if (this.openTickets.size >= MAX_OPEN_TICKETS) this.openTickets.clear(); // a bound for feeds left half-walked
+    this.openTickets.set(idx, { until, ticket });
+  }
+
+  /** Drops the tickets whose last event is before `t` (that event's row is built by then). */
+  releaseBefore(t: number): void {
+    if (this.openTickets.size === 0) return;
+    for (const [idx, held] of this.openTickets) if (held.until < t) this.openTickets.delete(idx);
+  }
+
   constructor(readonly world: World) {
     const { seed, sizes, locale, window, knobs } = world;
     const identity = [seed, sizes, locale, window.start, window.end, ...(Object.keys(knobs).length > 0 ? [knobs] : [])];
     this.fingerprint = tagOf(JSON.stringify(identity)).toString(16).padStart(8, '0');
+    this.idPrefix = 'ev-' + this.fingerprint + '-';
     this.shipments = new ShipmentsByOrder(world);
     this.returns = new ReturnsByOrder(world);
     this.clicks = new ClickstreamBySession(world);
@@ -637,6 +674,9 @@ const orders = (world: World): TimedSource => {
   return { population: generator.population, createdAt: (i) => generator.plan(i).createdAt };
 };
 
+/** The merge drops the tickets held past their last event every 1,024 steps (see FeedWorld.holdTicket). */
+const RELEASE_EVERY_MASK = 1023;
+
 /**
  * The k-way merge of the world's time-ordered sources. Each source contributes its next
  * record's creation; a record's later lifecycle (an order's payment, shipment, delivery,
@@ -822,13 +862,14 @@ export class FeedMerge {
   next(): Step | undefined {
     if (this.settle() === undefined) return undefined;
     const step = this.heap.pop() as Step;
+    // Tickets held past their last event are dropped (that event's row is built before this step's).
+    if ((this.sequence & RELEASE_EVERY_MASK) === 0) this.feed.releaseBefore(step.t);
     this.sequence++;
-    const push = (t: number, kind: Kind, aux = step.aux, ref = step.ref) => this.follow(step, t, kind, aux, ref);
     switch (step.kind) {
       case Kind.UserSignedUp: {
         this.pushUser();
         const user = this.feed.world.generator('users').record(step.idx);
-        if (user.updated_at !== user.created_at) push(Date.parse(user.updated_at), Kind.UserUpdated);
+        if (user.updated_at !== user.created_at) this.follow(step, Date.parse(user.updated_at), Kind.UserUpdated, step.aux, step.ref);
         break;
       }
       case Kind.OrderPlaced: {
@@ -836,37 +877,37 @@ export class FeedMerge {
         const plan = this.feed.world.generator('orders').plan(step.idx);
         const shipment = plan.shippedAt === null ? -1 : this.shipmentCount++;
         const ret = plan.returnLine < 0 ? -1 : this.returnCount++;
-        if (orderPays(this.feed.world, step.idx)) push(step.t, Kind.PaymentAuthorised, ret, shipment);
+        if (orderPays(this.feed.world, step.idx)) this.follow(step, step.t, Kind.PaymentAuthorised, ret, shipment);
         if (plan.paymentAt !== null) {
           if (plan.paymentStatus === 'failed') {
-            push(plan.paymentAt, Kind.PaymentFailed, ret, shipment);
+            this.follow(step, plan.paymentAt, Kind.PaymentFailed, ret, shipment);
           } else {
-            push(plan.paymentAt, Kind.PaymentCaptured, ret, shipment);
-            push(plan.paymentAt, Kind.OrderPaid, ret, shipment);
+            this.follow(step, plan.paymentAt, Kind.PaymentCaptured, ret, shipment);
+            this.follow(step, plan.paymentAt, Kind.OrderPaid, ret, shipment);
           }
         }
         if (plan.cancelledAt !== null) {
-          push(plan.cancelledAt, Kind.OrderCancelled, ret, shipment);
-          if (plan.paymentStatus === 'refunded') push(plan.cancelledAt, Kind.PaymentRefunded, ret, shipment);
+          this.follow(step, plan.cancelledAt, Kind.OrderCancelled, ret, shipment);
+          if (plan.paymentStatus === 'refunded') this.follow(step, plan.cancelledAt, Kind.PaymentRefunded, ret, shipment);
         }
         if (plan.shippedAt !== null) {
-          push(plan.shippedAt, Kind.ShipmentDispatched, ret, shipment);
-          push(plan.shippedAt, Kind.OrderShipped, ret, shipment);
-          for (let line = 0; line < plan.lines; line++) push(plan.shippedAt, Kind.Sale, line, shipment);
+          this.follow(step, plan.shippedAt, Kind.ShipmentDispatched, ret, shipment);
+          this.follow(step, plan.shippedAt, Kind.OrderShipped, ret, shipment);
+          for (let line = 0; line < plan.lines; line++) this.follow(step, plan.shippedAt, Kind.Sale, line, shipment);
         }
         if (plan.deliveredAt !== null) {
-          push(plan.deliveredAt, Kind.ShipmentDelivered, ret, shipment);
-          push(plan.deliveredAt, Kind.OrderDelivered, ret, shipment);
+          this.follow(step, plan.deliveredAt, Kind.ShipmentDelivered, ret, shipment);
+          this.follow(step, plan.deliveredAt, Kind.OrderDelivered, ret, shipment);
         }
-        if (ret >= 0) push(plan.returnRequestedAt, Kind.ReturnRequested, ret, shipment);
+        if (ret >= 0) this.follow(step, plan.returnRequestedAt, Kind.ReturnRequested, ret, shipment);
         break;
       }
       case Kind.ReturnRequested: {
         const decided = this.feed.returns.of(step.idx, step.aux);
         if (decided.resolved_at !== null) {
           const t = Date.parse(decided.resolved_at);
-          push(t, Kind.ReturnDecided);
-          if (decided.status === 'approved' || decided.status === 'refunded') push(t, Kind.ReturnMovement);
+          this.follow(step, t, Kind.ReturnDecided, step.aux, step.ref);
+          if (decided.status === 'approved' || decided.status === 'refunded') this.follow(step, t, Kind.ReturnMovement, step.aux, step.ref);
         }
         break;
       }
@@ -886,12 +927,21 @@ export class FeedMerge {
       case Kind.TicketOpened: {
         this.pushScheduled(Kind.TicketOpened);
         const ticket = this.feed.world.generator('support-tickets').recordAt(step.ref, step.aux, step.idx);
-        if (ticket.first_response_at !== null) push(Date.parse(ticket.first_response_at), Kind.TicketAnswered);
+        let until = step.t;
+        if (ticket.first_response_at !== null) {
+          until = Date.parse(ticket.first_response_at);
+          this.follow(step, until, Kind.TicketAnswered, step.aux, step.ref);
+        }
         if (ticket.resolved_at !== null) {
           const resolved = Date.parse(ticket.resolved_at);
-          push(resolved, Kind.TicketResolved);
-          if (ticket.status === 'closed') push(resolved + 3 * DAY, Kind.TicketClosed);
+          this.follow(step, resolved, Kind.TicketResolved, step.aux, step.ref);
+          until = Math.max(until, resolved);
+          if (ticket.status === 'closed') {
+            this.follow(step, resolved + 3 * DAY, Kind.TicketClosed, step.aux, step.ref);
+            until = Math.max(until, resolved + 3 * DAY);
+          }
         }
+        this.feed.holdTicket(step.idx, ticket, until);
         break;
       }
       default:
@@ -1007,7 +1057,7 @@ function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: numb
     case Kind.TicketAnswered:
     case Kind.TicketResolved:
     case Kind.TicketClosed: {
-      const ticket = world.generator('support-tickets').recordAt(step.ref, step.aux, step.idx);
+      const ticket = feed.ticket(step.idx, step.ref, step.aux);
       data =
         step.kind === Kind.TicketOpened
           ? { ...ticket, status: 'open', first_response_at: null, resolved_at: null, satisfaction_score: null }
@@ -1026,7 +1076,7 @@ function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: numb
     }
   }
   return {
-    event_id: eventId(feed.fingerprint, sequence),
+    event_id: feed.idPrefix + numberText(sequence), // eventId(feed.fingerprint, sequence)
     event_type: type,
     event_time: time,
     entity: info.entity,
