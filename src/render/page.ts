@@ -212,9 +212,10 @@ export interface RenderedBatch {
 
 /**
  * `count` pages of a plan, each for the seed `seed()` draws, written field by field one after
- * another into one buffer by one writer: the page thread's batch (src/render/worker.ts), where
- * a writer and a buffer per page, and then a copy of every page into the batch's buffer, were
- * ~10% of its time (docs/performance.md, "Eleventh round"). Each page's bytes and headers are
+ * another into one buffer by one writer: the page thread's batch (src/render/worker.ts). A writer
+ * and a buffer per page, then a copy of every page into the batch's own buffer, cost ~15-25%
+ * more a page (32-page batches of `users?limit=10` in one process, alternating: JSON ~35 against
+ * ~28 µs, CSV ~27 against ~22; docs/performance.md, "Eleventh round"). Each page's bytes and headers are
  * {@link renderPage}'s for its seed (test/render/page-batch.test.ts). Undefined when the plan's
  * pages are not written as bytes (the caller renders them one by one), {@link UNRENDERABLE}
  * when a seed's world has another population.

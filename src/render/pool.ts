@@ -101,9 +101,11 @@ const OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } };
 /**
  * The page thread's young generation (see {@link RenderPool.renderPages}): 48 MB, V8's 16 MB
  * semi-spaces. Its pages are small and many (a fresh world and 10 users each, ~25 µs), and with
- * 8 MB it scavenged every ~100 pages: a batch of 32 pages of `users?limit=10` cost ~2 µs a page
- * less with the larger one (in one process, 26 alternating runs, docs/performance.md "Eleventh
- * round"). The thread starts with the first unseeded URL answered often, not with the pool.
+ * 8 MB it scavenged every ~200 pages: 32-page batches of `users?limit=10` cost ~2 µs a page
+ * less (~8%) with 16 MB semi-spaces than with 4 MB (three processes of each, alternating, 26
+ * runs each: medians 24.5-25.2 against 25.9-27.5 µs; docs/performance.md, "Eleventh round").
+ * It is memory only while unseeded pages are rendered: the thread starts with the first
+ * unseeded URL answered often, not with the pool.
  */
 const AHEAD_OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 48 } };
 
