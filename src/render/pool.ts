@@ -98,24 +98,14 @@ const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.m
  * within their spread).
  */
 const OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 8 } };
-/**
- * The page thread's young generation (see {@link RenderPool.renderPages}): 48 MB, V8's 16 MB
- * semi-spaces. Its pages are small and many (a fresh world and 10 users each, ~25 µs), and with
- * 8 MB it scavenged every ~200 pages: 32-page batches of `users?limit=10` cost ~2 µs a page
- * less (~8%) with 16 MB semi-spaces than with 4 MB (three processes of each, alternating, 26
- * runs each: medians 24.5-25.2 against 25.9-27.5 µs; docs/performance.md, "Eleventh round").
- * It is memory only while unseeded pages are rendered: the thread starts with the first
- * unseeded URL answered often, not with the pool.
- */
-const AHEAD_OPTIONS = { resourceLimits: { maxYoungGenerationSizeMb: 48 } };
 
-function startWorker(workerData?: unknown, options: typeof OPTIONS = OPTIONS): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { ...options, workerData });
+function startWorker(workerData?: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { ...OPTIONS, workerData });
   // tsx resolved here, from this module, as src/precompute/pool.ts does: an eval'd worker resolves
   // bare names from the process's working directory, so `ecomgen serve` run from another
   // directory found no tsx, every batch failed and large downloads were cut after their header.
   const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true, ...options, workerData });
+  return new Worker(bootstrap, { eval: true, ...OPTIONS, workerData });
 }
 
 /** What a worker started for pages rendered ahead is told (src/render/worker.ts lowers its priority). */
@@ -348,7 +338,7 @@ export class RenderPool {
    * on the next.
    */
   private spawnAhead(): Worker {
-    const worker = startWorker({ ahead: true } satisfies AheadWorkerData, AHEAD_OPTIONS);
+    const worker = startWorker({ ahead: true } satisfies AheadWorkerData);
     worker.unref();
     const jobs = new Map<number, PendingPages>();
     this.pageJobs.set(worker, jobs);
