@@ -93,6 +93,17 @@ export abstract class ByteRows implements FieldWriter {
     return out;
   }
 
+  /** Bytes written since the last take (where the next page of a batch starts, see `restart`). */
+  get length(): number {
+    return this.pos;
+  }
+
+  /**
+   * Starts another page after the bytes written, in the same buffer, as a new writer would
+   * start it (src/render/page.ts `renderPageBatch`: a batch of small pages in one buffer).
+   */
+  restart(): void {}
+
   /** Writes into `buf` from now on (every change of buffer comes here: a format may keep a view of it). */
   protected adopt(buf: Buffer): void {
     this.buf = buf;
@@ -506,6 +517,11 @@ export class JsonRows extends ByteRows {
     this.short = runs.short;
     this.ends = lines ? LINE_ENDS : OBJECT_ENDS;
     this.first = first;
+  }
+
+  /** A new page's first record has no comma before it (the writers of pages are made with `first`). */
+  override restart(): void {
+    this.first = true;
   }
 
   begin(): void {

@@ -269,6 +269,18 @@ interface PageStore {
 }
 
 /**
+ * The shape's head with this answer's request id and seed headers in their slots (Content-Length
+ * is the caller's). The shape's own list, written over: every slot is written for each answer,
+ * and `writeHead` reads the list into the response's head before it returns (no copy a request).
+ */
+function fillHead(shape: Shape, headers: Readonly<Record<string, string | number>>, requestId: string): Shape['head'] {
+  const head = shape.head;
+  if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
+  for (const [at, name] of shape.slots) head[at] = headers[name] as string | number;
+  return head;
+}
+
+/**
  * Answers an unseeded URL from its shape: a new random seed (as the route draws one), that
  * seed's page and headers in the shape's slots; the body's bytes. Undefined (nothing written)
  * when the page's size lies outside the sizes seen (the route decides), or when the template
@@ -294,9 +306,7 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
     shape.dead = true;
     return undefined;
   }
-  const head = shape.head.slice();
-  if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
-  for (const [at, name] of shape.slots) head[at] = page.headers[name] as string | number;
+  const head = fillHead(shape, page.headers, requestId);
   const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   head[shape.lengthAt] = bytes;
   res.writeHead(200, head as unknown as OutgoingHttpHeaders);
@@ -311,9 +321,7 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
  */
 function writeAhead(res: ServerResponse, shape: Shape, page: PageAhead, requestId: string): number | undefined {
   if (shape.sizes !== undefined && (page.size < shape.sizes[0] || page.size > shape.sizes[1])) return undefined;
-  const head = shape.head.slice();
-  if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
-  for (const [at, name] of shape.slots) head[at] = page.headers[name] as string | number;
+  const head = fillHead(shape, page.headers, requestId);
   head[shape.lengthAt] = page.body.length;
   res.writeHead(200, head as unknown as OutgoingHttpHeaders);
   res.end(page.body);

@@ -199,6 +199,61 @@ export function renderPage(plan: PagePlan, context: FormatContext, seed: number)
   return { headers, body: planBody(plan, context, world) };
 }
 
+/** What {@link renderPageBatch} returns when a seed's world has another population (the plan cannot render it). */
+export const UNRENDERABLE = 'unrenderable';
+
+/** Pages of one plan for several seeds: each page's seed headers and length, the bodies end to end. */
+export interface RenderedBatch {
+  heads: Record<string, string | number>[];
+  lengths: number[];
+  /** The bodies in order, in a buffer of its own (not Node's shared pool: it can be transferred). */
+  bytes: Buffer;
+}
+
+/**
+ * `count` pages of a plan, each for the seed `seed()` draws, written field by field one after
+ * another into one buffer by one writer: the page thread's batch (src/render/worker.ts). A writer
+ * and a buffer per page, then a copy of every page into the batch's own buffer, cost ~15-25%
+ * more a page (32-page batches of `users?limit=10` in one process, alternating: JSON ~35 against
+ * ~28 µs, CSV ~27 against ~22; docs/performance.md, "Eleventh round"). Each page's bytes and headers are
+ * {@link renderPage}'s for its seed (test/render/page-batch.test.ts). Undefined when the plan's
+ * pages are not written as bytes (the caller renders them one by one), {@link UNRENDERABLE}
+ * when a seed's world has another population.
+ */
+export function renderPageBatch(plan: PagePlan, context: FormatContext, count: number, seed: () => number): RenderedBatch | typeof UNRENDERABLE | undefined {
+  const format = FORMATS[plan.format];
+  const { entity, offset, end } = plan;
+  if (plan.projected || plan.bulk || end <= offset || end - offset > BYTE_PAGE || format.fieldRows === undefined || count <= 0) return undefined;
+  const open = format.open(context);
+  const close = format.close(context, false);
+  const rows = format.fieldRows(context, true);
+  const hint = `${entity} ${format.name}`;
+  const perPage = Math.ceil((pageBytesPerRow.get(hint) ?? 1024) * (end - offset) * 1.1) + open.length + close.length;
+  rows.reserve(count * perPage + 256);
+  const heads: Record<string, string | number>[] = [];
+  const lengths: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const world = World.fresh(withSeed(plan.spec, seed()));
+    const generator = world.generator(entity);
+    if (generator.population !== plan.total) return UNRENDERABLE;
+    const { fields } = generator as { fields?: FieldSource };
+    // Whether the entity writes these columns field by field does not depend on the seed.
+    if (fields === undefined || (k === 0 && (servedOrder(world, entity) !== undefined || !writesColumns(fields, context)))) return undefined;
+    const headers = seedHeaders(plan, world);
+    if (plan.format !== 'json') headers['content-disposition'] = attachment(entity, world.seed, `.${format.extension}`);
+    heads.push(headers);
+    const at = rows.length;
+    rows.restart();
+    rows.raw(open);
+    for (let i = offset; i < end; i++) fields.write(i, rows);
+    rows.raw(close);
+    lengths.push(rows.length - at);
+  }
+  const bytes = rows.take();
+  pageBytesPerRow.set(hint, (bytes.length / count - open.length - close.length) / (end - offset));
+  return { heads, lengths, bytes };
+}
+
 /**
  * A small body as the entity route's compression writes it (@fastify/compress's synchronous
  * path for a small body, at the route's gzip level); undefined for a coding not reproduced here.

@@ -8,7 +8,7 @@ import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
 import { sessionChannelMessage } from '../events/split.js';
 import { randomInt } from 'node:crypto';
-import { encodePage, planContext, renderPage, type PagePlan } from './page.js';
+import { UNRENDERABLE, encodePage, planContext, renderPage, renderPageBatch, type PagePlan } from './page.js';
 import type { PagesMessage } from './pool.js';
 
 /**
@@ -18,6 +18,10 @@ import type { PagesMessage } from './pool.js';
  */
 function renderAhead(id: number, plan: PagePlan, coding: string | undefined, count: number): PagesMessage {
   const context = planContext(plan);
+  // Plain bodies written end to end into one buffer by one writer (see renderPageBatch).
+  const batch = coding === undefined ? renderPageBatch(plan, context, count, () => randomInt(0, 2 ** 32)) : undefined;
+  if (batch === UNRENDERABLE) return { pages: id, unrenderable: true };
+  if (batch !== undefined) return { pages: id, heads: batch.heads, sizes: batch.lengths, lengths: batch.lengths, bytes: batch.bytes };
   const heads: Record<string, string | number>[] = [];
   const sizes: number[] = [];
   const bodies: Uint8Array[] = [];
