@@ -102,7 +102,25 @@ export function redact(raw: string): string {
   return hidden.length > 100 ? `${hidden.slice(0, 100)}…` : hidden;
 }
 
-function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+/**
+ * The ports `fetch` refuses to connect to: the Fetch standard's "bad port" list
+ * (https://fetch.spec.whatwg.org/#bad-port, as of the 2024 addition of 4190 and 6679), which
+ * Node's fetch (undici) enforces with `TypeError: fetch failed` caused by `bad port`, before any
+ * connection. Node does not export the list, so it is kept here; a test checks it against the
+ * running fetch.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123,
+  135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995,
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
+ * A URL from the environment, checked for its protocol. `fetched`: our code sends to it with
+ * `fetch`, which would refuse a bad port on every request (a webhook then retried `bad port`
+ * until its retries ran out), so such a port is refused at boot instead.
+ */
+function url(env: Env, name: string, protocols: readonly string[], { fetched = false } = {}): string | undefined {
   const raw = value(env, name);
   if (raw === undefined) return undefined;
   let parsed: URL;
@@ -113,6 +131,10 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(`${name}: expected a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, got '${parsed.protocol}'`);
+  }
+  // `port` is '' for the scheme's default (80, 443), which fetch always allows.
+  if (fetched && FETCH_BAD_PORTS.has(Number(parsed.port))) {
+    throw new ConfigError(`${name}: port ${parsed.port} is blocked by fetch (a "bad port" in the Fetch standard, https://fetch.spec.whatwg.org/#bad-port), so nothing could be sent to '${redact(raw)}'; use another port`);
   }
   return raw;
 }
@@ -187,7 +209,8 @@ function gcs(env: Env): GcsConfig | undefined {
 }
 
 function webhook(env: Env): WebhookConfig | undefined {
-  const endpoint = url(env, 'STREAM_ENDPOINT', ['http:', 'https:']);
+  // Sent to with fetch (src/sinks/webhook.ts).
+  const endpoint = url(env, 'STREAM_ENDPOINT', ['http:', 'https:'], { fetched: true });
   const secret = value(env, 'STREAM_SECRET');
   const secretId = value(env, 'SECRET_ID');
   if (endpoint === undefined) {

@@ -69,7 +69,7 @@ t.test('a live stream refuses the world fields a live world does not have', asyn
 });
 
 t.test('ecomgen stream: a bad --weights name or value names --weights', async (t) => {
-  const env = { STREAM_ENDPOINT: 'http://127.0.0.1:1/hook', STREAM_SECRET: WEBHOOK.secret, KAFKA_BROKERS: undefined, DATABASE_URL: undefined, OPENSEARCH_URL: undefined, API_KEY: undefined };
+  const env = { STREAM_ENDPOINT: 'http://127.0.0.1/hook', STREAM_SECRET: WEBHOOK.secret, KAFKA_BROKERS: undefined, DATABASE_URL: undefined, OPENSEARCH_URL: undefined, API_KEY: undefined };
   for (const [args, message] of [
     [['--weights', 'foo:1'], "error: --weights: unknown name 'foo'; known: orders, interactions, inventory\n"],
     [['--weights', 'orders:0.6,sessions=0.4'], "error: --weights: unknown name 'sessions'; known: orders, interactions, inventory\n"],

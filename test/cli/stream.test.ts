@@ -83,7 +83,7 @@ t.test('ecomgen stream: an unreachable destination exits 1 naming it', async (t)
 });
 
 t.test('ecomgen stream: bad flags and missing configuration', async (t) => {
-  const env = { STREAM_ENDPOINT: 'http://127.0.0.1:1/hook', STREAM_SECRET: SECRET };
+  const env = { STREAM_ENDPOINT: 'http://127.0.0.1/hook', STREAM_SECRET: SECRET };
   for (const [args, message] of [
     [['gcs'], /'gcs' is invalid for argument 'sink'. Allowed choices are kafka, webhook, postgres, opensearch/],
     [['webhook', '--mode', 'sideways'], /argument 'sideways' is invalid. Allowed choices are live, replay/],

@@ -13,7 +13,7 @@ const SECRET = 'whsec_from_secret_manager_42';
 const NAME = 'projects/playground/secrets/playground_project_stream_secret';
 
 t.test('config: SECRET_ID with GOOGLE_CLOUD_PROJECT, STREAM_SECRET still works, bad values name the variable', async (t) => {
-  const base = { STREAM_ENDPOINT: 'http://127.0.0.1:9/hook' };
+  const base = { STREAM_ENDPOINT: 'http://127.0.0.1/hook' };
   const viaId = loadConfig({ ...base, SECRET_ID: 'playground_project_stream_secret', GOOGLE_CLOUD_PROJECT: 'playground' }).webhook;
   t.same(viaId?.secretManager, { secretId: 'playground_project_stream_secret', projectId: 'playground' });
   t.equal(viaId?.secret, undefined);
