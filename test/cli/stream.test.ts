@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
+import { summary, type StreamView } from '../../src/cli/commands/stream.js';
 import { testApp } from '../support/app.js';
 import { inProcess } from '../support/cli.js';
 import { webhookReceiver } from '../support/webhook-receiver.js';
@@ -80,6 +81,55 @@ t.test('ecomgen stream: an unreachable destination exits 1 naming it', async (t)
   const result = await inProcess(['stream', 'webhook', '--mode', 'replay', ...WORLD, '--outage-timeout', '1'], { ...NO_SINKS, STREAM_ENDPOINT: endpoint, STREAM_SECRET: SECRET, STREAM_RETRIES: '0' });
   t.equal(result.code, 1);
   t.match(result.err, `error: webhook destination ${endpoint} unreachable for 1 s, stopped after 0 delivered`);
+});
+
+t.test("ecomgen stream: a live stream stopped behind its clock prints the engine's note in its summary", async (t) => {
+  const receiver = await webhookReceiver(t, SECRET);
+  // 20 events/s are due, and a 200 ms pause between two requests lets at most 5/s through: the
+  // stream ends its 2 s well behind its clock (batches of 2 keep the backlog waiting rather than
+  // collected), with nothing failed (exit 0), and only its errors say that most of the events due
+  // were not sent.
+  const result = await inProcess(['stream', 'webhook', '--seed', '7', '--events-per-second', '20', '--no-daily-curve', '--duration-s', '2', '--delay-ms', '200', '--batch-size', '2'], {
+    ...NO_SINKS,
+    STREAM_ENDPOINT: receiver.url,
+    STREAM_SECRET: SECRET,
+  });
+  t.equal(result.code, 0, result.code === 0 ? 'exit 0: nothing failed' : result.err);
+  const delivered = /succeeded \(duration\)[^\n]*\n {2}delivered (\d+), failed 0/.exec(result.err);
+  t.equal(Number(delivered?.[1]), receiver.accepted().length, 'the summary counts what the receiver accepted');
+  const note = /\n {2}errors \(1\):\n {4}stopped (\d+\.\d) s behind its clock: the events due from (\S+) were not sent \(nor counted as failed\); GET \/api\/v1\/events\/live has them\n$/.exec(result.err);
+  t.ok(note, `the summary ends with the engine's note:\n${result.err}`);
+  t.ok(Number(note?.[1]) > 0.25, `${note?.[1]} s behind`);
+  const lastSent = receiver.accepted().at(-1);
+  const lastTime = lastSent === undefined ? '' : (JSON.parse(lastSent.body) as { event_time: string }).event_time;
+  t.ok(Date.parse(note?.[2] ?? '') >= Date.parse(lastTime), `the events not sent are due from ${note?.[2]}, not before the last sent (${lastTime})`);
+
+  // --quiet drops the progress and the summary, not the note.
+  const quiet = await inProcess(['stream', 'webhook', '--seed', '7', '--events-per-second', '20', '--no-daily-curve', '--duration-s', '1', '--delay-ms', '200', '--batch-size', '2', '--quiet'], {
+    ...NO_SINKS,
+    STREAM_ENDPOINT: receiver.url,
+    STREAM_SECRET: SECRET,
+  });
+  t.equal(quiet.code, 0);
+  t.match(quiet.err, /^ {2}errors \(1\):\n {4}stopped \d+\.\d s behind its clock: the events due from \S+ were not sent/, quiet.err);
+});
+
+t.test('ecomgen stream: the summary lists every error kept and says how many more there were', async (t) => {
+  const view: StreamView = {
+    id: 'x', sink: 'webhook', mode: 'replay', state: 'succeeded', seed: 7, destination: 'http://127.0.0.1/hook', running_seconds: 3, delivered: 10, failed: 73, bytes: 2_000_000,
+    batches: 2, retries: 0, events_per_second: 0, average_events_per_second: 3.3, lag_seconds: 0, max_lag_seconds: 0, outage: false, last_event_time: null,
+    by_type: { 'order.placed': { delivered: 10, failed: 73 } }, defects: {}, stop_reason: 'end_of_feed', error_count: 73, error: null,
+    errors: Array.from({ length: 50 }, (_, i) => `event ev-${i}: HTTP 422 (not retried)`),
+  };
+  const lines = summary(view).split('\n');
+  t.same(lines.slice(0, 4), [
+    'webhook -> http://127.0.0.1/hook: succeeded (end_of_feed) after 3.0 s',
+    '  delivered 10, failed 73, 2 batches, 0 retries, 2.0 MB, 3.3 events/s on average, max lag 0.0 s',
+    '  order.placed: 10 (failed 73)',
+    '  errors (73; the first 50 kept, 23 more not shown):',
+  ]);
+  t.same(lines.slice(4), [...view.errors.map((e) => `    ${e}`), ''], 'every kept error, one a line');
+  t.notMatch(summary({ ...view, errors: [], error_count: 0 }), /errors/, 'no errors: no errors line');
 });
 
 t.test('ecomgen stream: bad flags and missing configuration', async (t) => {

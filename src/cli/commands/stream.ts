@@ -63,7 +63,7 @@ function refused(statusCode: number, message: string): Error {
 const rate = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
 /** The stream as GET /api/v1/streams/{id} shows it. */
-type StreamView = {
+export type StreamView = {
   id: string; sink: string; mode: string; state: string; seed: number; destination: string; running_seconds: number; delivered: number; failed: number; bytes: number;
   batches: number; retries: number; events_per_second: number; average_events_per_second: number; lag_seconds: number; max_lag_seconds: number; outage: boolean;
   last_event_time: string | null; by_type: Record<string, { delivered: number; failed: number }>; defects: Record<string, number>; stop_reason: string | null;
@@ -74,7 +74,19 @@ function progressLine(s: StreamView): string {
   return `${s.state}: sent ${s.delivered}${s.failed ? `, failed ${s.failed}` : ''}, ${rate(s.events_per_second)} events/s, lag ${s.lag_seconds.toFixed(1)} s${s.outage ? ', destination outage, retrying' : ''}${s.last_event_time ? `, at ${s.last_event_time}` : ''}`;
 }
 
-function summary(s: StreamView): string {
+/**
+ * Every message the stream kept (the engine keeps the first 50 of `error_count`), e.g. a live
+ * stream's "stopped 4.1 s behind its clock": a stream can succeed with fewer events than were
+ * due, and this is where the command line says why.
+ */
+function errorLines(s: StreamView): string[] {
+  if (s.error_count === 0 && s.errors.length === 0) return [];
+  const dropped = s.error_count - s.errors.length;
+  return [`  errors (${s.error_count}${dropped > 0 ? `; the first ${s.errors.length} kept, ${dropped} more not shown` : ''}):`, ...s.errors.map((e) => `    ${e}`)];
+}
+
+/** The end-of-stream summary the command prints on stderr. */
+export function summary(s: StreamView): string {
   const lines = [
     `${s.sink} -> ${s.destination}: ${s.state} (${s.stop_reason ?? 'running'}) after ${s.running_seconds.toFixed(1)} s`,
     `  delivered ${s.delivered}, failed ${s.failed}, ${s.batches} batches, ${s.retries} retries, ${(s.bytes / 1e6).toFixed(1)} MB, ${rate(s.average_events_per_second)} events/s on average, max lag ${s.max_lag_seconds.toFixed(1)} s`,
@@ -82,6 +94,7 @@ function summary(s: StreamView): string {
   ];
   const defects = Object.entries(s.defects).filter(([, n]) => n > 0);
   if (defects.length > 0) lines.push(`  defects: ${defects.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  lines.push(...errorLines(s));
   return `${lines.join('\n')}\n`;
 }
 
@@ -150,7 +163,9 @@ async function stream(output: Output, sink: string, flags: StreamFlags): Promise
       }
     }
     const s = final;
+    // --quiet drops the progress and the summary, not the stream's own messages.
     if (!flags.quiet) err.write(`${err.isTTY ? '\r\x1b[K' : ''}${summary(s)}`);
+    else if (errorLines(s).length > 0) err.write(`${errorLines(s).join('\n')}\n`);
     const firstErrors = () => `${s.errors.slice(0, 3).join('; ')}${s.error_count > 3 ? ` (and ${s.error_count - 3} more)` : ''}`;
     if (gaveUp) throw new LoadFailed(`${sink} destination ${s.destination} unreachable for ${outageTimeoutMs / 1000} s, stopped after ${s.delivered} delivered: ${firstErrors()}`);
     if (s.state === 'failed') throw new LoadFailed(`${sink} stream to ${s.destination} failed: ${s.error ?? firstErrors()}`);
