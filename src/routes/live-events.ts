@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, formatStream, type FormatContext } from '../formats/index.js';
 import { EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
-import { liveMinuteEventsAsync, type LiveEvents } from '../events/live.js';
+import { MAX_LIVE_EVENTS_PER_SECOND, liveMinuteEventsAsync, type LiveEvents } from '../events/live.js';
 import { EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import type { FeedEvent, LiveWorldSpec } from '../events/types.js';
 import { iso, parseDate } from '../generators/time.js';
@@ -26,7 +26,7 @@ export const MAX_LIVE_WINDOW_MS = 3_600_000;
 const MAX_LIVE_LIMIT = 1_000_000;
 /** Default and bounds of the rate, as POST /api/v1/streams. */
 const DEFAULT_EVENTS_PER_SECOND = 10;
-const MAX_EVENTS_PER_SECOND = 100_000;
+const MAX_EVENTS_PER_SECOND = MAX_LIVE_EVENTS_PER_SECOND;
 /** Expected events a window may hold (rate x length): a window is planned minute by minute before it is sent. */
 const MAX_WINDOW_EVENTS = 10_000_000;
 type WeightGroup = 'orders' | 'interactions' | 'inventory';
