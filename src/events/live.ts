@@ -710,6 +710,12 @@ export function livePlanningSlices(spec: LiveWorldSpec, minuteStartMs: number): 
   return { pauses, units: planUnits - first, mostUnits, events: step.value };
 }
 
+let eventsBuilt = 0;
+/** Live events built so far in this process (rows included): for tests that bound work. */
+export function liveEventsBuilt(): number {
+  return eventsBuilt;
+}
+
 /** Orders of recent minutes the live worlds keep, and their budget (RECENT_BUDGET): for tests. */
 export function liveRecentKept(): { orders: number; budget: number } {
   return { orders: recentKept, budget: RECENT_BUDGET };
@@ -747,6 +753,7 @@ function* minuteOf(spec: LiveWorldSpec, live: LiveWorld, liveRows: LiveRows, m: 
     positions.set(late, out.length);
   }
   const eventAt = (n: number): FeedEvent => {
+    eventsBuilt++;
     const sequence = m * 1_000_000 + n;
     return build(live, liveRows, m, m * MINUTE + (offsets[n] as number), keys[n] as number, `lv-${live.fingerprint}-${m}-${n}`, sequence);
   };

@@ -5,7 +5,8 @@
  * loop for up to 0.8 s at a time (a 100,000 events/s one for 7-10 s and 1.9 GB).
  */
 import t from 'tap';
-import { MAX_LIVE_EVENTS_PER_SECOND, liveMinute, liveMinuteEvents, livePlanningSlices, liveRecentKept } from '../../src/events/live.js';
+import { MAX_LIVE_EVENTS_PER_SECOND, liveEventsBuilt, liveMinute, liveMinuteEvents, livePlanningSlices, liveRecentKept } from '../../src/events/live.js';
+import { planPage } from '../../src/routes/live-events.js';
 import type { FeedEvent, LiveWorldSpec } from '../../src/events/types.js';
 import { dailyFactor } from '../../src/streams/rate.js';
 
@@ -99,4 +100,29 @@ t.test('at night the minutes keep to the curve and keep their interactions', asy
   }
   t.ok(shipped > 100, `${shipped} orders shipped in five busy minutes`);
   t.same([...hours].sort((a, b) => a - b), [1, 2, 3, 25, 26, 27], 'whole hours from placement to dispatch');
+});
+
+t.test('a live page filtered by type builds at most 500 events between two turns of the event loop', async (t) => {
+  // A minute at 2,000 events/s holds about 168,000 events at 15:00 New York; with types= each
+  // is built to know its type. Before, the whole minute was built in one go (about a second).
+  const spec: LiveWorldSpec = { seed: 9, locale: 'en_US', events_per_second: 2_000, daily_curve: true };
+  const counts: number[] = [];
+  let last = liveEventsBuilt();
+  const pause = async () => {
+    counts.push(liveEventsBuilt() - last);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    last = liveEventsBuilt();
+  };
+  const spans = await planPage(spec, BUSIEST, BUSIEST + 60_000, new Set(['order.placed']), 5, 1_000_000, pause);
+  counts.push(liveEventsBuilt() - last);
+  const total = counts.reduce((a, b) => a + b, 0);
+  t.ok(total > 160_000, `${total} events built to know their type`);
+  t.ok(Math.max(...counts) <= 500, `at most 500 between two pauses (${Math.max(...counts)}, ${counts.length} pauses)`);
+  const chosen = spans.flatMap(({ minute, positions }) => [...positions].map((i) => minute.at(i)));
+  const all = liveMinute(spec, BUSIEST).filter((e) => e.event_type === 'order.placed');
+  t.same(
+    chosen.map((e) => e.event_id),
+    all.slice(5).map((e) => e.event_id),
+    'the page is the minute\'s order.placed events from the sixth on',
+  );
 });
