@@ -10,6 +10,13 @@ import { ShipmentsByOrder } from '../generators/inventory-movements.js';
 import type { FeedEvent, LiveWorldSpec } from './types.js';
 import { DEFAULT_TIME_ZONE, rateAt } from '../streams/rate.js';
 
+/**
+ * The highest base rate of a live world, events per second. Times the daily curve's 1.4 at 15:00
+ * that is 840,000 events in a minute, within the minute's sequence space (sequence = minute x
+ * 1,000,000 + position) and its index space (MINUTE_SLOTS); a higher rate would overflow both.
+ */
+export const MAX_LIVE_EVENTS_PER_SECOND = 10_000;
+
 /** The reference generator's event mix: orders 0.6, interactions 0.3, inventory 0.1. */
 export const DEFAULT_WEIGHTS = { orders: 0.6, interactions: 0.3, inventory: 0.1 } as const;
 
@@ -24,10 +31,26 @@ const MINUTE_SLOTS = 2 ** 20;
 const PAY_MAX = 45; // payment 0-44 minutes after placement
 const CANCEL_MIN = 10; // a customer cancels 10-59 minutes after paying
 const CANCEL_SPAN = 50;
-const SHIP_HOURS_MIN = 2; // shipped 2-49 hours after placement
-const SHIP_HOURS_SPAN = 48;
+/**
+ * Hours from placement to dispatch: 1-3 hours, the same day or the next. A warehouse ships at
+ * about the hour of day its orders came in (and a carrier delivers whole days later), so the
+ * order flow follows the daily curve an hour or two behind. Spread over 2-49 hours, as before,
+ * the shipments and deliveries of the day's orders came at night at the day's average rate,
+ * more than a 03:00 minute's whole budget (seed 42 at 20 events/s: 493-536 events against 480,
+ * no interactions); now the night keeps its interactions (about a quarter of its events).
+ */
+const SHIP_HOURS = [1, 2, 3, 25, 26, 27] as const;
 const DELIVERY_DAYS_MIN = 1; // delivered 1-4 days after shipping
 const DELIVERY_DAYS_SPAN = 4;
+
+/**
+ * Units of planning work (an order drawn or scanned, an event placed, sorted or given its
+ * chaos) between two pauses of an asynchronous plan: at most about 3 ms (5,000 orders drawn),
+ * so planning a minute never holds the event loop longer. Every planning loop counts its units
+ * in `planUnits` and pauses when the count reaches a multiple of SLICE.
+ */
+const SLICE = 5_000;
+let planUnits = 0;
 
 /** The stages up to a cancellation look back this many minutes: their plans are kept between minutes. */
 const RECENT_MINUTES = PAY_MAX + CANCEL_MIN + CANCEL_SPAN;
@@ -36,18 +59,40 @@ const TAG_ORDER = tagOf('live-orders');
 const TAG_COUNT = tagOf('live-counts');
 const TAG_OTHER = tagOf('live-other');
 
-/** The plans of one minute's orders, by order number k (columns). */
+/** The plans of one minute's orders, by order number k (columns, 12 bytes an order). */
 interface MinutePlans {
   readonly n: number;
-  readonly offsetMs: Int32Array;
-  readonly template: Int32Array;
-  readonly pay: Int16Array;
+  /** Milliseconds into the minute (< 60,000). */
+  readonly offsetMs: Uint16Array;
+  readonly template: Uint32Array;
+  /** Minutes from placement to payment (< PAY_MAX). */
+  readonly pay: Uint8Array;
   readonly declined: Uint8Array;
   /** Minutes after placement, or -1. */
   readonly cancel: Int16Array;
-  readonly shipHours: Int16Array;
-  readonly deliveryDays: Int16Array;
+  readonly shipHours: Uint8Array;
+  readonly deliveryDays: Uint8Array;
 }
+
+function minutePlans(n: number): MinutePlans {
+  return {
+    n,
+    offsetMs: new Uint16Array(n),
+    template: new Uint32Array(n),
+    pay: new Uint8Array(n),
+    declined: new Uint8Array(n),
+    cancel: new Int16Array(n),
+    shipHours: new Uint8Array(n),
+    deliveryDays: new Uint8Array(n),
+  };
+}
+
+/**
+ * Orders of recent minutes all live worlds together keep (12 bytes each: 96 MB). A stream at
+ * 10,000 events/s keeps about 5 million; past the budget, a world draws its recent minutes again.
+ */
+const RECENT_BUDGET = 8_000_000;
+let recentKept = 0;
 
 /** The state a live world keeps: its base world (row templates) and id spaces. */
 class LiveWorld {
@@ -123,26 +168,26 @@ class LiveWorld {
 
   /**
    * The plans of every order placed in minute m (epoch minutes), drawn once into typed arrays.
-   * A minute's events look back at the orders of a few hundred earlier minutes (payment,
+   * A minute's events look back at the orders of a few dozen earlier minutes (payment,
    * cancellation, shipment and delivery stages), so plans are columns scanned without
    * allocating, and those of the recent minutes, which the next minutes look at again, are kept.
    */
-  plans(m: number, scratch?: Map<number, MinutePlans>): MinutePlans {
-    const cached = this.recent.get(m) ?? scratch?.get(m);
+  plans(m: number): MinutePlans {
+    const drawing = this.drawPlans(m);
+    let step = drawing.next();
+    while (!step.done) step = drawing.next();
+    return step.value;
+  }
+
+  /** plans(m), pausing (a yield) every SLICE units of work. */
+  *drawPlans(m: number): Generator<void, MinutePlans, unknown> {
+    const cached = this.recent.get(m);
     if (cached !== undefined) return cached;
     const n = this.orders(m);
-    const plans: MinutePlans = {
-      n,
-      offsetMs: new Int32Array(n),
-      template: new Int32Array(n),
-      pay: new Int16Array(n),
-      declined: new Uint8Array(n),
-      cancel: new Int16Array(n),
-      shipHours: new Int16Array(n),
-      deliveryDays: new Int16Array(n),
-    };
+    const plans = minutePlans(n);
     const orders = this.base.sizes.orders;
     for (let k = 0; k < n; k++) {
+      if (++planUnits % SLICE === 0) yield;
       // The draws, in this order, are the live world's contract: changing them changes its events.
       const rng = this.rng.key(this.spec.seed, TAG_ORDER, m * MINUTE_SLOTS + k);
       plans.offsetMs[k] = rng.int(MINUTE);
@@ -153,14 +198,28 @@ class LiveWorld {
       const declined = cancelled && rng.chance(0.4);
       plans.declined[k] = declined ? 1 : 0;
       plans.cancel[k] = cancelled ? (declined ? pay : pay + CANCEL_MIN + rng.int(CANCEL_SPAN)) : -1;
-      plans.shipHours[k] = SHIP_HOURS_MIN + rng.int(SHIP_HOURS_SPAN);
+      plans.shipHours[k] = SHIP_HOURS[rng.int(SHIP_HOURS.length)] as number;
       plans.deliveryDays[k] = DELIVERY_DAYS_MIN + rng.int(DELIVERY_DAYS_SPAN);
     }
-    if (this.recentMinute !== undefined && m > this.recentMinute - RECENT_MINUTES && m <= this.recentMinute) {
-      this.recent.set(m, plans);
-      for (const old of this.recent.keys()) if (old <= this.recentMinute - RECENT_MINUTES) this.recent.delete(old);
-    } else scratch?.set(m, plans);
+    const latest = this.recentMinute;
+    if (latest !== undefined && m > latest - RECENT_MINUTES && m <= latest) {
+      for (const [old, kept] of this.recent) {
+        if (old > latest - RECENT_MINUTES) continue;
+        this.recent.delete(old);
+        recentKept -= kept.n;
+      }
+      if (recentKept + n <= RECENT_BUDGET) {
+        this.recent.set(m, plans);
+        recentKept += n;
+      }
+    }
     return plans;
+  }
+
+  /** Lets go of the kept plans (the world leaves the cache). */
+  release(): void {
+    for (const kept of this.recent.values()) recentKept -= kept.n;
+    this.recent.clear();
   }
 
   /** The shipment stages of order (m, k): the same draws as plans(), read to the end. */
@@ -170,7 +229,7 @@ class LiveWorld {
     rng.int(this.base.sizes.orders);
     rng.int(PAY_MAX);
     if (rng.chance(0.06) && !rng.chance(0.4)) rng.int(CANCEL_SPAN);
-    return { shipHours: SHIP_HOURS_MIN + rng.int(SHIP_HOURS_SPAN), deliveryDays: DELIVERY_DAYS_MIN + rng.int(DELIVERY_DAYS_SPAN) };
+    return { shipHours: SHIP_HOURS[rng.int(SHIP_HOURS.length)] as number, deliveryDays: DELIVERY_DAYS_MIN + rng.int(DELIVERY_DAYS_SPAN) };
   }
 
   /** Keeps the plans of the minutes a live stream at minute m will look at again. */
@@ -188,7 +247,11 @@ function liveWorld(spec: LiveWorldSpec): LiveWorld {
   const key = JSON.stringify([spec.seed, spec.locale, spec.events_per_second, spec.daily_curve, spec.weights ?? null]);
   let world = worlds.get(key);
   if (!world) {
-    if (worlds.size >= 16) worlds.delete(worlds.keys().next().value as string);
+    if (worlds.size >= 16) {
+      const [oldest, gone] = worlds.entries().next().value as [string, LiveWorld];
+      gone.release();
+      worlds.delete(oldest);
+    }
     world = new LiveWorld(spec);
     worlds.set(key, world);
   }
@@ -209,11 +272,9 @@ interface LivePlan {
 // change's or interaction's body is MINUTE_SLOTS - 1 - n. It sorts as the events' (time, order,
 // stage) did when each was an object: stock changes, then interactions (both by n descending),
 // then orders by placement.
-const MAX_BACK = (SHIP_HOURS_MIN + SHIP_HOURS_SPAN) * 60 + (DELIVERY_DAYS_MIN + DELIVERY_DAYS_SPAN) * 1440;
+const MAX_BACK = ((SHIP_HOURS[SHIP_HOURS.length - 1] as number) + 1) * 60 + (DELIVERY_DAYS_MIN + DELIVERY_DAYS_SPAN) * 1440;
 const CATEGORY = 2 ** 46;
 const RANKS = 64;
-/** Orders drawn between two pauses of an asynchronous plan (a few milliseconds of work). */
-const SLICE_PLANS = 20_000;
 const Rank = { Placed: 0, Authorised: 1, Captured: 2, Paid: 3, Failed: 4, Cancelled: 5, Refunded: 6, Dispatched: 7, Shipped: 8, Sale: 9, Arrived: 30, Delivered: 31 } as const;
 const Variant = { Plain: 0, Bad: 1, Duplicate: 2, Late: 3 } as const;
 
@@ -382,90 +443,92 @@ interface MinutePlan {
   readonly keys: Float64Array;
 }
 
+/** What the events of a minute look for among the orders placed `back` minutes before it. */
+interface LookBack {
+  readonly back: number;
+  /** Paid or declined `back` minutes after placement. */
+  readonly pay: boolean;
+  /** Cancelled by the customer `back` minutes after placement. */
+  readonly cancel: boolean;
+  /** Dispatched `back` minutes (whole hours) after placement. */
+  readonly ship: boolean;
+  /** Delivered `back` minutes after placement (some ship-hours-plus-delivery-days sum). */
+  readonly deliver: boolean;
+}
+
+/** Every placement minute a minute's events come from, nearest first, each looked at once. */
+const LOOK_BACKS: readonly LookBack[] = (() => {
+  const deliveries = new Set<number>();
+  for (const h of SHIP_HOURS) for (let d = DELIVERY_DAYS_MIN; d < DELIVERY_DAYS_MIN + DELIVERY_DAYS_SPAN; d++) deliveries.add(h * 60 + d * 1440);
+  const ships = new Set<number>(SHIP_HOURS.map((h) => h * 60));
+  const list: LookBack[] = [];
+  for (let back = 0; back < MAX_BACK; back++) {
+    const role = { back, pay: back < PAY_MAX, cancel: back >= CANCEL_MIN && back < PAY_MAX + CANCEL_MIN + CANCEL_SPAN, ship: ships.has(back), deliver: deliveries.has(back) };
+    if (role.pay || role.cancel || role.ship || role.deliver) list.push(role);
+  }
+  return list;
+})();
+
 /**
  * Every event of minute m, planned: times within the minute and sort keys, in feed order. A
- * generator that pauses (yields) after each earlier minute whose orders it had to draw, so a
- * caller that must not block can plan a minute in slices (see liveMinuteEventsAsync); the
- * result is the generator's return value.
+ * generator that pauses (yields) every few milliseconds of work, so a caller that must not
+ * block plans a minute in slices (see liveMinuteEventsAsync); the result is its return value.
+ * Each earlier minute's plans are drawn once and let go (unless recent), so memory holds one
+ * minute's orders besides the recent ones and the plan itself.
  */
-function* planMinute(live: LiveWorld, rows: LiveRows, m: number): Generator<void, MinutePlan, number> {
+function* planMinute(live: LiveWorld, rows: LiveRows, m: number): Generator<void, MinutePlan, unknown> {
   const offsets: number[] = [];
   const keys: number[] = [];
-  const scratch = new Map<number, MinutePlans>();
   const orderKey = (m0: number, k: number) => 2 * CATEGORY + ((m0 - m + MAX_BACK) * MINUTE_SLOTS + k) * RANKS;
   const push = (offset: number, key: number) => {
     offsets.push(offset);
     keys.push(key);
   };
   live.at(m);
-  let drawn = 0;
-  const plansOf = (m0: number): MinutePlans => {
-    const before = scratch.size;
-    const plans = live.plans(m0, scratch);
-    if (scratch.size > before) drawn += plans.n;
-    return plans;
-  };
-  // Placed (and the payment opened) this minute.
-  const placed = plansOf(m);
-  for (let k = 0; k < placed.n; k++) {
-    const key = orderKey(m, k);
-    push(placed.offsetMs[k] as number, key + Rank.Placed);
-    push(placed.offsetMs[k] as number, key + Rank.Authorised);
-  }
-  // Paid or declined p minutes after placement.
-  for (let p = 0; p < PAY_MAX; p++) {
-    const plans = plansOf(m - p);
-    if (drawn >= SLICE_PLANS) drawn = yield;
+  for (const { back, pay, cancel, ship, deliver } of LOOK_BACKS) {
+    const m0 = m - back;
+    const plans = yield* live.drawPlans(m0);
+    const base = orderKey(m0, 0);
     for (let k = 0; k < plans.n; k++) {
-      if (plans.pay[k] !== p) continue;
-      const key = orderKey(m - p, k);
-      const t = plans.offsetMs[k] as number;
-      if (plans.declined[k] === 1) {
-        push(t, key + Rank.Failed);
-        push(t, key + Rank.Cancelled);
-      } else {
-        push(t, key + Rank.Captured);
-        push(t, key + Rank.Paid);
+      if (++planUnits % SLICE === 0) yield;
+      // Placed (and the payment opened) this minute.
+      if (back === 0) {
+        const t = plans.offsetMs[k] as number;
+        push(t, base + k * RANKS + Rank.Placed);
+        push(t, base + k * RANKS + Rank.Authorised);
       }
-    }
-  }
-  // Cancelled by the customer after paying.
-  for (let c = CANCEL_MIN; c < PAY_MAX + CANCEL_MIN + CANCEL_SPAN; c++) {
-    const plans = plansOf(m - c);
-    if (drawn >= SLICE_PLANS) drawn = yield;
-    for (let k = 0; k < plans.n; k++) {
-      if (plans.declined[k] === 1 || plans.cancel[k] !== c) continue;
-      const key = orderKey(m - c, k);
-      push(plans.offsetMs[k] as number, key + Rank.Cancelled);
-      push(plans.offsetMs[k] as number, key + Rank.Refunded);
-    }
-  }
-  // Shipped, with one stock SALE per line.
-  for (let h = SHIP_HOURS_MIN; h < SHIP_HOURS_MIN + SHIP_HOURS_SPAN; h++) {
-    const m0 = m - h * 60;
-    const plans = plansOf(m0);
-    if (drawn >= SLICE_PLANS) drawn = yield;
-    for (let k = 0; k < plans.n; k++) {
-      if ((plans.cancel[k] as number) >= 0 || plans.shipHours[k] !== h) continue;
-      const key = orderKey(m0, k);
-      const t = plans.offsetMs[k] as number;
-      push(t, key + Rank.Dispatched);
-      push(t, key + Rank.Shipped);
-      const lines = rows.linesOf(plans.template[k] as number);
-      for (let line = 0; line < lines; line++) push(t, key + Rank.Sale + line);
-    }
-  }
-  // Delivered.
-  for (let h = SHIP_HOURS_MIN; h < SHIP_HOURS_MIN + SHIP_HOURS_SPAN; h++) {
-    for (let d = DELIVERY_DAYS_MIN; d < DELIVERY_DAYS_MIN + DELIVERY_DAYS_SPAN; d++) {
-      const m0 = m - h * 60 - d * 1440;
-      const plans = plansOf(m0);
-      if (drawn >= SLICE_PLANS) drawn = yield;
-      for (let k = 0; k < plans.n; k++) {
-        if ((plans.cancel[k] as number) >= 0 || plans.shipHours[k] !== h || plans.deliveryDays[k] !== d) continue;
-        const key = orderKey(m0, k);
-        push(plans.offsetMs[k] as number, key + Rank.Arrived);
-        push(plans.offsetMs[k] as number, key + Rank.Delivered);
+      // Paid or declined.
+      if (pay && plans.pay[k] === back) {
+        const t = plans.offsetMs[k] as number;
+        const declined = plans.declined[k] === 1;
+        push(t, base + k * RANKS + (declined ? Rank.Failed : Rank.Captured));
+        push(t, base + k * RANKS + (declined ? Rank.Cancelled : Rank.Paid));
+      }
+      const cancelAt = plans.cancel[k] as number;
+      // Cancelled by the customer after paying.
+      if (cancelAt >= 0) {
+        if (cancel && cancelAt === back && plans.declined[k] === 0) {
+          const t = plans.offsetMs[k] as number;
+          push(t, base + k * RANKS + Rank.Cancelled);
+          push(t, base + k * RANKS + Rank.Refunded);
+        }
+        continue;
+      }
+      if (!ship && !deliver) continue;
+      const shipAt = (plans.shipHours[k] as number) * 60;
+      // Shipped, with one stock SALE per line.
+      if (ship && shipAt === back) {
+        const t = plans.offsetMs[k] as number;
+        push(t, base + k * RANKS + Rank.Dispatched);
+        push(t, base + k * RANKS + Rank.Shipped);
+        const lines = rows.linesOf(plans.template[k] as number);
+        for (let line = 0; line < lines; line++) push(t, base + k * RANKS + Rank.Sale + line);
+      }
+      // Delivered.
+      if (deliver && shipAt + (plans.deliveryDays[k] as number) * 1440 === back) {
+        const t = plans.offsetMs[k] as number;
+        push(t, base + k * RANKS + Rank.Arrived);
+        push(t, base + k * RANKS + Rank.Delivered);
       }
     }
   }
@@ -473,28 +536,42 @@ function* planMinute(live: LiveWorld, rows: LiveRows, m: number): Generator<void
   // (only their times are drawn here): the order stages of earlier minutes vary from minute to
   // minute, so the minute's total follows the rate exactly and the mix holds on average.
   const { interactions, changes } = live.fill(m, offsets.length);
-  for (let n = 0; n < interactions; n++) push(live.other(m, n, 1).int(MINUTE), CATEGORY + (MINUTE_SLOTS - 1 - n) * RANKS);
-  for (let n = 0; n < changes; n++) push(live.other(m, n, 2).int(MINUTE), (MINUTE_SLOTS - 1 - n) * RANKS);
+  for (let n = 0; n < interactions; n++) {
+    if (++planUnits % SLICE === 0) yield;
+    push(live.other(m, n, 1).int(MINUTE), CATEGORY + (MINUTE_SLOTS - 1 - n) * RANKS);
+  }
+  for (let n = 0; n < changes; n++) {
+    if (++planUnits % SLICE === 0) yield;
+    push(live.other(m, n, 2).int(MINUTE), (MINUTE_SLOTS - 1 - n) * RANKS);
+  }
 
   yield;
   // A counting sort by millisecond, then the rare events of the same millisecond by key.
   const total = offsets.length;
   const starts = new Int32Array(MINUTE + 1);
-  for (const offset of offsets) (starts[offset + 1] as number)++;
+  for (let i = 0; i < total; i++) {
+    if (++planUnits % SLICE === 0) yield;
+    (starts[(offsets[i] as number) + 1] as number)++;
+  }
   for (let t = 0; t < MINUTE; t++) (starts[t + 1] as number) += starts[t] as number;
   const fill = starts.slice(0, MINUTE);
   const sortedKeys = new Float64Array(total);
   const sortedOffsets = new Uint16Array(total);
   for (let i = 0; i < total; i++) {
+    if (++planUnits % SLICE === 0) yield;
     const offset = offsets[i] as number;
     const at = (fill[offset] as number)++;
     sortedKeys[at] = keys[i] as number;
     sortedOffsets[at] = offset;
   }
+  yield;
   for (let t = 0; t < MINUTE; t++) {
+    if (++planUnits % SLICE === 0) yield;
     const from = starts[t] as number;
     const to = starts[t + 1] as number;
-    if (to - from > 1) sortedKeys.subarray(from, to).sort();
+    if (to - from === 2) {
+      if ((sortedKeys[from] as number) > (sortedKeys[from + 1] as number)) sortedKeys.set([sortedKeys[from + 1] as number, sortedKeys[from] as number], from);
+    } else if (to - from > 2) sortedKeys.subarray(from, to).sort();
   }
   return { offsets: sortedOffsets, keys: sortedKeys };
 }
@@ -593,10 +670,10 @@ function build(live: LiveWorld, rows: LiveRows, m: number, t: number, key: numbe
  * minute.at(0).event_type // 'interaction.page_view', say
  */
 export function liveMinuteEvents(spec: LiveWorldSpec, minuteStartMs: number): LiveEvents {
-  const { live, rows, m, planning } = startMinute(spec, minuteStartMs);
-  let step = planning.next(0);
-  while (!step.done) step = planning.next(0);
-  return minuteOf(spec, live, rows, m, step.value);
+  const planning = minuteEvents(spec, minuteStartMs);
+  let step = planning.next();
+  while (!step.done) step = planning.next();
+  return step.value;
 }
 
 /**
@@ -604,16 +681,47 @@ export function liveMinuteEvents(spec: LiveWorldSpec, minuteStartMs: number): Li
  * milliseconds with a turn of the event loop between them (the same events).
  */
 export async function liveMinuteEventsAsync(spec: LiveWorldSpec, minuteStartMs: number): Promise<LiveEvents> {
-  const { live, rows, m, planning } = startMinute(spec, minuteStartMs);
-  let step = planning.next(0);
+  const planning = minuteEvents(spec, minuteStartMs);
+  let step = planning.next();
   while (!step.done) {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    step = planning.next(0);
+    step = planning.next();
   }
-  return minuteOf(spec, live, rows, m, step.value);
+  return step.value;
 }
 
-function startMinute(spec: LiveWorldSpec, minuteStartMs: number) {
+/**
+ * How a minute's planning went in slices, for tests: the pauses it made, the units of work it
+ * did in all and the most it did between two pauses (see SLICE), and its events.
+ */
+export function livePlanningSlices(spec: LiveWorldSpec, minuteStartMs: number): { pauses: number; units: number; mostUnits: number; events: LiveEvents } {
+  const planning = minuteEvents(spec, minuteStartMs);
+  const first = planUnits;
+  let pauses = 0;
+  let mostUnits = 0;
+  let before = planUnits;
+  let step = planning.next();
+  for (; !step.done; step = planning.next()) {
+    pauses++;
+    mostUnits = Math.max(mostUnits, planUnits - before);
+    before = planUnits;
+  }
+  mostUnits = Math.max(mostUnits, planUnits - before);
+  return { pauses, units: planUnits - first, mostUnits, events: step.value };
+}
+
+let eventsBuilt = 0;
+/** Live events built so far in this process (rows included): for tests that bound work. */
+export function liveEventsBuilt(): number {
+  return eventsBuilt;
+}
+
+/** Orders of recent minutes the live worlds keep, and their budget (RECENT_BUDGET): for tests. */
+export function liveRecentKept(): { orders: number; budget: number } {
+  return { orders: recentKept, budget: RECENT_BUDGET };
+}
+
+function* minuteEvents(spec: LiveWorldSpec, minuteStartMs: number): Generator<void, LiveEvents, unknown> {
   const live = liveWorld(spec);
   let rows = rowsOf.get(live);
   if (rows === undefined) {
@@ -621,10 +729,11 @@ function startMinute(spec: LiveWorldSpec, minuteStartMs: number) {
     rowsOf.set(live, rows);
   }
   const m = Math.floor(minuteStartMs / MINUTE);
-  return { live, rows, m, planning: planMinute(live, rows, m) };
+  const plan = yield* planMinute(live, rows, m);
+  return yield* minuteOf(spec, live, rows, m, plan);
 }
 
-function minuteOf(spec: LiveWorldSpec, live: LiveWorld, liveRows: LiveRows, m: number, { offsets, keys }: MinutePlan): LiveEvents {
+function* minuteOf(spec: LiveWorldSpec, live: LiveWorld, liveRows: LiveRows, m: number, { offsets, keys }: MinutePlan): Generator<void, LiveEvents, unknown> {
   const chaos = { seed: spec.seed, late: spec.late_ratio ?? 0, duplicate: spec.duplicate_ratio ?? 0, bad: spec.bad_ratio ?? 0, maxLatenessMs: DEFAULT_MAX_LATENESS_MS };
   // Positions: n x 4 + variant; late events after the others.
   let positions: Float64Array | undefined;
@@ -632,15 +741,19 @@ function minuteOf(spec: LiveWorldSpec, live: LiveWorld, liveRows: LiveRows, m: n
     const out: number[] = [];
     const late: number[] = [];
     for (let n = 0; n < keys.length; n++) {
+      if (++planUnits % SLICE === 0) yield;
       const { defect } = defectOf(chaos, m * 1_000_000 + n);
       if (defect === 'late') late.push(n * 4 + Variant.Late);
       else if (defect === 'bad') out.push(n * 4 + Variant.Bad, n * 4 + Variant.Plain);
       else if (defect === 'duplicate') out.push(n * 4 + Variant.Plain, n * 4 + Variant.Duplicate);
       else out.push(n * 4 + Variant.Plain);
     }
-    positions = Float64Array.from(out.concat(late));
+    positions = new Float64Array(out.length + late.length);
+    positions.set(out);
+    positions.set(late, out.length);
   }
   const eventAt = (n: number): FeedEvent => {
+    eventsBuilt++;
     const sequence = m * 1_000_000 + n;
     return build(live, liveRows, m, m * MINUTE + (offsets[n] as number), keys[n] as number, `lv-${live.fingerprint}-${m}-${n}`, sequence);
   };

@@ -7,6 +7,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SinkConfig } from '../config.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
+import { MAX_LIVE_EVENTS_PER_SECOND } from '../events/live.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, NO_QUERY, WorldQueryFields } from '../schemas/query.js';
 import { AvroEncoder } from '../sinks/avro-stream.js';
@@ -71,7 +72,7 @@ const FIELDS: Record<string, { schema: TSchema; sinks?: readonly StreamSink[]; m
   mode: { schema: OneOf(['live', 'replay'] as const, 'live (default): an open-ended world, event times are now, runs until stopped, `duration_s` or `max_events`. replay: a bounded world\'s feed from its start, at `speed`.') },
   ...Object.fromEntries(Object.entries(WorldQueryFields).map(([k, schema]) => [k, { schema }])),
   events_per_second: {
-    schema: Type.Number({ exclusiveMinimum: 0, maximum: MAX_EVENTS_PER_SECOND, description: `live: the base rate (default ${DEFAULT_EVENTS_PER_SECOND}), times the daily curve. replay: an upper bound on the rate (default none).`, examples: [100] }),
+    schema: Type.Number({ exclusiveMinimum: 0, maximum: MAX_EVENTS_PER_SECOND, description: `live: the base rate (default ${DEFAULT_EVENTS_PER_SECOND}, at most ${MAX_LIVE_EVENTS_PER_SECOND.toLocaleString('en-US')}), times the daily curve. replay: an upper bound on the rate (default none).`, examples: [100] }),
   },
   daily_curve: { schema: Type.Boolean({ description: "live: follow the day, 0.4x the base rate at 03:00 to 1.4x at 15:00 in the shop's time zone (the locale's: America/New_York for en_US, Europe/London for en_GB). Default true." }), modes: ['live'] },
   burst: { schema: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Token bucket capacity: events that may go at once above the rate after a pause (default: one second at the base rate).' }) },
@@ -181,6 +182,9 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       if (field.modes && !field.modes.includes(mode)) throw badParameter(name, `applies to mode=${field.modes.join(', ')}, not ${mode}`);
     }
     if (mode === 'live') {
+      if ((body.events_per_second ?? 0) > MAX_LIVE_EVENTS_PER_SECOND) {
+        throw badParameter('events_per_second', `a live stream's base rate is at most ${MAX_LIVE_EVENTS_PER_SECOND.toLocaleString('en-US')} events/s (${body.events_per_second} asked; up to ${MAX_EVENTS_PER_SECOND.toLocaleString('en-US')} bounds a replay)`);
+      }
       // A live world is its seed, locale, rate, weights and chaos (GET /api/v1/events/live takes
       // nothing else): a size, date window or knob would be silently ignored, so it is refused
       // unless it is the default (the command line and the panel send those).

@@ -54,6 +54,8 @@ t.test('bad input: 4xx naming the field, never a destination from the body', asy
   const cases: [Record<string, unknown>, number, RegExp][] = [
     [{ sink: 'kafka', events_per_second: 0 }, 400, /^events_per_second: must be > 0/],
     [{ sink: 'kafka', events_per_second: -5 }, 400, /^events_per_second/],
+    [{ sink: 'kafka', events_per_second: 10_001 }, 400, /^events_per_second: a live stream's base rate is at most 10,000 events\/s \(10001 asked; up to 100,000 bounds a replay\)/],
+    [{ sink: 'kafka', mode: 'replay', events_per_second: 100_001 }, 400, /^events_per_second: must be <= 100000/],
     [{ sink: 'kafka', types: ['order.placed', 'order.teleported'] }, 400, /^types: unknown event type 'order.teleported'; known: order.placed/],
     [{ sink: 'kafka', weights: { orders: -1 } }, 400, /^weights.orders: must be >= 0/],
     [{ sink: 'kafka', weights: { orders: 0, inventory: 0 } }, 400, /^weights: at least one weight/],
