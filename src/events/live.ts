@@ -307,6 +307,17 @@ class Memo<T> {
   }
 }
 
+/** A minute's order numbers by placement time, then by number: a purchase finds the last one before it by bisection. */
+function byPlacement(plans: MinutePlans): { plans: MinutePlans; order: Uint32Array } {
+  // A counting sort by millisecond: stable, so orders placed at the same millisecond stay in number order.
+  const starts = new Int32Array(MINUTE + 1);
+  for (let k = 0; k < plans.n; k++) (starts[(plans.offsetMs[k] as number) + 1] as number)++;
+  for (let t = 0; t < MINUTE; t++) (starts[t + 1] as number) += starts[t] as number;
+  const order = new Uint32Array(plans.n);
+  for (let k = 0; k < plans.n; k++) order[(starts[plans.offsetMs[k] as number] as number)++] = k;
+  return { plans, order };
+}
+
 /** Builds the rows of a live world's events (the base world's rows with live ids and times). */
 class LiveRows {
   private readonly rng = new Rng();
@@ -314,8 +325,8 @@ class LiveRows {
   private readonly paymentTemplates = new Memo<Record<string, unknown>>();
   private readonly shipmentTemplates = new Memo<Record<string, unknown>>();
   private readonly lines: Int8Array;
-  /** Plans of the last few minutes purchases looked at (a minute's purchases share them; bounded). */
-  private readonly purchasePlans = new Map<number, MinutePlans>();
+  /** Plans of the last few minutes purchases looked at, ordered by placement (a minute's purchases share them; bounded). */
+  private readonly purchasePlans = new Map<number, { plans: MinutePlans; order: Uint32Array }>();
 
   constructor(private readonly live: LiveWorld) {
     this.lines = new Int8Array(live.base.sizes.orders).fill(-1);
@@ -346,19 +357,25 @@ class LiveRows {
    */
   purchased(m: number, offset: number): { order_id: string; user_id: string } | undefined {
     for (let m0 = m; m0 > m - RECENT_MINUTES; m0--) {
-      let plans = this.purchasePlans.get(m0);
-      if (plans === undefined) {
-        plans = this.live.plans(m0);
-        this.purchasePlans.set(m0, plans);
+      let placed = this.purchasePlans.get(m0);
+      if (placed === undefined) {
+        placed = byPlacement(this.live.plans(m0));
+        this.purchasePlans.set(m0, placed);
         if (this.purchasePlans.size > 4) this.purchasePlans.delete(this.purchasePlans.keys().next().value as number);
       }
+      // The last order placed before `offset` (of orders placed at the same millisecond, the last drawn).
       const before = m0 === m ? offset : MINUTE;
-      let best = -1;
-      for (let k = 0; k < plans.n; k++) {
-        const at = plans.offsetMs[k] as number;
-        if (at < before && (best < 0 || at >= (plans.offsetMs[best] as number))) best = k;
+      let lo = 0;
+      let hi = placed.order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((placed.plans.offsetMs[placed.order[mid] as number] as number) < before) lo = mid + 1;
+        else hi = mid;
       }
-      if (best >= 0) return { order_id: this.live.orderIds.uuid(m0 * MINUTE_SLOTS + best), user_id: this.order(plans.template[best] as number).user_id };
+      if (lo > 0) {
+        const best = placed.order[lo - 1] as number;
+        return { order_id: this.live.orderIds.uuid(m0 * MINUTE_SLOTS + best), user_id: this.order(placed.plans.template[best] as number).user_id };
+      }
     }
     return undefined;
   }
