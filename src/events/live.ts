@@ -51,6 +51,8 @@ const DELIVERY_DAYS_SPAN = 4;
  */
 const SLICE = 5_000;
 let planUnits = 0;
+/** Order lines of the base world's stock ledger walked between two pauses (about 3 ms; see prepareFlows). */
+const PREPARE_BUDGET = 1_000;
 
 /** The stages up to a cancellation look back this many minutes: their plans are kept between minutes. */
 const RECENT_MINUTES = PAY_MAX + CANCEL_MIN + CANCEL_SPAN;
@@ -746,6 +748,13 @@ function* minuteEvents(spec: LiveWorldSpec, minuteStartMs: number): Generator<vo
     rowsOf.set(live, rows);
   }
   const m = Math.floor(minuteStartMs / MINUTE);
+  // A world's first warehouse stock change reads the opening stock of its base world, whose
+  // ledger of every order line is built once: here, in slices (built at that event, it held
+  // the event loop 45-120 ms once per live world).
+  if (live.weights.inventory > 0) {
+    const movements = live.base.generator('inventory-movements');
+    while (!movements.prepareFlows(PREPARE_BUDGET)) yield;
+  }
   const plan = yield* planMinute(live, rows, m);
   return yield* minuteOf(spec, live, rows, m, plan);
 }

@@ -9,6 +9,8 @@ import { MAX_LIVE_EVENTS_PER_SECOND, liveEventsBuilt, liveMinute, liveMinuteEven
 import { planPage } from '../../src/routes/live-events.js';
 import type { FeedEvent, LiveWorldSpec } from '../../src/events/types.js';
 import { dailyFactor } from '../../src/streams/rate.js';
+import { DEFAULT_END_DATE, DEFAULT_START_DATE, parseDate } from '../../src/generators/time.js';
+import { World, resolveSizes } from '../../src/generators/world.js';
 
 // 20:00 UTC is 15:00 in New York: the daily curve's top, 1.4x the base rate.
 const BUSIEST = Date.UTC(2026, 11, 1, 20, 0);
@@ -125,4 +127,22 @@ t.test('a live page filtered by type builds at most 500 events between two turns
     all.slice(5).map((e) => e.event_id),
     'the page is the minute\'s order.placed events from the sixth on',
   );
+});
+
+t.test("a new live world's stock ledger is built in slices while its first minute is planned, not at its first stock change", async (t) => {
+  // The first warehouse stock change of a live world reads its base world's opening stock: built
+  // there, the ledger of every order line held the event loop 45-120 ms (once per live world).
+  const base = (seed: number) =>
+    World.of({ seed, sizes: resolveSizes(1, {}), locale: 'en_US', window: { start: parseDate(DEFAULT_START_DATE, false) as number, end: parseDate(DEFAULT_END_DATE, true) as number } }).generator('inventory-movements');
+  const movements = base(4242);
+  t.equal(movements.prepareFlows(0), false, 'nothing built before');
+  const { pauses, events } = livePlanningSlices({ seed: 4242, locale: 'en_US', events_per_second: 10, daily_curve: true }, BUSIEST);
+  t.equal(movements.prepareFlows(0), true, 'the ledger is complete once the minute is planned');
+  let stock = 0;
+  for (let i = 0; i < events.length; i++) if (events.at(i).event_type === 'inventory.changed') stock++;
+  t.ok(stock > 0, `${stock} stock changes built from it`);
+  const none = base(4243);
+  const without = livePlanningSlices({ seed: 4243, locale: 'en_US', events_per_second: 10, daily_curve: true, weights: { orders: 1, interactions: 1, inventory: 0 } }, BUSIEST);
+  t.equal(none.prepareFlows(0), false, 'a world without stock changes does not build it');
+  t.ok(pauses >= without.pauses + 10, `the ledger was built over ${pauses - without.pauses} more pauses (of at most 1,000 order lines each)`);
 });
