@@ -1,7 +1,7 @@
 import type { InventoryMovement } from '../schemas/inventory-movement.js';
 import type { Return } from '../schemas/return.js';
 import type { Shipment } from '../schemas/shipment.js';
-import { ChildIndex } from './child-index.js';
+import { ChildIndex, precomputed } from './child-index.js';
 import { EntityGenerator } from './entity.js';
 import type { OrderGenerator } from './orders.js';
 import { Rng, WeightedChoice, tagOf } from './random.js';
@@ -51,6 +51,12 @@ class Memo<T> {
 
 const BLOCK = 1024;
 
+/** Keys in the world's precomputed store of the ledger's block counts and of the per-row flows. */
+const LEDGER_KEYS = ['inventory-movements.ledger.sale', 'inventory-movements.ledger.ship', 'inventory-movements.ledger.return', 'inventory-movements.ledger.accepted'] as const;
+const SOLD_KEY = 'inventory-movements.sold';
+const RETURNED_KEY = 'inventory-movements.returned';
+const STOCK_KEY = 'child:inventory-movements.stock';
+
 /** The last block whose prefix is <= flat (prefixes never decrease). */
 function blockOf(prefix: Float64Array, flat: number): number {
   let lo = 0;
@@ -68,12 +74,16 @@ function blockOf(prefix: Float64Array, flat: number): number {
  * per line of a shipped or delivered order) and the RETURN movements (one per approved or
  * refunded return). Per block of 1024 orders it keeps where each count stood (sales, shipments,
  * returns, accepted returns), so a position is found by a binary search and a scan of at most
- * one block, and the shipment and return indexes of an order come with it.
+ * one block, and the shipment and return indexes of an order come with it. The block counts are
+ * registered in the world's precomputed store when complete: a precompute thread builds them
+ * and the server installs them (src/precompute/prepare.ts), so its event loop never runs the pass.
  */
 class OrderLedger {
   /** SALE and RETURN movements: known once {@link build} has taken every order. */
   sales = 0;
   returns = 0;
+  /** Whether every order is in (built here, or installed). */
+  complete = false;
   private readonly salePrefix: Float64Array;
   private readonly shipPrefix: Float64Array;
   private readonly returnPrefix: Float64Array;
@@ -84,12 +94,23 @@ class OrderLedger {
   private sums = { sale: 0, ship: 0, ret: 0, acc: 0 };
 
   constructor(
+    private readonly world: World,
     private readonly orders: OrderGenerator,
     /** Whether return `ret` (of order `order`) was accepted, i.e. approved or refunded. */
     private readonly accepted: (order: number, ret: number) => boolean,
   ) {
     this.count = orders.population;
     const blocks = Math.ceil(this.count / BLOCK);
+    const store = precomputed(world);
+    const installed = LEDGER_KEYS.map((key) => store.get(key));
+    if (installed.every((array) => array instanceof Float64Array && array.length === blocks + 1)) {
+      [this.salePrefix, this.shipPrefix, this.returnPrefix, this.acceptedPrefix] = installed as [Float64Array, Float64Array, Float64Array, Float64Array];
+      this.next = this.count;
+      this.sales = this.salePrefix[blocks] as number;
+      this.returns = this.acceptedPrefix[blocks] as number;
+      this.complete = true;
+      return;
+    }
     this.salePrefix = new Float64Array(blocks + 1);
     this.shipPrefix = new Float64Array(blocks + 1);
     this.returnPrefix = new Float64Array(blocks + 1);
@@ -102,6 +123,7 @@ class OrderLedger {
    * pass over the orders held it for ~0.7 s at scale 10).
    */
   build(budget: number): boolean {
+    if (this.complete) return true;
     const s = this.sums;
     const stop = Math.min(this.count, this.next + budget);
     for (let o = this.next; o < stop; o++) {
@@ -121,6 +143,12 @@ class OrderLedger {
     this.mark(Math.ceil(this.count / BLOCK));
     this.sales = s.sale;
     this.returns = s.acc;
+    this.complete = true;
+    const store = precomputed(this.world);
+    const arrays = [this.salePrefix, this.shipPrefix, this.returnPrefix, this.acceptedPrefix];
+    LEDGER_KEYS.forEach((key, k) => {
+      if (!store.has(key)) store.set(key, arrays[k] as Float64Array);
+    });
     return true;
   }
 
@@ -291,7 +319,9 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
 
   /** The order ledger, built or not (the change feed builds it in slices: prepareFlows). */
   private ledgerOf(): OrderLedger {
-    this.ledgerCache ??= new OrderLedger(this.orders, (order, ret) => {
+    // A ledger half built here is dropped when a precompute thread's arrays have been installed since.
+    if (this.ledgerCache && !this.ledgerCache.complete && LEDGER_KEYS.every((key) => precomputed(this.world).has(key))) this.ledgerCache = undefined;
+    this.ledgerCache ??= new OrderLedger(this.world, this.orders, (order, ret) => {
       const status = this.returnOf(order, ret).status;
       return status === 'approved' || status === 'refunded';
     });
@@ -299,7 +329,7 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
   }
 
   private get stock(): ChildIndex {
-    this.stockCache ??= new ChildIndex(this.world.generator('inventory').population, (row) => {
+    this.stockCache ??= ChildIndex.of(this.world, STOCK_KEY, this.world.generator('inventory').population, (row) => {
       const plan = this.stockPlan(row);
       return plan.restocks + plan.damages + plan.adjustments + 1;
     });
@@ -377,6 +407,15 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
    */
   prepareFlows(budget: number): boolean {
     if (this.flowCache) return true;
+    // Built by a precompute thread and installed (src/precompute/prepare.ts), or by another generator of this world.
+    const store = precomputed(this.world);
+    const sold = store.get(SOLD_KEY);
+    const returned = store.get(RETURNED_KEY);
+    if (sold instanceof Int32Array && returned instanceof Int32Array) {
+      this.flowCache = { sold, returned };
+      this.flowBuild = undefined;
+      return true;
+    }
     if (!this.flowBuild) {
       if (!this.ledgerOf().build(budget)) return false;
       const rows = this.world.generator('inventory').population;
@@ -405,6 +444,8 @@ export class InventoryMovementGenerator extends EntityGenerator<InventoryMovemen
       if (ret.done) {
         this.flowCache = { sold: build.sold, returned: build.returned };
         this.flowBuild = undefined;
+        store.set(SOLD_KEY, build.sold);
+        store.set(RETURNED_KEY, build.returned);
         return true;
       }
       const [order, r, shipment] = ret.value;

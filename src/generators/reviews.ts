@@ -1,5 +1,5 @@
 import type { Review } from '../schemas/review.js';
-import { ChildGenerator } from './child-index.js';
+import { ChildGenerator, precomputed } from './child-index.js';
 import { capitalise, fill, nounOf } from './engagement-text.js';
 import type { OrderGenerator } from './orders.js';
 import { Rng, WeightedChoice, mix32, tagOf } from './random.js';
@@ -57,15 +57,74 @@ const SALT_PICK = tagOf('reviewed-lines');
 const SALT_PRODUCT = tagOf('product-quality');
 const SALT_UNVERIFIED = tagOf('unverified-review');
 
+/** Keys of the suppression's arrays in the world's precomputed store (see {@link Suppression}). */
+const SUPPRESSED_LINES_KEY = 'reviews.suppressed-lines';
+const SUPPRESSED_SLOTS_KEY = 'reviews.suppressed-slots';
+
+/** The position of `value` in the sorted `keys` (every `stride`-th entry from 0), or -1. */
+function search(keys: Int32Array, value: number, stride: number): number {
+  let lo = 0;
+  let hi = keys.length / stride - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = keys[mid * stride] as number;
+    if (at === value) return mid * stride;
+    if (at < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 /**
  * Which drawn reviews a real shop would not publish: a second review by one customer of one
- * product, and an unverified review of a product the customer ordered.
+ * product, and an unverified review of a product the customer ordered. Two sorted Int32Arrays,
+ * kept in the world's precomputed store: a precompute thread builds them (one pass over the
+ * orders) and the server installs them (src/precompute/prepare.ts), so its event loop never
+ * runs that pass; its render workers get them too.
  */
-interface Suppressed {
-  /** Per order, a bit per reviewed line (by line number) whose product this customer already reviewed. */
-  readonly lines: Map<number, number>;
-  /** Unverified review slots whose (customer, product) is taken or was ordered. */
-  readonly slots: Set<number>;
+class Suppression {
+  constructor(
+    /** (order, bits) pairs by order: a bit per reviewed line (by line number) whose product this customer already reviewed. */
+    private readonly lines: Int32Array,
+    /** Unverified review slots whose (customer, product) is taken or was ordered, ascending. */
+    private readonly slots: Int32Array,
+  ) {}
+
+  /** The world's installed suppression, if a thread has built it. */
+  static installed(world: World): Suppression | undefined {
+    const store = precomputed(world);
+    const lines = store.get(SUPPRESSED_LINES_KEY);
+    const slots = store.get(SUPPRESSED_SLOTS_KEY);
+    return lines instanceof Int32Array && slots instanceof Int32Array ? new Suppression(lines, slots) : undefined;
+  }
+
+  /** The suppression a pass found (orders and slots were taken in ascending order), registered in the world's store. */
+  static register(world: World, lines: Map<number, number>, slots: Set<number>): Suppression {
+    const pairs = new Int32Array(lines.size * 2);
+    let n = 0;
+    for (const [order, bits] of lines) {
+      pairs[n++] = order;
+      pairs[n++] = bits;
+    }
+    const suppression = new Suppression(pairs, Int32Array.from(slots));
+    const store = precomputed(world);
+    if (!store.has(SUPPRESSED_LINES_KEY) || !store.has(SUPPRESSED_SLOTS_KEY)) {
+      store.set(SUPPRESSED_LINES_KEY, suppression.lines);
+      store.set(SUPPRESSED_SLOTS_KEY, suppression.slots);
+    }
+    return suppression;
+  }
+
+  /** The bits of order o's suppressed lines (0: none). */
+  dropped(order: number): number {
+    const at = search(this.lines, order, 2);
+    return at < 0 ? 0 : (this.lines[at + 1] as number);
+  }
+
+  /** Whether unverified slot `slot` has no review. */
+  hasSlot(slot: number): boolean {
+    return search(this.slots, slot, 1) >= 0;
+  }
 }
 
 interface Reviewed {
@@ -103,24 +162,25 @@ export class ReviewGenerator extends ChildGenerator<Review> {
   }
 
   protected childCount(parent: number): number {
-    return parent < this.orderCount ? this.reviewed(parent).count : this.suppressed().slots.has(parent) ? 0 : 1;
+    return parent < this.orderCount ? this.reviewed(parent).count : this.suppressed().hasSlot(parent) ? 0 : 1;
   }
 
-  private suppression: Suppressed | undefined;
+  private suppression: Suppression | undefined;
 
   /**
    * One review per customer and product, and verified iff the customer ordered it: one pass
    * over the orders (in index order, so the first reviewed purchase keeps its review) collects
    * every (customer, product) ordered and every one reviewed, then the unverified slots are
    * checked against both and against each other. The pass reads every order's lines, the cost
-   * of one full /orders read, once per world, when reviews are first asked for.
+   * of one full /orders read, once per world: on a precompute thread when the server serves
+   * reviews (installed from the world's store, see {@link Suppression}), else here when first asked for.
    */
-  private suppressed(): Suppressed {
+  private suppressed(): Suppression {
     while (!this.prepareSuppression(1 << 30));
-    return this.suppression as Suppressed;
+    return this.suppression as Suppression;
   }
 
-  private suppressionBuild?: Generator<void, Suppressed>;
+  private suppressionBuild?: Generator<void, Suppression>;
   private suppressionBudget = 0;
 
   /**
@@ -130,6 +190,12 @@ export class ReviewGenerator extends ChildGenerator<Review> {
    */
   prepareSuppression(budget: number): boolean {
     if (this.suppression) return true;
+    // Built by a precompute thread and installed (src/precompute/prepare.ts), or by another generator of this world.
+    this.suppression = Suppression.installed(this.world);
+    if (this.suppression) {
+      this.suppressionBuild = undefined;
+      return true;
+    }
     this.suppressionBudget = budget;
     this.suppressionBuild ??= this.buildSuppression();
     const step = this.suppressionBuild.next();
@@ -140,7 +206,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     return true;
   }
 
-  private *buildSuppression(): Generator<void, Suppressed> {
+  private *buildSuppression(): Generator<void, Suppression> {
     const products = this.world.sizes.products;
     const key = (user: number, product: number) => user * products + product;
     const ordered = new Set<number>();
@@ -162,7 +228,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
       if (dropped !== 0) lines.set(o, dropped);
       if ((o + 1) % this.suppressionBudget === 0) yield;
     }
-    return { lines, slots: this.suppressedSlots(ordered, reviewedPairs) };
+    return Suppression.register(this.world, lines, this.suppressedSlots(ordered, reviewedPairs));
   }
 
   /**
@@ -204,7 +270,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     // orders in index order as suppressed()): each order's plan, basket and drawn lines are
     // made once instead of once for the suppression and again for the ratings (their caches
     // hold a few hundred orders), which was about half of the analytics' reviews pass.
-    const known = this.suppression;
+    const known = this.suppression ?? Suppression.installed(this.world);
     const products = this.world.sizes.products;
     const key = (user: number, product: number) => user * products + product;
     const ordered = new Set<number>();
@@ -217,7 +283,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
       const bought = this.orders.basket(parent).products;
       const drawn = this.drawnLines(parent);
       let dropped = 0;
-      if (known) dropped = known.lines.get(parent) ?? 0;
+      if (known) dropped = known.dropped(parent);
       else {
         for (const product of bought) ordered.add(key(plan.user, product));
         for (let k = 0; k < drawn.count; k++) {
@@ -243,7 +309,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
       }
     }
     if (!known) {
-      this.suppression ??= { lines: droppedLines, slots: this.suppressedSlots(ordered, reviewedPairs) };
+      this.suppression ??= Suppression.register(this.world, droppedLines, this.suppressedSlots(ordered, reviewedPairs));
     }
     for (let parent = this.orderCount; parent < this.parents; parent++) {
       if (this.childCount(parent) !== 1) continue;
@@ -292,9 +358,9 @@ export class ReviewGenerator extends ChildGenerator<Review> {
   /** The reviewed lines of order o, without the ones suppressed as a second review of the product. */
   private reviewed(order: number): Reviewed {
     // Suppression first: building it draws every order's lines into the same scratch.
-    const dropped = this.suppressed().lines.get(order);
+    const dropped = this.suppressed().dropped(order);
     const out = this.drawnLines(order);
-    if (dropped === undefined) return out;
+    if (dropped === 0) return out;
     let kept = 0;
     for (let k = 0; k < out.count; k++) {
       const line = out.lines[k] as number;

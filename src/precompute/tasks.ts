@@ -1,5 +1,6 @@
 import { aggregatePart, type AggregatePart } from '../generators/analytics.js';
 import { precomputed } from '../generators/child-index.js';
+import { InventoryMovementGenerator } from '../generators/inventory-movements.js';
 import { PRICE_TABLE_KEY } from '../generators/products.js';
 import type { EntityName } from '../generators/registry.js';
 import { servedOrder } from '../generators/served-order.js';
@@ -17,13 +18,17 @@ export type PreparedArrays = [key: string, array: Int32Array | Float64Array][];
 
 /**
  * Builds what serving `entity` needs before its first row (its population and record 0 touch
- * every lazily built structure: child indexes, analytics aggregates; a dated entity's time order) and returns copies of the
- * world's precomputed arrays in shared memory, to be installed in the server's world of the same spec.
+ * every lazily built structure: child indexes, analytics aggregates, the reviews' suppression,
+ * the stock ledger; a dated entity's time order) and returns copies of the world's precomputed
+ * arrays in shared memory, to be installed in the server's world of the same spec.
  */
 function prepare(spec: WorldSpec, entity: EntityName): { result: PreparedArrays; transfer: ArrayBuffer[] } {
   const world = World.of(spec);
   const generator = world.generator(entity);
   if (generator.population > 0) generator.record(0);
+  // What a later record needs that record 0 does not build: the stock flows behind the
+  // period-close counts at the end of the movements (one more pass over the orders).
+  if (generator instanceof InventoryMovementGenerator) while (!generator.prepareFlows(1 << 30));
   servedOrder(world, entity);
   // The products' price table is filled as prices are asked for, by whichever threads share it:
   // the server makes its own (src/generators/products.ts), so this thread's few prices stay here.
