@@ -157,6 +157,58 @@ export function formatStream(
   return stream;
 }
 
+/** A chunk of a {@link turnTakingStream}: bytes or text, or a promise of them; an empty one writes nothing. */
+export type StreamChunk = string | Uint8Array | Promise<string | Uint8Array>;
+
+/**
+ * A byte stream of `chunks` that takes a turn of the event loop (setImmediate) before each
+ * chunk, as {@link formatStream} does. `Readable.from` refills itself from process.nextTick
+ * whenever a write completes at once, so a client (or a COPY) reading as fast as the server
+ * writes held the event loop for the whole transfer: downloading a scale-1 feed as NDJSON
+ * (145 MB), /health waited 1.8 s; orders of scale 10 as Parquet, 2.2 s; a long defects list,
+ * 0.3 s. An empty chunk (a generator's pause) writes nothing and takes another turn.
+ */
+export function turnTakingStream(chunks: Iterator<StreamChunk> | AsyncIterator<StreamChunk>, highWaterMark = AHEAD_BYTES): Readable {
+  let scheduled = false;
+  const stream = new Readable({
+    highWaterMark,
+    read() {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(produce);
+    },
+    destroy(err, callback) {
+      // A generator still running (an async one awaiting) ends at its next step.
+      Promise.resolve()
+        .then(() => chunks.return?.())
+        .then(
+          () => callback(err),
+          () => callback(err),
+        );
+    },
+  });
+  async function produce(): Promise<void> {
+    let value: string | Uint8Array | null;
+    try {
+      const step = await chunks.next();
+      value = step.done === true ? null : await step.value;
+    } catch (err) {
+      scheduled = false;
+      stream.destroy(err as Error);
+      return;
+    }
+    scheduled = false;
+    if (stream.destroyed) return;
+    if (value === null) stream.push(null);
+    else if (value.length > 0) stream.push(value);
+    else {
+      scheduled = true;
+      setImmediate(produce);
+    }
+  }
+  return stream;
+}
+
 /**
  * The whole text of a small page, for a response with Content-Length instead of a stream.
  * Yields to the event loop between chunks, like {@link formatStream}; a page that fits one

@@ -29,7 +29,8 @@
  *
  * Nullable properties are OPTIONAL columns, the others REQUIRED.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { turnTakingStream } from './index.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { TObject } from '@sinclair/typebox';
@@ -157,5 +158,5 @@ export function parquetStream(schema: TObject, records: Iterable<object>, option
     parquet.finish();
     yield writer.take();
   }
-  return Readable.from(chunks(), { objectMode: false });
+  return turnTakingStream(chunks());
 }

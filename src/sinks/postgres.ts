@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
@@ -12,6 +11,7 @@ import type { PostgresConfig } from '../config.js';
 import type { OrderItemGenerator } from '../generators/order-items.js';
 import type { Order } from '../schemas/order.js';
 import { csvFormat } from '../formats/csv.js';
+import { turnTakingStream } from '../formats/index.js';
 import { ENTITIES, ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
 import { servedLocations } from '../generators/served-order.js';
 import { formatContext, type BatchTask } from '../render/batch.js';
@@ -315,10 +315,11 @@ async function loadEntity(
   }
   const pooled = source.pool ? new PooledCsv(source.pool, csvTasks(slice)) : undefined;
   const rows = () => {
-    if (source.spool) return Readable.from(counted(source.spool.read()));
+    // Streams that take a turn of the event loop per chunk: COPY reads as fast as it is fed.
+    if (source.spool) return turnTakingStream(counted(source.spool.read()), 1);
     // One chunk buffered by the stream: how far ahead the pool renders is PooledCsv's bound.
-    if (pooled) return Readable.from(counted(pooled.chunks()), { highWaterMark: 1 });
-    return Readable.from(csv(), { objectMode: false, highWaterMark: AHEAD_BYTES });
+    if (pooled) return turnTakingStream(counted(pooled.chunks()), 1);
+    return turnTakingStream(csv(), AHEAD_BYTES);
   };
 
   await client.query('BEGIN');

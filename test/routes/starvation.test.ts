@@ -95,3 +95,40 @@ t.test('/health answers while four clients download at full speed', async (t) =>
     t.equal(d.newlines, rows + 1, `${d.path}: header and ${rows} rows, complete`);
   }
 });
+
+t.test('/health answers while the change feed downloads as NDJSON, and while a long defects list streams', async (t) => {
+  // Both bodies came from Readable.from, which refills itself from process.nextTick while the
+  // client keeps up: /health waited for the whole download (1.8 s for such a feed, served to
+  // another process). With the client in this process the writes complete less often at once:
+  // before, 23 answers while the feed streamed and 3 while the list did; now 757 and 17.
+  const app = await testApp(t);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const feed = '/api/v1/events?seed=21&scale=1&format=ndjson&limit=10000000';
+  const defects = '/api/v1/events/defects?seed=22&scale=1&late_ratio=0.3&duplicate_ratio=0.1&bad_ratio=0.05';
+  const during = async (d: Download): Promise<number> => {
+    await d.started;
+    let answered = 0;
+    while (!d.done) {
+      t.equal((await health(port)).status, 200);
+      if (!d.done) answered++;
+    }
+    await d.finished;
+    return answered;
+  };
+  const events = download(port, feed);
+  t.teardown(() => events.request.destroy());
+  const whileFeed = await during(events);
+  t.ok(whileFeed >= 100, `${whileFeed} /health answers while the feed streamed`);
+  const total = (await app.inject(`/api/v1/events?seed=21&scale=1&format=csv&limit=10000000`)).body.trimEnd().split('\r\n').length - 1;
+  t.ok(total > 200_000, `${total} events in the feed`);
+  t.equal(events.newlines, total, 'every event of the feed, one line each');
+
+  const list = download(port, defects);
+  t.teardown(() => list.request.destroy());
+  const whileList = await during(list);
+  t.ok(whileList >= 8, `${whileList} /health answers while the defects list streamed`);
+  const counted = Number((await app.inject(defects)).headers['x-total-count']);
+  t.ok(counted > 50_000, `${counted} defects`);
+  t.ok(list.bytes > counted * 100, `the whole list streamed (${list.bytes} bytes)`);
+});
