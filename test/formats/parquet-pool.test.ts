@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import type { RenderPool } from '../../src/render/pool.js';
+import { parquetPoolStream } from '../../src/render/parquet.js';
+import { RenderError, type RenderPool } from '../../src/render/pool.js';
+import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { testApp } from '../support/app.js';
 import { downloadKillingWorkers } from '../support/render.js';
 
@@ -131,4 +133,22 @@ t.test('a killed worker cuts the response (no whole-looking file), and the next 
   const [a, b] = [await single.inject(url), await pooled.inject(url)];
   t.equal(b.statusCode, 200);
   t.equal(sha(b.rawPayload), sha(a.rawPayload), 'the next file is whole');
+});
+
+t.test('a worker failing before the first row group fails the stream with RENDER_FAILED, not a hang', async (t) => {
+  // A column the entity does not have: the worker's encoder throws when the file is opened.
+  const stream = parquetPoolStream(pool, worldSpecFrom({ seed: 11 }), 'users', 0, 10_000, ['no_such_column'], true);
+  t.ok(stream, 'a channel was opened');
+  const failure = await (async () => {
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) void chunk;
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  })();
+  t.ok(failure instanceof RenderError, 'a RenderError (answered 503 by the error handler)');
+  t.match(String((failure as RenderError).cause), /no column no_such_column/, 'the worker\'s error as its cause');
+  t.equal(pool.openChannels, 0, 'the channel is closed');
+  t.same((await pool.workerChannelCounts()).reduce((s, n) => s + n, 0), 0, 'no file left in the workers');
 });
