@@ -113,50 +113,83 @@ export function parquetColumns(schema: TObject, columns?: readonly string[]): Pa
  * (the footer records row group positions by it), while the buffer is emptied after each take.
  */
 class DrainingWriter extends ByteWriter {
+  /** The bytes written since the last take, in an ArrayBuffer of their own (a worker can transfer it). */
   take(): Buffer {
-    const bytes = Buffer.from(new Uint8Array(this.buffer, 0, this.index));
+    const bytes = Buffer.from(this.buffer.slice(0, this.index));
     this.index = 0;
     return bytes;
   }
 }
 
 /**
+ * One Parquet file written a row group at a time: {@link add} records until it says the row
+ * group is full, {@link flush} it, and {@link finish} with the footer. The same bytes whether
+ * driven on the main thread ({@link parquetStream}) or on a render worker (src/render/parquet.ts).
+ */
+export class ParquetEncoder {
+  private readonly columns: ParquetColumn[];
+  private readonly writer = new DrainingWriter(1 << 16);
+  private readonly parquet: ParquetWriter;
+  private readonly rowGroup: number;
+  private data: unknown[][];
+  /** Records gathered for the current row group. */
+  rows = 0;
+
+  constructor(schema: TObject, options: { columns?: readonly string[] | undefined; rowGroup?: number | undefined } = {}) {
+    this.rowGroup = options.rowGroup ?? PARQUET_ROW_GROUP;
+    this.columns = parquetColumns(schema, options.columns);
+    this.parquet = new ParquetWriter({
+      writer: this.writer,
+      schema: [{ name: 'root', num_children: this.columns.length }, ...this.columns.map((c) => c.element)],
+      createdBy: 'ecomgen',
+    });
+    this.data = this.columns.map(() => []);
+  }
+
+  /** Gathers a record; true when the row group is full (then {@link flush}). */
+  add(record: object): boolean {
+    const row = record as Record<string, unknown>;
+    const columns = this.columns;
+    for (let k = 0; k < columns.length; k++) {
+      const column = columns[k] as ParquetColumn;
+      (this.data[k] as unknown[]).push(column.convert(row[column.name] ?? null));
+    }
+    return ++this.rows === this.rowGroup;
+  }
+
+  /** Writes the gathered records as a row group; its bytes (the file's magic before the first). */
+  flush(): Buffer {
+    this.parquet.write({ columnData: this.columns.map((c, k) => ({ name: c.name, data: this.data[k] as unknown[] })), rowGroupSize: this.rows });
+    this.data = this.columns.map(() => []);
+    this.rows = 0;
+    return this.writer.take();
+  }
+
+  /** The footer (and anything not yet taken). */
+  finish(): Buffer {
+    this.parquet.finish();
+    return this.writer.take();
+  }
+}
+
+/**
  * Streams records as one Parquet file: a row group per `rowGroup` records, produced only when
- * the consumer reads, so memory stays at one row group.
+ * the consumer reads, so memory stays at one row group. Encoding a row group holds the event
+ * loop (~30 µs a row for orders): large downloads of a server with render threads are encoded
+ * on a worker instead (src/render/parquet.ts).
  *
  * @example
  * parquetStream(UserSchema, world.generator('users').range(0, 1000)).pipe(createWriteStream('users.parquet'));
  */
 export function parquetStream(schema: TObject, records: Iterable<object>, options: { columns?: readonly string[]; rowGroup?: number } = {}): Readable {
-  const columns = parquetColumns(schema, options.columns);
-  const rowGroup = options.rowGroup ?? PARQUET_ROW_GROUP;
+  const encoder = new ParquetEncoder(schema, options);
   async function* chunks(): AsyncGenerator<Buffer> {
-    const writer = new DrainingWriter(1 << 16);
-    const parquet = new ParquetWriter({
-      writer,
-      schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => c.element)],
-      createdBy: 'ecomgen',
-    });
-    let data: unknown[][] = columns.map(() => []);
-    let rows = 0;
-    const flush = () => {
-      parquet.write({ columnData: columns.map((c, k) => ({ name: c.name, data: data[k] as unknown[] })), rowGroupSize: rows });
-      data = columns.map(() => []);
-      rows = 0;
-      return writer.take();
-    };
     for (const record of records) {
-      const row = record as Record<string, unknown>;
-      for (let k = 0; k < columns.length; k++) {
-        const column = columns[k] as ParquetColumn;
-        (data[k] as unknown[]).push(column.convert(row[column.name] ?? null));
-      }
-      if (++rows === rowGroup) yield flush();
-      else if (rows % TURN === 0) await yieldToLoop();
+      if (encoder.add(record)) yield encoder.flush();
+      else if (encoder.rows % TURN === 0) await yieldToLoop();
     }
-    if (rows > 0) yield flush();
-    parquet.finish();
-    yield writer.take();
+    if (encoder.rows > 0) yield encoder.flush();
+    yield encoder.finish();
   }
   return turnTakingStream(chunks());
 }

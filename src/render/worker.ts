@@ -7,6 +7,7 @@ import { precomputed, type PrecomputedArrays } from '../generators/child-index.j
 import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
 import { sessionChannelMessage } from '../events/split.js';
+import { isParquetChannelMessage, parquetChannelMessage, parquetFilesHeld } from './parquet.js';
 import { randomInt } from 'node:crypto';
 import { UNRENDERABLE, encodePage, planContext, renderPage, renderPageBatch, type PagePlan } from './page.js';
 import type { PagesMessage } from './pool.js';
@@ -45,7 +46,7 @@ function renderAhead(id: number, plan: PagePlan, coding: string | undefined, cou
   return { pages: id, heads, sizes, lengths: bodies.map((b) => b.length), bytes };
 }
 
-type ChannelMessage = Parameters<typeof sessionChannelMessage>[0];
+type ChannelMessage = Parameters<typeof sessionChannelMessage>[0] | Parameters<typeof parquetChannelMessage>[0];
 
 // The page thread (src/render/pool.ts `spawnAhead`) renders with the cores the main thread leaves
 // idle: its nice value is raised by 10 (Linux sets it per thread; /proc/thread-self names the
@@ -78,9 +79,16 @@ parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: Prec
     parentPort?.postMessage(answer, answer.bytes ? [answer.bytes.buffer as ArrayBuffer] : []);
     return;
   }
-  // A channel's message (src/render/pool.ts WorkerChannel): the feed's clickstream walk.
+  // A channel's message (src/render/pool.ts WorkerChannel): a Parquet download (src/render/parquet.ts)
+  // or the feed's clickstream walk. The count of states held (channel 0) covers both.
   if ('channel' in message) {
-    sessionChannelMessage(message, (answer, transfer) => parentPort?.postMessage(answer, transfer ?? []));
+    const post = (answer: object, transfer?: ArrayBuffer[]) => parentPort?.postMessage(answer, transfer ?? []);
+    if (isParquetChannelMessage(message)) parquetChannelMessage(message, post);
+    else
+      sessionChannelMessage(message as Parameters<typeof sessionChannelMessage>[0], (answer, transfer) => {
+        const counted = answer as { channel: number; count?: number };
+        post(counted.channel === 0 ? { channel: 0, count: (counted.count ?? 0) + parquetFilesHeld() } : answer, transfer);
+      });
     return;
   }
   const { id, task, arrays } = message;

@@ -14,6 +14,7 @@ import { recordsOf, type BatchTask } from '../render/batch.js';
 import { attachment, encodePage, planBytes, planContext, renderPage, seedHeaders, type PagePlan } from '../render/page.js';
 import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
+import { parquetPoolStream } from '../render/parquet.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { chooseEntityFormat } from './negotiate.js';
@@ -213,7 +214,11 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (parquet) {
           const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
           reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', attachment(entity, world.seed, `${part}.${PARQUET_EXTENSION}`));
-          return reply.send(parquetStream(definition.schema, recordsOf(world, entity, offset, end, projected ? columns : null), { columns }));
+          // Large files are encoded on a render worker (src/render/parquet.ts): a row group held
+          // this thread's event loop for up to ~1.5 s. Small ones, or no threads: on this thread.
+          const pool = app.renderPool;
+          const pooled = pool && end - offset > 2 * PARALLEL_BATCH ? parquetPoolStream(pool, spec, entity, offset, end, columns, projected) : undefined;
+          return reply.send(pooled ?? parquetStream(definition.schema, recordsOf(world, entity, offset, end, projected ? columns : null), { columns }));
         }
         reply.type(format.contentType);
         if (format.name !== 'json') {
