@@ -18,6 +18,9 @@ import { RenderError, type RenderPool, type WorkerChannel } from './pool.js';
 /** Marks a channel's `open` as a Parquet file's (src/render/worker.ts routes by it). */
 export const PARQUET_CHANNEL = 'parquet';
 
+/** Files of more rows than this are encoded on a render worker (fewer: on the caller's thread, no round trip). */
+export const PARQUET_POOL_ROWS = 4096;
+
 /** Chunks (row groups) asked for and not yet forwarded: memory stays at about two row groups. */
 const AHEAD = 2;
 

@@ -14,7 +14,7 @@ import { recordsOf, type BatchTask } from '../render/batch.js';
 import { attachment, encodePage, planBytes, planContext, renderPage, seedHeaders, type PagePlan } from '../render/page.js';
 import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
-import { parquetPoolStream } from '../render/parquet.js';
+import { PARQUET_POOL_ROWS, parquetPoolStream } from '../render/parquet.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { chooseEntityFormat } from './negotiate.js';
@@ -217,7 +217,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           // Large files are encoded on a render worker (src/render/parquet.ts): a row group held
           // this thread's event loop for up to ~1.5 s. Small ones, or no threads: on this thread.
           const pool = app.renderPool;
-          const pooled = pool && end - offset > 2 * PARALLEL_BATCH ? parquetPoolStream(pool, spec, entity, offset, end, columns, projected) : undefined;
+          const pooled = pool && end - offset > PARQUET_POOL_ROWS ? parquetPoolStream(pool, spec, entity, offset, end, columns, projected) : undefined;
           return reply.send(pooled ?? parquetStream(definition.schema, recordsOf(world, entity, offset, end, projected ? columns : null), { columns }));
         }
         reply.type(format.contentType);

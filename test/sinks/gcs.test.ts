@@ -397,3 +397,38 @@ t.test('a destination that stops answering mid-upload: the stall timeout fails t
   t.equal(await held.answered, 499, 'the held chunk, released late, is refused');
   t.equal(server.objects.size, 0, 'no object in the bucket');
 });
+
+t.test('parquet: a large file is encoded on a render thread, byte for byte the file GET encodes on the main thread', async (t) => {
+  // An app without render threads encodes on its main thread (the reference bytes); one with
+  // threads hands a file of more than 4,096 rows to a worker (a row group encoded here held the
+  // event loop for up to ~1.5 s).
+  const server = await startGcsServer(t, [BUCKET]);
+  const gcs = { bucket: BUCKET, projectId: 'ecomgen-test', apiEndpoint: server.url };
+  const pooled = await testApp(t, { sinks: { gcs }, renderThreads: 1 });
+  const plain = await testApp(t, { sinks: { gcs } });
+  const pool = (pooled as unknown as { renderPool: { openChannels: number; openChannel: (...args: unknown[]) => unknown } }).renderPool;
+  const opened: unknown[] = [];
+  const open = pool.openChannel.bind(pool);
+  pool.openChannel = (...args: unknown[]) => {
+    opened.push(args[1]);
+    return open(...args);
+  };
+  const world = { seed: 12, users: 6000, orders: 5000 };
+  const job = await push(pooled, { ...world, entities: ['users', 'orders'], prefix: 'pq', format: 'parquet' });
+  t.equal(job.state, 'succeeded');
+  for (const entity of ['users', 'orders'] as const) {
+    const stored = objectOf(server, 'pq', entity);
+    const total = entity === 'users' ? 6000 : 5000;
+    const reference = await plain.inject(`/api/v1/${entity}?seed=12&users=6000&orders=5000&limit=${total}&format=parquet`);
+    if (!t.ok(stored, `${entity}: an object`) || !stored) continue;
+    t.equal(reference.statusCode, 200);
+    t.ok(stored.data.equals(reference.rawPayload), `${entity}: ${stored.data.length} bytes, the same as GET on the main thread (${reference.rawPayload.length})`);
+    t.same([entityOf(job, entity).records, entityOf(job, entity).bytes], [total, stored.data.length], `${entity}: counted`);
+  }
+  t.same(
+    opened.map((o) => (o as { kind: string; entity: string }).entity),
+    ['users', 'orders'],
+    'one parquet channel to a render thread per entity',
+  );
+  t.equal(pool.openChannels, 0, 'the channels are closed');
+});
