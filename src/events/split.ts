@@ -10,7 +10,7 @@
  * docs/events.md). Bytes equal the single-thread path's (test/events/split.test.ts).
  */
 import { Readable } from 'node:stream';
-import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
+import { installPrecomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World, type WorldSpec } from '../generators/world.js';
 import type { RenderPool, WorkerChannel } from '../render/pool.js';
 import { FeedMerge, FeedWorld, stepType, type Step } from './feed.js';
@@ -129,10 +129,7 @@ export function sessionChannelMessage(
   try {
     if (op === 'open') {
       const world = World.of(message.spec as WorldSpec);
-      if (message.arrays) {
-        const store = precomputed(world);
-        for (const [key, array] of message.arrays) if (!store.has(key)) store.set(key, array);
-      }
+      installPrecomputed(world, message.arrays);
       const types = message.types && message.types.length > 0 ? new Set(message.types) : undefined;
       walks.set(channel, { merge: new FeedMerge(FeedWorld.of(world), 'only', message.part ?? 0, message.parts ?? 1), types });
       return;

@@ -19,6 +19,17 @@ export function precomputed(world: World): PrecomputedArrays {
 }
 
 /**
+ * Installs arrays built elsewhere (a precompute or render thread, the main thread's copies) in
+ * a world's store before anything of the world is built, so its generators find them instead of
+ * building their own; an array the world already has stays.
+ */
+export function installPrecomputed(world: World, arrays: Iterable<readonly [string, Int32Array | Float64Array]> | undefined): void {
+  if (arrays === undefined) return;
+  const store = precomputed(world);
+  for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
+}
+
+/**
  * Index arithmetic for a child entity whose records are the children of a parent's records in
  * parent order (order lines of orders, shipments of shipped orders, returns of delivered
  * orders). Child k of parent p has a flat position; paging the child endpoint needs the inverse.

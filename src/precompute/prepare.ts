@@ -1,6 +1,6 @@
 import { precomputeCost, type CostEstimate } from '../generators/cost.js';
 import { aggregateParts, installAggregates, mergeAggregatePart, type AggregatePart } from '../generators/analytics.js';
-import { precomputed } from '../generators/child-index.js';
+import { installPrecomputed } from '../generators/child-index.js';
 import type { EntityName } from '../generators/registry.js';
 import type { Sizes, World } from '../generators/world.js';
 import { PrecomputePool } from './pool.js';
@@ -115,10 +115,7 @@ export function prepareEntity(world: World, entity: EntityName): Promise<void> {
     // The precompute threads of the process, shared by its apps (see retainPrecompute).
     const threads = precomputePool();
     const spec = world.spec;
-    ready = ANALYTICS.has(entity) ? prepareAggregates(world, threads) : threads.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => {
-      const store = precomputed(world);
-      for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
-    });
+    ready = ANALYTICS.has(entity) ? prepareAggregates(world, threads) : threads.run<PreparedArrays>(JSON.stringify(['prepare', spec, entity]), { kind: 'prepare', spec, entity }, false).then((arrays) => installPrecomputed(world, arrays));
     const forget = () => perWorld.delete(entity);
     ready.catch(forget);
     perWorld.set(entity, ready);

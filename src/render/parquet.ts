@@ -8,7 +8,7 @@
  * the in-thread stream's (test/formats/parquet-pool.test.ts).
  */
 import { Readable } from 'node:stream';
-import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
+import { installPrecomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { World, type WorldSpec } from '../generators/world.js';
 import { ParquetEncoder } from '../formats/parquet.js';
@@ -74,10 +74,7 @@ export function parquetChannelMessage(
       const world = World.of(message.spec as WorldSpec);
       // The main thread's precomputed arrays (served orders among them), installed before
       // anything of the world is built, as for batches.
-      if (message.arrays) {
-        const store = precomputed(world);
-        for (const [key, array] of message.arrays) if (!store.has(key)) store.set(key, array);
-      }
+      installPrecomputed(world, message.arrays);
       const entity = message.entity as EntityName;
       const columns = message.columns as readonly string[];
       const records = recordsOf(world, entity, message.start as number, message.end as number, message.projected === true ? columns : null);

@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { precomputed, type PrecomputedArrays } from '../generators/child-index.js';
+import { installPrecomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { World } from '../generators/world.js';
 import { renderBytes, type BatchTask } from './batch.js';
 import { sessionChannelMessage } from '../events/split.js';
@@ -95,10 +95,7 @@ parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: Prec
   try {
     // The main thread's precomputed arrays of this world (src/render/pool.ts), installed before
     // anything of the world is built, so its generators find them instead of building their own.
-    if (arrays) {
-      const store = precomputed(World.of(task.spec));
-      for (const [key, array] of arrays) if (!store.has(key)) store.set(key, array);
-    }
+    installPrecomputed(World.of(task.spec), arrays);
     // The batch's bytes have their own ArrayBuffer, so it is transferred, not copied.
     const bytes = renderBytes(task);
     parentPort?.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);

@@ -13,6 +13,7 @@ import { RenderError, type RenderPool } from '../../src/render/pool.js';
 import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { testApp } from '../support/app.js';
 import { downloadKillingWorkers } from '../support/render.js';
+import { healthStatus } from '../support/health.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -52,16 +53,6 @@ t.test('the worker writes the bytes of the in-thread stream', async (t) => {
   t.same((await pool.workerChannelCounts()).reduce((s, n) => s + n, 0), 0, 'no file left in the workers');
 });
 
-function health(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
-      .on('error', reject);
-  });
-}
 
 /** Downloads `path` while asking /health one request after another: the answers received before it ended, and its bytes. */
 async function healthWhileDownloading(port: number, path: string): Promise<{ answered: number; bytes: Buffer; status: number }> {
@@ -81,7 +72,7 @@ async function healthWhileDownloading(port: number, path: string): Promise<{ ans
   });
   let answered = 0;
   while (!done) {
-    const status = await health(port);
+    const status = await healthStatus(port);
     if (status !== 200) throw new Error(`/health answered ${status}`);
     if (!done) answered++;
   }

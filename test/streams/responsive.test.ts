@@ -5,25 +5,14 @@
  * another are answered while a minute is being planned, and many times over while the stream
  * runs; what the stream delivered is still exactly the live world's events.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { liveMinute, liveMinuteEventsAsync } from '../../src/events/live.js';
 import type { FeedEvent, LiveWorldSpec } from '../../src/events/types.js';
 import { testApp } from '../support/app.js';
 import { KafkaTestBroker } from '../support/kafka-broker.js';
+import { healthStatus } from '../support/health.js';
 
-function health(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
 
 const wire = (event: FeedEvent) => {
   const { raw, ...envelope } = event;
@@ -42,7 +31,7 @@ t.test('planning a minute at 1,000 events/s lets /health answer meanwhile, and g
     return events;
   });
   const answers: { status: number; planned: boolean }[] = [];
-  for (let k = 0; k < 5; k++) answers.push({ status: await health(port), planned });
+  for (let k = 0; k < 5; k++) answers.push({ status: await healthStatus(port), planned });
   const events = await planning;
   t.same(
     answers.map((a) => a.status),
@@ -77,7 +66,7 @@ t.test('/health keeps answering while a 1,000 events/s live stream runs into Kaf
   const statuses = new Set<number>();
   const deliveredSeen = new Set<number>();
   for (let s = await state(); s.state === 'running'; s = await state()) {
-    statuses.add(await health(port));
+    statuses.add(await healthStatus(port));
     answered++;
     deliveredSeen.add(s.delivered);
   }
