@@ -290,6 +290,8 @@ export interface LiveEvents {
   readonly length: number;
   /** Time (epoch ms) of position i, without building it: its event_time is this to the second. */
   timeAt(i: number): number;
+  /** Type of position i, without building it (filters skip what they do not want). */
+  typeAt(i: number): EventType;
   /** The event at position i (built on each call). */
   at(i: number): FeedEvent;
 }
@@ -595,6 +597,39 @@ function* planMinute(live: LiveWorld, rows: LiveRows, m: number): Generator<void
   return { offsets: sortedOffsets, keys: sortedKeys };
 }
 
+/** The event types of an order's stages by rank (stock SALEs: the ranks from Sale up). */
+const RANK_TYPES: Readonly<Record<number, EventType>> = {
+  [Rank.Placed]: 'order.placed',
+  [Rank.Authorised]: 'payment.authorised',
+  [Rank.Captured]: 'payment.captured',
+  [Rank.Paid]: 'order.paid',
+  [Rank.Failed]: 'payment.failed',
+  [Rank.Cancelled]: 'order.cancelled',
+  [Rank.Refunded]: 'payment.refunded',
+  [Rank.Dispatched]: 'shipment.dispatched',
+  [Rank.Shipped]: 'order.shipped',
+  [Rank.Arrived]: 'shipment.delivered',
+  [Rank.Delivered]: 'order.delivered',
+};
+
+/**
+ * The type of the planned event with sort key `key` in minute m, from the same draws as
+ * {@link build} without its row: an order stage's by its rank, an interaction's from its
+ * session's script (chaos never changes a type).
+ */
+function typeOf(live: LiveWorld, m: number, key: number): EventType {
+  const category = Math.floor(key / CATEGORY);
+  if (category === 0) return 'inventory.changed';
+  if (category === 2) return RANK_TYPES[key % RANKS] ?? 'inventory.changed';
+  const n = MINUTE_SLOTS - 1 - Math.floor((key - category * CATEGORY) / RANKS);
+  const rng = live.other(m, n, 1);
+  rng.int(MINUTE);
+  const sessions = live.base.generator('sessions');
+  const session = rng.int(sessions.population);
+  const k = rng.int(sessions.plan(session).events);
+  return INTERACTION_TYPES[(sessions.script(session)[k] as { type: keyof typeof INTERACTION_TYPES }).type];
+}
+
 function event(type: EventType, time: number, eventId: string, sequence: number, key: string, data: object): FeedEvent {
   const info = EVENT_TYPES[type];
   return { event_id: eventId, event_type: type, event_time: iso(time), entity: info.entity, key, op: info.op, sequence, data: data as Record<string, unknown> };
@@ -784,12 +819,13 @@ function* minuteOf(spec: LiveWorldSpec, live: LiveWorld, liveRows: LiveRows, m: 
     return build(live, liveRows, m, m * MINUTE + (offsets[n] as number), keys[n] as number, `lv-${live.fingerprint}-${m}-${n}`, sequence);
   };
   if (positions === undefined) {
-    return { length: keys.length, timeAt: (i) => m * MINUTE + (offsets[i] as number), at: eventAt };
+    return { length: keys.length, timeAt: (i) => m * MINUTE + (offsets[i] as number), typeAt: (i) => typeOf(live, m, keys[i] as number), at: eventAt };
   }
   const codes = positions;
   return {
     length: codes.length,
     timeAt: (i) => m * MINUTE + (offsets[Math.floor((codes[i] as number) / 4)] as number),
+    typeAt: (i) => typeOf(live, m, keys[Math.floor((codes[i] as number) / 4)] as number),
     at: (i) => {
       const code = codes[i] as number;
       const n = Math.floor(code / 4);

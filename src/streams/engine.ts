@@ -232,6 +232,8 @@ function* scheduled(source: FeedSource, options: EngineOptions, startMs: number)
       for (let i = 0; i < events.length; i++) {
         seen = Math.max(seen, timeAtOf(events, i));
         if (seen < startMs) continue;
+        // A planned minute knows an event's type without building it: skip what types= leaves out.
+        if (types !== undefined && 'typeAt' in events && !types.has(events.typeAt(i))) continue;
         const event = eventAtOf(events, i);
         if (wanted(event)) yield { event, due: seen };
       }

@@ -104,29 +104,46 @@ t.test('at night the minutes keep to the curve and keep their interactions', asy
   t.same([...hours].sort((a, b) => a - b), [1, 2, 3, 25, 26, 27], 'whole hours from placement to dispatch');
 });
 
-t.test('a live page filtered by type builds at most 500 events between two turns of the event loop', async (t) => {
-  // A minute at 2,000 events/s holds about 168,000 events at 15:00 New York; with types= each
-  // is built to know its type. Before, the whole minute was built in one go (about a second).
-  const spec: LiveWorldSpec = { seed: 9, locale: 'en_US', events_per_second: 2_000, daily_curve: true };
-  const counts: number[] = [];
-  let last = liveEventsBuilt();
+t.test('a live page filtered by type builds no event to know its type, and takes turns of the event loop', async (t) => {
+  // A minute at 500 events/s holds about 42,000 events at 15:00 New York. Each was built to know
+  // its type, in one go (a minute at 10,000 events/s: seconds); now a position's type comes from
+  // its plan (an interaction's from its session's script) and nothing is built.
+  const spec: LiveWorldSpec = { seed: 9, locale: 'en_US', events_per_second: 500, daily_curve: true };
+  let pauses = 0;
+  const before = liveEventsBuilt();
   const pause = async () => {
-    counts.push(liveEventsBuilt() - last);
+    pauses++;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    last = liveEventsBuilt();
   };
-  const spans = await planPage(spec, BUSIEST, BUSIEST + 60_000, new Set(['order.placed']), 5, 1_000_000, pause);
-  counts.push(liveEventsBuilt() - last);
-  const total = counts.reduce((a, b) => a + b, 0);
-  t.ok(total > 160_000, `${total} events built to know their type`);
-  t.ok(Math.max(...counts) <= 500, `at most 500 between two pauses (${Math.max(...counts)}, ${counts.length} pauses)`);
+  const spans = await planPage(spec, BUSIEST, BUSIEST + 60_000, new Set(['order.placed', 'interaction.search']), 5, 1_000_000, pause);
+  t.equal(liveEventsBuilt() - before, 0, 'no event built while the page was chosen');
+  t.ok(pauses >= 15, `${pauses} turns of the event loop`);
   const chosen = spans.flatMap(({ minute, positions }) => [...positions].map((i) => minute.at(i)));
-  const all = liveMinute(spec, BUSIEST).filter((e) => e.event_type === 'order.placed');
+  const all = liveMinute(spec, BUSIEST).filter((e) => e.event_type === 'order.placed' || e.event_type === 'interaction.search');
+  t.ok(all.length > 1_000, `${all.length} events of those types`);
   t.same(
     chosen.map((e) => e.event_id),
     all.slice(5).map((e) => e.event_id),
-    'the page is the minute\'s order.placed events from the sixth on',
+    "the page is the minute's events of those types from the sixth on",
   );
+});
+
+t.test('a position\'s type, known from the plan, is the type of the event built there (chaos included)', async (t) => {
+  let checked = 0;
+  let wrong = 0;
+  const seen = new Set<string>();
+  for (const [rate, chaos, hour] of [[300, true, 8], [1_000, false, 20]] as const) {
+    const spec: LiveWorldSpec = { seed: 77, locale: 'en_US', events_per_second: rate, daily_curve: true, ...(chaos ? { late_ratio: 0.05, duplicate_ratio: 0.02, bad_ratio: 0.02 } : {}) };
+    const minute = liveMinuteEvents(spec, Date.UTC(2026, 11, 1, hour, 30));
+    for (let i = 0; i < minute.length; i++) {
+      const type = minute.at(i).event_type;
+      seen.add(type);
+      checked++;
+      if (minute.typeAt(i) !== type) wrong++;
+    }
+  }
+  t.equal(wrong, 0, `${checked} positions, every type as built`);
+  t.ok(seen.size >= 17, `${seen.size} event types among them`);
 });
 
 t.test("a new live world's stock ledger is built in slices while its first minute is planned, not at its first stock change", async (t) => {

@@ -3,6 +3,7 @@ import { StreamProgress, runStream, type EngineOptions } from '../../src/streams
 import { REPLAY_PAUSE, type FeedEvent } from '../../src/streams/feed-contract.js';
 import { expectedEvents, type RateSpec } from '../../src/streams/rate.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../../src/streams/writer.js';
+import { liveEventsBuilt, liveMinute, liveMinuteEventsAsync } from '../../src/events/live.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { boundedFeed, liveFeed, testEvent } from '../support/feed-source.js';
 
@@ -344,4 +345,25 @@ t.test('a live stream stopped behind its clock says so; one that kept up does no
   const kept = new StreamProgress();
   await runStream(liveFeed(rate), new RecordingWriter(clock), live(rate, { durationMs: 20_000 }), clock, kept, new AbortController().signal);
   t.same(kept.errors, [], 'a stream that kept up has no such message');
+});
+
+t.test('a live stream with types= builds only the events it sends: the others are skipped by their planned type', async (t) => {
+  const start = Date.UTC(2026, 11, 1, 12, 0, 0);
+  const clock = new FakeClock(start);
+  const writer = new RecordingWriter(clock);
+  const spec = { seed: 5, locale: 'en_US' as const, events_per_second: 200, daily_curve: false };
+  const rate = { eventsPerSecond: 200, dailyCurve: false, timeZone: 'UTC' };
+  const source = { replay: () => [], liveMinute: (minute: number) => liveMinuteEventsAsync(spec, minute) };
+  const wanted = new Set(['order.placed', 'interaction.cart_add']);
+  const before = liveEventsBuilt();
+  const progress = new StreamProgress();
+  t.equal(await runStream(source, writer, live(rate, { durationMs: 30_000, types: wanted }), clock, progress, new AbortController().signal), 'duration');
+  const built = liveEventsBuilt() - before;
+  const sent = writer.received.map((r) => r.event);
+  t.ok(sent.length > 100, `${sent.length} events sent`);
+  t.ok(sent.every((e) => wanted.has(e.event_type)), 'only the wanted types');
+  const due = liveMinute(spec, start).filter((e) => wanted.has(e.event_type) && Date.parse(e.event_time) < start + 30_000);
+  t.same(sent.map((e) => e.event_id), due.map((e) => e.event_id), "exactly the minute's events of those types in the 30 s");
+  // The engine looks one event ahead: the first one due after the end is built, not sent.
+  t.ok(built >= sent.length && built <= sent.length + 1, `built ${built} for ${sent.length} sent, none of the other types (before, every event due was built)`);
 });
