@@ -51,7 +51,7 @@ t.test('the busiest minute at the highest rate: slices of at most 5,000 units of
 });
 
 t.test('the plans the live worlds keep stay within their budget, and a world over it plans the same events', async (t) => {
-  const seeds = [101, 102, 103];
+  const seeds = [101, 102];
   const first = new Map<number, string[]>();
   for (const seed of seeds) {
     const { events } = livePlanningSlices({ seed, locale: 'en_US', events_per_second: MAX_LIVE_EVENTS_PER_SECOND, daily_curve: true }, BUSIEST);
@@ -60,8 +60,8 @@ t.test('the plans the live worlds keep stay within their budget, and a world ove
     first.set(seed, [0, 1_000, 400_000, events.length - 1].map((i) => JSON.stringify(events.at(i))));
   }
   t.ok(liveRecentKept().orders > 4_000_000, 'a world at the highest rate keeps its recent minutes (about 5 million orders)');
-  // The last world was over the budget (two worlds of ~5 million orders each): it drew its
-  // recent minutes without keeping them, and its events are those it plans again.
+  // With the first test's world of ~5 million orders kept, the second world here was over the
+  // budget: it drew its recent minutes without keeping them, and its events are those it plans again.
   for (const seed of seeds) {
     const { events } = livePlanningSlices({ seed, locale: 'en_US', events_per_second: MAX_LIVE_EVENTS_PER_SECOND, daily_curve: true }, BUSIEST);
     t.same([0, 1_000, 400_000, events.length - 1].map((i) => JSON.stringify(events.at(i))), first.get(seed), `seed ${seed}: the same events again`);
