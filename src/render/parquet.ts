@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { installPrecomputed, type PrecomputedArrays } from '../generators/child-index.js';
 import { ENTITIES, type EntityName } from '../generators/registry.js';
 import { World, type WorldSpec } from '../generators/world.js';
-import { ParquetEncoder } from '../formats/parquet.js';
+import { ParquetEncoder, parquetStream } from '../formats/parquet.js';
 import { recordsOf } from './batch.js';
 import { RenderError, type RenderPool, type WorkerChannel } from './pool.js';
 
@@ -179,4 +179,23 @@ export function parquetPoolStream(
   }
 
   return stream;
+}
+
+/**
+ * The Parquet file of records start..end-1 of `entity`, for every caller that sends one (GET,
+ * the GCS sink): encoded on a render worker when there are render threads and more than
+ * {@link PARQUET_POOL_ROWS} records (a row group encoded on the event loop held it for up to
+ * ~1.5 s), else on this thread from `records` (a small file: no round trip). `onWorker` says which.
+ */
+export function parquetFile(
+  pool: RenderPool | null | undefined,
+  spec: WorldSpec,
+  entity: EntityName,
+  range: { readonly start: number; readonly end: number },
+  columns: readonly string[],
+  projected: boolean,
+  records: () => Iterable<object>,
+): { body: Readable; onWorker: boolean } {
+  const pooled = pool && range.end - range.start > PARQUET_POOL_ROWS ? parquetPoolStream(pool, spec, entity, range.start, range.end, columns, projected) : undefined;
+  return pooled ? { body: pooled, onWorker: true } : { body: parquetStream(ENTITIES[entity].schema, records(), { columns }), onWorker: false };
 }

@@ -8,13 +8,13 @@ import { preparedOnLoop } from '../precompute/prepare.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
 import { partitionProblem, partitionRange } from '../generators/partition.js';
 import { World, type WorldParams, type WorldSpec } from '../generators/world.js';
-import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION, parquetStream } from '../formats/parquet.js';
+import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION } from '../formats/parquet.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
 import { recordsOf, type BatchTask } from '../render/batch.js';
 import { attachment, encodePage, planBytes, planContext, renderPage, seedHeaders, type PagePlan } from '../render/page.js';
 import { servedLocations } from '../generators/served-order.js';
 import { orderedStream } from '../render/pool.js';
-import { PARQUET_POOL_ROWS, parquetPoolStream } from '../render/parquet.js';
+import { parquetFile } from '../render/parquet.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { chooseEntityFormat } from './negotiate.js';
@@ -214,11 +214,9 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         if (parquet) {
           const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
           reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', attachment(entity, world.seed, `${part}.${PARQUET_EXTENSION}`));
-          // Large files are encoded on a render worker (src/render/parquet.ts): a row group held
-          // this thread's event loop for up to ~1.5 s. Small ones, or no threads: on this thread.
-          const pool = app.renderPool;
-          const pooled = pool && end - offset > PARQUET_POOL_ROWS ? parquetPoolStream(pool, spec, entity, offset, end, columns, projected) : undefined;
-          return reply.send(pooled ?? parquetStream(definition.schema, recordsOf(world, entity, offset, end, projected ? columns : null), { columns }));
+          // Large files are encoded on a render worker (src/render/parquet.ts).
+          const file = parquetFile(app.renderPool, spec, entity, { start: offset, end }, columns, projected, () => recordsOf(world, entity, offset, end, projected ? columns : null));
+          return reply.send(file.body);
         }
         reply.type(format.contentType);
         if (format.name !== 'json') {

@@ -1,12 +1,12 @@
-import { Transform, Writable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { File, Storage } from '@google-cloud/storage';
 import { Type } from '@sinclair/typebox';
 import type { GcsConfig } from '../config.js';
 import { FORMATS, formatStream } from '../formats/index.js';
-import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION, parquetStream } from '../formats/parquet.js';
-import { PARQUET_POOL_ROWS, parquetPoolStream } from '../render/parquet.js';
+import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION } from '../formats/parquet.js';
+import { parquetFile } from '../render/parquet.js';
 import { ENTITIES, WORLD_ENTITIES, type EntityName } from '../generators/registry.js';
 import { formatContext } from '../render/batch.js';
 import { messageOf } from './progress.js';
@@ -280,18 +280,15 @@ async function uploadEntity(run: SinkRun<GcsConfig, GcsOptions>, storage: Storag
     }
   }
   const columns = Object.keys(ENTITIES[entity].schema.properties);
-  // Parquet: one typed file per entity (src/formats/parquet.ts); the text formats as GET writes
-  // them. A large Parquet file is encoded on a render worker, as GET does (src/render/parquet.ts):
-  // a row group encoded here held the event loop for up to ~1.5 s.
-  const pool = run.renderPool;
-  const pooled =
-    plan.format === 'parquet' && pool && slice.end - slice.start > PARQUET_POOL_ROWS
-      ? parquetPoolStream(pool, slice.world.spec, entity, slice.start, slice.end, columns, false)
-      : undefined;
-  const source =
-    pooled ?? (plan.format === 'parquet' ? parquetStream(ENTITIES[entity].schema, counted()) : formatStream(FORMATS[plan.format], formatContext(entity, columns), counted()));
-  // The worker encodes every record of the slice into the file, or the file is not stored.
-  if (pooled) records = slice.end - slice.start;
+  // Parquet: one typed file per entity, as GET sends it (a large one encoded on a render worker,
+  // src/render/parquet.ts); the text formats as GET writes them.
+  let source: Readable;
+  if (plan.format === 'parquet') {
+    const file = parquetFile(run.renderPool, slice.world.spec, entity, slice, columns, false, counted);
+    source = file.body;
+    // The worker encodes every record of the slice into the file, or the file is not stored.
+    if (file.onWorker) records = slice.end - slice.start;
+  } else source = formatStream(FORMATS[plan.format], formatContext(entity, columns), counted());
   const contentType = plan.gzip ? 'application/gzip' : plan.format === 'parquet' ? PARQUET_CONTENT_TYPE : FORMATS[plan.format].contentType;
   const file = storage.bucket(plan.bucket).file(name);
   const metadata = {
