@@ -419,6 +419,21 @@ export class RenderError extends ApiError {
 }
 
 /**
+ * A whole page rendered on the pool: its batches (at most a few) at once, joined with the
+ * format's head and tail into one buffer, for the route to send with Content-Length. A batch
+ * that fails fails the page with {@link RenderError} (503), before anything is written.
+ */
+export async function pooledPage(pool: RenderPool, head: string, tasks: Iterable<BatchTask>, tail: string): Promise<Buffer> {
+  let parts: Uint8Array[];
+  try {
+    parts = await Promise.all(Array.from(tasks, (task) => pool.run(task)));
+  } catch (err) {
+    throw new RenderError(err as Error);
+  }
+  return Buffer.concat([Buffer.from(head), ...parts, Buffer.from(tail)]);
+}
+
+/**
  * A byte stream of `head`, the rendered tasks in order, then `tail`. At most `ahead` tasks are
  * in flight, so memory stays bounded however long the stream; a client that goes away stops
  * further rendering.

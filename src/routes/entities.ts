@@ -13,7 +13,7 @@ import { ApiError, badParameter } from '../plugins/errors.js';
 import { recordsOf, type BatchTask } from '../render/batch.js';
 import { attachment, encodePage, planBytes, planContext, renderPage, seedHeaders, type PagePlan } from '../render/page.js';
 import { servedLocations } from '../generators/served-order.js';
-import { orderedStream } from '../render/pool.js';
+import { orderedStream, pooledPage } from '../render/pool.js';
 import { parquetFile } from '../render/parquet.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
@@ -30,6 +30,15 @@ const PARALLEL_BATCH = 2048;
  * and extra writes cost more than the records.
  */
 const WHOLE_PAGE = 1000;
+
+/**
+ * Whole pages of more records than this are rendered on the render threads, when the app has
+ * them, and sent as one buffer with Content-Length: rendered here, the default page of 1,000
+ * orders held the event loop for ~30 ms (a new world's first reviews page ~60 ms), and every
+ * other request waited. A page this small costs a few milliseconds at most (orders ~30 µs a
+ * record), less than a round trip to a worker is worth for the smallest pages.
+ */
+export const POOL_PAGE = 128;
 
 /**
  * Compression of entity responses (merged over the app's @fastify/compress settings): gzip at
@@ -176,7 +185,8 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         // Unseeded and rendered whole on this thread: a world no later request shares, kept out of
         // the shared cache (src/generators/world.ts). Larger pages keep the cached world: the
         // render pool finds the request's precomputed store through it.
-        const world = query.seed === undefined && (query.limit ?? options.defaultLimit) <= wholePage ? World.fresh(spec) : World.of(spec);
+        const pool = app.renderPool;
+        const world = query.seed === undefined && (query.limit ?? options.defaultLimit) <= (pool ? POOL_PAGE : wholePage) ? World.fresh(spec) : World.of(spec);
         assertWithinBudget(costOf(world, entity), options.budget, query, entity);
         await whenPrepared(world, entity);
         const total = world.generator(entity).population;
@@ -224,10 +234,22 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         }
         const context = planContext(plan);
         const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);
+        /** The page's batches for the render threads (gzip: each deflated there, see src/render/gzip.ts). */
+        function* tasks(gzip?: BatchTask['gzip']): Generator<BatchTask> {
+          for (let start = offset; start < end; start += PARALLEL_BATCH) {
+            const stop = Math.min(end, start + PARALLEL_BATCH);
+            const locations = servedLocations(world, entity, start, stop);
+            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }), ...(gzip && { gzip }) };
+          }
+        }
+        // Bulk renders on this thread: a worker's batch context carries no index.
+        const onPool = pool && !bulk ? pool : undefined;
         if (end - offset <= wholePage) {
           // A pure function of the request when seeded and no relative date was resolved against the clock.
           const pure = given === request.query;
           reply.pageCacheable = query.seed !== undefined && pure;
+          // Larger whole pages: rendered on the render threads, sent whole (see POOL_PAGE).
+          if (onPool && end - offset > POOL_PAGE) return reply.send(await pooledPage(onPool, format.open(context), tasks(), format.close(context, false)));
           // Unseeded: the same URL's page for any other seed, for the page cache's front (src/plugins/page-cache.ts).
           if (query.seed === undefined && pure && preparedOnLoop(world, entity)) {
             reply.pageTemplate = {
@@ -238,22 +260,13 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           }
           return reply.send(planBytes(plan, context, world) ?? (await formatPage(format, context, records())));
         }
-        const pool = app.renderPool;
-        // Bulk renders on this thread: a worker's batch context carries no index.
-        if (!pool || end - offset <= 2 * PARALLEL_BATCH || bulk) return reply.send(formatStream(format, context, records()));
+        if (!onPool || end - offset <= 2 * PARALLEL_BATCH) return reply.send(formatStream(format, context, records()));
         // Large responses: batches rendered on worker threads, streamed back in order; gzip, when
         // negotiated, several batches at once (src/render/gzip.ts).
         const gzip = takeGzip(request, reply, COMPRESSION.encodings);
-        function* tasks(): Generator<BatchTask> {
-          for (let start = offset; start < end; start += PARALLEL_BATCH) {
-            const stop = Math.min(end, start + PARALLEL_BATCH);
-            const locations = servedLocations(world, entity, start, stop);
-            yield { spec, entity, format: format.name, columns, projected, start, end: stop, first: start === offset, ...(locations && { locations }), ...(gzip && { gzip }) };
-          }
-        }
         const [head, tail] = [format.open(context), format.close(context, false)];
-        if (gzip) return reply.send(gzipJoined(orderedStream(pool, '', tasks(), '', 2 * pool.size + 1), head, tail));
-        return reply.send(orderedStream(pool, head, tasks(), tail, 2 * pool.size + 1));
+        if (gzip) return reply.send(gzipJoined(orderedStream(onPool, '', tasks(gzip), '', 2 * onPool.size + 1), head, tail));
+        return reply.send(orderedStream(onPool, head, tasks(), tail, 2 * onPool.size + 1));
       },
     );
   }
