@@ -41,6 +41,17 @@ class RecordingWriter implements StreamWriter {
 
 const live = (rate: RateSpec, extra: Partial<EngineOptions> = {}): EngineOptions => ({ mode: 'live', rate, ...extra });
 
+/** The ids of a minute's events a live stream sends in [from, to): a position is due at the latest event time up to it. */
+function dueIds(events: readonly FeedEvent[], from: number, to = Infinity): string[] {
+  let seen = -Infinity;
+  const ids: string[] = [];
+  for (const event of events) {
+    seen = Math.max(seen, Date.parse(event.event_time));
+    if (seen >= from && seen < to) ids.push(event.event_id);
+  }
+  return ids;
+}
+
 t.test('live at 1,000 events/s, curve off: every minute within 2% of 60,000, times are the clock', async (t) => {
   const start = Date.UTC(2026, 10, 30, 9, 0, 17);
   const clock = new FakeClock(start);
@@ -301,28 +312,79 @@ t.test('a replay pause (a long walk of a rare types= subset) is a turn of the ev
 t.test('a live minute still being planned at the end of the duration: the stream stops on time and shows the wait as lag', async (t) => {
   // At a high rate planning a minute can take longer than the minute (100,000 events/s on a
   // loaded 2-core machine: a 20 s stream ran 33 s, sent nothing, and said lag 0). Here the
-  // first minute's plan arrives only after 300 ms of real time, long after the fake clock has
-  // passed the stream's 5 s.
-  const start = Date.UTC(2026, 11, 1, 12, 0, 10);
+  // stream starts 3 s before a minute ends, and the next minute's plan arrives only after 300 ms
+  // of real time, long after the fake clock has passed the stream's 5 s.
+  const start = Date.UTC(2026, 11, 1, 12, 0, 57);
   const clock = new FakeClock(start);
   const writer = new RecordingWriter(clock);
   const rate = { eventsPerSecond: 100, dailyCurve: false, timeZone: 'UTC' };
   const feed = liveFeed(rate);
-  const slow = { replay: feed.replay, liveMinute: async (minute: number) => { await new Promise((resolve) => setTimeout(resolve, 300)); return feed.liveMinute(minute); } };
+  const firstMinute = Math.floor(start / 60_000) * 60_000;
+  const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const slowNext = { replay: feed.replay, liveMinute: async (minute: number) => { if (minute !== firstMinute) await delay(300); return feed.liveMinute(minute); } };
   const progress = new StreamProgress();
-  const reason = await runStream(slow, writer, live(rate, { durationMs: 5_000 }), clock, progress, new AbortController().signal);
+  const reason = await runStream(slowNext, writer, live(rate, { durationMs: 5_000 }), clock, progress, new AbortController().signal);
   t.equal(reason, 'duration', 'stopped by its duration');
   t.equal(clock.now() - start, 5_000, 'at its end, not when the plan arrived');
-  t.equal(progress.delivered, 0, 'nothing was sent');
-  t.equal(writer.received.length, 0);
-  t.equal(progress.maxLagSeconds, 5, 'the whole wait shows as lag');
-  // And a stop while planning ends the stream at once.
+  const due = dueIds(feed.liveMinute(firstMinute), start);
+  t.ok(due.length > 200, `${due.length} events due in the first minute's last 3 s`);
+  t.same(writer.received.map((r) => r.event.event_id), due, 'the first minute played in full, nothing of the next');
+  t.equal(progress.maxLagSeconds, 2, 'the wait for the next minute (2 s) shows as lag');
+  // And a stop while the first minute is planned ends the stream at once.
+  const slow = { replay: feed.replay, liveMinute: async (minute: number) => { await delay(300); return feed.liveMinute(minute); } };
   const stopper = new AbortController();
   const progress2 = new StreamProgress();
   const stopped = runStream(slow, new RecordingWriter(new FakeClock(start)), live(rate), new FakeClock(start), progress2, stopper.signal);
   stopper.abort();
   t.equal(await stopped, 'cancelled');
   t.equal(progress2.delivered, 0);
+});
+
+t.test("a live stream's first minute is planned before its clock starts: a slow plan is not lag", async (t) => {
+  // At 10,000 events/s a minute's plan takes ~1.3 s: a stream whose clock started first began
+  // that far behind, and on a busy machine never caught up. Here every plan takes 300 ms of real
+  // time, and the clock moves on its own while it is planned (as the wall clock does): the first
+  // minute is planned before the stream starts, so its first events are sent on time.
+  const start = Date.UTC(2026, 11, 1, 12, 0, 20);
+  const clock = new FakeClock(start);
+  const rate = { eventsPerSecond: 100, dailyCurve: false, timeZone: 'UTC' };
+  const feed = liveFeed(rate);
+  const plannedAt: number[] = [];
+  const slow = {
+    replay: feed.replay,
+    liveMinute: async (minute: number) => {
+      plannedAt.push(clock.now());
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      clock.advance(1_300);
+      return feed.liveMinute(minute);
+    },
+  };
+  const writer = new RecordingWriter(clock);
+  const progress = new StreamProgress();
+  const reason = await runStream(slow, writer, live(rate, { durationMs: 10_000 }), clock, progress, new AbortController().signal);
+  t.equal(reason, 'duration');
+  const startedAt = start + 1_300;
+  t.equal(plannedAt[0], start, 'the first minute was planned first');
+  const due = dueIds(feed.liveMinute(Math.floor(start / 60_000) * 60_000), startedAt, startedAt + 10_000);
+  t.ok(due.length > 900, `${due.length} events due`);
+  const sent = writer.received.map((r) => r.event.event_id);
+  // The last tick before the end may stay unsent (the stream stops at its end).
+  t.ok(sent.length >= due.length - 5, `${sent.length} sent of the ${due.length} due`);
+  t.same(sent, due.slice(0, sent.length), 'the events of its 10 s, from when it started, in order');
+  t.equal(progress.maxLagSeconds, 0, 'never behind');
+  t.same(progress.errors, [], 'no note of being behind');
+
+  // Planning that takes the clock into the next minute plans that one too.
+  const late = Date.UTC(2026, 11, 1, 12, 0, 59, 500);
+  clock.ms = late;
+  plannedAt.length = 0;
+  const writer2 = new RecordingWriter(clock);
+  const progress2 = new StreamProgress();
+  await runStream(slow, writer2, live(rate, { durationMs: 5_000 }), clock, progress2, new AbortController().signal);
+  const nextMinute = Math.floor(late / 60_000) * 60_000 + 60_000;
+  t.equal(plannedAt.length >= 2 && plannedAt[1]! >= nextMinute, true, 'the minute the clock had reached was planned before the start');
+  t.equal(progress2.maxLagSeconds, 0, 'never behind');
+  t.equal(writer2.received[0]?.event.event_id, dueIds(feed.liveMinute(nextMinute), clock.now() - 5_000)[0], 'the first event is the first due at the start');
 });
 
 t.test('a live stream stopped behind its clock says so; one that kept up does not', async (t) => {
