@@ -182,9 +182,10 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         const base = worldSpecFrom(query);
         // An entity may serve another locale by default (transactions: the UK store, en_GB).
         const spec = withLocaleAndParams(base, query.locale ?? definition.defaultLocale ?? base.locale, params);
-        // Unseeded and rendered whole on this thread: a world no later request shares, kept out of
-        // the shared cache (src/generators/world.ts). Larger pages keep the cached world: the
-        // render pool finds the request's precomputed store through it.
+        // Unseeded and rendered whole on this thread (with render threads, up to POOL_PAGE
+        // records): a world no later request shares, kept out of the shared cache
+        // (src/generators/world.ts). Larger pages keep the cached world: the render pool finds
+        // the request's precomputed store through it.
         const pool = app.renderPool;
         const world = query.seed === undefined && (query.limit ?? options.defaultLimit) <= (pool ? POOL_PAGE : wholePage) ? World.fresh(spec) : World.of(spec);
         assertWithinBudget(costOf(world, entity), options.budget, query, entity);
