@@ -18,8 +18,8 @@ export interface Delivery extends Placed {
 export const IDLE: Delivery = Object.freeze({ step: Object.freeze({ t: Number.NaN, src: -1, idx: -1 }) as unknown as Placed['step'], sequence: -1, defect: undefined, variant: undefined });
 
 /**
- * Steps walked without a delivery before a walk on the event loop yields {@link IDLE}: ~3-8 ms of
- * a rare `types=` subset's walk on the shared 2-core machine (the HTTP routes and replay streams;
+ * Steps walked between two {@link IDLE}s of a walk on the event loop, delivered or not: ~3-8 ms of
+ * a `types=` subset's walk on the shared 2-core machine (the HTTP routes and replay streams;
  * the command line and the tests walk without it).
  */
 export const IDLE_EVERY = 4096;

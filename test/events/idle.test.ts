@@ -17,7 +17,7 @@ import { testApp } from '../support/app.js';
 
 const spec = { seed: 99, users: 60, vendors: 4, warehouses: 2, products: 30, orders: 150, shops: 2, suppliers: 4, transactions: 10 };
 
-t.test('IDLE comes between rare deliveries, every idleEvery steps walked without one, and only when asked', async (t) => {
+t.test('IDLE comes every idleEvery steps walked, delivered or not, and only when asked', async (t) => {
   const world = World.of(worldSpecFrom(spec));
   await prepareFeed(world);
   const all = [...feedEvents(world)].length;
@@ -27,9 +27,19 @@ t.test('IDLE comes between rare deliveries, every idleEvery steps walked without
     const paced = [...feedDeliveries(world, options, -1, new FeedMerge(FeedWorld.of(world)), 64).deliveries];
     const idles = paced.filter((d) => d === IDLE).length;
     t.same(paced.filter((d) => d !== IDLE), plain, `${JSON.stringify(options)}: the same ${plain.length} deliveries`);
-    // Steps not delivered, in runs: at least one IDLE per 64 of them in the longest gaps, never more than their count / 64.
-    t.ok(idles >= 1 && idles <= Math.floor((all - plain.length) / 64), `${idles} IDLEs for ${all - plain.length} steps walked past`);
+    // Every step of the feed is walked: one IDLE per 64 of them, whether delivered or walked past.
+    t.equal(idles, Math.floor(all / 64), `${idles} IDLEs for the ${all} steps walked`);
   }
+  // A subset delivered often (most steps): the deliveries alone never hold the walk for more than 64 steps.
+  const dense = [...feedDeliveries(world, {}, -1, new FeedMerge(FeedWorld.of(world)), 64).deliveries];
+  let run = 0;
+  let longest = 0;
+  for (const d of dense) {
+    run = d === IDLE ? 0 : run + 1;
+    longest = Math.max(longest, run);
+  }
+  t.equal(longest, 64, 'the whole feed: at most 64 deliveries between two IDLEs');
+  t.same(dense.filter((d) => d !== IDLE).length, all, 'every step delivered once');
 });
 
 t.test('the route writes a rare subset with pauses in every format and the same bytes as the walk', async (t) => {
