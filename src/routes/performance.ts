@@ -11,6 +11,7 @@ import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { chooseFormat } from './negotiate.js';
 import { resolveRelativeDates, worldSpecFrom, type WorldParams as WorldQuery } from './world-query.js';
+import { retainPrecompute, whenPrepared } from './cost.js';
 
 const ENTITY = 'performance-events';
 const definition = ENTITIES[ENTITY];
@@ -58,6 +59,7 @@ const example = (path: string) => `curl 'http://localhost:8000${BASE}${path}'`;
  * mapping of its documents, and the ground-truth list of incidents of a world.
  */
 export default async function performanceRoutes(app: FastifyInstance): Promise<void> {
+  app.addHook('onClose', retainPrecompute());
   const mapping = indexMappingOf(definition.schema);
 
   app.get(
@@ -126,6 +128,8 @@ export default async function performanceRoutes(app: FastifyInstance): Promise<v
         }),
       );
       const world = World.of({ ...worldSpecFrom(query as WorldQuery), params });
+      // The per-minute schedule of a new world, built on a precompute thread.
+      await whenPrepared(world, ENTITY);
       const events = world.generator(ENTITY) as PerformanceEventGenerator;
       const incidents = events.incidents();
       const offset = (query.offset as number | undefined) ?? 0;

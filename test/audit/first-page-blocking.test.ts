@@ -1,7 +1,8 @@
 import t from 'tap';
 import { precomputed } from '../../src/generators/child-index.js';
 import { World, resolveSizes, type WorldSpec } from '../../src/generators/world.js';
-import { prepareEntity, retainPrecompute } from '../../src/precompute/prepare.js';
+import type { PerformanceEventGenerator } from '../../src/generators/performance-events.js';
+import { prepareEntity, preparedOnLoop, retainPrecompute } from '../../src/precompute/prepare.js';
 
 // The first page of an entity for a new world must not run a pass over the world's orders on
 // the event loop: what the page needs is built by a precompute thread and installed
@@ -94,4 +95,28 @@ t.test('inventory movements: the ledger, stock index and flows are installed, no
     ['SALE', 'RETURN', records[2]?.movement_type, 'ADJUSTMENT'],
     'a sale, a return, a warehouse movement, the period-close count',
   );
+});
+
+t.test("performance-events: a new world's per-minute schedule is built on the precompute thread and installed", async (t) => {
+  const release = retainPrecompute();
+  t.teardown(release);
+  // 30 days: 43,200 minutes, one keyed draw each (~0.1 s on the event loop before).
+  const spec = { ...specOf(3301), params: { days: 30 } };
+  const world = World.of(spec);
+  t.notOk(preparedOnLoop(world, 'performance-events'), 'too much for the event loop');
+  await prepareEntity(world, 'performance-events');
+  const store = precomputed(world);
+  const keys = ['performance-events.prefix', 'performance-events.error-rate', 'performance-events.load'];
+  for (const key of keys) t.ok(shared(store.get(key)), `${key} arrived in shared memory`);
+  const installed = keys.map((key) => store.get(key));
+  const events = world.generator('performance-events') as PerformanceEventGenerator;
+  t.ok(
+    keys.every((key, k) => store.get(key) === installed[k]),
+    'the generator took the installed arrays (it would have put its own in the store)',
+  );
+  const local = World.fresh(spec).generator('performance-events') as PerformanceEventGenerator;
+  t.equal(events.population, local.population, `same population (${events.population})`);
+  const indexes = [0, 1, Math.floor(events.population / 3), events.population - 1];
+  t.strictSame(indexes.map((i) => events.record(i)), indexes.map((i) => local.record(i)), 'same records');
+  t.strictSame(events.incidents(), local.incidents(), 'same incidents');
 });
