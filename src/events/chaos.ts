@@ -18,11 +18,12 @@ export interface Delivery extends Placed {
 export const IDLE: Delivery = Object.freeze({ step: Object.freeze({ t: Number.NaN, src: -1, idx: -1 }) as unknown as Placed['step'], sequence: -1, defect: undefined, variant: undefined });
 
 /**
- * Steps walked between two {@link IDLE}s of a walk on the event loop, delivered or not: ~3-8 ms of
- * a `types=` subset's walk on the shared 2-core machine (the HTTP routes and replay streams;
- * the command line and the tests walk without it).
+ * Steps walked between two {@link IDLE}s of a walk on the event loop, delivered or not: ~1-2 ms of
+ * a `types=` subset's walk on the shared 2-core machine, ~10 ms at the 99th percentile of a
+ * scale-10 walk (4,096: ~5 and ~23 ms). The HTTP routes and replay streams walk with it; the
+ * command line and the tests without.
  */
-export const IDLE_EVERY = 4096;
+export const IDLE_EVERY = 1024;
 
 export interface Chaos {
   readonly seed: number;

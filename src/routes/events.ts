@@ -122,7 +122,7 @@ async function skip(iterator: Iterator<Delivery>, n: number): Promise<{ skipped:
     while (skipped < slice) {
       const r = iterator.next();
       if (r.done) return { skipped, last };
-      // 4,096 steps walked: a turn for the event loop (see IDLE_EVERY).
+      // IDLE_EVERY steps walked: a turn for the event loop.
       if (r.value === IDLE) break;
       last = r.value;
       skipped++;
@@ -294,7 +294,7 @@ export async function feedDefects(query: DefectsQueryType, budget: CostBudget = 
     let r: IteratorResult<Delivery> | undefined;
     for (let n = 0; n < WALK_SLICE && !(r = iterator.next()).done; n++, position++) {
       const d = r.value;
-      // 4,096 steps walked: not a position; a turn for the event loop.
+      // IDLE_EVERY steps walked: not a position; a turn for the event loop.
       if (d === IDLE) break;
       if (d.defect) {
         defects.push({

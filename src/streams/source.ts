@@ -10,7 +10,7 @@ import { World, type WorldSpec } from '../generators/world.js';
 import { REPLAY_PAUSE, type FeedEvent, type FeedOptions, type LiveWorldSpec } from './feed-contract.js';
 /** The events a stream plays, from a position of a bounded world or minute by minute of a live one. */
 export interface FeedSource {
-  /** A bounded world's feed in time order, from `fromSequence` on, generated lazily; {@link REPLAY_PAUSE} among the events every 4,096 steps walked (IDLE_EVERY). */
+  /** A bounded world's feed in time order, from `fromSequence` on, generated lazily; {@link REPLAY_PAUSE} among the events every IDLE_EVERY (1,024) steps walked. */
   replay(fromSequence: number): Iterable<FeedEvent>;
   /**
    * The events of the minute starting at `minuteStartMs` of a live world (sorted by time except
