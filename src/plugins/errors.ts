@@ -128,7 +128,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (socket.writable) {
     const text = JSON.stringify(body);
     socket.write(
-      `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`,
+      `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
     );
   }
   socket.destroy();
@@ -143,7 +143,7 @@ function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: Fast
       : err.code === 'FST_ERR_BAD_URL'
         ? errorBody(400, 'BAD_URL', `${path}: not a valid URL (bad percent-encoding?)`)
         : errorBody(err.statusCode ?? 400, codeOfStatus(err.statusCode ?? 400), err.message);
-  reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+  reply.status(body.statusCode).header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send(body);
 }
 
 /** The server options behind the error shape for what never reaches a route. */
@@ -172,6 +172,9 @@ export default fp(
       // An error can end a response that was set up as a download (a stream failing before its
       // first byte): its body is plain JSON, neither encoded nor an attachment.
       reply.removeHeader('content-encoding').removeHeader('content-disposition');
+      // An error is never the seeded representation (docs/api.md, Caching): nothing to cache,
+      // whichever stage refused the request (validation runs before the caching hook).
+      reply.removeHeader('etag').header('Cache-Control', 'no-store');
       let statusCode = err.statusCode ?? 500;
       if (statusCode < 400 || statusCode > 599) statusCode = 500;
       let code: string = err.code ?? codeOfStatus(statusCode);
@@ -217,6 +220,7 @@ export default fp(
     });
 
     app.setNotFoundHandler((request, reply) => {
+      reply.header('Cache-Control', 'no-store');
       const path = request.url.split('?')[0] ?? '';
       const allowed = new Set<string>();
       for (const { pattern, methods } of routes.values()) {

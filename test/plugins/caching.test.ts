@@ -148,3 +148,25 @@ t.test('a route can opt out of ETags with config.seeded = false', async (t) => {
   t.notOk(res.headers.etag);
   t.equal(res.headers['cache-control'], 'no-store');
 });
+
+t.test('every error is no-store, whichever stage refuses the request', async (t) => {
+  const app = await testApp(t);
+  const cases: { url: string; method?: 'GET' | 'DELETE' | 'POST'; headers?: Record<string, string>; payload?: string; status: number }[] = [
+    { url: '/api/v1/users?seed=42&limit=x', status: 400 },
+    { url: '/api/v1/users?limit=x', status: 400 },
+    { url: '/api/v1/users?seed=42&limit=1&limit=2', status: 400 },
+    { url: '/api/v1/users?seed=42&nope=1', status: 400 },
+    { url: '/api/v1/users?seed=42', headers: { accept: 'image/png' }, status: 406 },
+    { url: '/api/v1/nope', status: 404 },
+    { url: '/api/v1/users', method: 'DELETE', status: 405 },
+    { url: '/api/v1/jobs/00000000-0000-0000-0000-000000000000', status: 404 },
+    { url: '/api/v1/sinks/postgres', method: 'POST', headers: { 'content-type': 'application/json' }, payload: '{"seed":42}', status: 409 },
+    { url: '/api/v1/sinks/postgres', method: 'POST', headers: { 'content-type': 'application/json' }, payload: '{bad', status: 400 },
+  ];
+  for (const { url, method = 'GET', headers, payload, status } of cases) {
+    const res = await app.inject({ url, method, headers, payload });
+    t.equal(res.statusCode, status, `${method} ${url}: status`);
+    t.equal(res.headers['cache-control'], 'no-store', `${method} ${url}: no-store`);
+    t.notOk(res.headers.etag, `${method} ${url}: no ETag`);
+  }
+});
