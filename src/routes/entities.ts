@@ -222,8 +222,9 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         };
         reply.headers({ 'x-total-count': total, ...seedHeaders(plan, world) });
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
+        // Each slice of a partitioned download has its own file name (curl -OJ would not overwrite the first).
+        const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
         if (parquet) {
-          const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
           reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', attachment(entity, world.seed, `${part}.${PARQUET_EXTENSION}`));
           // Large files are encoded on a render worker (src/render/parquet.ts).
           const file = parquetFile(app.renderPool, spec, entity, { start: offset, end }, columns, projected, () => recordsOf(world, entity, offset, end, projected ? columns : null));
@@ -231,7 +232,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         }
         reply.type(format.contentType);
         if (format.name !== 'json') {
-          reply.header('Content-Disposition', attachment(entity, world.seed, `.${format.extension}`));
+          reply.header('Content-Disposition', attachment(entity, world.seed, `${part}.${format.extension}`));
         }
         const context = planContext(plan);
         const records = () => recordsOf(world, entity, offset, end, projected ? columns : null);

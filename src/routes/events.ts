@@ -371,7 +371,9 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
         }
         reply.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
       }
-      if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="events-seed${world.seed}.${FORMATS[format].extension}"`);
+      // Each slice of a partitioned download has its own file name (curl -OJ would not overwrite the first).
+      const part = query.partitions !== undefined ? `-part${query.partition}of${query.partitions}` : '';
+      if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="events-seed${world.seed}${part}.${FORMATS[format].extension}"`);
       return reply.send(page.body);
     },
   );

@@ -73,3 +73,21 @@ t.test('sink bodies take partition as k/n; bad ones are 400s naming it', async (
     t.match(res.json(), { code: String, message }, String(partition));
   }
 });
+
+t.test('each slice of a partitioned download has its own file name', async (t) => {
+  const app = await testApp(t);
+  for (const [path, stem] of [['/api/v1/orders?seed=42&limit=300', 'orders-seed42'], ['/api/v1/events?seed=42&limit=300', 'events-seed42']] as const) {
+    for (const [format, extension] of [['csv', 'csv'], ['ndjson', 'ndjson'], ['xml', 'xml'], ...(path.includes('orders') ? [['parquet', 'parquet']] : [])] as const) {
+      const whole = await app.inject(`${path}&format=${format}`);
+      t.equal(whole.headers['content-disposition'], `attachment; filename="${stem}.${extension}"`, `${path} ${format}: unpartitioned`);
+      const names = new Set<string>();
+      for (let k = 0; k < 3; k++) {
+        const res = await app.inject(`${path}&format=${format}&partition=${k}&partitions=3`);
+        t.equal(res.statusCode, 200);
+        t.equal(res.headers['content-disposition'], `attachment; filename="${stem}-part${k}of3.${extension}"`, `${path} ${format}: slice ${k}`);
+        names.add(String(res.headers['content-disposition']));
+      }
+      t.equal(names.size, 3, `${path} ${format}: three names (curl -OJ keeps every slice)`);
+    }
+  }
+});
