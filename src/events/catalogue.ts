@@ -89,5 +89,18 @@ export function isEventType(name: string): name is EventType {
   return Object.hasOwn(EVENT_TYPES, name);
 }
 
+/**
+ * The reason a `types` list is refused: its first unknown names (three at most) and every known
+ * type, whole (~600 characters: the message's bound, MAX_MESSAGE, has room for them). Undefined
+ * when every name is known.
+ */
+export function unknownTypesReason(names: Iterable<string>, known: readonly string[] = EVENT_TYPE_NAMES): string | undefined {
+  const unknown = [...new Set(names)].filter((name) => !known.includes(name));
+  if (unknown.length === 0) return undefined;
+  const shown = unknown.slice(0, 3).map((name) => `'${name}'`).join(', ');
+  const more = unknown.length > 3 ? ` (and ${unknown.length - 3} more)` : '';
+  return `unknown event type ${shown}${more}; known: ${known.join(', ')}`;
+}
+
 /** The entities whose tables the feed rebuilds: replaying it onto empty tables gives GET's rows. */
 export const FEED_ENTITIES: readonly EntityName[] = [...new Set(EVENT_TYPE_NAMES.map((t) => EVENT_TYPES[t].entity))];

@@ -19,8 +19,8 @@ export const badParameter = (name: string, reason: string) =>
 
 /** How much of a client's value an error message repeats. */
 export const MAX_ECHO = 100;
-/** The longest error message: a reason never needs more. */
-export const MAX_MESSAGE = 500;
+/** The longest error message: a reason never needs more (the longest, a refused `types` list with the 31 known event types, ~650). */
+export const MAX_MESSAGE = 1000;
 
 /** A client's value as an error message repeats it: the first {@link MAX_ECHO} characters, then '…'. */
 export const clip = (value: string, max = MAX_ECHO): string => (value.length > max ? `${value.slice(0, max)}…` : value);

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, formatStream, turnTakingStream, type FormatContext } from '../formats/index.js';
-import { EVENT_TYPES, EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
+import { EVENT_TYPES, EVENT_TYPE_NAMES, unknownTypesReason } from '../events/catalogue.js';
 import { IDLE, IDLE_EVERY, chaosOf, type Delivery } from '../events/chaos.js';
 import { splitApplies, splitNdjsonStream } from '../events/split.js';
 import type { RenderPool } from '../render/pool.js';
@@ -87,8 +87,8 @@ function feedRequest(query: DefectsQueryType, budget: CostBudget, defects = fals
   let types: string[] | undefined;
   if (query.types !== undefined) {
     types = [...new Set(query.types.split(','))];
-    const unknown = types.filter((t) => !isEventType(t));
-    if (unknown.length > 0) throw badParameter('types', `unknown event type ${unknown.map((t) => `'${t}'`).join(', ')}; known: ${EVENT_TYPE_NAMES.join(', ')}`);
+    const reason = unknownTypesReason(types);
+    if (reason !== undefined) throw badParameter('types', reason);
   }
   const late = query.late_ratio ?? 0;
   const duplicate = query.duplicate_ratio ?? 0;

@@ -7,7 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORMATS, formatStream, type FormatContext } from '../formats/index.js';
-import { EVENT_TYPE_NAMES, isEventType } from '../events/catalogue.js';
+import { unknownTypesReason } from '../events/catalogue.js';
 import { MAX_LIVE_EVENTS_PER_SECOND, liveMinuteEventsAsync, type LiveEvents } from '../events/live.js';
 import { EventSchemas, FeedEventSchema } from '../events/schemas.js';
 import type { FeedEvent, LiveWorldSpec } from '../events/types.js';
@@ -97,8 +97,8 @@ function liveRequest(query: LiveEventsQueryType): { spec: LiveWorldSpec; start: 
   let types: Set<string> | undefined;
   if (query.types !== undefined) {
     types = new Set(query.types.split(','));
-    const unknown = [...types].filter((t) => !isEventType(t));
-    if (unknown.length > 0) throw badParameter('types', `unknown event type ${unknown.map((t) => `'${t}'`).join(', ')}; known: ${EVENT_TYPE_NAMES.join(', ')}`);
+    const reason = unknownTypesReason(types);
+    if (reason !== undefined) throw badParameter('types', reason);
   }
   const ratios = {
     ...(query.late_ratio !== undefined ? { late_ratio: query.late_ratio } : {}),

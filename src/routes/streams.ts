@@ -30,6 +30,7 @@ import { worldSpecFrom, type WorldParams } from './world-query.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
 import { feedCost } from '../generators/cost.js';
 import { MAX_POPULATION, World } from '../generators/world.js';
+import { unknownTypesReason } from '../events/catalogue.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -196,8 +197,8 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
         }
       }
     }
-    const unknown = body.types?.find((type) => !knownTypes.includes(type));
-    if (unknown !== undefined) throw badParameter('types', `unknown event type '${unknown}'; known: ${knownTypes.join(', ')}`);
+    const reason = unknownTypesReason(body.types ?? [], knownTypes);
+    if (reason !== undefined) throw badParameter('types', reason);
     if (body.weights !== undefined && Object.values(body.weights).every((w) => w === 0)) throw badParameter('weights', 'at least one weight must be above 0');
     if ((body.late_ratio ?? 0) + (body.duplicate_ratio ?? 0) + (body.bad_ratio ?? 0) > 1) throw badParameter('late_ratio', 'late_ratio + duplicate_ratio + bad_ratio may not exceed 1');
     if (body.value_format === 'avro' && !config.schemaRegistry) throw new ApiError(409, 'REGISTRY_NOT_CONFIGURED', 'value_format: avro needs a Schema Registry: set SCHEMA_REGISTRY_URL in the server\'s environment');

@@ -2,6 +2,7 @@ import net from 'node:net';
 import t from 'tap';
 import { ConfigError, loadConfig, loadCorsOrigins, redact } from '../../src/config.js';
 import { testApp } from '../support/app.js';
+import { MAX_MESSAGE } from '../../src/plugins/errors.js';
 
 interface ErrorBody { statusCode: number; error: string; message: string; code: string; request_id?: string }
 
@@ -26,7 +27,7 @@ const shaped = (t: { equal: (a: unknown, b: unknown, m: string) => void; type: (
   t.equal(body.code, code, `${label}: code`);
   t.equal(body.error, error, `${label}: error phrase`);
   t.type(body.message, 'string', `${label}: message`);
-  t.ok(body.message.length <= 501, `${label}: message bounded`);
+  t.ok(body.message.length <= MAX_MESSAGE + 1, `${label}: message bounded`);
 };
 
 t.test('errors raised before routing keep the error shape, with a code and the right phrase', async (t) => {
@@ -92,7 +93,7 @@ t.test('a long bad value is cut in the message, not echoed whole', async (t) => 
     const res = await app.inject(url);
     const body = res.json() as ErrorBody;
     t.ok(res.statusCode >= 400 && res.statusCode < 500, `${url.slice(0, 30)}: 4xx`);
-    t.ok(body.message.length <= 501, `${url.slice(0, 30)}: message of ${body.message.length} characters`);
+    t.ok(body.message.length <= MAX_MESSAGE + 1, `${url.slice(0, 30)}: message of ${body.message.length} characters`);
     t.match(body.message, /x{80,100}…/, 'at most 100 characters of it, then …');
     t.notMatch(body.message, /x{101}/, 'never more');
   }

@@ -202,3 +202,22 @@ t.test('a long defects list (streamed in chunks) is the one JSON array of every 
   const plain = (await app.inject('/api/v1/events?seed=9&scale=0.1&format=ndjson&limit=10000000')).body.trimEnd().split('\n').length;
   t.equal(lines.length, plain + defects.length, 'every duplicate and bad copy is listed (no late ones here)');
 });
+
+t.test('an unknown type is refused with every known type named in full', async (t) => {
+  const { EVENT_TYPE_NAMES } = await import('../../src/events/catalogue.js');
+  const cases: [string, object | undefined, RegExp][] = [
+    ['/api/v1/events?seed=1&types=order.placed,x.nope', undefined, /^types: unknown event type 'x\.nope'; known: /],
+    ['/api/v1/events?seed=1&types=a.a,b.b,c.c,d.d,e.e', undefined, /^types: unknown event type 'a\.a', 'b\.b', 'c\.c' \(and 2 more\); known: /],
+    ['/api/v1/events/live?seed=1&start=2026-12-01T12:00:00Z&end=2026-12-01T12:01:00Z&types=x.nope', undefined, /^types: unknown event type 'x\.nope'; known: /],
+    ['/api/v1/streams', { sink: 'webhook', types: ['x.nope'] }, /^types: unknown event type 'x\.nope'; known: /],
+  ];
+  for (const [url, body, pattern] of cases) {
+    const res = await app.inject(body ? { method: 'POST', url, payload: body } : url);
+    t.equal(res.statusCode, 400, url);
+    const message = (res.json() as { message: string }).message;
+    t.match(message, pattern, url);
+    if (url.includes('/streams')) continue; // the known list of a sink's stream: its configured types
+    const known = message.slice(message.indexOf('known: ') + 7).split(', ');
+    t.same(known, EVENT_TYPE_NAMES, `${url}: all ${EVENT_TYPE_NAMES.length} known types, whole (the last: ${known.at(-1)})`);
+  }
+});

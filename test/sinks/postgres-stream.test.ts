@@ -14,7 +14,7 @@ import { parseDate } from '../../src/generators/time.js';
 import { resolveSizes } from '../../src/generators/world.js';
 import { tableName } from '../../src/schemas/columns.js';
 import { PostgresStreamWriter } from '../../src/sinks/postgres-stream.js';
-import type { FeedEvent } from '../../src/streams/feed-contract.js';
+import { REPLAY_PAUSE, type FeedEvent } from '../../src/streams/feed-contract.js';
 import { changeFeed } from '../../src/streams/source.js';
 import { testApp } from '../support/app.js';
 import { testEvent, testFeedProvider } from '../support/feed-source.js';
@@ -152,7 +152,7 @@ t.test('apply mode writer: a real feed ends equal to its last rows however it is
   const window = { start: parseDate('2025-01-01', false) as number, end: parseDate('2025-12-31', true) as number };
   const request = { world: { seed: 5, sizes: resolveSizes(0.01, {}), locale: 'en_US' as const, window }, feed: {}, live: { seed: 5, locale: 'en_US' as const, events_per_second: 1, daily_curve: false } };
   await changeFeed.prepare?.(request);
-  const events = [...changeFeed.open(request).replay(0)];
+  const events = [...changeFeed.open(request).replay(0)].filter((e) => e !== REPLAY_PAUSE);
   // Rows changed more than once (an order placed, paid, shipped...): batches coalesce them.
   const changes = new Map<string, number>();
   for (const e of events) changes.set(`${e.entity}/${e.key}`, (changes.get(`${e.entity}/${e.key}`) ?? 0) + 1);
@@ -194,7 +194,7 @@ t.test('apply mode writer: two batches in flight at once, later changes of the s
   const window = { start: parseDate('2025-01-01', false) as number, end: parseDate('2025-12-31', true) as number };
   const request = { world: { seed: 6, sizes: resolveSizes(0.01, {}), locale: 'en_US' as const, window }, feed: {}, live: { seed: 6, locale: 'en_US' as const, events_per_second: 1, daily_curve: false } };
   await changeFeed.prepare?.(request);
-  const events = [...changeFeed.open(request).replay(0)];
+  const events = [...changeFeed.open(request).replay(0)].filter((e) => e !== REPLAY_PAUSE);
   const writer = new PostgresStreamWriter({ connectionString: server.connectionString }, { schema: 'race' }, quiet);
   t.teardown(() => writer.close());
   await writer.open();
