@@ -336,6 +336,16 @@ const round1 = (x: number) => Math.round(Math.min(100, Math.max(0, x)) * 10) / 1
 // ---------------------------------------------------------------------------------------------
 // The generator
 
+/** The per-minute schedule's arrays in the world's precomputed store (see PerformanceEventGenerator.schedule). */
+const PREFIX_KEY = 'performance-events.prefix';
+const ERROR_RATE_KEY = 'performance-events.error-rate';
+const LOAD_KEY = 'performance-events.load';
+
+/** CPU of the per-minute schedule of a new world's performance-events, in ms (an upper bound measured here, 3 µs a minute). */
+export function performanceScheduleMs(params: Readonly<Record<string, unknown>>): number {
+  return (performanceSettings(params).days * 1440 * 3) / 1000;
+}
+
 /**
  * E-commerce service telemetry for search and observability demos: one event per request,
  * following a daily traffic schedule, with 2-3 incidents a day (five types) during which the
@@ -352,16 +362,6 @@ const round1 = (x: number) => Math.round(Math.min(100, Math.max(0, x)) * 10) / 1
  * events.incidents()[0];      // { incident_id: 'INC-20250101-01', incident_type: 'payment_gateway_timeout', … }
  * events.record(12_345_678);  // found in O(log n), the same from every page
  */
-/** The per-minute schedule's arrays in the world's precomputed store (see PerformanceEventGenerator.schedule). */
-const PREFIX_KEY = 'performance-events.prefix';
-const ERROR_RATE_KEY = 'performance-events.error-rate';
-const LOAD_KEY = 'performance-events.load';
-
-/** CPU of the per-minute schedule of a new world's performance-events, in ms (an upper bound measured here, 3 µs a minute). */
-export function performanceScheduleMs(params: Readonly<Record<string, unknown>>): number {
-  return (performanceSettings(params).days * 1440 * 3) / 1000;
-}
-
 export class PerformanceEventGenerator extends EntityGenerator<PerformanceEvent> {
   readonly population: number;
   readonly settings: PerformanceSettings;
