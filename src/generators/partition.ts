@@ -22,6 +22,11 @@ export interface Partition {
   readonly partitions: number;
 }
 
+/** The file-name suffix of a slice (`-part1of4`), '' without partitions: GET downloads and `ecomgen generate` files alike. */
+export function partSuffix(partition: number | undefined, partitions: number | undefined): string {
+  return partition !== undefined && partitions !== undefined ? `-part${partition}of${partitions}` : '';
+}
+
 /** Slice `partition` of `partitions` of [start, end). */
 export function partitionRange(start: number, end: number, { partition, partitions }: Partition): { start: number; end: number } {
   const size = Math.max(0, end - start);

@@ -57,7 +57,7 @@ import { ShopGenerator } from './shops.js';
 import { TransactionGenerator } from './transactions.js';
 // @imports-behaviour
 import { PerformanceEventSchema, PerformanceParams } from '../schemas/performance-event.js';
-import { PerformanceEventGenerator, performanceQuery, performanceQueryProblem } from './performance-events.js';
+import { PerformanceEventGenerator, performanceQuery, performanceQueryProblem, performanceScheduleMs } from './performance-events.js';
 // @imports-performance
 
 /** What the rest of the service needs to know about an entity, in one place. */
@@ -82,6 +82,13 @@ export interface EntityDefinition<G extends EntityGenerator = EntityGenerator> {
    * the `days` days up to it.
    */
   readonly resolveQuery?: <Q extends Readonly<Record<string, unknown>>>(query: Q) => Q;
+  /**
+   * CPU (ms) a new world spends building the entity from its own parameters before its first
+   * record, beyond what grows with the world's sizes (src/generators/cost.ts): above a few ms it
+   * is built on a precompute thread (src/precompute/prepare.ts). performance-events: its
+   * per-minute schedule, `days` x 1,440 minutes.
+   */
+  readonly parameterMs?: (params: Readonly<Record<string, unknown>>) => number;
   /**
    * Opts the entity in to `format=bulk` (OpenSearch `_bulk` NDJSON, `_id` = primary key):
    * the default index name; `index=` overrides it per request.
@@ -389,6 +396,7 @@ export const ENTITIES = {
     params: PerformanceParams,
     queryProblem: performanceQueryProblem,
     resolveQuery: performanceQuery,
+    parameterMs: performanceScheduleMs,
     bulkIndex: 'ecommerce_performance_demo',
     primaryKey: 'event_id',
     foreignKeys: {},

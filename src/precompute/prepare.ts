@@ -1,8 +1,7 @@
 import { precomputeCost, type CostEstimate } from '../generators/cost.js';
 import { aggregateParts, installAggregates, mergeAggregatePart, type AggregatePart } from '../generators/analytics.js';
 import { installPrecomputed } from '../generators/child-index.js';
-import { performanceScheduleMs } from '../generators/performance-events.js';
-import type { EntityName } from '../generators/registry.js';
+import { ENTITIES, type EntityName } from '../generators/registry.js';
 import type { Sizes, World } from '../generators/world.js';
 import { PrecomputePool } from './pool.js';
 import type { PreparedArrays } from './tasks.js';
@@ -93,18 +92,10 @@ function prepareAggregates(world: World, threads: PrecomputePool): Promise<void>
   return ready;
 }
 
-/**
- * Work that grows with an entity's own parameters rather than the world's sizes: the
- * performance-events' per-minute schedule (`days` x 1,440 minutes; 90 days held the event loop
- * ~0.3 s for a new world's first page, a week 15-30 ms).
- */
-function parameterMs(world: World, entity: EntityName): number {
-  return entity === 'performance-events' ? performanceScheduleMs(world.params) : 0;
-}
-
 /** Whether {@link prepareEntity} has nothing to wait for: the entity is built on the event loop, as its records are asked for. */
 export function preparedOnLoop(world: World, entity: EntityName): boolean {
-  return costOf(world, entity).ms + parameterMs(world, entity) < ON_LOOP_MS;
+  // Plus what grows with the entity's own parameters (performance-events' `days`: 90 of them held the loop ~0.6 s).
+  return costOf(world, entity).ms + (ENTITIES[entity].parameterMs?.(world.params) ?? 0) < ON_LOOP_MS;
 }
 
 /**

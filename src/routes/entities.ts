@@ -6,7 +6,7 @@ import { COMPRESSIBLE_TYPES, FORMATS, FORMAT_NAMES, formatPage, formatStream, ty
 import type { PageTemplate } from '../plugins/page-cache.js';
 import { preparedOnLoop } from '../precompute/prepare.js';
 import { ENTITIES, ENTITY_NAMES, type EntityDefinition, type EntityName } from '../generators/registry.js';
-import { partitionProblem, partitionRange } from '../generators/partition.js';
+import { partSuffix, partitionProblem, partitionRange } from '../generators/partition.js';
 import { World, type WorldParams, type WorldSpec } from '../generators/world.js';
 import { PARQUET_CONTENT_TYPE, PARQUET_EXTENSION } from '../formats/parquet.js';
 import { ApiError, badParameter } from '../plugins/errors.js';
@@ -223,7 +223,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
         reply.headers({ 'x-total-count': total, ...seedHeaders(plan, world) });
         if (partitions !== undefined) reply.header('X-Partition-Range', `${offset}-${end}`);
         // Each slice of a partitioned download has its own file name (curl -OJ would not overwrite the first).
-        const part = partitions !== undefined ? `-part${partition}of${partitions}` : '';
+        const part = partSuffix(partition, partitions);
         if (parquet) {
           reply.type(PARQUET_CONTENT_TYPE).header('Content-Disposition', attachment(entity, world.seed, `${part}.${PARQUET_EXTENSION}`));
           // Large files are encoded on a render worker (src/render/parquet.ts).

@@ -14,7 +14,7 @@ import { parseDate, iso } from '../generators/time.js';
 import { MAX_POPULATION, World } from '../generators/world.js';
 import { badParameter } from '../plugins/errors.js';
 import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
-import { partitionProblem, partitionRange } from '../generators/partition.js';
+import { partSuffix, partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
 import { chooseFormat } from './negotiate.js';
 import { worldSpecFrom } from './world-query.js';
@@ -372,7 +372,7 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
         reply.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
       }
       // Each slice of a partitioned download has its own file name (curl -OJ would not overwrite the first).
-      const part = query.partitions !== undefined ? `-part${query.partition}of${query.partitions}` : '';
+      const part = partSuffix(query.partition, query.partitions);
       if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="events-seed${world.seed}${part}.${FORMATS[format].extension}"`);
       return reply.send(page.body);
     },

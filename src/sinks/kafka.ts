@@ -7,7 +7,7 @@ import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.
 import { formatContext } from '../render/batch.js';
 import { kafkaLibrary, loadedKafka } from './kafka-client.js';
 import { messageOf, type EntityProgress } from './progress.js';
-import { pause } from './retry.js';
+import { aborted, pause } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
 export interface KafkaOptions {
@@ -72,13 +72,6 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_SEND_TIMEOUT_MS = 60_000;
 /** Longest disconnecting may take once the job is over (a frozen broker never answers it). */
 const DISCONNECT_TIMEOUT_MS = 3_000;
-
-/** Settles when `signal` aborts (never otherwise): a wait raced against it ends on cancel. */
-const aborted = (signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 
 /**
  * Names Kafka refuses or keeps for itself: `.` and `..` (they clash with paths on the broker's

@@ -11,6 +11,13 @@ export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   }
 }
 
+/** Settles when `signal` aborts (never otherwise): a wait raced against it ends on cancel. */
+export const aborted = (signal: AbortSignal): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
 /** Longest wait before a retry, whatever the doubling or a Retry-After header ask for. */
 export const MAX_BACKOFF_MS = 30_000;
 

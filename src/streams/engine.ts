@@ -5,7 +5,7 @@
  * behind the stream is. It never slows down silently: when the writer cannot keep up, the
  * events keep their due times and the gap shows as lag.
  */
-import { backoffMs } from '../sinks/retry.js';
+import { aborted, backoffMs } from '../sinks/retry.js';
 import { REPLAY_PAUSE, type FeedEvent } from './feed-contract.js';
 import type { FeedSource, LiveMinute } from './source.js';
 import { TokenBucket, rateAt, type RateSpec } from './rate.js';
@@ -220,23 +220,14 @@ interface PlannedMinute {
  * to catch up. A minute that cannot be planned is left to fail where the stream reads it.
  */
 async function planFirstMinute(source: FeedSource, clock: Clock, stop: AbortSignal): Promise<PlannedMinute | undefined> {
+  const stopped = aborted(stop).then(() => false);
   let planned: PlannedMinute | undefined;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<false>((resolve) => {
-    onAbort = () => resolve(false);
-    if (stop.aborted) resolve(false);
-    else stop.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    for (let minute = minuteOf(clock.now()); planned?.minute !== minute; minute = minuteOf(clock.now())) {
-      const load = loadMinute(source, minute);
-      if (!(await Promise.race([load.ready.then(() => true), aborted]))) return undefined;
-      planned = { minute, load };
-    }
-    return planned;
-  } finally {
-    stop.removeEventListener('abort', onAbort as () => void);
+  for (let minute = minuteOf(clock.now()); planned?.minute !== minute; minute = minuteOf(clock.now())) {
+    const load = loadMinute(source, minute);
+    if (!(await Promise.race([load.ready.then(() => true), stopped]))) return undefined;
+    planned = { minute, load };
   }
+  return planned;
 }
 
 const timeAtOf = (events: LiveMinute, i: number): number => ('timeAt' in events ? events.timeAt(i) : timeOf(events[i] as FeedEvent));

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import { buildApp } from '../../app.js';
 import { FORMATS, FORMAT_NAMES, formatStream } from '../../formats/index.js';
 import { PARQUET_EXTENSION, parquetStream } from '../../formats/parquet.js';
-import { partitionRange } from '../../generators/partition.js';
+import { partSuffix, partitionRange } from '../../generators/partition.js';
 import { ENTITIES, WORLD_ENTITIES, isEntityName, type EntityName } from '../../generators/registry.js';
 import { World } from '../../generators/world.js';
 import { formatContext, recordsOf } from '../../render/batch.js';
@@ -34,7 +34,7 @@ interface GenerateFlags extends WorldFlags {
 /** The file an entity is written to: `orders.csv`, `analytics_users.csv.gz`, `orders-part1of4.csv`. */
 export function fileName(entity: EntityName, format: FileFormat, gzip: boolean, partition?: { partition: number; partitions: number }): string {
   const stem = entity.replace(/\//g, '_');
-  const part = partition ? `-part${partition.partition}of${partition.partitions}` : '';
+  const part = partSuffix(partition?.partition, partition?.partitions);
   const extension = format === 'parquet' ? PARQUET_EXTENSION : FORMATS[format].extension;
   return `${stem}${part}.${extension}${gzip ? '.gz' : ''}`;
 }
