@@ -25,6 +25,32 @@ const TEXT_TYPES: readonly (readonly [string, FormatName])[] = [
   ['text/xml', 'xml'],
 ];
 
+/**
+ * The parameters of the Content-Type each offered type is written with. An Accept range with
+ * parameters matches only a type that has them (RFC 9110 12.5.1; jshttp's negotiator compares
+ * them), so the types are offered as they are sent: `Accept: application/json; charset=utf-8`
+ * (what many HTTP clients send) names exactly the type of a JSON answer, and
+ * `text/plain; version=0.0.4` the Prometheus text format of /metrics (prom-client's
+ * `Registry.PROMETHEUS_CONTENT_TYPE`). A parameter we do not send (`charset=latin1`) still gets
+ * a 406. Types not listed (Parquet, `text/event-stream`) are sent without parameters.
+ */
+const SENT_PARAMETERS: Readonly<Record<string, string>> = {
+  'application/json': '; charset=utf-8',
+  'application/x-ndjson': '; charset=utf-8',
+  'text/csv': '; charset=utf-8',
+  'application/xml': '; charset=utf-8',
+  // The aliases select the format before them: the same parameters as its type.
+  'application/ndjson': '; charset=utf-8',
+  'application/jsonl': '; charset=utf-8',
+  'text/xml': '; charset=utf-8',
+  'text/plain': '; version=0.0.4; charset=utf-8',
+};
+
+/** A media type as it is offered to the negotiator: with the parameters it is sent with. */
+function asSent(type: string): string {
+  return type + (SENT_PARAMETERS[type] ?? '');
+}
+
 /** A format an entity route writes: the text formats (and bulk, by `format=` only) or Parquet. */
 export type EntityFormat = FormatName | 'parquet';
 
@@ -42,8 +68,8 @@ class Negotiation<F extends string> {
   private readonly memo = new Map<string, F | undefined>();
 
   constructor(table: readonly (readonly [string, F])[]) {
-    this.types = table.map(([type]) => type);
-    this.formats = new Map(table);
+    this.types = table.map(([type]) => asSent(type));
+    this.formats = new Map(table.map(([type, format]) => [asSent(type), format]));
   }
 
   /** The format `accept` selects, or undefined when it accepts none of the types (a 406). */
@@ -56,8 +82,9 @@ class Negotiation<F extends string> {
     const best = negotiator.type(this.types) as string | false;
     if (best !== false) {
       const preferred = negotiator.types() as string[];
-      const browser = preferred[0] === BROWSER_FIRST && negotiator.type(['application/json']) !== false;
-      chosen = this.formats.get(browser ? 'application/json' : best);
+      const json = asSent('application/json');
+      const browser = preferred[0] === BROWSER_FIRST && negotiator.type([json]) !== false;
+      chosen = this.formats.get(browser ? json : best);
     }
     if (this.memo.size >= MEMO_SIZE) this.memo.clear();
     this.memo.set(accept, chosen);
@@ -99,5 +126,5 @@ export function acceptedTypes(documented: readonly string[]): string[] {
 
 /** Whether `accept` accepts one of `types` (the 406 check of src/plugins/caching.ts, by the same negotiator). */
 export function acceptsAny(accept: string, types: readonly string[]): boolean {
-  return accepts({ headers: { accept } } as IncomingMessage).type([...types]) !== false;
+  return accepts({ headers: { accept } } as IncomingMessage).type(types.map(asSent)) !== false;
 }

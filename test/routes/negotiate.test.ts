@@ -35,6 +35,16 @@ const CASES: readonly (readonly [string | undefined, string | undefined])[] = [
   ['text/html', undefined],
   ['application/json;q=0', undefined],
   ['application/json;q=0, text/*;q=0', undefined],
+  // A range with the parameters the answer is sent with names it exactly (RFC 9110 12.5.1).
+  ['application/json; charset=utf-8', 'json'],
+  ['application/json;charset=UTF-8', 'json'],
+  ['text/csv; charset="utf-8"', 'csv'],
+  ['application/x-ndjson; charset=utf-8', 'ndjson'],
+  ['application/xml; charset=utf-8', 'xml'],
+  ['text/xml; charset=utf-8, application/json;q=0.5', 'xml'],
+  ['text/csv; charset=utf-8;q=0.4, application/jsonl; charset=utf-8', 'ndjson'],
+  ['application/json; charset=latin1', undefined],
+  ['text/csv; header=absent', undefined],
 ];
 
 t.test('the format an Accept header selects', async (t) => {
@@ -86,4 +96,20 @@ t.test('Parquet by Accept where it is served; a 406 where it is not', async (t) 
   const events = await app.inject({ url: '/api/v1/events?seed=5&limit=2', headers: { accept: 'application/vnd.apache.parquet' } });
   t.equal(events.statusCode, 406, 'the feed writes no Parquet');
   t.match((events.json() as { message: string }).message, /offers \(application\/json, application\/x-ndjson, text\/csv, application\/xml\); or use format=$/, 'lists the types the feed offers');
+});
+
+t.test('an Accept naming the type with the parameters it is sent with: not a 406 on any route', async (t) => {
+  const app = await testApp(t, { renderThreads: 0 });
+  for (const url of ['/health', '/api/v1/jobs', '/api/v1/manifest?seed=3&users=20&orders=40&entities=users', '/api/v1/users?seed=3&limit=2']) {
+    const res = await app.inject({ url, headers: { accept: 'application/json; charset=utf-8' } });
+    t.equal(res.statusCode, 200, `${url}: 200`);
+    t.equal(res.headers['content-type'], 'application/json; charset=utf-8', `${url}: the type asked for`);
+  }
+  const metrics = await app.inject({ url: '/metrics', headers: { accept: 'text/plain; version=0.0.4' } });
+  t.equal(metrics.statusCode, 200, '/metrics: the Prometheus text format by its version');
+  t.match(String(metrics.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  const other = await app.inject({ url: '/metrics', headers: { accept: 'text/plain; version=1.0.0' } });
+  t.equal(other.statusCode, 406, '/metrics: a version not written is still a 406');
+  const latin1 = await app.inject({ url: '/health', headers: { accept: 'application/json; charset=latin1' } });
+  t.equal(latin1.statusCode, 406, 'a charset not written is still a 406');
 });
