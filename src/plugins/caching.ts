@@ -1,7 +1,9 @@
 import accepts from '@fastify/accepts';
+import acceptsHeaders from 'accepts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { DATA_VERSION } from '../generators/world.js';
 import { acceptedTypes, acceptsAny } from '../routes/negotiate.js';
 import { ApiError, clip } from './errors.js';
@@ -54,12 +56,30 @@ export function seededEtag(route: string, query: Record<string, unknown>, accept
   return `"${hash('sha256', canonical, 'base64url').slice(0, 32)}"`;
 }
 
-/** If-None-Match against our ETag: weak comparison (RFC 9110 13.1.2), any content-coding suffix ignored. */
-function notModified(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const bare = (tag: string) => tag.trim().replace(/^W\//, '').replace(/-(?:br|gzip|deflate)"$/, '"');
-  return header.split(',').some((tag) => bare(tag) === etag);
+/**
+ * If-None-Match against our ETag: weak comparison (RFC 9110 13.1.2). A tag naming a content
+ * coding (`"…-gzip"`, the ETag of a compressed body, see finishEtag) matches when the request
+ * still accepts that coding. Returns the tag the 304 names (the one matched, so a cache freshens
+ * the representation it holds: RFC 9110 15.4.5 asks a 304 for the ETag a 200 would carry, and a
+ * compressed 200 carries the coding's), or undefined when nothing matches.
+ */
+function notModified(header: string | undefined, etag: string, acceptEncoding: string | undefined): string | undefined {
+  if (!header) return undefined;
+  if (header.trim() === '*') return etag;
+  for (const tag of header.split(',')) {
+    const strong = tag.trim().replace(/^W\//, '');
+    if (strong === etag) return etag;
+    const coded = /^(.*)-(br|gzip|deflate)"$/.exec(strong);
+    const coding = coded?.[2];
+    if (coding !== undefined && `${coded?.[1]}"` === etag && acceptsCoding(acceptEncoding, coding)) return strong;
+  }
+  return undefined;
+}
+
+/** Whether an Accept-Encoding header accepts a content coding (q > 0), as the compression negotiates it. */
+function acceptsCoding(acceptEncoding: string | undefined, coding: string): boolean {
+  if (!acceptEncoding) return false;
+  return acceptsHeaders({ headers: { 'accept-encoding': acceptEncoding } } as IncomingMessage).encodings([coding]) === coding;
 }
 
 /**
@@ -137,7 +157,13 @@ export default fp(
             etags.set(key, etag);
           }
           reply.header('ETag', etag).header('Cache-Control', SEEDED_CACHE_CONTROL);
-          if (notModified(request.headers['if-none-match'], etag)) {
+          const matched = notModified(request.headers['if-none-match'], etag, request.headers['accept-encoding']);
+          if (matched !== undefined) {
+            // The ETag and Vary of the representation the client holds, as its 200 had them.
+            if (matched !== etag) {
+              reply.header('ETag', matched);
+              addVary(reply, 'accept-encoding');
+            }
             reply.code(304).send();
             return;
           }

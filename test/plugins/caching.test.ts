@@ -81,6 +81,37 @@ t.test('brotli when asked; the ETag names the coding', async (t) => {
   t.equal(again.statusCode, 304);
 });
 
+t.test('a 304 names the ETag and Vary of the representation the client holds (RFC 9110 15.4.5)', async (t) => {
+  const app = await testApp(t);
+  const url = '/api/v1/users?seed=9&limit=300&format=csv';
+  for (const coding of ['gzip', 'br', 'deflate']) {
+    const full = await app.inject({ url, headers: { 'accept-encoding': coding } });
+    t.equal(full.headers['content-encoding'], coding);
+    const etag = String(full.headers.etag);
+    t.match(etag, new RegExp(`-${coding}"$`));
+    const again = await app.inject({ url, headers: { 'accept-encoding': coding, 'if-none-match': etag } });
+    t.equal(again.statusCode, 304, `${coding}: 304`);
+    t.equal(again.headers.etag, etag, `${coding}: the 304's ETag is the 200's, so a cache finds the response to freshen`);
+    t.match(String(again.headers.vary), /accept-encoding/i, `${coding}: and its Vary`);
+    const weak = await app.inject({ url, headers: { 'accept-encoding': `${coding}, identity`, 'if-none-match': `"other", W/${etag}` } });
+    t.equal(weak.statusCode, 304, `${coding}: weak comparison, lists`);
+    t.equal(weak.headers.etag, etag);
+  }
+  const plain = await app.inject(url);
+  const plainEtag = String(plain.headers.etag);
+  const gzipEtag = plainEtag.replace(/"$/, '-gzip"');
+  const identityHeld = await app.inject({ url, headers: { 'accept-encoding': 'gzip', 'if-none-match': plainEtag } });
+  t.equal(identityHeld.statusCode, 304, 'a client holding the plain body may keep it');
+  t.equal(identityHeld.headers.etag, plainEtag, 'the 304 names the plain ETag it holds');
+  const refused = await app.inject({ url, headers: { 'if-none-match': gzipEtag } });
+  t.equal(refused.statusCode, 200, 'a gzip ETag from a client that no longer accepts gzip: the body, not a 304');
+  t.equal(refused.headers.etag, plainEtag);
+  t.equal(refused.headers['content-encoding'], undefined);
+  const zero = await app.inject({ url, headers: { 'accept-encoding': 'gzip;q=0, br', 'if-none-match': gzipEtag } });
+  t.equal(zero.statusCode, 200, 'gzip;q=0 refuses gzip');
+  t.equal(zero.headers.etag, plainEtag.replace(/"$/, '-br"'));
+});
+
 t.test('CORS: any origin by default, a configured list otherwise, preflight answered', async (t) => {
   const open = await testApp(t);
   const simple = await open.inject({ url: '/api/v1/users?seed=1&limit=1', headers: { origin: 'https://notebook.example' } });

@@ -158,7 +158,7 @@ t.test('conditional requests after a kept answer: 304 for its ETag (plain and gz
     const notModified = await app.inject({ url: page, headers: { ...headers, 'if-none-match': etag } });
     t.equal(notModified.statusCode, 304, 'its own ETag: 304');
     t.equal(notModified.rawPayload.length, 0);
-    t.equal(notModified.headers.etag, etag.replace(/-gzip"$/, '"'), 'the 304 names the ETag');
+    t.equal(notModified.headers.etag, etag, 'the 304 names the ETag of the representation held');
     const other = await app.inject({ url: page, headers: { ...headers, 'if-none-match': '"something-else"' } });
     t.equal(other.statusCode, 200, 'another ETag: 200');
     t.same(other.rawPayload, first.rawPayload, 'with the same bytes');
