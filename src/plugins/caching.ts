@@ -6,6 +6,7 @@ import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { DATA_VERSION } from '../generators/world.js';
 import { acceptedTypes, acceptsAny } from '../routes/negotiate.js';
+import { relativeDatesNow } from '../routes/world-query.js';
 import { ApiError, clip } from './errors.js';
 
 /**
@@ -149,14 +150,19 @@ export default fp(
             reply.header('Cache-Control', 'no-store');
             return done();
           }
+          // A relative date (end_date=today) is resolved by the route against the clock: the
+          // ETag hashes the dates it resolves to, and caches keep the answer until they move.
+          const relative = relativeDatesNow(query);
           const key = query.format === undefined ? `${request.url}\n${accept ?? ''}` : request.url;
-          let etag = etags.get(key);
-          if (etag === undefined) {
+          let etag = relative ? undefined : etags.get(key);
+          if (relative) {
+            etag = seededEtag(url, relative.resolved, accept);
+          } else if (etag === undefined) {
             etag = seededEtag(url, query, accept);
             if (etags.size >= ETAG_MEMO) etags.clear();
             etags.set(key, etag);
           }
-          reply.header('ETag', etag).header('Cache-Control', SEEDED_CACHE_CONTROL);
+          reply.header('ETag', etag).header('Cache-Control', relative ? `public, max-age=${Math.min(relative.seconds, 86400)}` : SEEDED_CACHE_CONTROL);
           const matched = notModified(request.headers['if-none-match'], etag, request.headers['accept-encoding']);
           if (matched !== undefined) {
             // The ETag and Vary of the representation the client holds, as its 200 had them.

@@ -27,16 +27,33 @@ export function resolveRelativeDate(text: string, now: number): string {
   return new Date(Math.floor(now / DAY) * DAY - back * DAY).toISOString().slice(0, 10);
 }
 
+/** Whether a query names a relative start_date or end_date (its answer changes at each UTC midnight). */
+function hasRelativeDate(query: { start_date?: string; end_date?: string }): boolean {
+  return (query.start_date !== undefined && RELATIVE_DATE.test(query.start_date)) || (query.end_date !== undefined && RELATIVE_DATE.test(query.end_date));
+}
+
 /** The query with relative start_date/end_date resolved against the clock (a copy; absolute dates untouched). */
-export function resolveRelativeDates<Q extends { start_date?: string; end_date?: string }>(query: Q): Q {
-  if (!(query.start_date && RELATIVE_DATE.test(query.start_date)) && !(query.end_date && RELATIVE_DATE.test(query.end_date))) return query;
+export function resolveRelativeDates<Q extends { start_date?: string; end_date?: string }>(query: Q, now?: number): Q {
+  if (!hasRelativeDate(query)) return query;
   // eslint-disable-next-line no-restricted-properties -- route code, not generation: see resolveRelativeDate
-  const now = Date.now();
+  const at = now ?? Date.now();
   return {
     ...query,
-    ...(query.start_date ? { start_date: resolveRelativeDate(query.start_date, now) } : {}),
-    ...(query.end_date ? { end_date: resolveRelativeDate(query.end_date, now) } : {}),
+    ...(query.start_date ? { start_date: resolveRelativeDate(query.start_date, at) } : {}),
+    ...(query.end_date ? { end_date: resolveRelativeDate(query.end_date, at) } : {}),
   };
+}
+
+/**
+ * For HTTP caching: a query with a relative date, resolved as the route will resolve it now,
+ * and the seconds its answer stays the same (until the next UTC midnight, when `today` moves);
+ * undefined for a query without one (its answer is a function of the URL).
+ */
+export function relativeDatesNow<Q extends { start_date?: string; end_date?: string }>(query: Q): { resolved: Q; seconds: number } | undefined {
+  if (!hasRelativeDate(query)) return undefined;
+  // eslint-disable-next-line no-restricted-properties -- route code, not generation: see resolveRelativeDate
+  const now = Date.now();
+  return { resolved: resolveRelativeDates(query, now), seconds: Math.max(1, Math.ceil(((Math.floor(now / DAY) + 1) * DAY - now) / 1000)) };
 }
 
 /** `X-Date-Window`: the window a response was generated for, `<start>/<end>` (ISO 8601, end exclusive). */

@@ -201,3 +201,32 @@ t.test('every error is no-store, whichever stage refuses the request', async (t)
     t.notOk(res.headers.etag, `${method} ${url}: no ETag`);
   }
 });
+
+t.test('a relative date (end_date=today): the ETag names the day it resolves to, and caches keep it until the next UTC midnight', async (t) => {
+  const app = await testApp(t);
+  const realNow = Date.now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  const DAY = 86_400_000;
+  const monday = Date.UTC(2026, 10, 30, 22, 0, 0);
+  const url = '/api/v1/users?seed=5&users=30&limit=3&start_date=2026-01-01&end_date=today';
+  Date.now = () => monday;
+  const first = await app.inject(url);
+  t.equal(first.statusCode, 200);
+  const etag = String(first.headers.etag);
+  t.equal(first.headers['x-date-window'], '2026-01-01T00:00:00.000Z/2026-12-01T00:00:00.000Z');
+  t.equal(first.headers['cache-control'], 'public, max-age=7200', 'fresh until the next UTC midnight, two hours away');
+  t.equal((await app.inject({ url, headers: { 'if-none-match': etag } })).statusCode, 304, 'the same day: 304');
+  const pinned = await app.inject(url.replace('end_date=today', 'end_date=2026-11-30'));
+  t.equal(pinned.body, first.body, 'the same bytes as the date it resolved to');
+  t.equal(pinned.headers.etag, etag, 'and the same ETag');
+
+  Date.now = () => monday + DAY;
+  const next = await app.inject({ url, headers: { 'if-none-match': etag } });
+  t.equal(next.statusCode, 200, 'the next day: the body changed, so no 304 for the old ETag');
+  t.equal(next.headers['x-date-window'], '2026-01-01T00:00:00.000Z/2026-12-02T00:00:00.000Z');
+  t.not(next.body, first.body);
+  t.not(next.headers.etag, etag, 'a new ETag for the new bytes');
+  t.equal((await app.inject({ url, headers: { 'if-none-match': String(next.headers.etag) } })).statusCode, 304);
+});
