@@ -119,7 +119,9 @@ export default fp(
 
     app.addHook('onRoute', (route) => {
       const methods = [route.method].flat();
-      if (!methods.includes('GET')) return;
+      // HEAD too: Fastify adds a HEAD route per GET route, with the GET's options as they were
+      // before this hook, so it needs its own negotiation, ETag, Cache-Control and 304.
+      if (!methods.includes('GET') && !methods.includes('HEAD')) return;
       const documented = offeredTypes(route.schema?.response);
       if (!documented) return;
       // With their aliases (text/xml...), as the route's format choice reads them (src/routes/negotiate.ts).

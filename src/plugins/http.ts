@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 
 export interface HttpOptions {
   /**
@@ -122,6 +123,16 @@ export default fp(
       reply.headers(everyResponse);
       reply.header('X-Request-Id', request.id);
       done();
+    });
+    // A HEAD answer has no body. Fastify's HEAD routes drain a streamed body (`resume()`), so
+    // the whole body was generated for nobody: a HEAD of a million-order CSV kept both cores
+    // busy ~20 s after its answer. The stream is ended here, before the route's own hooks, and
+    // an empty one takes its place (no Content-Length, as the GET's chunked answer has none).
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      if (request.method !== 'HEAD' || !(payload instanceof Readable)) return done(null, payload);
+      payload.on('error', () => {});
+      payload.destroy();
+      done(null, Readable.from([]));
     });
     const origins = options.corsOrigins ?? ['*'];
     await app.register(cors, {
