@@ -85,7 +85,15 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
   };
 
   /** Streams the outbox until it closes, and stops feeding it when the client leaves. */
-  const stream = async (reply: FastifyReply, outbox: Outbox, stop: () => void) => {
+  const stream = async (request: FastifyRequest, reply: FastifyReply, outbox: Outbox, stop: () => void) => {
+    if (request.method === 'HEAD') {
+      // The GET's headers and no stream: Node sends a HEAD's headers only when it ends, so an
+      // open event stream kept a HEAD unanswered for as long as the client waited.
+      stop();
+      outbox.close();
+      await reply.type('text/event-stream').header('Cache-Control', 'no-cache').header('X-Accel-Buffering', 'no').send();
+      return;
+    }
     open.add(outbox);
     reply.sse.onClose(() => {
       stop();
@@ -131,7 +139,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
       outbox.push(jobMessage(job));
       if (job.ended) outbox.close();
       else jobs.events.on('job', onJob);
-      await stream(reply, outbox, () => jobs.events.off('job', onJob));
+      await stream(request, reply, outbox, () => jobs.events.off('job', onJob));
     },
   );
 
@@ -169,7 +177,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
       for (const job of jobs.list().reverse()) if (!job.ended) outbox.push(jobMessage(job));
       jobs.events.on('job', onJob);
       jobs.events.on('stats', sendStats);
-      await stream(reply, outbox, () => {
+      await stream(request, reply, outbox, () => {
         clearTimeout(statsTimer);
         jobs.events.off('job', onJob);
         jobs.events.off('stats', sendStats);

@@ -184,3 +184,22 @@ t.test('MAX_RUNNING_JOBS: the others wait as queued, start in order, and a queue
   const stats = (await app.inject('/api/v1/stats')).json() as { sinks: { webhook: { jobs: Record<string, number> } } };
   t.same(stats.sinks.webhook.jobs, { total: 4, running: 0, succeeded: 3, partial: 0, failed: 0, cancelled: 1 });
 });
+
+t.test('HEAD of an event stream: the headers of its GET, answered at once (the open stream held a HEAD unanswered)', async (t) => {
+  const { app } = await setup(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const job = await post(app, { seed: 3, entity: 'users', limit: 5 });
+  await getJob(app, job.id, true);
+  const running = await post(app, { seed: 3, entity: 'users', limit: 200, delay_ms: 50 });
+  for (const path of ['/api/v1/jobs/events', `/api/v1/jobs/${job.id}/events`, `/api/v1/jobs/${running.id}/events`]) {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    t.equal(response.status, 200, `${path}: 200`);
+    t.equal(response.headers.get('content-type'), 'text/event-stream', `${path}: the GET's type`);
+    t.equal(response.headers.get('cache-control'), 'no-cache');
+    t.equal(await response.text(), '', 'no body');
+  }
+  const missing = await fetch(`http://127.0.0.1:${port}/api/v1/jobs/00000000-0000-4000-8000-000000000000/events`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+  t.equal(missing.status, 404, 'an unknown job: 404, as the GET');
+  await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${running.id}` });
+});
