@@ -142,6 +142,10 @@ export default fp(
       exposedHeaders: EXPOSED_HEADERS,
       credentials: false,
       maxAge: 600,
+      // An OPTIONS without Origin or Access-Control-Request-Method (`curl -X OPTIONS`, a client
+      // asking what a path allows) is answered like a preflight, 204: the strict default
+      // answered a text/plain 400, outside the JSON error contract.
+      strictPreflight: false,
     });
   },
   { name: 'http' },

@@ -69,3 +69,13 @@ t.test('a preflight allows the methods and headers scripts send', async (t) => {
   t.equal(listed.headers['access-control-allow-origin'], 'https://panel.example');
   t.match(String(listed.headers['access-control-expose-headers']), 'X-Date-Window');
 });
+
+t.test('an OPTIONS that is not a preflight: 204 with the allowed methods, not a text/plain 400', async (t) => {
+  const app = await testApp(t, { renderThreads: 0 });
+  for (const headers of [{}, { origin: ORIGIN }, { 'access-control-request-method': 'GET' }]) {
+    const res = await app.inject({ method: 'OPTIONS', url: '/api/v1/users', headers });
+    t.equal(res.statusCode, 204, `${JSON.stringify(headers)}: 204`);
+    t.equal(res.body, '');
+    t.same(String(res.headers['access-control-allow-methods']).split(',').map((m) => m.trim()), ['GET', 'HEAD', 'POST', 'DELETE']);
+  }
+});
