@@ -80,6 +80,11 @@ function bodyProblem(err: FastifyError, request: FastifyRequest): string | undef
       return `body: larger than this server accepts (${request.routeOptions.bodyLimit ?? 'its limit'} bytes)`;
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'Content-Length: does not match the body sent';
+    // @fastify/compress, decompressing a body: its own words named neither the header nor the coding.
+    case 'FST_CP_ERR_INVALID_CONTENT':
+      return `Content-Encoding: the body is not valid ${clip(String(request.headers['content-encoding'] ?? ''))} data; send it compressed as named, or uncompressed without Content-Encoding`;
+    case 'FST_CP_ERR_INVALID_CONTENT_ENCODING':
+      return `Content-Encoding: '${clip(String(request.headers['content-encoding'] ?? ''))}' is not accepted here; send br, gzip or deflate, or an uncompressed body`;
     default:
       return undefined;
   }

@@ -86,6 +86,16 @@ t.test('404, 405 with Allow, 413, 415, bad JSON: every body has a code', async (
   shaped(t, big.json(), 413, 'PAYLOAD_TOO_LARGE', 'Payload Too Large', '413');
 });
 
+t.test('a compressed body that does not decompress, or an unknown coding: the message names Content-Encoding', async (t) => {
+  const app = await testApp(t);
+  const broken = await app.inject({ method: 'POST', url: '/api/v1/sinks/kafka', payload: '{"seed":1}', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+  shaped(t, broken.json(), 400, 'BAD_REQUEST', 'Bad Request', 'not gzip');
+  t.equal((broken.json() as ErrorBody).message, 'Content-Encoding: the body is not valid gzip data; send it compressed as named, or uncompressed without Content-Encoding');
+  const unknown = await app.inject({ method: 'POST', url: '/api/v1/sinks/kafka', payload: '{"seed":1}', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' } });
+  shaped(t, unknown.json(), 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', 'unknown coding');
+  t.equal((unknown.json() as ErrorBody).message, "Content-Encoding: 'compress' is not accepted here; send br, gzip or deflate, or an uncompressed body");
+});
+
 t.test('a long bad value is cut in the message, not echoed whole', async (t) => {
   const app = await testApp(t);
   const value = 'x'.repeat(100_000);
