@@ -47,6 +47,8 @@ export interface AppOptions {
   sinks?: SinkConfig;
   /** Sink jobs running at once; the others wait as `queued` (MAX_RUNNING_JOBS, default 4). */
   maxRunningJobs?: number;
+  /** Sink jobs that may wait as `queued`; beyond, a new job is a 429 (MAX_QUEUED_JOBS, default 100). */
+  maxQueuedJobs?: number;
   /** Origins allowed by CORS (default any: `['*']`); see src/plugins/http.ts. */
   corsOrigins?: readonly string[];
   /** The change feed streams play (default: the service's own; tests give a deterministic one). */
@@ -146,7 +148,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(liveEventRoutes);
   // One set of streams for the streams routes and the jobs list (streams are jobs too).
   const streams = new StreamManager(app.log);
-  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}) });
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}), ...(options.maxQueuedJobs !== undefined ? { maxQueuedJobs: options.maxQueuedJobs } : {}) });
   await app.register(streamRoutes, { config: options.sinks ?? {}, streams, budget, ...(options.feed ? { feed: options.feed } : {}) });
   return app;
 }

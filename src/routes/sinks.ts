@@ -10,7 +10,7 @@ import { recordsOf } from '../render/batch.js';
 import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, NO_QUERY, WorldQueryFields } from '../schemas/query.js';
 import { SINKS, type AnySink } from '../sinks/index.js';
-import { FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
+import { DEFAULT_MAX_QUEUED_JOBS, FINISHED_JOBS_KEPT, JobManager, type Job } from '../sinks/jobs.js';
 import type { EntitySlice, SinkDefinition, SinkName } from '../sinks/types.js';
 import jobEventRoutes from './job-events.js';
 import { addRunnableRoutes } from './job-routes.js';
@@ -32,6 +32,8 @@ export interface SinkRoutesOptions {
   cancelWaitMs?: number;
   /** Jobs running at once; the rest wait as `queued` (default DEFAULT_MAX_RUNNING_JOBS). */
   maxRunningJobs?: number;
+  /** Jobs that may wait as `queued`; a job beyond is refused, 429 (default DEFAULT_MAX_QUEUED_JOBS). */
+  maxQueuedJobs?: number;
   /** The most a request's precomputation may cost (see routes/cost.ts). */
   budget?: CostBudget;
   /** The streams (POST /api/v1/streams), listed and addressed among the jobs. */
@@ -226,6 +228,7 @@ export function requireApiKey(app: FastifyInstance, apiKey: string): void {
 export default async function sinkRoutes(app: FastifyInstance, options: SinkRoutesOptions): Promise<void> {
   const { config } = options;
   const jobs = new JobManager(app.log, options.maxRunningJobs, app.renderPool);
+  const maxQueued = options.maxQueuedJobs ?? DEFAULT_MAX_QUEUED_JOBS;
   app.decorate('jobs', jobs);
   // preClose, not onClose: jobs are cancelled as shutdown begins, not after the last response.
   app.addHook('preClose', async () => jobs.close());
@@ -266,6 +269,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
             401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
             409: { description: 'The sink is not configured; the message names the variable', ...errorRef },
             422: { description: 'COST_BUDGET_EXCEEDED: the world is too large for this server (see docs/limits.md); the message names the parameter to lower', ...errorRef },
+            429: { description: 'TOO_MANY_JOBS: MAX_QUEUED_JOBS jobs are already waiting for a slot; retry when one has started', ...errorRef },
           },
         },
       },
@@ -276,6 +280,11 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
         }
         const body = request.body ?? {};
         const { seed, slices, options: sinkOptions } = await plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
+        // The queue is bounded: one client queueing thousands of jobs held every later job
+        // (anyone's) behind them, and the server's memory grew with each.
+        if (jobs.queued >= maxQueued) {
+          throw new ApiError(429, 'TOO_MANY_JOBS', `sink: ${maxQueued} jobs are already waiting for a slot (MAX_QUEUED_JOBS; ${jobs.maxRunning} run at once); retry when one has started, or cancel one (DELETE /api/v1/jobs/{id})`);
+        }
         const job = jobs.start(sink, section, sinkOptions, seed, slices, { ...body, seed });
         return respondWithJob(job, reply, request.query.wait === true);
       },

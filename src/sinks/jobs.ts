@@ -15,6 +15,9 @@ export const FINISHED_JOBS_KEPT = 500;
 const ERRORS_KEPT = 50;
 /** Jobs running at once when the server sets no MAX_RUNNING_JOBS; the rest wait as `queued`. */
 export const DEFAULT_MAX_RUNNING_JOBS = 4;
+
+/** Jobs that may wait as `queued` when the server sets no MAX_QUEUED_JOBS; beyond, a new job is refused (429). */
+export const DEFAULT_MAX_QUEUED_JOBS = 100;
 /** Progress events of one job are sent at most this often (state changes go out at once). */
 export const PROGRESS_EVENT_INTERVAL_MS = 200;
 
@@ -150,6 +153,13 @@ export class JobManager {
   ) {
     // One listener per open event stream: as many as there are clients watching.
     this.events.setMaxListeners(0);
+  }
+
+  /** Jobs waiting for a slot: created, not yet running, not ended. */
+  get queued(): number {
+    let count = 0;
+    for (const job of this.jobs.values()) if (job.state === 'queued') count++;
+    return count;
   }
 
   /** Creates and starts a job, or queues it when `maxRunning` jobs run; returns at once (the job runs on). */

@@ -37,10 +37,10 @@ function parseEvents(text: string): Event[] {
   return events;
 }
 
-async function setup(t: { teardown: (fn: () => unknown) => void }, maxRunningJobs?: number): Promise<{ app: FastifyInstance; receiver: WebhookReceiver }> {
+async function setup(t: { teardown: (fn: () => unknown) => void }, maxRunningJobs?: number, maxQueuedJobs?: number): Promise<{ app: FastifyInstance; receiver: WebhookReceiver }> {
   const receiver = await webhookReceiver(t, SECRET);
   const webhook: WebhookConfig = { endpoint: receiver.url, secret: SECRET, maxCount: 1000, timeoutMs: 2000, retries: 1, backoffMs: 5 };
-  const app = await testApp(t, { sinks: { webhook }, ...(maxRunningJobs !== undefined ? { maxRunningJobs } : {}) });
+  const app = await testApp(t, { sinks: { webhook }, ...(maxRunningJobs !== undefined ? { maxRunningJobs } : {}), ...(maxQueuedJobs !== undefined ? { maxQueuedJobs } : {}) });
   return { app, receiver };
 }
 
@@ -202,4 +202,25 @@ t.test('HEAD of an event stream: the headers of its GET, answered at once (the o
   const missing = await fetch(`http://127.0.0.1:${port}/api/v1/jobs/00000000-0000-4000-8000-000000000000/events`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
   t.equal(missing.status, 404, 'an unknown job: 404, as the GET');
   await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${running.id}` });
+});
+
+t.test('MAX_QUEUED_JOBS: a job beyond the queue is refused with a 429 before it is created; a slot in the queue admits one again', async (t) => {
+  const { app } = await setup(t, 1, 2);
+  const first = await post(app, { seed: 1, count: 3, delay_ms: 2000 });
+  const second = await post(app, { seed: 2, count: 2 });
+  const third = await post(app, { seed: 3, count: 2 });
+  t.same([first.state, second.state, third.state], ['running', 'queued', 'queued']);
+  const refused = await app.inject({ method: 'POST', url: '/api/v1/sinks/webhook', payload: { seed: 4, count: 2 } });
+  t.equal(refused.statusCode, 429);
+  const body = refused.json() as { code: string; message: string; error: string };
+  t.equal(body.code, 'TOO_MANY_JOBS');
+  t.equal(body.error, 'Too Many Requests');
+  t.match(body.message, /^sink: 2 jobs are already waiting for a slot \(MAX_QUEUED_JOBS; 1 run at once\)/);
+  t.equal(refused.headers['cache-control'], 'no-store');
+  const listed = (await app.inject('/api/v1/jobs')).json() as JobJson[];
+  t.equal(listed.length, 3, 'the refused job was not created');
+  await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${third.id}` });
+  const admitted = await post(app, { seed: 5, count: 2 });
+  t.equal(admitted.state, 'queued', 'a place in the queue freed: the next job waits again');
+  for (const job of [first, second, admitted]) await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${job.id}` });
 });
