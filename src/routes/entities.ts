@@ -18,7 +18,7 @@ import { parquetFile } from '../render/parquet.js';
 import { ENTITY_GZIP_LEVEL, gzipJoined, takeGzip } from '../render/gzip.js';
 import { ErrorSchema, listQuerySchema, type ListQuery } from '../schemas/query.js';
 import { chooseEntityFormat } from './negotiate.js';
-import { resolveRelativeDates, worldSpecFrom } from './world-query.js';
+import { pinRelativeDates, resolveRelativeDates, worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, costOf, retainPrecompute, whenPrepared, type CostBudget } from './cost.js';
 
 /** Records per batch when rendering on worker threads (a few hundred KB of output). */
@@ -215,7 +215,7 @@ export default async function entityRoutes(app: FastifyInstance, options: Entity
           offset,
           end,
           total,
-          url: request.url,
+          url: pinRelativeDates(request.url, request.query, given),
           pageStart,
           limit,
           byPage: query.page !== undefined,

@@ -17,7 +17,7 @@ import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query
 import { partSuffix, partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
 import { chooseFormat } from './negotiate.js';
-import { worldSpecFrom } from './world-query.js';
+import { pinRelativeDates, resolveRelativeDates, worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
 import { feedCost } from '../generators/cost.js';
 
@@ -352,14 +352,15 @@ export default async function eventRoutes(app: FastifyInstance, opts: { split?: 
       },
     },
     async (request: FastifyRequest<{ Querystring: EventsQueryType }>, reply: FastifyReply) => {
-      const query = request.query;
+      // Relative dates resolved once, for the world and for the Link that continues it.
+      const query = resolveRelativeDates(request.query);
       const format = chooseFormat(query.format, request.headers.accept);
       const page = await feedPage(query, format, query.limit ?? 1000, opts.split === true ? app.renderPool : null, budget);
       const { world, options } = page;
       reply.header('X-Seed', world.seed).type(FORMATS[format].contentType);
       if (page.range) reply.header('X-Partition-Range', `${page.range.start}-${page.range.end}`);
       if (page.more) {
-        const url = new URL(request.url, 'http://localhost');
+        const url = new URL(pinRelativeDates(request.url, request.query, query), 'http://localhost');
         url.searchParams.set('seed', String(world.seed));
         const chaos = (options.late_ratio ?? 0) + (options.duplicate_ratio ?? 0) + (options.bad_ratio ?? 0) > 0;
         if (chaos || !page.last) {

@@ -45,6 +45,21 @@ export function resolveRelativeDates<Q extends { start_date?: string; end_date?:
 }
 
 /**
+ * A request's URL with its relative dates replaced by the dates `resolved` holds (the query as
+ * {@link resolveRelativeDates} returned it), for the Link header: as Link pins the seed of an
+ * unseeded request, it pins the window, so `next` continues the same world after UTC midnight
+ * (an events cursor from yesterday's window is refused in today's). The URL unchanged when
+ * nothing was relative.
+ */
+export function pinRelativeDates(url: string, query: { start_date?: string; end_date?: string }, resolved: { start_date?: string; end_date?: string }): string {
+  if (resolved === query) return url;
+  const parsed = new URL(url, 'http://localhost');
+  if (resolved.start_date !== undefined) parsed.searchParams.set('start_date', resolved.start_date);
+  if (resolved.end_date !== undefined) parsed.searchParams.set('end_date', resolved.end_date);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+/**
  * For HTTP caching: a query with a relative date, resolved as the route will resolve it now,
  * and the seconds its answer stays the same (until the next UTC midnight, when `today` moves);
  * undefined for a query without one (its answer is a function of the URL).

@@ -94,3 +94,33 @@ t.test('relative dates for every entity, and bad input', async (t) => {
     t.match((res.json() as { message: string }).message, new RegExp(`^${name}: `), `${url}: names ${name}`);
   }
 });
+
+t.test('Link pins relative dates as it pins the seed: next continues the same world after UTC midnight', async (t) => {
+  const app = await testApp(t, { renderThreads: 0 });
+  const realNow = Date.now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  const evening = Date.UTC(2026, 10, 30, 23, 59, 0);
+  Date.now = () => evening;
+  const nextOf = (link: unknown) => /<([^>]*)>; rel="next"/.exec(String(link))?.[1] ?? '';
+
+  const orders = await app.inject('/api/v1/orders?users=30&orders=60&start_date=today-30d&end_date=today&limit=5&format=csv');
+  t.equal(orders.headers['x-date-window'], '2026-10-31T00:00:00.000Z/2026-12-01T00:00:00.000Z');
+  const next = nextOf(orders.headers.link);
+  t.match(next, /start_date=2026-10-31&end_date=2026-11-30&/, 'the resolved dates, not today');
+  t.notMatch(String(orders.headers.link), /today/);
+  const events = await app.inject('/api/v1/events?seed=4&users=30&orders=60&start_date=today-30d&end_date=today&limit=5&format=csv');
+  const nextEvents = nextOf(events.headers.link);
+  t.match(nextEvents, /start_date=2026-10-31&end_date=2026-11-30&.*after=ev-/, 'the feed’s next page too');
+
+  // Two minutes later it is tomorrow: the links still continue the world of the first page.
+  Date.now = () => evening + 120_000;
+  const page2 = await app.inject(next);
+  t.equal(page2.statusCode, 200);
+  t.equal(page2.headers['x-date-window'], '2026-10-31T00:00:00.000Z/2026-12-01T00:00:00.000Z', 'the same window');
+  const whole = await app.inject(`/api/v1/orders?seed=${String(orders.headers['x-seed'])}&users=30&orders=60&start_date=2026-10-31&end_date=2026-11-30&limit=10&format=csv`);
+  t.equal(orders.body + page2.body.replace(/^[^\n]*\n/, ''), whole.body, 'the two pages are the first ten orders of that world');
+  const events2 = await app.inject(nextEvents);
+  t.equal(events2.statusCode, 200, 'the cursor is of the same world (a 400 in the next day’s)');
+});
