@@ -60,6 +60,7 @@ interface ValidationIssue {
 /** What a value refused by a pattern must look like, for the parameters whose pattern a person would not read. */
 const PATTERN_REASONS: Readonly<Record<string, string>> = {
   fields: 'must be a comma-separated list of field names',
+  entities: 'must be a comma-separated list of entity names (e.g. users,orders,order-items)',
   types: 'must be a comma-separated list of event types (e.g. order.placed,payment.captured; see the event types in docs/events.md)',
   weights: 'must be a comma-separated list of name:weight, the names orders, interactions and inventory, each weight a number (e.g. orders:0.6,interactions:0.3,inventory:0.1)',
 };
@@ -96,8 +97,29 @@ const isJson = (request: FastifyRequest): boolean => /^application\/json\s*(;|$)
 const unsupportedType = (request: FastifyRequest): string =>
   `Content-Type: '${clip(String(request.headers['content-type'] ?? ''))}' is not accepted here; send application/json`;
 
-/** Turns Ajv's first complaint into `name: reason`, naming the parameter the client sent. */
-function describe(issue: ValidationIssue, context: string | undefined): { code: string; message: string } {
+/**
+ * One item of the comma lists whose pattern is checked whole, and what an item must be: a
+ * refused list names its first bad item (`fields: 'items.sku' is not a field name; …`), which
+ * in a list of twenty a person would not find by the list's rule alone.
+ */
+const LIST_ITEMS: Readonly<Record<string, readonly [RegExp, string]>> = {
+  fields: [/^@?[a-z_][a-z0-9_]*$/, 'a field name'],
+  types: [/^[a-z_]+\.[a-z_]+$/, 'an event type'],
+  entities: [/^[a-z/-]+$/, 'an entity name'],
+};
+
+/** The first item of a refused comma list that is not one, as `'item' is not …; ` (empty when none is found). */
+function badItem(name: string, value: unknown): string {
+  const rule = LIST_ITEMS[name];
+  if (!rule || typeof value !== 'string') return '';
+  const [item, what] = rule;
+  const bad = value.split(',').find((part) => !item.test(part));
+  if (bad === undefined) return '';
+  return bad === '' ? 'an empty item; ' : `'${clip(bad)}' is not ${what}; `;
+}
+
+/** Turns Ajv's first complaint into `name: reason`, naming the parameter the client sent (and, for a list, its bad item). */
+function describe(issue: ValidationIssue, context: string | undefined, query?: unknown): { code: string; message: string } {
   const where = context === 'body' ? 'body field' : context === 'params' ? 'path parameter' : 'query parameter';
   const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (issue.keyword === 'additionalProperties') {
@@ -108,7 +130,10 @@ function describe(issue: ValidationIssue, context: string | undefined): { code: 
   const name = clip(path || String(issue.params.missingProperty ?? context));
   let reason = issue.message ?? 'is invalid';
   if (issue.keyword === 'enum') reason = `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}`;
-  if (issue.keyword === 'pattern') reason = PATTERN_REASONS[name] ?? reason;
+  if (issue.keyword === 'pattern') {
+    const item = context === 'querystring' ? badItem(name, (query as Record<string, unknown> | undefined)?.[name]) : '';
+    reason = `${item}${PATTERN_REASONS[name] ?? reason}`;
+  }
   if (issue.keyword === 'type' && context === 'body') reason = `${reason} (JSON types are not converted)`;
   return { code: 'INVALID_PARAMETER', message: `${name}: ${reason}` };
 }
@@ -197,7 +222,7 @@ export default fp(
         message = 'body: missing; send a JSON object with Content-Type: application/json';
       } else if (validation && validation.length > 0) {
         statusCode = 400;
-        ({ code, message } = describe(validation[0] as ValidationIssue, (err as FastifyError).validationContext));
+        ({ code, message } = describe(validation[0] as ValidationIssue, (err as FastifyError).validationContext, request.query));
       } else if (statusCode >= 500) {
         request.log.error({ err }, 'request failed');
         // An ApiError's message is written for the client (PRECOMPUTE_FAILED, RENDER_FAILED); any other 5xx hides its internals.
