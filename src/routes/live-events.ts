@@ -182,6 +182,11 @@ function* built(spans: readonly Span[]): Generator<FeedEvent> {
 }
 
 /** `GET /api/v1/events/live`. */
+/** A moment as a file name part: `20261130T120000Z` (ISO 8601 basic format; milliseconds when not 0). */
+function compactTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.000Z$/, 'Z').replace('.', '');
+}
+
 export default async function liveEventRoutes(app: FastifyInstance): Promise<void> {
   // The event schemas, as the events routes add them in their own (encapsulated) scope.
   for (const schema of EventSchemas) app.addSchema(schema);
@@ -221,7 +226,9 @@ export default async function liveEventRoutes(app: FastifyInstance): Promise<voi
       reply.header('X-Seed', spec.seed).type(FORMATS[format].contentType);
       // A full page may have a next one: the same window from the following offset.
       if (spans.reduce((sum, span) => sum + span.positions.length, 0) === limit) reply.header('Link', `<${nextPageUrl(request.url, offset + limit)}>; rel="next"`);
-      if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="live-events-seed${spec.seed}.${FORMATS[format].extension}"`);
+      // Named for its window: fetched an hour at a time, every file was live-events-seed42.csv and
+      // curl -OJ refused to overwrite the first.
+      if (format !== 'json') reply.header('Content-Disposition', `attachment; filename="live-events-seed${spec.seed}-${compactTime(start)}-${compactTime(end)}.${FORMATS[format].extension}"`);
       // The serialisers of GET /api/v1/events: the same bytes for the same events.
       if (format === 'ndjson') return reply.send(ndjsonStream(events));
       if (format === 'json') return reply.send(formatStream(FORMATS.json, { columns: [], root: 'events', item: 'event' }, events));

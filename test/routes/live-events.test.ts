@@ -129,3 +129,22 @@ t.test('windows, pages, types and formats are views of the same events; bad inpu
     t.ok(body.message.startsWith(name) || body.message.includes(name), `${JSON.stringify(params)} names ${name}: ${body.message}`);
   }
 });
+
+t.test('a download is named for its window: fetched an hour at a time, each file has its own name', async (t) => {
+  const app = await testApp(t, { renderThreads: 0 });
+  const names: string[] = [];
+  for (const [start, end] of [
+    ['2026-11-30T12:00:00Z', '2026-11-30T13:00:00Z'],
+    ['2026-11-30T13:00:00Z', '2026-11-30T14:00:00Z'],
+    ['2026-11-30T13:00:00.250Z', '2026-11-30T13:00:01Z'],
+  ]) {
+    const res = await app.inject(`/api/v1/events/live?seed=42&events_per_second=0.1&start=${start}&end=${end}&format=csv`);
+    t.equal(res.statusCode, 200);
+    names.push(String(res.headers['content-disposition']));
+  }
+  t.same(names, [
+    'attachment; filename="live-events-seed42-20261130T120000Z-20261130T130000Z.csv"',
+    'attachment; filename="live-events-seed42-20261130T130000Z-20261130T140000Z.csv"',
+    'attachment; filename="live-events-seed42-20261130T130000250Z-20261130T130001Z.csv"',
+  ]);
+});
