@@ -278,7 +278,9 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
         if (!section) {
           throw new ApiError(409, 'SINK_NOT_CONFIGURED', `sink: ${sink.name} is not configured: set ${sink.requires} in the server's environment`);
         }
-        const body = request.body ?? {};
+        // Relative dates (end_date=today) resolved once, for the world and for the job's record of
+        // its request, which names them as it names a drawn seed: the job can be run again later.
+        const body = resolveRelativeDates(request.body ?? {});
         const { seed, slices, options: sinkOptions } = await plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
         // The queue is bounded: one client queueing thousands of jobs held every later job
         // (anyone's) behind them, and the server's memory grew with each.

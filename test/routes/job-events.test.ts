@@ -224,3 +224,25 @@ t.test('MAX_QUEUED_JOBS: a job beyond the queue is refused with a 429 before it 
   t.equal(admitted.state, 'queued', 'a place in the queue freed: the next job waits again');
   for (const job of [first, second, admitted]) await app.inject({ method: 'DELETE', url: `/api/v1/jobs/${job.id}` });
 });
+
+t.test('a job with relative dates records the dates they resolved to, as it records a drawn seed', async (t) => {
+  const { app, receiver } = await setup(t);
+  const realNow = Date.now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  Date.now = () => Date.UTC(2026, 10, 30, 15, 0, 0);
+  const job = await post(app, { entity: 'users', limit: 2, start_date: 'today-30d', end_date: 'today' });
+  const done = await getJob(app, job.id, true);
+  t.equal(done.state, 'succeeded');
+  const recorded = done.request as Record<string, unknown>;
+  t.equal(recorded.start_date, '2026-10-31');
+  t.equal(recorded.end_date, '2026-11-30');
+  // Run again from the record, another day: the same records.
+  Date.now = () => Date.UTC(2026, 11, 5, 9, 0, 0);
+  const again = await post(app, recorded);
+  await getJob(app, again.id, true);
+  const bodies = (id: string) => receiver.deliveries.filter((d) => d.headers['x-ecomgen-job'] === id).map((d) => d.body.toString());
+  t.same(bodies(again.id).map((b) => JSON.parse(b) as unknown), bodies(job.id).map((b) => JSON.parse(b) as unknown), 'the same records delivered');
+  t.equal(bodies(job.id).length, 2);
+});
