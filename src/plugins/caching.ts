@@ -182,7 +182,13 @@ export default fp(
       };
       route.preHandler = [negotiate, ...[route.preHandler ?? []].flat()] as typeof route.preHandler;
       // A route-level hook, last: @fastify/compress sets Content-Encoding in its own route-level onSend.
-      route.onSend = [...[route.onSend ?? []].flat(), finishEtag] as typeof route.onSend;
+      const onSend = [...[route.onSend ?? []].flat(), finishEtag];
+      // A HEAD route's onSend holds Fastify's HEAD hook (which drops the body) before the
+      // compression's: moved after it, a HEAD answers the GET's Content-Encoding, Content-Length
+      // and coded ETag (it answered the identity body's, whatever the Accept-Encoding).
+      const dropsBody = onSend.findIndex((hook) => hook.name === 'headRouteOnSendHandler');
+      if (dropsBody >= 0) onSend.push(...onSend.splice(dropsBody, 1));
+      route.onSend = onSend as typeof route.onSend;
     });
   },
   { name: 'caching', dependencies: ['errors'] },

@@ -59,3 +59,17 @@ t.test('a HEAD of a streamed body does not generate it', async (t) => {
   t.ok(after < 20_000, `a few batches at most were made (${after} of 1,000,000 rows)`);
   t.equal(made, after, 'and none after');
 });
+
+t.test('a HEAD asking for a content coding answers the GET’s coding, length and ETag', async (t) => {
+  const app = await testApp(t, { renderThreads: 0 });
+  for (const url of ['/api/v1/users?seed=42&limit=3', '/api/v1/orders?seed=42&limit=300&format=csv', '/api/v1/users?seed=42&scale=10&limit=5000&format=csv']) {
+    for (const coding of ['gzip', 'br']) {
+      const headers = { 'accept-encoding': coding };
+      const get = await app.inject({ url, headers });
+      const head = await app.inject({ method: 'HEAD', url, headers });
+      t.equal(get.headers['content-encoding'], coding, `${url} ${coding}: the GET is coded`);
+      t.equal(head.body, '', 'no body');
+      for (const name of ['content-encoding', 'content-length', 'etag', 'vary']) t.equal(head.headers[name], get.headers[name], `${url} ${coding}: ${name}`);
+    }
+  }
+});
