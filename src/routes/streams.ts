@@ -26,7 +26,7 @@ import { addRunnableRoutes } from './job-routes.js';
 import { FeedUnavailableError, changeFeed, type FeedProvider } from '../streams/source.js';
 import type { StreamWriter } from '../streams/writer.js';
 import { requireApiKey } from './sinks.js';
-import { worldSpecFrom, type WorldParams } from './world-query.js';
+import { resolveRelativeDates, worldSpecFrom, type WorldParams } from './world-query.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
 import { feedCost } from '../generators/cost.js';
 import { MAX_POPULATION, World } from '../generators/world.js';
@@ -252,7 +252,9 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       },
     },
     async (request: FastifyRequest<{ Body: Body }>, reply) => {
-      const body = request.body;
+      // Relative dates (end_date: today) resolved once, for the world and for the stream's record of
+      // its request, which names them as it names a drawn seed.
+      const body = resolveRelativeDates(request.body);
       let knownTypes: readonly string[];
       try {
         knownTypes = feed.eventTypes();

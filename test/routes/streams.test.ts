@@ -280,3 +280,22 @@ t.test('a replay from deep in the feed starts from the merge sought while prepar
     }
   }
 });
+
+t.test('a replay with relative dates records the dates they resolved to, as it records the seed', async (t) => {
+  const secret = 's';
+  const receiver = await webhookReceiver(t, secret);
+  const app = await testApp(t, { sinks: { webhook: { endpoint: receiver.url, secret, maxCount: 1000, timeoutMs: 5000, retries: 2, backoffMs: 5 } }, feed: testFeedProvider(3, 1000) });
+  const realNow = Date.now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  Date.now = () => Date.UTC(2026, 10, 30, 15, 0, 0);
+  const started = await start(app, { sink: 'webhook', mode: 'replay', seed: 3, start_date: 'today-3d', end_date: 'today' });
+  Date.now = realNow;
+  const job = await ended(app, started.id);
+  t.equal(job.state, 'succeeded');
+  const recorded = (job as unknown as { request: Record<string, unknown> }).request;
+  t.equal(recorded.start_date, '2026-11-27');
+  t.equal(recorded.end_date, '2026-11-30');
+  t.equal(recorded.seed, 3);
+});
