@@ -107,11 +107,22 @@ export class StreamProgress {
       this.type(event).delivered++;
       if (event.defect !== undefined) this.defects[event.defect]++;
     }
-    const last = events[events.length - 1];
+    // The position comes from well-formed fields: a malformed (`bad`) copy may carry its
+    // event_time as a number or a negative sequence (a stream that ended on one answered 500 on
+    // GET /streams/{id} and GET /streams). A copy goes right before its event, so its sequence,
+    // when well-formed, is its event's; its time is then no later than the event before it.
+    let sequence: number | undefined;
+    let time: string | undefined;
+    for (let k = events.length - 1; k >= 0 && (sequence === undefined || time === undefined); k--) {
+      const event = events[k] as FeedEvent;
+      if (sequence === undefined && Number.isSafeInteger(event.sequence) && event.sequence >= 0) sequence = event.sequence;
+      if (time === undefined && typeof event.event_time === 'string') time = event.event_time;
+    }
     // Batches in flight at once (a writer's concurrency) may be acknowledged out of order: the position only moves forward.
-    if (last !== undefined && (this.lastSequence === null || last.sequence > this.lastSequence)) {
-      this.lastEventTime = last.event_time;
-      this.lastSequence = last.sequence;
+    // (>=: a copy's event, with the same sequence and a well-formed time, may come in the next batch.)
+    if (sequence !== undefined && (this.lastSequence === null || sequence >= this.lastSequence)) {
+      this.lastSequence = sequence;
+      if (time !== undefined) this.lastEventTime = time;
     }
     this.delivered += events.length;
     this.bytes += bytes;
