@@ -70,7 +70,19 @@ class Meter extends Transform {
  * Writes to stdout and resolves once everything written so far has gone out: a pipe's writes are
  * asynchronous, and the process exits as soon as the command resolves.
  */
-const flushed = (stdout: OutStream, text: string) => new Promise<void>((resolve, reject) => stdout.write(text, (error) => (error ? reject(error) : resolve())));
+const flushed = (stdout: OutStream, text: string) =>
+  new Promise<void>((resolve, reject) => {
+    // A failed write is also emitted as 'error' (after the callback): without a listener it would end the process.
+    stdout.once('error', reject);
+    stdout.write(text, (error) => {
+      if (error) return reject(error);
+      stdout.off('error', reject);
+      resolve();
+    });
+  });
+
+/** Whether writing failed because the reader of a pipe closed it (EPIPE), not for a fault of ours. */
+const readerLeft = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 
 /** The query of GET /api/v1/events (or /defects) the flags stand for, in the route's own names. */
 function queryOf(flags: EventsFlags): Record<string, unknown> {
@@ -107,7 +119,9 @@ async function writeEvents(output: Output, flags: EventsFlags): Promise<void> {
     const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never);
     if (!flags.quiet) output.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
     const json = JSON.stringify(defects);
-    if (toStdout) await flushed(output.stdout, json);
+    if (toStdout) await flushed(output.stdout, json).catch((error: unknown) => {
+      if (!readerLeft(error)) throw error;
+    });
     else await pipeline(async function* () {
       yield json;
     }, target);
@@ -123,8 +137,15 @@ async function writeEvents(output: Output, flags: EventsFlags): Promise<void> {
     output.stderr.write(`seed ${page.world.seed}${slice}\n`);
   }
   if (toStdout) {
-    await pipeline(page.body, meter, target, { end: false });
-    await flushed(output.stdout, '');
+    try {
+      await pipeline(page.body, meter, target, { end: false });
+      await flushed(output.stdout, '');
+    } catch (error) {
+      // The reader left (`ecomgen events | head`): the feed stops there, as a pipe's writer does, without a stack trace.
+      if (!readerLeft(error)) throw error;
+      if (!flags.quiet) output.stderr.write(meter.summary('stdout (closed by its reader)'));
+      return;
+    }
   } else await pipeline(page.body, meter, target);
   if (!flags.quiet) output.stderr.write(meter.summary(toStdout ? 'stdout' : flags.out));
 }
