@@ -11,6 +11,7 @@ import { LoadFailed, registerLoad } from './commands/load.js';
 import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
+import { Interrupted } from './interrupt.js';
 import { processOutput, type Output } from './output.js';
 import { UsageError, flagOf } from './validate.js';
 
@@ -51,6 +52,10 @@ export async function main(argv: readonly string[], output: Output = processOutp
       // The shared validation names query and body fields; on the command line they are flags.
       output.stderr.write(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
       return 2;
+    }
+    if (error instanceof Interrupted) {
+      output.stderr.write(`\n${error.signal}: interrupted: ${error.message}\n`);
+      return error.exitCode;
     }
     if (error instanceof LoadFailed) {
       output.stderr.write(`error: ${error.message}\n`);
