@@ -2,7 +2,8 @@
  * A stream whose last delivered event is a malformed (`bad`) copy: its progress stays readable.
  * A `wrong_type` copy carries its event_time as a number, and a `negative_quantity` copy may carry
  * a negative sequence; the stream's position (last_event_time, last_sequence) comes from the
- * well-formed fields, so GET /api/v1/streams/{id} and GET /api/v1/streams never answer 500.
+ * well-formed fields, so GET /api/v1/streams/{id}, GET /api/v1/streams and GET /api/v1/jobs (the
+ * panel's Watch list) never answer 500.
  */
 import t from 'tap';
 import type { WebhookConfig } from '../../src/config.js';
@@ -38,6 +39,9 @@ t.test('a stream that ended on a bad event: its progress and the list still answ
     const list = await app.inject('/api/v1/streams');
     t.equal(list.statusCode, 200, `GET /streams: ${list.body.slice(0, 200)}`);
     t.ok((list.json() as { id: string }[]).some((s) => s.id === id));
+    // The panel's Watch list reads streams from the jobs list.
+    const jobs = await app.inject('/api/v1/jobs');
+    t.equal(jobs.statusCode, 200, `GET /jobs: ${jobs.body.slice(0, 200)}`);
   }
   t.equal(receiver.accepted().length, 7);
 });
