@@ -77,6 +77,11 @@ export class StreamProgress {
   maxLagSeconds = 0;
   /** True while retrying a destination outage. */
   outage = false;
+  /**
+   * During an outage, when the oldest event not yet delivered was due: the lag grows with the
+   * clock while the batch waits to be sent again (it stayed 0 however long the outage lasted).
+   */
+  outageDue: number | undefined;
   stopReason: StopReason | null = null;
   readonly errors: string[] = [];
   errorCount = 0;
@@ -143,6 +148,15 @@ export class StreamProgress {
     this.maxLagSeconds = Math.max(this.maxLagSeconds, this.lagSeconds);
   }
 
+  /** The lag as of `now`: during an outage, how long ago the oldest undelivered event was due. */
+  private lagAt(now: number): number {
+    if (!this.outage || this.outageDue === undefined) return this.lagSeconds;
+    const ms = now - this.outageDue;
+    const lag = ms > LAG_NOISE_MS ? Math.round(ms) / 1000 : 0;
+    this.maxLagSeconds = Math.max(this.maxLagSeconds, lag);
+    return lag;
+  }
+
   /** Events per second delivered over the last ten seconds (or since the start, if shorter). */
   rate(now: number): number {
     while (this.recent.length > 0 && (this.recent[0] as { at: number }).at <= now - RATE_WINDOW_MS) this.recent.shift();
@@ -154,6 +168,7 @@ export class StreamProgress {
   }
 
   toJSON(now: number) {
+    const lag = this.lagAt(now);
     return {
       delivered: this.delivered,
       failed: this.failed,
@@ -163,7 +178,7 @@ export class StreamProgress {
       events_per_second: this.rate(now),
       average_events_per_second:
         this.startedAt !== undefined && this.lastAt !== undefined && this.lastAt > this.startedAt ? Math.round((this.delivered / (this.lastAt - this.startedAt)) * 10_000) / 10 : 0,
-      lag_seconds: this.lagSeconds,
+      lag_seconds: lag,
       max_lag_seconds: this.maxLagSeconds,
       outage: this.outage,
       last_event_time: this.lastEventTime,
@@ -346,11 +361,14 @@ export async function runStream(
   const concurrency = ahead ? Math.max(1, Math.floor(writer.concurrency ?? 1)) : 1;
   /** Deliveries not yet awaited, oldest first (at most `concurrency`); every return waits for them. */
   const inFlight: Promise<void>[] = [];
-  let collected: FeedEvent[] | undefined;
-  const collect = (now: number, room: number): FeedEvent[] => {
-    const batch: FeedEvent[] = [];
-    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.length < room; due = peek()) {
-      if (due.event !== undefined) batch.push(due.event);
+  let collected: Batch | undefined;
+  const collect = (now: number, room: number): Batch => {
+    const batch: Batch = { events: [], dues: [] };
+    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.events.length < room; due = peek()) {
+      if (due.event !== undefined) {
+        batch.events.push(due.event);
+        batch.dues.push(due.due);
+      }
       next = undefined;
     }
     return batch;
@@ -385,7 +403,7 @@ export async function runStream(
         noteBehind(endMs);
         return 'duration';
       }
-      let batch: FeedEvent[];
+      let batch: Batch;
       if (collected !== undefined) {
         batch = collected;
         collected = undefined;
@@ -437,9 +455,9 @@ export async function runStream(
         }
         batch = collect(now, room);
       }
-      if (batch.length === 0) continue;
-      bucket?.take(batch.length, now);
-      sent += batch.length;
+      if (batch.events.length === 0) continue;
+      bucket?.take(batch.events.length, now);
+      sent += batch.events.length;
       const delivery = deliver(batch, writer, options, clock, progress, stop, hardStop);
       if (ahead && writer.prepare !== undefined && sent < maxEvents) {
         // The batch leaves first: kafkajs puts a request on the wire only after a few promise turns,
@@ -447,8 +465,8 @@ export async function runStream(
         // overlap with the broker). One macrotask runs after those turns. (pg sends at once.)
         await new Promise<void>((resolve) => setImmediate(resolve));
         const following = collect(now, Math.min(batchSize, maxEvents - sent));
-        if (following.length > 0) {
-          writer.prepare(following);
+        if (following.events.length > 0) {
+          writer.prepare(following.events);
           collected = following;
         }
       }
@@ -468,9 +486,15 @@ export async function runStream(
   }
 }
 
+/** Events handed to the writer together, with the time each was due. */
+interface Batch {
+  readonly events: FeedEvent[];
+  readonly dues: number[];
+}
+
 /** Sends one batch, retrying outages with backoff; every event ends counted delivered or failed. */
 async function deliver(
-  batch: readonly FeedEvent[],
+  { events: batch, dues }: Batch,
   writer: StreamWriter,
   options: EngineOptions,
   clock: Clock,
@@ -492,6 +516,7 @@ async function deliver(
       );
       for (const [k, reason] of refused) progress.recordFailed([rest[k] as FeedEvent], reason);
       progress.outage = false;
+      progress.outageDue = undefined;
       return;
     } catch (error) {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
@@ -500,20 +525,26 @@ async function deliver(
         rest = rest.slice(failure.delivered);
       }
       if (hardStop.aborted) {
+        progress.outage = false;
+        progress.outageDue = undefined;
         progress.recordFailed(rest, `not delivered: the stream was stopped while sending (${failure.message})`);
         return;
       }
       if (!failure.retriable || attempt >= retries) {
         progress.outage = false;
+        progress.outageDue = undefined;
         progress.recordFailed(rest, failure.retriable ? `${failure.message} (gave up after ${attempt + 1} attempts)` : failure.message);
         return;
       }
       progress.outage = true;
+      // The oldest event still to send (batches go in feed order, one at a time while retrying).
+      progress.outageDue = dues[batch.length - rest.length];
       progress.retries++;
       if (attempt === 0) progress.error(`destination outage, retrying: ${failure.message}`);
       // A graceful stop ends the wait too: the events still undelivered are counted failed, not left in limbo.
       if (!(await clock.sleep(backoffMs(options.backoffMs ?? DEFAULT_BACKOFF_MS, attempt), stop))) {
         progress.outage = false;
+        progress.outageDue = undefined;
         progress.recordFailed(rest, `not delivered: the stream was stopped during a destination outage (${failure.message})`);
         return;
       }
