@@ -9,7 +9,6 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { inProcess } from '../support/cli.js';
 
 const BIN = path.resolve('bin/ecomgen.js');
 
@@ -53,17 +52,4 @@ t.test('events --out FILE: SIGTERM while writing leaves the earlier file as it w
   t.match(stderr, new RegExp(`SIGTERM: interrupted: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} not written \\(no partial file left\\)\\n$`));
   t.same(await readdir(dir), ['events.ndjson'], 'no partial file');
   t.equal(await readFile(file, 'utf8'), 'the previous run\n', 'the earlier file is untouched');
-});
-
-t.test('events --out into a missing directory: exit 2 naming --out, before any work', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'ecomgen-interrupt-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const missing = path.join(dir, 'nowhere', 'events.ndjson');
-  const { code, err } = await inProcess(['events', '--seed', '1', '--users', '10', '--out', missing]);
-  t.equal(code, 2);
-  t.equal(err, `error: --out: directory '${path.dirname(missing)}' does not exist\n`);
-  const asDirectory = await inProcess(['events', '--seed', '1', '--users', '10', '--out', dir]);
-  t.equal(asDirectory.code, 2);
-  t.equal(asDirectory.err, `error: --out: '${dir}' is a directory; give a file name\n`);
-  t.same(await readdir(dir), []);
 });

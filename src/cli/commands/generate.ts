@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -72,6 +72,9 @@ async function writeFiles(output: Output, entityArgs: string[], flags: GenerateF
   const query = validateAgainst(WorldQuery, world);
   const base = worldSpecFrom(query);
   const slice = partition !== undefined && partitions !== undefined ? { partition, partitions } : undefined;
+  // A file where the directory should be: say so (mkdir's EEXIST ended in a stack trace, exit 1).
+  const existing = await stat(out).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) throw new UsageError(`--out: '${out}' is a file; give a directory (created if missing)`);
   await mkdir(out, { recursive: true });
   const progress = progressReporter(output.stderr, flags.quiet === true);
   output.stderr.write(`seed ${base.seed}${slice ? `, partition ${slice.partition}/${slice.partitions}` : ''} -> ${path.resolve(out)}\n`);
