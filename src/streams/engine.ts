@@ -82,6 +82,12 @@ export class StreamProgress {
    * clock while the batch waits to be sent again (it stayed 0 however long the outage lasted).
    */
   outageDue: number | undefined;
+  /**
+   * A replay at full speed (`speed: max`) has no clock to be behind: every event is due at once,
+   * so "lag" would only be the time since the start (a 4.6 s replay said "max lag 4.4 s"). Its lag
+   * stays 0; an outage shows as `outage`.
+   */
+  clockless = false;
   stopReason: StopReason | null = null;
   readonly errors: string[] = [];
   errorCount = 0;
@@ -144,13 +150,14 @@ export class StreamProgress {
   }
 
   setLag(ms: number): void {
+    if (this.clockless) return;
     this.lagSeconds = ms > LAG_NOISE_MS ? Math.round(ms) / 1000 : 0;
     this.maxLagSeconds = Math.max(this.maxLagSeconds, this.lagSeconds);
   }
 
   /** The lag as of `now`: during an outage, how long ago the oldest undelivered event was due. */
   private lagAt(now: number): number {
-    if (!this.outage || this.outageDue === undefined) return this.lagSeconds;
+    if (this.clockless || !this.outage || this.outageDue === undefined) return this.lagSeconds;
     const ms = now - this.outageDue;
     const lag = ms > LAG_NOISE_MS ? Math.round(ms) / 1000 : 0;
     this.maxLagSeconds = Math.max(this.maxLagSeconds, lag);
@@ -334,6 +341,7 @@ export async function runStream(
   if (options.mode === 'live' && first === undefined) return 'cancelled';
   const startMs = clock.now();
   progress.start(startMs);
+  progress.clockless = options.mode === 'replay' && options.speed === undefined;
   const endMs = options.durationMs === undefined ? Infinity : startMs + options.durationMs;
   const maxEvents = options.maxEvents ?? Infinity;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
