@@ -12,7 +12,7 @@ import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
 import { Interrupted } from './interrupt.js';
-import { processOutput, type Output } from './output.js';
+import { keepWorkingWithoutStderr, processOutput, type Output } from './output.js';
 import { UsageError, flagOf } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,6 +38,7 @@ export function buildProgram(output: Output = processOutput): Command {
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  if (output === processOutput) keepWorkingWithoutStderr();
   const program = buildProgram(output);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

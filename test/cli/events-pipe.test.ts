@@ -1,9 +1,12 @@
 /**
  * `ecomgen events | head`: a reader that leaves early ends the command quietly (exit 0, no EPIPE
- * stack trace), as a pipe's writer should. Spawns the real bin, since only a real process has a
- * stdout pipe whose reader can go away.
+ * stack trace), as a pipe's writer should. `ecomgen generate … 2>&1 | head`: the progress on
+ * stderr has no reader left, and the work goes on to the end. Spawns the real bin, since only a
+ * real process has pipes whose reader can go away.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 
@@ -40,4 +43,23 @@ t.test('the feed into a pipe closed early: exit 0, no stack trace, the summary s
     t.notMatch(stderr, /EPIPE|Error|at /, 'no error nor stack trace');
     if (!args.includes('--defects')) t.match(stderr, /-> stdout \(closed by its reader\)\n$/);
   }
+});
+
+t.test('generate with its stderr (progress) closed after the first line: every file written, exit 0', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ecomgen-pipe-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const { code, first } = await new Promise<{ code: number | null; first: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'generate', 'orders', 'users', '--seed', '1', '--out', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let first = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (first.includes('\n')) return;
+      first += chunk;
+      if (first.includes('\n')) child.stderr.destroy();
+    });
+    child.on('error', reject).on('close', (code) => resolve({ code, first }));
+  });
+  t.match(first, /^seed 1 -> /);
+  t.equal(code, 0, 'exit 0: the work went on without its progress reader');
+  t.same((await readdir(dir)).sort(), ['manifest.json', 'orders.csv', 'users.csv']);
+  t.equal((await readFile(path.join(dir, 'orders.csv'), 'utf8')).trimEnd().split('\n').length, 5001, 'orders.csv is whole');
 });
