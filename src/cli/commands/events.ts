@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { EVENT_TYPE_NAMES } from '../../events/catalogue.js';
 import { retainPrecompute } from '../../precompute/prepare.js';
 import { DefectsQuery, EventsQuery, feedDefects, feedPage, type EventsQueryType } from '../../routes/events.js';
+import { budgetFromEnv } from '../budget.js';
 import { Interrupted, watchSignals, writeWhole, type SignalWatch } from '../interrupt.js';
 import type { OutStream, Output } from '../output.js';
 import { UsageError, validateAgainst } from '../validate.js';
@@ -137,7 +138,7 @@ async function writeEvents(output: Output, flags: EventsFlags, watch: SignalWatc
     writeWhole(flags.out, (temporary) => pipeline([...streams, createWriteStream(temporary)], watch ? { signal: watch.signal } : {}));
   const meter = new Meter(flags.quiet ? undefined : output.stderr, flags.format === 'ndjson' ? 0 : flags.format === 'csv' ? 1 : undefined);
   if (flags.defects) {
-    const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never);
+    const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never, budgetFromEnv());
     if (!flags.quiet) output.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
     const json = JSON.stringify(defects);
     if (toStdout) await flushed(output.stdout, json).catch((error: unknown) => {
@@ -151,7 +152,7 @@ async function writeEvents(output: Output, flags: EventsFlags, watch: SignalWatc
   query.format = flags.format;
   const validated = validateAgainst(EventsQuery, query) as EventsQueryType;
   // The route's default page is 1,000 events; the command writes the whole feed unless told.
-  const page = await feedPage(validated, flags.format, flags.limit !== undefined ? (validated.limit ?? 1000) : Number.POSITIVE_INFINITY);
+  const page = await feedPage(validated, flags.format, flags.limit !== undefined ? (validated.limit ?? 1000) : Number.POSITIVE_INFINITY, undefined, budgetFromEnv());
   if (!flags.quiet) {
     const slice = page.range ? `, partition ${validated.partition}/${validated.partitions}: events ${page.range.start}-${page.range.end}` : '';
     output.stderr.write(`seed ${page.world.seed}${slice}\n`);
