@@ -2,7 +2,7 @@
  * `--out` paths that cannot be written are refused before any work, naming --out (exit 2),
  * rather than failing with an unhandled ENOENT or EEXIST and a stack trace.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -30,4 +30,16 @@ t.test('generate --out naming a file: exit 2 naming --out, the file untouched', 
   t.equal(code, 2);
   t.equal(err, `error: --out: '${file}' is a file; give a directory (created if missing)\n`);
   t.same(await readdir(dir), ['orders.csv']);
+});
+
+t.test("generate --out -: exit 2 naming --out, no directory named '-' made", async (t) => {
+  const made = path.resolve('-');
+  const before = await stat(made).catch(() => undefined);
+  t.teardown(async () => {
+    if (before === undefined) await rm(made, { recursive: true, force: true });
+  });
+  const { code, err } = await inProcess(['generate', 'users', '--seed', '1', '--users', '10', '--out', '-']);
+  t.equal(code, 2);
+  t.equal(err, "error: --out: generate writes one file per entity into a directory; '-' (stdout) is not one (ecomgen events writes to stdout)\n");
+  t.equal(await stat(made).catch(() => undefined), before, "no directory named '-'");
 });

@@ -63,6 +63,8 @@ async function generate(output: Output, entityArgs: string[], flags: GenerateFla
 async function writeFiles(output: Output, entityArgs: string[], flags: GenerateFlags, watch: SignalWatch): Promise<void> {
   const out = flags.out ?? flags.outputDir;
   if (out === undefined) throw new UsageError("required option '--out <dir>' not specified");
+  // `-` is stdout for `ecomgen events --out`; generate writes a file per entity, so it names no directory here.
+  if (out === '-') throw new UsageError("--out: generate writes one file per entity into a directory; '-' (stdout) is not one (ecomgen events writes to stdout)");
   const unknown = entityArgs.filter((e) => !isEntityName(e));
   if (unknown.length > 0) throw new UsageError(`unknown entit${unknown.length === 1 ? 'y' : 'ies'} ${unknown.map((e) => `'${e}'`).join(', ')}; run 'ecomgen generate --help' for the list`);
   const chosen = entityArgs.length > 0 ? entityArgs : WORLD_ENTITIES;
