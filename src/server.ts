@@ -87,6 +87,21 @@ closeWithGrace({ delay: graceMs }, async ({ err, signal }) => {
   app.log.info('closed');
 });
 
-await app.listen({ port, host });
+/** Why the address cannot be had, in words (the error alone was a stack trace). */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the address is already in use (another server on that port?)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  ENOTFOUND: 'the host name does not resolve',
+};
+try {
+  await app.listen({ port, host });
+} catch (error) {
+  const reason = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ''];
+  if (reason === undefined) throw error;
+  console.error(`error: cannot listen on ${host}:${port} (PORT or --port, HOST or --host): ${reason}`);
+  await app.close();
+  process.exit(1);
+}
 await app.listenAlso(host);
 app.log.info({ renderThreads }, renderThreads > 0 ? 'large responses render on worker threads' : 'render threads off');

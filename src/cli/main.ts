@@ -11,7 +11,8 @@ import { LoadFailed, registerLoad } from './commands/load.js';
 import { registerEvents } from './commands/events.js';
 import { registerServe } from './commands/serve.js';
 import { registerStream } from './commands/stream.js';
-import { processOutput, type Output } from './output.js';
+import { Interrupted } from './interrupt.js';
+import { keepWorkingWithoutStderr, processOutput, type Output } from './output.js';
 import { UsageError, flagOf } from './validate.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -37,6 +38,7 @@ export function buildProgram(output: Output = processOutput): Command {
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  if (output === processOutput) keepWorkingWithoutStderr();
   const program = buildProgram(output);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
@@ -51,6 +53,10 @@ export async function main(argv: readonly string[], output: Output = processOutp
       // The shared validation names query and body fields; on the command line they are flags.
       output.stderr.write(`error: ${error.message.replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`)}\n`);
       return 2;
+    }
+    if (error instanceof Interrupted) {
+      output.stderr.write(`\n${error.signal}: interrupted: ${error.message}\n`);
+      return error.exitCode;
     }
     if (error instanceof LoadFailed) {
       output.stderr.write(`error: ${error.message}\n`);

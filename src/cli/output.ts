@@ -13,3 +13,18 @@ export interface Output {
 }
 
 export const processOutput: Output = { stdout: process.stdout, stderr: process.stderr };
+
+let stderrGuarded = false;
+
+/**
+ * Progress and summaries go to stderr; when its reader leaves (`ecomgen generate … 2>&1 | head`),
+ * what is still written there is dropped and the work goes on. Before, the EPIPE was an uncaught
+ * error: a generate stopped half-way, with no file written and exit 1.
+ */
+export function keepWorkingWithoutStderr(): void {
+  if (stderrGuarded) return;
+  stderrGuarded = true;
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}

@@ -5,11 +5,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../plugins/errors.js';
 import { ErrorSchema } from '../schemas/query.js';
 import type { Job, JobManager } from '../sinks/jobs.js';
+import type { StreamJob, StreamManager } from '../streams/jobs.js';
 
 export interface JobEventRoutesOptions {
   jobs: JobManager;
   /** What `GET /jobs/{id}` answers for an unknown id (the same 404). */
   findJob: (id: string) => Job;
+  /** Streams, whose starts, stops and ends the all-jobs stream also carries. */
+  streams?: StreamManager;
 }
 
 /** One server-sent event: its name and its JSON payload, serialized when it happened. */
@@ -54,7 +57,7 @@ class Outbox {
   }
 }
 
-const jobMessage = (job: Job): Message => ({ event: 'job', data: JSON.stringify(job.toJSON()) });
+const jobMessage = (job: Job | StreamJob): Message => ({ event: 'job', data: JSON.stringify(job.toJSON()) });
 /** Stats go out at most this often on the all-jobs stream (they move with every batch). */
 const STATS_INTERVAL_MS = 500;
 
@@ -68,7 +71,7 @@ const streamDescription = [
  * server-sent events, so a page or `curl -N` watches jobs without polling.
  */
 export default async function jobEventRoutes(app: FastifyInstance, options: JobEventRoutesOptions): Promise<void> {
-  const { jobs, findJob } = options;
+  const { jobs, findJob, streams } = options;
   // Heartbeat comments keep proxies from closing a quiet stream.
   await app.register(fastifySSE, { heartbeatInterval: 15_000, serializer: (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data)) });
   const errorRef = Type.Ref(ErrorSchema);
@@ -152,7 +155,7 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
         operationId: 'followJobs',
         summary: 'Follow every job and the sink statistics as server-sent events',
         querystring: Type.Object({}, { additionalProperties: false }),
-        description: `${streamDescription} On connecting: a \`stats\` event (as \`GET /api/v1/stats\`) and a \`job\` event for each job that has not ended; then every job change as it happens, and \`stats\` at most every ${STATS_INTERVAL_MS} ms while jobs move and at once after a reset. The stream stays open until the client closes it.\n\n\`curl -N localhost:8000/api/v1/jobs/events\``,
+        description: `${streamDescription} On connecting: a \`stats\` event (as \`GET /api/v1/stats\`) and a \`job\` event for each job that has not ended; then every job change as it happens, and \`stats\` at most every ${STATS_INTERVAL_MS} ms while jobs move and at once after a reset. Streams (\`kind: "stream"\`, as \`GET /api/v1/streams/{id}\` shows them) come as \`job\` events too, when they start, are asked to stop and end, wherever they were started; their progress in between is \`GET /api/v1/streams/{id}\`. The stream stays open until the client closes it.\n\n\`curl -N localhost:8000/api/v1/jobs/events\``,
         response: {
           200: { description: 'text/event-stream of `job` and `stats` events', content: { 'text/event-stream': { schema: Type.String() } } },
           406: { description: 'The Accept header refuses text/event-stream', ...errorRef },
@@ -173,14 +176,18 @@ export default async function jobEventRoutes(app: FastifyInstance, options: JobE
         if (job.ended) sendStats();
         else statsTimer ??= setTimeout(sendStats, STATS_INTERVAL_MS).unref();
       };
+      const onStream = (job: StreamJob) => outbox.push(jobMessage(job));
       sendStats();
       for (const job of jobs.list().reverse()) if (!job.ended) outbox.push(jobMessage(job));
+      for (const job of streams?.list().reverse() ?? []) if (!job.ended) outbox.push(jobMessage(job));
       jobs.events.on('job', onJob);
       jobs.events.on('stats', sendStats);
+      streams?.events.on('stream', onStream);
       await stream(request, reply, outbox, () => {
         clearTimeout(statsTimer);
         jobs.events.off('job', onJob);
         jobs.events.off('stats', sendStats);
+        streams?.events.off('stream', onStream);
       });
     },
   );

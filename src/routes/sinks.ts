@@ -394,7 +394,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
     }
     return findJob(id);
   };
-  await app.register(jobEventRoutes, { jobs, findJob: findSinkJob });
+  await app.register(jobEventRoutes, { jobs, findJob: findSinkJob, ...(streams ? { streams } : {}) });
 
   app.get(
     '/api/v1/stats',

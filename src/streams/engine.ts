@@ -77,6 +77,17 @@ export class StreamProgress {
   maxLagSeconds = 0;
   /** True while retrying a destination outage. */
   outage = false;
+  /**
+   * During an outage, when the oldest event not yet delivered was due: the lag grows with the
+   * clock while the batch waits to be sent again (it stayed 0 however long the outage lasted).
+   */
+  outageDue: number | undefined;
+  /**
+   * A replay at full speed (`speed: max`) has no clock to be behind: every event is due at once,
+   * so "lag" would only be the time since the start (a 4.6 s replay said "max lag 4.4 s"). Its lag
+   * stays 0; an outage shows as `outage`.
+   */
+  clockless = false;
   stopReason: StopReason | null = null;
   readonly errors: string[] = [];
   errorCount = 0;
@@ -107,11 +118,22 @@ export class StreamProgress {
       this.type(event).delivered++;
       if (event.defect !== undefined) this.defects[event.defect]++;
     }
-    const last = events[events.length - 1];
+    // The position comes from well-formed fields: a malformed (`bad`) copy may carry its
+    // event_time as a number or a negative sequence (a stream that ended on one answered 500 on
+    // GET /streams/{id} and GET /streams). A copy goes right before its event, so its sequence,
+    // when well-formed, is its event's; its time is then no later than the event before it.
+    let sequence: number | undefined;
+    let time: string | undefined;
+    for (let k = events.length - 1; k >= 0 && (sequence === undefined || time === undefined); k--) {
+      const event = events[k] as FeedEvent;
+      if (sequence === undefined && Number.isSafeInteger(event.sequence) && event.sequence >= 0) sequence = event.sequence;
+      if (time === undefined && typeof event.event_time === 'string') time = event.event_time;
+    }
     // Batches in flight at once (a writer's concurrency) may be acknowledged out of order: the position only moves forward.
-    if (last !== undefined && (this.lastSequence === null || last.sequence > this.lastSequence)) {
-      this.lastEventTime = last.event_time;
-      this.lastSequence = last.sequence;
+    // (>=: a copy's event, with the same sequence and a well-formed time, may come in the next batch.)
+    if (sequence !== undefined && (this.lastSequence === null || sequence >= this.lastSequence)) {
+      this.lastSequence = sequence;
+      if (time !== undefined) this.lastEventTime = time;
     }
     this.delivered += events.length;
     this.bytes += bytes;
@@ -128,8 +150,18 @@ export class StreamProgress {
   }
 
   setLag(ms: number): void {
+    if (this.clockless) return;
     this.lagSeconds = ms > LAG_NOISE_MS ? Math.round(ms) / 1000 : 0;
     this.maxLagSeconds = Math.max(this.maxLagSeconds, this.lagSeconds);
+  }
+
+  /** The lag as of `now`: during an outage, how long ago the oldest undelivered event was due. */
+  private lagAt(now: number): number {
+    if (this.clockless || !this.outage || this.outageDue === undefined) return this.lagSeconds;
+    const ms = now - this.outageDue;
+    const lag = ms > LAG_NOISE_MS ? Math.round(ms) / 1000 : 0;
+    this.maxLagSeconds = Math.max(this.maxLagSeconds, lag);
+    return lag;
   }
 
   /** Events per second delivered over the last ten seconds (or since the start, if shorter). */
@@ -143,6 +175,7 @@ export class StreamProgress {
   }
 
   toJSON(now: number) {
+    const lag = this.lagAt(now);
     return {
       delivered: this.delivered,
       failed: this.failed,
@@ -152,7 +185,7 @@ export class StreamProgress {
       events_per_second: this.rate(now),
       average_events_per_second:
         this.startedAt !== undefined && this.lastAt !== undefined && this.lastAt > this.startedAt ? Math.round((this.delivered / (this.lastAt - this.startedAt)) * 10_000) / 10 : 0,
-      lag_seconds: this.lagSeconds,
+      lag_seconds: lag,
       max_lag_seconds: this.maxLagSeconds,
       outage: this.outage,
       last_event_time: this.lastEventTime,
@@ -308,6 +341,7 @@ export async function runStream(
   if (options.mode === 'live' && first === undefined) return 'cancelled';
   const startMs = clock.now();
   progress.start(startMs);
+  progress.clockless = options.mode === 'replay' && options.speed === undefined;
   const endMs = options.durationMs === undefined ? Infinity : startMs + options.durationMs;
   const maxEvents = options.maxEvents ?? Infinity;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -335,11 +369,14 @@ export async function runStream(
   const concurrency = ahead ? Math.max(1, Math.floor(writer.concurrency ?? 1)) : 1;
   /** Deliveries not yet awaited, oldest first (at most `concurrency`); every return waits for them. */
   const inFlight: Promise<void>[] = [];
-  let collected: FeedEvent[] | undefined;
-  const collect = (now: number, room: number): FeedEvent[] => {
-    const batch: FeedEvent[] = [];
-    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.length < room; due = peek()) {
-      if (due.event !== undefined) batch.push(due.event);
+  let collected: Batch | undefined;
+  const collect = (now: number, room: number): Batch => {
+    const batch: Batch = { events: [], dues: [] };
+    for (let due = peek(); due !== undefined && due.pending === undefined && due.due <= now && batch.events.length < room; due = peek()) {
+      if (due.event !== undefined) {
+        batch.events.push(due.event);
+        batch.dues.push(due.due);
+      }
       next = undefined;
     }
     return batch;
@@ -374,7 +411,7 @@ export async function runStream(
         noteBehind(endMs);
         return 'duration';
       }
-      let batch: FeedEvent[];
+      let batch: Batch;
       if (collected !== undefined) {
         batch = collected;
         collected = undefined;
@@ -426,9 +463,9 @@ export async function runStream(
         }
         batch = collect(now, room);
       }
-      if (batch.length === 0) continue;
-      bucket?.take(batch.length, now);
-      sent += batch.length;
+      if (batch.events.length === 0) continue;
+      bucket?.take(batch.events.length, now);
+      sent += batch.events.length;
       const delivery = deliver(batch, writer, options, clock, progress, stop, hardStop);
       if (ahead && writer.prepare !== undefined && sent < maxEvents) {
         // The batch leaves first: kafkajs puts a request on the wire only after a few promise turns,
@@ -436,8 +473,8 @@ export async function runStream(
         // overlap with the broker). One macrotask runs after those turns. (pg sends at once.)
         await new Promise<void>((resolve) => setImmediate(resolve));
         const following = collect(now, Math.min(batchSize, maxEvents - sent));
-        if (following.length > 0) {
-          writer.prepare(following);
+        if (following.events.length > 0) {
+          writer.prepare(following.events);
           collected = following;
         }
       }
@@ -457,9 +494,15 @@ export async function runStream(
   }
 }
 
+/** Events handed to the writer together, with the time each was due. */
+interface Batch {
+  readonly events: FeedEvent[];
+  readonly dues: number[];
+}
+
 /** Sends one batch, retrying outages with backoff; every event ends counted delivered or failed. */
 async function deliver(
-  batch: readonly FeedEvent[],
+  { events: batch, dues }: Batch,
   writer: StreamWriter,
   options: EngineOptions,
   clock: Clock,
@@ -481,6 +524,7 @@ async function deliver(
       );
       for (const [k, reason] of refused) progress.recordFailed([rest[k] as FeedEvent], reason);
       progress.outage = false;
+      progress.outageDue = undefined;
       return;
     } catch (error) {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
@@ -489,20 +533,26 @@ async function deliver(
         rest = rest.slice(failure.delivered);
       }
       if (hardStop.aborted) {
+        progress.outage = false;
+        progress.outageDue = undefined;
         progress.recordFailed(rest, `not delivered: the stream was stopped while sending (${failure.message})`);
         return;
       }
       if (!failure.retriable || attempt >= retries) {
         progress.outage = false;
+        progress.outageDue = undefined;
         progress.recordFailed(rest, failure.retriable ? `${failure.message} (gave up after ${attempt + 1} attempts)` : failure.message);
         return;
       }
       progress.outage = true;
+      // The oldest event still to send (batches go in feed order, one at a time while retrying).
+      progress.outageDue = dues[batch.length - rest.length];
       progress.retries++;
       if (attempt === 0) progress.error(`destination outage, retrying: ${failure.message}`);
       // A graceful stop ends the wait too: the events still undelivered are counted failed, not left in limbo.
       if (!(await clock.sleep(backoffMs(options.backoffMs ?? DEFAULT_BACKOFF_MS, attempt), stop))) {
         progress.outage = false;
+        progress.outageDue = undefined;
         progress.recordFailed(rest, `not delivered: the stream was stopped during a destination outage (${failure.message})`);
         return;
       }

@@ -4,6 +4,7 @@
  * inspection after it ends. Several run at once. Streams live in memory, like sink jobs.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { messageOf } from '../sinks/progress.js';
 import { pause } from '../sinks/retry.js';
@@ -83,14 +84,28 @@ interface StreamStats {
   failed: number;
 }
 
+/** What `StreamManager.events` emits: `stream` when a stream starts, is asked to stop, and ends. */
+export interface StreamEvents {
+  stream: [StreamJob];
+}
+
 export class StreamManager {
   private readonly streams = new Map<string, StreamJob>();
   private readonly totals = new Map<SinkName, StreamStats>();
+  /**
+   * Changes of state, for the jobs' event stream (GET /api/v1/jobs/events), so that a page
+   * watching it sees streams started elsewhere (curl, another tab); their progress is read from
+   * GET /api/v1/streams/{id}.
+   */
+  readonly events = new EventEmitter<StreamEvents>();
 
   constructor(
     private readonly log: FastifyBaseLogger,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    // One listener per open event stream.
+    this.events.setMaxListeners(0);
+  }
 
   /** Starts a stream; returns at once (it runs on until it ends or is stopped). */
   start(sink: SinkName, writer: StreamWriter, source: FeedSource, options: EngineOptions, seed: number, request: Readonly<Record<string, unknown>>): StreamJob {
@@ -121,7 +136,9 @@ export class StreamManager {
       totals.delivered += job.progress.delivered;
       totals.failed += job.progress.failed;
       log.info({ state: job.state, delivered: job.progress.delivered, failed: job.progress.failed, reason }, 'stream ended');
+      this.events.emit('stream', job);
     })();
+    this.events.emit('stream', job);
     return job;
   }
 
@@ -137,7 +154,10 @@ export class StreamManager {
   /** Asks a stream to stop gracefully; resolves when it has, or after `waitMs`. */
   async cancel(job: StreamJob, waitMs: number): Promise<void> {
     if (job.ended) return;
-    job.state = 'stopping';
+    if (job.state !== 'stopping') {
+      job.state = 'stopping';
+      this.events.emit('stream', job);
+    }
     job.stop.abort(new Error('stopped by request'));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([job.finished, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);

@@ -129,18 +129,20 @@ function streamCard(sinks: Sink[], available: boolean): HTMLElement {
   const burst = h('input', { id: 'stream-burst', type: 'number', min: 1, max: 1000000, value: 10, step: 1 });
   const duplicates = h('input', { id: 'stream-duplicates', type: 'number', min: 0, max: 1, value: 0, step: 0.01 });
   const late = h('input', { id: 'stream-late', type: 'number', min: 0, max: 1, value: 0, step: 0.01 });
-  const duration = h('input', { id: 'stream-duration', type: 'number', min: 1, max: 86400, value: 60 });
+  const duration = h('input', { id: 'stream-duration', type: 'number', min: 1, max: 86400, value: 60, placeholder: 'until stopped' });
+  /** A number box's value, or undefined when it is empty (the API's default then applies). */
+  const numberOf = (input: HTMLInputElement): number | undefined => (input.value.trim() === '' ? undefined : Number(input.value));
   const button = h('button', { type: 'button', id: 'stream-start', disabled: !available }, 'Start stream');
   button.addEventListener('click', () => {
     const body = streamBody(worldBody(), {
       sink: sink.value,
       mode: mode.value === 'replay' ? 'replay' : 'live',
-      eventsPerSecond: Number(rate.value),
+      eventsPerSecond: numberOf(rate),
       weights: { orders: Number(orders.value), interactions: Number(interactions.value), inventory: Number(inventory.value) },
-      burst: Number(burst.value),
-      duplicateRatio: Number(duplicates.value),
-      lateRatio: Number(late.value),
-      durationS: Number(duration.value),
+      burst: numberOf(burst),
+      duplicateRatio: numberOf(duplicates),
+      lateRatio: numberOf(late),
+      durationS: numberOf(duration),
     });
     void start(button, '/api/v1/streams', body, `${mode.value} stream to ${sink.value}`);
   });
@@ -157,7 +159,7 @@ function streamCard(sinks: Sink[], available: boolean): HTMLElement {
     field('Burst (events above the rate after a pause)', burst),
     field('Duplicate ratio', duplicates),
     field('Late ratio', late),
-    field('Duration (s)', duration),
+    field('Duration (s; empty: until stopped)', duration),
   );
   const note = available ? h('p', { class: 'ok' }, 'Streams follow the feed of the world at a rate; progress shows under Watch.') : h('p', { class: 'warn', id: 'stream-unavailable' }, 'Live streams are not available on this server.');
   return h('section', { class: 'card wide', 'aria-labelledby': 'stream-title', 'data-sink': 'stream' }, h('h3', { id: 'stream-title' }, 'Live stream'), note, fieldset, h('div', { class: 'buttons' }, button), h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }));

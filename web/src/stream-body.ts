@@ -3,18 +3,23 @@
  * test can send it to the API. The world is the one chosen under Explore: all of it (seed, scale,
  * locale, dates) for a replay; its seed and locale for a live stream, since a live world has no
  * size or date window (the API refuses them there). `weights` is a live-only field, so a replay
- * leaves it out (the API refuses it there).
+ * leaves it out (the API refuses it there). A control left empty (undefined) is left out, so the
+ * API's default applies: no duration is a live stream that runs until it is stopped (an empty box
+ * was sent as 0, refused, so the panel could not start an open-ended stream).
  */
 export interface StreamControls {
   sink: string;
   mode: 'live' | 'replay';
-  eventsPerSecond: number;
+  eventsPerSecond?: number | undefined;
   weights: { orders: number; interactions: number; inventory: number };
-  burst: number;
-  duplicateRatio: number;
-  lateRatio: number;
-  durationS: number;
+  burst?: number | undefined;
+  duplicateRatio?: number | undefined;
+  lateRatio?: number | undefined;
+  durationS?: number | undefined;
 }
+
+/** `{ [name]: value }`, or nothing for an empty control. */
+const given = (name: string, value: number | undefined): Record<string, number> => (value === undefined ? {} : { [name]: value });
 
 export function streamBody(world: Record<string, unknown>, c: StreamControls): Record<string, unknown> {
   const live = c.mode === 'live';
@@ -22,11 +27,11 @@ export function streamBody(world: Record<string, unknown>, c: StreamControls): R
     ...(live ? { seed: world.seed, ...(world.locale !== undefined ? { locale: world.locale } : {}) } : world),
     sink: c.sink,
     mode: c.mode,
-    events_per_second: c.eventsPerSecond,
+    ...given('events_per_second', c.eventsPerSecond),
     ...(c.mode === 'live' ? { weights: c.weights } : {}),
-    burst: c.burst,
-    duplicate_ratio: c.duplicateRatio,
-    late_ratio: c.lateRatio,
-    duration_s: c.durationS,
+    ...given('burst', c.burst),
+    ...given('duplicate_ratio', c.duplicateRatio),
+    ...given('late_ratio', c.lateRatio),
+    ...given('duration_s', c.durationS),
   };
 }

@@ -1,12 +1,16 @@
 import { createWriteStream } from 'node:fs';
-import { Transform, type Writable } from 'node:stream';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { EVENT_TYPE_NAMES } from '../../events/catalogue.js';
 import { retainPrecompute } from '../../precompute/prepare.js';
 import { DefectsQuery, EventsQuery, feedDefects, feedPage, type EventsQueryType } from '../../routes/events.js';
+import { budgetFromEnv } from '../budget.js';
+import { Interrupted, watchSignals, writeWhole, type SignalWatch } from '../interrupt.js';
 import type { OutStream, Output } from '../output.js';
-import { validateAgainst } from '../validate.js';
+import { UsageError, validateAgainst } from '../validate.js';
 import { addWorldOptions, worldParams, type WorldFlags } from '../world-options.js';
 
 const EVENT_FORMATS = ['ndjson', 'json', 'csv', 'xml'] as const;
@@ -70,7 +74,19 @@ class Meter extends Transform {
  * Writes to stdout and resolves once everything written so far has gone out: a pipe's writes are
  * asynchronous, and the process exits as soon as the command resolves.
  */
-const flushed = (stdout: OutStream, text: string) => new Promise<void>((resolve, reject) => stdout.write(text, (error) => (error ? reject(error) : resolve())));
+const flushed = (stdout: OutStream, text: string) =>
+  new Promise<void>((resolve, reject) => {
+    // A failed write is also emitted as 'error' (after the callback): without a listener it would end the process.
+    stdout.once('error', reject);
+    stdout.write(text, (error) => {
+      if (error) return reject(error);
+      stdout.off('error', reject);
+      resolve();
+    });
+  });
+
+/** Whether writing failed because the reader of a pipe closed it (EPIPE), not for a fault of ours. */
+const readerLeft = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 
 /** The query of GET /api/v1/events (or /defects) the flags stand for, in the route's own names. */
 function queryOf(flags: EventsFlags): Record<string, unknown> {
@@ -91,41 +107,67 @@ function queryOf(flags: EventsFlags): Record<string, unknown> {
 /** The command, holding the precompute thread the feed may use until it ends (so it ends in a test's process too). */
 async function events(output: Output, flags: EventsFlags): Promise<void> {
   const release = retainPrecompute();
+  // Into a file, Ctrl-C leaves no half-written file: it is written under a temporary name and renamed when whole.
+  const watch = flags.out === '-' ? undefined : watchSignals();
   try {
-    await writeEvents(output, flags);
+    await writeEvents(output, flags, watch);
+  } catch (error) {
+    if (watch?.received) throw new Interrupted(`${flags.out} not written (no partial file left)`, watch.received);
+    throw error;
   } finally {
+    watch?.dispose();
     await release();
   }
 }
 
-async function writeEvents(output: Output, flags: EventsFlags): Promise<void> {
+/** Refuses an --out file whose directory is missing before any work (it ended in an unhandled ENOENT after the feed was prepared). */
+async function checkOut(file: string): Promise<void> {
+  const directory = path.dirname(path.resolve(file));
+  const info = await stat(directory).catch(() => undefined);
+  if (info === undefined) throw new UsageError(`--out: directory '${directory}' does not exist`);
+  if (!info.isDirectory()) throw new UsageError(`--out: '${directory}' is not a directory`);
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new UsageError(`--out: '${file}' is a directory; give a file name`);
+}
+
+async function writeEvents(output: Output, flags: EventsFlags, watch: SignalWatch | undefined): Promise<void> {
   const query = queryOf(flags);
   const toStdout = flags.out === '-';
-  const target: Writable = toStdout ? output.stdout : createWriteStream(flags.out);
+  if (!toStdout) await checkOut(flags.out);
+  /** Writes the whole file, or nothing: a temporary file renamed at the end, removed on an error or a signal. */
+  const toFile = (...streams: Readable[]) =>
+    writeWhole(flags.out, (temporary) => pipeline([...streams, createWriteStream(temporary)], watch ? { signal: watch.signal } : {}));
   const meter = new Meter(flags.quiet ? undefined : output.stderr, flags.format === 'ndjson' ? 0 : flags.format === 'csv' ? 1 : undefined);
   if (flags.defects) {
-    const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never);
+    const { world, defects } = await feedDefects(validateAgainst(DefectsQuery, query) as never, budgetFromEnv());
     if (!flags.quiet) output.stderr.write(`seed ${world.seed}: ${defects.length} defects\n`);
     const json = JSON.stringify(defects);
-    if (toStdout) await flushed(output.stdout, json);
-    else await pipeline(async function* () {
-      yield json;
-    }, target);
+    if (toStdout) await flushed(output.stdout, json).catch((error: unknown) => {
+      if (!readerLeft(error)) throw error;
+    });
+    else
+      await toFile(Readable.from([json]));
     return;
   }
   for (const [name, value] of Object.entries({ limit: flags.limit, offset: flags.offset, after: flags.after })) if (value !== undefined) query[name] = value;
   query.format = flags.format;
   const validated = validateAgainst(EventsQuery, query) as EventsQueryType;
   // The route's default page is 1,000 events; the command writes the whole feed unless told.
-  const page = await feedPage(validated, flags.format, flags.limit !== undefined ? (validated.limit ?? 1000) : Number.POSITIVE_INFINITY);
+  const page = await feedPage(validated, flags.format, flags.limit !== undefined ? (validated.limit ?? 1000) : Number.POSITIVE_INFINITY, undefined, budgetFromEnv());
   if (!flags.quiet) {
     const slice = page.range ? `, partition ${validated.partition}/${validated.partitions}: events ${page.range.start}-${page.range.end}` : '';
     output.stderr.write(`seed ${page.world.seed}${slice}\n`);
   }
   if (toStdout) {
-    await pipeline(page.body, meter, target, { end: false });
-    await flushed(output.stdout, '');
-  } else await pipeline(page.body, meter, target);
+    try {
+      await pipeline(page.body, meter, output.stdout, { end: false });
+      await flushed(output.stdout, '');
+    } catch (error) {
+      // The reader left (`ecomgen events | head`): the feed stops there, as a pipe's writer does, without a stack trace.
+      if (!readerLeft(error)) throw error;
+      if (!flags.quiet) output.stderr.write(meter.summary('stdout (closed by its reader)'));
+      return;
+    }
+  } else await toFile(page.body, meter);
   if (!flags.quiet) output.stderr.write(meter.summary(toStdout ? 'stdout' : flags.out));
 }
 

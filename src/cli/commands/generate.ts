@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,7 @@ import { World } from '../../generators/world.js';
 import { formatContext, recordsOf } from '../../render/batch.js';
 import { worldSpecFrom } from '../../routes/world-query.js';
 import { WorldQuery } from '../../schemas/query.js';
+import { Interrupted, watchSignals, writeWhole, type SignalWatch } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { UsageError, validateAgainst } from '../validate.js';
@@ -50,8 +51,20 @@ class ByteCounter extends Transform {
 }
 
 async function generate(output: Output, entityArgs: string[], flags: GenerateFlags): Promise<void> {
+  // Ctrl-C leaves no half-written file: each file is written under a temporary name and renamed when whole.
+  const watch = watchSignals();
+  try {
+    await writeFiles(output, entityArgs, flags, watch);
+  } finally {
+    watch.dispose();
+  }
+}
+
+async function writeFiles(output: Output, entityArgs: string[], flags: GenerateFlags, watch: SignalWatch): Promise<void> {
   const out = flags.out ?? flags.outputDir;
   if (out === undefined) throw new UsageError("required option '--out <dir>' not specified");
+  // `-` is stdout for `ecomgen events --out`; generate writes a file per entity, so it names no directory here.
+  if (out === '-') throw new UsageError("--out: generate writes one file per entity into a directory; '-' (stdout) is not one (ecomgen events writes to stdout)");
   const unknown = entityArgs.filter((e) => !isEntityName(e));
   if (unknown.length > 0) throw new UsageError(`unknown entit${unknown.length === 1 ? 'y' : 'ies'} ${unknown.map((e) => `'${e}'`).join(', ')}; run 'ecomgen generate --help' for the list`);
   const chosen = entityArgs.length > 0 ? entityArgs : WORLD_ENTITIES;
@@ -61,11 +74,21 @@ async function generate(output: Output, entityArgs: string[], flags: GenerateFla
   const query = validateAgainst(WorldQuery, world);
   const base = worldSpecFrom(query);
   const slice = partition !== undefined && partitions !== undefined ? { partition, partitions } : undefined;
+  // A file where the directory should be: say so (mkdir's EEXIST ended in a stack trace, exit 1).
+  const existing = await stat(out).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) throw new UsageError(`--out: '${out}' is a file; give a directory (created if missing)`);
   await mkdir(out, { recursive: true });
   const progress = progressReporter(output.stderr, flags.quiet === true);
   output.stderr.write(`seed ${base.seed}${slice ? `, partition ${slice.partition}/${slice.partitions}` : ''} -> ${path.resolve(out)}\n`);
+  const written: string[] = [];
+  const interrupted = (missing: string) =>
+    new Interrupted(
+      `${missing} not written (no partial file left); ${written.length === 0 ? 'no file was complete before it' : `complete before it: ${written.join(', ')}`}`,
+      watch.received ?? 'SIGINT',
+    );
   try {
     for (const entity of entities) {
+      if (watch.signal.aborted) throw interrupted(fileName(entity, flags.format, flags.gzip === true, slice));
       const definition = ENTITIES[entity];
       // The world the entity's GET endpoint serves (its own default locale, as src/routes/entities.ts does).
       const entityWorld = World.of({ ...base, locale: (query.locale as typeof base.locale | undefined) ?? definition.defaultLocale ?? base.locale, params: {} });
@@ -84,7 +107,13 @@ async function generate(output: Output, entityArgs: string[], flags: GenerateFla
         flags.format === 'parquet' ? parquetStream(definition.schema, counted()) : formatStream(FORMATS[flags.format], formatContext(entity, columns), counted());
       const counter = new ByteCounter();
       const file = path.join(out, fileName(entity, flags.format, flags.gzip === true, slice));
-      await pipeline(source, counter, ...(flags.gzip ? [createGzip()] : []), createWriteStream(file));
+      try {
+        await writeWhole(file, (temporary) => pipeline(source, counter, ...(flags.gzip ? [createGzip()] : []), createWriteStream(temporary), { signal: watch.signal }));
+      } catch (error) {
+        if (watch.received) throw interrupted(path.basename(file));
+        throw error;
+      }
+      written.push(path.basename(file));
       task.finish(done, counter.bytes, path.basename(file));
     }
   } finally {
@@ -98,12 +127,14 @@ async function generate(output: Output, entityArgs: string[], flags: GenerateFla
     const app = await buildApp({ costBudget: { ms: Number.POSITIVE_INFINITY, mb: Number.POSITIVE_INFINITY } });
     try {
       const search = new URLSearchParams(Object.entries({ ...world, seed: base.seed, entities: entities.join(',') }).map(([k, v]): [string, string] => [k, String(v)]));
-      const response = await app.inject(`/api/v1/manifest?${search}`);
+      const stopped = new Promise<undefined>((resolve) => (watch.signal.aborted ? resolve(undefined) : watch.signal.addEventListener('abort', () => resolve(undefined), { once: true })));
+      const response = await Promise.race([app.inject(`/api/v1/manifest?${search}`), stopped]);
+      if (response === undefined || watch.signal.aborted) throw interrupted('manifest.json');
       if (response.statusCode !== 200) {
         const message = `manifest: ${(response.json() as { message: string }).message}`;
         throw response.statusCode < 500 ? new UsageError(message) : new Error(message);
       }
-      await writeFile(path.join(out, 'manifest.json'), response.body);
+      await writeWhole(path.join(out, 'manifest.json'), (temporary) => writeFile(temporary, response.body));
       output.stderr.write(`manifest.json: populations, key sums and the SHA-256 of each entity's CSV\n`);
     } finally {
       await app.close();

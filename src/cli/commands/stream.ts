@@ -6,6 +6,7 @@ import { buildApp } from '../../app.js';
 import { ConfigError, loadConfig, type SinkConfig } from '../../config.js';
 import { BodySchema, STREAM_SINKS } from '../../routes/streams.js';
 import { WorldQueryFields } from '../../schemas/query.js';
+import { budgetFromEnv } from '../budget.js';
 import { LoadFailed } from './load.js';
 import type { Output } from '../output.js';
 import { UsageError, addSchemaOption, flagOf, validateAgainst } from '../validate.js';
@@ -57,7 +58,8 @@ function refused(statusCode: number, message: string): Error {
   const text = message
     .replace(/^sink: /, '')
     .replace(/^([a-z_]+):/, (_, name: string) => `${flagOf(name)}:`).replace("in the server's environment", 'in the environment');
-  return statusCode === 400 ? new UsageError(text) : new LoadFailed(text);
+  // 422: over the cost budget, naming the flag to lower (exit 2, as `ecomgen events` says it).
+  return statusCode === 400 || statusCode === 422 ? new UsageError(text) : new LoadFailed(text);
 }
 
 const rate = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
@@ -111,7 +113,7 @@ async function stream(output: Output, sink: string, flags: StreamFlags): Promise
   }
   // The service itself, in this process and never listening: POST /api/v1/streams plans,
   // validates and starts the stream with the same engine and writers as on the server.
-  const app: FastifyInstance = await buildApp({ sinks: config });
+  const app: FastifyInstance = await buildApp({ sinks: config, costBudget: budgetFromEnv() });
   const view = async (id: string, wait = false): Promise<StreamView> => (await app.inject(`/api/v1/streams/${id}${wait ? '?wait=true' : ''}`)).json() as StreamView;
   // API_KEY guards POST and DELETE on a server; this process is its own client.
   const headers = config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {};
