@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 import { DEFAULT_MAX_QUEUED_JOBS, DEFAULT_MAX_RUNNING_JOBS } from './sinks/jobs.js';
+import { DEFAULT_MAX_STREAMS } from './streams/jobs.js';
 import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
 import { DEFAULT_COST_BUDGET } from './routes/cost.js';
 import { defaultRenderThreads } from './render/pool.js';
@@ -33,6 +34,7 @@ const defaultLimit = intFromEnv('DEFAULT_LIMIT', DEFAULT_LIMIT, 1, maxLimit);
 const renderThreads = intFromEnv('RENDER_THREADS', defaultRenderThreads(), 0, 64);
 const maxRunningJobs = intFromEnv('MAX_RUNNING_JOBS', DEFAULT_MAX_RUNNING_JOBS, 1, 1000);
 const maxQueuedJobs = intFromEnv('MAX_QUEUED_JOBS', DEFAULT_MAX_QUEUED_JOBS, 0, 100_000);
+const maxStreams = intFromEnv('MAX_STREAMS', DEFAULT_MAX_STREAMS, 1, 10_000);
 const graceMs = intFromEnv('SHUTDOWN_GRACE_MS', 10_000, 100, 600_000);
 const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
 // On by default since the tenth round's quiet measurement (docs/performance.md): 0.27x -> 0.43x hello-world.
@@ -62,6 +64,7 @@ const app = await buildApp({
   renderThreads,
   maxRunningJobs,
   maxQueuedJobs,
+  maxStreams,
   corsOrigins,
   costBudget,
   pageCacheBytes: pageCacheMb * 1024 * 1024,

@@ -19,7 +19,7 @@ import { INDEX_NAME_PATTERN } from '../formats/bulk.js';
 import { InventoryCanonicalWriter, InventoryStore } from '../sinks/inventory-stream.js';
 import { WebhookStreamWriter } from '../sinks/webhook-stream.js';
 import { DEFAULT_BATCH_SIZE, type EngineOptions } from '../streams/engine.js';
-import { FINISHED_STREAMS_KEPT, StreamManager, type StreamJob } from '../streams/jobs.js';
+import { DEFAULT_MAX_STREAMS, FINISHED_STREAMS_KEPT, StreamManager, type StreamJob } from '../streams/jobs.js';
 import { DEFAULT_TIME_ZONE } from '../streams/rate.js';
 import { StreamSchema } from '../streams/schema.js';
 import { addRunnableRoutes } from './job-routes.js';
@@ -48,6 +48,8 @@ export interface StreamRoutesOptions {
   streams?: StreamManager;
   /** What preparing a replay's world may cost (docs/limits.md); default 30 s and 256 MB. */
   budget?: CostBudget;
+  /** Streams running at once; a new one beyond is a 429 (MAX_STREAMS, default {@link DEFAULT_MAX_STREAMS}). */
+  maxStreams?: number;
 }
 
 export const STREAM_SINKS = ['kafka', 'webhook', 'postgres', 'opensearch'] as const;
@@ -165,6 +167,13 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
   const { config } = options;
   const feed = options.feed ?? changeFeed;
   const streams = options.streams ?? new StreamManager(app.log);
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  /** Refuses a new stream when MAX_STREAMS are running (a 429 before anything is opened). */
+  const assertRoom = () => {
+    if (streams.running >= maxStreams) {
+      throw new ApiError(429, 'TOO_MANY_STREAMS', `sink: ${maxStreams} streams are already running (MAX_STREAMS); stop one (DELETE /api/v1/streams/{id}) or wait for one to end`);
+    }
+  };
   app.decorate('streams', streams);
   app.addHook('onClose', async () => streams.close());
   app.addSchema(StreamSchema);
@@ -246,6 +255,7 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
           400: { description: 'A body field is invalid; the message names it', ...errorRef },
           401: { description: 'API_KEY is set and the bearer token is missing or wrong', ...errorRef },
           409: { description: 'The sink (or the Schema Registry for Avro) is not configured; the message names the variable', ...errorRef },
+          429: { description: 'TOO_MANY_STREAMS: MAX_STREAMS streams are already running; stop one (DELETE /api/v1/streams/{id}) or wait for one to end', ...errorRef },
           422: { description: "COST_BUDGET_EXCEEDED (replay): preparing this world's feed would cost more than this server allows (see docs/limits.md); the message names the parameter to lower", ...errorRef },
           503: { description: 'The change feed is not available in this build (code FEED_UNAVAILABLE)', ...errorRef },
         },
@@ -266,6 +276,8 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
       const world = worldSpecFrom(body);
       const section = config[body.sink];
       if (!section) throw new ApiError(409, 'SINK_NOT_CONFIGURED', `sink: ${body.sink} is not configured: set ${REQUIRES[body.sink]} in the server's environment`);
+      // Before a replay's preparation (seconds of work for a large world), and again when it starts.
+      assertRoom();
       // A replay prepares its bounded world's feed first: refused at creation when that is over budget.
       if (engine.mode === 'replay') {
         const chaos = { late_ratio: body.late_ratio, duplicate_ratio: body.duplicate_ratio, bad_ratio: body.bad_ratio, max_lateness_ms: body.max_lateness_ms };
@@ -289,6 +301,9 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
         };
         // A replay's world schedules are built in slices before the stream starts, off the hot path.
         if ((body.mode ?? 'live') === 'replay' && feed.prepare) await feed.prepare(feedRequest);
+        // Requests prepared side by side may all have passed the first check; from here to the
+        // start nothing waits, so this one holds.
+        assertRoom();
         source = feed.open(feedRequest);
       } catch (error) {
         if (error instanceof FeedUnavailableError) return unavailable(reply, error);

@@ -89,6 +89,13 @@ export interface StreamEvents {
   stream: [StreamJob];
 }
 
+/**
+ * Streams running at once when the server sets no MAX_STREAMS: beyond, a new stream is refused
+ * (429). Each running stream plans and sends on the event loop; forty live streams at 10,000
+ * events/s held /health for up to 270 ms, and nothing bounded how many one client could start.
+ */
+export const DEFAULT_MAX_STREAMS = 32;
+
 export class StreamManager {
   private readonly streams = new Map<string, StreamJob>();
   private readonly totals = new Map<SinkName, StreamStats>();
@@ -144,6 +151,13 @@ export class StreamManager {
 
   get(id: string): StreamJob | undefined {
     return this.streams.get(id);
+  }
+
+  /** Streams that have not ended (running or stopping). */
+  get running(): number {
+    let count = 0;
+    for (const job of this.streams.values()) if (!job.ended) count++;
+    return count;
   }
 
   /** Newest first. */

@@ -217,6 +217,30 @@ t.test('kafka live: events are now, stop counts exactly what was delivered, seve
   t.same((await app.inject('/api/v1/streams/stats')).json(), { kafka: { streams: 2, running: 0, delivered: a.delivered + b.delivered, failed: 0 } }, 'statistics add up the streams');
 });
 
+t.test('MAX_STREAMS: a stream beyond the running ones is a 429 before anything is opened; stopping one makes room', async (t) => {
+  const broker = await KafkaTestBroker.start();
+  t.teardown(() => broker.close());
+  const app = await testApp(t, { sinks: { kafka: kafkaConfig(broker) }, feed: testFeedProvider(0), maxStreams: 2 });
+  const body = { sink: 'kafka', seed: 1, events_per_second: 5, daily_curve: false };
+  const first = await start(app, { ...body, topic_prefix: 'c1.' });
+  const second = await start(app, { ...body, topic_prefix: 'c2.' });
+  for (const [mode, payload] of [['live', { ...body, topic_prefix: 'c3.' }], ['replay', { sink: 'kafka', mode: 'replay', topic_prefix: 'c3.' }]] as const) {
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/streams', payload });
+    t.equal(refused.statusCode, 429, `a third ${mode} stream is refused`);
+    t.same(refused.json(), {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      code: 'TOO_MANY_STREAMS',
+      message: 'sink: 2 streams are already running (MAX_STREAMS); stop one (DELETE /api/v1/streams/{id}) or wait for one to end',
+    });
+  }
+  t.same(((await app.inject('/api/v1/streams')).json() as StreamJson[]).map((s) => s.id), [second.id, first.id], 'no stream was created for the refused requests');
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/streams/${first.id}` })).statusCode, 200, 'one stopped');
+  const third = await start(app, { ...body, topic_prefix: 'c3.' });
+  t.equal(third.state, 'running', 'room again once a stream has ended');
+  for (const id of [second.id, third.id]) await app.inject({ method: 'DELETE', url: `/api/v1/streams/${id}` });
+});
+
 t.test('kafka unreachable: the stream fails with the reason', async (t) => {
   const broker = await KafkaTestBroker.start();
   const address = broker.address;
