@@ -4,29 +4,12 @@
  * changes of state. Before, such a stream never appeared until the page was reloaded.
  * Debian's Chromium through playwright-core, as test/web/panel.test.ts.
  */
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
 import t from 'tap';
-import { buildWeb } from '../../scripts/build-web.js';
-import { PANEL_DIR } from '../../src/plugins/panel.js';
-import { testApp } from '../support/app.js';
 import { testFeedProvider } from '../support/feed-source.js';
-import { webhookReceiver } from '../support/webhook-receiver.js';
+import { openPanel } from '../support/panel.js';
 
 t.test('a stream started and stopped through the API while the panel is open shows under Watch', async (t) => {
-  await buildWeb(PANEL_DIR);
-  const secret = 'panel-outside-streams';
-  const receiver = await webhookReceiver(t, secret);
-  const app = await testApp(t, { sinks: { webhook: { endpoint: receiver.url, secret, maxCount: 1000, timeoutMs: 5000, retries: 0, backoffMs: 5 } }, feed: testFeedProvider(1000, 1000) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (message) => (message.type() === 'error' ? problems.push(`console error: ${message.text()}`) : undefined));
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(`${base}/ui/`);
+  const { app, page, problems } = await openPanel(t, 'panel-outside-streams', testFeedProvider(1000, 1000));
   await page.locator('#live-status', { hasText: 'Live:' }).waitFor({ timeout: 15_000 });
 
   // As `curl -X POST .../api/v1/streams` would, after the page has loaded.

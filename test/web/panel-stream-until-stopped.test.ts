@@ -5,29 +5,12 @@
  * `duration_s: 0` and the API refused it, so the panel could only start streams with an end.
  * Empty boxes of the rate, burst and ratios likewise leave the API's defaults.
  */
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
 import t from 'tap';
-import { buildWeb } from '../../scripts/build-web.js';
-import { PANEL_DIR } from '../../src/plugins/panel.js';
-import { testApp } from '../support/app.js';
 import { testFeedProvider } from '../support/feed-source.js';
-import { webhookReceiver } from '../support/webhook-receiver.js';
+import { openPanel } from '../support/panel.js';
 
 t.test('an empty Duration box starts a live stream that runs until stopped', async (t) => {
-  await buildWeb(PANEL_DIR);
-  const secret = 'panel-until-stopped';
-  const receiver = await webhookReceiver(t, secret);
-  const app = await testApp(t, { sinks: { webhook: { endpoint: receiver.url, secret, maxCount: 1000, timeoutMs: 5000, retries: 0, backoffMs: 5 } }, feed: testFeedProvider(10, 1000) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (message) => (message.type() === 'error' ? problems.push(`console error: ${message.text()}`) : undefined));
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(`${base}/ui/`);
+  const { app, page, problems } = await openPanel(t, 'panel-until-stopped', testFeedProvider(10, 1000));
   await page.locator('#stream-start:enabled').waitFor({ timeout: 15_000 });
   t.equal(await page.getAttribute('#stream-duration', 'placeholder'), 'until stopped');
 
