@@ -5,6 +5,7 @@
  * `GET /api/v1/streams/{id}` shows it. Before, the event stream carried sink jobs only, and a
  * stream started after the page had loaded never appeared on it.
  */
+import type { FastifyInstance } from 'fastify';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
@@ -57,13 +58,18 @@ function follow(url: string, until: (jobs: StreamView[]) => boolean, opened: () 
   });
 }
 
-t.test('a stream started and stopped through the API shows on the jobs event stream: start, stopping, end', async (t) => {
+/** An app with the webhook sink (a signing test receiver) and a 1,000-event test feed, served on a free loopback port. */
+async function served(t: Parameters<typeof testApp>[0]): Promise<{ app: FastifyInstance; base: string }> {
   const secret = 'job-events-streams';
   const receiver = await webhookReceiver(t, secret);
   const webhook: WebhookConfig = { endpoint: receiver.url, secret, maxCount: 1000, timeoutMs: 5000, retries: 0, backoffMs: 5 };
   const app = await testApp(t, { sinks: { webhook }, feed: testFeedProvider(1000, 1000) });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+t.test('a stream started and stopped through the API shows on the jobs event stream: start, stopping, end', async (t) => {
+  const { app, base } = await served(t);
   const ids: { slow?: string; quick?: string } = {};
   const seen = await follow(
     `${base}/api/v1/jobs/events`,
@@ -88,12 +94,7 @@ t.test('a stream started and stopped through the API shows on the jobs event str
 });
 
 t.test('connecting while a stream runs: it is among the first events', async (t) => {
-  const secret = 'job-events-streams';
-  const receiver = await webhookReceiver(t, secret);
-  const webhook: WebhookConfig = { endpoint: receiver.url, secret, maxCount: 1000, timeoutMs: 5000, retries: 0, backoffMs: 5 };
-  const app = await testApp(t, { sinks: { webhook }, feed: testFeedProvider(1000, 1000) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const { app, base } = await served(t);
   const running = (await app.inject({ method: 'POST', url: '/api/v1/streams', payload: { sink: 'webhook', mode: 'replay', seed: 1, speed: 10 } })).json() as StreamView;
   const seen = await follow(`${base}/api/v1/jobs/events`, (jobs) => jobs.some((j) => j.id === running.id), async () => undefined, 5000);
   t.equal(seen.find((j) => j.id === running.id)?.state, 'running');
