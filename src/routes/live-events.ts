@@ -181,12 +181,12 @@ function* built(spans: readonly Span[]): Generator<FeedEvent> {
   for (const { minute, positions } of spans) for (const i of positions) yield minute.at(i);
 }
 
-/** `GET /api/v1/events/live`. */
 /** A moment as a file name part: `20261130T120000Z` (ISO 8601 basic format; milliseconds when not 0). */
 function compactTime(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.000Z$/, 'Z').replace('.', '');
 }
 
+/** `GET /api/v1/events/live`. */
 export default async function liveEventRoutes(app: FastifyInstance): Promise<void> {
   // The event schemas, as the events routes add them in their own (encapsulated) scope.
   for (const schema of EventSchemas) app.addSchema(schema);
