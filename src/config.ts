@@ -87,6 +87,19 @@ export class ConfigError extends Error {}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * An integer variable from `min` to `max`, or `fallback` when it is unset or empty; a
+ * ConfigError naming it otherwise. The server (src/server.ts) and the command line read their
+ * numeric settings through it, so both refuse the same values with the same words.
+ */
+export function intFromEnv(name: string, fallback: number, min: number, max: number, env: Env = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const parsed = Number(raw);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new ConfigError(`${name}=${raw} is invalid: expected an integer from ${min} to ${max}`);
+  return parsed;
+}
+
 const value = (env: Env, name: string): string | undefined => {
   const raw = env[name]?.trim();
   return raw === undefined || raw === '' ? undefined : raw;

@@ -3,8 +3,8 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp, DEFAULT_LIMIT, DEFAULT_MAX_LIMIT } from './app.js';
 import { DEFAULT_MAX_QUEUED_JOBS, DEFAULT_MAX_RUNNING_JOBS } from './sinks/jobs.js';
 import { DEFAULT_MAX_STREAMS } from './streams/jobs.js';
-import { ConfigError, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
-import { DEFAULT_COST_BUDGET } from './routes/cost.js';
+import { ConfigError, intFromEnv as readInt, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
+import { costBudgetFromEnv } from './routes/cost.js';
 import { defaultRenderThreads } from './render/pool.js';
 
 // V8's allocation-site pretenuring off, for every thread of the process (V8 flags are per
@@ -15,17 +15,17 @@ import { defaultRenderThreads } from './render/pool.js';
 // (docs/performance.md, "Orders, fifth round").
 setFlagsFromString('--no-allocation-site-pretenuring');
 
-/** Reads an integer environment variable, or exits with a message naming it. */
-function intFromEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`${name}=${raw} is invalid: expected an integer from ${min} to ${max}`);
+/** A setting read from the environment, or an exit with the message naming the variable. */
+function orExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
     process.exit(1);
   }
-  return value;
 }
+const intFromEnv = (name: string, fallback: number, min: number, max: number): number => orExit(() => readInt(name, fallback, min, max));
 
 const port = intFromEnv('PORT', 8000, 0, 65535);
 const host = process.env.HOST || 'localhost';
@@ -41,10 +41,7 @@ const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
 const pageAhead = intFromEnv('PAGE_AHEAD', 1, 0, 1) === 1;
 const warmPrecompute = intFromEnv('PRECOMPUTE_WARM', 1, 0, 1) === 1;
 const feedSplit = intFromEnv('FEED_SPLIT', 0, 0, 1) === 1;
-const costBudget = {
-  ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000),
-  mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000),
-};
+const costBudget = orExit(() => costBudgetFromEnv());
 
 let sinks: SinkConfig;
 let corsOrigins: string[];

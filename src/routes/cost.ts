@@ -1,6 +1,7 @@
 import type { CostEstimate } from '../generators/cost.js';
 import type { EntityName } from '../generators/registry.js';
 import type { World } from '../generators/world.js';
+import { intFromEnv } from '../config.js';
 import { ApiError } from '../plugins/errors.js';
 import { PrecomputeError } from '../precompute/pool.js';
 import { costOf, prepareEntity, retainPrecompute } from '../precompute/prepare.js';
@@ -20,6 +21,14 @@ export interface CostBudget {
 }
 
 export const DEFAULT_COST_BUDGET: CostBudget = { ms: 30_000, mb: 256 };
+
+/** The budget COST_BUDGET_MS and COST_BUDGET_MB set (the server's, and the command line's feed work); a ConfigError for a value out of bounds. */
+export function costBudgetFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): CostBudget {
+  return {
+    ms: intFromEnv('COST_BUDGET_MS', DEFAULT_COST_BUDGET.ms, 1, 86_400_000, env),
+    mb: intFromEnv('COST_BUDGET_MB', DEFAULT_COST_BUDGET.mb, 1, 1_000_000, env),
+  };
+}
 
 /** The parameter the client should lower: the size that drives the cost if they set it, else scale. */
 function parameterOf(driver: string, query: Readonly<Record<string, unknown>>): string {
