@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { LIST_ITEMS } from '../schemas/lists.js';
 
 /** An error meant for the client: status, stable code, and a message naming what is wrong. */
 export class ApiError extends Error {
@@ -102,15 +103,13 @@ const unsupportedType = (request: FastifyRequest): string =>
  * refused list names its first bad item (`fields: 'items.sku' is not a field name; …`), which
  * in a list of twenty a person would not find by the list's rule alone.
  */
-const LIST_ITEMS: Readonly<Record<string, readonly [RegExp, string]>> = {
-  fields: [/^@?[a-z_][a-z0-9_]*$/, 'a field name'],
-  types: [/^[a-z_]+\.[a-z_]+$/, 'an event type'],
-  entities: [/^[a-z/-]+$/, 'an entity name'],
-};
+const ITEM_RULES: Readonly<Record<string, readonly [RegExp, string]>> = Object.fromEntries(
+  Object.entries(LIST_ITEMS).map(([name, { pattern, what }]) => [name, [new RegExp(`^${pattern}$`), what] as const]),
+);
 
 /** The first item of a refused comma list that is not one, as `'item' is not …; ` (empty when none is found). */
 function badItem(name: string, value: unknown): string {
-  const rule = LIST_ITEMS[name];
+  const rule = ITEM_RULES[name];
   if (!rule || typeof value !== 'string') return '';
   const [item, what] = rule;
   const bad = value.split(',').find((part) => !item.test(part));

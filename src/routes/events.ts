@@ -16,6 +16,7 @@ import { badParameter } from '../plugins/errors.js';
 import { ErrorSchema, PartitionFields, WorldQueryFields } from '../schemas/query.js';
 import { partSuffix, partitionProblem, partitionRange } from '../generators/partition.js';
 import { OneOf } from '../schemas/common.js';
+import { LIST_ITEMS, commaList } from '../schemas/lists.js';
 import { chooseFormat } from './negotiate.js';
 import { pinRelativeDates, resolveRelativeDates, worldSpecFrom } from './world-query.js';
 import { assertWithinBudget, DEFAULT_COST_BUDGET, type CostBudget } from './cost.js';
@@ -26,7 +27,7 @@ const Ratio = (what: string) =>
 
 const FeedQueryFields = {
   types: Type.String({
-    pattern: '^[a-z_]+\\.[a-z_]+(,[a-z_]+\\.[a-z_]+)*$',
+    pattern: commaList(LIST_ITEMS.types.pattern),
     description: `Comma-separated event types to keep (default all): ${EVENT_TYPE_NAMES.join(', ')}. The sequence numbers stay those of the whole feed.`,
     examples: ['order.placed,payment.captured'],
   }),

@@ -18,6 +18,7 @@ import { OneOf } from '../schemas/common.js';
 import { ErrorSchema, WorldQueryFields } from '../schemas/query.js';
 import { chooseFormat } from './negotiate.js';
 import { FLAT_COLUMNS, flat, ndjsonStream } from './events.js';
+import { LIST_ITEMS, commaList } from '../schemas/lists.js';
 
 const MINUTE = 60_000;
 /** The longest window one request reads. */
@@ -54,7 +55,7 @@ export const LiveEventsQuery = Type.Object(
     start: Type.String({ description: 'From this time (ISO 8601 date-time, inclusive).', examples: ['2026-11-30T12:00:00Z'] }),
     end: Type.String({ description: 'To this time (exclusive), at most one hour after start.', examples: ['2026-11-30T12:05:00Z'] }),
     types: Type.Optional(
-      Type.String({ pattern: '^[a-z_]+\\.[a-z_]+(,[a-z_]+\\.[a-z_]+)*$', description: 'Comma-separated event types to keep (default all); sequences stay those of the whole minute.' }),
+      Type.String({ pattern: commaList(LIST_ITEMS.types.pattern), description: 'Comma-separated event types to keep (default all); sequences stay those of the whole minute.' }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIVE_LIMIT, default: 1000, description: `Events to return (1-${MAX_LIVE_LIMIT.toLocaleString('en-US')}, default 1,000).` })),
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_POPULATION, description: 'Events to skip first (after types and the window; 0-1,000,000,000).', examples: [0] })),

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ENTITY_NAMES, WORLD_ENTITIES, isEntityName, type EntityName } from '../generators/registry.js';
 import { DATA_VERSION, World } from '../generators/world.js';
 import { ApiError } from '../plugins/errors.js';
+import { LIST_ITEMS, commaList } from '../schemas/lists.js';
 import { manifestCost } from '../generators/cost.js';
 import { manifestData } from '../precompute/manifest.js';
 import { PrecomputeError, PrecomputePool } from '../precompute/pool.js';
@@ -53,7 +54,7 @@ const ManifestQuery = Type.Object(
     ...Object.fromEntries(Object.entries(WorldQuery.properties)),
     entities: Type.Optional(
       Type.String({
-        pattern: '^[a-z/-]+(,[a-z/-]+)*$',
+        pattern: commaList(LIST_ITEMS.entities.pattern),
         description: 'Comma-separated entities to include (default: all but performance-events, whose population is huge)',
       }),
     ),

@@ -6,6 +6,7 @@ import { DEFAULT_END_DATE, DEFAULT_START_DATE } from '../generators/time.js';
 import { MAX_PARTITIONS } from '../generators/partition.js';
 import { BASE_SIZES, KNOB_DEFAULTS, MAX_POPULATION, MAX_PRICE_CHANGE_RATE, SIZED_ENTITIES } from '../generators/world.js';
 import { OneOf } from './common.js';
+import { LIST_ITEMS, commaList } from './lists.js';
 
 export const MAX_SEED = 4294967295;
 export const MAX_SCALE = 10_000;
@@ -118,7 +119,7 @@ export function listQuerySchema(
       ),
       ...(bulkIndex ? { index: BulkIndexField(bulkIndex) } : {}),
       fields: Type.String({
-        pattern: '^@?[a-z_][a-z0-9_]*(,@?[a-z_][a-z0-9_]*)*$',
+        pattern: commaList(LIST_ITEMS.fields.pattern),
         description: 'Comma-separated subset of fields, in the order to output them (e.g. `user_id,email`).',
       }),
     }),
