@@ -6,6 +6,7 @@ import { DEFAULT_MAX_STREAMS } from './streams/jobs.js';
 import { ConfigError, intFromEnv as readInt, loadConfig, loadCorsOrigins, type SinkConfig } from './config.js';
 import { costBudgetFromEnv } from './routes/cost.js';
 import { defaultRenderThreads } from './render/pool.js';
+import { warmUp } from './plugins/warm-up.js';
 
 // V8's allocation-site pretenuring off, for every thread of the process (V8 flags are per
 // process; set before any render worker starts). A fresh render worker that meets an early
@@ -41,6 +42,7 @@ const pageCacheMb = intFromEnv('PAGE_CACHE_MB', 32, 0, 65536);
 const pageAhead = intFromEnv('PAGE_AHEAD', 1, 0, 1) === 1;
 const warmPrecompute = intFromEnv('PRECOMPUTE_WARM', 1, 0, 1) === 1;
 const feedSplit = intFromEnv('FEED_SPLIT', 0, 0, 1) === 1;
+const warm = intFromEnv('WARM_UP', 1, 0, 1) === 1;
 const costBudget = orExit(() => costBudgetFromEnv());
 
 let sinks: SinkConfig;
@@ -94,6 +96,12 @@ const LISTEN_FAILURES: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: 'no such address on this machine',
   ENOTFOUND: 'the host name does not resolve',
 };
+// Before listening, so that no request waits for the code's first compilation.
+if (warm) {
+  const { requests, failed, ms } = await warmUp(app);
+  if (failed.length > 0) app.log.warn({ failed }, 'warm-up: some requests were not answered with 200');
+  else app.log.info({ requests, ms }, 'warmed up');
+}
 try {
   await app.listen({ port, host });
 } catch (error) {

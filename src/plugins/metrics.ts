@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** See {@link CountAnswer}; decorated by the metrics plugin. */
     countAnswer?: CountAnswer;
+    /** Forgets the answers counted so far and the event loop's delay (after the start's warm-up, src/plugins/warm-up.ts). */
+    resetMetrics?: () => Promise<void>;
   }
 }
 
@@ -104,6 +106,14 @@ export default fp(
       if (written > 0) perRoute.bytes.inc(written);
     };
     app.decorate('countAnswer', countAnswer);
+    app.decorate('resetMetrics', async () => {
+      // A scrape: the event-loop delay is read from a perf_hooks histogram that only a scrape
+      // (collect) resets. The process's own totals (CPU, memory, GC) stay true.
+      await registry.metrics();
+      for (const metric of [requests, duration, rows, bytes]) metric.reset();
+      children.clear();
+      routeChildren.clear();
+    });
     app.addHook('onResponse', (request, reply, done) => {
       // Route patterns, not URLs, so the label set stays small; unmatched paths share one label.
       const route = request.routeOptions.url ?? 'unmatched';
