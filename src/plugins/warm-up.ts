@@ -2,12 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { ENTITY_NAMES } from '../generators/registry.js';
 
 /**
- * The requests {@link warmUp} makes: every entity's small page, the formats and the other
- * locale on users and orders, the change feed and the manifest, each of a tiny world (scale
- * 0.01), so the world-level preparations they start cost little.
+ * The requests {@link warmUp} makes: the OpenAPI document, every entity's small page, the formats
+ * and the other locale on users and orders, the change feed and the manifest, each of a tiny
+ * world (scale 0.01), so the world-level preparations they start cost little.
  */
 export const WARM_UP_URLS: readonly string[] = [
   '/health',
+  // The OpenAPI document is built at its first request (~260 ms), its YAML at its own (~1 s).
+  '/docs/json',
+  '/docs/yaml',
   ...ENTITY_NAMES.map((entity) => `/api/v1/${entity}?seed=1&scale=0.01&limit=3`),
   ...['csv', 'ndjson', 'xml'].flatMap((format) => ['users', 'orders'].map((entity) => `/api/v1/${entity}?seed=1&scale=0.01&limit=3&format=${format}`)),
   '/api/v1/users?seed=1&scale=0.01&limit=3&locale=en_GB',
@@ -21,8 +24,9 @@ export const WARM_UP_URLS: readonly string[] = [
  *
  * Why: V8 compiles a function when it is first called, and some tables are built at their
  * first use (e.g. a locale's name handles for e-mail addresses). On a fresh process the first
- * request of a kind paid for all of that at once: 30-190 ms with the event loop held (the first
- * `users` page ~60 ms, the first `notifications` page ~160 ms), so a `/health` probe, or any
+ * request of a kind paid for all of that at once, with the event loop held: the first `users`
+ * page ~60 ms, the first `notifications` page ~160 ms, the first `/docs/json` ~260 ms and
+ * `/docs/yaml` ~1 s (the OpenAPI document is built and cached then), so a `/health` probe, or any
  * other request, waited that long. Done before `listen`, nobody waits; it adds ~1-2 s of CPU
  * to the start. The requests leave no trace: request logs are off while they run and the
  * metrics are reset after them (`WARM_UP=0` skips it all).

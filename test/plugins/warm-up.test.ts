@@ -29,6 +29,7 @@ t.test('the warm-up asks for every entity, a feed and each format, and every ans
   for (const format of ['csv', 'ndjson', 'xml']) t.ok(WARM_UP_URLS.some((url) => url.endsWith(`format=${format}`)), format);
   t.ok(WARM_UP_URLS.some((url) => url.startsWith('/api/v1/events?')), 'the change feed');
   t.ok(WARM_UP_URLS.some((url) => url.includes('locale=en_GB')), 'the other locale');
+  t.ok(WARM_UP_URLS.includes('/docs/json') && WARM_UP_URLS.includes('/docs/yaml'), 'the OpenAPI document, JSON and YAML');
 
   const { lines, stream } = logCapture();
   const app = await testApp(t, { logger: { level: 'info', stream } });
