@@ -1,12 +1,12 @@
 /** The cache of small seeded responses: a kept answer is the route's answer, byte for byte and header for header. */
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { PAGE_AHEAD } from '../../src/plugins/page-cache.js';
 import { testApp } from '../support/app.js';
+import { logCapture } from '../support/log.js';
 
 type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
 
@@ -189,18 +189,6 @@ t.test('kept answers count the bytes they write in /metrics, like the route’s'
 async function listening(app: Awaited<ReturnType<typeof testApp>>): Promise<number> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as AddressInfo).port;
-}
-
-/** A log stream for an app's logger and the JSON lines written to it. */
-function logCapture(): { lines: Record<string, unknown>[]; stream: Writable } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { lines, stream };
 }
 
 t.test('over a socket, a kept answer writes the request log line the first answer wrote', async (t) => {

@@ -6,23 +6,11 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import t from 'tap';
 import { ENTITY_NAMES } from '../../src/generators/registry.js';
 import { WARM_UP_URLS, warmUp } from '../../src/plugins/warm-up.js';
 import { testApp } from '../support/app.js';
-
-/** A log stream for an app's logger and the JSON lines written to it. */
-function logCapture(): { lines: Record<string, unknown>[]; stream: Writable } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { lines, stream };
-}
+import { logCapture } from '../support/log.js';
 
 t.test('the warm-up asks for every entity, a feed and each format, and every answer is a 200', async (t) => {
   for (const entity of ENTITY_NAMES) t.ok(WARM_UP_URLS.some((url) => url.startsWith(`/api/v1/${entity}?`)), entity);
