@@ -52,7 +52,7 @@ export const EVENT_TYPES = {
   'inventory.opened': {
     entity: 'inventory',
     op: 'insert',
-    description: 'Opening stock of a product in a warehouse, at the window start: quantity_on_hand is the opening stock, quantity_reserved 0.',
+    description: 'Opening stock of a product in a warehouse, at the window start: quantity_on_hand is the opening stock, quantity_reserved 0, last_restocked_at and updated_at the window start (its restocks in the window come later, as inventory.changed RESTOCK).',
   },
   'inventory.counted': {
     entity: 'inventory',

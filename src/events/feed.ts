@@ -1037,7 +1037,9 @@ function stepEvent(feed: FeedWorld, step: Step, sequence: number, stockRow: numb
       data =
         step.kind === Kind.InventoryCounted
           ? row
-          : { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, updated_at: time };
+          : // At the window's start: its opening stock, and no restock yet in the window (the
+            // row's own last_restocked_at is its last RESTOCK's, later in the window).
+            { ...row, quantity_on_hand: world.generator('inventory-movements').openingStock(step.idx), quantity_reserved: 0, last_restocked_at: time, updated_at: time };
       key = row.inventory_id;
       break;
     }

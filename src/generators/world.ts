@@ -8,7 +8,7 @@ import type { DateWindow } from './time.js';
  * so a seed written in a ticket names its version too. Served as `X-Data-Version` on every API
  * response and as `data_version` in the manifest; the history is in CHANGELOG.md.
  */
-export const DATA_VERSION = 5;
+export const DATA_VERSION = 6;
 
 /** Entities whose population a request can set directly (`?users=50000`). */
 export const SIZED_ENTITIES = ['users', 'vendors', 'warehouses', 'products', 'orders', 'shops', 'suppliers', 'transactions'] as const;

@@ -4240,6 +4240,6 @@ Object {
     "76 2025-01-03T13:30:00Z payment.captured 3b4ce428-4d91-408a-b6f2-9470f7d0b7ee",
   ],
   "events": 10713,
-  "sha256": "038b7607244d6e3ce99bfb54be67b0f886bd64558eeb5e5bf7d7481b5a95db30",
+  "sha256": "acf33d57cc53c8fc8f7748b925185dfcf4e595baa73a395f8d26df68366b04f9",
 }
 `

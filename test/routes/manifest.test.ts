@@ -14,8 +14,8 @@ t.test('the manifest checksums are the SHA-256 of the CSV endpoints, and its sum
     entities: { entity: string; population: number; csv_bytes: number; csv_sha256: string }[];
   };
   t.equal(manifest.seed, 31);
-  t.equal((manifest as unknown as { data_version: number }).data_version, 5, 'the data version is in the manifest');
-  t.equal(res.headers['x-data-version'], '5', 'and in the X-Data-Version header');
+  t.equal((manifest as unknown as { data_version: number }).data_version, 6, 'the data version is in the manifest');
+  t.equal(res.headers['x-data-version'], '6', 'and in the X-Data-Version header');
   t.same(manifest.entities.map((e) => e.entity), ['users', 'orders', 'order-items', 'payments', 'returns']);
   for (const entry of manifest.entities) {
     const csv = await app.inject(`/api/v1/${entry.entity}?${WORLD}&format=csv&limit=${entry.population}`);
