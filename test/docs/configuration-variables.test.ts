@@ -49,3 +49,12 @@ t.test('the defaults the table states are the code\'s', async (t) => {
     t.equal(fallback(name), given, name);
   }
 });
+
+t.test('.env.example, as `docker run --env-file .env`, keeps the image listening on every interface', async (t) => {
+  // The Dockerfile sets HOST=0.0.0.0; an env file that sets HOST=localhost overrides it, and the
+  // server in the container then answers nothing through `-p 8000:8000`.
+  const example = await readFile('.env.example', 'utf8');
+  const set = example.split('\n').filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line)).map((line) => line.slice(0, line.indexOf('=')));
+  t.notOk(set.includes('HOST'), `.env.example sets ${set.join(', ')}`);
+  t.match(await readFile('Dockerfile', 'utf8'), /HOST=0\.0\.0\.0/);
+});
