@@ -44,6 +44,13 @@ const warmPrecompute = intFromEnv('PRECOMPUTE_WARM', 1, 0, 1) === 1;
 const feedSplit = intFromEnv('FEED_SPLIT', 0, 0, 1) === 1;
 const warm = intFromEnv('WARM_UP', 1, 0, 1) === 1;
 const costBudget = orExit(() => costBudgetFromEnv());
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+// pino throws with a stack trace for a level it does not know: refused here with the variable's name.
+const logLevel = orExit(() => {
+  const level = process.env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL=${level.slice(0, 100)} is invalid: expected one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+});
 
 let sinks: SinkConfig;
 let corsOrigins: string[];
@@ -70,7 +77,7 @@ const app = await buildApp({
   pageAhead,
   warmPrecompute,
   feedSplit,
-  logger: { level: process.env.LOG_LEVEL || 'info' },
+  logger: { level: logLevel },
 });
 
 // SIGTERM/SIGINT: stop accepting, cancel running jobs at once (the sinks' preClose hook), let

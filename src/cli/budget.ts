@@ -1,5 +1,5 @@
 /**
- * The cost budget of the command line's feed work (`ecomgen events`, a replay `ecomgen stream`):
+ * The cost budget of the command line's feed work (`ecomgen events`, a replay `ecomgen stream`) and loads (`ecomgen load`):
  * the server's own variables, COST_BUDGET_MS and COST_BUDGET_MB, read as the server reads them
  * (src/routes/cost.ts), so that a refusal's advice ("… over this server's budget of 256 MB per
  * request (COST_BUDGET_MB)") can be followed on the command line too; it was ignored there.

@@ -283,8 +283,9 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
         const body = resolveRelativeDates(request.body ?? {});
         const { seed, slices, options: sinkOptions } = await plan(sink, body, section, options.budget ?? DEFAULT_COST_BUDGET);
         // The queue is bounded: one client queueing thousands of jobs held every later job
-        // (anyone's) behind them, and the server's memory grew with each.
-        if (jobs.queued >= maxQueued) {
+        // (anyone's) behind them, and the server's memory grew with each. A job that finds a
+        // free slot does not queue, so MAX_QUEUED_JOBS=0 refuses only jobs that would wait.
+        if (!jobs.slotFree && jobs.queued >= maxQueued) {
           throw new ApiError(429, 'TOO_MANY_JOBS', `sink: ${maxQueued} jobs are already waiting for a slot (MAX_QUEUED_JOBS; ${jobs.maxRunning} run at once); retry when one has started, or cancel one (DELETE /api/v1/jobs/{id})`);
         }
         const job = jobs.start(sink, section, sinkOptions, seed, slices, { ...body, seed });

@@ -162,6 +162,11 @@ export class JobManager {
     return count;
   }
 
+  /** Whether a job started now would run at once (a slot is free and none waits for one). */
+  get slotFree(): boolean {
+    return this.running < this.maxRunning && this.waiting.length === 0;
+  }
+
   /** Creates and starts a job, or queues it when `maxRunning` jobs run; returns at once (the job runs on). */
   start<K extends keyof SinkConfig, O>(
     sink: SinkDefinition<K, O>,
@@ -182,7 +187,7 @@ export class JobManager {
     const log = this.log.child({ job: job.id, sink: sink.name });
     // A free slot is taken at once, so the 202 answer says `running`: it said `queued` for every
     // job, a free slot or not, since the slot was only taken after the answer had gone.
-    const immediate = this.running < this.maxRunning && this.waiting.length === 0;
+    const immediate = this.slotFree;
     if (immediate) {
       this.running++;
       job.state = 'running';

@@ -478,7 +478,12 @@ export const postgresSink: SinkDefinition<'postgres', PostgresOptions> = {
       }
       run.result.schema = schema;
       const pair = linesOfOrders(run.slices);
-      spool = pair ? await LineSpool.open(pair.items.world.generator('order-items')) : undefined;
+      // The spool only saves generating the orders twice: where the temporary directory cannot be
+      // written (a read-only root filesystem), order-items is generated on its own instead.
+      spool = pair ? await LineSpool.open(pair.items.world.generator('order-items')).catch((error: unknown) => {
+        run.log.warn({ err: error }, 'order-items spool unavailable: generating the lines again');
+        return undefined;
+      }) : undefined;
       for (const slice of run.slices) {
         if (run.signal.aborted) return;
         const target = `${quoteIdentifier(schema)}.${quoteIdentifier(nameOf(slice.entity))}`;

@@ -8,6 +8,7 @@ import { SINKS, type AnySink } from '../../sinks/index.js';
 import { JobManager, type Job } from '../../sinks/jobs.js';
 import type { EntitySlice } from '../../sinks/types.js';
 import { retainPrecompute } from '../../precompute/prepare.js';
+import { budgetFromEnv } from '../budget.js';
 import type { Output } from '../output.js';
 import { loadPartitionedPostgres } from '../postgres-partitions.js';
 import { progressReporter, type Progress, type Task } from '../progress.js';
@@ -107,7 +108,7 @@ async function load(output: Output, sink: AnySink, entityArgs: string[], flags: 
 }
 
 async function loadPlanned(output: Output, sink: AnySink, body: Record<string, unknown>, section: unknown, flags: SinkFlags, partition: number | undefined, partitions: number | undefined): Promise<void> {
-  const { seed, slices, options } = await plan(sink, body, section as never);
+  const { seed, slices, options } = await plan(sink, body, section as never, budgetFromEnv());
   output.stderr.write(`${sink.name}: seed ${seed}${partition !== undefined ? `, partition ${partition}/${partitions}` : ''}, ${slices.length} entit${slices.length === 1 ? 'y' : 'ies'}\n`);
   const progress = progressReporter(output.stderr, flags.quiet === true);
   try {
