@@ -7,7 +7,7 @@ import { ENTITIES, ENTITY_NAMES, type EntityName } from '../generators/registry.
 import { formatContext } from '../render/batch.js';
 import { kafkaLibrary, loadedKafka } from './kafka-client.js';
 import { messageOf, type EntityProgress } from './progress.js';
-import { aborted, pause } from './retry.js';
+import { pause, unlessAborted } from './retry.js';
 import type { EntitySlice, SinkDefinition, SinkRun } from './types.js';
 
 export interface KafkaOptions {
@@ -230,7 +230,7 @@ class BatchSender {
 
   /** Waits for the send in flight (or a cancel); throws if it failed. */
   async drain(): Promise<void> {
-    await Promise.race([this.inflight, aborted(this.signal)]);
+    await unlessAborted(this.inflight, this.signal);
     if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -11,12 +11,25 @@ export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   }
 }
 
-/** Settles when `signal` aborts (never otherwise): a wait raced against it ends on cancel. */
-export const aborted = (signal: AbortSignal): Promise<void> =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
+/**
+ * `work`'s value, or undefined as soon as `signal` aborts (at once if it has): a wait that ends
+ * on cancel. The abort listener goes when either settles: a listener added per wait and kept
+ * (one per Kafka batch) piled up on the job's signal until the job ended, with Node's
+ * MaxListenersExceededWarning from the eleventh.
+ */
+export async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return undefined;
+  let onAbort = (): void => undefined;
+  const cancelled = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  try {
+    return await Promise.race([work, cancelled]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
 
 /** Longest wait before a retry, whatever the doubling or a Retry-After header ask for. */
 export const MAX_BACKOFF_MS = 30_000;

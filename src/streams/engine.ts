@@ -5,7 +5,7 @@
  * behind the stream is. It never slows down silently: when the writer cannot keep up, the
  * events keep their due times and the gap shows as lag.
  */
-import { aborted, backoffMs } from '../sinks/retry.js';
+import { backoffMs, unlessAborted } from '../sinks/retry.js';
 import { REPLAY_PAUSE, type FeedEvent } from './feed-contract.js';
 import type { FeedSource, LiveMinute } from './source.js';
 import { TokenBucket, rateAt, type RateSpec } from './rate.js';
@@ -253,11 +253,10 @@ interface PlannedMinute {
  * to catch up. A minute that cannot be planned is left to fail where the stream reads it.
  */
 async function planFirstMinute(source: FeedSource, clock: Clock, stop: AbortSignal): Promise<PlannedMinute | undefined> {
-  const stopped = aborted(stop).then(() => false);
   let planned: PlannedMinute | undefined;
   for (let minute = minuteOf(clock.now()); planned?.minute !== minute; minute = minuteOf(clock.now())) {
     const load = loadMinute(source, minute);
-    if (!(await Promise.race([load.ready.then(() => true), stopped]))) return undefined;
+    if ((await unlessAborted(load.ready.then(() => true), stop)) === undefined) return undefined;
     planned = { minute, load };
   }
   return planned;
