@@ -4,7 +4,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorSchema } from '../schemas/query.js';
+import { ErrorSchema, NO_QUERY } from '../schemas/query.js';
 
 /** What the routes need of one job or stream. */
 export interface Runnable {
@@ -65,6 +65,7 @@ export function addRunnableRoutes<T extends Runnable>(app: FastifyInstance, rout
         description: routes.deleteDescription,
         security: routes.security,
         params: idParams,
+        querystring: NO_QUERY,
         response: { 200: routes.item, 202: routes.item, 401: errorRef, 404: notFound },
       },
     },

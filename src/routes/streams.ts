@@ -249,6 +249,8 @@ export default async function streamRoutes(app: FastifyInstance, options: Stream
           'See docs/streams.md.',
         ].join('\n'),
         security,
+        // No query parameters: `?wait=true` (as on a sink job) was ignored and the stream answered 202 at once.
+        querystring: NO_QUERY,
         body: BodySchema,
         response: {
           202: { description: 'The stream, started; follow Location for progress', ...streamRef },
