@@ -418,6 +418,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
         tags: ['Sinks'],
         summary: 'Reset the statistics',
         security,
+        querystring: NO_QUERY,
         response: { 200: StatsSchema, 401: errorRef },
       },
     },
