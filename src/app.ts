@@ -49,6 +49,8 @@ export interface AppOptions {
   maxRunningJobs?: number;
   /** Sink jobs that may wait as `queued`; beyond, a new job is a 429 (MAX_QUEUED_JOBS, default 100). */
   maxQueuedJobs?: number;
+  /** How long `DELETE /api/v1/jobs/{id}` and `/streams/{id}` wait for the end before answering 202 (default 30 s; tests shorten it). */
+  cancelWaitMs?: number;
   /** Streams running at once; beyond, a new stream is a 429 (MAX_STREAMS, default 32). */
   maxStreams?: number;
   /** Origins allowed by CORS (default any: `['*']`); see src/plugins/http.ts. */
@@ -150,7 +152,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(liveEventRoutes);
   // One set of streams for the streams routes and the jobs list (streams are jobs too).
   const streams = new StreamManager(app.log);
-  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}), ...(options.maxQueuedJobs !== undefined ? { maxQueuedJobs: options.maxQueuedJobs } : {}) });
-  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, budget, ...(options.feed ? { feed: options.feed } : {}), ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}) });
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}), ...(options.maxQueuedJobs !== undefined ? { maxQueuedJobs: options.maxQueuedJobs } : {}), ...(options.cancelWaitMs !== undefined ? { cancelWaitMs: options.cancelWaitMs } : {}) });
+  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, budget, ...(options.feed ? { feed: options.feed } : {}), ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}), ...(options.cancelWaitMs !== undefined ? { cancelWaitMs: options.cancelWaitMs } : {}) });
   return app;
 }

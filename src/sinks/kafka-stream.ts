@@ -3,12 +3,13 @@
  * so an order's events share a partition, with provenance headers. The batch sink
  * (kafka.ts) sends entities; this sends events, and shares its connection and topic code.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { IHeaders, Kafka, Message, Producer, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
-import { connect, describe, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
+import { acknowledged, connect, DEFAULT_SEND_TIMEOUT_MS, describe, DISCONNECT_TIMEOUT_MS, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
 import { kafkaLibrary } from './kafka-client.js';
 
 /** An event that no schema describes: refused, never retried. */
@@ -261,7 +262,7 @@ export class KafkaStreamWriter implements StreamWriter {
     }
   }
 
-  async write(batch: readonly FeedEvent[]): Promise<WriteOutcome> {
+  async write(batch: readonly FeedEvent[], signal: AbortSignal): Promise<WriteOutcome> {
     const producer = this.producer;
     if (producer === undefined) throw new DeliveryError('Kafka: the writer is not open', 0, 0, false);
     const ready = this.built.get(batch) ?? this.messagesOf(batch);
@@ -270,7 +271,11 @@ export class KafkaStreamWriter implements StreamWriter {
     const { byTopic, refused, bytes } = ready instanceof Promise ? await ready : ready;
     if (byTopic.size > 0) {
       try {
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) });
+        // Bounded as a sink job's batch is (KAFKA_SEND_TIMEOUT_MS), and cut by a hard stop: a
+        // stream into a broker that never answered could not be stopped (DELETE left it
+        // `stopping`, and the server's shutdown waited on it).
+        const send = producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) });
+        await acknowledged(send, this.config.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS, signal);
       } catch (error) {
         throw new DeliveryError(`Kafka: ${describe(error)}`);
       }
@@ -280,7 +285,8 @@ export class KafkaStreamWriter implements StreamWriter {
   }
 
   async close(): Promise<void> {
-    await this.producer?.disconnect().catch(() => undefined);
+    // Bounded: a frozen broker never answers the disconnect.
+    if (this.producer) await Promise.race([this.producer.disconnect().catch(() => undefined), sleep(DISCONNECT_TIMEOUT_MS, undefined, { ref: false })]);
   }
 
   details(): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Admin, IHeaders, logCreator, Message, Producer, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
@@ -71,7 +72,33 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_SEND_TIMEOUT_MS = 60_000;
 /** Longest disconnecting may take once the job is over (a frozen broker never answers it). */
-const DISCONNECT_TIMEOUT_MS = 3_000;
+export const DISCONNECT_TIMEOUT_MS = 3_000;
+
+/**
+ * `send`'s answer, or an error once `ms` pass without one or `signal` aborts: kafkajs takes no
+ * signal, and against a broker that accepts requests and never answers, its own request
+ * timeouts and retries add up to minutes.
+ */
+export async function acknowledged<T>(send: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
+  // An abandoned send's late failure is nobody's: not an unhandled rejection.
+  send.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = (): void => undefined;
+  try {
+    return await Promise.race([
+      send,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+        onAbort = () => reject(new Error('stopped while the broker had not answered'));
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
 
 /**
  * Names Kafka refuses or keeps for itself: `.` and `..` (they clash with paths on the broker's
@@ -340,6 +367,7 @@ async function run(run: SinkRun<KafkaConfig, KafkaOptions>): Promise<void> {
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: SEND_RETRY,
   });
+  let completed = false;
   try {
     await connect(admin, config.brokers);
     const topics = slices.map((s) => topicOf(s.entity, options));
@@ -353,8 +381,15 @@ async function run(run: SinkRun<KafkaConfig, KafkaOptions>): Promise<void> {
       const topic = topics[k] as string;
       await sendSlice(run, slice, producer, topic, partitions.get(topic) ?? 0, pacer);
     }
+    // A cancel ends the slice's send early without an error.
+    completed = !signal.aborted;
   } finally {
-    await Promise.race([Promise.allSettled([producer.disconnect(), admin.disconnect()]), pause(DISCONNECT_TIMEOUT_MS, new AbortController().signal)]);
+    const closed = Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    // A job that ran to its end waits (bounded) for its connections to close. A cancelled or
+    // failed one ends at once and they close behind it: a silent broker never answers the
+    // disconnect, and a cancel ended the job only after DISCONNECT_TIMEOUT_MS (the sink
+    // promises an end at once).
+    if (completed) await Promise.race([closed, sleep(DISCONNECT_TIMEOUT_MS, undefined, { ref: false })]);
   }
 }
 

@@ -268,7 +268,9 @@ t.test('events_per_second paces small sends; cancelling stops between them and t
 t.test('a broker that never answers: cancel ends the job at once, and without a cancel the send deadline fails it', async (t) => {
   const broker = await KafkaTestBroker.start();
   t.teardown(() => broker.close());
-  const app = await testApp(t, { sinks: { kafka: { ...configFor(broker), sendTimeoutMs: 500 } } });
+  // The cancel's answer waits 2 s at most for the end (30 s by default): the job used to end only
+  // after its 3 s bound on disconnecting from the silent broker, and the answer was a 202.
+  const app = await testApp(t, { sinks: { kafka: { ...configFor(broker), sendTimeoutMs: 500 } }, cancelWaitMs: 2000 });
   broker.silentProduce = true;
 
   const started = await app.inject({ method: 'POST', url: '/api/v1/sinks/kafka', payload: { ...WORLD, entity: 'users', topic: 'frozen' } });
