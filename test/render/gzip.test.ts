@@ -52,9 +52,13 @@ t.test('parts deflated apart and joined under one header are one gzip member', a
 
 // Large responses are deflated a batch at a time, several at once; the body must decompress to the bytes of
 // the uncompressed response, and the headers must be those @fastify/compress gives on the main thread.
+// One app without render threads and one with two, shared by the two tests that compare them
+// (a worker's start, its modules through tsx, costs ~1.5 s of CPU); the test that kills its
+// worker keeps its own.
+const inline = await testApp(t, { renderThreads: 0 });
+const pooled = await testApp(t, { renderThreads: 2 });
+
 t.test('gzip of worker-rendered responses', async (t) => {
-  const inline = await testApp(t, { renderThreads: 0 });
-  const pooled = await testApp(t, { renderThreads: 2 });
   const queries = [
     'users?seed=7&users=8000&limit=6000&offset=1500&format=csv',
     'users?seed=7&users=8000&limit=4200&format=json',
@@ -87,8 +91,6 @@ t.test('gzip of worker-rendered responses', async (t) => {
 });
 
 t.test('other encodings and opt-outs are negotiated as before', async (t) => {
-  const inline = await testApp(t, { renderThreads: 0 });
-  const pooled = await testApp(t, { renderThreads: 1 });
   const url = '/api/v1/users?seed=9&users=5000&limit=4200&format=csv';
   const plain = (await inline.inject(url)).rawPayload;
   const decode: Record<string, (b: Buffer) => Buffer> = {

@@ -8,10 +8,17 @@ import { defaultRenderThreads, MAX_DEFAULT_RENDER_THREADS, RenderPool } from '..
 import { testApp } from '../support/app.js';
 import { downloadKillingWorkers } from '../support/render.js';
 
+// One app without render threads and one with two, shared by the tests that need no pool of
+// their own: a worker's start (its modules, through tsx) cost ~1.5 s of CPU, and three tests
+// each started two. The tests that count a pool's workers or kill them keep their own app.
+const inline = await testApp(t, { renderThreads: 0 });
+const pooled = await testApp(t, { renderThreads: 2 });
+let listening: Promise<string> | undefined;
+/** The shared pooled app's address, listening from the first test that asks. */
+const pooledAddress = () => (listening ??= pooled.listen({ port: 0, host: '127.0.0.1' }));
+
 // Large responses are rendered on worker threads; the bytes must equal the main-thread path.
 t.test('worker-thread rendering gives the same bytes as the main thread', async (t) => {
-  const inline = await testApp(t, { renderThreads: 0 });
-  const pooled = await testApp(t, { renderThreads: 2 });
   const cases = [
     'users?seed=11&users=12000&limit=9000&offset=1500',
     'orders?seed=11&orders=6000&limit=6000&locale=en_GB',
@@ -33,7 +40,6 @@ t.test('worker-thread rendering gives the same bytes as the main thread', async 
 // server installs it in shared memory and each worker is handed it with its first batch of the
 // world, once, instead of building its own (src/render/pool.ts).
 t.test('workers are handed the precomputed arrays of a world once, and render the same bytes', async (t) => {
-  const inline = await testApp(t, { renderThreads: 0 });
   const pooled = await testApp(t, { renderThreads: 1 });
   const query = 'order-items?seed=12&orders=20000&limit=6000&offset=30000&format=csv';
   const a = await inline.inject(`/api/v1/${query}`);
@@ -54,8 +60,8 @@ t.test('workers are handed the precomputed arrays of a world once, and render th
 });
 
 t.test('a client that disconnects mid-stream does not break the pool', async (t) => {
-  const app = await testApp(t, { renderThreads: 2 });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const app = pooled;
+  const address = await pooledAddress();
   // Read the first bytes of a million-row stream, then hang up.
   await new Promise<void>((resolve, reject) => {
     const req = get(`${address}/api/v1/users?seed=1&users=1000000&limit=1000000&format=csv`, (res) => {
@@ -92,8 +98,7 @@ t.test('a worker that dies fails its response, and the pool serves the next one'
 });
 
 t.test('/health answers while two clients download through the pool at full speed', async (t) => {
-  const app = await testApp(t, { renderThreads: 2 });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = await pooledAddress();
   // Two 120,000-row downloads, read as fast as they come; /health asked one after another once
   // both have started must be answered before either ends (order asserted, never timing).
   let ended = 0;

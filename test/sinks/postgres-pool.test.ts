@@ -11,7 +11,7 @@ import type { EntityName } from '../../src/generators/registry.js';
 import { ENTITIES } from '../../src/generators/registry.js';
 import { World } from '../../src/generators/world.js';
 import { formatContext, recordsOf, renderBytes } from '../../src/render/batch.js';
-import { RenderPool } from '../../src/render/pool.js';
+import type { RenderPool } from '../../src/render/pool.js';
 import { whenPrepared } from '../../src/routes/cost.js';
 import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { columnsOf } from '../../src/schemas/columns.js';
@@ -22,6 +22,10 @@ import type { EntityProgressJson, JobJson } from '../support/jobs.js';
 import { assertTableEquals, postgresFor } from '../support/postgres.js';
 
 const { server, client } = await postgresFor(t);
+// One app with two render threads for the three tests: each test started its own pool before,
+// and a worker's start (its modules, through tsx) costs ~1.5 s of CPU. Each test counts only
+// what it asks of the pool from its own start (spyOn), so none depends on another's leftovers.
+const app = await testApp(t, { renderThreads: 2, sinks: { postgres: { connectionString: server.connectionString } } });
 
 const WORLD = { seed: 77, users: 300, orders: 900, products: 40, vendors: 5, warehouses: 3 };
 
@@ -38,9 +42,8 @@ function mainThreadCsv(slice: EntitySlice): Buffer {
   return Buffer.from(csvFormat.batch([...slice.records()], context, false));
 }
 
-t.test('batches rendered for COPY are the bytes of csvFormat.batch over the same records, in process and on a worker', async (t) => {
-  const pool = new RenderPool(1);
-  t.teardown(() => pool.close());
+t.test('batches rendered for COPY are the bytes of csvFormat.batch over the same records, in process and on the workers', async (t) => {
+  const pool = app.renderPool as RenderPool;
   for (const [entity, start] of [['users', 0], ['users', 37], ['orders', 0], ['orders', 101], ['reviews', 0], ['reviews', 13]] as const) {
     const slice = await sliceOf(entity, start);
     t.ok(slice.end - slice.start > 200, `${entity}: ${slice.end - slice.start} records`);
@@ -54,7 +57,7 @@ t.test('batches rendered for COPY are the bytes of csvFormat.batch over the same
       chunks.push(chunk);
       rows += count;
     }
-    t.ok(Buffer.concat(chunks).equals(expected), `${entity} from ${start}: the worker's batches, in order, equal it too`);
+    t.ok(Buffer.concat(chunks).equals(expected), `${entity} from ${start}: the workers' batches, in order, equal it too`);
     t.equal(rows, slice.end - slice.start, `${entity}: row counts add up`);
   }
 });
@@ -73,7 +76,6 @@ function spyOn(app: FastifyInstance): { asked: number; pending: number } {
 }
 
 t.test('with render threads, large entities load from the pool and equal the GET output; small ones stay on the main thread', async (t) => {
-  const app = await testApp(t, { renderThreads: 2, sinks: { postgres: { connectionString: server.connectionString } } });
   const seen = spyOn(app);
   const body = { seed: 31, users: 9000, orders: 5000, products: 60, entities: ['users', 'products', 'orders'], schema: 'pooled' };
   const response = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: body });
@@ -93,7 +95,6 @@ t.test('with render threads, large entities load from the pool and equal the GET
 });
 
 t.test('cancelling a pooled load rolls it back, stops asking the pool and leaves no batch pending', async (t) => {
-  const app = await testApp(t, { renderThreads: 2, sinks: { postgres: { connectionString: server.connectionString } } });
   const seen = spyOn(app);
   const started = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres', payload: { seed: 5, entity: 'users', users: 400_000, schema: 'pool_cancel' } });
   t.equal(started.statusCode, 202);

@@ -77,6 +77,10 @@ const ended = async (app: FastifyInstance, id: string) => (await app.inject(`/ap
 
 const kafkaConfig = (broker: KafkaTestBroker): KafkaConfig => ({ brokers: [broker.address], clientId: 'ecomgen-e2e', ssl: false });
 
+let cluster: ReturnType<typeof postgresFor> | undefined;
+/** One PostgreSQL for the two tests that need one (each in its own schemas), started by the first, stopped with the file. */
+const postgres = () => (cluster ??= postgresFor(t));
+
 t.test('kafka replay of a real world, with chaos: every event equals GET /api/v1/events at its position', async (t) => {
   const broker = await KafkaTestBroker.start();
   t.teardown(() => broker.close());
@@ -222,7 +226,7 @@ t.test('kafka replay of a real world, with chaos: every event equals GET /api/v1
 });
 
 t.test('postgres apply mode: a replay leaves exactly the tables the Postgres sink loads', async (t) => {
-  const { server, client } = await postgresFor(t);
+  const { server, client } = await postgres();
   const app = await testApp(t, { sinks: { postgres: { connectionString: server.connectionString } } });
 
   const loaded = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: { ...WORLD, entities: FEED_ENTITIES, schema: 'truth' } });
@@ -335,9 +339,9 @@ t.test('opensearch replay with late and duplicate deliveries: each daily index h
 t.test('kafka with inventory canonical in PostgreSQL: warehouse_inventory ends at the stock the sink loads', async (t) => {
   const broker = await KafkaTestBroker.start();
   t.teardown(() => broker.close());
-  const { server, client } = await postgresFor(t);
+  const { server, client } = await postgres();
   const app = await testApp(t, { sinks: { kafka: kafkaConfig(broker), postgres: { connectionString: server.connectionString } } });
-  const loaded = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: { ...WORLD, entities: ['inventory'], schema: 'truth' } });
+  const loaded = await app.inject({ method: 'POST', url: '/api/v1/sinks/postgres?wait=true', payload: { ...WORLD, entities: ['inventory'], schema: 'inventory_truth' } });
   t.equal((loaded.json() as { state: string }).state, 'succeeded', 'the Postgres sink loads the inventory');
   const runs: [string, Record<string, unknown>][] = [
     ['canonical', { inventory_canonical: 'postgres' }],
@@ -349,7 +353,7 @@ t.test('kafka with inventory canonical in PostgreSQL: warehouse_inventory ends a
     t.equal(job.state, 'succeeded', `${schema}: ${JSON.stringify({ errors: job.errors.slice(0, 3), error: job.error })}`);
     const { rows } = await client.query<{ rows: string; off: string }>(
       `SELECT count(*) AS rows, count(*) FILTER (WHERE w.quantity_on_hand IS DISTINCT FROM i.quantity_on_hand) AS off
-         FROM truth.inventory i FULL JOIN ${schema}.warehouse_inventory w ON w.warehouse_id = i.warehouse_id AND w.product_id = i.product_id`,
+         FROM inventory_truth.inventory i FULL JOIN ${schema}.warehouse_inventory w ON w.warehouse_id = i.warehouse_id AND w.product_id = i.product_id`,
     );
     t.ok(Number(rows[0]?.rows) > 0, `${schema}: ${rows[0]?.rows} product x warehouse rows`);
     t.equal(Number(rows[0]?.off), 0, `${schema}: every warehouse_inventory row = the loaded quantity_on_hand`);
