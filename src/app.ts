@@ -152,7 +152,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(liveEventRoutes);
   // One set of streams for the streams routes and the jobs list (streams are jobs too).
   const streams = new StreamManager(app.log);
-  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, ...(options.maxRunningJobs !== undefined ? { maxRunningJobs: options.maxRunningJobs } : {}), ...(options.maxQueuedJobs !== undefined ? { maxQueuedJobs: options.maxQueuedJobs } : {}), ...(options.cancelWaitMs !== undefined ? { cancelWaitMs: options.cancelWaitMs } : {}) });
-  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, budget, ...(options.feed ? { feed: options.feed } : {}), ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}), ...(options.cancelWaitMs !== undefined ? { cancelWaitMs: options.cancelWaitMs } : {}) });
+  // Unset options stay undefined: each route takes its default for them.
+  const { maxRunningJobs, maxQueuedJobs, cancelWaitMs, maxStreams, feed } = options;
+  await app.register(sinkRoutes, { config: options.sinks ?? {}, budget, streams, maxRunningJobs, maxQueuedJobs, cancelWaitMs });
+  await app.register(streamRoutes, { config: options.sinks ?? {}, streams, budget, feed, maxStreams, cancelWaitMs });
   return app;
 }

@@ -156,10 +156,8 @@ export default fp(
           // ETag hashes the dates it resolves to, and caches keep the answer until they move.
           const relative = relativeDatesNow(query);
           const key = query.format === undefined ? `${request.url}\n${accept ?? ''}` : request.url;
-          let etag = relative ? undefined : etags.get(key);
-          if (relative) {
-            etag = seededEtag(url, relative.resolved, accept);
-          } else if (etag === undefined) {
+          let etag = relative ? seededEtag(url, relative.resolved, accept) : etags.get(key);
+          if (etag === undefined) {
             etag = seededEtag(url, query, accept);
             if (etags.size >= ETAG_MEMO) etags.clear();
             etags.set(key, etag);

@@ -395,7 +395,7 @@ export default async function sinkRoutes(app: FastifyInstance, options: SinkRout
     }
     return findJob(id);
   };
-  await app.register(jobEventRoutes, { jobs, findJob: findSinkJob, ...(streams ? { streams } : {}) });
+  await app.register(jobEventRoutes, { jobs, findJob: findSinkJob, streams });
 
   app.get(
     '/api/v1/stats',

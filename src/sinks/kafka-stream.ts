@@ -3,13 +3,12 @@
  * so an order's events share a partition, with provenance headers. The batch sink
  * (kafka.ts) sends entities; this sends events, and shares its connection and topic code.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { IHeaders, Kafka, Message, Producer, SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import type { FeedEvent } from '../streams/feed-contract.js';
 import { DeliveryError, type StreamWriter, type WriteOutcome } from '../streams/writer.js';
-import { acknowledged, connect, DEFAULT_SEND_TIMEOUT_MS, describe, DISCONNECT_TIMEOUT_MS, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
+import { acknowledged, connect, DEFAULT_SEND_TIMEOUT_MS, describe, disconnectWithin, ensureTopics, logInto, SCHEMA_VERSION } from './kafka.js';
 import { kafkaLibrary } from './kafka-client.js';
 
 /** An event that no schema describes: refused, never retried. */
@@ -286,7 +285,7 @@ export class KafkaStreamWriter implements StreamWriter {
 
   async close(): Promise<void> {
     // Bounded: a frozen broker never answers the disconnect.
-    if (this.producer) await Promise.race([this.producer.disconnect().catch(() => undefined), sleep(DISCONNECT_TIMEOUT_MS, undefined, { ref: false })]);
+    if (this.producer) await disconnectWithin(this.producer);
   }
 
   details(): Record<string, unknown> {

@@ -72,7 +72,12 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_SEND_TIMEOUT_MS = 60_000;
 /** Longest disconnecting may take once the job is over (a frozen broker never answers it). */
-export const DISCONNECT_TIMEOUT_MS = 3_000;
+const DISCONNECT_TIMEOUT_MS = 3_000;
+
+/** Disconnects the clients, settling when they have or after DISCONNECT_TIMEOUT_MS, whichever is first. */
+export function disconnectWithin(...clients: readonly { disconnect(): Promise<void> }[]): Promise<unknown> {
+  return Promise.race([Promise.allSettled(clients.map((client) => client.disconnect())), sleep(DISCONNECT_TIMEOUT_MS, undefined, { ref: false })]);
+}
 
 /**
  * `send`'s answer, or an error once `ms` pass without one or `signal` aborts: kafkajs takes no
@@ -232,13 +237,7 @@ class BatchSender {
   async send(messages: Message[], bytes: number): Promise<boolean> {
     await this.drain();
     if (this.signal.aborted || !(await this.pacer.admit(messages.length, this.signal))) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    const acknowledged = this.producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.topic, messages }] });
-    acknowledged.catch(() => undefined); // past the deadline, a late failure has been counted already
-    this.inflight = Promise.race([acknowledged, deadline]).finally(() => clearTimeout(timer)).then(
+    this.inflight = acknowledged(this.producer.sendBatch({ acks: -1, topicMessages: [{ topic: this.topic, messages }] }), this.timeoutMs).then(
       () => this.progress.delivered(messages.length, bytes),
       (error: unknown) => {
         // Not acknowledged after every retry: the batch may or may not be in the topic, so it
@@ -384,12 +383,12 @@ async function run(run: SinkRun<KafkaConfig, KafkaOptions>): Promise<void> {
     // A cancel ends the slice's send early without an error.
     completed = !signal.aborted;
   } finally {
-    const closed = Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    const closed = disconnectWithin(producer, admin);
     // A job that ran to its end waits (bounded) for its connections to close. A cancelled or
     // failed one ends at once and they close behind it: a silent broker never answers the
     // disconnect, and a cancel ended the job only after DISCONNECT_TIMEOUT_MS (the sink
     // promises an end at once).
-    if (completed) await Promise.race([closed, sleep(DISCONNECT_TIMEOUT_MS, undefined, { ref: false })]);
+    if (completed) await closed;
   }
 }
 

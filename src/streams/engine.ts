@@ -155,6 +155,12 @@ export class StreamProgress {
     this.maxLagSeconds = Math.max(this.maxLagSeconds, this.lagSeconds);
   }
 
+  /** An outage is over (delivered, given up or stopped). */
+  endOutage(): void {
+    this.outage = false;
+    this.outageDue = undefined;
+  }
+
   /** The lag as of `now`: during an outage, how long ago the oldest undelivered event was due. */
   private lagAt(now: number): number {
     if (this.clockless || !this.outage || this.outageDue === undefined) return this.lagSeconds;
@@ -522,8 +528,7 @@ async function deliver(
         clock.now(),
       );
       for (const [k, reason] of refused) progress.recordFailed([rest[k] as FeedEvent], reason);
-      progress.outage = false;
-      progress.outageDue = undefined;
+      progress.endOutage();
       return;
     } catch (error) {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(error instanceof Error ? error.message : String(error));
@@ -532,14 +537,12 @@ async function deliver(
         rest = rest.slice(failure.delivered);
       }
       if (hardStop.aborted) {
-        progress.outage = false;
-        progress.outageDue = undefined;
+        progress.endOutage();
         progress.recordFailed(rest, `not delivered: the stream was stopped while sending (${failure.message})`);
         return;
       }
       if (!failure.retriable || attempt >= retries) {
-        progress.outage = false;
-        progress.outageDue = undefined;
+        progress.endOutage();
         progress.recordFailed(rest, failure.retriable ? `${failure.message} (gave up after ${attempt + 1} attempts)` : failure.message);
         return;
       }
@@ -550,8 +553,7 @@ async function deliver(
       if (attempt === 0) progress.error(`destination outage, retrying: ${failure.message}`);
       // A graceful stop ends the wait too: the events still undelivered are counted failed, not left in limbo.
       if (!(await clock.sleep(backoffMs(options.backoffMs ?? DEFAULT_BACKOFF_MS, attempt), stop))) {
-        progress.outage = false;
-        progress.outageDue = undefined;
+        progress.endOutage();
         progress.recordFailed(rest, `not delivered: the stream was stopped during a destination outage (${failure.message})`);
         return;
       }
