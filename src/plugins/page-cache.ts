@@ -2,13 +2,14 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
 import { randomInt } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { genReqId, requestLog } from './http.js';
 import { rowsOf } from './metrics.js';
 import type { PageAhead, RenderPool } from '../render/pool.js';
 import type { PagePlan } from '../render/page.js';
+import { headText, writeAnswer, type FlatHead, type HeadText } from './raw-head.js';
 
 /** The default budget of the cache of small responses (PAGE_CACHE_MB). */
 export const DEFAULT_PAGE_CACHE_BYTES = 32 * 1024 * 1024;
@@ -71,10 +72,12 @@ export interface PageTemplate {
  * the slots of the request id, of the seed's headers and of Content-Length; the page's template.
  */
 interface Shape {
-  head: (string | number | string[])[];
+  head: FlatHead;
   requestIdAt: number;
   lengthAt: number;
   slots: [at: number, name: string][];
+  /** The head as text around its slots (see src/plugins/raw-head.ts), or undefined when `writeHead` writes it. */
+  text: HeadText | undefined;
   template: PageTemplate;
   route: string;
   rows: number;
@@ -134,8 +137,10 @@ const SHAPES = 256;
  * /metrics counts rows by), the query as validated, the body.
  */
 interface Kept {
-  head: (string | number | string[])[];
+  head: FlatHead;
   requestIdAt: number;
+  /** The head as text around the request id's slot (see src/plugins/raw-head.ts), or undefined when `writeHead` writes it. */
+  text: HeadText | undefined;
   total: string | number | string[] | undefined;
   query: unknown;
   body: Buffer;
@@ -152,12 +157,13 @@ const keyOf = (url: string | undefined, headers: IncomingHttpHeaders): string =>
 const answerable = (method: string | undefined, headers: IncomingHttpHeaders): boolean =>
   method === 'GET' && headers['if-none-match'] === undefined && headers['x-no-compression'] === undefined;
 
-/** Writes a kept response: its status line, every kept header in order with this request's id, its body. */
+/**
+ * Writes a kept response: its status line, every kept header in order with this request's id, its
+ * body. The kept list is written over: `writeAnswer` reads it before it returns.
+ */
 function writeKept(res: ServerResponse, kept: Kept, requestId: string): void {
-  const head = kept.head.slice();
-  if (kept.requestIdAt >= 0) head[kept.requestIdAt] = requestId;
-  res.writeHead(200, head as unknown as OutgoingHttpHeaders);
-  res.end(kept.body);
+  if (kept.requestIdAt >= 0) kept.head[kept.requestIdAt] = requestId;
+  writeAnswer(res, kept.head, kept.text, kept.body.length, kept.body);
 }
 
 /** Set on a request the front looked up and missed: its cache key (the onRequest hook need not build it again). */
@@ -273,7 +279,7 @@ interface PageStore {
  * is the caller's). The shape's own list, written over: every slot is written for each answer,
  * and `writeHead` reads the list into the response's head before it returns (no copy a request).
  */
-function fillHead(shape: Shape, headers: Readonly<Record<string, string | number>>, requestId: string): Shape['head'] {
+function fillHead(shape: Shape, headers: Readonly<Record<string, string | number>>, requestId: string): FlatHead {
   const head = shape.head;
   if (shape.requestIdAt >= 0) head[shape.requestIdAt] = requestId;
   for (const [at, name] of shape.slots) head[at] = headers[name] as string | number;
@@ -309,8 +315,7 @@ function writeShaped(res: ServerResponse, shape: Shape, requestId: string): numb
   const head = fillHead(shape, page.headers, requestId);
   const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   head[shape.lengthAt] = bytes;
-  res.writeHead(200, head as unknown as OutgoingHttpHeaders);
-  res.end(body);
+  writeAnswer(res, head, shape.text, bytes, body);
   return bytes;
 }
 
@@ -323,8 +328,7 @@ function writeAhead(res: ServerResponse, shape: Shape, page: PageAhead, requestI
   if (shape.sizes !== undefined && (page.size < shape.sizes[0] || page.size > shape.sizes[1])) return undefined;
   const head = fillHead(shape, page.headers, requestId);
   head[shape.lengthAt] = page.body.length;
-  res.writeHead(200, head as unknown as OutgoingHttpHeaders);
-  res.end(page.body);
+  writeAnswer(res, head, shape.text, page.body.length, page.body);
   return page.body.length;
 }
 
@@ -510,7 +514,7 @@ function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTem
   const raw = Buffer.from(page.body);
   const sent = coding === undefined ? raw : template.encode?.(coding, raw);
   if (sent === undefined || !sent.equals(Buffer.from(payload))) return undefined;
-  const head: Shape['head'] = [];
+  const head: FlatHead = [];
   const slots: Shape['slots'] = [];
   let requestIdAt = -1;
   let lengthAt = -1;
@@ -531,7 +535,8 @@ function shapeOf(request: FastifyRequest, reply: FastifyReply, template: PageTem
     head.push('content-length', 0);
   }
   const sizes: Shape['sizes'] = request.headers['accept-encoding'] === undefined ? undefined : [raw.length, raw.length];
-  return { head, requestIdAt, lengthAt, slots, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false, ahead: [], asking: 0, served: 0, stopped: false };
+  const text = headText(head, [lengthAt, ...(requestIdAt >= 0 ? [requestIdAt] : []), ...slots.map(([at]) => at)]);
+  return { head, requestIdAt, lengthAt, slots, text, template, route: request.routeOptions.url ?? 'unmatched', rows: rowsOf(request, reply), coding, sizes, dead: false, ahead: [], asking: 0, served: 0, stopped: false };
 }
 
 /** Whether two shapes write the same headers in the same order (the slots' values aside). */
@@ -569,7 +574,7 @@ export const keepPages = fp(
       if (key !== undefined && reply.pageCacheable && reply.statusCode === 200 && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
         const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
         if (body.length <= PAGE_CACHE_MAX_BODY) {
-          const head: Kept['head'] = [];
+          const head: FlatHead = [];
           let requestIdAt = -1;
           let sized = false;
           for (const [name, value] of Object.entries(reply.getHeaders())) {
@@ -581,7 +586,8 @@ export const keepPages = fp(
           // Fastify adds Content-Length after the onSend hooks, last, unless already set.
           if (!sized) head.push('content-length', body.length);
           const route = request.routeOptions.url ?? 'unmatched';
-          cache.set(key, { head, requestIdAt, total: reply.getHeader('x-total-count'), query: request.query, body, route, rows: rowsOf(request, reply) });
+          const text = headText(head, requestIdAt >= 0 ? [requestIdAt] : []);
+          cache.set(key, { head, requestIdAt, text, total: reply.getHeader('x-total-count'), query: request.query, body, route, rows: rowsOf(request, reply) });
           return done(null, body);
         }
       }

@@ -1,8 +1,8 @@
 /** The cache of small seeded responses: a kept answer is the route's answer, byte for byte and header for header. */
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { PAGE_AHEAD } from '../../src/plugins/page-cache.js';
 import { testApp } from '../support/app.js';
@@ -10,10 +10,14 @@ import { logCapture } from '../support/log.js';
 
 type Injected = { statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer };
 
-/** GET over a real socket (keep-alive off): status, the raw header lines in order, the body bytes. */
-function wireGet(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; rawHeaders: string[]; body: Buffer }> {
+/**
+ * GET over a real socket: status, the raw header lines in order, the body bytes. Keep-alive off,
+ * or on through `agent` (one kept-alive connection: the front writes its heads as text there,
+ * src/plugins/raw-head.ts).
+ */
+function wireGet(port: number, path: string, headers: Record<string, string> = {}, agent?: Agent): Promise<{ status: number; rawHeaders: string[]; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { connection: 'close', ...headers } }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent, headers: agent ? headers : { connection: 'close', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
@@ -129,17 +133,30 @@ t.test('kept answers are counted by /metrics like any other (requests, rows)', a
   t.equal(sample('ecomgen_rows_served_total{route="/api/v1/users"}'), 3 * 7 + 2 * 4);
 });
 
+/** One kept-alive connection per test (closed with it), or none: connection close. */
+function connections(t: Test): [string, Agent | undefined][] {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  return [
+    ['connection close', undefined],
+    ['kept alive', agent],
+  ];
+}
+
 t.test('over a socket: the kept answer is the route’s, header line for header line (order, case) and byte for byte', async (t) => {
   const cached = await testApp(t);
   const uncached = await testApp(t, { pageCacheBytes: 0 });
   const [hot, cold] = [await listening(cached), await listening(uncached)];
-  for (const request of REQUESTS.slice(0, 10)) {
-    const headers = { ...request.headers, 'x-request-id': 'wire-1' };
-    const expected = await wireGet(cold, request.url, headers);
-    t.equal(expected.status, request.url.includes('oops') ? 400 : request.headers?.accept === 'image/png' ? 406 : 200);
-    for (const round of ['first', 'kept']) {
-      const got = await wireGet(hot, request.url, headers);
-      t.same([got.status, lines(got.rawHeaders), got.body.toString('base64')], [expected.status, lines(expected.rawHeaders), expected.body.toString('base64')], `${request.url} ${JSON.stringify(request.headers ?? {})}: ${round}`);
+  for (const [connection, agent] of connections(t)) {
+    for (const request of REQUESTS.slice(0, 10)) {
+      const headers = { ...request.headers, 'x-request-id': 'wire-1' };
+      const expected = await wireGet(cold, request.url, headers, agent);
+      t.equal(expected.status, request.url.includes('oops') ? 400 : request.headers?.accept === 'image/png' ? 406 : 200);
+      if (agent) t.ok(lines(expected.rawHeaders).includes('Keep-Alive: timeout=72'), 'kept alive');
+      for (const round of ['first', 'kept']) {
+        const got = await wireGet(hot, request.url, headers, agent);
+        t.same([got.status, lines(got.rawHeaders), got.body.toString('base64')], [expected.status, lines(expected.rawHeaders), expected.body.toString('base64')], `${connection}: ${request.url} ${JSON.stringify(request.headers ?? {})}: ${round}`);
+      }
     }
   }
   t.ok(cached.pageCacheStats().entries >= 8, 'the 200s were kept');
@@ -294,30 +311,32 @@ t.test('over a socket, an unseeded small page is answered by the front from its 
   const hot = await testApp(t);
   const plain = await testApp(t, { pageCacheBytes: 0 });
   const [hotPort, plainPort] = [await listening(hot), await listening(plain)];
-  for (const request of UNSEEDED) {
-    const headers = { ...request.headers, 'x-request-id': 'shape-1' };
-    // The route's answer (no front): its header lines with the seed masked.
-    const routed = await wireGet(plainPort, request.url, headers);
-    const routedSeed = routed.rawHeaders[routed.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
-    const seeds = new Set<string>();
-    for (let k = 0; k < 4; k++) {
-      const got = await wireGet(hotPort, request.url, headers);
-      t.equal(got.status, 200);
-      const seed = got.rawHeaders[got.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
-      seeds.add(seed);
-      const what = `${request.url} ${JSON.stringify(request.headers ?? {})} #${k}`;
-      const length = lines(got.rawHeaders).find((line) => /^content-length:/i.test(line));
-      t.equal(length, `content-length: ${got.body.length}`, `${what}: Content-Length is the body's`);
-      t.same(
-        unseededLines(got.rawHeaders, seed).filter((line) => !/^content-length:/i.test(line)),
-        unseededLines(routed.rawHeaders, routedSeed).filter((line) => !/^content-length:/i.test(line)),
-        `${what}: the route's header lines, in order`,
-      );
-      t.ok(lines(got.rawHeaders).includes('x-request-id: shape-1'), 'the request id is the request’s own');
-      const seeded = await wireGet(plainPort, `${request.url}&seed=${seed}`, request.headers);
-      t.equal(got.body.toString('base64'), seeded.body.toString('base64'), `${what}: the page of its X-Seed`);
+  for (const [connection, agent] of connections(t)) {
+    for (const request of UNSEEDED) {
+      const headers = { ...request.headers, 'x-request-id': 'shape-1' };
+      // The route's answer (no front): its header lines with the seed masked.
+      const routed = await wireGet(plainPort, request.url, headers, agent);
+      const routedSeed = routed.rawHeaders[routed.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+      const seeds = new Set<string>();
+      for (let k = 0; k < 4; k++) {
+        const got = await wireGet(hotPort, request.url, headers, agent);
+        t.equal(got.status, 200);
+        const seed = got.rawHeaders[got.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-seed') + 1]!;
+        seeds.add(seed);
+        const what = `${connection}: ${request.url} ${JSON.stringify(request.headers ?? {})} #${k}`;
+        const length = lines(got.rawHeaders).find((line) => /^content-length:/i.test(line));
+        t.equal(length, `content-length: ${got.body.length}`, `${what}: Content-Length is the body's`);
+        t.same(
+          unseededLines(got.rawHeaders, seed).filter((line) => !/^content-length:/i.test(line)),
+          unseededLines(routed.rawHeaders, routedSeed).filter((line) => !/^content-length:/i.test(line)),
+          `${what}: the route's header lines, in order`,
+        );
+        t.ok(lines(got.rawHeaders).includes('x-request-id: shape-1'), 'the request id is the request’s own');
+        const seeded = await wireGet(plainPort, `${request.url}&seed=${seed}`, request.headers, agent);
+        t.equal(got.body.toString('base64'), seeded.body.toString('base64'), `${what}: the page of its X-Seed`);
+      }
+      t.equal(seeds.size, 4, 'a new seed per request');
     }
-    t.equal(seeds.size, 4, 'a new seed per request');
   }
   t.equal(hot.pageCacheStats().shapes, UNSEEDED.length, 'every URL answered from its shape after the first');
   t.equal(hot.pageCacheStats().entries, 0, 'nothing kept');
