@@ -78,7 +78,7 @@ function linkTemplate(url: string, byPage: boolean): readonly [string, string, s
 }
 
 /** RFC 8288 Link header: first, prev, next and last pages, each pinned to the same seed. */
-export function linkHeader(url: string, seed: number, offset: number, limit: number, total: number, byPage: boolean): string {
+export function linkHeader(url: string, seed: number | string, offset: number, limit: number, total: number, byPage: boolean): string {
   const [before, between, after, seedFirst] = linkTemplate(url, byPage);
   const key = byPage ? 'page=' : 'offset=';
   const seedPart = `seed=${seed}`;
@@ -167,12 +167,20 @@ export function planContext(plan: PagePlan): FormatContext {
   return plan.bulk ? { ...context, bulk: plan.bulk } : context;
 }
 
-/** The headers that name a world's seed, as the route sends them for a plan's page. */
+/**
+ * The headers that name a world's seed, as the route sends them for a plan's page. The seed is
+ * turned into text once, here, on the thread that renders the page (the page thread, for pages
+ * rendered ahead), not on the main thread as each answer is written: V8 keeps the numbers it
+ * turns into text in a cache held by the old generation, so every unseeded answer's new seed
+ * outlived a scavenge of the main heap and was promoted (~47 KB a scavenge under wrk against
+ * ~13 KB with the text made here: docs/performance.md, "Fifteenth round").
+ */
 export function seedHeaders(plan: PagePlan, world: World): Record<string, string | number> {
+  const seed = String(world.seed);
   return {
-    'x-seed': world.seed,
+    'x-seed': seed,
     'x-date-window': dateWindowOf(world, plan.entity),
-    link: linkHeader(plan.url, world.seed, plan.pageStart, plan.limit, plan.total, plan.byPage),
+    link: linkHeader(plan.url, seed, plan.pageStart, plan.limit, plan.total, plan.byPage),
   };
 }
 
