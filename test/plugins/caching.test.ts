@@ -166,6 +166,19 @@ t.test('/metrics: Prometheus text with requests, latency, rows, bytes, jobs and 
   for (const state of ['queued', 'running', 'succeeded', 'failed']) t.equal(samples.get(`ecomgen_jobs{state="${state}"}`), 0, `jobs ${state}`);
   t.ok(samples.has('nodejs_eventloop_lag_seconds'), 'event-loop lag');
   t.ok(samples.has('nodejs_eventloop_lag_p99_seconds'), 'and its p99');
+
+  // The counters take what was answered since the last scrape at each scrape: once, not again.
+  await (await fetch(`${base}/api/v1/users?seed=2&limit=3`)).arrayBuffer();
+  for (const round of ['second scrape', 'third scrape']) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}"/]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    t.equal(sample('http_requests_total{method="GET",route="/api/v1/users",status_code="200"}'), 3, `${round}: one request more`);
+    t.equal(sample('http_request_duration_seconds_count{method="GET",route="/api/v1/users",status_code="200"}'), 3, `${round}: as many as were timed`);
+    t.equal(sample('http_requests_total{method="GET",route="/api/v1/users",status_code="400"}'), 1, `${round}: unchanged`);
+    t.equal(sample('ecomgen_rows_served_total{route="/api/v1/users"}'), 7 + 2 + 3, `${round}: its 3 rows`);
+    t.ok(sample('ecomgen_bytes_served_total{route="/api/v1/users"}') > (samples.get('ecomgen_bytes_served_total{route="/api/v1/users"}') ?? 0), `${round}: its bytes`);
+    t.ok(sample('http_requests_total{method="GET",route="/metrics",status_code="200"}') >= 1, `${round}: the scrapes are counted too`);
+  }
 });
 
 t.test('a route can opt out of ETags with config.seeded = false', async (t) => {
