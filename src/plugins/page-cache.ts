@@ -277,7 +277,7 @@ interface PageStore {
 /**
  * The shape's head with this answer's request id and seed headers in their slots (Content-Length
  * is the caller's). The shape's own list, written over: every slot is written for each answer,
- * and `writeHead` reads the list into the response's head before it returns (no copy a request).
+ * and `writeAnswer` reads the list into the response's head before it returns (no copy a request).
  */
 function fillHead(shape: Shape, headers: Readonly<Record<string, string | number>>, requestId: string): FlatHead {
   const head = shape.head;
