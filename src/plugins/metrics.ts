@@ -70,30 +70,22 @@ export default fp(
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-    const rows = new Counter({
-      name: 'ecomgen_rows_served_total',
-      help: 'Records served by GET endpoints',
-      labelNames: ['route'],
-      registers: [registry],
-      collect() {
-        for (const perRoute of routeChildren.values()) {
-          if (perRoute.rows > 0) this.inc({ route: perRoute.route }, perRoute.rows);
-          perRoute.rows = 0;
-        }
-      },
-    });
-    const bytes = new Counter({
-      name: 'ecomgen_bytes_served_total',
-      help: 'Response bytes written (after compression)',
-      labelNames: ['route'],
-      registers: [registry],
-      collect() {
-        for (const perRoute of routeChildren.values()) {
-          if (perRoute.bytes > 0) this.inc({ route: perRoute.route }, perRoute.bytes);
-          perRoute.bytes = 0;
-        }
-      },
-    });
+    /** A counter by route that takes, at each scrape, what `field` of each route holds, and empties it. */
+    const perRouteCounter = (name: string, help: string, field: 'rows' | 'bytes') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['route'],
+        registers: [registry],
+        collect() {
+          for (const perRoute of routeChildren.values()) {
+            if (perRoute[field] > 0) this.inc({ route: perRoute.route }, perRoute[field]);
+            perRoute[field] = 0;
+          }
+        },
+      });
+    const rows = perRouteCounter('ecomgen_rows_served_total', 'Records served by GET endpoints', 'rows');
+    const bytes = perRouteCounter('ecomgen_bytes_served_total', 'Response bytes written (after compression)', 'bytes');
     new Gauge({
       name: 'ecomgen_jobs',
       help: 'Sink jobs kept in memory, by state',
