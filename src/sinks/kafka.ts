@@ -88,20 +88,18 @@ export async function acknowledged<T>(send: Promise<T>, ms: number, signal?: Abo
   // An abandoned send's late failure is nobody's: not an unhandled rejection.
   send.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
-  let onAbort = (): void => undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+  });
   try {
-    return await Promise.race([
-      send,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
-        onAbort = () => reject(new Error('stopped while the broker had not answered'));
-        if (signal?.aborted) onAbort();
-        else signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
+    const answered = Promise.race([send, deadline]);
+    if (signal === undefined) return await answered;
+    // Wrapped, so that an answer of undefined is not read as the abort.
+    const outcome = await unlessAborted(answered.then((value) => ({ value })), signal);
+    if (outcome === undefined) throw new Error('stopped while the broker had not answered');
+    return outcome.value;
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
   }
 }
 
