@@ -274,6 +274,32 @@ export abstract class ByteRows implements FieldWriter {
     this.ascii(value);
   }
 
+  /**
+   * Appends text (ASCII fast, UTF-8 otherwise) and tells whether it holds a byte `special` is
+   * true for: free text is tested as it is copied, in one pass (copying and then scanning took
+   * two: ~115 bytes of a user's row are free text).
+   */
+  protected checked(value: string, special: Uint8Array): boolean {
+    const n = value.length;
+    if (this.pos + 3 * n > this.buf.length) this.room(3 * n);
+    const buf = this.buf;
+    let pos = this.pos;
+    let seen = 0;
+    for (let k = 0; k < n; k++) {
+      const c = value.charCodeAt(k);
+      if (c >= 0x80) {
+        // Beyond ASCII: the rest through the encoder, then tested as bytes.
+        const from = pos;
+        this.pos = pos + buf.write(value.slice(k), pos, 'utf8');
+        return seen === 1 || holds(buf, from, this.pos, special);
+      }
+      seen |= special[c] as number;
+      buf[pos++] = c;
+    }
+    this.pos = pos;
+    return seen === 1;
+  }
+
   /** `'' + n`, for whole numbers from the digits (no number-to-string conversion: see `decimal` in random.ts). */
   protected numberText(n: number): void {
     if (Number.isInteger(n) && n >= 0 && n < 1e15) this.digits(n);
@@ -321,8 +347,7 @@ const csvQuote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /**
  * CSV rows as the CSV format writes them: cells quoted only when they hold a quote, comma or line
- * break. Free text is tested for those as it is copied (one pass over the value, where copying
- * and then scanning the cell took two: ~115 bytes of a user's row are free text).
+ * break, tested as the text is copied (`checked`).
  */
 export class CsvRows extends ByteRows {
   private column = 0;
@@ -351,25 +376,7 @@ export class CsvRows extends ByteRows {
 
   /** Copies text into the open cell, noting whether it holds a byte CSV quotes for. */
   override piece(value: string): void {
-    const n = value.length;
-    if (this.pos + 3 * n > this.buf.length) this.room(3 * n);
-    const buf = this.buf;
-    let pos = this.pos;
-    let special = 0;
-    for (let k = 0; k < n; k++) {
-      const c = value.charCodeAt(k);
-      if (c >= 0x80) {
-        // Beyond ASCII: the rest through the encoder, then tested as bytes.
-        const from = pos;
-        this.pos = pos + buf.write(value.slice(k), pos, 'utf8');
-        if (special === 1 || holds(buf, from, this.pos, CSV_SPECIAL)) this.special = true;
-        return;
-      }
-      special |= CSV_SPECIAL[c] as number;
-      buf[pos++] = c;
-    }
-    this.pos = pos;
-    if (special === 1) this.special = true;
+    if (this.checked(value, CSV_SPECIAL)) this.special = true;
   }
 
   override text(value: string): void {
@@ -409,64 +416,106 @@ const jsonAside = (c: number) => c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x
 const AFTER_STRING = 1;
 const BEFORE_STRING = 2;
 
-/** The runs of text between a JSON record's values (see {@link JsonRows}), for a column list. */
-interface JsonRuns {
-  readonly words: Int32Array;
-  readonly from: Int32Array;
-  readonly lengths: Int32Array;
-  /** Run r of up to {@link SHORT_RUN} bytes as three little-endian doubles from `eights[3r]` (zero-padded), when `short[r]` is 1. */
-  readonly eights: Float64Array;
-  readonly short: Uint8Array;
-}
 /**
- * The longest run written as three 8-byte stores (every key of the generators' columns but a few
- * is shorter: `","marketing_opt_in":` is 21 bytes).
+ * Constant runs of text between a record's values (JSON keys, XML tags), encoded once and
+ * copied with a few wide stores instead of a byte loop (see {@link RunRows}).
  */
+interface Runs {
+  /** Run r's length in bytes. */
+  readonly lengths: Int32Array;
+  /** Run r as little-endian doubles from `at[r]` to `at[r + 1]`, zero-padded to at least three. */
+  readonly eights: Float64Array;
+  readonly at: Int32Array;
+}
+
+/** The fewest bytes a run is stored as: three 8-byte stores, no loop (most keys and tags are shorter). */
 const SHORT_RUN = 24;
+
+function runsOf(runs: readonly Uint8Array[]): Runs {
+  const lengths = Int32Array.from(runs, (run) => run.length);
+  const at = new Int32Array(runs.length + 1);
+  runs.forEach((run, r) => {
+    at[r + 1] = (at[r] as number) + Math.max(SHORT_RUN / 8, Math.ceil(run.length / 8));
+  });
+  const bytes = new Uint8Array(8 * (at[runs.length] as number));
+  runs.forEach((run, r) => bytes.set(run, 8 * (at[r] as number)));
+  // Read as little-endian, as the stores write them, whatever the platform's byte order.
+  const eights = new Float64Array(at[runs.length] as number);
+  const reader = new DataView(bytes.buffer);
+  for (let e = 0; e < eights.length; e++) eights[e] = reader.getFloat64(8 * e, true);
+  // A double carries its 8 bytes through a load and a store unchanged unless it is a NaN (whose
+  // bits V8 may change). UTF-8 text, zero-padded, never reads as one: a NaN's last two bytes
+  // are 0x7f or 0xff and one of 0xf0 or more before it, a lead byte that a continuation byte
+  // (0x80-0xbf) or the padding's 0 would follow.
+  if (eights.some(Number.isNaN)) throw new Error('a run of text read as a NaN: not UTF-8');
+  return { lengths, eights, at };
+}
+
+/**
+ * A writer whose records are constant runs of text around their values: a run is copied eight
+ * bytes at a time (DataView stores of precomputed doubles). The byte loop over the ~250 bytes of
+ * keys in a user's JSON row was most of what NDJSON cost over CSV (docs/performance.md, seventh
+ * round), and a loop of 4-byte stores was ~10% of a user's row; XML's ~420 bytes of tags a row
+ * went the same way (sixteenth round).
+ */
+abstract class RunRows extends ByteRows {
+  private readonly lengths: Int32Array;
+  private readonly eights: Float64Array;
+  private readonly at: Int32Array;
+  /** A view of the buffer, for the runs' stores (made when the buffer changes, see `adopt`). */
+  private view: DataView = new DataView(new ArrayBuffer(0));
+
+  constructor(runs: Runs) {
+    super();
+    this.lengths = runs.lengths;
+    this.eights = runs.eights;
+    this.at = runs.at;
+  }
+
+  /** Appends run r. */
+  protected run(r: number): void {
+    const n = this.lengths[r] as number;
+    // The stores may write past the run (its padding, up to 23 bytes): room for them too (they are written over next).
+    if (this.pos + n + SHORT_RUN > this.buf.length) this.room(n + SHORT_RUN);
+    const view = this.view;
+    const pos = this.pos;
+    const eights = this.eights;
+    const e = this.at[r] as number;
+    // Three stores whatever the run's length, a loop only past 24 bytes.
+    view.setFloat64(pos, eights[e] as number, true);
+    view.setFloat64(pos + 8, eights[e + 1] as number, true);
+    view.setFloat64(pos + 16, eights[e + 2] as number, true);
+    const end = this.at[r + 1] as number;
+    for (let k = e + 3, at = pos + 24; k < end; k++, at += 8) view.setFloat64(at, eights[k] as number, true);
+    this.pos = pos + n;
+  }
+
+  protected override adopt(buf: Buffer): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+}
+
 /** A record's end (`}` or `"}`), for JSON array members and NDJSON lines (read only). */
 const OBJECT_ENDS: readonly [Uint8Array, Uint8Array] = [Buffer.from('}', 'utf8'), Buffer.from('"}', 'utf8')];
 const LINE_ENDS: readonly [Uint8Array, Uint8Array] = [Buffer.from('}\n', 'utf8'), Buffer.from('"}\n', 'utf8')];
-const jsonRunsOf = new WeakMap<readonly string[], JsonRuns>();
 
-function jsonRuns(columns: readonly string[]): JsonRuns {
-  const runs: Uint8Array[] = [];
-  columns.forEach((c, k) => {
-    const key = (k === 0 ? '{' : ',') + JSON.stringify(c) + ':';
-    for (let variant = 0; variant < 4; variant++) {
-      runs.push(Buffer.from((variant & AFTER_STRING ? '"' : '') + key + (variant & BEFORE_STRING ? '"' : ''), 'utf8'));
-    }
-  });
-  const from = new Int32Array(runs.length + 1);
-  const lengths = new Int32Array(runs.length);
-  let count = 0;
-  runs.forEach((run, r) => {
-    from[r] = count;
-    lengths[r] = run.length;
-    count += Math.ceil(run.length / 4);
-  });
-  from[runs.length] = count;
-  const padded = new Uint8Array(4 * count);
-  runs.forEach((run, r) => padded.set(run, 4 * (from[r] as number)));
-  // Read as little-endian, as `key` stores them, whatever the platform's byte order.
-  const reader = new DataView(padded.buffer);
-  const words = new Int32Array(count);
-  for (let w = 0; w < count; w++) words[w] = reader.getInt32(4 * w, true);
-  // The same runs as doubles, for three stores a run. A double carries its 8 bytes through a
-  // load and a store unchanged unless it is a NaN (whose bits V8 may change). UTF-8 text never
-  // reads as one (a NaN's last two bytes are 0x7f and one of 0xf0 or more before it, a lead byte
-  // that a continuation byte must follow), but a run that would goes the 32-bit way.
-  const eights = new Float64Array(3 * runs.length);
-  const short = new Uint8Array(runs.length);
-  const eight = new Uint8Array(SHORT_RUN);
-  const eightReader = new DataView(eight.buffer);
-  runs.forEach((run, r) => {
-    if (run.length > SHORT_RUN) return;
-    eight.fill(0);
-    eight.set(run);
-    for (let k = 0; k < 3; k++) eights[3 * r + k] = eightReader.getFloat64(8 * k, true);
-    short[r] = eights.subarray(3 * r, 3 * r + 3).some(Number.isNaN) ? 0 : 1;
-  });
-  return { words, from, lengths, eights, short };
+/** The runs before each JSON value, 4 variants per column (run r = 4 × column + variant), built once per column list and shared (a 10-row page built them for every page, more than its rows cost; docs/performance.md, "Eighth round"). */
+const jsonRunsOf = new WeakMap<readonly string[], Runs>();
+
+function jsonRuns(columns: readonly string[]): Runs {
+  let runs = jsonRunsOf.get(columns);
+  if (runs === undefined) {
+    const texts: Uint8Array[] = [];
+    columns.forEach((c, k) => {
+      const key = (k === 0 ? '{' : ',') + JSON.stringify(c) + ':';
+      for (let variant = 0; variant < 4; variant++) {
+        texts.push(Buffer.from((variant & AFTER_STRING ? '"' : '') + key + (variant & BEFORE_STRING ? '"' : ''), 'utf8'));
+      }
+    });
+    jsonRunsOf.set(columns, (runs = runsOf(texts)));
+  }
+  return runs;
 }
 
 /**
@@ -475,46 +524,25 @@ function jsonRuns(columns: readonly string[]): JsonRuns {
  * The text between two values is constant (`","email":"` between the uuid and the e-mail), so
  * it is written as one run per column, encoded once in four variants (after a string value or
  * not, before one or not): a string's closing quote is held back and goes out with the next
- * key. A run is copied four bytes at a time (DataView stores of precomputed 32-bit words): the
- * byte loop over the ~250 bytes of keys in a user row was most of what NDJSON cost over CSV
- * (docs/performance.md, seventh round). Free text is checked for what JSON escapes while it is
- * copied, not in a second pass over its bytes.
+ * key (runs: {@link RunRows}). Free text is checked for what JSON escapes while it is copied,
+ * not in a second pass over its bytes.
  */
-export class JsonRows extends ByteRows {
+export class JsonRows extends RunRows {
   private column = 0;
   private first: boolean;
   /** Whether the last value written was a string whose closing quote is still to write. */
   private quoted = false;
   /** Whether the open field's pieces held a byte to escape or a non-ASCII character. */
   private aside = false;
-  /** The runs as little-endian 32-bit words (the last one padded), 4 variants per column: run r = 4 × column + variant. */
-  private readonly words: Int32Array;
-  /** Run r's words start at `from[r]`; its length in bytes is `lengths[r]`. */
-  private readonly from: Int32Array;
-  private readonly lengths: Int32Array;
-  /** Short runs as three doubles each (see {@link JsonRuns}). */
-  private readonly eights: Float64Array;
-  private readonly short: Uint8Array;
   /** The record's end: `}` or `"}`, and the line break for NDJSON. */
   private readonly ends: readonly [Uint8Array, Uint8Array];
-  /** A view of the buffer, for the runs' stores (made when the buffer changes, see `adopt`). */
-  private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(
     columns: readonly string[],
     private readonly lines: boolean,
     first: boolean,
   ) {
-    super();
-    // The runs depend on the columns alone: built once per column list and shared (a 10-row
-    // page built them for every page, more than its rows cost; docs/performance.md, "Eighth round").
-    let runs = jsonRunsOf.get(columns);
-    if (runs === undefined) jsonRunsOf.set(columns, (runs = jsonRuns(columns)));
-    this.words = runs.words;
-    this.from = runs.from;
-    this.lengths = runs.lengths;
-    this.eights = runs.eights;
-    this.short = runs.short;
+    super(jsonRuns(columns));
     this.ends = lines ? LINE_ENDS : OBJECT_ENDS;
     this.first = first;
   }
@@ -537,32 +565,7 @@ export class JsonRows extends ByteRows {
   private key(before: number): void {
     const r = 4 * this.column++ + (this.quoted ? AFTER_STRING : 0) + before;
     this.quoted = false;
-    const n = this.lengths[r] as number;
-    // The stores may write past the run (up to 23 bytes of padding): room for them too (they are written over next).
-    if (this.pos + n + SHORT_RUN > this.buf.length) this.room(n + SHORT_RUN);
-    const view = this.view;
-    let pos = this.pos;
-    if (this.short[r] === 1) {
-      // Three stores whatever the run's length: no loop (a loop of 4-byte stores was ~10% of a users row).
-      const eights = this.eights;
-      const e = 3 * r;
-      view.setFloat64(pos, eights[e] as number, true);
-      view.setFloat64(pos + 8, eights[e + 1] as number, true);
-      view.setFloat64(pos + 16, eights[e + 2] as number, true);
-    } else {
-      const words = this.words;
-      const end = this.from[r + 1] as number;
-      for (let w = this.from[r] as number; w < end; w++) {
-        view.setInt32(pos, words[w] as number, true);
-        pos += 4;
-      }
-    }
-    this.pos += n;
-  }
-
-  protected override adopt(buf: Buffer): void {
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    this.run(r);
   }
 
   protected openSafe(): void {
@@ -653,42 +656,67 @@ export class JsonRows extends ByteRows {
 const XML_SPECIAL = table([0x26, 0x3c, 0x3e, 0x27, 0x22]);
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/>/g, '&gt;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
-/** XML record elements as the XML writer writes them: `<item><column>value</column>…</item>`. */
-export class XmlRows extends ByteRows {
-  private column = 0;
-  /** Opening and closing tags as UTF-8. */
-  private readonly opens: readonly Uint8Array[];
-  private readonly closes: readonly Uint8Array[];
-  private readonly item: readonly [Uint8Array, Uint8Array];
+/** The tags between an XML record's values, by column list and item name (run k before column k's value, run n the record's end). */
+const xmlRunsOf = new WeakMap<readonly string[], Map<string, Runs>>();
 
-  constructor(names: readonly string[], item: string) {
-    super();
-    this.opens = names.map((n) => Buffer.from(`<${n}>`, 'utf8'));
-    this.closes = names.map((n) => Buffer.from(`</${n}>`, 'utf8'));
-    this.item = [Buffer.from(`<${item}>`, 'utf8'), Buffer.from(`</${item}>`, 'utf8')];
+function xmlRuns(columns: readonly string[], item: string, nameOf: (column: string) => string): Runs {
+  let byItem = xmlRunsOf.get(columns);
+  if (byItem === undefined) xmlRunsOf.set(columns, (byItem = new Map()));
+  let runs = byItem.get(item);
+  if (runs === undefined) {
+    const names = columns.map(nameOf);
+    const texts: Uint8Array[] = [];
+    for (let k = 0; k <= names.length; k++) {
+      texts.push(Buffer.from((k === 0 ? `<${item}>` : `</${names[k - 1]}>`) + (k < names.length ? `<${names[k]}>` : `</${item}>`), 'utf8'));
+    }
+    byItem.set(item, (runs = runsOf(texts)));
+  }
+  return runs;
+}
+
+/**
+ * XML record elements as the XML writer writes them: `<item><column>value</column>…</item>`.
+ * The tags between two values are one run (`</user_id><email>`), copied as {@link RunRows} do;
+ * free text is checked for what XML escapes while it is copied.
+ */
+export class XmlRows extends RunRows {
+  private column = 0;
+  /** Whether the open element's text holds a byte to escape. */
+  private special = false;
+
+  /** Elements named by `nameOf` (the XML writer's `xmlName`) of each column. */
+  constructor(columns: readonly string[], item: string, nameOf: (column: string) => string) {
+    super(xmlRuns(columns, item, nameOf));
   }
 
   begin(): void {
     this.column = 0;
-    this.bytes(this.item[0]);
   }
 
   protected openSafe(): void {
-    this.bytes(this.opens[this.column] as Uint8Array);
+    this.run(this.column++);
   }
 
-  protected closeSafe(): void {
-    this.bytes(this.closes[this.column++] as Uint8Array);
-  }
+  protected closeSafe(): void {}
 
   open(): void {
-    this.bytes(this.opens[this.column] as Uint8Array);
+    this.run(this.column++);
     this.start = this.pos;
+    this.special = false;
+  }
+
+  override piece(value: string): void {
+    if (this.checked(value, XML_SPECIAL)) this.special = true;
+  }
+
+  override text(value: string): void {
+    this.open();
+    this.piece(value);
+    this.close();
   }
 
   close(): void {
-    if (holds(this.buf, this.start, this.pos, XML_SPECIAL)) this.rewrite(xmlEscape);
-    this.bytes(this.closes[this.column++] as Uint8Array);
+    if (this.special) this.rewrite(xmlEscape);
   }
 
   number(n: number): void {
@@ -698,7 +726,6 @@ export class XmlRows extends ByteRows {
     }
     this.openSafe();
     this.numberText(n);
-    this.closeSafe();
   }
 
   bool(b: boolean): void {
@@ -706,7 +733,7 @@ export class XmlRows extends ByteRows {
   }
 
   end(): void {
-    this.bytes(this.item[1]);
+    this.run(this.column);
   }
 }
 

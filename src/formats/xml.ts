@@ -166,5 +166,5 @@ export const xmlFormat: RecordFormat = {
     return out;
   },
   close: ({ root }) => `</${root}>\n`,
-  fieldRows: ({ columns, item }) => new XmlRows(columns.map(xmlName), item),
+  fieldRows: ({ columns, item }) => new XmlRows(columns, item, xmlName),
 };

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { CsvRows, JsonRows, XmlRows, type ByteRows, type FieldSource, type FieldWriter } from '../../src/formats/fields.js';
 import { FORMATS, type FormatContext } from '../../src/formats/index.js';
+import { xmlName } from '../../src/formats/xml.js';
 import { ENTITIES } from '../../src/generators/registry.js';
 import { World, resolveSizes } from '../../src/generators/world.js';
 import { formatContext, renderBatch } from '../../src/render/batch.js';
@@ -98,7 +99,7 @@ t.test('escaping: values that need it are written as the record writers write th
     csv: () => new CsvRows(),
     ndjson: () => new JsonRows(columns, true, true),
     json: () => new JsonRows(columns, false, false),
-    xml: () => new XmlRows(columns, 'thing'),
+    xml: () => new XmlRows(columns, 'thing', xmlName),
   };
   for (const format of TEXT_FORMATS) {
     t.ok(FORMATS[format].fieldRows, `${format} offers a field writer`);

@@ -1,11 +1,14 @@
 import t from 'tap';
-import { JsonRows, type FieldWriter } from '../../src/formats/fields.js';
+import { JsonRows, XmlRows, type FieldWriter } from '../../src/formats/fields.js';
 import { jsonFormat, ndjsonFormat } from '../../src/formats/json.js';
+import { xmlFormat, xmlName } from '../../src/formats/xml.js';
 import type { FormatContext } from '../../src/formats/types.js';
 
 // The JSON field writer holds a string's closing quote back and writes it with the next key,
 // and checks free text for escapes while copying it: every order of value kinds, and escapes
-// or non-ASCII text in any piece of a field, must still give JSON.stringify's bytes.
+// or non-ASCII text in any piece of a field, must still give JSON.stringify's bytes. The XML
+// field writer copies the tags between two values as one run the same way, and must give the
+// XML record writer's bytes.
 
 type Value =
   | { kind: 'safe' | 'text'; value: string }
@@ -129,6 +132,28 @@ t.test('every order of value kinds and escapes in any piece give the JSON writer
           t.same(parsed, JSON.parse(JSON.stringify(records)), `${name}, ${width} columns: parses back to the records`);
         }
       }
+    }
+  }
+});
+
+t.test('every order of value kinds, escapes and tag lengths give the XML writer bytes', async (t) => {
+  for (const width of [1, 2, 5, 19]) {
+    // Tag runs (a value's closing tag and the next one's opening tag) of 3 to over 100 bytes:
+    // short ones as three 8-byte stores, long ones looped; names the XML writer renames
+    // (a digit first, '@'), and non-ASCII names.
+    const names = [(c: number) => `c${c}`, (c: number) => `@k${c}é`, (c: number) => `a_column_name_longer_than_the_short_runs_${c}`, (c: number) => `${c}`.padEnd(5 + ((c >> 2) % 4), 'b')];
+    const columns = Array.from({ length: width }, (_, c) => (names[c % names.length] as (c: number) => string)(c));
+    const context: FormatContext = { columns, root: 'things', item: 'thing', schema: { $id: 'Things', properties: Object.fromEntries(columns.map((c) => [c, {}])) } };
+    const data = rows(400, width);
+    const records = data.map((row) => Object.fromEntries(row.map((v, c) => [columns[c] as string, plainValue(v)])));
+    for (const item of ['thing', 'an_item_name_of_some_length']) {
+      const w = new XmlRows(columns, item, xmlName);
+      for (const row of data) write(w, row);
+      const bytes = w.take().toString('utf8');
+      // The XML writer compiles its record writer once per schema id and columns (one item name each in the entities).
+      const itemContext = { ...context, item, schema: { ...context.schema, $id: `Things-${item}` } };
+      t.equal(bytes, xmlFormat.batch(records, itemContext, true), `xml, ${width} columns, item ${item}: identical`);
+      t.equal(bytes.split(`</${item}>`).length - 1, records.length, `xml, ${width} columns, item ${item}: one element a record`);
     }
   }
 });
