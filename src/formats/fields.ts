@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { IdSpace } from '../generators/random.js';
 import { DAY, dayString } from '../generators/time.js';
+import { moneyText, numberText } from './compiled.js';
 import type { FormatContext } from './types.js';
 
 /**
@@ -29,16 +30,34 @@ export interface FieldWriter {
   /** The decimal digits of a non-negative integer, inside an open field. */
   digits(n: number): void;
   close(): void;
-  /** A uuid field: `ids.uuid(index)`, written as bytes without the string. */
-  uuid(ids: IdSpace, index: number): void;
+  /** A uuid field: `ids.uuid(index, sub)`, written as bytes without the string. */
+  uuid(ids: IdSpace, index: number, sub?: number): void;
   /** A date field, `YYYY-MM-DD` of a day number (days since 1970-01-01): `dayString(days)`. */
   date(days: number): void;
   /** A timestamp field, `YYYY-MM-DDTHH:MM:SSZ` of epoch ms: `iso(ms)`. */
   timestamp(ms: number): void;
-  /** A number field (not money: money columns are not written this way). */
+  /** A number field (not money: see `money`). */
   number(n: number): void;
   /** A boolean field. */
   bool(b: boolean): void;
+  /**
+   * A money field of whole cents (the record holds `money(cents)`): as each format's record
+   * writer writes money, two decimals in CSV and XML, the shortest number in JSON and inside a
+   * CSV cell's JSON.
+   */
+  money(cents: number): void;
+  /** A null field (CSV: an empty cell; JSON: null; XML: an element with `xsi:nil`). */
+  nil(): void;
+  /**
+   * A field holding `count` objects whose fields are `members`, in order (an order's lines):
+   * `list(members, count)`, then for each object `item()`, its fields by the methods above
+   * (not `list`), `endItem()`; then `endList()`. `members` should be one array kept for the
+   * process (the runs of text around the members' values are built once for it).
+   */
+  list(members: readonly string[], count: number): void;
+  item(): void;
+  endItem(): void;
+  endList(): void;
   /** Ends a record. */
   end(): void;
 }
@@ -81,6 +100,8 @@ const FALSE = 'false';
  */
 export abstract class ByteRows implements FieldWriter {
   protected buf: Buffer = NO_BYTES;
+  /** A view of the buffer, for the stores of runs of text (made when the buffer changes, see `adopt`). */
+  protected view: DataView = new DataView(new ArrayBuffer(0));
   protected pos = 0;
   /** Where the open field's value starts (for the escaping check when it closes). */
   protected start = 0;
@@ -104,9 +125,10 @@ export abstract class ByteRows implements FieldWriter {
    */
   restart(): void {}
 
-  /** Writes into `buf` from now on (every change of buffer comes here: a format may keep a view of it). */
+  /** Writes into `buf` from now on (every change of buffer comes here). */
   protected adopt(buf: Buffer): void {
     this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 
   /**
@@ -163,10 +185,10 @@ export abstract class ByteRows implements FieldWriter {
     this.pos = pos + 10;
   }
 
-  uuid(ids: IdSpace, index: number): void {
+  uuid(ids: IdSpace, index: number, sub = 0): void {
     this.openSafe();
     this.room(36);
-    ids.write(index, this.buf, this.pos);
+    ids.write(index, this.buf, this.pos, sub);
     this.pos += 36;
     this.closeSafe();
   }
@@ -318,6 +340,101 @@ export abstract class ByteRows implements FieldWriter {
     this.closeSafe();
   }
 
+  /**
+   * The text of `money(c)` for whole cents c as the record writers write it: with two decimals
+   * (`moneyText`: `59.60`, `0.00`) or as the shortest number (`numberText`: `59.6`, `0`), from
+   * the digits (no number becomes a string); anything else through those functions.
+   */
+  protected cents(c: number, two: boolean): void {
+    if (!(Number.isInteger(c) && c > -1e15 && c < 1e15)) {
+      this.ascii(two ? moneyText(Math.round(c) / 100) : numberText(Math.round(c) / 100));
+      return;
+    }
+    if (c < 0) {
+      this.byte(0x2d);
+      c = -c;
+    }
+    const whole = Math.floor(c / 100);
+    const rest = c - whole * 100;
+    this.digits(whole);
+    if (two || rest !== 0) {
+      this.room(3);
+      const buf = this.buf;
+      let pos = this.pos;
+      buf[pos++] = 0x2e;
+      buf[pos++] = TWO_DIGITS[2 * rest] as number;
+      // The shortest number drops a last zero (`.5`).
+      if (two || rest % 10 !== 0) buf[pos++] = TWO_DIGITS[2 * rest + 1] as number;
+      this.pos = pos;
+    }
+  }
+
+  /** Appends run r of `runs` (see {@link Runs}). */
+  protected put(runs: Runs, r: number): void {
+    const n = runs.lengths[r] as number;
+    // The stores may write past the run (its padding, up to 23 bytes): room for them too (they are written over next).
+    if (this.pos + n + SHORT_RUN > this.buf.length) this.room(n + SHORT_RUN);
+    const view = this.view;
+    const pos = this.pos;
+    const eights = runs.eights;
+    const e = runs.at[r] as number;
+    view.setFloat64(pos, eights[e] as number, true);
+    view.setFloat64(pos + 8, eights[e + 1] as number, true);
+    view.setFloat64(pos + 16, eights[e + 2] as number, true);
+    const end = runs.at[r + 1] as number;
+    for (let k = e + 3, at = pos + 24; k < end; k++, at += 8) view.setFloat64(at, eights[k] as number, true);
+    this.pos = pos + n;
+  }
+
+  // A list's objects as JSON (a CSV cell's, with its quotes doubled, or JSON's own): the same
+  // runs of keys as JsonRows, built for the members, and the same held-back closing quote.
+  /** The open list's runs (see {@link memberRuns}), while one is open. */
+  protected members: Runs | undefined = undefined;
+  /** The open list's number of members' fields, its field being written, and whether an object was written. */
+  protected memberCount = 0;
+  protected memberColumn = 0;
+  protected memberQuoted = false;
+  protected firstItem = true;
+
+  /** Opens a JSON list's objects (after the text before it). */
+  protected openMembers(members: readonly string[], doubled: boolean): void {
+    this.members = memberRuns(members, doubled);
+    this.memberCount = members.length;
+    this.firstItem = true;
+  }
+
+  item(): void {
+    if (!this.firstItem) this.byte(0x2c);
+    this.firstItem = false;
+    this.memberColumn = 0;
+    this.memberQuoted = false;
+  }
+
+  endItem(): void {
+    if (this.members) this.put(this.members, 4 * this.memberCount + (this.memberQuoted ? AFTER_STRING : 0));
+    this.memberQuoted = false;
+  }
+
+  /** The text before a JSON object's next field, with the held-back quote and, `before` a string, its opening quote. */
+  protected memberKey(before: number): void {
+    const r = 4 * this.memberColumn++ + (this.memberQuoted ? AFTER_STRING : 0) + before;
+    this.memberQuoted = false;
+    this.put(this.members as Runs, r);
+  }
+
+  /** A JSON object's field from its JSON text (free text, in the rare lists that hold it): `doubled` for a CSV cell. */
+  protected memberJson(json: string, doubled: boolean): void {
+    this.memberKey(0);
+    this.ascii(doubled ? json.replace(/"/g, '""') : json);
+  }
+
+  /** A JSON object's number field (JSON.stringify writes null for NaN and infinities). */
+  protected memberNumber(n: number): void {
+    this.memberKey(0);
+    if (n - n === 0) this.numberText(n);
+    else this.ascii('null');
+  }
+
   /** What a format writes before and after a value that needs no escaping. */
   protected abstract openSafe(): void;
   protected abstract closeSafe(): void;
@@ -326,6 +443,10 @@ export abstract class ByteRows implements FieldWriter {
   abstract close(): void;
   abstract number(n: number): void;
   abstract bool(b: boolean): void;
+  abstract money(cents: number): void;
+  abstract nil(): void;
+  abstract list(members: readonly string[], count: number): void;
+  abstract endList(): void;
   abstract end(): void;
 }
 
@@ -353,6 +474,8 @@ export class CsvRows extends ByteRows {
   private column = 0;
   /** Whether the open cell holds a byte that makes it quoted. */
   private special = false;
+  /** Whether the open list is empty (written `[]`, unquoted, as the record writer writes it). */
+  private emptyList = false;
 
   begin(): void {
     this.column = 0;
@@ -363,13 +486,17 @@ export class CsvRows extends ByteRows {
   }
 
   protected openSafe(): void {
-    this.next();
+    if (this.members) this.memberKey(BEFORE_STRING);
+    else this.next();
   }
 
-  protected closeSafe(): void {}
+  protected closeSafe(): void {
+    if (this.members) this.memberQuoted = true;
+  }
 
   open(): void {
-    this.next();
+    if (this.members) this.memberKey(0);
+    else this.next();
     this.start = this.pos;
     this.special = false;
   }
@@ -380,23 +507,66 @@ export class CsvRows extends ByteRows {
   }
 
   override text(value: string): void {
+    if (this.members) {
+      this.memberJson(JSON.stringify(value), true);
+      return;
+    }
     this.open();
     this.piece(value);
     this.close();
   }
 
   close(): void {
-    if (this.special) this.rewrite(csvQuote);
+    if (this.members) {
+      // Text inside a list's JSON, from pieces: rewritten as a JSON string, its quotes doubled.
+      const text = this.buf.toString('utf8', this.start, this.pos);
+      this.pos = this.start;
+      this.ascii(JSON.stringify(text).replace(/"/g, '""'));
+    } else if (this.special) this.rewrite(csvQuote);
   }
 
   number(n: number): void {
+    if (this.members) return this.memberNumber(n);
     this.next();
     this.numberText(n);
   }
 
   bool(b: boolean): void {
-    this.next();
+    if (this.members) this.memberKey(0);
+    else this.next();
     this.ascii(b ? TRUE : FALSE);
+  }
+
+  money(cents: number): void {
+    if (this.members) this.memberKey(0);
+    else this.next();
+    this.cents(cents, this.members === undefined);
+  }
+
+  nil(): void {
+    if (this.members) this.memberJson('null', false);
+    else this.next();
+  }
+
+  /** A list is a quoted cell of JSON, its quotes doubled; an empty one `[]`. */
+  list(members: readonly string[], count: number): void {
+    this.next();
+    this.emptyList = count === 0;
+    if (this.emptyList) {
+      this.ascii('[]');
+      return;
+    }
+    this.byte(0x22);
+    this.byte(0x5b);
+    this.openMembers(members, true);
+  }
+
+  endList(): void {
+    if (!this.emptyList) {
+      this.byte(0x5d);
+      this.byte(0x22);
+    }
+    this.members = undefined;
   }
 
   end(): void {
@@ -462,8 +632,6 @@ abstract class RunRows extends ByteRows {
   private readonly lengths: Int32Array;
   private readonly eights: Float64Array;
   private readonly at: Int32Array;
-  /** A view of the buffer, for the runs' stores (made when the buffer changes, see `adopt`). */
-  private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(runs: Runs) {
     super();
@@ -472,7 +640,7 @@ abstract class RunRows extends ByteRows {
     this.at = runs.at;
   }
 
-  /** Appends run r. */
+  /** Appends run r (as `put`, from fields of its own: the hottest path of JSON and XML rows). */
   protected run(r: number): void {
     const n = this.lengths[r] as number;
     // The stores may write past the run (its padding, up to 23 bytes): room for them too (they are written over next).
@@ -488,11 +656,6 @@ abstract class RunRows extends ByteRows {
     const end = this.at[r + 1] as number;
     for (let k = e + 3, at = pos + 24; k < end; k++, at += 8) view.setFloat64(at, eights[k] as number, true);
     this.pos = pos + n;
-  }
-
-  protected override adopt(buf: Buffer): void {
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 }
 
@@ -514,6 +677,29 @@ function jsonRuns(columns: readonly string[]): Runs {
       }
     });
     jsonRunsOf.set(columns, (runs = runsOf(texts)));
+  }
+  return runs;
+}
+
+/** The runs of a list's JSON objects (see ByteRows `memberKey`), by members, plain and with doubled quotes (a CSV cell's). */
+const memberRunsOf = [new WeakMap<readonly string[], Runs>(), new WeakMap<readonly string[], Runs>()] as const;
+
+/** 4 variants per member field, as {@link jsonRuns}, then the object's end: `}` and, after a string, `"}`. */
+function memberRuns(members: readonly string[], doubled: boolean): Runs {
+  const cache = memberRunsOf[doubled ? 1 : 0];
+  let runs = cache.get(members);
+  if (runs === undefined) {
+    const quote = doubled ? '""' : '"';
+    const json = (text: string) => (doubled ? text.replace(/"/g, '""') : text);
+    const texts: Uint8Array[] = [];
+    members.forEach((m, k) => {
+      const key = (k === 0 ? '{' : ',') + json(JSON.stringify(m)) + ':';
+      for (let variant = 0; variant < 4; variant++) {
+        texts.push(Buffer.from((variant & AFTER_STRING ? quote : '') + key + (variant & BEFORE_STRING ? quote : ''), 'utf8'));
+      }
+    });
+    texts.push(Buffer.from('}', 'utf8'), Buffer.from(quote + '}', 'utf8'));
+    cache.set(members, (runs = runsOf(texts)));
   }
   return runs;
 }
@@ -569,14 +755,23 @@ export class JsonRows extends RunRows {
   }
 
   protected openSafe(): void {
-    this.key(BEFORE_STRING);
+    if (this.members) this.memberKey(BEFORE_STRING);
+    else this.key(BEFORE_STRING);
   }
 
   protected closeSafe(): void {
-    this.quoted = true;
+    if (this.members) this.memberQuoted = true;
+    else this.quoted = true;
   }
 
   open(): void {
+    if (this.members) {
+      // Text inside a list, from pieces: copied as it is, rewritten as JSON when it closes.
+      this.memberKey(0);
+      this.start = this.pos;
+      this.aside = true;
+      return;
+    }
     this.key(BEFORE_STRING);
     this.start = this.pos - 1;
     this.aside = false;
@@ -612,6 +807,10 @@ export class JsonRows extends RunRows {
   }
 
   override text(value: string): void {
+    if (this.members) {
+      this.memberJson(JSON.stringify(value), false);
+      return;
+    }
     this.key(BEFORE_STRING);
     const start = this.pos;
     if (!this.plain(value)) {
@@ -626,6 +825,12 @@ export class JsonRows extends RunRows {
   }
 
   close(): void {
+    if (this.members) {
+      const text = this.buf.toString('utf8', this.start, this.pos);
+      this.pos = this.start;
+      this.ascii(JSON.stringify(text));
+      return;
+    }
     if (this.aside && holds(this.buf, this.start + 1, this.pos, JSON_SPECIAL)) {
       // The value, and the quote open() wrote before it, are rewritten as JSON.stringify writes them.
       const text = this.buf.toString('utf8', this.start + 1, this.pos);
@@ -637,14 +842,39 @@ export class JsonRows extends RunRows {
   }
 
   number(n: number): void {
+    if (this.members) return this.memberNumber(n);
     this.key(0);
     if (n - n === 0) this.numberText(n);
     else this.ascii('null');
   }
 
   bool(b: boolean): void {
-    this.key(0);
+    if (this.members) this.memberKey(0);
+    else this.key(0);
     this.ascii(b ? TRUE : FALSE);
+  }
+
+  money(cents: number): void {
+    if (this.members) this.memberKey(0);
+    else this.key(0);
+    this.cents(cents, false);
+  }
+
+  nil(): void {
+    if (this.members) this.memberKey(0);
+    else this.key(0);
+    this.ascii('null');
+  }
+
+  list(members: readonly string[]): void {
+    this.key(0);
+    this.byte(0x5b);
+    this.openMembers(members, false);
+  }
+
+  endList(): void {
+    this.byte(0x5d);
+    this.members = undefined;
   }
 
   end(): void {
@@ -656,37 +886,66 @@ export class JsonRows extends RunRows {
 const XML_SPECIAL = table([0x26, 0x3c, 0x3e, 0x27, 0x22]);
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/>/g, '&gt;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
+/** How the XML writer names elements: a field's element, and the element of each member of an array field (`items` -> `item`). */
+export interface XmlNames {
+  element(field: string): string;
+  member(field: string): string;
+}
+
 /** The tags between an XML record's values, by column list and item name (run k before column k's value, run n the record's end). */
 const xmlRunsOf = new WeakMap<readonly string[], Map<string, Runs>>();
 
-function xmlRuns(columns: readonly string[], item: string, nameOf: (column: string) => string): Runs {
+function xmlRuns(columns: readonly string[], item: string, names: XmlNames): Runs {
   let byItem = xmlRunsOf.get(columns);
   if (byItem === undefined) xmlRunsOf.set(columns, (byItem = new Map()));
   let runs = byItem.get(item);
   if (runs === undefined) {
-    const names = columns.map(nameOf);
-    const texts: Uint8Array[] = [];
-    for (let k = 0; k <= names.length; k++) {
-      texts.push(Buffer.from((k === 0 ? `<${item}>` : `</${names[k - 1]}>`) + (k < names.length ? `<${names[k]}>` : `</${item}>`), 'utf8'));
-    }
-    byItem.set(item, (runs = runsOf(texts)));
+    byItem.set(item, (runs = runsOf(tagRuns(columns.map((c) => names.element(c)), item))));
   }
   return runs;
 }
 
+/** `<item><a>`, `</a><b>`, …, `</z></item>`: the tags around the values of elements `names` in an `item` element. */
+function tagRuns(names: readonly string[], item: string): Uint8Array[] {
+  const texts: Uint8Array[] = [];
+  for (let k = 0; k <= names.length; k++) {
+    texts.push(Buffer.from((k === 0 ? `<${item}>` : `</${names[k - 1]}>`) + (k < names.length ? `<${names[k]}>` : `</${item}>`), 'utf8'));
+  }
+  return texts;
+}
+
+/** The tags of a list's members, by members and member element name. */
+const xmlMemberRunsOf = new WeakMap<readonly string[], Map<string, Runs>>();
+
+function xmlMemberRuns(members: readonly string[], item: string, names: XmlNames): Runs {
+  let byItem = xmlMemberRunsOf.get(members);
+  if (byItem === undefined) xmlMemberRunsOf.set(members, (byItem = new Map()));
+  let runs = byItem.get(item);
+  if (runs === undefined) byItem.set(item, (runs = runsOf(tagRuns(members.map((m) => names.element(m)), item))));
+  return runs;
+}
+
+const NIL = ' xsi:nil="true">';
+
 /**
  * XML record elements as the XML writer writes them: `<item><column>value</column>…</item>`.
  * The tags between two values are one run (`</user_id><email>`), copied as {@link RunRows} do;
- * free text is checked for what XML escapes while it is copied.
+ * free text is checked for what XML escapes while it is copied. A list's members are elements
+ * named for the field (`<items><item>…</item></items>`), their tags runs too.
  */
 export class XmlRows extends RunRows {
   private column = 0;
   /** Whether the open element's text holds a byte to escape. */
   private special = false;
+  /** The open list's member tags, while one is open. */
+  private memberTags: Runs | undefined = undefined;
 
-  /** Elements named by `nameOf` (the XML writer's `xmlName`) of each column. */
-  constructor(columns: readonly string[], item: string, nameOf: (column: string) => string) {
-    super(xmlRuns(columns, item, nameOf));
+  constructor(
+    private readonly columns: readonly string[],
+    item: string,
+    private readonly names: XmlNames,
+  ) {
+    super(xmlRuns(columns, item, names));
   }
 
   begin(): void {
@@ -694,13 +953,14 @@ export class XmlRows extends RunRows {
   }
 
   protected openSafe(): void {
-    this.run(this.column++);
+    if (this.memberTags) this.put(this.memberTags, this.memberColumn++);
+    else this.run(this.column++);
   }
 
   protected closeSafe(): void {}
 
   open(): void {
-    this.run(this.column++);
+    this.openSafe();
     this.start = this.pos;
     this.special = false;
   }
@@ -730,6 +990,37 @@ export class XmlRows extends RunRows {
 
   bool(b: boolean): void {
     this.safe(b ? TRUE : FALSE);
+  }
+
+  money(cents: number): void {
+    this.openSafe();
+    this.cents(cents, true);
+  }
+
+  /** `<name xsi:nil="true"></name>`: the opening tag's `>` (a run's last byte) written over. */
+  nil(): void {
+    this.openSafe();
+    this.pos--;
+    this.ascii(NIL);
+  }
+
+  list(members: readonly string[]): void {
+    const field = this.columns[this.column] as string;
+    this.openSafe();
+    this.memberTags = xmlMemberRuns(members, this.names.member(field), this.names);
+    this.memberCount = members.length;
+  }
+
+  override item(): void {
+    this.memberColumn = 0;
+  }
+
+  override endItem(): void {
+    this.put(this.memberTags as Runs, this.memberCount);
+  }
+
+  endList(): void {
+    this.memberTags = undefined;
   }
 
   end(): void {

@@ -29,6 +29,9 @@ export function xmlName(field: string): string {
   return name;
 }
 
+/** Element names as {@link element} gives them, for the field writer (src/formats/fields.ts). */
+export const XML_NAMES = { element: xmlName, member: (field: string) => xmlName(singular(field)) };
+
 const SPECIAL = /[&<>'"]/;
 
 /** Text content with the five XML entities escaped (one regex test; replaces only when needed). */
@@ -166,5 +169,5 @@ export const xmlFormat: RecordFormat = {
     return out;
   },
   close: ({ root }) => `</${root}>\n`,
-  fieldRows: ({ columns, item }) => new XmlRows(columns, item, xmlName),
+  fieldRows: ({ columns, item }) => new XmlRows(columns, item, XML_NAMES),
 };

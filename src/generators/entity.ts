@@ -1,5 +1,6 @@
 import { IdSpace, Rng, tagOf } from './random.js';
 import type { World } from './world.js';
+import type { FieldWriter } from '../formats/index.js';
 
 /**
  * What every entity generator offers: a population, a pure `record(i)`, the id of any index
@@ -28,6 +29,11 @@ export abstract class EntityGenerator<T extends object = object> {
   /** The primary key of record i, computed without generating the record. */
   idOf(i: number): string {
     return this.ids.uuid(i);
+  }
+
+  /** The primary key of record i as a field (src/formats/fields.ts): `idOf(i)` without the string. */
+  writeId(i: number, w: FieldWriter): void {
+    w.uuid(this.ids, i);
   }
 
   /** Records start..end-1 in order. */

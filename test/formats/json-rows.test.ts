@@ -1,7 +1,7 @@
 import t from 'tap';
 import { JsonRows, XmlRows, type FieldWriter } from '../../src/formats/fields.js';
 import { jsonFormat, ndjsonFormat } from '../../src/formats/json.js';
-import { xmlFormat, xmlName } from '../../src/formats/xml.js';
+import { XML_NAMES, xmlFormat } from '../../src/formats/xml.js';
 import type { FormatContext } from '../../src/formats/types.js';
 
 // The JSON field writer holds a string's closing quote back and writes it with the next key,
@@ -147,7 +147,7 @@ t.test('every order of value kinds, escapes and tag lengths give the XML writer 
     const data = rows(400, width);
     const records = data.map((row) => Object.fromEntries(row.map((v, c) => [columns[c] as string, plainValue(v)])));
     for (const item of ['thing', 'an_item_name_of_some_length']) {
-      const w = new XmlRows(columns, item, xmlName);
+      const w = new XmlRows(columns, item, XML_NAMES);
       for (const row of data) write(w, row);
       const bytes = w.take().toString('utf8');
       // The XML writer compiles its record writer once per schema id and columns (one item name each in the entities).
