@@ -378,6 +378,7 @@ export abstract class ByteRows implements FieldWriter {
     const pos = this.pos;
     const eights = runs.eights;
     const e = runs.at[r] as number;
+    // Three stores whatever the run's length, a loop only past 24 bytes.
     view.setFloat64(pos, eights[e] as number, true);
     view.setFloat64(pos + 8, eights[e + 1] as number, true);
     view.setFloat64(pos + 16, eights[e + 2] as number, true);
@@ -629,33 +630,13 @@ function runsOf(runs: readonly Uint8Array[]): Runs {
  * went the same way (sixteenth round).
  */
 abstract class RunRows extends ByteRows {
-  private readonly lengths: Int32Array;
-  private readonly eights: Float64Array;
-  private readonly at: Int32Array;
-
-  constructor(runs: Runs) {
+  constructor(private readonly runs: Runs) {
     super();
-    this.lengths = runs.lengths;
-    this.eights = runs.eights;
-    this.at = runs.at;
   }
 
-  /** Appends run r (as `put`, from fields of its own: the hottest path of JSON and XML rows). */
+  /** Appends run r of the record's runs. */
   protected run(r: number): void {
-    const n = this.lengths[r] as number;
-    // The stores may write past the run (its padding, up to 23 bytes): room for them too (they are written over next).
-    if (this.pos + n + SHORT_RUN > this.buf.length) this.room(n + SHORT_RUN);
-    const view = this.view;
-    const pos = this.pos;
-    const eights = this.eights;
-    const e = this.at[r] as number;
-    // Three stores whatever the run's length, a loop only past 24 bytes.
-    view.setFloat64(pos, eights[e] as number, true);
-    view.setFloat64(pos + 8, eights[e + 1] as number, true);
-    view.setFloat64(pos + 16, eights[e + 2] as number, true);
-    const end = this.at[r + 1] as number;
-    for (let k = e + 3, at = pos + 24; k < end; k++, at += 8) view.setFloat64(at, eights[k] as number, true);
-    this.pos = pos + n;
+    this.put(this.runs, r);
   }
 }
 

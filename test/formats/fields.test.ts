@@ -19,6 +19,16 @@ function viaRecords(format: (typeof TEXT_FORMATS)[number], records: object[], co
   return out;
 }
 
+/** A field writer per text format for `columns` (JSON as a later batch: not the first record). */
+function writersOf(columns: readonly string[]): Record<(typeof TEXT_FORMATS)[number], () => ByteRows> {
+  return {
+    csv: () => new CsvRows(),
+    ndjson: () => new JsonRows(columns, true, true),
+    json: () => new JsonRows(columns, false, false),
+    xml: () => new XmlRows(columns, 'thing', XML_NAMES),
+  };
+}
+
 t.test('users written field by field equal the records, in every format and both locales', async (t) => {
   const columns = Object.keys(ENTITIES.users.schema.properties);
   const context = formatContext('users', columns);
@@ -148,12 +158,7 @@ t.test('money, nulls and lists of objects are written as the record writers writ
     },
   };
   const context: FormatContext = { columns, root: 'things', item: 'thing', schema };
-  const writers: Record<(typeof TEXT_FORMATS)[number], () => ByteRows> = {
-    csv: () => new CsvRows(),
-    ndjson: () => new JsonRows(columns, true, true),
-    json: () => new JsonRows(columns, false, false),
-    xml: () => new XmlRows(columns, 'thing', XML_NAMES),
-  };
+  const writers = writersOf(columns);
   for (const format of TEXT_FORMATS) {
     const w = writers[format]();
     for (let i = 0; i < rows.length; i++) source.write(i, w);
@@ -223,12 +228,7 @@ t.test('escaping: values that need it are written as the record writers write th
     },
   };
   const context: FormatContext = { columns, root: 'things', item: 'thing', schema };
-  const writers: Record<(typeof TEXT_FORMATS)[number], () => ByteRows> = {
-    csv: () => new CsvRows(),
-    ndjson: () => new JsonRows(columns, true, true),
-    json: () => new JsonRows(columns, false, false),
-    xml: () => new XmlRows(columns, 'thing', XML_NAMES),
-  };
+  const writers = writersOf(columns);
   for (const format of TEXT_FORMATS) {
     t.ok(FORMATS[format].fieldRows, `${format} offers a field writer`);
     const rows = writers[format]();
