@@ -216,7 +216,7 @@ export class NotificationGenerator extends ChildGenerator<Notification> {
         break;
       case 'return_update': {
         productIndex = this.orders.lineProducts(order)[plan.returnLine] as number;
-        const name = products.record(productIndex).name;
+        const name = products.facts(productIndex).name;
         title = `Return request received for ${num}`;
         message = `We have received your return request for the ${name} from order ${num}. We will email you once it has been processed.`;
         break;
@@ -224,9 +224,9 @@ export class NotificationGenerator extends ChildGenerator<Notification> {
       default: {
         // review_request: about one of the delivered lines.
         productIndex = this.orders.lineProducts(order)[rng.int(plan.lines)] as number;
-        const noun = nounOf(products.record(productIndex).name);
+        const noun = nounOf(products.facts(productIndex).name);
         title = `What do you think of your ${noun}?`;
-        message = `How are you getting on with your ${products.record(productIndex).name}? Leave a review of order ${num} and help other customers choose.`;
+        message = `How are you getting on with your ${products.facts(productIndex).name}? Leave a review of order ${num} and help other customers choose.`;
       }
     }
     return this.notification(i, rng, record.user_id, record.order_id, productIndex, type, channel, title, message, sentAt);
@@ -258,7 +258,7 @@ export class NotificationGenerator extends ChildGenerator<Notification> {
       type = 'back_in_stock';
       sentAt = slots.backInStock;
       productIndex = (this.wishlists.entries(user)[0] as { product: number }).product;
-      const name = products.record(productIndex).name;
+      const name = products.facts(productIndex).name;
       title = `Back in stock: ${name}`;
       message = `Good news: the ${name} on your wishlist ${isPlural(nounOf(name)) ? 'are' : 'is'} back in stock. Order soon, stock is limited.`;
     } else {

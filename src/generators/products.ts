@@ -171,10 +171,27 @@ class PriceTable {
  * @example
  * const p = new ProductGenerator(world).record(0); // p.cost < p.price
  */
+/** A product's name from the first draws of its stream. */
+const nameOf = ({ brand, adjective, noun, model }: { brand: string; adjective: string; noun: string; model: string }): string => `${brand} ${adjective} ${noun}${model}`;
+
+/** A product's weight in kg: its stream's draw after the cost's. */
+const weightOf = (rng: Rng, { sub }: { sub: { minKg: number; maxKg: number } }): number => Math.round(rng.uniform(sub.minKg, sub.maxKg) * 100) / 100;
+
+/** What other entities read of a product: {@link ProductGenerator.facts}. */
+export interface ProductFacts {
+  readonly name: string;
+  readonly brand: string;
+  readonly sku: string;
+  /** Kilograms, as the record's `weight`. */
+  readonly weight: number;
+}
+
 export class ProductGenerator extends EntityGenerator<Product> {
   readonly population: number;
   private readonly cache: RecordCache<Product>;
+  private readonly factsCache: RecordCache<ProductFacts>;
   private readonly lookupRng = new Rng();
+  private readonly factsRng = new Rng();
   /** Every product's price changes over the window (src/generators/price-history.ts). */
   readonly histories: PriceHistories;
 
@@ -185,12 +202,38 @@ export class ProductGenerator extends EntityGenerator<Product> {
     // keyed draw per warehouse), and each doubling of a small cache drops what it held, so the
     // change feed of a scale-10 world built its 5,000 products 21,262 times.
     this.cache = new RecordCache((i) => this.build(i), this.population, 65_536, 8192);
+    this.factsCache = new RecordCache((i) => this.buildFacts(i), this.population, 65_536, 8192);
     this.histories = new PriceHistories(world, (p) => this.priceCents(p));
   }
 
   /** Product i, memoised: order lines look up products far more often than they change. */
   record(i: number): Product {
     return this.cache.get(i);
+  }
+
+  /**
+   * Product i's name, brand, SKU and weight, exactly the record's, from the first draws of its
+   * stream without the rest of the record; memoised. Shipments (weight), sessions (SKU, name),
+   * reviews and notifications (name) read only these: building whole records for them summed
+   * each product's stock over every warehouse, most of a render thread's CPU for shipments at
+   * scale 100.
+   */
+  facts(i: number): ProductFacts {
+    return this.factsCache.get(i);
+  }
+
+  private buildFacts(i: number): ProductFacts {
+    const rng = this.factsRng.key(this.world.seed, this.tag, i);
+    const head = this.head(rng);
+    rng.next(); // the cost's draw (see build)
+    return { name: nameOf(head), brand: head.brand, sku: this.skuOf(i, head), weight: weightOf(rng, head) };
+  }
+
+  /** `DEP-SUB-000042`: department, subcategory and number of product i. */
+  private skuOf(i: number, { node, sub }: { node: CategoryNode; sub: { name: string } }): string {
+    const department = node.department.name.slice(0, 3).toUpperCase();
+    const subCode = sub.name.replace(/[^A-Za-z]/g, '').slice(0, 3).toUpperCase();
+    return `${department}-${subCode}-${String(i + 1).padStart(6, '0')}`;
   }
 
   /** The leaf category index of product p: the first draw of its stream, without the record. */
@@ -259,21 +302,20 @@ export class ProductGenerator extends EntityGenerator<Product> {
   private build(i: number): Product {
     const { profile, window } = this.world;
     const rng = this.keyed(i);
-    const { node, sub, brand, noun, model, adjective, priceCents } = this.head(rng);
-    const name = `${brand} ${adjective} ${noun}${model}`;
+    const head = this.head(rng);
+    const { node, sub, brand, noun, adjective, priceCents } = head;
+    const name = nameOf(head);
     const costCents = Math.min(priceCents - 1, Math.max(1, Math.round(priceCents * rng.uniform(0.35, 0.75))));
-    const weight = Math.round(rng.uniform(sub.minKg, sub.maxKg) * 100) / 100;
+    const weight = weightOf(rng, head);
     const l = Math.max(1, Math.round(10 * Math.cbrt(weight * 4) * rng.uniform(0.8, 1.6)));
     const w = Math.max(1, Math.round(l * rng.uniform(0.3, 0.9)));
     const h = Math.max(1, Math.round(l * rng.uniform(0.1, 0.6)));
     const vendor = longTail(rng.next(), this.world.sizes.vendors);
-    const department = node.department.name.slice(0, 3).toUpperCase();
-    const subCode = sub.name.replace(/[^A-Za-z]/g, '').slice(0, 3).toUpperCase();
     const created = busyMoment(rng, window.start - CATALOGUE_HISTORY_MS, window.start);
     const description = `${adjective} ${noun.toLowerCase()} from ${brand}, part of our ${sub.name.toLowerCase()} range. ${rng.pick(CLOSERS)}`;
     return {
       product_id: this.idOf(i),
-      sku: `${department}-${subCode}-${String(i + 1).padStart(6, '0')}`,
+      sku: this.skuOf(i, head),
       name,
       category_id: this.world.generator('categories').idOf(node.index),
       category: node.name,

@@ -411,7 +411,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     const returned = line === plan.returnLine;
     const late = (plan.deliveredAt as number) > plan.estimatedDeliveryAt;
     const rating = RATINGS[returned ? 'returned' : late ? 'late' : this.quality(product)].draw(rng);
-    const noun = nounOf(products.record(product).name);
+    const noun = nounOf(products.facts(product).name);
     let body = this.text(rng, rating, noun);
     const happy = rating >= 4;
     if (returned) body += ' ' + fill(rng.pick(happy ? RETURNED_HAPPY : RETURNED_UNHAPPY), noun);
@@ -440,7 +440,7 @@ export class ReviewGenerator extends ChildGenerator<Review> {
     const { user, product } = this.unverifiedPair(slot);
     const createdAt = busyMoment(rng, users.createdAt(user) + MINUTE, end);
     const rating = (this.quality(product) === 'poor' ? RATINGS.poor : RATINGS.unverified).draw(rng);
-    const noun = nounOf(products.record(product).name);
+    const noun = nounOf(products.facts(product).name);
     return {
       review_id: this.idOf(i),
       product_id: products.idOf(product),

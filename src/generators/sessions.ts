@@ -1,5 +1,4 @@
 import type { Session } from '../schemas/session.js';
-import type { Product } from '../schemas/product.js';
 import { LEAF_CATEGORY_INDEXES } from './catalogue.js';
 import { EntityGenerator, RecordCache, longTail } from './entity.js';
 import type { OrderGenerator } from './orders.js';
@@ -132,7 +131,7 @@ const floorSec = (ms: number) => Math.floor(ms / 1000) * 1000;
 const ceilSec = (ms: number) => Math.ceil(ms / 1000) * 1000;
 
 /** What a shopper types to find a product: its noun, maybe with the brand or adjective. */
-function searchQuery(rng: Rng, product: Product): string {
+function searchQuery(rng: Rng, product: { readonly name: string; readonly brand: string }): string {
   const rest = product.name.slice(product.brand.length + 1).replace(/ [A-Z][1-9]$/, '');
   const space = rest.indexOf(' ');
   const noun = rest.slice(space + 1);
@@ -188,7 +187,7 @@ export class SessionGenerator extends EntityGenerator<Session> {
     this.scripts = new RecordCache((i) => this.buildScript(i), this.population, 512);
     const categories = world.generator('categories');
     this.categoryUrls = LEAF_CATEGORY_INDEXES.map((j) => `/c/${categories.record(j).slug}`);
-    this.productUrls = new RecordCache((p) => `/products/${this.products.record(p).sku.toLowerCase()}`, this.products.population);
+    this.productUrls = new RecordCache((p) => `/products/${this.products.facts(p).sku.toLowerCase()}`, this.products.population);
     this.firstSecond = ceilSec(world.window.start);
     this.lastSecond = ceilSec(world.window.end) - 1000;
   }
@@ -371,7 +370,7 @@ export class SessionGenerator extends EntityGenerator<Session> {
       // A search finds one of the products viewed next (or one the shopper did not open).
       const b = order[next + k];
       const target = b === undefined ? products.popularIndex(rng.next()) : (taken[b] as number);
-      const query = searchQuery(rng, products.record(target));
+      const query = searchQuery(rng, products.facts(target));
       events.push(event('SEARCH', `/search?q=${encodeURIComponent(query).replace(/%20/g, '+')}`, -1, query));
     }
     for (; next < order.length; next++) this.viewBlock(events, taken, order[next] as number, added);

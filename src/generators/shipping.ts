@@ -56,7 +56,8 @@ export class ShipmentGenerator extends ChildGenerator<Shipment> {
 
   protected child(order: number, _k: number, i: number): Shipment {
     const plan = this.orders.plan(order);
-    const parent = this.orders.record(order);
+    // The order's lines as drawn (the record's products and quantities), not the whole order.
+    const basket = this.orders.basket(order);
     const rng = this.keyed(i);
     const products = this.world.generator('products');
     const warehouses = this.world.generator('warehouses');
@@ -64,14 +65,11 @@ export class ShipmentGenerator extends ChildGenerator<Shipment> {
     const [carrier, tracking] = rng.pick(carriers);
     // A unique 10-digit serial: a bijection of the index, never a random draw that could collide.
     const serial = String(scramble(this.world.seed ^ 0x5bd1e995, i)).padStart(10, '0');
-    const lineProducts = this.orders.lineProducts(order);
     let weight = 0.1; // packaging
-    parent.items.forEach((line, k) => {
-      weight += products.record(lineProducts[k] as number).weight * line.quantity;
-    });
+    for (let k = 0; k < basket.products.length; k++) weight += products.facts(basket.products[k] as number).weight * (basket.quantities[k] as number);
     return {
       shipment_id: this.idOf(i),
-      order_id: parent.order_id,
+      order_id: this.orders.idOf(order),
       warehouse_id: warehouses.idOf(rng.int(warehouses.population)),
       carrier,
       shipping_method: plan.method,

@@ -133,3 +133,21 @@ t.test('priceCents(p) is the product record\'s price, without building the recor
   }
   t.equal(differ, 0, 'every product of two worlds');
 });
+
+t.test("facts(p) are the product record's name, brand, SKU and weight, without building the record", async (t) => {
+  let differ = 0;
+  let checked = 0;
+  for (const locale of ['en_US', 'en_GB'] as const) {
+    const world = World.of({ seed: 78, sizes: resolveSizes(2, {}), locale, window: { start: Date.UTC(2025, 0, 1), end: Date.UTC(2026, 0, 1) } });
+    const products = world.generator('products');
+    // Facts first, in another order than the records (no shared state between the two ways).
+    for (let p = products.population - 1; p >= 0; p--) {
+      const facts = products.facts(p);
+      const record = products.record(p);
+      checked++;
+      if (facts.name !== record.name || facts.brand !== record.brand || facts.sku !== record.sku || facts.weight !== record.weight) differ++;
+    }
+  }
+  t.ok(checked >= 2000, `${checked} products checked`);
+  t.equal(differ, 0, 'every product of two worlds');
+});
