@@ -162,15 +162,6 @@ class PriceTable {
   }
 }
 
-/**
- * Catalogue products. Price is log-uniform inside the subcategory's band with the currency's
- * price points ({@link pricePoint}): the price at the window end, after the product's price
- * history ({@link priceAt}); cost is 35-75% of price; stock_quantity is the sum of the
- * product's inventory.
- *
- * @example
- * const p = new ProductGenerator(world).record(0); // p.cost < p.price
- */
 /** A product's name from the first draws of its stream. */
 const nameOf = ({ brand, adjective, noun, model }: { brand: string; adjective: string; noun: string; model: string }): string => `${brand} ${adjective} ${noun}${model}`;
 
@@ -186,6 +177,15 @@ export interface ProductFacts {
   readonly weight: number;
 }
 
+/**
+ * Catalogue products. Price is log-uniform inside the subcategory's band with the currency's
+ * price points ({@link pricePoint}): the price at the window end, after the product's price
+ * history ({@link priceAt}); cost is 35-75% of price; stock_quantity is the sum of the
+ * product's inventory.
+ *
+ * @example
+ * const p = new ProductGenerator(world).record(0); // p.cost < p.price
+ */
 export class ProductGenerator extends EntityGenerator<Product> {
   readonly population: number;
   private readonly cache: RecordCache<Product>;
