@@ -56,9 +56,11 @@ const PRECOMPUTE: Partial<Record<EntityName, Rate>> = {
 const SERVED: Partial<Record<EntityName, { readonly usPerRow: number; readonly parents: Rate }>> = {
   sessions: { usPerRow: 10, parents: {} },
   shipping: { usPerRow: 18, parents: { orders: 1 } },
-  returns: { usPerRow: 170, parents: { orders: 1 } },
-  reviews: { usPerRow: 170, parents: { orders: 1, users: 0.25 } },
-  'support-tickets': { usPerRow: 300, parents: { orders: 1, users: 0.06 } },
+  // Measured again 2026-12-02 (bench/served-order.js, quiet machine, the slowest of scales 1, 10
+  // and 100): returns 53.6, reviews 28.1, support tickets 67.2 µs per row; about twice that here.
+  returns: { usPerRow: 110, parents: { orders: 1 } },
+  reviews: { usPerRow: 60, parents: { orders: 1, users: 0.25 } },
+  'support-tickets': { usPerRow: 140, parents: { orders: 1, users: 0.06 } },
   notifications: { usPerRow: 40, parents: { orders: 1, users: 1 } },
   // The locator of each movement's source: two tables over the orders, one over inventory rows.
   'inventory-movements': { usPerRow: 35, parents: { orders: 2, inventory: 1 } },

@@ -135,6 +135,12 @@ t.test('the time order counts in the cost model: a world too large gets a 422, n
   // Clickstream is served by session (millions of rows: no permutation), so scale 100 streams.
   const clicks = await app.inject('/api/v1/clickstream?scale=100&limit=1');
   t.equal(clicks.statusCode, 200, 'clickstream at scale 100 is served');
+  // Reviews at scale 100 take ~5 s of CPU to prepare (their estimate ~17 s, under the 30 s budget); at scale 1000 they are refused.
+  const reviews = await app.inject('/api/v1/reviews?scale=100&limit=1');
+  t.equal(reviews.statusCode, 200, 'reviews at scale 100 are served');
+  t.equal((reviews.json() as unknown[]).length, 1, 'one review');
+  const huge = await app.inject('/api/v1/reviews?scale=1000&limit=1');
+  t.equal(huge.statusCode, 422, 'reviews at scale 1000 are refused');
   const res = await app.inject('/api/v1/sessions?orders=100000000&limit=1');
   t.equal(res.statusCode, 422, 'sessions of a huge explicit orders count');
   t.match(res.json().message, /^orders: /, 'names orders');
