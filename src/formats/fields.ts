@@ -873,7 +873,10 @@ export interface XmlNames {
   member(field: string): string;
 }
 
-/** The tags between an XML record's values, by column list and item name (run k before column k's value, run n the record's end). */
+/**
+ * The tags between the values of an XML element's fields, by field list and element name (run k
+ * before field k's value, run n the element's end): a record's columns, or a list's members.
+ */
 const xmlRunsOf = new WeakMap<readonly string[], Map<string, Runs>>();
 
 function xmlRuns(columns: readonly string[], item: string, names: XmlNames): Runs {
@@ -893,17 +896,6 @@ function tagRuns(names: readonly string[], item: string): Uint8Array[] {
     texts.push(Buffer.from((k === 0 ? `<${item}>` : `</${names[k - 1]}>`) + (k < names.length ? `<${names[k]}>` : `</${item}>`), 'utf8'));
   }
   return texts;
-}
-
-/** The tags of a list's members, by members and member element name. */
-const xmlMemberRunsOf = new WeakMap<readonly string[], Map<string, Runs>>();
-
-function xmlMemberRuns(members: readonly string[], item: string, names: XmlNames): Runs {
-  let byItem = xmlMemberRunsOf.get(members);
-  if (byItem === undefined) xmlMemberRunsOf.set(members, (byItem = new Map()));
-  let runs = byItem.get(item);
-  if (runs === undefined) byItem.set(item, (runs = runsOf(tagRuns(members.map((m) => names.element(m)), item))));
-  return runs;
 }
 
 const NIL = ' xsi:nil="true">';
@@ -988,7 +980,7 @@ export class XmlRows extends RunRows {
   list(members: readonly string[]): void {
     const field = this.columns[this.column] as string;
     this.openSafe();
-    this.memberTags = xmlMemberRuns(members, this.names.member(field), this.names);
+    this.memberTags = xmlRuns(members, this.names.member(field), this.names);
     this.memberCount = members.length;
   }
 

@@ -205,7 +205,8 @@ export class ProductGenerator extends EntityGenerator<Product> {
     // keyed draw per warehouse), and each doubling of a small cache drops what it held, so the
     // change feed of a scale-10 world built its 5,000 products 21,262 times.
     this.cache = new RecordCache((i) => this.build(i), this.population, 65_536, 8192);
-    this.factsCache = new RecordCache((i) => this.buildFacts(i), this.population, 65_536, 8192);
+    // Facts are cheap to build: the cache starts small (a new world's set-up) and grows.
+    this.factsCache = new RecordCache((i) => this.buildFacts(i), this.population, 65_536);
     this.histories = new PriceHistories(world, (p) => this.priceCents(p));
   }
 
