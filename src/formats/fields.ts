@@ -139,6 +139,15 @@ export abstract class ByteRows implements FieldWriter {
     if (this.pos === 0 && this.buf.length < bytes) this.adopt(Buffer.allocUnsafeSlow(bytes));
   }
 
+  /**
+   * Writes from the start of `buf` when nothing is written yet: a slot of the memory the page
+   * thread shares with the main thread (src/render/pool.ts `PageSlots`). Bytes beyond it go to
+   * a buffer of the writer's own, as when it grows.
+   */
+  into(buf: Buffer): void {
+    if (this.pos === 0) this.adopt(buf);
+  }
+
   /** Appends a format's own text as it is (a page's opening and closing text around its records). */
   raw(s: string): void {
     this.ascii(s);

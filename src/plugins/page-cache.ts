@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import { genReqId, requestLog } from './http.js';
 import { rowsOf } from './metrics.js';
-import type { PageAhead, RenderPool } from '../render/pool.js';
+import { releasePage, type PageAhead, type RenderPool } from '../render/pool.js';
 import type { PagePlan } from '../render/page.js';
 import { headText, writeAnswer, type FlatHead, type HeadText } from './raw-head.js';
 
@@ -181,6 +181,15 @@ interface Answered {
 }
 const ANSWERED = Symbol('pageCacheAnswered');
 type WithAnswered = ServerResponse & { [ANSWERED]?: Answered };
+const AHEAD = Symbol('pageCacheAhead');
+type WithAhead = ServerResponse & { [AHEAD]?: PageAhead };
+
+/** A response written from a page rendered ahead has closed: the page's body is no longer read (see releasePage). */
+function closedAhead(this: WithAhead): void {
+  const page = this[AHEAD];
+  this[AHEAD] = undefined;
+  if (page !== undefined) releasePage(page);
+}
 
 /**
  * The HTTP server of an app whose kept pages are answered before Fastify: its `serverFactory`
@@ -375,6 +384,7 @@ export default fp(
       for (const page of shape.ahead.splice(0)) {
         ahead.ready--;
         ahead.bytes -= page.body.length;
+        releasePage(page);
       }
     };
     const shapes = front === undefined ? undefined : new LRUCache<string, Shape>({ max: SHAPES, dispose: stopAhead });
@@ -403,8 +413,15 @@ export default fp(
             (pages) => {
               shape.asking--;
               ahead.rendering--;
-              if (pages === undefined) shape.dead = true;
-              if (pages === undefined || shape.stopped || shape.dead) return;
+              if (pages === undefined) {
+                // The plan cannot render a seed: the route answers the URL, its answers are dropped.
+                shape.dead = true;
+                stopAhead(shape);
+              }
+              if (pages === undefined || shape.stopped || shape.dead) {
+                for (const page of pages ?? []) releasePage(page);
+                return;
+              }
               for (const page of pages) {
                 shape.ahead.push(page);
                 ahead.ready++;
@@ -434,8 +451,20 @@ export default fp(
                 ahead.ready--;
                 ahead.bytes -= page.body.length;
                 bytes = writeAhead(res, shape, page, id);
-                if (bytes !== undefined) ahead.served++;
-              } else bytes = writeShaped(res, shape, id);
+                if (bytes === undefined) releasePage(page);
+                else {
+                  ahead.served++;
+                  // Its body is read until the response closes (sent, or the connection gone).
+                  if (page.batch !== undefined) {
+                    (res as WithAhead)[AHEAD] = page;
+                    res.on('close', closedAhead);
+                  }
+                }
+              } else {
+                bytes = writeShaped(res, shape, id);
+                // A shape that cannot render its URL keeps no answers (the route answers it from now on).
+                if (shape.dead) stopAhead(shape);
+              }
               if (bytes !== undefined) shape.served++;
               refill(shape);
               if (bytes !== undefined) {

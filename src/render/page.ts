@@ -226,9 +226,10 @@ export interface RenderedBatch {
  * ~28 µs, CSV ~27 against ~22; docs/performance.md, "Eleventh round"). Each page's bytes and headers are
  * {@link renderPage}'s for its seed (test/render/page-batch.test.ts). Undefined when the plan's
  * pages are not written as bytes (the caller renders them one by one), {@link UNRENDERABLE}
- * when a seed's world has another population.
+ * when a seed's world has another population. With `into`, the bodies are written into that
+ * buffer when they fit (`bytes` is then a view of it).
  */
-export function renderPageBatch(plan: PagePlan, context: FormatContext, count: number, seed: () => number): RenderedBatch | typeof UNRENDERABLE | undefined {
+export function renderPageBatch(plan: PagePlan, context: FormatContext, count: number, seed: () => number, into?: Buffer): RenderedBatch | typeof UNRENDERABLE | undefined {
   const format = FORMATS[plan.format];
   const { entity, offset, end } = plan;
   if (plan.projected || plan.bulk || end <= offset || end - offset > BYTE_PAGE || format.fieldRows === undefined || count <= 0) return undefined;
@@ -237,7 +238,11 @@ export function renderPageBatch(plan: PagePlan, context: FormatContext, count: n
   const rows = format.fieldRows(context, true);
   const hint = `${entity} ${format.name}`;
   const perPage = Math.ceil((pageBytesPerRow.get(hint) ?? 1024) * (end - offset) * 1.1) + open.length + close.length;
-  rows.reserve(count * perPage + 256);
+  // In `into` (a slot of shared memory) when the batch should fit, or its size is not known
+  // yet; a batch that outgrows it continues in a buffer of the writer's own (the caller sees
+  // `bytes` elsewhere).
+  if (into !== undefined && (into.length >= count * perPage + 256 || !pageBytesPerRow.has(hint))) rows.into(into);
+  else rows.reserve(count * perPage + 256);
   const heads: Record<string, string | number>[] = [];
   const lengths: number[] = [];
   for (let k = 0; k < count; k++) {

@@ -17,15 +17,94 @@ export interface PageAhead {
   readonly headers: Readonly<Record<string, string | number>>;
   readonly body: Uint8Array;
   readonly size: number;
+  /** The slot of shared memory the body lies in, if it does: see {@link releasePage}. */
+  readonly batch?: SlotBatch;
+  released: boolean;
 }
 
-/** A worker's answer to `{ pages }`: the pages' headers and sizes, their bodies end to end in one transferred buffer. */
+/**
+ * The page thread writes its batches into slots of memory it shares with the main thread,
+ * 8 of 256 KB (PAGE_AHEAD's 2 MB of ready answers): a batch of 32 ten-user pages takes
+ * 30-220 KB, by format. A batch that does not fit, or finds no slot free, comes in a buffer
+ * of its own, transferred.
+ *
+ * Why: a transferred buffer is new memory outside the main thread's heap, and V8 starts a full
+ * collection of that heap when such memory grows fast. Under an unseeded `users?limit=10` load
+ * (~35 MB/s of batches) that was a mark-compact of the ~60 MB heap every 0.2-1 s, 10-16 ms
+ * each, during which all ten connections waited: the p99. With views on one shared buffer the
+ * same load ran without one (docs/performance.md, "Seventeenth round").
+ */
+const PAGE_SLOT_BYTES = 256 * 1024;
+const PAGE_SLOTS = 8;
+
+/** The slots of one page thread's shared memory, and which are free (main thread's side). */
+export class PageSlots {
+  readonly memory = new SharedArrayBuffer(PAGE_SLOT_BYTES * PAGE_SLOTS);
+  private readonly bytes = Buffer.from(this.memory);
+  private readonly free: number[] = [];
+
+  constructor() {
+    for (let slot = PAGE_SLOTS - 1; slot >= 0; slot--) this.free.push(slot);
+  }
+
+  /** A free slot, taken, or -1 when none is. */
+  take(): number {
+    return this.free.pop() ?? -1;
+  }
+
+  give(slot: number): void {
+    if (slot >= 0) this.free.push(slot);
+  }
+
+  /** Slots free now (for tests). */
+  get available(): number {
+    return this.free.length;
+  }
+
+  /** `length` bytes at `at` within a slot. */
+  view(slot: number, at: number, length: number): Buffer {
+    const start = slot * PAGE_SLOT_BYTES + at;
+    return this.bytes.subarray(start, start + length);
+  }
+}
+
+/** The pages of one batch in a slot: the slot is free again once each has been released. */
+export class SlotBatch {
+  constructor(
+    private readonly slots: PageSlots,
+    private readonly slot: number,
+    private pending: number,
+  ) {}
+
+  release(): void {
+    if (--this.pending === 0) this.slots.give(this.slot);
+  }
+}
+
+/**
+ * Gives back a page's share of its slot, once its body is no longer needed: its response has
+ * closed (its bytes are with the kernel or will never be sent), or it was dropped unwritten.
+ * Until then the page thread does not write there. Once per page; a page outside the slots
+ * (transferred) needs nothing.
+ */
+export function releasePage(page: PageAhead): void {
+  if (page.batch === undefined || page.released === true) return;
+  page.released = true;
+  page.batch.release();
+}
+
+/**
+ * A worker's answer to `{ pages }`: the pages' headers and sizes, their bodies end to end in the
+ * slot asked for, or (`bytes`) in a buffer of their own, transferred.
+ */
 export interface PagesMessage {
   pages: number;
   heads?: Record<string, string | number>[];
   sizes?: number[];
   lengths?: number[];
   bytes?: Uint8Array;
+  /** The bodies are in the slot the request named. */
+  inSlot?: boolean;
   /** A seed the plan cannot render (another population): the URL is left to the route. */
   unrenderable?: boolean;
   error?: string;
@@ -37,6 +116,8 @@ const PLANS_KEPT = 256;
 interface PendingPages {
   readonly resolve: (pages: PageAhead[] | undefined) => void;
   readonly reject: (err: Error) => void;
+  /** The slot the batch is written into (-1: none). */
+  readonly slot: number;
 }
 
 /**
@@ -111,6 +192,9 @@ function startWorker(workerData?: unknown): Worker {
 /** What a worker started for pages rendered ahead is told (src/render/worker.ts lowers its priority). */
 export interface AheadWorkerData {
   ahead: true;
+  /** The memory of {@link PageSlots}, shared, and the bytes of each slot. */
+  slots: SharedArrayBuffer;
+  slotBytes: number;
 }
 
 /**
@@ -156,6 +240,10 @@ export class RenderPool {
   private aheadWorker: Worker | undefined;
   /** Pages asked of the page thread (see {@link renderPages}), by request id. */
   private readonly pageJobs = new Map<Worker, Map<number, PendingPages>>();
+  /** The page thread's slots of shared memory (see {@link PageSlots}). */
+  private readonly pageSlots = new Map<Worker, PageSlots>();
+  /** Batches of pages that came written in a slot, and in a buffer of their own (for tests and measurements). */
+  readonly pageBatches = { inSlot: 0, transferred: 0 };
   private nextPages = 1;
   /** Page plans by object, numbered: each worker is sent a plan once and keeps it under its number. */
   private readonly planIds = new WeakMap<PagePlan, number>();
@@ -321,10 +409,11 @@ export class RenderPool {
     const sent = this.plansSent.get(worker) as Set<number>;
     const reset = !sent.has(planId) && sent.size >= PLANS_KEPT;
     if (reset) sent.clear();
-    const message = sent.has(planId) ? { pages: id, planId, coding, count } : { pages: id, planId, plan, reset, coding, count };
+    const slot = (this.pageSlots.get(worker) as PageSlots).take();
+    const message = sent.has(planId) ? { pages: id, planId, coding, count, slot } : { pages: id, planId, plan, reset, coding, count, slot };
     sent.add(planId);
     return new Promise((resolve, reject) => {
-      jobs.set(id, { resolve, reject });
+      jobs.set(id, { resolve, reject, slot });
       (worker as Worker).postMessage(message);
     });
   }
@@ -338,16 +427,19 @@ export class RenderPool {
    * on the next.
    */
   private spawnAhead(): Worker {
-    const worker = startWorker({ ahead: true } satisfies AheadWorkerData);
+    const slots = new PageSlots();
+    const worker = startWorker({ ahead: true, slots: slots.memory, slotBytes: PAGE_SLOT_BYTES } satisfies AheadWorkerData);
     worker.unref();
     const jobs = new Map<number, PendingPages>();
     this.pageJobs.set(worker, jobs);
+    this.pageSlots.set(worker, slots);
     this.plansSent.set(worker, new Set());
     worker.on('message', (message: PagesMessage) => this.pagesAnswered(worker, message));
     const drop = (err: Error) => {
       if (this.aheadWorker === worker) this.aheadWorker = undefined;
       this.pageJobs.delete(worker);
       this.plansSent.delete(worker);
+      this.pageSlots.delete(worker);
       for (const job of jobs.values()) job.reject(err);
       jobs.clear();
     };
@@ -361,17 +453,28 @@ export class RenderPool {
     const job = jobs?.get(message.pages);
     if (!jobs || !job) return;
     jobs.delete(message.pages);
+    const slots = this.pageSlots.get(worker) as PageSlots;
+    const { heads, sizes, lengths, bytes, inSlot } = message;
+    // The slot is kept only for bodies written there, until their pages are released.
+    if (inSlot !== true || heads === undefined || heads.length === 0) slots.give(job.slot);
     if (message.unrenderable === true) return job.resolve(undefined);
-    const { heads, sizes, lengths, bytes } = message;
-    if (heads === undefined || sizes === undefined || lengths === undefined || bytes === undefined) return job.reject(new Error(message.error ?? 'page render failed'));
+    if (heads === undefined || sizes === undefined || lengths === undefined || (bytes === undefined && inSlot !== true)) return job.reject(new Error(message.error ?? 'page render failed'));
+    const batch = inSlot === true ? new SlotBatch(slots, job.slot, heads.length) : undefined;
+    this.pageBatches[batch !== undefined ? 'inSlot' : 'transferred']++;
     const pages: PageAhead[] = [];
     let at = 0;
     for (let k = 0; k < heads.length; k++) {
       const length = lengths[k] as number;
-      pages.push({ headers: heads[k] as Record<string, string | number>, body: bytes.subarray(at, at + length), size: sizes[k] as number });
+      const body = batch !== undefined ? slots.view(job.slot, at, length) : (bytes as Uint8Array).subarray(at, at + length);
+      pages.push({ headers: heads[k] as Record<string, string | number>, body, size: sizes[k] as number, batch, released: false });
       at += length;
     }
     job.resolve(pages);
+  }
+
+  /** The page thread's free slots (for tests); undefined before it starts. */
+  get pageSlotsFree(): number | undefined {
+    return this.aheadWorker === undefined ? undefined : this.pageSlots.get(this.aheadWorker)?.available;
   }
 
   /** Channels open on the main thread's side, over all workers (for tests). */

@@ -10,19 +10,30 @@ import { sessionChannelMessage } from '../events/split.js';
 import { isParquetChannelMessage, parquetChannelMessage, parquetFilesHeld } from './parquet.js';
 import { randomInt } from 'node:crypto';
 import { UNRENDERABLE, encodePage, planContext, renderPage, renderPageBatch, type PagePlan } from './page.js';
-import type { PagesMessage } from './pool.js';
+import type { AheadWorkerData, PagesMessage } from './pool.js';
+
+/** The memory this thread shares with the main thread for its batches (src/render/pool.ts `PageSlots`), when it is the page thread. */
+const { slots: slotMemory, slotBytes = 0 } = (workerData as Partial<AheadWorkerData> | null) ?? {};
+
+/** Slot `slot` of the shared memory, or undefined (none asked, or not the page thread). */
+function slotOf(slot: number | undefined): Buffer | undefined {
+  return slotMemory === undefined || slot === undefined || slot < 0 ? undefined : Buffer.from(slotMemory, slot * slotBytes, slotBytes);
+}
 
 /**
  * Pages of an unseeded URL rendered ahead (src/render/pool.ts `renderPages`): each for a new seed
  * drawn exactly as the route draws one, its headers, size and body (encoded when asked); the
- * bodies end to end in one buffer, transferred.
+ * bodies end to end in the slot `into` when they fit (`inSlot`), else in one buffer, transferred.
  */
-function renderAhead(id: number, plan: PagePlan, coding: string | undefined, count: number): PagesMessage {
+function renderAhead(id: number, plan: PagePlan, coding: string | undefined, count: number, into: Buffer | undefined): PagesMessage {
   const context = planContext(plan);
   // Plain bodies written end to end into one buffer by one writer (see renderPageBatch).
-  const batch = coding === undefined ? renderPageBatch(plan, context, count, () => randomInt(0, 2 ** 32)) : undefined;
+  const batch = coding === undefined ? renderPageBatch(plan, context, count, () => randomInt(0, 2 ** 32), into) : undefined;
   if (batch === UNRENDERABLE) return { pages: id, unrenderable: true };
-  if (batch !== undefined) return { pages: id, heads: batch.heads, sizes: batch.lengths, lengths: batch.lengths, bytes: batch.bytes };
+  if (batch !== undefined) {
+    const placed = into !== undefined && batch.bytes.buffer === into.buffer;
+    return { pages: id, heads: batch.heads, sizes: batch.lengths, lengths: batch.lengths, ...(placed ? { inSlot: true } : { bytes: batch.bytes }) };
+  }
   const heads: Record<string, string | number>[] = [];
   const sizes: number[] = [];
   const bodies: Uint8Array[] = [];
@@ -36,14 +47,16 @@ function renderAhead(id: number, plan: PagePlan, coding: string | undefined, cou
     sizes.push(raw.length);
     bodies.push(body);
   }
-  // Its own ArrayBuffer (not Node's shared pool of small buffers), so it can be transferred.
-  const bytes = new Uint8Array(bodies.reduce((n, b) => n + b.length, 0));
+  const total = bodies.reduce((n, b) => n + b.length, 0);
+  const placed = into !== undefined && total <= into.length;
+  // In the slot, or in an ArrayBuffer of its own (not Node's shared pool of small buffers), so it can be transferred.
+  const bytes = placed ? into : new Uint8Array(total);
   let at = 0;
   for (const body of bodies) {
     bytes.set(body, at);
     at += body.length;
   }
-  return { pages: id, heads, sizes, lengths: bodies.map((b) => b.length), bytes };
+  return { pages: id, heads, sizes, lengths: bodies.map((b) => b.length), ...(placed ? { inSlot: true } : { bytes }) };
 }
 
 type ChannelMessage = Parameters<typeof sessionChannelMessage>[0] | Parameters<typeof parquetChannelMessage>[0];
@@ -59,7 +72,7 @@ if ((workerData as { ahead?: boolean } | null)?.ahead === true) {
   }
 }
 
-type PagesRequest = { pages: number; planId: number; plan?: PagePlan; reset?: boolean; coding: string | undefined; count: number };
+type PagesRequest = { pages: number; planId: number; plan?: PagePlan; reset?: boolean; coding: string | undefined; count: number; slot?: number };
 
 /** The page plans this worker was sent, by number (the pool sends each once; `reset` drops them all first). */
 const plans = new Map<number, PagePlan>();
@@ -72,7 +85,7 @@ parentPort?.on('message', (message: { id: number; task: BatchTask; arrays?: Prec
       if (message.plan !== undefined) plans.set(message.planId, message.plan);
       const plan = plans.get(message.planId);
       if (plan === undefined) throw new Error(`page plan ${message.planId} unknown`);
-      answer = renderAhead(message.pages, plan, message.coding, message.count);
+      answer = renderAhead(message.pages, plan, message.coding, message.count, slotOf(message.slot));
     } catch (err) {
       answer = { pages: message.pages, error: err instanceof Error ? err.message : String(err) };
     }

@@ -1,11 +1,13 @@
 /** Pages rendered ahead in batches (src/render/page.ts renderPageBatch): each page is renderPage's for its seed, and the route's seeded page. */
-import t from 'tap';
+import { gunzipSync } from 'node:zlib';
+import t, { type Test } from 'tap';
 import { FORMATS, type FormatName } from '../../src/formats/index.js';
 import { World } from '../../src/generators/world.js';
 import type { EntityName } from '../../src/generators/registry.js';
 import { UNRENDERABLE, planContext, renderPage, renderPageBatch, type PagePlan } from '../../src/render/page.js';
 import { worldSpecFrom } from '../../src/routes/world-query.js';
 import { ENTITIES } from '../../src/generators/registry.js';
+import { RenderPool, releasePage, type PageAhead } from '../../src/render/pool.js';
 import { testApp } from '../support/app.js';
 
 /** The plan the route makes for an unseeded `?limit=…&offset=…&format=…&locale=…` (params none: users, orders). */
@@ -95,4 +97,66 @@ t.test('plans whose pages are not written as bytes give no batch; a seed of anot
   t.equal(renderPageBatch(plan, context, 0, seedsFrom(SEEDS)), undefined, 'no pages');
   t.equal(renderPageBatch({ ...plan, total: plan.total + 1 }, context, 4, seedsFrom(SEEDS)), UNRENDERABLE);
   t.ok(FORMATS.json.fieldRows, 'JSON is written field by field');
+});
+
+/** Each page's body equals renderPage's for its X-Seed (gunzipped first when encoded). */
+function checkPages(t: Test, plan: PagePlan, pages: readonly PageAhead[], label: string, gzip = false): void {
+  const context = planContext(plan);
+  for (const page of pages) {
+    const expected = renderPage(plan, context, Number(page.headers['x-seed']));
+    const body = gzip ? gunzipSync(page.body) : Buffer.from(page.body);
+    t.ok(body.equals(Buffer.from(expected?.body ?? '')), `${label}: the page of seed ${String(page.headers['x-seed'])}`);
+  }
+}
+
+t.test("the page thread writes batches into slots of shared memory: a slot is written again only once each of its pages is released; what does not fit is transferred", async (t) => {
+  const pool = new RenderPool(1);
+  t.teardown(() => pool.close());
+  const plan = planOf('users', 'json', 'en_US', 0, 10);
+  const batches: PageAhead[][] = [];
+  // Eight slots: the first eight batches are written in them; held, the ninth and tenth are transferred.
+  for (let k = 0; k < 10; k++) batches.push((await pool.renderPages(plan, undefined, 32)) ?? []);
+  t.same(
+    batches.map((pages) => pages.length),
+    Array(10).fill(32),
+  );
+  t.same(
+    batches.map((pages) => pages.every((page) => page.batch !== undefined)),
+    [...Array(8).fill(true), false, false],
+    'eight batches in slots, then transferred',
+  );
+  t.same(pool.pageBatches, { inSlot: 8, transferred: 2 });
+  t.equal(pool.pageSlotsFree, 0);
+  for (const [k, pages] of batches.entries()) checkPages(t, plan, pages, `batch ${k}`);
+
+  // Every page of batches 1-7 released, and all but one of batch 0: seven slots free, batch 0's kept.
+  for (const pages of batches.slice(1, 8)) for (const page of pages) releasePage(page);
+  const kept = batches[0]![5]!;
+  for (const page of batches[0]!) if (page !== kept) releasePage(page);
+  releasePage(batches[1]![0]!); // a second release of a page changes nothing
+  t.equal(pool.pageSlotsFree, 7, "batch 0's slot is held by its one page not released");
+  const before = Buffer.from(kept.body);
+  // Slots reused, over and over; the kept page's bytes stay as they were.
+  for (let k = 0; k < 20; k++) {
+    const pages = (await pool.renderPages(plan, undefined, 32)) ?? [];
+    t.ok(pages.length === 32 && pages.every((page) => page.batch !== undefined), `batch ${k + 10} in a slot`);
+    if (k % 5 === 0) checkPages(t, plan, pages, `batch ${k + 10}`);
+    for (const page of pages) releasePage(page);
+  }
+  t.ok(Buffer.from(kept.body).equals(before), 'a page not yet released is never written over');
+  checkPages(t, plan, [kept], 'the kept page');
+  releasePage(kept);
+  t.equal(pool.pageSlotsFree, 8, 'every slot free once every page is released');
+
+  // Encoded pages go in a slot too; 32 pages of 100 XML users (~2 MB) do not fit: transferred, the slot freed.
+  const gzipped = (await pool.renderPages(plan, 'gzip', 32)) ?? [];
+  t.ok(gzipped.length === 32 && gzipped.every((page) => page.batch !== undefined), 'gzip pages in a slot');
+  checkPages(t, plan, gzipped, 'gzip', true);
+  for (const page of gzipped) releasePage(page);
+  const large = planOf('users', 'xml', 'en_GB', 0, 100);
+  const big = (await pool.renderPages(large, undefined, 32)) ?? [];
+  t.ok(big.length === 32 && big.every((page) => page.batch === undefined), 'a batch larger than a slot is transferred');
+  checkPages(t, large, big.slice(0, 3), 'large XML');
+  t.equal(pool.pageSlotsFree, 8, 'its slot given back at once');
+  t.same(pool.pageBatches, { inSlot: 29, transferred: 3 });
 });
