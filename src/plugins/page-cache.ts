@@ -409,31 +409,28 @@ export default fp(
           shape.asking++;
           ahead.asked++;
           ahead.rendering++;
-          pool.renderPages(shape.template.plan, shape.coding, PAGE_AHEAD.batch).then(
-            (pages) => {
-              shape.asking--;
-              ahead.rendering--;
-              if (pages === undefined) {
-                // The plan cannot render a seed: the route answers the URL, its answers are dropped.
-                shape.dead = true;
-                stopAhead(shape);
-              }
-              if (pages === undefined || shape.stopped || shape.dead) {
-                for (const page of pages ?? []) releasePage(page);
-                return;
-              }
-              for (const page of pages) {
-                shape.ahead.push(page);
-                ahead.ready++;
-                ahead.bytes += page.body.length;
-              }
-            },
-            () => {
-              shape.asking--;
-              ahead.rendering--;
+          pool.renderPages(shape.template.plan, shape.coding, PAGE_AHEAD.batch, (pages) => {
+            shape.asking--;
+            ahead.rendering--;
+            if (pages instanceof Error) {
               shape.stopped = true;
-            },
-          );
+              return;
+            }
+            if (pages === undefined) {
+              // The plan cannot render a seed: the route answers the URL, its answers are dropped.
+              shape.dead = true;
+              stopAhead(shape);
+            }
+            if (pages === undefined || shape.stopped || shape.dead) {
+              for (const page of pages ?? []) releasePage(page);
+              return;
+            }
+            for (const page of pages) {
+              shape.ahead.push(page);
+              ahead.ready++;
+              ahead.bytes += page.body.length;
+            }
+          });
         };
         front.answer = (req, res) => {
           const headers = req.headers;

@@ -99,6 +99,11 @@ t.test('plans whose pages are not written as bytes give no batch; a seed of anot
   t.ok(FORMATS.json.fieldRows, 'JSON is written field by field');
 });
 
+/** A batch of pages rendered ahead by the pool's page thread. */
+function pagesOf(pool: RenderPool, plan: PagePlan, coding: string | undefined, count: number): Promise<PageAhead[] | undefined> {
+  return new Promise((resolve, reject) => pool.renderPages(plan, coding, count, (pages) => (pages instanceof Error ? reject(pages) : resolve(pages))));
+}
+
 /** Each page's body equals renderPage's for its X-Seed (gunzipped first when encoded). */
 function checkPages(t: Test, plan: PagePlan, pages: readonly PageAhead[], label: string, gzip = false): void {
   const context = planContext(plan);
@@ -115,7 +120,7 @@ t.test("the page thread writes batches into slots of shared memory: a slot is wr
   const plan = planOf('users', 'json', 'en_US', 0, 10);
   const batches: PageAhead[][] = [];
   // Eight slots: the first eight batches are written in them; held, the ninth and tenth are transferred.
-  for (let k = 0; k < 10; k++) batches.push((await pool.renderPages(plan, undefined, 32)) ?? []);
+  for (let k = 0; k < 10; k++) batches.push((await pagesOf(pool, plan, undefined, 32)) ?? []);
   t.same(
     batches.map((pages) => pages.length),
     Array(10).fill(32),
@@ -138,7 +143,7 @@ t.test("the page thread writes batches into slots of shared memory: a slot is wr
   const before = Buffer.from(kept.body);
   // Slots reused, over and over; the kept page's bytes stay as they were.
   for (let k = 0; k < 20; k++) {
-    const pages = (await pool.renderPages(plan, undefined, 32)) ?? [];
+    const pages = (await pagesOf(pool, plan, undefined, 32)) ?? [];
     t.ok(pages.length === 32 && pages.every((page) => page.batch !== undefined), `batch ${k + 10} in a slot`);
     if (k % 5 === 0) checkPages(t, plan, pages, `batch ${k + 10}`);
     for (const page of pages) releasePage(page);
@@ -149,12 +154,12 @@ t.test("the page thread writes batches into slots of shared memory: a slot is wr
   t.equal(pool.pageSlotsFree, 8, 'every slot free once every page is released');
 
   // Encoded pages go in a slot too; 32 pages of 100 XML users (~2 MB) do not fit: transferred, the slot freed.
-  const gzipped = (await pool.renderPages(plan, 'gzip', 32)) ?? [];
+  const gzipped = (await pagesOf(pool, plan, 'gzip', 32)) ?? [];
   t.ok(gzipped.length === 32 && gzipped.every((page) => page.batch !== undefined), 'gzip pages in a slot');
   checkPages(t, plan, gzipped, 'gzip', true);
   for (const page of gzipped) releasePage(page);
   const large = planOf('users', 'xml', 'en_GB', 0, 100);
-  const big = (await pool.renderPages(large, undefined, 32)) ?? [];
+  const big = (await pagesOf(pool, large, undefined, 32)) ?? [];
   t.ok(big.length === 32 && big.every((page) => page.batch === undefined), 'a batch larger than a slot is transferred');
   checkPages(t, large, big.slice(0, 3), 'large XML');
   t.equal(pool.pageSlotsFree, 8, 'its slot given back at once');
