@@ -54,16 +54,19 @@ const PRECOMPUTE: Partial<Record<EntityName, Rate>> = {
  * plus 4 per row for the permutation itself).
  */
 const SERVED: Partial<Record<EntityName, { readonly usPerRow: number; readonly parents: Rate }>> = {
-  sessions: { usPerRow: 10, parents: {} },
-  shipping: { usPerRow: 18, parents: { orders: 1 } },
+  // Measured 2026-12-02 (the slowest of scales 1 and 10 in bench/served-order.js, and of the first
+  // request at scale 100, its whole CPU per row): sessions 2.1, shipping 3.7, notifications 6.6,
+  // inventory movements 8.9 µs per row; about twice that here (were 10, 18, 40, 35).
+  sessions: { usPerRow: 5, parents: {} },
+  shipping: { usPerRow: 8, parents: { orders: 1 } },
   // Measured again 2026-12-02 (bench/served-order.js, quiet machine, the slowest of scales 1, 10
   // and 100): returns 53.6, reviews 28.1, support tickets 67.2 µs per row; about twice that here.
   returns: { usPerRow: 110, parents: { orders: 1 } },
   reviews: { usPerRow: 60, parents: { orders: 1, users: 0.25 } },
   'support-tickets': { usPerRow: 140, parents: { orders: 1, users: 0.06 } },
-  notifications: { usPerRow: 40, parents: { orders: 1, users: 1 } },
+  notifications: { usPerRow: 13, parents: { orders: 1, users: 1 } },
   // The locator of each movement's source: two tables over the orders, one over inventory rows.
-  'inventory-movements': { usPerRow: 35, parents: { orders: 2, inventory: 1 } },
+  'inventory-movements': { usPerRow: 18, parents: { orders: 2, inventory: 1 } },
   wishlists: { usPerRow: 6, parents: { users: 1 } },
 };
 const SERVED_BYTES_PER_ENTRY = 4;
