@@ -510,7 +510,11 @@ export class RenderPool {
     this.closed = true;
     for (const byWorker of this.channels.values()) for (const channel of [...byWorker.values()]) channel.fail(new Error('render pool closed'));
     for (const job of this.queue.splice(0)) job.reject(new Error('render pool closed'));
-    for (const jobs of this.pageJobs.values()) for (const job of jobs.values()) job.done(new Error('render pool closed'));
+    // Each batch answered once: the thread's exit (drop) finds its jobs already answered.
+    for (const jobs of this.pageJobs.values()) {
+      for (const job of jobs.values()) job.done(new Error('render pool closed'));
+      jobs.clear();
+    }
     this.pageJobs.clear();
     this.plansSent.clear();
     const ahead = this.aheadWorker;

@@ -165,3 +165,20 @@ t.test("the page thread writes batches into slots of shared memory: a slot is wr
   t.equal(pool.pageSlotsFree, 8, 'its slot given back at once');
   t.same(pool.pageBatches, { inSlot: 29, transferred: 3 });
 });
+
+t.test('a batch asked when the pool closes is answered once, with an error; asked after, with an error too', async (t) => {
+  const pool = new RenderPool(1);
+  const plan = planOf('users', 'csv', 'en_US', 0, 10);
+  // The page thread started and answering first, so the next batch is in its hands when the pool closes.
+  t.equal((await pagesOf(pool, plan, undefined, 4))?.length, 4);
+  const answers: unknown[] = [];
+  pool.renderPages(plan, undefined, 32, (pages) => answers.push(pages));
+  await pool.close();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(answers.length, 1, 'answered once');
+  t.ok(answers[0] instanceof Error, 'with an error');
+  const late: unknown[] = [];
+  pool.renderPages(plan, undefined, 32, (pages) => late.push(pages));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.ok(late.length === 1 && late[0] instanceof Error, 'a closed pool answers with an error');
+});
