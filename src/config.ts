@@ -227,7 +227,9 @@ function webhook(env: Env): WebhookConfig | undefined {
   const secret = value(env, 'STREAM_SECRET');
   const secretId = value(env, 'SECRET_ID');
   if (endpoint === undefined) {
+    // A key without the webhook it signs for is a mistake in the environment, not a setting to ignore.
     if (secret !== undefined) throw new ConfigError('STREAM_ENDPOINT: required with STREAM_SECRET');
+    if (secretId !== undefined) throw new ConfigError('STREAM_ENDPOINT: required with SECRET_ID (the webhook key it names is only read for the webhook)');
     return undefined;
   }
   if (secret === undefined && secretId === undefined) {

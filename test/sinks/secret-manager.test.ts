@@ -26,6 +26,9 @@ t.test('config: SECRET_ID with GOOGLE_CLOUD_PROJECT, STREAM_SECRET still works, 
   t.throws(() => loadConfig({ ...base, SECRET_ID: 'bad name', GOOGLE_CLOUD_PROJECT: 'p' }), /^SECRET_ID: /);
   t.throws(() => loadConfig({ ...base, SECRET_ID: NAME, SECRET_MANAGER_API_ENDPOINT: 'ftp://x' }), /^SECRET_MANAGER_API_ENDPOINT: /);
   t.throws(() => loadConfig(base), /^STREAM_SECRET: required/);
+  // Without the webhook, SECRET_ID is refused as STREAM_SECRET is (it was ignored without a word).
+  t.throws(() => loadConfig({ SECRET_ID: NAME }), new ConfigError('STREAM_ENDPOINT: required with SECRET_ID (the webhook key it names is only read for the webhook)'));
+  t.throws(() => loadConfig({ STREAM_SECRET: 's3cret' }), new ConfigError('STREAM_ENDPOINT: required with STREAM_SECRET'));
 });
 
 t.test('readSecret: the real client reads the latest version from the peer, without credentials', async (t) => {
