@@ -457,11 +457,7 @@ export default fp(
                     res.on('close', closedAhead);
                   }
                 }
-              } else {
-                bytes = writeShaped(res, shape, id);
-                // A shape that cannot render its URL keeps no answers (the route answers it from now on).
-                if (shape.dead) stopAhead(shape);
-              }
+              } else bytes = writeShaped(res, shape, id);
               if (bytes !== undefined) shape.served++;
               refill(shape);
               if (bytes !== undefined) {

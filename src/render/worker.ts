@@ -30,10 +30,7 @@ function renderAhead(id: number, plan: PagePlan, coding: string | undefined, cou
   // Plain bodies written end to end into one buffer by one writer (see renderPageBatch).
   const batch = coding === undefined ? renderPageBatch(plan, context, count, () => randomInt(0, 2 ** 32), into) : undefined;
   if (batch === UNRENDERABLE) return { pages: id, unrenderable: true };
-  if (batch !== undefined) {
-    const placed = into !== undefined && batch.bytes.buffer === into.buffer;
-    return { pages: id, heads: batch.heads, sizes: batch.lengths, lengths: batch.lengths, ...(placed ? { inSlot: true } : { bytes: batch.bytes }) };
-  }
+  if (batch !== undefined) return answerOf(id, batch.heads, batch.lengths, batch.lengths, batch.bytes, into);
   const heads: Record<string, string | number>[] = [];
   const sizes: number[] = [];
   const bodies: Uint8Array[] = [];
@@ -48,15 +45,20 @@ function renderAhead(id: number, plan: PagePlan, coding: string | undefined, cou
     bodies.push(body);
   }
   const total = bodies.reduce((n, b) => n + b.length, 0);
-  const placed = into !== undefined && total <= into.length;
   // In the slot, or in an ArrayBuffer of its own (not Node's shared pool of small buffers), so it can be transferred.
-  const bytes = placed ? into : new Uint8Array(total);
+  const bytes = into !== undefined && total <= into.length ? into.subarray(0, total) : new Uint8Array(total);
   let at = 0;
   for (const body of bodies) {
     bytes.set(body, at);
     at += body.length;
   }
-  return { pages: id, heads, sizes, lengths: bodies.map((b) => b.length), ...(placed ? { inSlot: true } : { bytes }) };
+  return answerOf(id, heads, sizes, bodies.map((b) => b.length), bytes, into);
+}
+
+/** A batch's answer: its bodies are in the slot when `bytes` lies in `into`'s memory, else `bytes` is transferred. */
+function answerOf(id: number, heads: Record<string, string | number>[], sizes: number[], lengths: number[], bytes: Uint8Array, into: Buffer | undefined): PagesMessage {
+  const inSlot = into !== undefined && bytes.buffer === into.buffer;
+  return inSlot ? { pages: id, heads, sizes, lengths, inSlot } : { pages: id, heads, sizes, lengths, bytes };
 }
 
 type ChannelMessage = Parameters<typeof sessionChannelMessage>[0] | Parameters<typeof parquetChannelMessage>[0];

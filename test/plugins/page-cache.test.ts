@@ -398,6 +398,15 @@ t.test('unseeded answers from the front are counted by /metrics (requests, rows,
   t.equal(same[2], same[0]);
 });
 
+/**
+ * Waits (bounded, ~5 s) until the batches asked of the page thread have come back, and gives the
+ * stats then: the thread runs at a lower priority and may lag on a loaded machine.
+ */
+async function aheadSettled(app: Awaited<ReturnType<typeof buildApp>>): Promise<ReturnType<Awaited<ReturnType<typeof buildApp>>['pageAheadStats']>> {
+  for (let k = 0; k < 500 && app.pageAheadStats().rendering > 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
+  return app.pageAheadStats();
+}
+
 t.test('with render threads, unseeded pages are rendered ahead on the page thread: each a new seed, the route’s header lines and that seed’s page; bounded; nothing asked once the URL goes quiet; closed cleanly', async (t) => {
   const hot = await buildApp({ renderThreads: 1, pageAhead: true });
   let closed = false;
@@ -407,10 +416,7 @@ t.test('with render threads, unseeded pages are rendered ahead on the page threa
   const [hotPort, plainPort] = [await listening(hot), await listening(plain)];
   const seeds = new Set<string>();
   let answers = 0;
-  const settled = async () => {
-    for (let k = 0; k < 500 && hot.pageAheadStats().rendering > 0; k++) await new Promise((resolve) => setTimeout(resolve, 10));
-    return hot.pageAheadStats();
-  };
+  const settled = () => aheadSettled(hot);
   for (const request of [
     { url: '/api/v1/users?limit=10' },
     { url: '/api/v1/users?limit=6&format=csv&offset=3' },
@@ -480,10 +486,7 @@ t.test('answers rendered ahead give their slot of shared memory back once sent: 
   const url = '/api/v1/users?limit=10&format=csv';
   const pool = hot.renderPool;
   const batches = () => pool?.pageBatches ?? { inSlot: 0, transferred: -1 };
-  /** Waits (bounded) until the batches asked have come back: the page thread runs at a lower priority and may lag on a loaded machine. */
-  const settled = async () => {
-    for (let n = 0; n < 500 && hot.pageAheadStats().rendering > 0; n++) await new Promise((resolve) => setTimeout(resolve, 10));
-  };
+  const settled = () => aheadSettled(hot);
   const seeds = new Set<string>();
   const answers: { seed: string; body: Buffer }[] = [];
   function seeded(got: { status: number; rawHeaders: string[]; body: Buffer }) {
